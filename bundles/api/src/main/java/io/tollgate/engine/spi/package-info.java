@@ -1,0 +1,8 @@
+/**
+ * What an inference engine (ONNX Runtime, TensorRT, ...) implements to run models for Tollgate.
+ * Engines register {@link io.tollgate.engine.spi.InferenceEngine} services and provide the
+ * {@code tollgate.engine} capability named after {@link io.tollgate.engine.spi.InferenceEngine#name()}.
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package io.tollgate.engine.spi;

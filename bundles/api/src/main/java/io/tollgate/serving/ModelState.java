@@ -1,0 +1,15 @@
+package io.tollgate.serving;
+
+/** Lifecycle of one model version. */
+public enum ModelState {
+    /** The plugin is being validated and its model loaded. */
+    LOADING,
+    /** Serving requests. */
+    READY,
+    /** A newer version took over, or the plugin is going away: finishing requests in flight. */
+    DRAINING,
+    /** Unloaded; its engine memory is released. */
+    UNLOADED,
+    /** The plugin was refused; {@link ModelStatus#error()} says why. */
+    FAILED
+}
