@@ -1,0 +1,217 @@
+package io.tollgate.runtime;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.felix.framework.FrameworkFactory;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the appliance: an embedded Felix framework provisioned with the bundles in
+ * {@code system/}, configuration from {@code conf/*.cfg} pushed through ConfigAdmin, and
+ * fileinstall watching {@code plugins/} so dropping, replacing or deleting a plugin jar installs,
+ * upgrades or uninstalls it.
+ *
+ * <p>Threads: the caller's thread waits for the framework to stop; a JVM shutdown hook (SIGTERM,
+ * Ctrl-C) stops the framework, which deactivates the endpoint (draining requests) and the serving
+ * layer (closing engine sessions).
+ */
+final class ApplianceLauncher {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplianceLauncher.class);
+    static final String FILEINSTALL_BSN = "org.apache.felix.fileinstall";
+    static final long STOP_TIMEOUT_MS = 60_000;
+
+    private final Path home;
+    private final Path conf;
+    private final Path system;
+    private final Path plugins;
+    private final Path data;
+    private final Map<String, Map<String, String>> overrides;
+
+    ApplianceLauncher(Path home, Path conf, Path plugins, Path data, Map<String, Map<String, String>> overrides) {
+        this.home = home;
+        this.conf = conf;
+        this.system = home.resolve("system");
+        this.plugins = plugins;
+        this.data = data;
+        this.overrides = overrides;
+    }
+
+    static ApplianceLauncher fromArguments(List<String> args) throws UsageException {
+        Arguments a = Arguments.parse(args, Set.of("--port", "--plugins", "--data", "--conf", "--home"), Set.of());
+        Path home = Paths.get(a.get("--home", System.getProperty("tollgate.home", "."))).toAbsolutePath().normalize();
+        Map<String, Map<String, String>> overrides = new HashMap<>();
+        String port = a.get("--port");
+        if (port != null) {
+            try {
+                int p = Integer.parseInt(port);
+                if (p < 0 || p > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new UsageException("--port must be a number from 0 to 65535, not '" + port + "'");
+            }
+            overrides.computeIfAbsent(ConfigFiles.ENDPOINT_PID, k -> new HashMap<>()).put("port", port);
+        }
+        return new ApplianceLauncher(home,
+                resolve(home, a.get("--conf", "conf")),
+                resolve(home, a.get("--plugins", "plugins")),
+                resolve(home, a.get("--data", "data")),
+                overrides);
+    }
+
+    private static Path resolve(Path home, String dir) {
+        Path p = Paths.get(dir);
+        return (p.isAbsolute() ? p : home.resolve(p)).normalize();
+    }
+
+    /** Starts the framework and blocks until it stops. */
+    void startAndAwait() throws Exception {
+        Framework framework = start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "tollgate-shutdown"));
+        FrameworkEvent event = framework.waitForStop(0);
+        LOG.info("Tollgate stopped ({})", describe(event));
+    }
+
+    Framework start() throws Exception {
+        if (!Files.isDirectory(system)) {
+            throw new CommandException("no bundles folder at " + system + "; run bin/tollgate from a built distribution "
+                    + "(runtime/target/tollgate) or pass --home");
+        }
+        Files.createDirectories(plugins);
+        Files.createDirectories(data);
+        System.setProperty("tollgate.home", home.toString());
+        System.setProperty("tollgate.data", data.toString());
+
+        Framework framework = new FrameworkFactory().newFramework(frameworkProperties());
+        framework.init();
+        framework.start();
+        BundleContext ctx = framework.getBundleContext();
+
+        List<Bundle> installed = new ArrayList<>();
+        Bundle fileinstall = null;
+        for (Path jar : listJars(system)) {
+            Bundle b = ctx.installBundle("reference:" + jar.toUri());
+            installed.add(b);
+            if (FILEINSTALL_BSN.equals(b.getSymbolicName())) {
+                fileinstall = b;
+            }
+        }
+        for (Bundle b : installed) {
+            if (b != fileinstall && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    stop(framework);
+                    throw new CommandException("bundle " + b.getSymbolicName() + " (" + b.getLocation()
+                            + ") did not start: " + e.getMessage(), e);
+                }
+            }
+        }
+        int applied = new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(),
+                "tollgate.data", data.toString())).apply(ctx);
+        if (fileinstall == null) {
+            LOG.warn("fileinstall is not among the system bundles: the plugins folder is not watched");
+        } else {
+            fileinstall.start();
+        }
+        LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
+                Main.version(), installed.size(), applied, conf, plugins, data);
+        return framework;
+    }
+
+    private Map<String, String> frameworkProperties() throws IOException {
+        Map<String, String> p = new HashMap<>();
+        p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
+        p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, systemPackagesExtra());
+        p.put("felix.fileinstall.dir", plugins.toString());
+        p.put("felix.fileinstall.poll", "1000");
+        p.put("felix.fileinstall.noInitialDelay", "true");
+        p.put("felix.fileinstall.filter", ".*\\.jar");
+        p.put("felix.fileinstall.bundles.new.start", "true");
+        p.put("felix.fileinstall.tmpdir", data.resolve("fileinstall-tmp").toString());
+        p.put("felix.fileinstall.log.level", "3");
+        p.put("tollgate.home", home.toString());
+        p.put("tollgate.data", data.toString());
+        return p;
+    }
+
+    /**
+     * Packages the launcher's own class path provides to bundles (logging API, ConfigAdmin API,
+     * and later Chronicle): listed with versions in the launcher jar's {@code system-packages.txt}.
+     */
+    static String systemPackagesExtra() throws IOException {
+        try (InputStream in = ApplianceLauncher.class.getResourceAsStream("system-packages.txt")) {
+            if (in == null) {
+                throw new IOException("system-packages.txt is missing from the launcher jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .map(String::trim)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .collect(Collectors.joining(","));
+        }
+    }
+
+    static List<Path> listJars(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().collect(Collectors.toList());
+        }
+    }
+
+    private static void stop(Framework framework) {
+        if (framework.getState() != Bundle.ACTIVE && framework.getState() != Bundle.STARTING) {
+            return;
+        }
+        LOG.info("Tollgate stopping: draining requests and closing models");
+        try {
+            framework.stop();
+            FrameworkEvent e = framework.waitForStop(STOP_TIMEOUT_MS);
+            if (e.getType() == FrameworkEvent.WAIT_TIMEDOUT) {
+                LOG.error("framework did not stop within {} ms", STOP_TIMEOUT_MS);
+            }
+        } catch (BundleException | InterruptedException e) {
+            LOG.error("framework stop failed", e);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String describe(FrameworkEvent e) {
+        switch (e.getType()) {
+            case FrameworkEvent.STOPPED: return "stopped";
+            case FrameworkEvent.STOPPED_UPDATE: return "stopped for update";
+            case FrameworkEvent.ERROR: return "error: " + e.getThrowable();
+            default: return "event " + e.getType();
+        }
+    }
+
+    Path home() {
+        return home;
+    }
+
+    File pluginsDir() {
+        return plugins.toFile();
+    }
+}

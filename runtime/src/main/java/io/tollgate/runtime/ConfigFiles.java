@@ -1,0 +1,105 @@
+package io.tollgate.runtime;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads {@code conf/<pid>.cfg} files (Java properties, one file per configuration PID), applies
+ * command-line overrides and {@code ${tollgate.home}}-style placeholders, and pushes the result
+ * through ConfigAdmin. Components that need configuration activate only once it is there.
+ */
+final class ConfigFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigFiles.class);
+    static final String ENDPOINT_PID = "io.tollgate.endpoint";
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-zA-Z0-9_.-]+)}");
+
+    private final Path dir;
+    private final Map<String, Map<String, String>> overrides;
+    private final Map<String, String> variables;
+
+    ConfigFiles(Path dir, Map<String, Map<String, String>> overrides, Map<String, String> variables) {
+        this.dir = dir;
+        this.overrides = overrides;
+        this.variables = variables;
+    }
+
+    /** Every PID's properties, as they will be applied. */
+    Map<String, Map<String, String>> read() throws IOException, CommandException {
+        Map<String, Map<String, String>> all = new TreeMap<>();
+        if (Files.isDirectory(dir)) {
+            for (Path f : Files.newDirectoryStream(dir, "*.cfg")) {
+                String name = f.getFileName().toString();
+                String pid = name.substring(0, name.length() - ".cfg".length());
+                Properties p = new Properties();
+                try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                    p.load(r);
+                }
+                Map<String, String> values = new HashMap<>();
+                for (String key : p.stringPropertyNames()) {
+                    values.put(key, substitute(f, key, p.getProperty(key).trim()));
+                }
+                all.put(pid, values);
+            }
+        }
+        overrides.forEach((pid, values) -> all.computeIfAbsent(pid, k -> new HashMap<>()).putAll(values));
+        return all;
+    }
+
+    private String substitute(Path file, String key, String value) throws CommandException {
+        Matcher m = PLACEHOLDER.matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String v = variables.get(m.group(1));
+            if (v == null) {
+                v = System.getProperty(m.group(1));
+            }
+            if (v == null) {
+                throw new CommandException(file + ": key '" + key + "' uses ${" + m.group(1)
+                        + "}, which is not defined; known: " + variables.keySet());
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(v));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    /** Pushes every configuration to ConfigAdmin; returns how many. */
+    int apply(BundleContext ctx) throws Exception {
+        Map<String, Map<String, String>> all = read();
+        ServiceTracker<ConfigurationAdmin, ConfigurationAdmin> tracker = new ServiceTracker<>(ctx, ConfigurationAdmin.class, null);
+        tracker.open();
+        try {
+            ConfigurationAdmin admin = tracker.waitForService(TimeUnit.SECONDS.toMillis(30));
+            if (admin == null) {
+                throw new CommandException("ConfigurationAdmin did not start within 30 s; is org.apache.felix.configadmin in system/?");
+            }
+            for (Map.Entry<String, Map<String, String>> e : all.entrySet()) {
+                Configuration c = admin.getConfiguration(e.getKey(), "?");
+                Dictionary<String, Object> props = new Hashtable<>(e.getValue());
+                c.update(props);
+                LOG.debug("configuration {} = {}", e.getKey(), e.getValue());
+            }
+        } finally {
+            tracker.close();
+        }
+        return all.size();
+    }
+}

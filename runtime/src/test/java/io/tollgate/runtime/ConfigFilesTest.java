@@ -1,0 +1,52 @@
+package io.tollgate.runtime;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+public class ConfigFilesTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void readsPidsAppliesOverridesAndPlaceholders() throws Exception {
+        Path conf = tmp.newFolder("conf").toPath();
+        Files.writeString(conf.resolve("io.tollgate.endpoint.cfg"), "# comment\nport=8000\nhost = 127.0.0.1\n");
+        Files.writeString(conf.resolve("io.tollgate.metering.journal.cfg"), "directory=${tollgate.data}/usage\n");
+        Files.writeString(conf.resolve("README.txt"), "not a config");
+        ConfigFiles files = new ConfigFiles(conf, Map.of("io.tollgate.endpoint", Map.of("port", "9123")),
+                Map.of("tollgate.data", "/var/lib/tollgate"));
+        Map<String, Map<String, String>> all = files.read();
+        assertEquals(2, all.size());
+        assertEquals("9123", all.get("io.tollgate.endpoint").get("port"));
+        assertEquals("127.0.0.1", all.get("io.tollgate.endpoint").get("host"));
+        assertEquals("/var/lib/tollgate/usage", all.get("io.tollgate.metering.journal").get("directory"));
+    }
+
+    @Test
+    public void unknownPlaceholderNamesFileAndKey() throws Exception {
+        Path conf = tmp.newFolder("conf").toPath();
+        Files.writeString(conf.resolve("x.cfg"), "dir=${nope.nothing}/a\n");
+        try {
+            new ConfigFiles(conf, Map.of(), Map.of()).read();
+            fail();
+        } catch (CommandException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("x.cfg") && e.getMessage().contains("'dir'")
+                    && e.getMessage().contains("nope.nothing"));
+        }
+    }
+
+    @Test
+    public void overridesWorkWithoutAConfFolder() throws Exception {
+        ConfigFiles files = new ConfigFiles(tmp.getRoot().toPath().resolve("missing"),
+                Map.of("io.tollgate.endpoint", Map.of("port", "1")), Map.of());
+        assertEquals(Map.of("io.tollgate.endpoint", Map.of("port", "1")), files.read());
+    }
+}
