@@ -63,6 +63,31 @@ def add():
          metadata={"labels": "x,y,z", "author": "tollgate tests"})
 
 
+def string_lookup():
+    """Looks strings up inside ONNX Runtime (ai.onnx.ml CategoryMapper), so a test sees the bytes the model
+    itself receives and produces, not just what survives a round trip through the Java API:
+    text STRING -> index_of_text INT64 (-1 when unknown); index INT64 -> text_of_index STRING ("?" when unknown)."""
+    words = ["plain", "h\u00e9llo", "\u4e2d\u6587", "\u20acuro"]  # ASCII, 2-byte, 3-byte UTF-8
+    text = helper.make_tensor_value_info("text", TensorProto.STRING, [None])
+    index = helper.make_tensor_value_info("index", TensorProto.INT64, [None])
+    index_of_text = helper.make_tensor_value_info("index_of_text", TensorProto.INT64, [None])
+    text_of_index = helper.make_tensor_value_info("text_of_index", TensorProto.STRING, [None])
+    ids = list(range(len(words)))
+    nodes = [
+        helper.make_node("CategoryMapper", ["text"], ["index_of_text"], domain="ai.onnx.ml",
+                         cats_strings=words, cats_int64s=ids, default_int64=-1),
+        helper.make_node("CategoryMapper", ["index"], ["text_of_index"], domain="ai.onnx.ml",
+                         cats_strings=words, cats_int64s=ids, default_string="?"),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "string_lookup", [text, index], [index_of_text, text_of_index]),
+                              producer_name="tollgate-engine-onnx-tests", producer_version="1",
+                              opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", 1)])
+    onnx.checker.check_model(model)
+    path = os.path.join(HERE, "string_lookup.onnx")
+    onnx.save(model, path)
+    print("wrote", path)
+
+
 def unsigned_outputs():
     """INT32 x -> Cast to UINT16 / UINT32 / UINT64: unsigned types ORT Java can return but not take."""
     x = helper.make_tensor_value_info("x", TensorProto.INT32, [None])
@@ -107,6 +132,7 @@ def unknown_op():
 if __name__ == "__main__":
     echo()
     add()
+    string_lookup()
     unsigned_outputs()
     uint16_input()
     sequence_output()

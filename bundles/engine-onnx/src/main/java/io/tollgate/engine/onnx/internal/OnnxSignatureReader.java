@@ -1,0 +1,137 @@
+package io.tollgate.engine.onnx.internal;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtException.OrtErrorCode;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.EngineException.Reason;
+import io.tollgate.model.TensorSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads an ONNX model's signature (inputs, outputs, custom metadata) with ONNX Runtime, outside OSGi:
+ * the launcher's {@code plugin pack} puts this bundle and the ONNX Runtime bundle on its class path and
+ * calls {@link #read(byte[])}. Also the one place that opens sessions and turns ORT load errors into
+ * {@link EngineException}s, for {@link OnnxEngine}.
+ */
+public final class OnnxSignatureReader {
+    private OnnxSignatureReader() {
+    }
+
+    /**
+     * What an ONNX model file declares about itself.
+     *
+     * @param inputs   inputs in model order; dynamic (symbolic or unknown) dimensions are -1
+     * @param outputs  outputs in model order
+     * @param metadata the model's custom metadata ({@code metadata_props}), e.g. {@code labels}
+     */
+    public record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs, Map<String, String> metadata) {
+        public Signature {
+            inputs = List.copyOf(inputs);
+            outputs = List.copyOf(outputs);
+            metadata = Map.copyOf(metadata);
+        }
+    }
+
+    /**
+     * Reads the signature of the model in {@code model}.
+     *
+     * @throws EngineException {@link Reason#CORRUPT_MODEL} when ONNX Runtime cannot parse it,
+     *                         {@link Reason#UNSUPPORTED} when it needs something ORT or Tollgate lacks
+     *                         (unknown operator, non-tensor or complex-typed inputs/outputs),
+     *                         {@link Reason#UNAVAILABLE} when ONNX Runtime's native library cannot load here
+     */
+    public static Signature read(byte[] model) throws EngineException {
+        return read(model, "(" + model.length + " bytes)");
+    }
+
+    /** As {@link #read(byte[])}, naming the model {@code origin} (e.g. its file name) in messages. */
+    public static Signature read(byte[] model, String origin) throws EngineException {
+        OrtEnvironment env = environment();
+        try (SessionOptions options = new SessionOptions()) {
+            // Only the signature is wanted: skip graph optimization and keep the session small.
+            options.setOptimizationLevel(OptLevel.NO_OPT);
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            OrtSession session = open(env, model, options, origin);
+            try {
+                return signatureOf(session, origin);
+            } finally {
+                session.close();
+            }
+        } catch (OrtException e) {
+            throw new EngineException(Reason.UNAVAILABLE, "ONNX Runtime failed while reading model " + origin + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The shared ORT environment, loading ORT's native library on first use.
+     *
+     * @throws EngineException {@link Reason#UNAVAILABLE} when the native library cannot load on this platform
+     */
+    static OrtEnvironment environment() throws EngineException {
+        try {
+            return OrtEnvironment.getEnvironment();
+        } catch (RuntimeException | LinkageError e) {
+            throw new EngineException(Reason.UNAVAILABLE, "ONNX Runtime's native library could not be loaded on "
+                    + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + ": " + e
+                    + "; ORT 1.29 ships natives for linux-x64, linux-aarch64, osx-aarch64 and win-x64"
+                    + " (glibc Linux only)", e);
+        }
+    }
+
+    /** Creates a session, mapping ORT's load errors to {@link Reason#CORRUPT_MODEL} or {@link Reason#UNSUPPORTED}. */
+    static OrtSession open(OrtEnvironment env, byte[] model, SessionOptions options, String origin)
+            throws EngineException {
+        try {
+            return env.createSession(model, options);
+        } catch (OrtException e) {
+            String message = e.getMessage();
+            if (unsupported(e)) {
+                throw new EngineException(Reason.UNSUPPORTED, "model " + origin + " needs something ONNX Runtime "
+                        + env.getVersion() + " does not have: " + message, e);
+            }
+            throw new EngineException(Reason.CORRUPT_MODEL, "model " + origin
+                    + " could not be loaded by ONNX Runtime: " + message, e);
+        }
+    }
+
+    /** Maps a session's inputs, outputs and custom metadata. */
+    static Signature signatureOf(OrtSession session, String origin) throws EngineException {
+        try {
+            return new Signature(specs(session.getInputInfo(), "input", origin),
+                    specs(session.getOutputInfo(), "output", origin), session.getMetadata().getCustomMetadata());
+        } catch (OrtException e) {
+            throw new EngineException(Reason.CORRUPT_MODEL, "model " + origin
+                    + " loaded but ONNX Runtime could not describe its inputs/outputs: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<TensorSpec> specs(Map<String, NodeInfo> nodes, String role, String origin)
+            throws EngineException {
+        List<TensorSpec> out = new ArrayList<>(nodes.size());
+        for (NodeInfo node : nodes.values()) { // ORT returns these in model order
+            out.add(OrtTensorConverter.spec(node.getName(), node.getInfo(), role, origin));
+        }
+        return out;
+    }
+
+    /** Whether a load failure means "valid model, missing feature" rather than "broken file". */
+    private static boolean unsupported(OrtException e) {
+        if (e.getCode() == OrtErrorCode.ORT_NOT_IMPLEMENTED) {
+            return true;
+        }
+        String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+        return m.contains("is not a registered function/op") || m.contains("no op registered")
+                || m.contains("unsupported model ir version") || m.contains("opset") && m.contains("not supported")
+                || m.contains("could not find an implementation");
+    }
+}
