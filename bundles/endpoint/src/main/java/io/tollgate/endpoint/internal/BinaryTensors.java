@@ -1,0 +1,78 @@
+package io.tollgate.endpoint.internal;
+
+import io.tollgate.model.DataType;
+import io.tollgate.model.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary tensor data extension's layout (as Triton defines it): fixed-size elements raw, little-endian,
+ * row-major; {@code BYTES} elements each as a 4-byte little-endian length followed by the bytes.
+ */
+final class BinaryTensors {
+    private BinaryTensors() {
+    }
+
+    static Tensor read(String name, DataType type, long[] shape, byte[] body, int offset, int size)
+            throws RequestException {
+        long count = TensorJsonReader.elementCount(name, shape);
+        ByteBuffer slice = ByteBuffer.wrap(body, offset, size).slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (type != DataType.BYTES) {
+            long expected = count * type.byteSize();
+            if (expected != size) {
+                throw RequestException.badRequest("input '" + name + "': shape " + JsonBodies.shape(shape) + " of "
+                        + type + " needs " + expected + " bytes of binary data but binary_data_size is " + size);
+            }
+            return Tensor.of(name, type, shape, slice);
+        }
+        List<byte[]> elements = new ArrayList<>((int) Math.min(count, size / 4 + 1));
+        while (slice.hasRemaining()) {
+            if (slice.remaining() < 4) {
+                throw RequestException.badRequest("input '" + name + "': binary BYTES element " + elements.size()
+                        + " is cut off inside its 4-byte length prefix");
+            }
+            int length = slice.getInt();
+            if (length < 0 || length > slice.remaining()) {
+                throw RequestException.badRequest("input '" + name + "': binary BYTES element " + elements.size()
+                        + " claims " + Integer.toUnsignedString(length) + " bytes but " + slice.remaining()
+                        + " are left");
+            }
+            byte[] e = new byte[length];
+            slice.get(e);
+            elements.add(e);
+        }
+        if (elements.size() != count) {
+            throw RequestException.badRequest("input '" + name + "': shape " + JsonBodies.shape(shape) + " needs "
+                    + count + " elements but the binary data has " + elements.size());
+        }
+        return Tensor.ofBytes(name, shape, elements);
+    }
+
+    /** Writes {@code t}'s elements in the binary layout and returns how many bytes that took. */
+    static int write(Tensor t, ByteArrayOutputStream out) {
+        if (t.type() != DataType.BYTES) {
+            ByteBuffer data = t.data();
+            int n = data.remaining();
+            if (data.hasArray()) {
+                out.write(data.array(), data.arrayOffset() + data.position(), n);
+            } else {
+                byte[] copy = new byte[n];
+                data.get(copy);
+                out.write(copy, 0, n);
+            }
+            return n;
+        }
+        int total = 0;
+        byte[] length = new byte[4];
+        for (byte[] e : t.strings()) {
+            ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).putInt(e.length);
+            out.write(length, 0, 4);
+            out.write(e, 0, e.length);
+            total += 4 + e.length;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,65 @@
+package io.tollgate.endpoint.internal;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Aggregates a request's body up to {@code max.body.bytes} and answers a larger one with a JSON 413, then closes
+ * the connection (the rest of the body may already be on its way and cannot be told apart from a next request
+ * cheaply). Covers the three ways a body can be too large: a Content-Length above the limit, the same with
+ * {@code Expect: 100-continue} (answered instead of "100 Continue", before the client sends the body), and a
+ * chunked body that grows past the limit.
+ */
+final class BodyLimitAggregator extends HttpObjectAggregator {
+    private final int maxBodyBytes;
+    private final EndpointMetrics metrics;
+
+    BodyLimitAggregator(int maxBodyBytes, EndpointMetrics metrics) {
+        super(maxBodyBytes, true); // close after a refused expectation
+        this.maxBodyBytes = maxBodyBytes;
+        this.metrics = metrics;
+    }
+
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (response instanceof HttpResponse r
+                && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+            ReferenceCountUtil.release(response);
+            return tooLarge(start);
+        }
+        return response;
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) throws Exception {
+        if (!(oversized instanceof HttpRequest)) {
+            super.handleOversizedMessage(ctx, oversized);
+            return;
+        }
+        ctx.writeAndFlush(tooLarge(oversized)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private FullHttpResponse tooLarge(HttpMessage request) {
+        long declared = HttpUtil.getContentLength(request, -1L);
+        String message = "the request body " + (declared >= 0 ? "(" + declared + " bytes) " : "")
+                + "is larger than max.body.bytes = " + maxBodyBytes + "; send a smaller request, or raise "
+                + "max.body.bytes in the io.tollgate.endpoint configuration";
+        HttpReply reply = ErrorMapper.reply(new RequestException(RequestException.Kind.BODY_TOO_LARGE, message),
+                "-", request instanceof HttpRequest r ? r.method() + " " + r.uri() : "request");
+        metrics.response(reply.status().code());
+        FullHttpResponse response = RequestRouter.toResponse(HttpVersion.HTTP_1_1, reply);
+        HttpUtil.setKeepAlive(response, false);
+        return response;
+    }
+}

@@ -1,0 +1,181 @@
+package io.tollgate.endpoint.internal;
+
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of the endpoint, rendered in the Prometheus text format (version 0.0.4). Recording is a few
+ * {@link LongAdder} increments, safe from any thread; rendering walks them on demand.
+ */
+final class EndpointMetrics {
+    /** How an infer request ended, as the {@code outcome} label says it. */
+    enum Outcome {
+        OK, BAD_REQUEST, MODEL_NOT_FOUND, MODEL_NOT_READY, OVERLOADED, METERING_UNAVAILABLE, NOT_LICENSED,
+        ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
+
+        final String label = name().toLowerCase(Locale.ROOT);
+
+        static Outcome of(Throwable failure) {
+            Throwable t = ErrorMapper.unwrap(failure);
+            if (t instanceof InferenceException ie) {
+                return valueOf(ie.reason().name());
+            }
+            if (t instanceof RequestException re) {
+                switch (re.kind()) {
+                    case BAD_REQUEST:
+                    case BODY_TOO_LARGE:
+                        return BAD_REQUEST;
+                    case NOT_FOUND:
+                        return MODEL_NOT_FOUND;
+                    case SHUTTING_DOWN:
+                        return SHUTTING_DOWN;
+                    default:
+                        return ERROR;
+                }
+            }
+            return ERROR;
+        }
+    }
+
+    /** Upper bounds of the latency histogram, in seconds. */
+    static final double[] BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+    /** Label for requests naming a model the registry does not know, so unknown names cannot grow the series. */
+    static final String UNKNOWN_MODEL = "_unknown";
+
+    private static final class ModelCounters {
+        final LongAdder[] outcomes = adders(Outcome.values().length);
+        final LongAdder[] buckets = adders(BUCKETS.length + 1);
+        final LongAdder sumNanos = new LongAdder();
+    }
+
+    private final Map<String, ModelCounters> models = new ConcurrentHashMap<>();
+    private final Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    private static LongAdder[] adders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
+    }
+
+    void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    void requestFinished() {
+        inFlight.decrementAndGet();
+    }
+
+    /** HTTP requests accepted and not yet answered (the response not yet written). */
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    void response(int status) {
+        responses.computeIfAbsent(status, s -> new LongAdder()).increment();
+    }
+
+    void inference(String model, Outcome outcome, long nanos) {
+        ModelCounters c = models.computeIfAbsent(model, m -> new ModelCounters());
+        c.outcomes[outcome.ordinal()].increment();
+        double seconds = nanos / 1e9;
+        int b = 0;
+        while (b < BUCKETS.length && seconds > BUCKETS[b]) {
+            b++;
+        }
+        c.buckets[b].increment();
+        c.sumNanos.add(nanos);
+    }
+
+    /** The exposition text; {@code registry} gives the model gauges. */
+    String render(List<ModelStatus> registry) {
+        StringBuilder out = new StringBuilder(4096);
+        Map<String, ModelCounters> sorted = new TreeMap<>(models);
+
+        header(out, "tollgate_inference_requests_total", "counter",
+                "Infer requests answered, by model and outcome (ok or the failure reason).");
+        sorted.forEach((model, c) -> {
+            for (Outcome o : Outcome.values()) {
+                long n = c.outcomes[o.ordinal()].sum();
+                if (n > 0 || o == Outcome.OK) {
+                    out.append("tollgate_inference_requests_total{model=\"").append(escape(model))
+                            .append("\",outcome=\"").append(o.label).append("\"} ").append(n).append('\n');
+                }
+            }
+        });
+
+        header(out, "tollgate_inference_request_duration_seconds", "histogram",
+                "Time from receiving an infer request to its response being ready, by model.");
+        sorted.forEach((model, c) -> {
+            String m = escape(model);
+            long cumulative = 0;
+            for (int b = 0; b <= BUCKETS.length; b++) {
+                cumulative += c.buckets[b].sum();
+                String le = b < BUCKETS.length ? Double.toString(BUCKETS[b]) : "+Inf";
+                out.append("tollgate_inference_request_duration_seconds_bucket{model=\"").append(m)
+                        .append("\",le=\"").append(le).append("\"} ").append(cumulative).append('\n');
+            }
+            out.append("tollgate_inference_request_duration_seconds_sum{model=\"").append(m).append("\"} ")
+                    .append(c.sumNanos.sum() / 1e9).append('\n');
+            out.append("tollgate_inference_request_duration_seconds_count{model=\"").append(m).append("\"} ")
+                    .append(cumulative).append('\n');
+        });
+
+        header(out, "tollgate_http_requests_in_flight", "gauge", "HTTP requests received and not yet answered.");
+        out.append("tollgate_http_requests_in_flight ").append(inFlight.get()).append('\n');
+
+        header(out, "tollgate_http_responses_total", "counter", "HTTP responses sent, by status code.");
+        new TreeMap<>(responses).forEach((code, n) ->
+                out.append("tollgate_http_responses_total{code=\"").append(code).append("\"} ").append(n.sum())
+                        .append('\n'));
+
+        header(out, "tollgate_model_ready", "gauge", "1 when the model version is READY, else 0.");
+        for (ModelStatus s : registry) {
+            out.append("tollgate_model_ready{").append(modelLabels(s)).append("} ")
+                    .append(s.state() == ModelState.READY ? 1 : 0).append('\n');
+        }
+        header(out, "tollgate_model_state", "gauge", "1 for the lifecycle state the model version is in.");
+        for (ModelStatus s : registry) {
+            out.append("tollgate_model_state{").append(modelLabels(s)).append(",state=\"")
+                    .append(s.state().name().toLowerCase(Locale.ROOT)).append("\"} 1\n");
+        }
+        header(out, "tollgate_model_in_flight", "gauge", "Requests the serving layer is running for the model version.");
+        for (ModelStatus s : registry) {
+            out.append("tollgate_model_in_flight{").append(modelLabels(s)).append("} ").append(s.inFlight()).append('\n');
+        }
+        header(out, "tollgate_model_served_total", "counter", "Requests the model version served since it was loaded.");
+        for (ModelStatus s : registry) {
+            out.append("tollgate_model_served_total{").append(modelLabels(s)).append("} ").append(s.served())
+                    .append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String modelLabels(ModelStatus s) {
+        return "model=\"" + escape(s.name()) + "\",version=\"" + escape(s.version()) + "\"";
+    }
+
+    private static void header(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    /** Label value escaping of the text format: backslash, double quote and line feed. */
+    static String escape(String value) {
+        if (value.indexOf('\\') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0) {
+            return value;
+        }
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}

@@ -1,0 +1,121 @@
+package io.tollgate.endpoint.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.tollgate.serving.InferenceException;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become HTTP statuses. Every error body is {@code {"error": "..."}}; every 5xx
+ * is logged once here, at WARN, with the request id.
+ *
+ * <table>
+ * <caption>status mapping</caption>
+ * <tr><td>malformed JSON, bad tensor, {@code BAD_REQUEST}</td><td>400</td></tr>
+ * <tr><td>{@code NOT_LICENSED}</td><td>403</td></tr>
+ * <tr><td>unknown route, model or version, {@code MODEL_NOT_FOUND}</td><td>404</td></tr>
+ * <tr><td>wrong method</td><td>405 + Allow</td></tr>
+ * <tr><td>body above max.body.bytes</td><td>413</td></tr>
+ * <tr><td>{@code ENGINE_FAILURE}, anything unexpected</td><td>500</td></tr>
+ * <tr><td>not implemented yet</td><td>501</td></tr>
+ * <tr><td>{@code MODEL_NOT_READY}, {@code METERING_UNAVAILABLE}, {@code SHUTTING_DOWN}</td><td>503</td></tr>
+ * <tr><td>{@code OVERLOADED}</td><td>503 + Retry-After: 1</td></tr>
+ * </table>
+ */
+final class ErrorMapper {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {
+    }
+
+    /**
+     * @param requestId the client's request id, or the endpoint's own when the client gave none
+     * @param what      the request line, e.g. "POST /v2/models/m/infer", for the log
+     */
+    static HttpReply reply(Throwable failure, String requestId, String what) {
+        Throwable t = unwrap(failure);
+        HttpResponseStatus status;
+        Map<String, String> headers = Map.of();
+        String message = t.getMessage() == null ? t.toString() : t.getMessage();
+        if (t instanceof RequestException re) {
+            switch (re.kind()) {
+                case BAD_REQUEST:
+                    status = HttpResponseStatus.BAD_REQUEST;
+                    break;
+                case NOT_FOUND:
+                    status = HttpResponseStatus.NOT_FOUND;
+                    break;
+                case METHOD_NOT_ALLOWED:
+                    status = HttpResponseStatus.METHOD_NOT_ALLOWED;
+                    headers = Map.of("Allow", re.allow());
+                    break;
+                case BODY_TOO_LARGE:
+                    status = HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+                    break;
+                case NOT_IMPLEMENTED:
+                    status = HttpResponseStatus.NOT_IMPLEMENTED;
+                    break;
+                case SHUTTING_DOWN:
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    break;
+                default:
+                    throw new IllegalStateException("unmapped request error kind " + re.kind());
+            }
+        } else if (t instanceof InferenceException ie) {
+            switch (ie.reason()) {
+                case BAD_REQUEST:
+                    status = HttpResponseStatus.BAD_REQUEST;
+                    break;
+                case MODEL_NOT_FOUND:
+                    status = HttpResponseStatus.NOT_FOUND;
+                    break;
+                case NOT_LICENSED:
+                    status = HttpResponseStatus.FORBIDDEN;
+                    break;
+                case OVERLOADED:
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    headers = Map.of("Retry-After", "1");
+                    break;
+                case MODEL_NOT_READY:
+                case METERING_UNAVAILABLE:
+                case SHUTTING_DOWN:
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    break;
+                case ENGINE_FAILURE:
+                    status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
+                    break;
+                default:
+                    throw new IllegalStateException("unmapped inference failure reason " + ie.reason());
+            }
+        } else if (t instanceof JsonProcessingException jpe) {
+            status = HttpResponseStatus.BAD_REQUEST;
+            message = InferRequestDecoder.malformed(jpe).getMessage();
+        } else {
+            status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
+            message = "internal error in the endpoint (" + t.getClass().getSimpleName() + ": " + message
+                    + "); the server log has the details under request id " + requestId;
+        }
+        if (status.code() >= 500) {
+            boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
+            if (plain) {
+                LOG.warn("{} (request {}) answered {}: {}", what, requestId, status.code(), message);
+            } else {
+                LOG.warn("{} (request {}) answered {}: {}", what, requestId, status.code(), message, t);
+            }
+        }
+        return new HttpReply(status, HttpReply.JSON, JsonBodies.error(message), headers);
+    }
+
+    /** The failure inside CompletionStage and executor wrappers. */
+    static Throwable unwrap(Throwable t) {
+        Throwable cur = t;
+        while ((cur instanceof CompletionException || cur instanceof ExecutionException) && cur.getCause() != null) {
+            cur = cur.getCause();
+        }
+        return cur;
+    }
+}

@@ -1,0 +1,154 @@
+package io.tollgate.endpoint.internal;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.serving.InferenceService;
+import io.tollgate.serving.ModelRegistry;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 server speaking the Open Inference Protocol (KServe v2 REST), plus {@code /admin/plugins} and
+ * Prometheus {@code /metrics}. Activation binds the port (and fails when it cannot); deactivation stops
+ * accepting, lets requests in flight finish for up to {@code drain.timeout.ms}, then closes every connection.
+ *
+ * <p>Threads: Netty's event loops (named {@code tollgate-endpoint-*}) own the connections, decode requests and
+ * encode responses; the serving layer's threads run inferences; the SCR thread activates and drains.
+ */
+@Component(service = {}, immediate = true, configurationPid = HttpEndpoint.PID,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = EndpointConfig.class)
+public final class HttpEndpoint {
+    /** The configuration PID. */
+    public static final String PID = "io.tollgate.endpoint";
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
+    private static final List<String> UNDERSCORED_KEYS =
+            List.of("max_body_bytes", "io_threads", "native_transport", "drain_timeout_ms");
+
+    private final EndpointMetrics metrics = new EndpointMetrics();
+    private final RequestRouter router;
+    private final EventLoopGroup group;
+    private final ChannelGroup channels;
+    private final Channel serverChannel;
+    private final long drainTimeoutMs;
+    private final int port;
+
+    @Activate
+    public HttpEndpoint(@Reference(name = "inference") InferenceService service,
+                        @Reference(name = "registry") ModelRegistry registry, EndpointConfig config,
+                        Map<String, Object> properties) {
+        validate(config, properties);
+        this.drainTimeoutMs = config.drain_timeout_ms();
+        this.router = new RequestRouter(service, registry, metrics, serverVersion());
+        Transport transport = Transport.choose(config.native_transport());
+        if (transport.reason().isEmpty()) {
+            LOG.info("HTTP endpoint transport: {}", transport.name());
+        } else {
+            LOG.info("HTTP endpoint transport: {} ({})", transport.name(), transport.reason());
+        }
+        this.group = new MultiThreadIoEventLoopGroup(config.io_threads(), new DefaultThreadFactory("tollgate-endpoint"),
+                transport.ioHandlers());
+        this.channels = new DefaultChannelGroup("tollgate-endpoint", GlobalEventExecutor.INSTANCE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new EndpointChannelInitializer(config.max_body_bytes(), metrics, router, channels));
+        try {
+            this.serverChannel = bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + " (" + e
+                    + "); another process may hold the port: stop it, or set another port in the " + PID
+                    + " configuration", e);
+        }
+        this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        LOG.info("HTTP endpoint listening on {}:{} (max.body.bytes={}, io.threads={})", config.host(), port,
+                config.max_body_bytes(), config.io_threads() == 0 ? "default" : config.io_threads());
+    }
+
+    private static void validate(EndpointConfig c, Map<String, Object> properties) {
+        StringBuilder problems = new StringBuilder();
+        for (String key : UNDERSCORED_KEYS) {
+            // DS reads max_body_bytes() from the key "max.body.bytes": an underscored key would be silently ignored
+            if (properties.containsKey(key)) {
+                problems.append("key '").append(key).append("' is not read; spell it '").append(key.replace('_', '.'))
+                        .append("'; ");
+            }
+        }
+        if (c.port() < 0 || c.port() > 65535) {
+            problems.append("port must be 0..65535 (0 = any free port), not ").append(c.port()).append("; ");
+        }
+        if (c.host() == null || c.host().isBlank()) {
+            problems.append("host must be an address to bind such as 0.0.0.0 or 127.0.0.1; ");
+        }
+        if (c.max_body_bytes() <= 0) {
+            problems.append("max.body.bytes must be positive, not ").append(c.max_body_bytes()).append("; ");
+        }
+        if (c.io_threads() < 0) {
+            problems.append("io.threads must be 0 (Netty's default) or more, not ").append(c.io_threads()).append("; ");
+        }
+        if (c.drain_timeout_ms() < 0) {
+            problems.append("drain.timeout.ms must be 0 or more, not ").append(c.drain_timeout_ms()).append("; ");
+        }
+        if (problems.length() > 0) {
+            throw new IllegalArgumentException("invalid " + PID + " configuration: "
+                    + problems.substring(0, problems.length() - 2));
+        }
+    }
+
+    private static String serverVersion() {
+        Bundle bundle = FrameworkUtil.getBundle(HttpEndpoint.class);
+        return bundle == null ? "0.0.0-unbundled" : bundle.getVersion().toString();
+    }
+
+    /** The port actually bound (differs from the configured one when that was 0). */
+    public int port() {
+        return port;
+    }
+
+    @Deactivate
+    public void deactivate() {
+        router.startDraining();
+        serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainTimeoutMs);
+        while (metrics.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = metrics.inFlight();
+        if (left > 0) {
+            LOG.warn("HTTP endpoint closing with {} request(s) still in flight after drain.timeout.ms={}", left,
+                    drainTimeoutMs);
+        }
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        LOG.info("HTTP endpoint on port {} stopped", port);
+    }
+}

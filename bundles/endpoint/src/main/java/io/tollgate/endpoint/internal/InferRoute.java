@@ -1,0 +1,130 @@
+package io.tollgate.endpoint.internal;
+
+import io.netty.buffer.ByteBufUtil;
+import io.tollgate.model.DataType;
+import io.tollgate.model.TensorSpec;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.InferenceService;
+import io.tollgate.serving.ModelRegistry;
+import io.tollgate.serving.ModelStatus;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * {@code POST /v2/models/{m}[/versions/{v}]/infer}. Threads: the body is decoded on the event loop; the serving
+ * layer runs the inference on its own threads; the response is encoded back on the channel's event loop.
+ */
+final class InferRoute {
+    private final InferenceService service;
+    private final ModelRegistry registry;
+    private final EndpointMetrics metrics;
+    private final InferRequestDecoder decoder = new InferRequestDecoder();
+    private final InferResponseEncoder encoder = new InferResponseEncoder();
+
+    InferRoute(InferenceService service, ModelRegistry registry, EndpointMetrics metrics) {
+        this.service = service;
+        this.registry = registry;
+        this.metrics = metrics;
+    }
+
+    CompletionStage<HttpReply> infer(Exchange ex, String model, String version) {
+        long start = System.nanoTime();
+        InferRequestDecoder.Decoded decoded;
+        try {
+            byte[] body = ByteBufUtil.getBytes(ex.request.content());
+            decoded = decoder.decode(model, version, body, jsonLength(ex, body.length));
+            if (!decoded.request().id().isEmpty()) {
+                ex.requestId = decoded.request().id();
+            }
+            checkClassification(decoded, model, version);
+        } catch (RequestException e) {
+            record(model, EndpointMetrics.Outcome.of(e), start);
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletionStage<InferenceResponse> running;
+        try {
+            running = service.infer(decoded.request());
+        } catch (RuntimeException e) {
+            running = CompletableFuture.failedFuture(e); // a broken service must not break the event loop
+        }
+        InferRequestDecoder.Decoded request = decoded;
+        return running
+                .thenApplyAsync(response -> encode(response, request), ex.eventLoop)
+                .whenComplete((reply, failure) -> record(model,
+                        failure == null ? EndpointMetrics.Outcome.OK : EndpointMetrics.Outcome.of(failure), start));
+    }
+
+    private static int jsonLength(Exchange ex, int bodyLength) throws RequestException {
+        String header = ex.request.headers().get(InferResponseEncoder.HEADER_LENGTH);
+        if (header == null) {
+            return bodyLength;
+        }
+        try {
+            return Integer.parseInt(header.trim());
+        } catch (NumberFormatException e) {
+            throw RequestException.badRequest(InferResponseEncoder.HEADER_LENGTH + " is '" + header
+                    + "'; it must be the byte length of the JSON part of the body");
+        }
+    }
+
+    /** Refuses a classification of a non-numeric output before the model runs (and is billed). */
+    private void checkClassification(InferRequestDecoder.Decoded decoded, String model, String version)
+            throws RequestException {
+        Optional<ModelStatus> status = Optional.empty();
+        for (InferRequestDecoder.OutputRequest o : decoded.outputs().values()) {
+            if (o.classification() == 0) {
+                continue;
+            }
+            if (status.isEmpty()) {
+                status = registry.model(model, version);
+                if (status.isEmpty()) {
+                    return; // the serving layer answers MODEL_NOT_FOUND
+                }
+            }
+            for (TensorSpec spec : status.get().descriptor().outputs()) {
+                if (spec.name().equals(o.name()) && (spec.type() == DataType.BYTES || spec.type() == DataType.BOOL)) {
+                    throw RequestException.badRequest("output '" + o.name() + "' is " + spec.type()
+                            + "; classification needs a numeric output");
+                }
+            }
+        }
+    }
+
+    private HttpReply encode(InferenceResponse response, InferRequestDecoder.Decoded request) {
+        List<String> labels = List.of();
+        boolean batched = false;
+        boolean classifies = request.outputs().values().stream().anyMatch(o -> o.classification() > 0);
+        if (classifies) {
+            Optional<ModelStatus> status = registry.model(response.model(), response.version());
+            if (status.isPresent()) {
+                labels = status.get().descriptor().labels();
+                batched = status.get().descriptor().maxBatchSize() > 0;
+            }
+        }
+        try {
+            return encoder.encode(response, request, labels, batched);
+        } catch (RequestException e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    private void record(String model, EndpointMetrics.Outcome outcome, long start) {
+        String label = outcome == EndpointMetrics.Outcome.OK || known(model) ? model : EndpointMetrics.UNKNOWN_MODEL;
+        metrics.inference(label, outcome, System.nanoTime() - start);
+    }
+
+    private boolean known(String model) {
+        if (registry.model(model, null).isPresent()) {
+            return true;
+        }
+        for (ModelStatus s : registry.models()) {
+            if (s.name().equals(model)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

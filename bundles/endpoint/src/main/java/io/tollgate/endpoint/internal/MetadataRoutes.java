@@ -1,0 +1,200 @@
+package io.tollgate.endpoint.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.tollgate.model.TensorSpec;
+import io.tollgate.serving.ModelRegistry;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
+import io.tollgate.serving.PluginStatus;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The read-only routes: health, server and model metadata, model readiness, the model repository index and
+ * the admin plugin list. Each answers from the {@link ModelRegistry} at once, on the event loop.
+ */
+final class MetadataRoutes {
+    /** Protocol extensions this endpoint implements, as Triton names them. */
+    static final List<String> EXTENSIONS = List.of("classification", "model_repository", "binary_tensor_data");
+
+    private final ModelRegistry registry;
+    private final String serverVersion;
+
+    MetadataRoutes(ModelRegistry registry, String serverVersion) {
+        this.registry = registry;
+        this.serverVersion = serverVersion;
+    }
+
+    HttpReply live() {
+        return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+            g.writeStartObject();
+            g.writeBooleanField("live", true);
+            g.writeEndObject();
+        }));
+    }
+
+    HttpReply ready() {
+        boolean ready = registry.ready();
+        return HttpReply.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                JsonBodies.bytes(g -> {
+                    g.writeStartObject();
+                    g.writeBooleanField("ready", ready);
+                    g.writeEndObject();
+                }));
+    }
+
+    HttpReply server() {
+        return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("name", "tollgate");
+            g.writeStringField("version", serverVersion);
+            g.writeArrayFieldStart("extensions");
+            for (String e : EXTENSIONS) {
+                g.writeString(e);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }));
+    }
+
+    HttpReply model(String name, String version) throws RequestException {
+        ModelStatus status = find(name, version);
+        List<String> versions = registry.models().stream()
+                .filter(m -> m.name().equals(name))
+                .map(ModelStatus::version)
+                .distinct()
+                .toList();
+        return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+            g.writeStartObject();
+            g.writeStringField("name", status.name());
+            g.writeArrayFieldStart("versions");
+            for (String v : versions) {
+                g.writeString(v);
+            }
+            g.writeEndArray();
+            g.writeStringField("platform", status.descriptor().platform());
+            tensors(g, "inputs", status.descriptor().inputs());
+            tensors(g, "outputs", status.descriptor().outputs());
+            g.writeEndObject();
+        }));
+    }
+
+    HttpReply modelReady(String name, String version) throws RequestException {
+        ModelStatus status = find(name, version);
+        boolean ready = status.state() == ModelState.READY;
+        return HttpReply.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                JsonBodies.bytes(g -> {
+                    g.writeStartObject();
+                    g.writeStringField("name", status.name());
+                    g.writeStringField("version", status.version());
+                    g.writeBooleanField("ready", ready);
+                    g.writeEndObject();
+                }));
+    }
+
+    /** {@code POST /v2/repository/index}; an optional body {@code {"ready": true}} lists only ready models. */
+    HttpReply repositoryIndex(byte[] body) throws RequestException {
+        boolean readyOnly = false;
+        if (body.length > 0) {
+            try (JsonParser p = JsonBodies.FACTORY.createParser(body)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    throw RequestException.badRequest("the repository index request must be a JSON object such as "
+                            + "{\"ready\":true}, or empty");
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken v = p.nextToken();
+                    if ("ready".equals(field)) {
+                        if (v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE) {
+                            throw RequestException.badRequest("\"ready\" must be true or false"
+                                    + InferRequestDecoder.location(p.currentTokenLocation()));
+                        }
+                        readyOnly = v == JsonToken.VALUE_TRUE;
+                    } else {
+                        p.skipChildren();
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                throw InferRequestDecoder.malformed(e);
+            } catch (IOException e) {
+                throw new RequestException(RequestException.Kind.BAD_REQUEST, "cannot read the request body", e);
+            }
+        }
+        boolean onlyReady = readyOnly;
+        List<ModelStatus> models = registry.models();
+        return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+            g.writeStartArray();
+            for (ModelStatus m : models) {
+                if (onlyReady && m.state() != ModelState.READY) {
+                    continue;
+                }
+                g.writeStartObject();
+                g.writeStringField("name", m.name());
+                g.writeStringField("version", m.version());
+                g.writeStringField("state", m.state().name());
+                g.writeStringField("reason", m.error() == null ? "" : m.error());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }));
+    }
+
+    static RequestException loadNotImplemented(String action, String model) {
+        return new RequestException(RequestException.Kind.NOT_IMPLEMENTED, "model " + action + " through the API is "
+                + "not implemented yet (model '" + model + "'); install or remove the model's plugin bundle instead");
+    }
+
+    HttpReply plugins() {
+        List<PluginStatus> plugins = registry.plugins();
+        return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+            g.writeStartArray();
+            for (PluginStatus p : plugins) {
+                g.writeStartObject();
+                g.writeNumberField("id", p.bundleId());
+                g.writeStringField("symbolic_name", p.symbolicName());
+                g.writeStringField("version", p.version());
+                g.writeStringField("location", p.location());
+                g.writeStringField("model", p.model());
+                g.writeStringField("model_version", p.modelVersion());
+                g.writeStringField("state", p.state() == null ? "" : p.state().name());
+                g.writeStringField("error", p.error() == null ? "" : p.error());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }));
+    }
+
+    private ModelStatus find(String name, String version) throws RequestException {
+        Optional<ModelStatus> status = registry.model(name, version);
+        if (status.isPresent()) {
+            return status.get();
+        }
+        if (version == null) {
+            throw RequestException.notFound("model '" + name + "' is not installed; POST /v2/repository/index lists "
+                    + "the installed models");
+        }
+        throw RequestException.notFound("model '" + name + "' has no version '" + version + "'; GET /v2/models/"
+                + name + " lists its versions");
+    }
+
+    private static void tensors(JsonGenerator g, String field, List<TensorSpec> specs) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (TensorSpec s : specs) {
+            g.writeStartObject();
+            g.writeStringField("name", s.name());
+            g.writeStringField("datatype", s.type().name());
+            g.writeArrayFieldStart("shape");
+            for (long d : s.shape()) {
+                g.writeNumber(d);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+}

@@ -1,0 +1,64 @@
+package io.tollgate.endpoint.internal;
+
+/**
+ * A request the endpoint itself refuses before (or instead of) asking the serving layer: bad JSON,
+ * a bad tensor, an unknown route or model. {@link ErrorMapper} turns the {@link Kind} into a status.
+ */
+final class RequestException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** What was wrong with the request. */
+    enum Kind {
+        /** Malformed JSON, a bad tensor, a bad parameter. */
+        BAD_REQUEST,
+        /** No such route, model or version. */
+        NOT_FOUND,
+        /** The route exists but not for this method. */
+        METHOD_NOT_ALLOWED,
+        /** The body is larger than {@code max.body.bytes}. */
+        BODY_TOO_LARGE,
+        /** The route is part of the protocol but not implemented here yet. */
+        NOT_IMPLEMENTED,
+        /** The endpoint is draining for shutdown. */
+        SHUTTING_DOWN
+    }
+
+    private final Kind kind;
+    private final String allow;
+
+    RequestException(Kind kind, String message) {
+        this(kind, message, null, null);
+    }
+
+    RequestException(Kind kind, String message, Throwable cause) {
+        this(kind, message, null, cause);
+    }
+
+    private RequestException(Kind kind, String message, String allow, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+        this.allow = allow;
+    }
+
+    static RequestException badRequest(String message) {
+        return new RequestException(Kind.BAD_REQUEST, message);
+    }
+
+    static RequestException notFound(String message) {
+        return new RequestException(Kind.NOT_FOUND, message);
+    }
+
+    static RequestException methodNotAllowed(String method, String path, String allow) {
+        return new RequestException(Kind.METHOD_NOT_ALLOWED,
+                "method " + method + " is not allowed for " + path + "; use " + allow, allow, null);
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    /** The Allow header value for {@link Kind#METHOD_NOT_ALLOWED}, else null. */
+    String allow() {
+        return allow;
+    }
+}

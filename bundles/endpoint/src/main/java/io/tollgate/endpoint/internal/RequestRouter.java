@@ -1,0 +1,280 @@
+package io.tollgate.endpoint.internal;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.tollgate.serving.InferenceService;
+import io.tollgate.serving.ModelRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes each aggregated request to its route and writes the reply. Shared by every channel; keeps no
+ * per-channel state. One request per connection is handled at a time: reading is paused (auto-read off, with a
+ * {@code FlowControlHandler} in front holding any pipelined request) until the response is written, so
+ * responses leave in request order and a slow inference holds back only its own connection.
+ */
+@ChannelHandler.Sharable
+final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestRouter.class);
+
+    /** The routes this endpoint has. */
+    enum Route {
+        SERVER_METADATA("GET"), HEALTH_LIVE("GET"), HEALTH_READY("GET"), MODEL_METADATA("GET"), MODEL_READY("GET"),
+        MODEL_INFER("POST"), REPOSITORY_INDEX("POST"), REPOSITORY_LOAD("POST"), REPOSITORY_UNLOAD("POST"),
+        ADMIN_PLUGINS("GET"), METRICS("GET");
+
+        final String method;
+
+        Route(String method) {
+            this.method = method;
+        }
+
+        /** The Allow header: GET routes also answer HEAD. */
+        String allow() {
+            return "GET".equals(method) ? "GET, HEAD" : method;
+        }
+    }
+
+    /** A matched path. */
+    record Match(Route route, String model, String version) {
+    }
+
+    private final MetadataRoutes metadata;
+    private final InferRoute infer;
+    private final ModelRegistry registry;
+    private final EndpointMetrics metrics;
+    private final AtomicLong requestSeq = new AtomicLong();
+    private volatile boolean draining;
+
+    RequestRouter(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, String serverVersion) {
+        super(FullHttpRequest.class, true); // the request is released when channelRead0 returns
+        this.registry = registry;
+        this.metrics = metrics;
+        this.metadata = new MetadataRoutes(registry, serverVersion);
+        this.infer = new InferRoute(service, registry, metrics);
+    }
+
+    /** From now on every request is answered 503 and its connection closed. */
+    void startDraining() {
+        draining = true;
+    }
+
+    /** The route for a path, or null. Segments are already percent-decoded. */
+    static Match match(List<String> s) {
+        int n = s.size();
+        if (n == 0) {
+            return null;
+        }
+        if ("metrics".equals(s.get(0))) {
+            return n == 1 ? new Match(Route.METRICS, null, null) : null;
+        }
+        if ("admin".equals(s.get(0))) {
+            return n == 2 && "plugins".equals(s.get(1)) ? new Match(Route.ADMIN_PLUGINS, null, null) : null;
+        }
+        if (!"v2".equals(s.get(0))) {
+            return null;
+        }
+        if (n == 1) {
+            return new Match(Route.SERVER_METADATA, null, null);
+        }
+        switch (s.get(1)) {
+            case "health":
+                if (n == 3 && "live".equals(s.get(2))) {
+                    return new Match(Route.HEALTH_LIVE, null, null);
+                }
+                if (n == 3 && "ready".equals(s.get(2))) {
+                    return new Match(Route.HEALTH_READY, null, null);
+                }
+                return null;
+            case "repository":
+                if (n == 3 && "index".equals(s.get(2))) {
+                    return new Match(Route.REPOSITORY_INDEX, null, null);
+                }
+                if (n == 5 && "models".equals(s.get(2)) && "load".equals(s.get(4))) {
+                    return new Match(Route.REPOSITORY_LOAD, s.get(3), null);
+                }
+                if (n == 5 && "models".equals(s.get(2)) && "unload".equals(s.get(4))) {
+                    return new Match(Route.REPOSITORY_UNLOAD, s.get(3), null);
+                }
+                return null;
+            case "models":
+                return modelRoute(s);
+            default:
+                return null;
+        }
+    }
+
+    private static Match modelRoute(List<String> s) {
+        int n = s.size();
+        if (n < 3 || s.get(2).isEmpty()) {
+            return null;
+        }
+        String model = s.get(2);
+        String version = null;
+        int rest = 3;
+        if (n >= 5 && "versions".equals(s.get(3))) {
+            version = s.get(4);
+            rest = 5;
+        }
+        if (n == rest) {
+            return new Match(Route.MODEL_METADATA, model, version);
+        }
+        if (n == rest + 1 && "ready".equals(s.get(rest))) {
+            return new Match(Route.MODEL_READY, model, version);
+        }
+        if (n == rest + 1 && "infer".equals(s.get(rest))) {
+            return new Match(Route.MODEL_INFER, model, version);
+        }
+        return null;
+    }
+
+    static List<String> segments(String path) {
+        List<String> out = new ArrayList<>();
+        for (String part : path.split("/")) {
+            if (!part.isEmpty()) {
+                out.add(part);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        // pause reading until this request is answered (see the class comment)
+        ctx.channel().config().setAutoRead(false);
+        metrics.requestStarted();
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !draining;
+        HttpVersion version = req.protocolVersion();
+        String path;
+        try {
+            path = new QueryStringDecoder(req.uri()).path();
+        } catch (IllegalArgumentException e) {
+            path = req.uri();
+        }
+        Exchange ex = new Exchange(req, req.method().name(), path, ctx.executor(),
+                "tg-" + Long.toHexString(requestSeq.incrementAndGet()));
+        CompletionStage<HttpReply> reply;
+        try {
+            reply = dispatch(ex);
+        } catch (Exception | StackOverflowError e) {
+            // every request gets an answer, so the connection resumes reading and drain counts it finished
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.whenComplete((r, failure) -> {
+            if (ctx.executor().inEventLoop()) {
+                write(ctx, ex, r, failure, version, keepAlive);
+            } else {
+                ctx.executor().execute(() -> write(ctx, ex, r, failure, version, keepAlive));
+            }
+        });
+    }
+
+    private CompletionStage<HttpReply> dispatch(Exchange ex) throws RequestException {
+        if (!ex.request.decoderResult().isSuccess()) {
+            throw RequestException.badRequest("malformed HTTP request: " + ex.request.decoderResult().cause());
+        }
+        if (draining) {
+            throw new RequestException(RequestException.Kind.SHUTTING_DOWN,
+                    "the endpoint is shutting down; retry against another instance or after the restart");
+        }
+        Match m = match(segments(ex.path));
+        if (m == null) {
+            throw RequestException.notFound("no route for " + ex.method + " " + ex.path);
+        }
+        String method = ex.method;
+        boolean allowed = m.route().method.equals(method) || ("HEAD".equals(method) && "GET".equals(m.route().method));
+        if (!allowed) {
+            throw RequestException.methodNotAllowed(method, ex.path, m.route().allow());
+        }
+        switch (m.route()) {
+            case SERVER_METADATA:
+                return done(metadata.server());
+            case HEALTH_LIVE:
+                return done(metadata.live());
+            case HEALTH_READY:
+                return done(metadata.ready());
+            case MODEL_METADATA:
+                return done(metadata.model(m.model(), m.version()));
+            case MODEL_READY:
+                return done(metadata.modelReady(m.model(), m.version()));
+            case MODEL_INFER:
+                return infer.infer(ex, m.model(), m.version());
+            case REPOSITORY_INDEX:
+                return done(metadata.repositoryIndex(ByteBufUtil.getBytes(ex.request.content())));
+            case REPOSITORY_LOAD:
+                throw MetadataRoutes.loadNotImplemented("load", m.model());
+            case REPOSITORY_UNLOAD:
+                throw MetadataRoutes.loadNotImplemented("unload", m.model());
+            case ADMIN_PLUGINS:
+                return done(metadata.plugins());
+            case METRICS:
+                return done(HttpReply.text(HttpResponseStatus.OK, HttpReply.PROMETHEUS_TEXT,
+                        metrics.render(registry.models())));
+            default:
+                throw new IllegalStateException("unrouted " + m.route());
+        }
+    }
+
+    private static CompletionStage<HttpReply> done(HttpReply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    private void write(ChannelHandlerContext ctx, Exchange ex, HttpReply reply, Throwable failure, HttpVersion version,
+                       boolean keepAliveRequested) {
+        HttpReply r;
+        try {
+            r = failure == null ? reply : ErrorMapper.reply(failure, ex.requestId, ex.line());
+        } catch (RuntimeException e) {
+            r = ErrorMapper.reply(e, ex.requestId, ex.line());
+        }
+        boolean keepAlive = keepAliveRequested && !draining;
+        FullHttpResponse response = toResponse(version, r);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        metrics.response(r.status().code());
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+            metrics.requestFinished();
+            if (!f.isSuccess()) {
+                LOG.debug("cannot write the response to {} (request {}): {}", ex.line(), ex.requestId,
+                        f.cause().toString());
+                f.channel().close();
+            } else if (keepAlive) {
+                f.channel().config().setAutoRead(true); // next request; the keep-alive handler closes otherwise
+            }
+        });
+    }
+
+    /** A Netty response for a reply, with Content-Type, Content-Length and the reply's headers. */
+    static FullHttpResponse toResponse(HttpVersion version, HttpReply r) {
+        FullHttpResponse response = new DefaultFullHttpResponse(version, r.status(), Unpooled.wrappedBuffer(r.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+        for (Map.Entry<String, String> h : r.headers().entrySet()) {
+            response.headers().set(h.getKey(), h.getValue());
+        }
+        return response;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("closing connection {} after: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,603 @@
+package io.tollgate.endpoint.internal;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tollgate.serving.InferenceException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/** The endpoint over real loopback sockets, with a fake serving layer behind it. */
+public class HttpEndpointTest {
+    private static final int MAX_BODY = 64 * 1024;
+    private static TestServer server;
+
+    @BeforeClass
+    public static void start() {
+        server = new TestServer(MAX_BODY, 5_000);
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        server.close();
+    }
+
+    private static String infer(String type, String shape, String data) {
+        return "{\"id\":\"req-" + type + "\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"" + type + "\",\"shape\":"
+                + shape + ",\"data\":" + data + "}]}";
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String messagePart) throws Exception {
+        assertEquals(r.body(), status, r.statusCode());
+        assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+        JsonNode body = TestServer.json(r);
+        assertTrue(r.body(), body.get("error").asText().contains(messagePart));
+    }
+
+    @Test
+    public void healthRoutes() throws Exception {
+        HttpResponse<String> live = server.get("/v2/health/live");
+        assertEquals(200, live.statusCode());
+        assertEquals("application/json", live.headers().firstValue("content-type").orElse(""));
+        assertEquals(TestServer.JSON.readTree("{\"live\":true}"), TestServer.json(live));
+        HttpResponse<String> ready = server.get("/v2/health/ready");
+        assertEquals(200, ready.statusCode());
+        assertEquals(TestServer.JSON.readTree("{\"ready\":true}"), TestServer.json(ready));
+    }
+
+    @Test
+    public void readinessFollowsTheRegistry() throws Exception {
+        server.registry.ready = false;
+        try {
+            HttpResponse<String> ready = server.get("/v2/health/ready");
+            assertEquals(503, ready.statusCode());
+            assertEquals(TestServer.JSON.readTree("{\"ready\":false}"), TestServer.json(ready));
+            assertEquals(200, server.get("/v2/health/live").statusCode());
+        } finally {
+            server.registry.ready = true;
+        }
+        assertEquals(200, server.get("/v2/health/ready").statusCode());
+    }
+
+    @Test
+    public void serverMetadata() throws Exception {
+        HttpResponse<String> r = server.get("/v2");
+        assertEquals(200, r.statusCode());
+        JsonNode body = TestServer.json(r);
+        assertEquals("tollgate", body.get("name").asText());
+        assertEquals("0.0.0-unbundled", body.get("version").asText());
+        assertEquals(TestServer.JSON.readTree("[\"classification\",\"model_repository\",\"binary_tensor_data\"]"),
+                body.get("extensions"));
+        assertEquals(200, server.get("/v2/").statusCode());
+    }
+
+    @Test
+    public void modelMetadata() throws Exception {
+        HttpResponse<String> r = server.get("/v2/models/echo");
+        assertEquals(200, r.statusCode());
+        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"versions\":[\"1\",\"2\"],\"platform\":\"onnx\","
+                + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],"
+                + "\"outputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}]}"), TestServer.json(r));
+        JsonNode classifier = TestServer.json(server.get("/v2/models/classifier/versions/1.0.0"));
+        assertEquals("classifier", classifier.get("name").asText());
+        assertEquals("BYTES", classifier.get("outputs").get(1).get("datatype").asText());
+        assertError(server.get("/v2/models/nope"), 404, "model 'nope' is not installed");
+        assertError(server.get("/v2/models/echo/versions/9"), 404, "model 'echo' has no version '9'");
+    }
+
+    @Test
+    public void modelReadiness() throws Exception {
+        HttpResponse<String> ready = server.get("/v2/models/echo/ready");
+        assertEquals(200, ready.statusCode());
+        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"version\":\"1\",\"ready\":true}"),
+                TestServer.json(ready));
+        HttpResponse<String> loading = server.get("/v2/models/echo/versions/2/ready");
+        assertEquals(503, loading.statusCode());
+        assertFalse(TestServer.json(loading).get("ready").asBoolean());
+        assertEquals(503, server.get("/v2/models/broken/versions/3/ready").statusCode());
+        assertError(server.get("/v2/models/nope/ready"), 404, "not installed");
+        HttpResponse<String> head = server.send("HEAD", "/v2/models/echo/ready", null);
+        assertEquals(200, head.statusCode());
+        assertEquals("", head.body());
+    }
+
+    @Test
+    public void infersEveryDatatypeThroughJson() throws Exception {
+        String[][] cases = {
+            {"BOOL", "[true,false,true]", "[true,false,true]"},
+            {"UINT8", "[0,255,7]", "[0,255,7]"},
+            {"UINT16", "[0,65535,7]", "[0,65535,7]"},
+            {"UINT32", "[0,4294967295,7]", "[0,4294967295,7]"},
+            {"UINT64", "[0,18446744073709551615,1]", "[0,18446744073709551615,1]"},
+            {"INT8", "[-128,127,0]", "[-128,127,0]"},
+            {"INT16", "[-32768,32767,0]", "[-32768,32767,0]"},
+            {"INT32", "[-2147483648,2147483647,0]", "[-2147483648,2147483647,0]"},
+            {"INT64", "[-9223372036854775808,9223372036854775807,0]", "[-9223372036854775808,9223372036854775807,0]"},
+            {"FP16", "[0.1,65504,0.000000059604645]", "[0.099975586,65504.0,5.9604645E-8]"},
+            {"BF16", "[3.14159,1.00390625,-2.5]", "[3.140625,1.0,-2.5]"},
+            {"FP32", "[0.1,-1e-30,16777217]", "[0.1,-1.0E-30,1.6777216E7]"},
+            {"FP64", "[0.1,1e300,16777217]", "[0.1,1.0E300,1.6777217E7]"},
+            {"BYTES", "[\"plain\",\"héllo wörld\",\"日本語 🚀\"]", "[\"plain\",\"héllo wörld\",\"日本語 🚀\"]"},
+        };
+        for (String[] c : cases) {
+            HttpResponse<String> r = server.post("/v2/models/echo/infer", infer(c[0], "[3]", c[1]));
+            assertEquals(c[0] + ": " + r.body(), 200, r.statusCode());
+            assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+            JsonNode body = TestServer.json(r);
+            assertEquals("echo", body.get("model_name").asText());
+            assertEquals("1", body.get("model_version").asText());
+            assertEquals("req-" + c[0], body.get("id").asText());
+            assertEquals("cpu", body.get("parameters").get("accelerator").asText());
+            JsonNode out = body.get("outputs").get(0);
+            assertEquals("x", out.get("name").asText());
+            assertEquals(c[0], out.get("datatype").asText());
+            assertEquals(TestServer.JSON.readTree("[3]"), out.get("shape"));
+            assertEquals(c[0], TestServer.JSON.readTree(c[2]), out.get("data"));
+        }
+        // the bits that reached the serving layer
+        server.post("/v2/models/echo/infer", infer("UINT64", "[1]", "[18446744073709551615]"));
+        assertEquals(-1L, server.service.last.inputs().get(0).data().getLong(0));
+        server.post("/v2/models/echo/infer", infer("INT64", "[1]", "[-9223372036854775808]"));
+        assertEquals(Long.MIN_VALUE, server.service.last.inputs().get(0).data().getLong(0));
+        server.post("/v2/models/echo/infer", infer("FP16", "[2]", "[65520,-0.0]"));
+        assertEquals((short) 0x7c00, server.service.last.inputs().get(0).data().getShort(0));
+        assertEquals((short) 0x8000, server.service.last.inputs().get(0).data().getShort(2));
+        server.post("/v2/models/echo/infer", infer("BYTES", "[1]", "[\"é\"]"));
+        assertArrayEquals(new byte[] {(byte) 0xc3, (byte) 0xa9}, server.service.last.inputs().get(0).strings().get(0));
+    }
+
+    @Test
+    public void infersNestedDataAndVersionedModels() throws Exception {
+        HttpResponse<String> r = server.post("/v2/models/echo/versions/1/infer",
+                infer("INT32", "[2,3]", "[[1,2,3],[4,5,6]]"));
+        assertEquals(r.body(), 200, r.statusCode());
+        JsonNode out = TestServer.json(r).get("outputs").get(0);
+        assertEquals(TestServer.JSON.readTree("[2,3]"), out.get("shape"));
+        assertEquals(TestServer.JSON.readTree("[1,2,3,4,5,6]"), out.get("data"));
+        assertEquals("1", server.service.last.version());
+        assertEquals("echo", server.service.last.model());
+    }
+
+    @Test
+    public void refusesBadTensorsWith400() throws Exception {
+        StringBuilder data = new StringBuilder("[");
+        for (int i = 0; i < 783; i++) {
+            data.append(i == 0 ? "" : ",").append(i % 7);
+        }
+        String body = "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[1,1,28,28],\"data\":"
+                + data + "]}]}";
+        HttpResponse<String> r = server.post("/v2/models/echo/infer", body);
+        assertEquals(400, r.statusCode());
+        assertEquals("input 'image': shape [1,1,28,28] needs 784 elements but data has 783",
+                TestServer.json(r).get("error").asText());
+        assertError(server.post("/v2/models/echo/infer", infer("UINT8", "[1]", "[256]")), 400,
+                "outside UINT8's range [0, 255]");
+        assertError(server.post("/v2/models/echo/infer", infer("UINT64", "[1]", "[18446744073709551616]")), 400,
+                "outside UINT64's range");
+        assertError(server.post("/v2/models/echo/infer", infer("INT64", "[1]", "[-9223372036854775809]")), 400,
+                "outside INT64's range");
+    }
+
+    @Test
+    public void refusesMalformedJsonWith400AndTheLocation() throws Exception {
+        HttpResponse<String> r = server.post("/v2/models/echo/infer", "{\"inputs\": [\n  {\"name\": \"x\" \"datatype\"}]}");
+        assertEquals(400, r.statusCode());
+        String error = TestServer.json(r).get("error").asText();
+        assertTrue(error, error.startsWith("malformed JSON at line 2, column "));
+        assertError(server.post("/v2/models/echo/infer", ""), 400, "the infer request body is empty");
+        assertError(server.post("/v2/models/echo/infer", "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[1,"), 400,
+                "malformed JSON at line 1, column ");
+        assertError(server.post("/v2/models/echo/infer", "{\"inputs\": 5}"), 400, "\"inputs\" must be an array");
+    }
+
+    @Test
+    public void unknownRoutesAre404() throws Exception {
+        HttpResponse<String> r = server.get("/x");
+        assertEquals(404, r.statusCode());
+        assertEquals(TestServer.JSON.readTree("{\"error\":\"no route for GET /x\"}"), TestServer.json(r));
+        assertError(server.get("/v2/models/echo/versions"), 404, "no route for GET /v2/models/echo/versions");
+        assertError(server.post("/v2/models/nope/infer", infer("FP32", "[1]", "[1]")), 404, "'nope' is not installed");
+    }
+
+    @Test
+    public void wrongMethodsAre405WithAllow() throws Exception {
+        HttpResponse<String> r = server.get("/v2/models/echo/infer");
+        assertError(r, 405, "method GET is not allowed");
+        assertEquals("POST", r.headers().firstValue("allow").orElse(""));
+        HttpResponse<String> p = server.post("/v2/health/live", "{}");
+        assertEquals(405, p.statusCode());
+        assertEquals("GET, HEAD", p.headers().firstValue("allow").orElse(""));
+        assertEquals("POST", server.get("/v2/repository/index").headers().firstValue("allow").orElse(""));
+        assertEquals(405, server.send("DELETE", "/metrics", null).statusCode());
+    }
+
+    @Test
+    public void bodiesAboveTheLimitAre413() throws Exception {
+        String big = infer("FP32", "[1]", "[1]") + " ".repeat(MAX_BODY);
+        HttpResponse<String> r = server.post("/v2/models/echo/infer", big);
+        assertError(r, 413, "is larger than max.body.bytes = " + MAX_BODY);
+        // just under the limit is fine
+        String fits = infer("FP32", "[1]", "[1]");
+        fits = fits + " ".repeat(MAX_BODY - fits.length());
+        assertEquals(200, server.post("/v2/models/echo/infer", fits).statusCode());
+    }
+
+    @Test
+    public void expectContinueAboveTheLimitGets413BeforeTheBody() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: " + (MAX_BODY * 4) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+            assertEquals(413, r.status());
+            assertEquals("close", r.header("connection"));
+            assertTrue(r.body(), r.body().contains("(" + (MAX_BODY * 4) + " bytes) is larger than max.body.bytes"));
+            assertNull("the server closes the connection", TestServer.readResponse(s.getInputStream()));
+        }
+        // within the limit the client gets 100 Continue, then the answer
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5000);
+            byte[] body = infer("INT8", "[2]", "[1,2]").getBytes(StandardCharsets.UTF_8);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            assertEquals(100, TestServer.readResponse(in).status());
+            out.write(body);
+            out.flush();
+            assertEquals(200, TestServer.readResponse(in).status());
+        }
+    }
+
+    @Test
+    public void chunkedBodiesGrowingPastTheLimitGet413() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String chunk = " ".repeat(8192);
+            try {
+                for (int i = 0; i < 10; i++) {
+                    out.write((Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            } catch (java.io.IOException closedWhileSending) {
+                // the server may close before the last chunk is sent; its answer is still readable
+            }
+            TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+            assertEquals(413, r.status());
+            assertTrue(r.body(), r.body().contains("is larger than max.body.bytes"));
+        }
+    }
+
+    @Test
+    public void keepsConnectionsAliveAndAnswersPipelinedRequestsInOrder() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 5; i++) {
+                byte[] body = infer("INT32", "[1]", "[" + i + "]").getBytes(StandardCharsets.UTF_8);
+                out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                TestServer.RawResponse r = TestServer.readResponse(in);
+                assertEquals(200, r.status());
+                assertNull("no Connection: close on a kept-alive response", r.header("connection"));
+                assertEquals(i, TestServer.JSON.readTree(r.body()).get("outputs").get(0).get("data").get(0).asInt());
+            }
+            // pipelined: a slow request, then fast ones, all written at once: answers come back in request order
+            StringBuilder burst = new StringBuilder();
+            for (int i = 0; i < 4; i++) {
+                String delay = i == 0 ? ",\"parameters\":{\"delay_ms\":300}" : "";
+                String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT32\",\"shape\":[1],\"data\":[" + (100 + i)
+                        + "]}]" + delay + "}";
+                burst.append("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ")
+                        .append(body.getBytes(StandardCharsets.UTF_8).length).append("\r\n\r\n").append(body);
+            }
+            burst.append("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+            out.write(burst.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            for (int i = 0; i < 4; i++) {
+                TestServer.RawResponse r = TestServer.readResponse(in);
+                assertEquals(200, r.status());
+                assertEquals(100 + i, TestServer.JSON.readTree(r.body()).get("outputs").get(0).get("data").get(0).asInt());
+            }
+            assertEquals("{\"live\":true}", TestServer.readResponse(in).body());
+            // Connection: close is honoured
+            out.write("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            TestServer.RawResponse last = TestServer.readResponse(in);
+            assertEquals(200, last.status());
+            assertEquals("close", last.header("connection"));
+            assertNull(TestServer.readResponse(in));
+        }
+        // HTTP/1.0 without keep-alive: one answer, then the server closes
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /v2/health/live HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+            assertEquals(200, r.status());
+            assertNull(TestServer.readResponse(s.getInputStream()));
+        }
+    }
+
+    @Test
+    public void answersConcurrentRequestsCorrectly() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                int n = i;
+                results.add(pool.submit(() -> {
+                    String body = "{\"id\":\"c" + n + "\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT64\","
+                            + "\"shape\":[1,3],\"data\":[[" + n + "," + (n * 2) + "," + (-n) + "]]}]}";
+                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(server.uri("/v2/models/echo/infer"))
+                            .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    JsonNode json = TestServer.JSON.readTree(r.body());
+                    String expected = "[" + n + "," + (n * 2) + "," + (-n) + "]";
+                    if (r.statusCode() != 200 || !json.get("id").asText().equals("c" + n)
+                            || !json.get("outputs").get(0).get("data").equals(TestServer.JSON.readTree(expected))) {
+                        return "request " + n + " got " + r.statusCode() + " " + r.body();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<String> f : results) {
+                assertNull(f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    public void mapsServingFailuresToStatuses() throws Exception {
+        Object[][] cases = {
+            {InferenceException.Reason.BAD_REQUEST, 400},
+            {InferenceException.Reason.MODEL_NOT_FOUND, 404},
+            {InferenceException.Reason.MODEL_NOT_READY, 503},
+            {InferenceException.Reason.OVERLOADED, 503},
+            {InferenceException.Reason.METERING_UNAVAILABLE, 503},
+            {InferenceException.Reason.NOT_LICENSED, 403},
+            {InferenceException.Reason.ENGINE_FAILURE, 500},
+            {InferenceException.Reason.SHUTTING_DOWN, 503},
+        };
+        for (Object[] c : cases) {
+            String body = "{\"id\":\"f1\",\"parameters\":{\"fail\":\"" + c[0] + "\"},\"inputs\":[{\"name\":\"x\","
+                    + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+            HttpResponse<String> r = server.post("/v2/models/echo/infer", body);
+            assertError(r, (Integer) c[1], "fake failure " + c[0]);
+            assertEquals(c[0] == InferenceException.Reason.OVERLOADED ? "1" : null,
+                    r.headers().firstValue("retry-after").orElse(null));
+        }
+        // the model exists but is not ready
+        assertError(server.post("/v2/models/echo/versions/2/infer", infer("FP32", "[1]", "[1]")), 503, "LOADING");
+        // an unexpected failure is a 500 that names the request id for the log
+        String crash = "{\"id\":\"crash-7\",\"parameters\":{\"mode\":\"crash\"},\"inputs\":[{\"name\":\"x\","
+                + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+        assertError(server.post("/v2/models/echo/infer", crash), 500, "request id crash-7");
+    }
+
+    @Test
+    public void repositoryIndexAndLoadUnload() throws Exception {
+        HttpResponse<String> r = server.post("/v2/repository/index", "");
+        assertEquals(200, r.statusCode());
+        JsonNode all = TestServer.json(r);
+        assertEquals(4, all.size());
+        assertEquals(TestServer.JSON.readTree("{\"name\":\"broken\",\"version\":\"3\",\"state\":\"FAILED\","
+                + "\"reason\":\"model.onnx is corrupt\"}"), all.get(3));
+        JsonNode ready = TestServer.json(server.post("/v2/repository/index", "{\"ready\":true}"));
+        assertEquals(2, ready.size());
+        assertEquals("echo", ready.get(0).get("name").asText());
+        assertEquals("classifier", ready.get(1).get("name").asText());
+        assertError(server.post("/v2/repository/models/echo/load", "{}"), 501, "not implemented yet");
+        assertError(server.post("/v2/repository/models/echo/unload", ""), 501, "model 'echo'");
+    }
+
+    @Test
+    public void adminPlugins() throws Exception {
+        HttpResponse<String> r = server.get("/admin/plugins");
+        assertEquals(200, r.statusCode());
+        JsonNode plugins = TestServer.json(r);
+        assertEquals(2, plugins.size());
+        assertEquals(TestServer.JSON.readTree("{\"id\":13,\"symbolic_name\":\"io.tollgate.plugin.broken\","
+                + "\"version\":\"3.0.0\",\"location\":\"file:/deploy/broken.jar\",\"model\":\"broken\","
+                + "\"model_version\":\"3\",\"state\":\"FAILED\",\"error\":\"model.onnx is corrupt\"}"), plugins.get(1));
+    }
+
+    @Test
+    public void classificationExtension() throws Exception {
+        String body = "{\"inputs\":[{\"name\":\"probs\",\"datatype\":\"FP32\",\"shape\":[2,4],"
+                + "\"data\":[[0.1,0.7,0.15,0.05],[0.3,0.1,0.2,0.4]]}],"
+                + "\"outputs\":[{\"name\":\"probs\",\"parameters\":{\"classification\":2}}]}";
+        HttpResponse<String> r = server.post("/v2/models/classifier/infer", body);
+        assertEquals(r.body(), 200, r.statusCode());
+        JsonNode out = TestServer.json(r).get("outputs").get(0);
+        assertEquals("BYTES", out.get("datatype").asText());
+        assertEquals(TestServer.JSON.readTree("[2,2]"), out.get("shape"));
+        assertEquals(TestServer.JSON.readTree("[\"0.700000:1:dog\",\"0.150000:2:bird\",\"0.400000:3:fish\","
+                + "\"0.300000:0:cat\"]"), out.get("data"));
+        assertEquals(List.of("probs"), server.service.last.requestedOutputs());
+        // a BYTES output cannot be classified; refused before the model runs
+        int calls = server.service.calls.get();
+        String names = "{\"inputs\":[{\"name\":\"names\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"a\"]}],"
+                + "\"outputs\":[{\"name\":\"names\",\"parameters\":{\"classification\":1}}]}";
+        assertError(server.post("/v2/models/classifier/infer", names), 400, "classification needs a numeric output");
+        assertEquals(calls, server.service.calls.get());
+    }
+
+    @Test
+    public void binaryTensorDataExtension() throws Exception {
+        String json = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,3],"
+                + "\"parameters\":{\"binary_data_size\":12}}],\"outputs\":[{\"name\":\"x\","
+                + "\"parameters\":{\"binary_data\":true}}]}";
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer body = ByteBuffer.allocate(head.length + 12).order(ByteOrder.LITTLE_ENDIAN);
+        body.put(head).putFloat(0.5f).putFloat(-1f).putFloat(1e10f);
+        HttpResponse<byte[]> r = server.client.send(HttpRequest.newBuilder(server.uri("/v2/models/echo/infer"))
+                .header("Inference-Header-Content-Length", Integer.toString(head.length))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.array())).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(new String(r.body(), StandardCharsets.UTF_8), 200, r.statusCode());
+        assertEquals("application/octet-stream", r.headers().firstValue("content-type").orElse(""));
+        int jsonLength = Integer.parseInt(r.headers().firstValue("inference-header-content-length").orElseThrow());
+        JsonNode header = TestServer.JSON.readTree(new String(r.body(), 0, jsonLength, StandardCharsets.UTF_8));
+        assertEquals(12, header.get("outputs").get(0).get("parameters").get("binary_data_size").asInt());
+        ByteBuffer data = ByteBuffer.wrap(r.body(), jsonLength, 12).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0.5f, data.getFloat(), 0f);
+        assertEquals(-1f, data.getFloat(), 0f);
+        assertEquals(1e10f, data.getFloat(), 0f);
+        assertEquals(jsonLength + 12, r.body().length);
+    }
+
+    @Test
+    public void metricsCountRequests() throws Exception {
+        long okBefore = metric("tollgate_inference_requests_total{model=\"echo\",outcome=\"ok\"}");
+        long badBefore = metric("tollgate_inference_requests_total{model=\"echo\",outcome=\"bad_request\"}");
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, server.post("/v2/models/echo/infer", infer("FP32", "[1]", "[1]")).statusCode());
+        }
+        assertEquals(400, server.post("/v2/models/echo/infer", infer("FP32", "[2]", "[1]")).statusCode());
+        assertEquals(404, server.post("/v2/models/ghost-" + System.nanoTime() + "/infer", infer("FP32", "[1]", "[1]"))
+                .statusCode());
+        HttpResponse<String> r = server.get("/metrics");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
+        String text = r.body();
+        assertEquals(okBefore + 3, metric(text, "tollgate_inference_requests_total{model=\"echo\",outcome=\"ok\"}"));
+        assertEquals(badBefore + 1,
+                metric(text, "tollgate_inference_requests_total{model=\"echo\",outcome=\"bad_request\"}"));
+        assertTrue(text, metric(text, "tollgate_inference_requests_total{model=\"_unknown\",outcome=\"model_not_found\"}")
+                >= 1);
+        assertFalse("unknown model names do not become series", text.contains("ghost-"));
+        assertTrue(metric(text, "tollgate_inference_request_duration_seconds_count{model=\"echo\"}") >= okBefore + 4);
+        assertTrue(text.contains("tollgate_inference_request_duration_seconds_bucket{model=\"echo\",le=\"+Inf\"}"));
+        assertTrue(text.contains("# TYPE tollgate_inference_request_duration_seconds histogram"));
+        assertEquals(1, metric(text, "tollgate_model_ready{model=\"echo\",version=\"1\"}"));
+        assertEquals(0, metric(text, "tollgate_model_ready{model=\"echo\",version=\"2\"}"));
+        assertEquals(1, metric(text, "tollgate_model_state{model=\"broken\",version=\"3\",state=\"failed\"}"));
+        assertEquals(1, metric(text, "tollgate_http_requests_in_flight")); // the /metrics request itself
+        assertTrue(metric(text, "tollgate_http_responses_total{code=\"200\"}") >= 3);
+    }
+
+    private static long metric(String name) throws Exception {
+        return metric(server.get("/metrics").body(), name);
+    }
+
+    private static long metric(String text, String series) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
+        if (!m.find()) {
+            return 0;
+        }
+        return (long) Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    public void refusesToStartOnATakenPort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            try {
+                new TestServer(TestServer.config(taken.getLocalPort(), 1024, 0, true)).close();
+                fail("activation should fail on a taken port");
+            } catch (IllegalStateException e) {
+                assertTrue(e.getMessage(), e.getMessage().startsWith("cannot listen on 127.0.0.1:" + taken.getLocalPort()));
+                assertTrue(e.getMessage(), e.getMessage().contains("set another port in the io.tollgate.endpoint"));
+            }
+        }
+    }
+
+    @Test
+    public void refusesInvalidConfiguration() {
+        try {
+            new TestServer(TestServer.config(70000, 0, -1, true));
+            fail("invalid configuration accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("port must be 0..65535"));
+            assertTrue(e.getMessage(), e.getMessage().contains("max.body.bytes must be positive"));
+            assertTrue(e.getMessage(), e.getMessage().contains("drain.timeout.ms must be 0 or more"));
+        }
+        try {
+            new TestServer(TestServer.config(0, 1024, 0, true), java.util.Map.of("port", 0, "max_body_bytes", "10"));
+            fail("an underscored key was accepted and would have been ignored");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("key 'max_body_bytes' is not read; spell it "
+                    + "'max.body.bytes'"));
+        }
+    }
+
+    @Test
+    public void runsOnNioWhenNativeTransportIsOff() throws Exception {
+        try (TestServer nio = new TestServer(TestServer.config(0, 1024, 0, false))) {
+            assertEquals(200, nio.get("/v2/health/live").statusCode());
+        }
+    }
+
+    @Test
+    public void drainsRequestsInFlightOnDeactivate() throws Exception {
+        TestServer s = new TestServer(1 << 20, 5_000);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            String slow = "{\"parameters\":{\"delay_ms\":700},\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT8\","
+                    + "\"shape\":[1],\"data\":[5]}]}";
+            Future<HttpResponse<String>> inFlight = pool.submit(() -> s.post("/v2/models/echo/infer", slow));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (s.service.calls.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(1, s.service.calls.get());
+            long start = System.nanoTime();
+            s.endpoint.deactivate();
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            HttpResponse<String> r = inFlight.get(5, TimeUnit.SECONDS);
+            assertEquals("the request in flight is answered", 200, r.statusCode());
+            assertEquals(5, TestServer.json(r).get("outputs").get(0).get("data").get(0).asInt());
+            assertTrue("deactivate waited for it (" + tookMs + " ms)", tookMs >= 300);
+            try (Socket refused = new Socket("127.0.0.1", s.port())) {
+                fail("the port still accepts connections after deactivate");
+            } catch (java.net.ConnectException expected) {
+                assertNotNull(expected.getMessage());
+            }
+        } finally {
+            pool.shutdownNow();
+            s.service.close();
+        }
+    }
+}
