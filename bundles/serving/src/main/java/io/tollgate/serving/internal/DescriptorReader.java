@@ -1,0 +1,368 @@
+package io.tollgate.serving.internal;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tollgate.model.DataType;
+import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.TensorSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.osgi.framework.Version;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a plugin's descriptor ({@code TOLLGATE-INF/model.json} unless its {@code Tollgate-Model}
+ * header names another) into a {@link ModelDescriptor}, and the files it names. Paths in the
+ * descriptor are relative to the descriptor's folder. Every refusal is a {@link PluginException}
+ * naming the plugin, the file, the field, the value found and what was expected.
+ */
+final class DescriptorReader {
+    private static final Logger LOG = LoggerFactory.getLogger(DescriptorReader.class);
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
+            "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
+            "parameters");
+    private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "shape");
+
+    private DescriptorReader() {
+    }
+
+    /** Reads and checks the descriptor of {@code source}, including its labels file. */
+    static ModelDescriptor read(PluginSource source) throws PluginException {
+        String path = source.descriptorPath();
+        byte[] bytes = readEntry(source, path, path + " is missing; a model plugin must contain it"
+                + " (or name another path in its Tollgate-Model header)");
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            throw new PluginException(source.label() + ": " + path + " is not valid JSON" + where + ": "
+                    + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new PluginException(source.label() + ": " + path + " cannot be parsed: " + e.getMessage(), e);
+        }
+        return new Fields(source, path).descriptor(root);
+    }
+
+    /** Reads the model file the descriptor names. */
+    static byte[] readModelFile(PluginSource source, ModelDescriptor descriptor) throws PluginException {
+        String path = entryPath(source.descriptorPath(), descriptor.file());
+        return readEntry(source, path, "model file " + path + " (field 'file' of " + source.descriptorPath()
+                + ") is missing from the plugin");
+    }
+
+    /** The entry path of {@code relative}, a path given inside the descriptor at {@code descriptorPath}. */
+    static String entryPath(String descriptorPath, String relative) {
+        int slash = descriptorPath.lastIndexOf('/');
+        return slash < 0 ? relative : descriptorPath.substring(0, slash + 1) + relative;
+    }
+
+    private static byte[] readEntry(PluginSource source, String path, String missing) throws PluginException {
+        byte[] bytes;
+        try {
+            bytes = source.read(path);
+        } catch (IOException | RuntimeException e) {
+            throw new PluginException(source.label() + ": " + path + " cannot be read: " + e, e);
+        }
+        if (bytes == null) {
+            throw new PluginException(source.label() + ": " + missing);
+        }
+        return bytes;
+    }
+
+    /** The checks on the fields of one descriptor, with the context every message needs. */
+    private static final class Fields {
+        private final PluginSource source;
+        private final String path;
+
+        Fields(PluginSource source, String path) {
+            this.source = source;
+            this.path = path;
+        }
+
+        ModelDescriptor descriptor(JsonNode root) throws PluginException {
+            if (root == null || root.isMissingNode() || !root.isObject()) {
+                throw new PluginException(source.label() + ": " + path + " must hold a JSON object such as"
+                        + " {\"name\":\"fashion-mnist\",\"version\":\"1.0.0\",\"platform\":\"onnx\",\"file\":\"model.onnx\"}"
+                        + " but holds " + describe(root));
+            }
+            warnUnknown(root, FIELDS, "");
+            String name = requiredString(root, "name");
+            if (!MODEL_NAME.matcher(name).matches()) {
+                throw fault("name", root.get("name"), "letters, digits, '.', '_' and '-' only, starting with a"
+                        + " letter or digit, at most 128 characters (the name is part of the URL /v2/models/{name})");
+            }
+            String version = version(root);
+            String platform = requiredString(root, "platform");
+            String engine = optionalString(root, "engine", platform);
+            String file = relativePath(root, "file", true);
+            int maxBatchSize = maxBatchSize(root);
+            List<TensorSpec> inputs = tensors(root, "inputs");
+            List<TensorSpec> outputs = tensors(root, "outputs");
+            List<String> labels = labels(root);
+            String meter = optionalString(root, "meter", "inference");
+            String licenseFeature = optionalString(root, "license_feature", "");
+            Map<String, String> parameters = parameters(root);
+            checkCapability(name, version);
+            return new ModelDescriptor(name, version, platform, engine, file, inputs, outputs, maxBatchSize,
+                    labels, meter, licenseFeature, parameters);
+        }
+
+        private String version(JsonNode root) throws PluginException {
+            String text = requiredString(root, "version");
+            try {
+                return Version.parseVersion(text).toString();
+            } catch (IllegalArgumentException e) {
+                throw fault("version", root.get("version"), "major.minor.micro with an optional .qualifier,"
+                        + " e.g. \"1.0.0\"");
+            }
+        }
+
+        private void checkCapability(String name, String version) throws PluginException {
+            String capName = source.declaredModel();
+            String capVersion = source.declaredModelVersion();
+            boolean nameDiffers = capName != null && !capName.equals(name);
+            boolean versionDiffers = capVersion != null && !sameVersion(capVersion, version);
+            if (nameDiffers || versionDiffers) {
+                throw new PluginException(source.label() + ": " + path + " describes model '" + name + "' " + version
+                        + " but the bundle's tollgate.model capability declares '" + capName + "' " + capVersion
+                        + "; make the Provide-Capability header and the descriptor agree");
+            }
+        }
+
+        private static boolean sameVersion(String a, String b) {
+            try {
+                return Version.parseVersion(a).equals(Version.parseVersion(b));
+            } catch (IllegalArgumentException e) {
+                return a.equals(b);
+            }
+        }
+
+        private int maxBatchSize(JsonNode root) throws PluginException {
+            JsonNode n = root.get("max_batch_size");
+            if (n == null || n.isNull()) {
+                return 0;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+                throw fault("max_batch_size", n, "a whole number >= 0 (0 = the model has no batch dimension)");
+            }
+            return n.intValue();
+        }
+
+        private List<TensorSpec> tensors(JsonNode root, String field) throws PluginException {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                return List.of();
+            }
+            if (!n.isArray()) {
+                throw fault(field, n, "an array of {\"name\":..., \"datatype\":..., \"shape\":[...]}");
+            }
+            List<TensorSpec> specs = new ArrayList<>(n.size());
+            Set<String> names = new LinkedHashSet<>();
+            for (int i = 0; i < n.size(); i++) {
+                String at = field + "[" + i + "]";
+                JsonNode t = n.get(i);
+                if (!t.isObject()) {
+                    throw fault(at, t, "an object {\"name\":..., \"datatype\":..., \"shape\":[...]}");
+                }
+                warnUnknown(t, TENSOR_FIELDS, at + ".");
+                String name = requiredString(t, "name", at + ".name");
+                if (!names.add(name)) {
+                    throw fault(at + ".name", t.get("name"), "a name not used by another entry of '" + field + "'");
+                }
+                DataType type = datatype(t, at + ".datatype");
+                long[] shape = shape(t.get("shape"), at + ".shape");
+                specs.add(new TensorSpec(name, type, shape));
+            }
+            return specs;
+        }
+
+        private DataType datatype(JsonNode tensor, String field) throws PluginException {
+            JsonNode n = tensor.get("datatype");
+            String expected = "one of " + Arrays.toString(DataType.values());
+            if (n == null || n.isNull()) {
+                throw missing(field, expected);
+            }
+            if (!n.isTextual()) {
+                throw fault(field, n, expected);
+            }
+            try {
+                return DataType.parse(n.textValue());
+            } catch (IllegalArgumentException e) {
+                throw fault(field, n, expected);
+            }
+        }
+
+        private long[] shape(JsonNode n, String field) throws PluginException {
+            String expected = "an array of dimensions, each a positive size or -1 for a dynamic one,"
+                    + " e.g. [-1,1,28,28]";
+            if (n == null || n.isNull()) {
+                throw missing(field, expected);
+            }
+            if (!n.isArray()) {
+                throw fault(field, n, expected);
+            }
+            long[] shape = new long[n.size()];
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = n.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() == 0 || d.longValue() < -1) {
+                    throw fault(field + "[" + i + "]", d, "a positive size or -1 for a dynamic dimension");
+                }
+                shape[i] = d.longValue();
+            }
+            return shape;
+        }
+
+        private List<String> labels(JsonNode root) throws PluginException {
+            JsonNode inline = root.get("labels");
+            JsonNode file = root.get("labels_file");
+            boolean hasInline = inline != null && !inline.isNull();
+            boolean hasFile = file != null && !file.isNull();
+            if (hasInline && hasFile) {
+                throw new PluginException(source.label() + ": " + path + ": fields 'labels' and 'labels_file' are"
+                        + " both given; give one of them");
+            }
+            if (hasInline) {
+                if (!inline.isArray()) {
+                    throw fault("labels", inline, "an array of strings");
+                }
+                List<String> labels = new ArrayList<>(inline.size());
+                for (int i = 0; i < inline.size(); i++) {
+                    JsonNode l = inline.get(i);
+                    if (!l.isTextual()) {
+                        throw fault("labels[" + i + "]", l, "a string");
+                    }
+                    labels.add(l.textValue());
+                }
+                return labels;
+            }
+            if (hasFile) {
+                String relative = relativePath(root, "labels_file", false);
+                String entry = entryPath(path, relative);
+                byte[] bytes = readEntry(source, entry, "labels file " + entry + " (field 'labels_file' of " + path
+                        + ") is missing from the plugin");
+                return parseLabels(bytes);
+            }
+            return List.of();
+        }
+
+        private Map<String, String> parameters(JsonNode root) throws PluginException {
+            JsonNode n = root.get("parameters");
+            if (n == null || n.isNull()) {
+                return Map.of();
+            }
+            if (!n.isObject()) {
+                throw fault("parameters", n, "an object of string values, e.g. {\"intra_op_threads\":\"1\"}");
+            }
+            Map<String, String> parameters = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : n.properties()) {
+                JsonNode v = e.getValue();
+                if (!v.isValueNode() || v.isNull()) {
+                    throw fault("parameters." + e.getKey(), v, "a string, number or boolean");
+                }
+                parameters.put(e.getKey(), v.asText());
+            }
+            return parameters;
+        }
+
+        private String relativePath(JsonNode root, String field, boolean required) throws PluginException {
+            String value = required ? requiredString(root, field) : optionalString(root, field, "");
+            String folder = entryPath(path, "");
+            if (value.isBlank() || value.startsWith("/") || value.contains("\\")
+                    || Arrays.asList(value.split("/")).contains("..")) {
+                throw fault(field, root.get(field), "a path inside the plugin relative to "
+                        + (folder.isEmpty() ? "the bundle root" : folder) + " (no '..', no leading '/')");
+            }
+            return value;
+        }
+
+        private String requiredString(JsonNode node, String field) throws PluginException {
+            return requiredString(node, field, field);
+        }
+
+        private String requiredString(JsonNode node, String key, String field) throws PluginException {
+            JsonNode n = node.get(key);
+            if (n == null || n.isNull()) {
+                throw missing(field, "a string");
+            }
+            if (!n.isTextual() || n.textValue().isBlank()) {
+                throw fault(field, n, "a non-empty string");
+            }
+            return n.textValue().trim();
+        }
+
+        private String optionalString(JsonNode node, String field, String fallback) throws PluginException {
+            JsonNode n = node.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isTextual()) {
+                throw fault(field, n, "a string");
+            }
+            return n.textValue().isBlank() ? fallback : n.textValue().trim();
+        }
+
+        private void warnUnknown(JsonNode node, Set<String> known, String prefix) {
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                String f = e.getKey();
+                if (!known.contains(f)) {
+                    LOG.warn("{}: {}: field '{}{}' is not a descriptor field and is ignored; known fields: {}",
+                            source.label(), path, prefix, f, new TreeSet<>(known));
+                }
+            }
+        }
+
+        private PluginException missing(String field, String expected) {
+            return new PluginException(source.label() + ": " + path + ": field '" + field + "' is missing; expected "
+                    + expected);
+        }
+
+        private PluginException fault(String field, JsonNode value, String expected) {
+            return new PluginException(source.label() + ": " + path + ": field '" + field + "' is " + describe(value)
+                    + "; expected " + expected);
+        }
+    }
+
+    /** Labels file: one label per line, UTF-8, a leading BOM and trailing blank lines ignored. */
+    static List<String> parseLabels(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        List<String> labels = new ArrayList<>(Arrays.asList(text.split("\r?\n", -1)));
+        labels.replaceAll(String::strip);
+        while (!labels.isEmpty() && labels.get(labels.size() - 1).isEmpty()) {
+            labels.remove(labels.size() - 1);
+        }
+        return labels;
+    }
+
+    private static String describe(JsonNode value) {
+        if (value == null || value.isMissingNode()) {
+            return "empty";
+        }
+        if (value.isTextual()) {
+            return "'" + value.textValue() + "'";
+        }
+        String json = value.toString();
+        return json.length() > 80 ? json.substring(0, 77) + "..." : json;
+    }
+}

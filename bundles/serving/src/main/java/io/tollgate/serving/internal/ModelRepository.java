@@ -1,0 +1,406 @@
+package io.tollgate.serving.internal;
+
+import io.tollgate.engine.spi.InferenceEngine;
+import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.model.ModelDescriptor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.osgi.framework.Version;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model versions the appliance holds, their states and their routing. Plain Java, thread-safe.
+ *
+ * <p>Routing: a request naming a version goes to the READY entry of that version; an unversioned
+ * request goes to the highest READY version. Among equal versions a live entry wins over a retiring
+ * one (whose plugin stopped), then the newest entry.
+ *
+ * <p>Draining: a version that stops serving takes no new requests; its loaded model is closed when
+ * the last request in flight finishes, or after {@code drainTimeoutMs} with a WARN if requests are
+ * still running then. Closes run on the {@code scheduler} and happen exactly once.
+ */
+final class ModelRepository {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRepository.class);
+    private static final int MAX_REROUTES = 100;
+    private static final Comparator<ModelVersion> PREFERENCE = Comparator
+            .comparing(ModelVersion::parsedVersion)
+            .thenComparing(v -> !v.retiring())
+            .thenComparingLong(ModelVersion::id);
+
+    private final List<ModelVersion> versions = new CopyOnWriteArrayList<>();
+    /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
+    private final AtomicLong generation = new AtomicLong();
+    private final long drainTimeoutMs;
+    private final ScheduledExecutorService scheduler;
+
+    ModelRepository(long drainTimeoutMs, ScheduledExecutorService scheduler) {
+        this.drainTimeoutMs = drainTimeoutMs;
+        this.scheduler = scheduler;
+    }
+
+    /**
+     * Registers a version that is about to load (LOADING).
+     *
+     * @throws PluginException when another plugin that is still active already provides this model version
+     */
+    synchronized ModelVersion add(PluginInfo plugin, ModelDescriptor declared) throws PluginException {
+        Version v = ModelVersion.parse(declared.version());
+        for (ModelVersion other : versions) {
+            boolean live = other.state() == ModelState.LOADING || other.state() == ModelState.READY;
+            if (live && !other.retiring() && other.plugin().bundleId() != plugin.bundleId()
+                    && other.name().equals(declared.name()) && other.parsedVersion().equals(v)) {
+                throw new PluginException(plugin.label() + ": model '" + declared.name() + "' " + declared.version()
+                        + " is already provided by " + other.plugin().label() + " (bundle "
+                        + other.plugin().bundleId() + "); uninstall one of the two plugins");
+            }
+        }
+        ModelVersion added = new ModelVersion(plugin, declared);
+        versions.add(added);
+        changed();
+        return added;
+    }
+
+    /**
+     * LOADING → READY; then retiring versions this one replaces (same plugin bundle, or same model
+     * and version) stop serving and drain.
+     *
+     * @return false when the version is no longer LOADING (e.g. its plugin went away meanwhile): the
+     * caller still owns {@code model} and must close it
+     */
+    boolean ready(ModelVersion version, LoadedModel model, InferenceEngine engine, ModelDescriptor effective) {
+        if (!version.markReady(model, engine, effective)) {
+            return false;
+        }
+        changed();
+        for (ModelVersion old : versions) {
+            if (old != version && old.state() == ModelState.READY && old.retiring()
+                    && (old.plugin().bundleId() == version.plugin().bundleId()
+                    || (old.name().equals(version.name()) && old.parsedVersion().equals(version.parsedVersion())))) {
+                LOG.info("{} replaces {} from {}; draining the old one", version.label(), old.label(),
+                        old.plugin().label());
+                drain(old);
+            }
+        }
+        return true;
+    }
+
+    /** The version stops serving and, once requests in flight are done, is closed and forgotten (UNLOADED). */
+    void drain(ModelVersion version) {
+        boolean mustClose = version.stopServing(ModelState.DRAINING, "");
+        changed();
+        if (mustClose) {
+            closeWhenIdle(version);
+        } else if (version.isClosed()) {
+            versions.remove(version);
+            changed();
+        }
+    }
+
+    /** The version is refused or broke: FAILED with {@code error}; a loaded model is drained and closed. */
+    void fail(ModelVersion version, String error) {
+        boolean mustClose = version.stopServing(ModelState.FAILED, error);
+        changed();
+        if (mustClose) {
+            closeWhenIdle(version);
+        }
+    }
+
+    /** Forgets a version that never loaded or failed; drains one that is loaded. */
+    void remove(ModelVersion version) {
+        ModelState state = version.state();
+        if (state == ModelState.READY || (state == ModelState.FAILED && !version.isClosed())) {
+            drain(version);
+            if (state == ModelState.FAILED) {
+                version.closed().thenRun(() -> {
+                    versions.remove(version);
+                    changed();
+                });
+            }
+        } else if (state == ModelState.LOADING) {
+            version.stopServing(ModelState.DRAINING, "");
+            versions.remove(version);
+        } else if (state != ModelState.DRAINING) {
+            versions.remove(version);
+        }
+        changed();
+    }
+
+    /** Every version (any state) that came from {@code bundleId}. */
+    List<ModelVersion> ofBundle(long bundleId) {
+        return versions.stream().filter(v -> v.plugin().bundleId() == bundleId).collect(Collectors.toList());
+    }
+
+    /** READY versions of {@code bundleId} keep serving but may be replaced: their plugin stopped. */
+    List<ModelVersion> retire(long bundleId) {
+        List<ModelVersion> retired = new ArrayList<>();
+        for (ModelVersion v : ofBundle(bundleId)) {
+            if (v.state() == ModelState.READY) {
+                v.setRetiring(true);
+                retired.add(v);
+            }
+        }
+        changed();
+        return retired;
+    }
+
+    /** Retiring versions of {@code bundleId}. */
+    List<ModelVersion> retiring(long bundleId) {
+        return ofBundle(bundleId).stream().filter(ModelVersion::retiring).collect(Collectors.toList());
+    }
+
+    /**
+     * The plugin restarted without changing: its retiring versions from revision {@code revisionKey}
+     * serve as live versions again.
+     *
+     * @return true when there was something to resume
+     */
+    boolean resume(long bundleId, String revisionKey) {
+        boolean resumed = false;
+        for (ModelVersion v : retiring(bundleId)) {
+            if (v.plugin().revisionKey().equals(revisionKey)) {
+                v.setRetiring(false);
+                resumed = true;
+            }
+        }
+        changed();
+        return resumed;
+    }
+
+    /**
+     * Admits a request: routes it and counts it in flight. The caller must {@link #release} the
+     * returned version exactly once.
+     *
+     * @throws InferenceException MODEL_NOT_FOUND, MODEL_NOT_READY or OVERLOADED
+     */
+    ModelVersion acquire(String name, String version, int maxQueue) throws InferenceException {
+        // Routing reads the versions without a lock. When it overlapped a change (an upgrade switching
+        // traffic, a close), its view may be stale: route again rather than refuse the request.
+        for (int attempt = 0; ; attempt++) {
+            long seen = generation.get();
+            ModelVersion target;
+            try {
+                target = route(name, version);
+            } catch (InferenceException e) {
+                if (generation.get() != seen && attempt < MAX_REROUTES) {
+                    continue;
+                }
+                throw e;
+            }
+            switch (target.tryAdmit(maxQueue)) {
+                case ADMITTED:
+                    return target;
+                case FULL:
+                    throw new InferenceException(Reason.OVERLOADED, "model " + name + " has " + target.inFlight()
+                            + " requests queued; retry later");
+                default:
+                    if (attempt >= MAX_REROUTES) {
+                        throw notReady(name, version, List.of(target));
+                    }
+            }
+        }
+    }
+
+    /** Ends a request admitted by {@link #acquire}; closes a draining version after its last request. */
+    void release(ModelVersion version, boolean succeeded) {
+        if (version.release(succeeded)) {
+            scheduleClose(version);
+        }
+    }
+
+    /** The READY version a request would go to. */
+    ModelVersion route(String name, String version) throws InferenceException {
+        List<ModelVersion> named = named(name);
+        if (named.isEmpty()) {
+            throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is not installed; installed: "
+                    + installedNames());
+        }
+        List<ModelVersion> candidates = named;
+        if (version != null && !version.isBlank()) {
+            candidates = named.stream().filter(v -> sameVersion(v, version)).collect(Collectors.toList());
+            if (candidates.isEmpty()) {
+                throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' has no version '" + version
+                        + "'; installed versions: " + versionsOf(named));
+            }
+        }
+        Optional<ModelVersion> best = candidates.stream().filter(v -> v.state() == ModelState.READY)
+                .max(PREFERENCE);
+        if (best.isPresent()) {
+            return best.get();
+        }
+        throw notReady(name, version, candidates);
+    }
+
+    /** Status of the version a request would go to, or of the most recent entry when none is READY. */
+    Optional<ModelStatus> status(String name, String version) {
+        try {
+            ModelVersion v = route(name, version);
+            return Optional.of(v.status(isServing(v)));
+        } catch (InferenceException e) {
+            return named(name).stream()
+                    .filter(v -> version == null || version.isBlank() || sameVersion(v, version))
+                    .max(PREFERENCE)
+                    .map(v -> v.status(false));
+        }
+    }
+
+    List<ModelStatus> statuses() {
+        List<ModelStatus> out = new ArrayList<>();
+        for (ModelVersion v : versions) {
+            out.add(v.status(isServing(v)));
+        }
+        out.sort(Comparator.comparing(ModelStatus::name).thenComparing(s -> ModelVersion.parse(s.version())));
+        return out;
+    }
+
+    List<ModelVersion> all() {
+        return List.copyOf(versions);
+    }
+
+    /**
+     * Stops all serving, waits up to the drain timeout for requests in flight, then closes every
+     * loaded model. Blocks the caller (component deactivation) for at most the drain timeout plus
+     * the time the closes take.
+     */
+    void shutdown() {
+        List<ModelVersion> all = List.copyOf(versions);
+        for (ModelVersion v : all) {
+            if (v.stopServing(ModelState.DRAINING, "")) {
+                closeWhenIdle(v);
+            }
+        }
+        changed();
+        CompletableFuture<?>[] closes = all.stream().map(ModelVersion::closed).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(closes).get(drainTimeoutMs + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("models did not close within {} ms of shutdown; closing them now", drainTimeoutMs + 5_000);
+        }
+        for (ModelVersion v : all) {
+            closeNow(v);
+        }
+        versions.clear();
+        changed();
+    }
+
+    private boolean isServing(ModelVersion v) {
+        if (v.state() != ModelState.READY) {
+            return false;
+        }
+        try {
+            return route(v.name(), null) == v;
+        } catch (InferenceException e) {
+            return false;
+        }
+    }
+
+    private void closeWhenIdle(ModelVersion version) {
+        if (version.idleAndClosing()) {
+            scheduleClose(version);
+            return;
+        }
+        try {
+            scheduler.schedule(() -> {
+                if (!version.isClosed()) {
+                    LOG.warn("{} from {}: {} requests still in flight after {} ms of draining; closing it anyway",
+                            version.label(), version.plugin().label(), version.inFlight(), drainTimeoutMs);
+                    closeNow(version);
+                }
+            }, drainTimeoutMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            closeNow(version);
+        }
+    }
+
+    private void scheduleClose(ModelVersion version) {
+        try {
+            scheduler.execute(() -> closeNow(version));
+        } catch (RejectedExecutionException e) {
+            closeNow(version);
+        }
+    }
+
+    private void closeNow(ModelVersion version) {
+        try {
+            if (version.closeOnce()) {
+                LOG.info("{} from {} closed ({})", version.label(), version.plugin().label(), version.state());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{} from {}: closing the model failed: {}", version.label(), version.plugin().label(), e.toString(), e);
+        } finally {
+            if (version.state() == ModelState.UNLOADED) {
+                versions.remove(version);
+            }
+            changed();
+        }
+    }
+
+    private void changed() {
+        generation.incrementAndGet();
+    }
+
+    private List<ModelVersion> named(String name) {
+        return versions.stream().filter(v -> v.name().equals(name) && v.state() != ModelState.UNLOADED)
+                .collect(Collectors.toList());
+    }
+
+    private String installedNames() {
+        return versions.stream().filter(v -> v.state() != ModelState.UNLOADED).map(ModelVersion::name)
+                .collect(Collectors.toCollection(TreeSet::new)).toString();
+    }
+
+    private static String versionsOf(List<ModelVersion> named) {
+        return named.stream().sorted(Comparator.comparing(ModelVersion::parsedVersion))
+                .map(ModelVersion::version).distinct().collect(Collectors.toList()).toString();
+    }
+
+    private static boolean sameVersion(ModelVersion v, String requested) {
+        if (v.version().equals(requested)) {
+            return true;
+        }
+        try {
+            return v.parsedVersion().equals(Version.parseVersion(requested));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static InferenceException notReady(String name, String version, List<ModelVersion> candidates) {
+        String states = candidates.stream().sorted(PREFERENCE.reversed()).map(ModelRepository::stateText)
+                .collect(Collectors.joining("; "));
+        String which = version == null || version.isBlank() ? "model '" + name + "' has no ready version"
+                : "model '" + name + "' " + version + " is not ready";
+        return new InferenceException(Reason.MODEL_NOT_READY, which + ": " + states);
+    }
+
+    private static String stateText(ModelVersion v) {
+        switch (v.state()) {
+            case LOADING:
+                return v.version() + " is loading; retry shortly";
+            case FAILED:
+                return v.version() + " failed: " + v.error();
+            case DRAINING:
+                return v.version() + " is being unloaded";
+            default:
+                return v.version() + " is " + v.state();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.tollgate.serving.internal;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * One revision of a model plugin, as the extender sees it: identity, what its {@code tollgate.model}
+ * capability declares, and read access to its entries. In OSGi this is a bundle
+ * ({@link PluginBundle}); unit tests use a map of entries. Values are a snapshot taken when the
+ * revision was observed; {@link #read} reads the bundle as it is now.
+ */
+public interface PluginSource {
+    /** Where the descriptor lives unless the plugin's {@code Tollgate-Model} header says otherwise. */
+    String DEFAULT_DESCRIPTOR = "TOLLGATE-INF/model.json";
+
+    long bundleId();
+
+    String symbolicName();
+
+    String version();
+
+    String location();
+
+    /** Identifies this revision of the bundle; it changes when the bundle is updated. */
+    String revisionKey();
+
+    /** Model name the {@code tollgate.model} capability declares, or {@code null} when it declares none. */
+    String declaredModel();
+
+    /** Model version the {@code tollgate.model} capability declares, or {@code null} when it declares none. */
+    String declaredModelVersion();
+
+    /** Path of the descriptor inside the plugin. */
+    String descriptorPath();
+
+    /**
+     * The bytes of an entry of the plugin.
+     *
+     * @return the bytes, or {@code null} when the plugin has no such entry
+     * @throws IOException when the entry exists but cannot be read, or the plugin is gone
+     */
+    byte[] read(String path) throws IOException;
+
+    /**
+     * Why this plugin cannot be resolved, after one attempt to resolve it; empty when it is now
+     * resolved. Called once per revision that stays {@code INSTALLED}.
+     */
+    Optional<String> resolveProblem();
+
+    /** How messages name this plugin: {@code plugin io.acme.ocr 1.2.0}. */
+    default String label() {
+        return "plugin " + symbolicName() + " " + version();
+    }
+
+    default PluginInfo info() {
+        return new PluginInfo(bundleId(), symbolicName(), version(), location(), revisionKey());
+    }
+}

@@ -1,0 +1,32 @@
+package io.tollgate.serving.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Configuration of {@link ServingService}, PID {@code io.tollgate.serving} (optional). Property keys
+ * follow the DS name mapping: {@code worker_threads()} is the key {@code worker.threads}.
+ */
+@ObjectClassDefinition(name = "Tollgate serving",
+        description = "Runs inferences on the models of the installed plugins; loads, upgrades and unloads them")
+public @interface ServingConfig {
+    @AttributeDefinition(name = "Worker threads",
+            description = "Threads that run inferences; 0 = one per available processor")
+    int worker_threads() default 0;
+
+    @AttributeDefinition(name = "Queue per model",
+            description = "Requests a model version holds (queued or running) before it refuses more with OVERLOADED")
+    int max_queue_per_model() default 256;
+
+    @AttributeDefinition(name = "Drain timeout (ms)",
+            description = "How long an unloading model waits for its requests in flight before it is closed anyway")
+    long drain_timeout_ms() default 30_000;
+
+    @AttributeDefinition(name = "Upgrade grace (ms)",
+            description = "How long a stopped plugin's model keeps serving while a new revision of the plugin loads")
+    long upgrade_grace_ms() default 10_000;
+
+    @AttributeDefinition(name = "Engine wait (ms)",
+            description = "How long a plugin waits for the inference engine it names before it is refused")
+    long engine_wait_ms() default 30_000;
+}

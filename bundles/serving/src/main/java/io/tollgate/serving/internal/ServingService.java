@@ -1,0 +1,260 @@
+package io.tollgate.serving.internal;
+
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.InferenceEngine;
+import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.Tensor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.InferenceService;
+import io.tollgate.serving.ModelRegistry;
+import io.tollgate.serving.ModelStatus;
+import io.tollgate.serving.PluginStatus;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The serving layer: runs inferences ({@link InferenceService}) on the models it holds and reports
+ * them ({@link ModelRegistry}); receives plugin events from {@link ModelPluginTracker}.
+ *
+ * <p>Threads it owns: {@code tollgate-infer-N} (worker_threads) run the models;
+ * {@code tollgate-model-lifecycle} (one) does plugin bookkeeping, timers and model closes;
+ * {@code tollgate-model-loader-N} (two) read plugin files and load models. {@link #infer} does the
+ * cheap routing and validation on the caller's thread and never blocks it.
+ */
+@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class},
+        configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ServingConfig.class)
+public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
+    private static final int LOADER_THREADS = 2;
+
+    private final ServingSettings settings;
+    private final ThreadPoolExecutor workers;
+    private final ScheduledThreadPoolExecutor lifecycle;
+    private final ThreadPoolExecutor loaders;
+    private final EngineDirectory engines = new EngineDirectory();
+    private final ModelRepository repository;
+    private final ModelLoader loader;
+    private volatile boolean shuttingDown;
+
+    @Activate
+    public ServingService(ServingConfig config) {
+        this(ServingSettings.from(config));
+    }
+
+    ServingService(ServingSettings settings) {
+        this.settings = settings;
+        this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0L,
+                TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("tollgate-infer-"));
+        this.lifecycle = new ScheduledThreadPoolExecutor(1, threads("tollgate-model-lifecycle-"));
+        this.lifecycle.setRemoveOnCancelPolicy(true);
+        this.loaders = new ThreadPoolExecutor(LOADER_THREADS, LOADER_THREADS, 0L, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), threads("tollgate-model-loader-"));
+        this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
+        this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
+                new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs()));
+        LOG.info("serving started: {} worker threads, {} requests per model queue, drain {} ms, upgrade grace {} ms,"
+                        + " engine wait {} ms", settings.workerThreads(), settings.maxQueuePerModel(),
+                settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs());
+    }
+
+    @Reference(name = "engine", service = InferenceEngine.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindEngine")
+    void bindEngine(InferenceEngine engine) {
+        String name = engine.name();
+        engines.add(engine);
+        LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
+        loader.engineAdded(name);
+    }
+
+    void unbindEngine(InferenceEngine engine) {
+        engines.remove(engine).ifPresent(name -> {
+            LOG.info("engine '{}' went away", name);
+            loader.engineRemoved(engine, name);
+        });
+    }
+
+    /** Refuses new work, lets requests in flight finish (up to the drain timeout) and closes every model. */
+    @Deactivate
+    void deactivate() {
+        shuttingDown = true;
+        loader.close();
+        repository.shutdown();
+        workers.shutdown();
+        try {
+            if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            workers.shutdownNow();
+        }
+        loaders.shutdownNow();
+        lifecycle.shutdownNow();
+        LOG.info("serving stopped");
+    }
+
+    // ---- InferenceService ----------------------------------------------------------------------
+
+    @Override
+    public CompletionStage<InferenceResponse> infer(InferenceRequest request) {
+        CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        if (shuttingDown) {
+            result.completeExceptionally(shuttingDown());
+            return result;
+        }
+        ModelVersion version;
+        RequestValidator.Checked checked;
+        try {
+            version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
+        } catch (InferenceException e) {
+            result.completeExceptionally(e);
+            return result;
+        }
+        try {
+            checked = RequestValidator.check(request, version.descriptor());
+            workers.execute(() -> run(request, version, checked, result));
+        } catch (InferenceException e) {
+            repository.release(version, false);
+            result.completeExceptionally(e);
+        } catch (RejectedExecutionException e) {
+            repository.release(version, false);
+            result.completeExceptionally(shuttingDown());
+        }
+        return result;
+    }
+
+    /** On a worker thread: runs the model, then releases the request's place in flight and answers. */
+    private void run(InferenceRequest request, ModelVersion version, RequestValidator.Checked checked,
+                     CompletableFuture<InferenceResponse> result) {
+        ModelDescriptor model = version.descriptor();
+        InferenceResponse response;
+        try {
+            LoadedModel loaded = version.loaded();
+            if (loaded == null) {
+                throw new InferenceException(Reason.MODEL_NOT_READY, version.label() + " was unloaded before the"
+                        + " request ran (it drained for longer than " + settings.drainTimeoutMs() + " ms); retry");
+            }
+            long started = System.nanoTime();
+            List<Tensor> outputs = loaded.run(checked.inputs(), checked.outputs());
+            long computeNanos = System.nanoTime() - started;
+            response = new InferenceResponse(model.name(), model.version(), request.id(), outputs, computeNanos,
+                    version.accelerator());
+            // metering hook: the usage record is appended here before the response is released
+        } catch (InferenceException e) {
+            repository.release(version, false);
+            result.completeExceptionally(e);
+            return;
+        } catch (EngineException e) {
+            repository.release(version, false);
+            result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
+                    + " failed to run (" + e.reason() + "): " + e.getMessage(), e));
+            return;
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("{}: the engine threw while running request '{}'", version.label(), request.id(), e);
+            repository.release(version, false);
+            result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
+                    + " failed to run: " + e, e));
+            return;
+        }
+        repository.release(version, true);
+        result.complete(response);
+    }
+
+    private static InferenceException shuttingDown() {
+        return new InferenceException(Reason.SHUTTING_DOWN, "serving is shutting down; retry when the appliance is back");
+    }
+
+    // ---- ModelRegistry -------------------------------------------------------------------------
+
+    @Override
+    public List<ModelStatus> models() {
+        return repository.statuses();
+    }
+
+    @Override
+    public Optional<ModelStatus> model(String name, String version) {
+        return repository.status(name, version);
+    }
+
+    @Override
+    public List<PluginStatus> plugins() {
+        return loader.statuses();
+    }
+
+    @Override
+    public boolean ready() {
+        return !shuttingDown && loader.ready();
+    }
+
+    // ---- PluginLifecycle -----------------------------------------------------------------------
+
+    @Override
+    public void trackerOpened(Set<Long> awaitedBundleIds) {
+        loader.opened(awaitedBundleIds);
+    }
+
+    @Override
+    public void trackerClosed() {
+        loader.trackerClosed();
+    }
+
+    @Override
+    public void pluginStarted(PluginSource plugin) {
+        loader.started(plugin);
+    }
+
+    @Override
+    public void pluginResolved(PluginSource plugin) {
+        loader.resolved(plugin);
+    }
+
+    @Override
+    public void pluginInstalled(PluginSource plugin) {
+        loader.installed(plugin);
+    }
+
+    @Override
+    public void pluginStopped(long bundleId) {
+        loader.stopped(bundleId);
+    }
+
+    @Override
+    public void pluginUninstalled(long bundleId) {
+        loader.uninstalled(bundleId);
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

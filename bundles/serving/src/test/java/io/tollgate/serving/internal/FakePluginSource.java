@@ -1,0 +1,104 @@
+package io.tollgate.serving.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Test-only plugin: a bundle id, a revision and a map of entries. */
+class FakePluginSource implements PluginSource {
+    private static final AtomicLong REVISIONS = new AtomicLong();
+
+    private final long bundleId;
+    private final String symbolicName;
+    private final String version;
+    private final String revision = "r" + REVISIONS.incrementAndGet();
+    private final Map<String, byte[]> entries = new HashMap<>();
+    String declaredModel;
+    String declaredModelVersion;
+    String descriptorPath = DEFAULT_DESCRIPTOR;
+    /** What resolveProblem reports; empty = it resolves. */
+    volatile Optional<String> resolveProblem = Optional.empty();
+    final java.util.concurrent.atomic.AtomicInteger resolveAttempts = new java.util.concurrent.atomic.AtomicInteger();
+
+    FakePluginSource(long bundleId, String symbolicName, String version) {
+        this.bundleId = bundleId;
+        this.symbolicName = symbolicName;
+        this.version = version;
+    }
+
+    /** A plugin for model {@code name} {@code modelVersion} whose model file is {@code modelText} (see {@link FakeEngine}). */
+    static FakePluginSource plugin(long bundleId, String name, String modelVersion, String modelText) {
+        FakePluginSource p = new FakePluginSource(bundleId, "io.acme." + name, modelVersion);
+        p.declaredModel = name;
+        p.declaredModelVersion = modelVersion;
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"" + name + "\",\"version\":\"" + modelVersion
+                + "\",\"platform\":\"fake\",\"file\":\"model.bin\",\"max_batch_size\":8}");
+        p.put("TOLLGATE-INF/model.bin", modelText);
+        return p;
+    }
+
+    FakePluginSource put(String path, String text) {
+        entries.put(path, text.getBytes(StandardCharsets.UTF_8));
+        return this;
+    }
+
+    FakePluginSource remove(String path) {
+        entries.remove(path);
+        return this;
+    }
+
+    @Override
+    public long bundleId() {
+        return bundleId;
+    }
+
+    @Override
+    public String symbolicName() {
+        return symbolicName;
+    }
+
+    @Override
+    public String version() {
+        return version;
+    }
+
+    @Override
+    public String location() {
+        return "file:/plugins/" + symbolicName + "-" + version + ".jar";
+    }
+
+    @Override
+    public String revisionKey() {
+        return bundleId + "@" + revision;
+    }
+
+    @Override
+    public String declaredModel() {
+        return declaredModel;
+    }
+
+    @Override
+    public String declaredModelVersion() {
+        return declaredModelVersion;
+    }
+
+    @Override
+    public String descriptorPath() {
+        return descriptorPath;
+    }
+
+    @Override
+    public byte[] read(String path) throws IOException {
+        byte[] b = entries.get(path);
+        return b == null ? null : b.clone();
+    }
+
+    @Override
+    public Optional<String> resolveProblem() {
+        resolveAttempts.incrementAndGet();
+        return resolveProblem;
+    }
+}

@@ -1,0 +1,608 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import io.tollgate.model.Tensor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
+import io.tollgate.serving.PluginStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * The serving logic end to end without OSGi: plugin events as the tracker reports them, test-only
+ * engines and models, real threads.
+ */
+public class ServingServiceTest {
+    private final FakeEngine engine = new FakeEngine("fake");
+    private ServingService service;
+
+    private ServingService start(int maxQueue, long drainMs, long graceMs, long engineWaitMs) {
+        service = new ServingService(new ServingSettings(4, maxQueue, drainMs, graceMs, engineWaitMs, 50));
+        return service;
+    }
+
+    private ServingService start() {
+        ServingService s = start(16, 2_000, 10_000, 2_000);
+        s.bindEngine(engine);
+        return s;
+    }
+
+    @After
+    public void stop() {
+        if (service != null) {
+            service.deactivate();
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private Optional<ModelStatus> status(String name, String version) {
+        return service.models().stream().filter(s -> s.name().equals(name) && s.version().equals(version)).findFirst();
+    }
+
+    private ModelStatus awaitState(String name, String version, ModelState state) throws InterruptedException {
+        await(name + " " + version + " " + state + " (models: " + service.models() + ", plugins: "
+                + service.plugins() + ")", () -> status(name, version).map(s -> s.state() == state).orElse(false));
+        return status(name, version).orElseThrow();
+    }
+
+    private PluginStatus plugin(long bundleId) {
+        return service.plugins().stream().filter(p -> p.bundleId() == bundleId).findFirst()
+                .orElseThrow(() -> new AssertionError("no plugin " + bundleId + " in " + service.plugins()));
+    }
+
+    private PluginStatus awaitPlugin(long bundleId, ModelState state) throws InterruptedException {
+        await("plugin " + bundleId + " " + state + " (plugins: " + service.plugins() + ")",
+                () -> service.plugins().stream().anyMatch(p -> p.bundleId() == bundleId && p.state() == state));
+        return plugin(bundleId);
+    }
+
+    private static InferenceRequest request(String model, String version, int batch) {
+        return new InferenceRequest(model, version, "req-" + batch,
+                List.of(Tensor.ofFloats("image", new long[] {batch, 4}, new float[batch * 4])), List.of(), null, null);
+    }
+
+    private InferenceResponse infer(String model, String version) throws Exception {
+        return service.infer(request(model, version, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private InferenceException refusal(InferenceRequest request) throws Exception {
+        try {
+            InferenceResponse r = service.infer(request).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            fail("expected a refusal, got " + r);
+            return null;
+        } catch (ExecutionException e) {
+            assertTrue("not an InferenceException: " + e.getCause(), e.getCause() instanceof InferenceException);
+            return (InferenceException) e.getCause();
+        }
+    }
+
+    private static float tag(InferenceResponse response) {
+        return response.outputs().get(0).toFloats()[0];
+    }
+
+    private static FakePluginSource fm(long bundleId, String version, float tag) {
+        return FakePluginSource.plugin(bundleId, "fm", version, FakeEngine.model(tag));
+    }
+
+    // ---- loading -------------------------------------------------------------------------------
+
+    @Test
+    public void loadsAStartedPluginAndServesOffTheCallersThread() throws Exception {
+        start();
+        service.trackerOpened(Set.of());
+        service.pluginStarted(fm(1, "1.0.0", 7));
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.READY);
+        assertTrue(s.serving());
+        assertEquals("io.acme.fm", s.plugin());
+        assertEquals("fake-cpu", s.accelerator());
+        assertEquals(8, s.descriptor().maxBatchSize());
+        assertEquals("[image:FP32[-1,4]]", TensorText.specs(s.descriptor().inputs()));   // taken from the model
+
+        InferenceResponse r = service.infer(request("fm", null, 3)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals("fm", r.model());
+        assertEquals("1.0.0", r.version());
+        assertEquals("req-3", r.id());
+        assertEquals("fake-cpu", r.accelerator());
+        assertTrue(r.computeNanos() > 0);
+        assertEquals(1, r.outputs().size());
+        assertEquals("[3,2]", TensorText.shape(r.outputs().get(0).shape()));
+        assertEquals(7f, tag(r), 0f);
+        FakeModel m = engine.models.get(0);
+        assertTrue(m.runThreads.toString(), m.runThreads.stream().allMatch(t -> t.startsWith("tollgate-infer-")));
+        assertEquals(ModelState.READY, plugin(1).state());
+        assertEquals("fm", plugin(1).model());
+        assertEquals(1, service.model("fm", null).orElseThrow().served());
+    }
+
+    @Test
+    public void isReadyOnlyOnceEveryPluginPresentAtStartHasBeenProcessed() throws Exception {
+        start();
+        engine.loadGate = new CountDownLatch(1);
+        FakePluginSource good = fm(1, "1.0.0", 1);
+        FakePluginSource broken = new FakePluginSource(2, "io.acme.broken", "1.0.0");
+        FakePluginSource stopped = fm(3, "1.0.0", 1);
+        service.pluginStarted(good);
+        service.pluginStarted(broken);
+        service.pluginResolved(stopped);
+        assertFalse("ready before the tracker opened", service.ready());
+        service.trackerOpened(Set.of(1L, 2L));
+        awaitPlugin(2, ModelState.FAILED);
+        Thread.sleep(100);
+        assertFalse("ready while fm still loads", service.ready());
+        engine.loadGate.countDown();
+        await("ready", service::ready);
+        assertEquals(ModelState.UNLOADED, plugin(3).state());
+    }
+
+    @Test
+    public void waitsForAnEngineThatArrivesLater() throws Exception {
+        start(16, 2_000, 10_000, 5_000);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.LOADING);
+        Thread.sleep(200);
+        assertEquals("loaded without an engine", ModelState.LOADING, status("fm", "1.0.0").orElseThrow().state());
+        assertEquals(Reason.MODEL_NOT_READY, refusal(request("fm", null, 1)).reason());
+        service.bindEngine(engine);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+    }
+
+    @Test
+    public void refusesAPluginWhoseEngineNeverAppearsAndLoadsItWhenTheEngineComes() throws Exception {
+        start(16, 2_000, 10_000, 200);
+        service.bindEngine(engine);
+        FakePluginSource p = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"onnx\","
+                + "\"engine\":\"tensorrt\",\"file\":\"model.bin\"}");
+        service.pluginStarted(p);
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        String expected = "plugin io.acme.fm 1.0.0: engine 'tensorrt' is not available: no InferenceEngine service"
+                + " named 'tensorrt' appeared within 200 ms (engines present: [fake]); install the engine bundle, or"
+                + " fix field 'engine' of TOLLGATE-INF/model.json";
+        assertEquals(expected, s.error());
+        assertEquals(expected, plugin(1).error());
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.MODEL_NOT_READY, e.reason());
+        assertEquals("model 'fm' has no ready version: 1.0.0 failed: " + expected, e.getMessage());
+
+        FakeEngine tensorrt = new FakeEngine("tensorrt");
+        service.bindEngine(tensorrt);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        assertEquals(1, tensorrt.loads.get());
+        assertEquals(1, service.models().size());
+    }
+
+    @Test
+    public void refusesACorruptModelWithTheEnginesReason() throws Exception {
+        start();
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0: TOLLGATE-INF/model.bin: engine 'fake' cannot load the model"
+                + " (CORRUPT_MODEL): protobuf parsing failed", s.error());
+        assertEquals(ModelState.FAILED, plugin(1).state());
+    }
+
+    @Test
+    public void refusesAModelWhoseSignatureContradictsTheDescriptorAndClosesIt() throws Exception {
+        start();
+        FakePluginSource p = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"fake\","
+                + "\"file\":\"model.bin\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[-1,3]}]}");
+        service.pluginStarted(p);
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0: input 'image' is declared as FP32[-1,3] in TOLLGATE-INF/model.json but"
+                + " the model file has FP32[-1,4]; fix the descriptor (or omit 'inputs' to take them from the model)",
+                s.error());
+        await("the refused model closed", () -> engine.models.get(0).closes.get() == 1);
+    }
+
+    @Test
+    public void refusesAPluginWithoutItsModelFileOrWithABadDescriptor() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1).remove("TOLLGATE-INF/model.bin"));
+        FakePluginSource bad = fm(2, "2.0.0", 1);
+        bad.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"2.0.0\",\"platform\":\"fake\","
+                + "\"file\":\"model.bin\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP33\",\"shape\":[-1,4]}]}");
+        service.pluginStarted(bad);
+        assertEquals("plugin io.acme.fm 1.0.0: model file TOLLGATE-INF/model.bin (field 'file' of"
+                + " TOLLGATE-INF/model.json) is missing from the plugin", awaitPlugin(1, ModelState.FAILED).error());
+        assertTrue(awaitPlugin(2, ModelState.FAILED).error().startsWith("plugin io.acme.fm 2.0.0:"
+                + " TOLLGATE-INF/model.json: field 'inputs[0].datatype' is 'FP33'; expected one of [BOOL,"));
+        assertTrue("a plugin whose descriptor failed has no model version", service.models().isEmpty());
+        assertEquals("fm", plugin(2).model());           // known from the capability
+        assertEquals(0, engine.loads.get());
+    }
+
+    @Test
+    public void aBrokenPluginDoesNotAffectOtherModels() throws Exception {
+        start();
+        service.pluginStarted(FakePluginSource.plugin(1, "good", "1.0.0", FakeEngine.model(3)));
+        service.pluginStarted(FakePluginSource.plugin(2, "bad", "1.0.0", "corrupt"));
+        awaitState("good", "1.0.0", ModelState.READY);
+        awaitState("bad", "1.0.0", ModelState.FAILED);
+        assertEquals(3f, tag(infer("good", null)), 0f);
+        assertEquals(Reason.MODEL_NOT_READY, refusal(request("bad", null, 1)).reason());
+    }
+
+    // ---- requests ------------------------------------------------------------------------------
+
+    @Test
+    public void refusesBadRequestsWithMessagesThatSayWhatIsWrong() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        InferenceException e = refusal(new InferenceRequest("fm", null, "", List.of(
+                Tensor.ofFloats("image", new long[] {1, 3}, new float[3])), List.of(), null, null));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        assertEquals("input 'image' has shape [1,3] but the model expects [-1,4]", e.getMessage());
+        e = refusal(request("fm", null, 9));
+        assertEquals("input 'image' has a batch of 9 but model 'fm' 1.0.0 takes at most 8 per request; split the"
+                + " request", e.getMessage());
+        e = refusal(new InferenceRequest("fm", null, "", request("fm", null, 1).inputs(), List.of("logits"), null, null));
+        assertEquals("model 'fm' 1.0.0 has no output 'logits'; its outputs are [probs]", e.getMessage());
+        e = refusal(request("mnist", null, 1));
+        assertEquals(Reason.MODEL_NOT_FOUND, e.reason());
+        assertEquals("model 'mnist' is not installed; installed: [fm]", e.getMessage());
+        e = refusal(request("fm", "2.0.0", 1));
+        assertEquals("model 'fm' has no version '2.0.0'; installed versions: [1.0.0]", e.getMessage());
+        assertEquals("a refused request must not stay in flight", 0, service.model("fm", null).orElseThrow().inFlight());
+    }
+
+    @Test
+    public void refusesRequestsBeyondTheQueueAndServesTheAdmittedOnes() throws Exception {
+        start(4, 2_000, 10_000, 2_000);
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel m = engine.models.get(0);
+        m.runGate = new CountDownLatch(1);
+        List<CompletableFuture<InferenceResponse>> admitted = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            admitted.add(service.infer(request("fm", null, 1)).toCompletableFuture());
+        }
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.OVERLOADED, e.reason());
+        assertEquals("model fm has 4 requests queued; retry later", e.getMessage());
+        m.runGate.countDown();
+        for (CompletableFuture<InferenceResponse> f : admitted) {
+            assertEquals(1f, tag(f.get(10, TimeUnit.SECONDS)), 0f);
+        }
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+    }
+
+    @Test
+    public void reportsAnEngineFailureDuringARun() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        engine.models.get(0).failRuns = "out of memory";
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.ENGINE_FAILURE, e.reason());
+        assertEquals("model 'fm' 1.0.0 failed to run (RUN_FAILED): out of memory", e.getMessage());
+        assertEquals(0, service.model("fm", null).orElseThrow().inFlight());
+    }
+
+    // ---- versions, upgrades, unloading ---------------------------------------------------------
+
+    @Test
+    public void servesTwoVersionsFromTwoPluginsSideBySide() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 10));
+        service.pluginStarted(fm(2, "1.1.0", 11));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        awaitState("fm", "1.1.0", ModelState.READY);
+        assertEquals(11f, tag(infer("fm", null)), 0f);
+        assertEquals(10f, tag(infer("fm", "1.0.0")), 0f);
+        assertEquals(11f, tag(infer("fm", "1.1.0")), 0f);
+        assertEquals("1.1.0", service.model("fm", null).orElseThrow().version());
+        assertTrue(service.model("fm", null).orElseThrow().serving());
+        assertFalse(service.model("fm", "1.0.0").orElseThrow().serving());
+
+        service.pluginStopped(2);
+        service.pluginUninstalled(2);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        await("1.1.0 unloaded", () -> status("fm", "1.1.0").isEmpty());
+        assertEquals(10f, tag(infer("fm", null)), 0f);
+        assertEquals(1, engine.models.stream().mapToInt(m -> m.closes.get()).sum());
+    }
+
+    @Test
+    public void upgradeSwitchesTrafficWithoutAFailedRequest() throws Exception {
+        start();
+        FakePluginSource v1 = fm(1, "1.0.0", 1);
+        service.pluginStarted(v1);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel oldModel = engine.models.get(0);
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> versions = new ConcurrentLinkedQueue<>();
+        AtomicInteger served = new AtomicInteger();
+        List<Thread> callers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Thread t = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        InferenceResponse r = infer("fm", null);
+                        if (tag(r) != (r.version().equals("1.0.0") ? 1f : 2f)) {
+                            failures.add(new AssertionError("version " + r.version() + " answered with tag " + tag(r)));
+                        }
+                        versions.add(r.version());
+                        served.incrementAndGet();
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }
+            }, "caller-" + i);
+            callers.add(t);
+            t.start();
+        }
+        try {
+            Thread.sleep(100);
+            // what fileinstall's bundle.update(newJar) produces: STOPPED, UNRESOLVED, UPDATED, RESOLVED, STARTED
+            engine.loadGate = new CountDownLatch(1);
+            service.pluginStopped(1);
+            FakePluginSource v2 = fm(1, "1.1.0", 2);
+            service.pluginInstalled(v2);
+            service.pluginInstalled(v2);
+            service.pluginResolved(v2);
+            service.pluginStarted(v2);
+            awaitState("fm", "1.1.0", ModelState.LOADING);
+            Thread.sleep(200);             // the new revision is loading: the old one keeps serving
+            assertEquals(ModelState.LOADING, status("fm", "1.1.0").orElseThrow().state());
+            assertEquals(ModelState.READY, status("fm", "1.0.0").orElseThrow().state());
+            engine.loadGate.countDown();
+            awaitState("fm", "1.1.0", ModelState.READY);
+            await("the old version drained and closed", () -> oldModel.closes.get() == 1);
+            int before = served.get();
+            await("requests served by the new version", () -> served.get() > before + 50);
+        } finally {
+            running.set(false);
+            for (Thread t : callers) {
+                t.join(10_000);
+            }
+        }
+        assertTrue("failed requests during the upgrade: " + failures, failures.isEmpty());
+        assertTrue(versions.contains("1.0.0"));
+        assertTrue(versions.contains("1.1.0"));
+        assertEquals(1, oldModel.closes.get());
+        assertEquals("the old model ran after it was closed", 0, oldModel.runsAfterClose.get());
+        assertEquals(List.of("1.1.0"), service.models().stream().map(ModelStatus::version).collect(Collectors.toList()));
+        assertEquals(0, v1.resolveAttempts.get());
+        assertEquals(ModelState.READY, plugin(1).state());
+        assertEquals("1.1.0", plugin(1).modelVersion());
+    }
+
+    @Test
+    public void aFailedUpgradeKeepsTheOldVersionServing() throws Exception {
+        start(16, 2_000, 200, 2_000);
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel oldModel = engine.models.get(0);
+
+        service.pluginStopped(1);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.1.0", "corrupt"));
+        awaitState("fm", "1.1.0", ModelState.FAILED);
+        Thread.sleep(400);                  // twice the upgrade grace
+        InferenceResponse r = infer("fm", null);
+        assertEquals("1.0.0", r.version());
+        assertEquals(1f, tag(r), 0f);
+        assertEquals(0, oldModel.closes.get());
+        assertTrue(status("fm", "1.0.0").orElseThrow().serving());
+        PluginStatus p = plugin(1);
+        assertEquals(ModelState.FAILED, p.state());
+        assertEquals("plugin io.acme.fm 1.1.0: TOLLGATE-INF/model.bin: engine 'fake' cannot load the model"
+                + " (CORRUPT_MODEL): protobuf parsing failed", p.error());
+
+        service.pluginStopped(1);
+        service.pluginUninstalled(1);
+        await("the old version closed after uninstall", () -> oldModel.closes.get() == 1);
+        assertEquals(Reason.MODEL_NOT_FOUND, refusal(request("fm", null, 1)).reason());
+        assertTrue(service.plugins().isEmpty());
+    }
+
+    @Test
+    public void anUnresolvableNewRevisionKeepsTheOldVersionServing() throws Exception {
+        start(16, 2_000, 200, 2_000);
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.pluginStopped(1);
+        FakePluginSource v2 = fm(1, "1.1.0", 2);
+        v2.resolveProblem = Optional.of("nothing installed provides tollgate.engine (tollgate.engine=tensorrt)");
+        service.pluginInstalled(v2);
+        awaitPlugin(1, ModelState.FAILED);
+        Thread.sleep(400);
+        assertEquals("1.0.0", infer("fm", null).version());
+        assertEquals("plugin io.acme.fm 1.1.0 cannot be resolved: nothing installed provides tollgate.engine"
+                + " (tollgate.engine=tensorrt)", plugin(1).error());
+    }
+
+    @Test
+    public void aStoppedPluginServesThroughTheGraceThenUnloads() throws Exception {
+        start(16, 2_000, 300, 2_000);
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel m = engine.models.get(0);
+        long stopped = System.nanoTime();
+        service.pluginStopped(1);
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+        assertEquals(ModelState.READY, plugin(1).state());
+        await("unloaded after the grace", () -> m.closes.get() == 1);
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped);
+        assertTrue("unloaded after " + waited + " ms, before the 300 ms grace", waited >= 290);
+        assertEquals(Reason.MODEL_NOT_FOUND, refusal(request("fm", null, 1)).reason());
+        assertEquals(ModelState.UNLOADED, plugin(1).state());
+    }
+
+    @Test
+    public void aRestartOfTheSameRevisionKeepsTheLoadedModel() throws Exception {
+        start(16, 2_000, 300, 2_000);
+        service.bindEngine(engine);
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        service.pluginStarted(p);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.pluginStopped(1);
+        service.pluginResolved(p);
+        service.pluginStarted(p);
+        Thread.sleep(500);
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+        assertEquals(1, engine.loads.get());
+        assertEquals(0, engine.models.get(0).closes.get());
+    }
+
+    @Test
+    public void uninstallDrainsAtOnceAndLetsRequestsInFlightFinish() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel m = engine.models.get(0);
+        m.runGate = new CountDownLatch(1);
+        m.runStarted = new CountDownLatch(1);
+        CompletableFuture<InferenceResponse> inFlight = service.infer(request("fm", null, 1)).toCompletableFuture();
+        assertTrue(m.runStarted.await(5, TimeUnit.SECONDS));
+        service.pluginStopped(1);
+        service.pluginUninstalled(1);
+        awaitState("fm", "1.0.0", ModelState.DRAINING);
+        assertEquals(Reason.MODEL_NOT_READY, refusal(request("fm", null, 1)).reason());
+        Thread.sleep(100);
+        assertEquals("closed while a request was in flight", 0, m.closes.get());
+        m.runGate.countDown();
+        assertEquals(1f, tag(inFlight.get(10, TimeUnit.SECONDS)), 0f);
+        await("closed after the last request", () -> m.closes.get() == 1);
+        await("forgotten", () -> service.models().isEmpty());
+        assertEquals(0, m.runsAfterClose.get());
+    }
+
+    @Test
+    public void aLoadThatFinishesAfterItsPluginLeftIsDiscarded() throws Exception {
+        start();
+        engine.loadGate = new CountDownLatch(1);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        await("load started", () -> engine.loads.get() == 1);
+        service.pluginStopped(1);
+        service.pluginUninstalled(1);
+        engine.loadGate.countDown();
+        await("the late model closed", () -> !engine.models.isEmpty() && engine.models.get(0).closes.get() == 1);
+        Thread.sleep(100);
+        assertTrue(service.models().toString(), service.models().isEmpty());
+        assertTrue(service.plugins().isEmpty());
+    }
+
+    // ---- engines and plugins coming and going --------------------------------------------------
+
+    @Test
+    public void modelsFailWhenTheirEngineGoesAwayAndReloadWhenItReturns() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        FakeModel m = engine.models.get(0);
+        service.unbindEngine(engine);
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertEquals("engine fake went away; the model loads again when an engine named 'fake' is registered",
+                s.error());
+        await("closed", () -> m.closes.get() == 1);
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.MODEL_NOT_READY, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("engine fake went away"));
+
+        service.bindEngine(engine);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+        assertEquals(2, engine.loads.get());
+    }
+
+    @Test
+    public void reportsAnUnresolvablePluginOncePerRevision() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.resolveProblem = Optional.of("nothing installed provides tollgate.engine (tollgate.engine=onnx); install"
+                + " the bundle that provides it (for tollgate.engine, the engine bundle)");
+        service.pluginInstalled(p);
+        service.trackerOpened(Set.of(1L));
+        PluginStatus s = awaitPlugin(1, ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0 cannot be resolved: nothing installed provides tollgate.engine"
+                + " (tollgate.engine=onnx); install the bundle that provides it (for tollgate.engine, the engine"
+                + " bundle)", s.error());
+        assertEquals("fm", s.model());
+        assertEquals("1.0.0", s.modelVersion());
+        await("ready once the plugin was diagnosed", service::ready);
+        for (int i = 0; i < 5; i++) {
+            service.pluginInstalled(p);      // e.g. refreshes: no retry storm
+        }
+        Thread.sleep(300);
+        assertEquals(1, p.resolveAttempts.get());
+
+        service.pluginResolved(p);          // the engine arrived and the plugin resolved
+        await("the failure cleared", () -> plugin(1).state() == ModelState.UNLOADED);
+        assertEquals("", plugin(1).error());
+    }
+
+    @Test
+    public void deactivationRefusesNewWorkDrainsAndClosesEverything() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        service.pluginStarted(FakePluginSource.plugin(2, "other", "1.0.0", FakeEngine.model(2)));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        awaitState("other", "1.0.0", ModelState.READY);
+        service.trackerOpened(Set.of());
+        await("ready", service::ready);
+        FakeModel m = engine.models.stream().filter(x -> x.tag() == 1f).findFirst().orElseThrow();
+        m.runGate = new CountDownLatch(1);
+        m.runStarted = new CountDownLatch(1);
+        CompletableFuture<InferenceResponse> inFlight = service.infer(request("fm", null, 1)).toCompletableFuture();
+        assertTrue(m.runStarted.await(5, TimeUnit.SECONDS));
+        ServingService s = service;
+        Thread stopper = new Thread(s::deactivate, "stopper");
+        stopper.start();
+        await("refusing new work", () -> !s.ready());
+        InferenceException e = refusal(request("other", null, 1));
+        assertEquals(Reason.SHUTTING_DOWN, e.reason());
+        Thread.sleep(100);
+        assertEquals("closed while a request was in flight", 0, m.closes.get());
+        m.runGate.countDown();
+        assertNotNull(inFlight.get(10, TimeUnit.SECONDS));
+        stopper.join(10_000);
+        assertFalse(stopper.isAlive());
+        service = null;
+        for (FakeModel x : engine.models) {
+            assertEquals(1, x.closes.get());
+        }
+        assertTrue(s.models().isEmpty());
+    }
+}
