@@ -1,0 +1,35 @@
+package io.tollgate.metering;
+
+/**
+ * A usage record could not be written or read; {@link #reason()} says why. Serving answers a request
+ * whose record could not be written with an error instead of serving it unmetered.
+ */
+public class MeteringException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Kinds of metering failure. */
+    public enum Reason {
+        /** The journal has reached its disk budget; appends work again once space is released. */
+        DISK_BUDGET_EXCEEDED,
+        /** Reading or writing the journal failed. */
+        IO_FAILURE,
+        /** The journal is closed (the appliance is shutting down or metering was reconfigured). */
+        CLOSED
+    }
+
+    private final Reason reason;
+
+    public MeteringException(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public MeteringException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}
