@@ -2,8 +2,6 @@ package io.tollgate.runtime;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -11,9 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.felix.framework.FrameworkFactory;
@@ -39,6 +35,8 @@ import org.slf4j.LoggerFactory;
 final class ApplianceLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceLauncher.class);
     static final String FILEINSTALL_BSN = "org.apache.felix.fileinstall";
+    static final String CONFIGADMIN_BSN = "org.apache.felix.configadmin";
+    static final long INITIAL_PLUGINS_TIMEOUT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 60_000;
 
     private final Path home;
@@ -100,6 +98,9 @@ final class ApplianceLauncher {
         }
         Files.createDirectories(plugins);
         Files.createDirectories(data);
+        ConfigFiles configFiles = new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(),
+                "tollgate.data", data.toString()));
+        checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
         System.setProperty("tollgate.data", data.toString());
 
@@ -109,42 +110,85 @@ final class ApplianceLauncher {
         BundleContext ctx = framework.getBundleContext();
 
         List<Bundle> installed = new ArrayList<>();
-        Bundle fileinstall = null;
         for (Path jar : listJars(system)) {
-            Bundle b = ctx.installBundle("reference:" + jar.toUri());
-            installed.add(b);
-            if (FILEINSTALL_BSN.equals(b.getSymbolicName())) {
-                fileinstall = b;
-            }
+            installed.add(ctx.installBundle("reference:" + jar.toUri()));
         }
+        // Order matters, so that nothing activates twice and readiness means "plugins loaded":
+        // 1. ConfigAdmin, then every conf/*.cfg, so components activate once with their final settings;
+        // 2. fileinstall, which installs and starts the plugins already in plugins/ (they resolve against
+        //    the installed serving and engine bundles);
+        // 3. everything else: the serving extender opens its tracker with those plugins present and
+        //    reports ready only once each of them is loaded or refused.
+        start(framework, bundle(installed, CONFIGADMIN_BSN));
+        int applied = configFiles.apply(ctx);
+        Bundle fileinstall = bundle(installed, FILEINSTALL_BSN);
+        start(framework, fileinstall);
+        awaitInitialPlugins(ctx);
         for (Bundle b : installed) {
-            if (b != fileinstall && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
-                try {
-                    b.start();
-                } catch (BundleException e) {
-                    stop(framework);
-                    throw new CommandException("bundle " + b.getSymbolicName() + " (" + b.getLocation()
-                            + ") did not start: " + e.getMessage(), e);
-                }
+            if (b.getState() != Bundle.ACTIVE && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                start(framework, b);
             }
-        }
-        int applied = new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(),
-                "tollgate.data", data.toString())).apply(ctx);
-        if (fileinstall == null) {
-            LOG.warn("fileinstall is not among the system bundles: the plugins folder is not watched");
-        } else {
-            fileinstall.start();
         }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 Main.version(), installed.size(), applied, conf, plugins, data);
         return framework;
     }
 
+    /**
+     * Fails fast, before any bundle starts, when the HTTP port is taken (usually another Tollgate):
+     * an appliance without its endpoint must not look as if it were running.
+     */
+    static void checkPortIsFree(Map<String, String> endpoint) throws CommandException {
+        int port = Integer.parseInt(endpoint.getOrDefault("port", "8000"));
+        String host = endpoint.getOrDefault("host", "0.0.0.0");
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new CommandException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); another process holds the port: stop it, or start with --port N");
+        }
+    }
+
+    private static Bundle bundle(List<Bundle> installed, String symbolicName) throws CommandException {
+        return installed.stream().filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
+                .orElseThrow(() -> new CommandException(symbolicName + " is missing from system/; the distribution is incomplete"));
+    }
+
+    private static void start(Framework framework, Bundle b) throws CommandException {
+        try {
+            b.start();
+        } catch (BundleException e) {
+            stop(framework);
+            throw new CommandException("bundle " + b.getSymbolicName() + " (" + b.getLocation() + ") did not start: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until fileinstall has installed each jar that was in plugins/ at start (broken ones are logged). */
+    private void awaitInitialPlugins(BundleContext ctx) throws IOException, InterruptedException {
+        List<Path> jars = listJars(plugins);
+        long deadline = System.currentTimeMillis() + INITIAL_PLUGINS_TIMEOUT_MS;
+        List<Path> missing = jars;
+        while (!missing.isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            missing = jars.stream().filter(j -> ctx.getBundle(j.toUri().toString()) == null
+                    && ctx.getBundle(j.toFile().toURI().toString()) == null).collect(Collectors.toList());
+        }
+        if (!missing.isEmpty()) {
+            LOG.warn("fileinstall did not install {} within {} ms; are they valid bundle jars?", missing,
+                    INITIAL_PLUGINS_TIMEOUT_MS);
+        }
+    }
+
     private Map<String, String> frameworkProperties() throws IOException {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, systemPackagesExtra());
+        p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", SystemPackages.list()));
         p.put("felix.fileinstall.dir", plugins.toString());
         p.put("felix.fileinstall.poll", "1000");
         p.put("felix.fileinstall.noInitialDelay", "true");
@@ -155,22 +199,6 @@ final class ApplianceLauncher {
         p.put("tollgate.home", home.toString());
         p.put("tollgate.data", data.toString());
         return p;
-    }
-
-    /**
-     * Packages the launcher's own class path provides to bundles (logging API, ConfigAdmin API,
-     * and later Chronicle): listed with versions in the launcher jar's {@code system-packages.txt}.
-     */
-    static String systemPackagesExtra() throws IOException {
-        try (InputStream in = ApplianceLauncher.class.getResourceAsStream("system-packages.txt")) {
-            if (in == null) {
-                throw new IOException("system-packages.txt is missing from the launcher jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
-                    .map(String::trim)
-                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
-                    .collect(Collectors.joining(","));
-        }
     }
 
     static List<Path> listJars(Path dir) throws IOException {

@@ -65,6 +65,9 @@ public final class PluginJar {
     /** Adds or replaces a raw entry (tests use it to build broken plugins). */
     public PluginJar entry(String path, byte[] bytes) { extraEntries.put(path, bytes.clone()); return this; }
 
+    /** Leaves an entry out (tests use it to build a plugin whose model file is missing). */
+    public PluginJar omit(String path) { extraEntries.put(path, null); return this; }
+
     /** Uses this text as TOLLGATE-INF/model.json instead of the generated descriptor. */
     public PluginJar descriptorText(String json) { this.descriptorOverride = json; return this; }
 

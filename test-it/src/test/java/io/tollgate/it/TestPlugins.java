@@ -1,0 +1,65 @@
+package io.tollgate.it;
+
+import io.tollgate.runtime.PluginJar;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Random;
+import java.util.jar.JarFile;
+
+/**
+ * Plugin jars the lifecycle tests install, made with the same {@link PluginJar} that
+ * {@code tollgate plugin pack} uses. Built outside the framework, in {@code @Configuration}.
+ */
+final class TestPlugins {
+    static final String DIR = "tollgate.it.test-plugins";
+
+    private TestPlugins() {
+    }
+
+    static Path dir() {
+        return Paths.get(System.getProperty(DIR));
+    }
+
+    /** Writes every test plugin into a fresh folder and returns it. */
+    static Path write() throws IOException {
+        Path dir = Files.createTempDirectory("tollgate-it-plugins");
+        byte[] model;
+        List<String> labels;
+        try (JarFile jar = new JarFile(TollgateExam.exampleModel())) {
+            model = read(jar, "TOLLGATE-INF/model.onnx");
+            labels = new String(read(jar, "TOLLGATE-INF/labels.txt"), StandardCharsets.UTF_8).lines().toList();
+        }
+        fashion("1.1.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.1.0.jar"));
+        fashion("1.2.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.2.0.jar"));
+        byte[] garbage = new byte[4096];
+        new Random(7).nextBytes(garbage);
+        new PluginJar("broken-corrupt", "1.0.0").model("model.onnx", garbage).writeTo(dir.resolve("broken-corrupt.jar"));
+        new PluginJar("broken-missing", "1.0.0").model("model.onnx", model).omit("TOLLGATE-INF/model.onnx")
+                .writeTo(dir.resolve("broken-missing.jar"));
+        new PluginJar("broken-descriptor", "1.0.0").model("model.onnx", model).descriptorText("{\"name\": \"broken-descriptor\", ")
+                .writeTo(dir.resolve("broken-descriptor.jar"));
+        new PluginJar("broken-engine", "1.0.0").engine("tensorflow").model("model.onnx", model)
+                .writeTo(dir.resolve("broken-engine.jar"));
+        new PluginJar("broken-shape", "1.0.0").model("model.onnx", model)
+                .descriptorText("{\"name\":\"broken-shape\",\"version\":\"1.0.0\",\"platform\":\"onnx\",\"engine\":\"onnx\","
+                        + "\"file\":\"model.onnx\",\"max_batch_size\":8,"
+                        + "\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[-1,3,28,28]}]}")
+                .writeTo(dir.resolve("broken-shape.jar"));
+        return dir;
+    }
+
+    private static PluginJar fashion(String version, byte[] model, List<String> labels) {
+        return new PluginJar("fashion-mnist", version).model("model.onnx", model).labels(labels).maxBatchSize(256);
+    }
+
+    private static byte[] read(JarFile jar, String name) throws IOException {
+        try (InputStream in = jar.getInputStream(jar.getEntry(name))) {
+            return in.readAllBytes();
+        }
+    }
+}
