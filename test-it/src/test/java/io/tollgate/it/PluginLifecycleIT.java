@@ -165,7 +165,7 @@ public class PluginLifecycleIT {
         long deadline = System.currentTimeMillis() + 60_000;
         while (errors.size() < expected.size() && System.currentTimeMillis() < deadline) {
             errors.clear();
-            for (JsonNode p : http.get("/admin/plugins").json().path("plugins")) {
+            for (JsonNode p : http.get("/admin/plugins").json()) {
                 String bsn = p.path("symbolic_name").asText();
                 String name = bsn.replace("tollgate.plugin.", "");
                 if (expected.containsKey(name) && "FAILED".equals(p.path("state").asText())) {
