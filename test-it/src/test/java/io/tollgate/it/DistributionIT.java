@@ -1,0 +1,140 @@
+package io.tollgate.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * The README's path as a user walks it, on the built distribution: {@code bin/tollgate run}, drop a plugin
+ * made by {@code bin/tollgate plugin pack} into {@code plugins/}, replace it under load, delete it, stop
+ * with SIGTERM.
+ */
+public class DistributionIT {
+    private static final float[] ZEROS = new float[784];
+    private Distribution dist;
+    private Path work;
+
+    @Before
+    public void setUp() throws Exception {
+        dist = new Distribution();
+        work = Files.createTempDirectory("tollgate-dist-it");
+    }
+
+    @After
+    public void tearDown() {
+        dist.close();
+        Distribution.deleteTree(work.toFile());
+    }
+
+    @Test
+    public void packDropUpgradeUnderLoadDeleteAndStop() throws Exception {
+        Path plugins = Files.createDirectories(work.resolve("plugins"));
+        Path data = work.resolve("data");
+        Path log = work.resolve("tollgate.log");
+        Path model = work.resolve("model.onnx");
+        try (var jar = new java.util.jar.JarFile(TollgateExam.exampleModel())) {
+            Files.write(model, jar.getInputStream(jar.getEntry("TOLLGATE-INF/model.onnx")).readAllBytes());
+        }
+        // plugin pack: the user's own model, inputs and labels taken from the model.
+        for (String version : List.of("1.0.0", "1.1.0")) {
+            Distribution.Result packed = dist.run("plugin", "pack", "--model", model.toString(), "--name", "garments",
+                    "--version", version, "--output", work.resolve("garments-" + version + ".jar").toString());
+            assertEquals(packed.err(), 0, packed.exit());
+            assertTrue(packed.out(), packed.out().contains("image:FP32[-1, 1, 28, 28]") && packed.out().contains("labels   10"));
+        }
+        Distribution.Result bad = dist.run("plugin", "pack", "--model", log.toString(), "--name", "x", "--version", "1.0.0",
+                "--output", work.resolve("x.jar").toString());
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err(), bad.err().contains("no such file"));
+
+        int port = TollgateExam.freePort();
+        Process appliance = dist.start(log, "--port", Integer.toString(port), "--plugins", plugins.toString(),
+                "--data", data.toString());
+        Http http = new Http(port);
+        http.await("/v2/health/ready", 200, 60_000);
+        assertEquals(404, http.get("/v2/models/garments").status());
+
+        // Drop: fileinstall picks the jar up within seconds.
+        copyAtomically(work.resolve("garments-1.0.0.jar"), plugins.resolve("garments.jar"));
+        http.await("/v2/models/garments/ready", 200, 30_000);
+
+        // Replace under load: no request may fail.
+        AtomicBoolean running = new AtomicBoolean(true);
+        Map<String, AtomicInteger> byVersion = new ConcurrentHashMap<>();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> clients = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            Thread c = new Thread(() -> {
+                while (running.get()) {
+                    try {
+                        Http.Response r = http.post("/v2/models/garments/infer",
+                                Http.inferBody("image", new long[] {1, 1, 28, 28}, ZEROS));
+                        if (r.status() == 200) {
+                            byVersion.computeIfAbsent(r.json().get("model_version").asText(), k -> new AtomicInteger())
+                                    .incrementAndGet();
+                        } else {
+                            failures.add(r.status() + " " + r.body());
+                        }
+                    } catch (Exception e) {
+                        failures.add(e.toString());
+                    }
+                }
+            });
+            c.start();
+            clients.add(c);
+        }
+        Thread.sleep(500);
+        copyAtomically(work.resolve("garments-1.1.0.jar"), plugins.resolve("garments.jar"));
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!byVersion.containsKey("1.1.0") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(300);
+        running.set(false);
+        for (Thread c : clients) {
+            c.join(30_000);
+        }
+        System.out.println("distribution upgrade under load: by version " + byVersion + ", failures " + failures.size());
+        assertEquals("failed requests during the upgrade: " + failures, 0, failures.size());
+        assertTrue(byVersion.toString(), byVersion.containsKey("1.0.0") && byVersion.containsKey("1.1.0"));
+        JsonNode meta = http.get("/v2/models/garments").json();
+        assertEquals("[\"1.1.0\"]", meta.get("versions").toString());
+
+        // Delete: the model is unloaded.
+        Files.delete(plugins.resolve("garments.jar"));
+        http.await("/v2/models/garments/ready", 404, 30_000);
+
+        // A second appliance on the same port is refused with a clear message, before anything starts.
+        Distribution.Result second = dist.run("run", "--port", Integer.toString(port), "--data", work.resolve("d2").toString());
+        assertEquals(1, second.exit());
+        assertTrue(second.err(), second.err().contains("cannot listen") && second.err().contains(Integer.toString(port)));
+
+        // SIGTERM: drains and exits cleanly.
+        appliance.destroy();
+        assertTrue("appliance did not stop within 60 s after SIGTERM:\n" + Distribution.tail(log),
+                appliance.waitFor(60, TimeUnit.SECONDS));
+        String output = Files.readString(log);
+        assertTrue(Distribution.tail(log), output.contains("Tollgate stopped"));
+        assertTrue(Distribution.tail(log), output.contains("closed"));
+    }
+
+    private static void copyAtomically(Path from, Path to) throws Exception {
+        Path tmp = to.resolveSibling(".tmp-" + to.getFileName() + ".part");
+        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
