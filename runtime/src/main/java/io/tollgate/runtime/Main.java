@@ -82,6 +82,10 @@ public final class Main {
         } catch (ClassNotFoundException e) {
             throw new CommandException("'" + args.get(0) + "' commands are not part of this build (" + className + " missing)");
         }
+        // Tools work on the distribution's own data folder unless --data says otherwise.
+        if (System.getProperty("tollgate.data") == null && System.getProperty("tollgate.home") != null) {
+            System.setProperty("tollgate.data", java.nio.file.Paths.get(System.getProperty("tollgate.home"), "data").toString());
+        }
         Method m = tool.getMethod("run", String[].class, PrintStream.class, PrintStream.class);
         return (Integer) m.invoke(null, args.toArray(new String[0]), out, err);
     }
