@@ -21,6 +21,7 @@ public final class Main {
             "  plugin inspect FILE.jar   show a plugin's manifest capabilities and descriptor",
             "  usage verify|summary|export [--data DIR] ...   work with the usage journal",
             "  device id|pubkey [--data DIR]                   show this device's identity",
+            "  sync status [--data DIR]                        what has reached the cloud",
             "  version                                         print the version",
             "");
 
@@ -54,6 +55,8 @@ public final class Main {
                 case "usage":
                 case "device":
                     return delegate("io.tollgate.metering.internal.cli.MeteringCli", args, out, err);
+                case "sync":
+                    return delegate("io.tollgate.sync.internal.cli.SyncCli", args, out, err);
                 case "version":
                     out.println("tollgate " + version());
                     return 0;

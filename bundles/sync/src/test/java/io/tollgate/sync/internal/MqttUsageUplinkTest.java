@@ -1,0 +1,343 @@
+package io.tollgate.sync.internal;
+
+import static io.tollgate.sync.internal.TestDevice.await;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import io.tollgate.sync.SyncStatus;
+import io.tollgate.sync.SyncStatus.LinkState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** The uplink against a real mosquitto, a real Chronicle journal and a fake cloud speaking docs/sync-protocol.md. */
+public class MqttUsageUplinkTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private Mosquitto broker;
+    private TestDevice device;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<MqttUsageUplink> uplinks = new ArrayList<>();
+
+    @Before
+    public void setUp() throws Exception {
+        broker = new Mosquitto(tmp.newFolder("broker").toPath());
+        device = new TestDevice(tmp.newFolder("data").toPath());
+    }
+
+    @After
+    public void tearDown() throws Exception {
+        for (MqttUsageUplink u : uplinks) {
+            u.deactivate();
+        }
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        device.close();
+        broker.close();
+    }
+
+    private FakeCloud cloud(boolean autoAck) throws Exception {
+        return cloud(autoAck, null);
+    }
+
+    private FakeCloud cloud(boolean autoAck, Ed25519PrivateKeyParameters key) throws Exception {
+        FakeCloud c = new FakeCloud(broker.url(), device.id(), autoAck, key);
+        closeables.add(c);
+        return c;
+    }
+
+    private MqttUsageUplink start(Map<String, Object> extra) throws Exception {
+        Map<String, Object> cfg = new java.util.HashMap<>(extra);
+        cfg.put("broker.url", broker.url());
+        cfg.putIfAbsent("reconnect.min.ms", 200L);
+        cfg.putIfAbsent("reconnect.max.ms", 1000L);
+        cfg.putIfAbsent("max.delay.ms", 50L);
+        MqttUsageUplink u = device.uplink(cfg);
+        uplinks.add(u);
+        await("the uplink to connect", 10_000, () -> u.syncStatus().link() == LinkState.ONLINE);
+        return u;
+    }
+
+    private void stop(MqttUsageUplink u) {
+        u.deactivate();
+        uplinks.remove(u);
+    }
+
+    @Test
+    public void deliversEveryRecordInOrderWithAVerifyingChainAndReleasesWhatWasAcked() throws Exception {
+        FakeCloud cloud = cloud(true);
+        MqttUsageUplink uplink = start(Map.of("max.records", 500));
+        for (int burst = 0; burst < 10; burst++) {
+            device.append(1000);
+            Thread.sleep(30);
+        }
+        long last = device.settledLastSeq();
+        await("the cloud to hold every record", 20_000, () -> cloud.prefix() == last);
+        await("the ack cursor to reach the last seq", 10_000, () -> device.cursor() == last);
+
+        assertEquals("ok", cloud.verifyChain());
+        assertEquals(List.of(), cloud.problems);
+        assertEquals(last, cloud.records.size());
+        // Without faults every record arrives exactly once, in seq order.
+        List<Long> arrivals = new ArrayList<>(cloud.arrivals);
+        for (int i = 0; i < arrivals.size(); i++) {
+            assertEquals("arrival " + i, i + 1, (long) arrivals.get(i));
+        }
+        assertEquals(0, cloud.resendsSent.get());
+        assertTrue("batches of at most max.records", cloud.batchFirstSeqs.size() >= last / 500);
+        assertEquals(last, device.journal.status().releasedSeq());
+        SyncStatus s = uplink.syncStatus();
+        assertEquals(last, s.ackedSeq());
+        assertEquals(0, s.backlog());
+        assertEquals(last, s.recordsSent());
+    }
+
+    @Test
+    public void anAckPersistsTheCursorReleasesTheJournalAndNeverMovesBackwards() throws Exception {
+        FakeCloud cloud = cloud(false);
+        MqttUsageUplink uplink = start(Map.of());
+        device.append(3000);
+        long last = device.settledLastSeq();
+        await("the cloud to receive every record", 10_000, () -> cloud.prefix() == last);
+        assertEquals("nothing acked yet", 0, device.cursor());
+        assertFalse(Files.exists(device.data.resolve("sync/acked-seq")));
+        assertEquals(last, uplink.syncStatus().backlog());
+
+        cloud.ack(1200);
+        await("the cursor to reach 1200", 5_000, () -> device.cursor() == 1200);
+        await("the journal release", 5_000, () -> device.journal.status().releasedSeq() == 1200);
+        SyncStatus s = uplink.syncStatus();
+        assertEquals(1200, s.ackedSeq());
+        assertEquals(last - 1200, s.backlog());
+        assertTrue(s.lastAckEpochMs() > 0);
+        assertTrue(s.lastCloudTimeNanos() > 0);
+        assertEquals("1200\n", Files.readString(device.data.resolve("sync/acked-seq")));
+
+        cloud.ack(1000);                           // backwards: ignored
+        cloud.ack(last + 5);                       // beyond the journal: ignored
+        cloud.ackAs("tg-someone-else", 2500, null); // another device's ack: ignored
+        cloud.publishRaw("ack", "{not json");     // garbage: ignored
+        cloud.ack(2000);                           // a real step forward, after all of the above
+        await("the cursor to reach 2000", 5_000, () -> device.cursor() == 2000);
+        assertEquals(2000, uplink.syncStatus().ackedSeq());
+        assertEquals(2000, device.journal.status().releasedSeq());
+    }
+
+    @Test
+    public void aResendRequestMakesTheDeviceSendAgainFromThatSeq() throws Exception {
+        FakeCloud cloud = cloud(false);
+        start(Map.of());
+        device.append(2000);
+        long last = device.settledLastSeq();
+        await("every record once", 10_000, () -> cloud.prefix() == last);
+        assertEquals(List.of(), cloud.seqsSeenMoreThanOnce());
+
+        cloud.resend(1500, "test: lost my database");
+        await("records from 1500 again", 10_000, () -> cloud.timesSeen.get(last).get() == 2);
+        for (long seq = 1; seq <= last; seq++) {
+            assertEquals("times seq " + seq + " arrived", seq >= 1500 ? 2 : 1, cloud.timesSeen.get(seq).get());
+        }
+        assertEquals(List.of(), cloud.problems);
+        assertEquals("ok", cloud.verifyChain());
+    }
+
+    @Test
+    public void brokerKilledAndRestartedMidStreamLosesNothing() throws Exception {
+        FakeCloud cloud = cloud(true);
+        MqttUsageUplink uplink = start(Map.of("ack.timeout.ms", 2000L, "max.records", 200));
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicReference<Throwable> writerFailure = new AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                while (writing.get()) {
+                    device.append(50);
+                    Thread.sleep(5);
+                }
+            } catch (Throwable t) {
+                writerFailure.set(t);
+            }
+        }, "test-writer");
+        writer.start();
+        try {
+            await("some records to arrive", 10_000, () -> cloud.prefix() > 2000);
+            broker.kill();
+            await("the device to notice", 10_000, () -> uplink.syncStatus().link() == LinkState.CONNECTING);
+            Thread.sleep(1500);
+            long whileDown = device.lastSeq();
+            broker.start();
+            cloud.connect();
+            await("the device to reconnect", 15_000, () -> uplink.syncStatus().link() == LinkState.ONLINE);
+            Thread.sleep(500);
+            assertTrue("records were written while the broker was down", device.lastSeq() > whileDown);
+        } finally {
+            writing.set(false);
+            writer.join();
+        }
+        assertEquals(null, writerFailure.get());
+        long last = device.settledLastSeq();
+        await("the cloud to hold every record after the restart", 30_000, () -> cloud.prefix() == last);
+        await("the cursor to catch up", 10_000, () -> device.cursor() == last);
+        assertEquals("ok", cloud.verifyChain());
+        assertEquals(List.of(), cloud.problems);
+        SyncStatus s = uplink.syncStatus();
+        assertTrue("connected twice: " + s, s.connects() >= 2);
+        System.out.printf("broker restart: %d records, %d arrivals (%d duplicates), %d resend requests%n", last,
+                cloud.arrivals.size(), cloud.arrivals.size() - last, cloud.resendsSent.get());
+    }
+
+    @Test
+    public void recordsTheCloudMissedAreSentAgainAfterTheAckTimeout() throws Exception {
+        FakeCloud cloud = cloud(true);
+        start(Map.of("ack.timeout.ms", 1000L));
+        device.append(300);
+        long first = device.settledLastSeq();
+        await("the first records", 10_000, () -> cloud.prefix() == first);
+        cloud.close();                      // the cloud is away: the broker drops what nobody subscribed to
+        device.append(300);
+        long last = device.settledLastSeq();
+        cloud.connect();
+        // No new record follows, so the cloud cannot see a gap: only the device's ack timeout brings the rest.
+        await("the missed records", 10_000, () -> cloud.prefix() == last);
+        await("acked", 5_000, () -> device.cursor() == last);
+        assertEquals("ok", cloud.verifyChain());
+    }
+
+    @Test
+    public void aRestartedComponentResumesFromThePersistedAck() throws Exception {
+        FakeCloud cloud = cloud(true);
+        MqttUsageUplink first = start(Map.of());
+        device.append(1000);
+        long acked = device.settledLastSeq();
+        await("everything acked", 10_000, () -> device.cursor() == acked);
+        stop(first);
+        assertEquals(LinkState.STOPPED, first.syncStatus().link());
+
+        device.append(700);                 // while sync is down the records wait in the journal
+        long last = device.settledLastSeq();
+        int arrivalsBefore = cloud.arrivals.size();
+        MqttUsageUplink second = start(Map.of());
+        await("the rest to arrive", 10_000, () -> cloud.prefix() == last);
+        List<Long> after = cloud.arrivals.subList(arrivalsBefore, cloud.arrivals.size());
+        assertEquals("the restarted uplink starts after the persisted ack", acked + 1, (long) after.get(0));
+        assertEquals(last - acked, after.size());
+        await("acked again", 10_000, () -> device.cursor() == last);
+        assertEquals(last, second.syncStatus().ackedSeq());
+        assertEquals("ok", cloud.verifyChain());
+    }
+
+    @Test
+    public void encodingTwoSendsFewBytesPerRealisticRecord() throws Exception {
+        FakeCloud cloud = cloud(true);
+        MqttUsageUplink uplink = start(Map.of("max.delay.ms", 200L));
+        for (int i = 0; i < 20; i++) {
+            device.append(1000);
+            Thread.sleep(20);
+        }
+        long last = device.settledLastSeq();
+        await("everything acked", 20_000, () -> device.cursor() == last);
+        SyncStatus s = uplink.syncStatus();
+        double perRecord = (double) s.bytesSent() / s.recordsSent();
+        System.out.printf("encoding 2: %d records (seals included) in %d batches, %d payload bytes = %.1f B/record%n",
+                s.recordsSent(), s.batchesSent(), s.bytesSent(), perRecord);
+        assertEquals(last, s.recordsSent());
+        assertEquals(cloud.payloadBytes.get(), s.bytesSent());
+        assertTrue("goal: at most 64 bytes per record on the wire, was " + perRecord, perRecord <= 64);
+    }
+
+    @Test
+    public void statusIsRetainedOnlineWhileRunningAndOfflineAfterStop() throws Exception {
+        FakeCloud cloud = cloud(false);
+        MqttUsageUplink uplink = start(Map.of());
+        device.append(100);
+        long last = device.settledLastSeq();
+        await("records to arrive", 10_000, () -> cloud.prefix() == last);
+        Thread.sleep(50);
+        SyncStatus s = uplink.syncStatus();
+        assertEquals(LinkState.ONLINE, s.link());
+        assertEquals(broker.url(), s.brokerUrl());
+        assertEquals(last, s.lastSeq());
+        assertEquals(0, s.ackedSeq());
+        assertEquals(last, s.backlog());
+        assertTrue("oldest unacked age " + s.oldestUnackedAgeMs(), s.oldestUnackedAgeMs() >= 40);
+        assertEquals(0, s.lastAckEpochMs());
+        assertEquals(last, s.recordsSent());
+        assertTrue(s.bytesSent() > 0 && s.batchesSent() > 0);
+        assertEquals(1, s.connects());
+        assertEquals("", s.lastError());
+        await("an online status", 5_000, () -> cloud.statusPayloads.stream().anyMatch(p -> p.contains("\"online\"")));
+
+        cloud.ack(last);
+        await("acked", 5_000, () -> uplink.syncStatus().ackedSeq() == last);
+        assertEquals(0, uplink.syncStatus().backlog());
+        assertEquals(0, uplink.syncStatus().oldestUnackedAgeMs());
+
+        stop(uplink);
+        await("an offline status", 5_000, () -> cloud.statusPayloads.get(cloud.statusPayloads.size() - 1)
+                .equals("{\"state\":\"offline\"}"));
+        // retained: a subscriber that comes later still sees it
+        FakeCloud late = cloud(false);
+        await("the retained status for a late subscriber", 5_000, () -> !late.statusPayloads.isEmpty());
+        assertEquals("{\"state\":\"offline\"}", late.statusPayloads.get(0));
+    }
+
+    @Test
+    public void signedAcksAreCheckedWithTheCloudKey() throws Exception {
+        Ed25519PrivateKeyParameters cloudKey = new Ed25519PrivateKeyParameters(new SecureRandom());
+        Ed25519PrivateKeyParameters otherKey = new Ed25519PrivateKeyParameters(new SecureRandom());
+        Path pub = tmp.getRoot().toPath().resolve("cloud.pub.pem");
+        byte[] spki = new byte[44];
+        System.arraycopy(hex("302a300506032b6570032100"), 0, spki, 0, 12);
+        System.arraycopy(cloudKey.generatePublicKey().getEncoded(), 0, spki, 12, 32);
+        Files.writeString(pub, "-----BEGIN PUBLIC KEY-----\n" + Base64.getEncoder().encodeToString(spki)
+                + "\n-----END PUBLIC KEY-----\n", StandardCharsets.US_ASCII);
+
+        FakeCloud cloud = cloud(false, cloudKey);
+        start(Map.of("cloud.public.key.file", pub.toString()));
+        device.append(500);
+        long last = device.settledLastSeq();
+        await("records to arrive", 10_000, () -> cloud.prefix() == last);
+
+        cloud.ackAs(device.id(), 300, otherKey);   // signed by someone else
+        cloud.ackAs(device.id(), 350, null);       // unsigned
+        cloud.ack(100);                            // properly signed
+        await("the signed ack", 5_000, () -> device.cursor() == 100);
+        Thread.sleep(300);
+        assertEquals("forged and unsigned acks are ignored", 100, device.cursor());
+    }
+
+    @Test
+    public void withoutABrokerUrlRecordsStayOnTheDevice() throws Exception {
+        device.append(10);
+        MqttUsageUplink u = device.uplink(Map.of());
+        uplinks.add(u);
+        SyncStatus s = u.syncStatus();
+        assertEquals(LinkState.DISABLED, s.link());
+        assertEquals(device.lastSeq(), s.backlog());
+        assertEquals(0, s.ackedSeq());
+        assertTrue(s.oldestUnackedAgeMs() >= 0);
+    }
+
+    private static byte[] hex(String s) {
+        byte[] out = new byte[s.length() / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+}
