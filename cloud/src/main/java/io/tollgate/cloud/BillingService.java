@@ -1,0 +1,126 @@
+package io.tollgate.cloud;
+
+import io.tollgate.cloud.billing.PriceList;
+import io.tollgate.cloud.http.ApiServer;
+import io.tollgate.cloud.ledger.BatchIngest;
+import io.tollgate.cloud.ledger.Database;
+import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.LedgerException;
+import io.tollgate.cloud.mqtt.UsageConsumer;
+import java.io.IOException;
+import java.nio.file.Files;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cloud billing endpoint as one object: ledger database (migrated), cloud key, MQTT consumer and HTTP API.
+ * {@code bin/tollgate-billing run} uses it, and so can the appliance's demo mode, in-process:
+ * <pre>try (BillingService billing = BillingService.start(BillingOptions.defaults(dir).withMqtt(uri).withHttp("127.0.0.1", 0))) {
+ *     int port = billing.httpPort();
+ * }</pre>
+ */
+public final class BillingService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BillingService.class);
+
+    private final Database db;
+    private final Ledger ledger;
+    private final CloudKey key;
+    private final UsageConsumer consumer;
+    private final ApiServer api;
+
+    private BillingService(Database db, Ledger ledger, CloudKey key, UsageConsumer consumer, ApiServer api) {
+        this.db = db;
+        this.ledger = ledger;
+        this.key = key;
+        this.consumer = consumer;
+        this.api = api;
+    }
+
+    public static BillingService start(BillingOptions options) throws BillingException {
+        Database db = null;
+        UsageConsumer consumer = null;
+        try {
+            Files.createDirectories(options.dataDir());
+            String url = options.jdbcUrl() != null ? options.jdbcUrl() : Database.defaultUrl(options.dataDir());
+            db = Database.open(url);
+            Ledger ledger = new Ledger(db);
+            if (options.pricesFile() != null) {
+                PriceList prices = PriceList.read(options.pricesFile());
+                ledger.replacePrices(prices.rows());
+                LOG.info("Loaded {} prices ({}) from {}", prices.rows().size(), prices.currency(),
+                        options.pricesFile());
+            }
+            CloudKey key = CloudKey.loadOrCreate(options.dataDir());
+            if (options.mqttUri() != null) {
+                consumer = new UsageConsumer(options.mqttUri(), options.clientId(), new BatchIngest(db), ledger, key,
+                        options.resendDelayMs());
+                try {
+                    consumer.start();
+                } catch (MqttException e) {
+                    throw new BillingException("cannot connect to the MQTT broker at " + options.mqttUri() + ": "
+                            + e.getMessage() + " (start the broker or fix --mqtt)", e);
+                }
+            }
+            UsageConsumer c = consumer;
+            ApiServer api = options.httpPort() < 0 ? null
+                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c);
+            LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
+                    options.mqttUri() == null ? "off" : options.mqttUri(),
+                    api == null ? "off" : options.httpHost() + ":" + api.port());
+            return new BillingService(db, ledger, key, consumer, api);
+        } catch (LedgerException e) {
+            cleanup(consumer, db);
+            throw new BillingException(e.getMessage(), e);
+        } catch (IOException e) {
+            cleanup(consumer, db);
+            throw new BillingException(e.getMessage(), e);
+        } catch (MqttException e) {
+            cleanup(consumer, db);
+            throw new BillingException("cannot create the MQTT client for " + options.mqttUri() + ": "
+                    + e.getMessage(), e);
+        } catch (BillingException | RuntimeException e) {
+            cleanup(consumer, db);
+            throw e;
+        }
+    }
+
+    private static void cleanup(UsageConsumer consumer, Database db) {
+        if (consumer != null) {
+            consumer.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    /** The HTTP API's port (useful with port 0), or -1 without an API. */
+    public int httpPort() {
+        return api == null ? -1 : api.port();
+    }
+
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    public CloudKey cloudKey() {
+        return key;
+    }
+
+    /** The MQTT consumer, or null when running without MQTT. */
+    public UsageConsumer consumer() {
+        return consumer;
+    }
+
+    @Override
+    public void close() {
+        if (api != null) {
+            api.close();
+        }
+        if (consumer != null) {
+            consumer.close();
+        }
+        db.close();
+        LOG.info("Tollgate billing stopped");
+    }
+}

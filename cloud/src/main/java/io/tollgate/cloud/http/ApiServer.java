@@ -1,0 +1,365 @@
+package io.tollgate.cloud.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.tollgate.cloud.billing.Invoice;
+import io.tollgate.cloud.billing.InvoiceCalculator;
+import io.tollgate.cloud.billing.Period;
+import io.tollgate.cloud.billing.UsageExport;
+import io.tollgate.cloud.ledger.DeviceInfo;
+import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.LedgerException;
+import io.tollgate.cloud.ledger.QuarantineEntry;
+import io.tollgate.cloud.ledger.StoredUsage;
+import io.tollgate.cloud.ledger.UsageFilter;
+import io.tollgate.cloud.mqtt.UsageConsumer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The billing HTTP API (JDK HttpServer, a small pool of handler threads that do blocking JDBC). JSON in and out;
+ * errors are {@code {"error": "..."}} with 400 (bad parameter), 404, 405, 409 (conflict) or 503 (ledger down).
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_LIMIT = 10_000;
+
+    private final HttpServer server;
+    private final ExecutorService pool;
+    private final Ledger ledger;
+    private final InvoiceCalculator invoices;
+    private final Supplier<UsageConsumer> consumer;
+
+    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer) throws IOException {
+        this.ledger = ledger;
+        this.invoices = new InvoiceCalculator(ledger);
+        this.consumer = consumer;
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        this.pool = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "tollgate-billing-http");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(pool);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** A request that cannot be answered; becomes {"error": message} with the status. */
+    static final class ApiError extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        ApiError(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            try {
+                route(ex);
+            } catch (ApiError e) {
+                sendJson(ex, e.status, error(e.getMessage()));
+            } catch (LedgerException e) {
+                int status = switch (e.reason()) {
+                    case BAD_INPUT -> 400;
+                    case NOT_FOUND -> 404;
+                    case CONFLICT -> 409;
+                    default -> 503;
+                };
+                sendJson(ex, status, error(e.getMessage()));
+            } catch (IllegalArgumentException e) {
+                sendJson(ex, 400, error(e.getMessage()));
+            } catch (IOException | UncheckedIOException e) {
+                LOG.debug("Client went away: {}", e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.error("Unexpected error answering {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
+                sendJson(ex, 500, error("internal error: " + e));
+            }
+        }
+    }
+
+    private void route(HttpExchange ex) throws ApiError, LedgerException, IOException {
+        String path = ex.getRequestURI().getPath();
+        String method = ex.getRequestMethod();
+        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        switch (path) {
+            case "/health" -> health(ex, requireGet(method));
+            case "/v1/usage" -> usage(ex, q, requireGet(method));
+            case "/v1/invoices" -> {
+                requireGet(method);
+                sendJson(ex, 200, UsageExport.invoiceJson(invoice(q)));
+            }
+            case "/v1/invoices.csv" -> {
+                requireGet(method);
+                send(ex, 200, "text/csv; charset=utf-8", UsageExport.invoiceCsv(invoice(q))
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            case "/v1/export/cloudevents" -> cloudEvents(ex, q, requireGet(method));
+            case "/v1/devices" -> {
+                if ("POST".equals(method)) {
+                    registerDevice(ex);
+                } else {
+                    requireGet(method);
+                    devices(ex);
+                }
+            }
+            case "/v1/quarantine" -> quarantine(ex, q, requireGet(method));
+            default -> throw new ApiError(404, "no resource " + path + "; try /v1/usage, /v1/invoices, "
+                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/quarantine or /health");
+        }
+    }
+
+    private static boolean requireGet(String method) throws ApiError {
+        if (!"GET".equals(method)) {
+            throw new ApiError(405, method + " is not allowed here; use GET");
+        }
+        return true;
+    }
+
+    private void health(HttpExchange ex, boolean get) throws IOException {
+        ObjectNode o = JSON.createObjectNode();
+        boolean dbUp;
+        try (var c = ledger.database().connect(); var st = c.createStatement()) {
+            st.execute("SELECT 1");
+            dbUp = true;
+        } catch (Exception e) {
+            dbUp = false;
+            o.put("database_error", e.getMessage());
+        }
+        UsageConsumer mqtt = consumer.get();
+        o.put("status", dbUp ? "UP" : "DOWN");
+        o.put("database", ledger.database().dialect().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("mqtt", mqtt == null ? "disabled" : mqtt.connected() ? "connected" : "disconnected");
+        if (mqtt != null) {
+            UsageConsumer.Stats s = mqtt.stats();
+            ObjectNode st = o.putObject("counters");
+            st.put("batches", s.batches.get());
+            st.put("stored", s.stored.get());
+            st.put("duplicates", s.duplicates.get());
+            st.put("quarantined", s.quarantined.get());
+            st.put("acks", s.acks.get());
+            st.put("resends", s.resends.get());
+            st.put("db_retries", s.dbRetries.get());
+        }
+        sendJson(ex, dbUp ? 200 : 503, o);
+    }
+
+    private void usage(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException, IOException {
+        UsageFilter f = filter(q);
+        int limit = intParam(q, "limit", DEFAULT_LIMIT);
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode records = o.putArray("records");
+        for (StoredUsage u : ledger.usage(f, limit)) {
+            records.add(UsageExport.usageJson(u));
+        }
+        ArrayNode totals = o.putArray("totals");
+        for (Ledger.Total t : ledger.totals(f)) {
+            ObjectNode n = totals.addObject();
+            n.put("tenant", t.tenant());
+            n.put("model", t.model());
+            n.put("meter", t.meter());
+            n.put("requests", t.requests());
+            n.put("quantity", t.quantity());
+        }
+        ArrayNode ranges = o.putArray("ranges");
+        for (Ledger.Range r : ledger.ranges(f)) {
+            UsageExport.rangeJson(ranges.addObject(), r);
+        }
+        o.put("truncated", records.size() == limit);
+        sendJson(ex, 200, o);
+    }
+
+    private Invoice invoice(Map<String, String> q) throws ApiError, LedgerException {
+        String tenant = q.get("tenant");
+        String period = q.get("period");
+        if (tenant == null || period == null) {
+            throw new ApiError(400, "give tenant and period, e.g. ?tenant=acme&period=2026-11");
+        }
+        return invoices.invoice(tenant, Period.parse(period));
+    }
+
+    private void cloudEvents(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException, IOException {
+        UsageFilter f = filter(q);
+        ex.getResponseHeaders().set("Content-Type", "application/x-ndjson; charset=utf-8");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        ledger.forEachUsage(f, u -> {
+            try {
+                out.write((UsageExport.cloudEvent(u) + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        out.close();
+    }
+
+    private void devices(HttpExchange ex) throws ApiError, LedgerException, IOException {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode list = o.putArray("devices");
+        for (DeviceInfo d : ledger.devices()) {
+            ObjectNode n = list.addObject();
+            n.put("id", d.id());
+            n.put("public_key_pem", d.publicKeyPem());
+            n.put("registered_at", d.registeredAt().toInstant().toString());
+            n.put("acked_seq", d.headSeq());
+            n.put("head_hash", d.headHash());
+            n.put("sealed_seq", d.sealedSeq());
+            if (d.brokenAtSeq() > 0) {
+                n.put("broken_at_seq", d.brokenAtSeq());
+                n.put("broken_reason", d.brokenReason());
+            }
+        }
+        sendJson(ex, 200, o);
+    }
+
+    private void registerDevice(HttpExchange ex) throws ApiError, LedgerException, IOException {
+        JsonNode body;
+        try {
+            body = JSON.readTree(ex.getRequestBody());
+        } catch (IOException e) {
+            throw new ApiError(400, "the body is not JSON: send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN "
+                    + "PUBLIC KEY-----…\"}");
+        }
+        if (body == null || !body.path("id").isTextual() || !body.path("public_key_pem").isTextual()) {
+            throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\"}");
+        }
+        String id = body.get("id").asText();
+        ledger.registerDevice(id, body.get("public_key_pem").asText());
+        ObjectNode o = JSON.createObjectNode();
+        o.put("id", id);
+        o.put("registered", true);
+        sendJson(ex, 201, o);
+    }
+
+    private void quarantine(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException, IOException {
+        String device = q.get("device");
+        ObjectNode o = JSON.createObjectNode();
+        o.put("count", ledger.quarantineCount(device));
+        ArrayNode list = o.putArray("entries");
+        for (QuarantineEntry e : ledger.quarantine(device, intParam(q, "limit", 1000))) {
+            ObjectNode n = list.addObject();
+            n.put("id", e.id());
+            n.put("device", e.deviceId());
+            if (e.seq() == null) {
+                n.putNull("seq");
+            } else {
+                n.put("seq", e.seq());
+            }
+            n.put("reason", e.reason());
+            n.put("hash", e.hash());
+            n.put("bytes", e.size());
+            n.put("received_at", e.receivedAt().toInstant().toString());
+        }
+        sendJson(ex, 200, o);
+    }
+
+    static UsageFilter filter(Map<String, String> q) throws ApiError {
+        Long from = time(q.get("from"), "from");
+        Long to = time(q.get("to"), "to");
+        if (q.containsKey("period")) {
+            Period p = Period.parse(q.get("period"));
+            from = from == null ? p.startNanos() : Math.max(from, p.startNanos());
+            to = to == null ? p.endNanos() : Math.min(to, p.endNanos());
+        }
+        return new UsageFilter(q.get("device"), q.get("tenant"), q.get("model"), from, to);
+    }
+
+    static Long time(String text, String name) throws ApiError {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Period.nanos(Instant.parse(text));
+        } catch (DateTimeParseException e) {
+            try {
+                return Period.nanos(LocalDate.parse(text).atStartOfDay().toInstant(ZoneOffset.UTC));
+            } catch (DateTimeParseException e2) {
+                throw new ApiError(400, name + "='" + text + "' is not an ISO-8601 instant (2026-11-01T00:00:00Z) "
+                        + "or date (2026-11-01)");
+            }
+        }
+    }
+
+    private static int intParam(Map<String, String> q, String name, int dflt) throws ApiError {
+        String v = q.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiError(400, name + "='" + v + "' is not a non-negative integer");
+        }
+    }
+
+    static Map<String, String> query(String raw) {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k, v);
+        }
+        return out;
+    }
+
+    private static ObjectNode error(String message) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("error", message);
+        return o;
+    }
+
+    private static void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+        send(ex, status, "application/json", JSON.writeValueAsBytes(body));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(1);
+        pool.shutdownNow();
+    }
+}

@@ -1,0 +1,346 @@
+package io.tollgate.cloud.ledger;
+
+import io.tollgate.cloud.record.Ed25519Keys;
+import io.tollgate.cloud.record.RecordFormatException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/** Reads and administrative writes of the ledger (devices, usage, quarantine, prices). Ingest is {@link BatchIngest}. */
+public final class Ledger {
+    /** One row of a group-by over usage. */
+    public record Total(String tenant, String model, String meter, long requests, long quantity) {
+    }
+
+    /** A device's stored seq range among the selected records, and the hash of its last one. */
+    public record Range(String device, long fromSeq, long toSeq, long records, String lastHash) {
+    }
+
+    /** One invoice line before pricing: usage of (model, plugin, meter) and, per device, the seqs it covers. */
+    public record LineUsage(String model, String plugin, String meter, long requests, long quantity,
+                            List<Range> ranges) {
+    }
+
+    private final Database db;
+
+    public Ledger(Database db) {
+        this.db = db;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    public void registerDevice(String id, String publicKeyPem) throws LedgerException {
+        if (id == null || id.isBlank() || id.length() > 255 || id.contains("/") || id.contains("+")
+                || id.contains("#")) {
+            throw new LedgerException(LedgerException.Reason.BAD_INPUT, "device id '" + id + "' is not usable: give "
+                    + "1..255 characters without '/', '+' or '#' (it is an MQTT topic level)");
+        }
+        String pem;
+        try {
+            pem = Ed25519Keys.publicPem(Ed25519Keys.parsePublicPem(publicKeyPem == null ? "" : publicKeyPem));
+        } catch (RecordFormatException e) {
+            throw new LedgerException(LedgerException.Reason.BAD_INPUT, e.getMessage());
+        }
+        try (Connection c = db.connect()) {
+            Optional<DeviceInfo> existing = device(c, id);
+            if (existing.isPresent()) {
+                if (existing.get().publicKeyPem().equals(pem)) {
+                    return;
+                }
+                throw new LedgerException(LedgerException.Reason.CONFLICT, "device " + id + " is already registered "
+                        + "with another public key; a new key needs a new device id");
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO devices (id, public_key_pem, registered_at) VALUES (?, ?, ?)")) {
+                ps.setString(1, id);
+                ps.setString(2, pem);
+                ps.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
+                ps.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    public Optional<DeviceInfo> device(String id) throws LedgerException {
+        try (Connection c = db.connect()) {
+            return device(c, id);
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    public List<DeviceInfo> devices() throws LedgerException {
+        return query(DEVICE_COLUMNS + " ORDER BY id", ps -> { }, Ledger::deviceRow);
+    }
+
+    private static final String DEVICE_COLUMNS = "SELECT id, public_key_pem, registered_at, head_seq, head_hash, "
+            + "sealed_seq, broken_at_seq, broken_reason FROM devices";
+
+    private static Optional<DeviceInfo> device(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(DEVICE_COLUMNS + " WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(deviceRow(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    private static DeviceInfo deviceRow(ResultSet rs) throws SQLException {
+        return new DeviceInfo(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class), rs.getLong(4),
+                rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getString(8));
+    }
+
+    /** Stored USAGE records in (device, seq) order, at most {@code limit}. */
+    public List<StoredUsage> usage(UsageFilter f, int limit) throws LedgerException {
+        Where w = where(f);
+        return query("SELECT device_id, seq, wall_time_nanos, tenant, model, model_version, plugin, plugin_version, "
+                + "license_id, meter, quantity, compute_nanos, accelerator, request_id, status, hash FROM records"
+                + w.sql + " ORDER BY device_id, seq LIMIT " + Math.max(0, limit), w::bind,
+                rs -> new StoredUsage(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                        rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14), rs.getString(15),
+                        rs.getString(16)));
+    }
+
+    /** Streams every selected USAGE record in (device, seq) order without holding them all in memory. */
+    public void forEachUsage(UsageFilter f, Consumer<StoredUsage> sink) throws LedgerException {
+        Where w = where(f);
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false); // PostgreSQL streams with a fetch size only inside a transaction
+            try (PreparedStatement ps = c.prepareStatement("SELECT device_id, seq, wall_time_nanos, tenant, model, "
+                    + "model_version, plugin, plugin_version, license_id, meter, quantity, compute_nanos, accelerator, "
+                    + "request_id, status, hash FROM records" + w.sql + " ORDER BY device_id, seq")) {
+                ps.setFetchSize(1000);
+                w.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        sink.accept(new StoredUsage(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
+                                rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                                rs.getString(10), rs.getLong(11), rs.getLong(12), rs.getString(13), rs.getString(14),
+                                rs.getString(15), rs.getString(16)));
+                    }
+                }
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    public List<Total> totals(UsageFilter f) throws LedgerException {
+        Where w = where(f);
+        return query("SELECT tenant, model, meter, COUNT(*), SUM(quantity) FROM records" + w.sql
+                + " GROUP BY tenant, model, meter ORDER BY tenant, model, meter", w::bind,
+                rs -> new Total(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5)));
+    }
+
+    public List<Range> ranges(UsageFilter f) throws LedgerException {
+        Where w = where(f);
+        List<Range> raw = query("SELECT device_id, MIN(seq), MAX(seq), COUNT(*) FROM records" + w.sql
+                + " GROUP BY device_id ORDER BY device_id", w::bind,
+                rs -> new Range(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), null));
+        return withLastHashes(raw);
+    }
+
+    /** Usage of one tenant in [from, to), grouped for an invoice, with each line's per-device ranges. */
+    public List<LineUsage> invoiceUsage(String tenant, long fromNanos, long toNanos) throws LedgerException {
+        UsageFilter f = new UsageFilter(null, tenant, null, fromNanos, toNanos);
+        Where w = where(f);
+        record Row(String model, String plugin, String meter, String device, long requests, long quantity, long from,
+                   long to) {
+        }
+        List<Row> rows = query("SELECT model, plugin, meter, device_id, COUNT(*), SUM(quantity), MIN(seq), MAX(seq) "
+                + "FROM records" + w.sql + " GROUP BY model, plugin, meter, device_id "
+                + "ORDER BY model, plugin, meter, device_id", w::bind,
+                rs -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                        rs.getLong(6), rs.getLong(7), rs.getLong(8)));
+        List<LineUsage> lines = new ArrayList<>();
+        int i = 0;
+        while (i < rows.size()) {
+            Row first = rows.get(i);
+            long requests = 0;
+            long quantity = 0;
+            List<Range> ranges = new ArrayList<>();
+            while (i < rows.size() && rows.get(i).model().equals(first.model())
+                    && rows.get(i).plugin().equals(first.plugin()) && rows.get(i).meter().equals(first.meter())) {
+                Row r = rows.get(i++);
+                requests += r.requests();
+                quantity += r.quantity();
+                ranges.add(new Range(r.device(), r.from(), r.to(), r.requests(), null));
+            }
+            lines.add(new LineUsage(first.model(), first.plugin(), first.meter(), requests, quantity,
+                    withLastHashes(ranges)));
+        }
+        return lines;
+    }
+
+    private List<Range> withLastHashes(List<Range> ranges) throws LedgerException {
+        List<Range> out = new ArrayList<>(ranges.size());
+        try (Connection c = db.connect();
+             PreparedStatement ps = c.prepareStatement("SELECT hash FROM records WHERE device_id = ? AND seq = ?")) {
+            for (Range r : ranges) {
+                ps.setString(1, r.device());
+                ps.setLong(2, r.toSeq());
+                try (ResultSet rs = ps.executeQuery()) {
+                    out.add(new Range(r.device(), r.fromSeq(), r.toSeq(), r.records(), rs.next() ? rs.getString(1)
+                            : null));
+                }
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+        return out;
+    }
+
+    public List<QuarantineEntry> quarantine(String device, int limit) throws LedgerException {
+        return query("SELECT id, device_id, seq, reason, hash, bytes, received_at FROM quarantine"
+                + (device == null ? "" : " WHERE device_id = ?") + " ORDER BY id LIMIT " + Math.max(0, limit),
+                ps -> {
+                    if (device != null) {
+                        ps.setString(1, device);
+                    }
+                },
+                rs -> new QuarantineEntry(rs.getLong(1), rs.getString(2), (Long) rs.getObject(3, Long.class),
+                        rs.getString(4), rs.getString(5), rs.getBytes(6).length,
+                        rs.getObject(7, OffsetDateTime.class)));
+    }
+
+    /** The lowest seq held in pending (beyond a gap) for a device, if any. */
+    public OptionalLong firstPending(String device) throws LedgerException {
+        List<Long> n = query("SELECT MIN(seq) FROM pending WHERE device_id = ?", ps -> ps.setString(1, device),
+                rs -> (Long) rs.getObject(1, Long.class));
+        return n.isEmpty() || n.get(0) == null ? OptionalLong.empty() : OptionalLong.of(n.get(0));
+    }
+
+    public long quarantineCount(String device) throws LedgerException {
+        List<Long> n = query("SELECT COUNT(*) FROM quarantine" + (device == null ? "" : " WHERE device_id = ?"),
+                ps -> {
+                    if (device != null) {
+                        ps.setString(1, device);
+                    }
+                }, rs -> rs.getLong(1));
+        return n.get(0);
+    }
+
+    /** All rows of the prices table. */
+    public List<PriceRow> prices() throws LedgerException {
+        return query("SELECT selector_kind, selector, meter, unit_price, currency FROM prices "
+                + "ORDER BY selector_kind, selector, meter", ps -> { },
+                rs -> new PriceRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBigDecimal(4),
+                        rs.getString(5)));
+    }
+
+    /** Replaces the price list in one transaction (the configuration file is the source of truth). */
+    public void replacePrices(List<PriceRow> rows) throws LedgerException {
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement del = c.prepareStatement("DELETE FROM prices");
+                 PreparedStatement ins = c.prepareStatement("INSERT INTO prices (selector_kind, selector, meter, "
+                         + "unit_price, currency) VALUES (?, ?, ?, ?, ?)")) {
+                del.executeUpdate();
+                for (PriceRow r : rows) {
+                    ins.setString(1, r.selectorKind());
+                    ins.setString(2, r.selector());
+                    ins.setString(3, r.meter());
+                    ins.setBigDecimal(4, r.unitPrice());
+                    ins.setString(5, r.currency());
+                    ins.addBatch();
+                }
+                ins.executeBatch();
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /** One price: selectorKind "model" or "plugin", the model name or plugin symbolic name, the meter. */
+    public record PriceRow(String selectorKind, String selector, String meter, java.math.BigDecimal unitPrice,
+                           String currency) {
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) throws LedgerException {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            List<T> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static LedgerException unavailable(SQLException e) {
+        return new LedgerException(LedgerException.Reason.UNAVAILABLE, "ledger database error: " + e.getMessage(), e);
+    }
+
+    /** WHERE clause over USAGE records for a filter, with its parameters. */
+    private static final class Where {
+        final String sql;
+        final List<Object> params;
+
+        Where(String sql, List<Object> params) {
+            this.sql = sql;
+            this.params = params;
+        }
+
+        void bind(PreparedStatement ps) throws SQLException {
+            for (int i = 0; i < params.size(); i++) {
+                ps.setObject(i + 1, params.get(i));
+            }
+        }
+    }
+
+    private static Where where(UsageFilter f) {
+        StringBuilder sql = new StringBuilder(" WHERE kind = 'usage'");
+        List<Object> params = new ArrayList<>();
+        if (f.device() != null) {
+            sql.append(" AND device_id = ?");
+            params.add(f.device());
+        }
+        if (f.tenant() != null) {
+            sql.append(" AND tenant = ?");
+            params.add(f.tenant());
+        }
+        if (f.model() != null) {
+            sql.append(" AND model = ?");
+            params.add(f.model());
+        }
+        if (f.fromNanos() != null) {
+            sql.append(" AND wall_time_nanos >= ?");
+            params.add(f.fromNanos());
+        }
+        if (f.toNanos() != null) {
+            sql.append(" AND wall_time_nanos < ?");
+            params.add(f.toNanos());
+        }
+        return new Where(sql.toString(), params);
+    }
+}

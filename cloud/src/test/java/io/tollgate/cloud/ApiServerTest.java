@@ -1,0 +1,168 @@
+package io.tollgate.cloud;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tollgate.cloud.ledger.BatchIngest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** The HTTP API over a real socket, on an embedded ledger filled through the real ingest path. */
+public class ApiServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private BillingService billing;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private TestRecordWriter w;
+
+    @Before
+    public void start() throws Exception {
+        Path prices = tmp.newFile("prices.json").toPath();
+        Files.writeString(prices, "{\"currency\": \"EUR\", \"prices\": [{\"model\": \"fashion-mnist\", "
+                + "\"meter\": \"inference\", \"unit_price\": \"0.01\"}]}");
+        billing = BillingService.start(BillingOptions.defaults(tmp.newFolder("data").toPath())
+                .withHttp("127.0.0.1", 0).withPrices(prices));
+        w = TestRecordWriter.newDevice();
+        w.at(io.tollgate.cloud.billing.Period.nanos(Instant.parse("2026-11-23T17:00:00Z")), 1);
+    }
+
+    @After
+    public void stop() {
+        billing.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void registerAndIngest() throws Exception {
+        ObjectNode reg = JSON.createObjectNode();
+        reg.put("id", w.deviceId());
+        reg.put("public_key_pem", w.publicPem());
+        HttpResponse<String> r = post("/v1/devices", reg.toString());
+        assertEquals(r.body(), 201, r.statusCode());
+        List<byte[]> records = new ArrayList<>();
+        records.add(w.start(0));
+        records.add(w.seal(4));
+        records.add(w.usage("acme", "fashion-mnist", "inference", 4));
+        records.add(w.usage("beta", "fashion-mnist", "inference", 9));
+        records.add(w.usage("acme", "fashion-mnist", "inference", 2));
+        records.add(w.seal(1));
+        new BatchIngest(billing.ledger().database()).ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
+    }
+
+    @Test
+    public void usageDevicesInvoicesAndExports() throws Exception {
+        registerAndIngest();
+        HttpResponse<String> r = get("/v1/usage?device=" + w.deviceId() + "&tenant=acme");
+        assertEquals(200, r.statusCode());
+        JsonNode u = JSON.readTree(r.body());
+        assertEquals(2, u.get("records").size());
+        assertEquals(3, u.get("records").get(0).get("seq").asLong());
+        assertEquals("2026-11-23T17:00:00.002Z", u.get("records").get(0).get("time").asText());
+        assertEquals(1, u.get("totals").size());
+        assertEquals(6, u.get("totals").get(0).get("quantity").asLong());
+        assertEquals(3, u.get("ranges").get(0).get("from_seq").asLong());
+        assertEquals(5, u.get("ranges").get(0).get("to_seq").asLong());
+
+        JsonNode window = JSON.readTree(get("/v1/usage?from=2026-11-23T17:00:00.003Z&to=2026-11-24").body());
+        assertEquals(2, window.get("records").size()); // seq 4 (beta) and 5 (acme)
+
+        JsonNode devices = JSON.readTree(get("/v1/devices").body()).get("devices");
+        assertEquals(w.deviceId(), devices.get(0).get("id").asText());
+        assertEquals(6, devices.get(0).get("acked_seq").asLong());
+        assertEquals(5, devices.get(0).get("sealed_seq").asLong());
+
+        JsonNode inv = JSON.readTree(get("/v1/invoices?tenant=acme&period=2026-11").body());
+        assertEquals("EUR", inv.get("currency").asText());
+        assertEquals(6, inv.get("lines").get(0).get("quantity").asLong());
+        assertEquals("0.06", inv.get("lines").get(0).get("amount").asText());
+        assertEquals("0.06", inv.get("total").asText());
+        assertEquals(5, inv.get("lines").get(0).get("ranges").get(0).get("to_seq").asLong());
+        assertEquals(io.tollgate.cloud.record.Hex.of(w.hashOf(5)),
+                inv.get("lines").get(0).get("ranges").get(0).get("last_hash").asText());
+
+        HttpResponse<String> csv = get("/v1/invoices.csv?tenant=acme&period=2026-11");
+        assertEquals(200, csv.statusCode());
+        String[] lines = csv.body().split("\r\n");
+        assertEquals("tenant,period,currency,model,plugin,meter,requests,quantity,unit_price,amount,ranges", lines[0]);
+        assertEquals("acme,2026-11,EUR,fashion-mnist,io.tollgate.plugin.fashion-mnist,inference,2,6,0.01,0.06,"
+                + w.deviceId() + ":3-5@" + io.tollgate.cloud.record.Hex.of(w.hashOf(5)), lines[1]);
+
+        HttpResponse<String> ce = get("/v1/export/cloudevents?period=2026-11");
+        assertEquals(200, ce.statusCode());
+        String[] events = ce.body().split("\n");
+        assertEquals(3, events.length);
+        JsonNode e = JSON.readTree(events[1]);
+        assertEquals("1.0", e.get("specversion").asText());
+        assertEquals("tollgate.usage", e.get("type").asText());
+        assertEquals(w.deviceId() + ":4", e.get("id").asText());
+        assertEquals(w.deviceId(), e.get("source").asText());
+        assertEquals("beta", e.get("subject").asText());
+        assertEquals("2026-11-23T17:00:00.003Z", e.get("time").asText());
+        assertEquals(9, e.get("data").get("quantity").asLong());
+        assertEquals("inference", e.get("data").get("meter").asText());
+
+        JsonNode health = JSON.readTree(get("/health").body());
+        assertEquals("UP", health.get("status").asText());
+        assertEquals("h2", health.get("database").asText());
+        assertEquals("disabled", health.get("mqtt").asText());
+    }
+
+    @Test
+    public void quarantineIsListed() throws Exception {
+        registerAndIngest();
+        new BatchIngest(billing.ledger().database()).ingest(w.deviceId(), "junk".getBytes());
+        JsonNode q = JSON.readTree(get("/v1/quarantine?device=" + w.deviceId()).body());
+        assertEquals(1, q.get("count").asLong());
+        assertTrue(q.get("entries").get(0).get("seq").isNull());
+        assertTrue(q.get("entries").get(0).get("reason").asText().startsWith("batch not decodable"));
+    }
+
+    @Test
+    public void errorsAreJsonWithProperStatus() throws Exception {
+        assertError(get("/v1/nothing"), 404, "no resource /v1/nothing");
+        assertError(get("/v1/invoices?tenant=acme"), 400, "give tenant and period");
+        assertError(get("/v1/invoices?tenant=acme&period=2026-13"), 400, "2026-13");
+        assertError(get("/v1/usage?from=yesterday"), 400, "from='yesterday'");
+        assertError(post("/v1/usage", "{}"), 405, "POST is not allowed");
+        assertError(post("/v1/devices", "not json"), 400, "not JSON");
+        assertError(post("/v1/devices", "{\"id\": \"x\", \"public_key_pem\": \"nope\"}"), 400, "PUBLIC KEY");
+        registerAndIngest();
+        ObjectNode other = JSON.createObjectNode();
+        other.put("id", w.deviceId());
+        other.put("public_key_pem", TestRecordWriter.newDevice().publicPem());
+        assertError(post("/v1/devices", other.toString()), 409, "already registered with another public key");
+    }
+
+    private static void assertError(HttpResponse<String> r, int status, String fragment) throws Exception {
+        assertEquals(r.body(), status, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        String error = JSON.readTree(r.body()).get("error").asText();
+        assertTrue(error, error.contains(fragment));
+    }
+}

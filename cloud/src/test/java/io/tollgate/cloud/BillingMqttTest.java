@@ -1,0 +1,239 @@
+package io.tollgate.cloud;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.UsageFilter;
+import io.tollgate.cloud.record.Ed25519Keys;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** The billing endpoint against a real mosquitto: batches in, acks and resend requests out. */
+public class BillingMqttTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private Mosquitto broker;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @Before
+    public void startBroker() throws Exception {
+        broker = Mosquitto.start();
+    }
+
+    @After
+    public void stopAll() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        broker.close();
+    }
+
+    private <T extends AutoCloseable> T closeLater(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    private BillingService billing(Path data, String clientId) throws Exception {
+        return closeLater(BillingService.start(BillingOptions.defaults(data).withMqtt(broker.uri())
+                .withHttp("127.0.0.1", 0).withClientId(clientId).withResendDelayMs(300)));
+    }
+
+    private static long quantity(Ledger ledger, String device) throws Exception {
+        return ledger.totals(new UsageFilter(device, null, null, null, null)).stream()
+                .mapToLong(Ledger.Total::quantity).sum();
+    }
+
+    private static List<byte[]> sixRecords(TestRecordWriter w) {
+        List<byte[]> out = new ArrayList<>();
+        out.add(w.start(0));
+        out.add(w.seal(4));
+        out.add(w.usage("acme", "fashion-mnist", "inference", 4));
+        out.add(w.usage("acme", "fashion-mnist", "inference", 1));
+        out.add(w.usage("acme", "fashion-mnist", "inference", 2));
+        out.add(w.seal(1));
+        return out;
+    }
+
+    @Test
+    public void acksAreContiguousAndSignedByTheCloudKey() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        BillingService billing = billing(data, "billing-a");
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
+
+        device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
+        JsonNode ack = device.awaitAck(6, 10_000);
+        assertNotNull("no ack for seq 6 within 10 s", ack);
+        assertEquals(6, ack.get("acked_seq").asLong());
+        assertEquals(w.deviceId(), ack.get("device").asText());
+
+        // the signature verifies with the cloud's public key as written to the data folder
+        Ed25519PublicKeyParameters cloud = Ed25519Keys.parsePublicPem(
+                Files.readString(data.resolve("cloud/cloud.pub.pem")));
+        long time = ack.get("cloud_time_nanos").asLong();
+        assertTrue(Math.abs(System.currentTimeMillis() * 1_000_000L - time) < TimeUnit.SECONDS.toNanos(30));
+        byte[] sig = Base64.getDecoder().decode(ack.get("signature").asText());
+        assertTrue("ack signature must verify", Ed25519Keys.verify(cloud,
+                ("TG-ACK1|" + w.deviceId() + "|6|" + time).getBytes(), sig));
+        assertTrue("a changed acked_seq must not verify", !Ed25519Keys.verify(cloud,
+                ("TG-ACK1|" + w.deviceId() + "|7|" + time).getBytes(), sig));
+        assertEquals("private key mode", "rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(data.resolve("cloud/cloud.key.pem"))));
+
+        device.publish(TestRecordWriter.batch(1, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3))));
+        assertNotNull(device.awaitAck(7, 10_000));
+        assertEquals(10, quantity(billing.ledger(), w.deviceId()));
+    }
+
+    @Test
+    public void theSameBatchTwiceIsBilledOnce() throws Exception {
+        BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
+        byte[] batch = TestRecordWriter.batch(2, 1, sixRecords(w));
+        device.publish(batch);
+        assertNotNull(device.awaitAck(6, 10_000));
+        device.publish(batch);
+        JsonNode second = device.awaitAck(6, 10_000);
+        assertNotNull("a duplicate batch is acked again", second);
+        assertEquals(6, second.get("acked_seq").asLong());
+        assertEquals(7, quantity(billing.ledger(), w.deviceId()));
+        assertEquals(2, billing.consumer().stats().batches.get());
+        assertEquals(6, billing.consumer().stats().duplicates.get());
+    }
+
+    @Test
+    public void aGapMakesTheCloudAskForAResend() throws Exception {
+        BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
+        byte[] first = TestRecordWriter.batch(2, 1, sixRecords(w));
+        byte[] second = TestRecordWriter.batch(2, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3)));
+        device.publish(second);
+        JsonNode resend = device.resends.poll(10, TimeUnit.SECONDS);
+        assertNotNull("no resend request within 10 s", resend);
+        assertEquals(1, resend.get("from_seq").asLong());
+        assertEquals("gap: have up to 0, got 7", resend.get("reason").asText());
+        assertTrue("nothing is acked across a gap", device.acks.isEmpty());
+        device.publish(first);
+        JsonNode ack = device.awaitAck(7, 10_000);
+        assertNotNull("after the gap closes, the held record is verified and acked", ack);
+        assertEquals(7, ack.get("acked_seq").asLong());
+        assertEquals(10, quantity(billing.ledger(), w.deviceId()));
+    }
+
+    @Test
+    public void unknownDeviceIsQuarantinedAndNotAcked() throws Exception {
+        BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
+        device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (billing.ledger().quarantineCount(w.deviceId()) < 6 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(6, billing.ledger().quarantineCount(w.deviceId()));
+        assertNull(device.acks.poll(500, TimeUnit.MILLISECONDS));
+        assertEquals(0, quantity(billing.ledger(), w.deviceId()));
+        assertEquals(6, billing.consumer().stats().quarantined.get());
+    }
+
+    @Test
+    public void twoInstancesSplitTheBatchesAndStoreEachRecordOnce() throws Exception {
+        twoInstances(null);
+    }
+
+    @Test
+    public void twoInstancesOnOnePostgresLedger() throws Exception {
+        String url = TestDatabases.createPostgres();
+        org.junit.Assume.assumeTrue("SKIPPED: no PostgreSQL at 127.0.0.1:5432", url != null);
+        try {
+            twoInstances(url);
+        } finally {
+            for (AutoCloseable c : closeables) {
+                c.close();
+            }
+            closeables.clear();
+            TestDatabases.dropPostgres(url);
+        }
+    }
+
+    private void twoInstances(String jdbcUrl) throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        // same ledger, same shared subscription group
+        BillingService a = closeLater(BillingService.start(BillingOptions.defaults(data).withMqtt(broker.uri())
+                .withJdbcUrl(jdbcUrl).withHttp("127.0.0.1", -1).withClientId("billing-a").withResendDelayMs(300)));
+        BillingService b = closeLater(BillingService.start(BillingOptions.defaults(data).withMqtt(broker.uri())
+                .withJdbcUrl(jdbcUrl).withHttp("127.0.0.1", -1).withClientId("billing-b").withResendDelayMs(300)));
+        int devices = 3;
+        int batches = 12;
+        List<TestRecordWriter> writers = new ArrayList<>();
+        List<DeviceClient> clients = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            TestRecordWriter w = TestRecordWriter.newDevice();
+            a.ledger().registerDevice(w.deviceId(), w.publicPem());
+            writers.add(w);
+            clients.add(closeLater(new DeviceClient(broker.uri(), w.deviceId())));
+        }
+        long expectedQuantity = 0;
+        for (int i = 0; i < batches; i++) {
+            for (int d = 0; d < devices; d++) {
+                TestRecordWriter w = writers.get(d);
+                long first = w.seq() + 1;
+                List<byte[]> records = new ArrayList<>();
+                if (i == 0) {
+                    records.add(w.start(0));
+                    records.add(w.seal(4));
+                }
+                for (int k = 0; k < 4; k++) {
+                    records.add(w.usage("acme", "fashion-mnist", "inference", k + 1));
+                    expectedQuantity += k + 1;
+                }
+                records.add(w.seal(1));
+                clients.get(d).publish(TestRecordWriter.batch(2, first, records));
+            }
+        }
+        for (int d = 0; d < devices; d++) {
+            long last = writers.get(d).seq();
+            assertNotNull("device " + d + " not acked up to " + last, clients.get(d).awaitAck(last, 30_000));
+        }
+        long total = 0;
+        for (int d = 0; d < devices; d++) {
+            total += quantity(a.ledger(), writers.get(d).deviceId());
+        }
+        assertEquals(expectedQuantity, total);
+        try (Connection c = a.ledger().database().connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*), COUNT(DISTINCT device_id || ':' || seq) FROM records")) {
+            rs.next();
+            long expectedRecords = writers.stream().mapToLong(TestRecordWriter::seq).sum();
+            assertEquals(expectedRecords, rs.getLong(1));
+            assertEquals(expectedRecords, rs.getLong(2));
+        }
+        long batchesA = a.consumer().stats().batches.get();
+        long batchesB = b.consumer().stats().batches.get();
+        assertTrue("both instances took batches: a=" + batchesA + " b=" + batchesB, batchesA > 0 && batchesB > 0);
+        assertTrue(batchesA + batchesB >= devices * batches);
+        assertEquals(0, a.ledger().quarantineCount(null));
+    }
+}

@@ -1,0 +1,74 @@
+package io.tollgate.cloud;
+
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A real mosquitto (Debian's /usr/sbin/mosquitto) on a free loopback port, for one test. */
+public final class Mosquitto implements AutoCloseable {
+    private static final Path BINARY = Path.of("/usr/sbin/mosquitto");
+
+    private final Process process;
+    private final int port;
+    private final Path dir;
+
+    private Mosquitto(Process process, int port, Path dir) {
+        this.process = process;
+        this.port = port;
+        this.dir = dir;
+    }
+
+    public static Mosquitto start() throws IOException, InterruptedException {
+        if (!Files.isExecutable(BINARY)) {
+            fail("mosquitto is not installed at " + BINARY + ": run `apt-get install mosquitto` (CI installs it)");
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path dir = Files.createTempDirectory("tollgate-mosquitto");
+        Path conf = dir.resolve("mosquitto.conf");
+        // user root: started as root, mosquitto would otherwise drop to user mosquitto, who cannot read the temp dir
+        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "")
+                + "log_dest stdout\n");
+        Process p = new ProcessBuilder(BINARY.toString(), "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
+        Mosquitto m = new Mosquitto(p, port, dir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                String log = Files.readString(dir.resolve("mosquitto.log"));
+                fail("mosquitto exited at start (" + p.exitValue() + "): " + log);
+            }
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return m;
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        m.close();
+        fail("mosquitto did not listen on port " + port + " within 10 s");
+        return null;
+    }
+
+    public String uri() {
+        return "tcp://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        process.destroy();
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}
