@@ -22,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
 public final class Main {
     static final String USAGE = String.join("\n",
             "usage: tollgate-billing run [--mqtt URI|none] [--db JDBC-URL] [--http-port N] [--http-host H]",
-            "                            [--data DIR] [--prices FILE] [--client-id ID]",
+            "                            [--data DIR] [--prices FILE] [--client-id ID] [--embedded-broker PORT]",
             "       tollgate-billing device register --id ID --public-key FILE.pem [--db JDBC-URL] [--data DIR]",
             "       tollgate-billing device list [--db JDBC-URL] [--data DIR]",
             "       tollgate-billing cloud pubkey [--data DIR]",
@@ -89,6 +89,12 @@ public final class Main {
 
     private static int runService(Map<String, String> opts) throws BillingException, InterruptedException {
         String mqtt = opts.getOrDefault("mqtt", "tcp://127.0.0.1:1883");
+        // --embedded-broker PORT: an MQTT 5 broker in this process (the appliance's --demo), used as --mqtt.
+        EmbeddedBroker broker = null;
+        if (opts.containsKey("embedded-broker")) {
+            broker = EmbeddedBroker.start(dataDir(opts).resolve("broker"), intOption(opts, "embedded-broker", 1883));
+            mqtt = broker.uri();
+        }
         BillingOptions options = BillingOptions.defaults(dataDir(opts))
                 .withMqtt("none".equals(mqtt) ? null : mqtt)
                 .withJdbcUrl(opts.get("db"))
@@ -101,8 +107,12 @@ public final class Main {
         }
         BillingService service = BillingService.start(options);
         CountDownLatch stopped = new CountDownLatch(1);
+        EmbeddedBroker embedded = broker;
         Thread hook = new Thread(() -> {
             service.close();
+            if (embedded != null) {
+                embedded.close();
+            }
             stopped.countDown();
         }, "tollgate-billing-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -56,7 +56,7 @@ final class ApplianceLauncher {
     }
 
     static ApplianceLauncher fromArguments(List<String> args) throws UsageException {
-        Arguments a = Arguments.parse(args, Set.of("--port", "--plugins", "--data", "--conf", "--home"), Set.of());
+        Arguments a = Arguments.parse(args, Set.of("--port", "--plugins", "--data", "--conf", "--home", "--mqtt"), Set.of());
         Path home = Paths.get(a.get("--home", System.getProperty("tollgate.home", "."))).toAbsolutePath().normalize();
         Map<String, Map<String, String>> overrides = new HashMap<>();
         String port = a.get("--port");
@@ -70,6 +70,13 @@ final class ApplianceLauncher {
                 throw new UsageException("--port must be a number from 0 to 65535, not '" + port + "'");
             }
             overrides.computeIfAbsent(ConfigFiles.ENDPOINT_PID, k -> new HashMap<>()).put("port", port);
+        }
+        String mqtt = a.get("--mqtt");
+        if (mqtt != null) {
+            if (!mqtt.matches("(tcp|ssl|ws|wss)://[^/\\s]+")) {
+                throw new UsageException("--mqtt must look like tcp://host:1883 or ssl://host:8883, not '" + mqtt + "'");
+            }
+            overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("broker.url", mqtt);
         }
         return new ApplianceLauncher(home,
                 resolve(home, a.get("--conf", "conf")),

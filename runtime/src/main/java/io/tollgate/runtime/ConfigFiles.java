@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 final class ConfigFiles {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigFiles.class);
     static final String ENDPOINT_PID = "io.tollgate.endpoint";
+    static final String SYNC_PID = "io.tollgate.sync";
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-zA-Z0-9_.-]+)}");
 
     private final Path dir;

@@ -40,6 +40,16 @@ public class ArgumentsTest {
     }
 
     @Test
+    public void badMqttUrlIsRefused() {
+        try {
+            ApplianceLauncher.fromArguments(List.of("--mqtt", "localhost:1883"));
+            fail();
+        } catch (UsageException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("tcp://"));
+        }
+    }
+
+    @Test
     public void badPortIsRefusedBeforeStarting() {
         try {
             ApplianceLauncher.fromArguments(List.of("--port", "http"));

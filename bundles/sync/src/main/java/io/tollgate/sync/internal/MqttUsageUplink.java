@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * cloud acknowledged. Without a {@code broker.url} it stays active but idle (state DISABLED), so the backlog still
  * shows in the status. The work happens on one thread owned by {@link UsageSender}.
  */
-@Component(service = SyncStatusProvider.class, configurationPid = MqttUsageUplink.PID,
+@Component(service = SyncStatusProvider.class, immediate = true, configurationPid = MqttUsageUplink.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = SyncConfig.class)
 public final class MqttUsageUplink implements SyncStatusProvider {

@@ -45,6 +45,7 @@ public final class MeteringCli {
             "       usage export [--data DIR] --format jsonl|csv [--all]",
             "       device id [--data DIR]",
             "       device pubkey [--data DIR]",
+            "       device init [--data DIR]      create the device identity if there is none; print its id",
             "DIR is the appliance's data directory (default: system property tollgate.data, else ./data).",
             "ISO is an instant (2026-11-23T10:00:00Z), an offset date-time or a date (UTC midnight);",
             "--from is inclusive, --to exclusive.");
@@ -71,7 +72,7 @@ public final class MeteringCli {
         Set<String> valued = switch (command) {
             case "usage summary" -> Set.of("--data", "--from", "--to");
             case "usage export" -> Set.of("--data", "--format");
-            case "usage verify", "device id", "device pubkey" -> Set.of("--data");
+            case "usage verify", "device id", "device pubkey", "device init" -> Set.of("--data");
             default -> null;
         };
         if (valued == null) {
@@ -97,6 +98,12 @@ public final class MeteringCli {
                 case "usage summary" -> summary(data, opts, out, err);
                 case "usage export" -> export(data, opts, out, err);
                 case "device id" -> deviceId(data, out);
+                case "device init" -> {
+                    // The identity the appliance would create on first start; lets a fleet tool
+                    // register the device with the cloud before the box serves anything.
+                    out.println(Ed25519DeviceKey.loadOrCreate(data.resolve("device"), null).deviceId());
+                    yield OK;
+                }
                 default -> {
                     out.print(DevicePublicKey.read(data.resolve("device")).pem());
                     yield OK;
