@@ -1,5 +1,7 @@
 package io.tollgate.endpoint.internal;
 
+import io.tollgate.metering.JournalStatus;
+import io.tollgate.metering.UsageJournal;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.ModelState;
 import io.tollgate.serving.ModelStatus;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -60,6 +63,8 @@ final class EndpointMetrics {
     private final Map<String, ModelCounters> models = new ConcurrentHashMap<>();
     private final Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The usage journal whose status the tollgate_usage_* gauges show; null while there is none. */
+    private final AtomicReference<UsageJournal> journal = new AtomicReference<>();
 
     private static LongAdder[] adders(int n) {
         LongAdder[] a = new LongAdder[n];
@@ -67,6 +72,15 @@ final class EndpointMetrics {
             a[i] = new LongAdder();
         }
         return a;
+    }
+
+    void journal(UsageJournal j) {
+        journal.set(j);
+    }
+
+    /** Forgets {@code j} unless another journal has replaced it meanwhile (a greedy rebind binds first). */
+    void journalGone(UsageJournal j) {
+        journal.compareAndSet(j, null);
     }
 
     void requestStarted() {
@@ -159,7 +173,48 @@ final class EndpointMetrics {
             out.append("tollgate_model_served_total{").append(modelLabels(s)).append("} ").append(s.served())
                     .append('\n');
         }
+        renderJournal(out);
         return out.toString();
+    }
+
+    /** One {@code status()} call: a snapshot taken under the journal's lock, no disk access. */
+    private void renderJournal(StringBuilder out) {
+        UsageJournal j = journal.get();
+        JournalStatus s = null;
+        if (j != null) {
+            try {
+                s = j.status();
+            } catch (RuntimeException e) {
+                s = null; // a journal going away while we ask: report it as absent
+            }
+        }
+        boolean up = s != null && !s.closed();
+        header(out, "tollgate_usage_journal_up", "gauge",
+                "1 while a usage journal is open; 0 means metered requests are refused.");
+        out.append("tollgate_usage_journal_up ").append(up ? 1 : 0).append('\n');
+        if (s == null) {
+            return;
+        }
+        gauge(out, "tollgate_usage_last_seq", "Sequence number of the newest usage journal record (usage, seal or start).",
+                s.lastSeq());
+        gauge(out, "tollgate_usage_first_seq", "Lowest sequence number still in the usage journal on disk.", s.firstSeq());
+        gauge(out, "tollgate_usage_last_sealed_seq", "Highest sequence number covered by a signed seal.",
+                s.lastSealedSeq());
+        gauge(out, "tollgate_usage_released_seq", "Highest sequence number the cloud acknowledged (released).",
+                s.releasedSeq());
+        gauge(out, "tollgate_usage_disk_bytes", "Bytes the usage journal takes, as counted against its disk budget.",
+                s.diskUsedBytes());
+        gauge(out, "tollgate_usage_disk_budget_bytes", "The usage journal's configured disk budget (disk.budget.bytes).",
+                s.diskBudgetBytes());
+        gauge(out, "tollgate_usage_disk_warning", "1 from 80% of the usage journal's disk budget on.",
+                s.diskWarning() ? 1 : 0);
+        gauge(out, "tollgate_usage_refusing", "1 while the usage journal is at its disk budget and refuses records "
+                + "(metered requests get 503).", s.refusing() ? 1 : 0);
+    }
+
+    private static void gauge(StringBuilder out, String name, String help, long value) {
+        header(out, name, "gauge", help);
+        out.append(name).append(' ').append(value).append('\n');
     }
 
     private static String modelLabels(ModelStatus s) {

@@ -9,6 +9,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.metering.UsageJournal;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.net.InetSocketAddress;
@@ -22,6 +23,9 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +37,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: Netty's event loops (named {@code tollgate-endpoint-*}) own the connections, decode requests and
  * encode responses; the serving layer's threads run inferences; the SCR thread activates and drains.
+ *
+ * <p>The usage journal is an optional dynamic reference used only for the {@code tollgate_usage_*} gauges of
+ * {@code /metrics}: the endpoint keeps its port when metering restarts (serving, which must not run without a
+ * journal, holds the mandatory reference).
  */
 @Component(service = {}, immediate = true, configurationPid = HttpEndpoint.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -122,6 +130,16 @@ public final class HttpEndpoint {
     private static String serverVersion() {
         Bundle bundle = FrameworkUtil.getBundle(HttpEndpoint.class);
         return bundle == null ? "0.0.0-unbundled" : bundle.getVersion().toString();
+    }
+
+    @Reference(name = "journal", service = UsageJournal.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindJournal")
+    void bindJournal(UsageJournal journal) {
+        metrics.journal(journal);
+    }
+
+    void unbindJournal(UsageJournal journal) {
+        metrics.journalGone(journal);
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */

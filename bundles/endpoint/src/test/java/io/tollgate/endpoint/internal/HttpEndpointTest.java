@@ -28,6 +28,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.tollgate.metering.JournalStatus;
+import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.UsageJournal;
+import io.tollgate.metering.UsageRecord;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -516,6 +520,60 @@ public class HttpEndpointTest {
         assertEquals(1, metric(text, "tollgate_model_state{model=\"broken\",version=\"3\",state=\"failed\"}"));
         assertEquals(1, metric(text, "tollgate_http_requests_in_flight")); // the /metrics request itself
         assertTrue(metric(text, "tollgate_http_responses_total{code=\"200\"}") >= 3);
+    }
+
+    @Test
+    public void metricsShowTheUsageJournalWhileOneIsBound() throws Exception {
+        assertEquals(0, metric("tollgate_usage_journal_up"));
+        JournalStatus status = new JournalStatus("tg-test", 1, 4242, 4200, 17, 1_700_000, 2_000_000, true, false, false);
+        UsageJournal journal = new UsageJournal() {
+            @Override
+            public long append(UsageEvent event) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public JournalStatus status() {
+                return status;
+            }
+
+            @Override
+            public void releaseUpTo(long seq) {
+            }
+
+            @Override
+            public List<UsageRecord> readFrom(long fromSeq, int max) {
+                return List.of();
+            }
+        };
+        server.endpoint.bindJournal(journal);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(1, metric(text, "tollgate_usage_journal_up"));
+            assertEquals(4242, metric(text, "tollgate_usage_last_seq"));
+            assertEquals(4200, metric(text, "tollgate_usage_last_sealed_seq"));
+            assertEquals(17, metric(text, "tollgate_usage_released_seq"));
+            assertEquals(1_700_000, metric(text, "tollgate_usage_disk_bytes"));
+            assertEquals(2_000_000, metric(text, "tollgate_usage_disk_budget_bytes"));
+            assertEquals(1, metric(text, "tollgate_usage_disk_warning"));
+            assertEquals(0, metric(text, "tollgate_usage_refusing"));
+            assertTrue(text.contains("# TYPE tollgate_usage_disk_bytes gauge"));
+        } finally {
+            server.endpoint.unbindJournal(journal);
+        }
+        String text = server.get("/metrics").body();
+        assertEquals(0, metric(text, "tollgate_usage_journal_up"));
+        assertFalse(text.contains("tollgate_usage_last_seq"));
+    }
+
+    @Test
+    public void meteringUnavailableIsA503ThatSaysTheRequestWasNotServed() throws Exception {
+        String body = "{\"id\":\"m1\",\"parameters\":{\"fail\":\"METERING_UNAVAILABLE\"},\"inputs\":[{\"name\":\"x\","
+                + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+        HttpResponse<String> r = server.post("/v2/models/echo/infer", body);
+        assertError(r, 503, "fake failure METERING_UNAVAILABLE for model 'echo'");
+        assertFalse("a refused request carries no outputs", r.body().contains("outputs"));
+        assertTrue(metric("tollgate_inference_requests_total{model=\"echo\",outcome=\"metering_unavailable\"}") >= 1);
     }
 
     private static long metric(String name) throws Exception {

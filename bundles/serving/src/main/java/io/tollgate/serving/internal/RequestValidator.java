@@ -1,5 +1,6 @@
 package io.tollgate.serving.internal;
 
+import io.tollgate.metering.UsageEvent;
 import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.Tensor;
 import io.tollgate.model.TensorSpec;
@@ -22,12 +23,24 @@ final class RequestValidator {
     private RequestValidator() {
     }
 
-    /** Inputs in model order and the output names to return (empty = all), ready for {@code LoadedModel.run}. */
-    record Checked(List<Tensor> inputs, Set<String> outputs) {
+    /** Longest request id accepted, in bytes of UTF-8: the id is stored in every usage record. */
+    static final int MAX_REQUEST_ID_BYTES = 256;
+    /** Longest tenant accepted, in bytes of UTF-8 (the usage record's limit for a string). */
+    static final int MAX_TENANT_BYTES = UsageEvent.MAX_STRING_BYTES;
+
+    /**
+     * Inputs in model order and the output names to return (empty = all), ready for {@code LoadedModel.run},
+     * and the quantity the request is billed for.
+     *
+     * @param quantity items in the request: the size of the first input's batch dimension when the model
+     *                 batches ({@code max_batch_size > 0}), else 1
+     */
+    record Checked(List<Tensor> inputs, Set<String> outputs, long quantity) {
     }
 
     static Checked check(InferenceRequest request, ModelDescriptor model) throws InferenceException {
         String label = "model '" + model.name() + "' " + model.version();
+        checkMeteredStrings(request);
         Map<String, Tensor> given = new HashMap<>();
         for (Tensor t : request.inputs()) {
             if (given.put(t.name(), t) != null) {
@@ -83,7 +96,45 @@ final class RequestValidator {
             }
             outputs.add(name);
         }
-        return new Checked(List.copyOf(ordered), Set.copyOf(outputs));
+        long quantity = model.maxBatchSize() > 0 && batch >= 0 ? batch : 1;
+        return new Checked(List.copyOf(ordered), Set.copyOf(outputs), quantity);
+    }
+
+    /**
+     * The request's own strings go into its usage record; refusing oversized ones here means the journal
+     * can never refuse a record because of what a client sent.
+     */
+    private static void checkMeteredStrings(InferenceRequest request) throws InferenceException {
+        int idBytes = utf8Length(request.id());
+        if (idBytes > MAX_REQUEST_ID_BYTES) {
+            throw bad("request id is " + idBytes + " bytes of UTF-8; at most " + MAX_REQUEST_ID_BYTES
+                    + " are accepted: send a shorter id");
+        }
+        int tenantBytes = utf8Length(request.tenant());
+        if (tenantBytes > MAX_TENANT_BYTES) {
+            throw bad("tenant is " + tenantBytes + " bytes of UTF-8; at most " + MAX_TENANT_BYTES + " are accepted");
+        }
+    }
+
+    /** UTF-8 length without encoding (an unpaired surrogate counts as the 1 byte '?' it encodes to). */
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                n++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     private static InferenceException bad(String message) {

@@ -3,6 +3,9 @@ package io.tollgate.serving.internal;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.metering.MeteringException;
+import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.UsageJournal;
 import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceException;
@@ -14,8 +17,10 @@ import io.tollgate.serving.ModelRegistry;
 import io.tollgate.serving.ModelStatus;
 import io.tollgate.serving.PluginStatus;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -45,6 +50,12 @@ import org.slf4j.LoggerFactory;
  * {@code tollgate-model-lifecycle} (one) does plugin bookkeeping, timers and model closes;
  * {@code tollgate-model-loader-N} (two) read plugin files and load models. {@link #infer} does the
  * cheap routing and validation on the caller's thread and never blocks it.
+ *
+ * <p>Metering: every request the engine ran successfully gets its usage record appended to the
+ * {@link UsageJournal} on the worker thread, after the run and before the response completes. A
+ * record that cannot be written fails the request with {@code METERING_UNAVAILABLE}: nothing is served
+ * unmetered. The journal is a mandatory static reference, so without it this component does not
+ * activate and nothing serves.
  */
 @Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class},
         configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -53,7 +64,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
 
+    /** The status a usage record of a served request carries. */
+    static final String STATUS_OK = "OK";
+    /** The license id while licensing is not in place. */
+    static final String NO_LICENSE = "";
+
     private final ServingSettings settings;
+    private final UsageJournal journal;
     private final ThreadPoolExecutor workers;
     private final ScheduledThreadPoolExecutor lifecycle;
     private final ThreadPoolExecutor loaders;
@@ -63,12 +80,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private volatile boolean shuttingDown;
 
     @Activate
-    public ServingService(ServingConfig config) {
-        this(ServingSettings.from(config));
+    public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config) {
+        this(ServingSettings.from(config), journal);
     }
 
-    ServingService(ServingSettings settings) {
+    ServingService(ServingSettings settings, UsageJournal journal) {
         this.settings = settings;
+        this.journal = Objects.requireNonNull(journal, "journal");
         this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0L,
                 TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("tollgate-infer-"));
         this.lifecycle = new ScheduledThreadPoolExecutor(1, threads("tollgate-model-lifecycle-"));
@@ -165,7 +183,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             long computeNanos = System.nanoTime() - started;
             response = new InferenceResponse(model.name(), model.version(), request.id(), outputs, computeNanos,
                     version.accelerator());
-            // metering hook: the usage record is appended here before the response is released
+            meter(request, version, model, checked.quantity(), computeNanos);
         } catch (InferenceException e) {
             repository.release(version, false);
             result.completeExceptionally(e);
@@ -184,6 +202,36 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         }
         repository.release(version, true);
         result.complete(response);
+    }
+
+    /**
+     * Appends the usage record of a request the engine served; returns only once it is in the journal.
+     * Any failure to write it becomes METERING_UNAVAILABLE, so the caller never releases the answer.
+     */
+    private void meter(InferenceRequest request, ModelVersion version, ModelDescriptor model, long quantity,
+                       long computeNanos) throws InferenceException {
+        // The client's id goes into the record; a request without one still needs a unique id there.
+        String requestId = request.id().isEmpty() ? UUID.randomUUID().toString() : request.id();
+        PluginInfo plugin = version.plugin();
+        UsageEvent event = new UsageEvent(request.tenant(), model.name(), model.version(), plugin.symbolicName(),
+                plugin.version(), NO_LICENSE, model.meter(), quantity, Math.max(0, computeNanos),
+                version.accelerator(), requestId, STATUS_OK);
+        try {
+            journal.append(event);
+        } catch (MeteringException e) {
+            // No cause attached: the journal's message says it all, and at the disk budget every request lands
+            // here (the journal logs the condition once; the endpoint logs each refusal in one line).
+            throw meteringUnavailable(e.getMessage());
+        } catch (RuntimeException e) {
+            // e.g. a string the validator let through that the record format cannot hold: still never unmetered
+            LOG.error("{}: the usage journal refused the record of request '{}'", version.label(), requestId, e);
+            throw meteringUnavailable(e.toString());
+        }
+    }
+
+    private static InferenceException meteringUnavailable(String reason) {
+        return new InferenceException(Reason.METERING_UNAVAILABLE, "metering unavailable: " + reason
+                + "; the request was not served");
     }
 
     private static InferenceException shuttingDown() {

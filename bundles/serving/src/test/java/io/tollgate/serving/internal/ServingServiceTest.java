@@ -6,6 +6,8 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import io.tollgate.metering.MeteringException;
+import io.tollgate.metering.UsageEvent;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.InferenceException.Reason;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -36,10 +39,11 @@ import org.junit.Test;
  */
 public class ServingServiceTest {
     private final FakeEngine engine = new FakeEngine("fake");
+    private final FakeUsageJournal journal = new FakeUsageJournal();
     private ServingService service;
 
     private ServingService start(int maxQueue, long drainMs, long graceMs, long engineWaitMs) {
-        service = new ServingService(new ServingSettings(4, maxQueue, drainMs, graceMs, engineWaitMs, 50));
+        service = new ServingService(new ServingSettings(4, maxQueue, drainMs, graceMs, engineWaitMs, 50), journal);
         return service;
     }
 
@@ -315,6 +319,141 @@ public class ServingServiceTest {
         assertEquals(0, service.model("fm", null).orElseThrow().inFlight());
     }
 
+    // ---- metering ------------------------------------------------------------------------------
+
+    private static InferenceRequest requestWithId(String id, String tenant, int batch) {
+        return new InferenceRequest("fm", null, id,
+                List.of(Tensor.ofFloats("image", new long[] {batch, 4}, new float[batch * 4])), List.of(), tenant, null);
+    }
+
+    @Test
+    public void appendsOneUsageRecordPerServedRequestBeforeTheAnswerIsReleased() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+
+        journal.appendGate = new CountDownLatch(1);
+        journal.appendStarted = new CountDownLatch(1);
+        CompletableFuture<InferenceResponse> pending = service.infer(requestWithId("req-a", "acme", 3)).toCompletableFuture();
+        assertTrue("the journal was not called", journal.appendStarted.await(5, TimeUnit.SECONDS));
+        Thread.sleep(100);
+        assertFalse("the answer was released before its usage record was written", pending.isDone());
+        journal.appendGate.countDown();
+        InferenceResponse r = pending.get(10, TimeUnit.SECONDS);
+        journal.appendGate = null;
+
+        List<UsageEvent> events = journal.events();
+        assertEquals(1, events.size());
+        UsageEvent e = events.get(0);
+        assertEquals("acme", e.tenant());
+        assertEquals("fm", e.model());
+        assertEquals("1.0.0", e.modelVersion());
+        assertEquals("io.acme.fm", e.plugin());
+        assertEquals("1.0.0", e.pluginVersion());
+        assertEquals("", e.licenseId());
+        assertEquals("inference", e.meter());
+        assertEquals("items in the batch dimension", 3, e.quantity());
+        assertEquals(r.computeNanos(), e.computeNanos());
+        assertTrue(e.computeNanos() > 0);
+        assertEquals("fake-cpu", e.accelerator());
+        assertEquals("req-a", e.requestId());
+        assertEquals("OK", e.status());
+
+        service.infer(requestWithId("req-b", null, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        UsageEvent b = journal.events().get(1);
+        assertEquals("default", b.tenant());
+        assertEquals(1, b.quantity());
+        assertEquals("req-b", b.requestId());
+        assertEquals(2, service.model("fm", null).orElseThrow().served());
+    }
+
+    @Test
+    public void givesARequestWithoutAnIdAUniqueOneInItsRecordButAnswersWithTheClientsEmptyId() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        for (int i = 0; i < 3; i++) {
+            InferenceResponse r = service.infer(requestWithId("", null, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals("", r.id());
+        }
+        Set<String> ids = journal.events().stream().map(UsageEvent::requestId).collect(Collectors.toSet());
+        assertEquals("three distinct generated ids: " + ids, 3, ids.size());
+        for (String id : ids) {
+            assertEquals(id, UUID.fromString(id).toString());
+        }
+    }
+
+    @Test
+    public void billsOneItemWhenTheModelDoesNotBatch() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"fake\","
+                + "\"file\":\"model.bin\",\"max_batch_size\":0,\"meter\":\"frames\"}");
+        service.pluginStarted(p);
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.infer(requestWithId("r", null, 5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        UsageEvent e = journal.events().get(0);
+        assertEquals("a model without a batch dimension serves one item per request", 1, e.quantity());
+        assertEquals("frames", e.meter());
+    }
+
+    @Test
+    public void refusesARequestWhoseRecordCannotBeWrittenAndServesAgainOnceItCan() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        journal.failWith = new MeteringException(MeteringException.Reason.DISK_BUDGET_EXCEEDED,
+                "usage journal is at its disk budget (1048600 of 1048576 bytes); free space or raise"
+                        + " disk.budget.bytes in configuration io.tollgate.metering.journal");
+        InferenceException e = refusal(requestWithId("req-x", null, 2));
+        assertEquals(Reason.METERING_UNAVAILABLE, e.reason());
+        assertEquals("metering unavailable: usage journal is at its disk budget (1048600 of 1048576 bytes); free"
+                + " space or raise disk.budget.bytes in configuration io.tollgate.metering.journal; the request was"
+                + " not served", e.getMessage());
+        assertEquals("the model ran (the record comes after the run)", 1, engine.models.get(0).runs.get());
+        ModelStatus s = service.model("fm", null).orElseThrow();
+        assertEquals(0, s.inFlight());
+        assertEquals("an unmetered request must not count as served", 0, s.served());
+        assertTrue(journal.events().isEmpty());
+
+        journal.failWith = new MeteringException(MeteringException.Reason.CLOSED, "the usage journal is closed");
+        assertEquals("metering unavailable: the usage journal is closed; the request was not served",
+                refusal(requestWithId("req-y", null, 1)).getMessage());
+
+        journal.failWith = null;
+        assertNotNull(service.infer(requestWithId("req-z", null, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("req-z"), journal.events().stream().map(UsageEvent::requestId).collect(Collectors.toList()));
+    }
+
+    @Test
+    public void failedRequestsWriteNoRecord() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        assertEquals(Reason.BAD_REQUEST, refusal(new InferenceRequest("fm", null, "bad-shape", List.of(
+                Tensor.ofFloats("image", new long[] {1, 3}, new float[3])), List.of(), null, null)).reason());
+        assertEquals(Reason.BAD_REQUEST, refusal(requestWithId("too-big", null, 9)).reason());
+        assertEquals(Reason.MODEL_NOT_FOUND, refusal(new InferenceRequest("nope", null, "unknown", List.of(),
+                List.of(), null, null)).reason());
+        engine.models.get(0).failRuns = "out of memory";
+        assertEquals(Reason.ENGINE_FAILURE, refusal(requestWithId("engine-fails", null, 1)).reason());
+        assertTrue("failed requests were metered: " + journal.events(), journal.events().isEmpty());
+    }
+
+    @Test
+    public void refusesARequestIdTooLongForTheUsageRecordBeforeRunningIt() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        String longest = "ü".repeat(128);                    // 256 bytes of UTF-8
+        service.infer(requestWithId(longest, null, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        InferenceException e = refusal(requestWithId(longest + "x", null, 1));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        assertEquals("request id is 257 bytes of UTF-8; at most 256 are accepted: send a shorter id", e.getMessage());
+        assertEquals(1, engine.models.get(0).runs.get());
+        assertEquals(List.of(longest), journal.events().stream().map(UsageEvent::requestId).collect(Collectors.toList()));
+    }
+
     // ---- versions, upgrades, unloading ---------------------------------------------------------
 
     @Test
@@ -396,6 +535,7 @@ public class ServingServiceTest {
             }
         }
         assertTrue("failed requests during the upgrade: " + failures, failures.isEmpty());
+        assertEquals("one usage record per served request", served.get(), journal.events().size());
         assertTrue(versions.contains("1.0.0"));
         assertTrue(versions.contains("1.1.0"));
         assertEquals(1, oldModel.closes.get());
