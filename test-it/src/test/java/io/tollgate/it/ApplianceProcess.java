@@ -1,0 +1,210 @@
+package io.tollgate.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The built distribution ({@code runtime/target/tollgate}) driven the way an operator drives it:
+ * {@code bin/tollgate run ...} as a child process, {@code bin/tollgate usage ...} for the journal.
+ * Every process it starts is tracked so a test's {@code @After} can kill whatever is left.
+ */
+final class ApplianceProcess {
+    private final Path dist = TollgateExam.dist();
+    private final List<Process> started = new ArrayList<>();
+    private final Path log;
+
+    /** @param log file that collects the output of every process started (appended) */
+    ApplianceProcess(Path log) {
+        this.log = log;
+        if (!Files.isExecutable(dist.resolve("bin/tollgate"))) {
+            throw new IllegalStateException("no distribution at " + dist + "; run 'mvn -q -B install -DskipTests' first");
+        }
+    }
+
+    Path dist() {
+        return dist;
+    }
+
+    /** Copies the distribution's example plugin into {@code pluginsDir}. */
+    void copyExamplePlugin(Path pluginsDir) throws IOException {
+        Files.createDirectories(pluginsDir);
+        Files.copy(dist.resolve("plugins/fashion-mnist-1.0.0.jar"), pluginsDir.resolve("fashion-mnist-1.0.0.jar"));
+    }
+
+    /** {@code bin/tollgate run --port P --data D --plugins PL [--conf C]}. */
+    Process run(int port, Path data, Path plugins, Path conf) throws IOException {
+        return run(port, data, plugins, conf, java.util.Map.of());
+    }
+
+    /**
+     * {@code bin/tollgate run --port P --data D --plugins PL [--conf C] EXTRA...} (e.g. {@code --mqtt URL},
+     * {@code --demo}) with {@code env} added to the environment.
+     */
+    Process run(int port, Path data, Path plugins, Path conf, java.util.Map<String, String> env, String... extra)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/tollgate").toString(), "run",
+                "--port", Integer.toString(port), "--data", data.toString(), "--plugins", plugins.toString()));
+        if (conf != null) {
+            cmd.add("--conf");
+            cmd.add(conf.toString());
+        }
+        cmd.addAll(Arrays.asList(extra));
+        Files.writeString(log, "\n==== " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    /** Polls /v2/health/ready until 200; fails early (with the log's tail) when the process exits. */
+    void awaitReady(Process p, int port, long timeoutMs) throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long end = System.currentTimeMillis() + timeoutMs;
+        String last = "no answer";
+        while (System.currentTimeMillis() < end) {
+            if (!p.isAlive()) {
+                throw new AssertionError("the appliance exited with " + p.exitValue() + " before it was ready; log:\n"
+                        + tail(60));
+            }
+            try {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                        + "/v2/health/ready")).timeout(Duration.ofSeconds(2)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = r.statusCode() + " " + r.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("not ready within " + timeoutMs + " ms (last: " + last + "); log:\n" + tail(60));
+    }
+
+    /** SIGTERM (the shutdown hook drains and seals the journal); returns the exit code. */
+    int stop(Process p, long timeoutSeconds) throws InterruptedException {
+        p.destroy();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("the appliance did not exit within " + timeoutSeconds + " s of SIGTERM; log:\n"
+                    + tail(60));
+        }
+        return p.exitValue();
+    }
+
+    /** SIGKILL, as kill -9 would: no shutdown hook, no shutdown seal. */
+    void kill(Process p) throws InterruptedException {
+        p.toHandle().destroyForcibly();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("the appliance survived SIGKILL for 30 s");
+        }
+    }
+
+    /** Kills every process this object started that is still alive, and their children ({@code --demo}). */
+    void killAll() {
+        for (Process p : started) {
+            p.descendants().toList().forEach(ProcessHandle::destroyForcibly);
+            if (p.isAlive()) {
+                p.toHandle().destroyForcibly();
+                try {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** A finished offline command: its exit code and output. */
+    record Result(int exit, String out, String err) {
+    }
+
+    /** {@code bin/tollgate ARGS} (an offline tool), waiting up to 60 s. */
+    Result tool(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(dist.resolve("bin/tollgate").toString());
+        cmd.addAll(Arrays.asList(args));
+        File out = Files.createTempFile("tollgate-tool", ".out").toFile();
+        File err = Files.createTempFile("tollgate-tool", ".err").toFile();
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err).start();
+            started.add(p);
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", cmd) + " did not finish within 60 s");
+            }
+            return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+        } finally {
+            out.delete();
+            err.delete();
+        }
+    }
+
+    /** Every record of the journal in {@code data}, from {@code usage export --format jsonl --all}. */
+    List<JsonNode> exportAll(Path data) throws Exception {
+        Result r = tool("usage", "export", "--data", data.toString(), "--format", "jsonl", "--all");
+        if (r.exit() != 0) {
+            throw new AssertionError("usage export exited " + r.exit() + ": " + r.err());
+        }
+        List<JsonNode> records = new ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            if (!line.isBlank()) {
+                records.add(Http.JSON.readTree(line));
+            }
+        }
+        return records;
+    }
+
+    /** The last {@code lines} lines of the process log. */
+    String tail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    /** An infer body for fashion-mnist: {@code batch} images of 28x28 zeros with value {@code v}, and an id. */
+    static String fashionMnistBody(String id, int batch, float v) {
+        StringBuilder b = new StringBuilder(batch * 784 * 4 + 200);
+        b.append("{\"id\":\"").append(id).append("\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[")
+                .append(batch).append(",1,28,28],\"data\":[");
+        String value = Float.toString(v);
+        for (int i = 0; i < batch * 784; i++) {
+            b.append(i == 0 ? "" : ",").append(value);
+        }
+        return b.append("]}]}").toString();
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temp folder
+        }
+    }
+}
