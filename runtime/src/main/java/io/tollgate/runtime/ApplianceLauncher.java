@@ -95,7 +95,8 @@ final class ApplianceLauncher {
         Framework framework = start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "tollgate-shutdown"));
         FrameworkEvent event = framework.waitForStop(0);
-        LOG.info("Tollgate stopped ({})", describe(event));
+        // On SIGTERM the shutdown hook logs the stop: the JVM may halt before this thread runs again.
+        LOG.debug("framework stopped ({})", describe(event));
     }
 
     Framework start() throws Exception {
@@ -224,6 +225,8 @@ final class ApplianceLauncher {
             FrameworkEvent e = framework.waitForStop(STOP_TIMEOUT_MS);
             if (e.getType() == FrameworkEvent.WAIT_TIMEDOUT) {
                 LOG.error("framework did not stop within {} ms", STOP_TIMEOUT_MS);
+            } else {
+                LOG.info("Tollgate stopped ({})", describe(e));
             }
         } catch (BundleException | InterruptedException e) {
             LOG.error("framework stop failed", e);
