@@ -209,6 +209,26 @@ public class ChronicleUsageJournalTest {
     }
 
     @Test
+    public void pretoucherTouchesThePagesAheadWithoutChangingARecord() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, Fixtures.options(dir))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int appended = 0;
+            // append while it runs: it reserves the chunk being written to and touches ahead of the tail
+            while (j.pretouchedPages() < 2 * ChronicleUsageJournal.PRETOUCH_AHEAD_BYTES / 4096) {
+                assertTrue("the pretoucher touched only " + j.pretouchedPages() + " pages in 10 s",
+                        System.nanoTime() < deadline);
+                j.append(Fixtures.event("acme", appended++));
+                if (appended % 100 == 0) {
+                    Thread.sleep(1);
+                }
+            }
+        }
+        UsageVerifier.Report r = UsageVerifier.verify(dir, Fixtures.KEY.publicKey());
+        assertTrue(r.summary(), r.ok());
+    }
+
+    @Test
     public void readFromReturnsCanonicalBytesInSeqOrder() throws Exception {
         Path dir = tmp.newFolder("usage").toPath();
         try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, Fixtures.options(dir))) {
