@@ -1,6 +1,8 @@
 package io.tollgate.endpoint.internal;
 
 import io.tollgate.metering.JournalStatus;
+import io.tollgate.sync.SyncStatus;
+import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.ModelState;
@@ -72,6 +74,17 @@ final class EndpointMetrics {
             a[i] = new LongAdder();
         }
         return a;
+    }
+
+    /** The sync uplink whose status the tollgate_sync_* gauges show; null while there is none. */
+    private final AtomicReference<SyncStatusProvider> sync = new AtomicReference<>();
+
+    void sync(SyncStatusProvider p) {
+        sync.set(p);
+    }
+
+    void syncGone(SyncStatusProvider p) {
+        sync.compareAndSet(p, null);
     }
 
     void journal(UsageJournal j) {
@@ -174,6 +187,7 @@ final class EndpointMetrics {
                     .append('\n');
         }
         renderJournal(out);
+        renderSync(out);
         return out.toString();
     }
 
@@ -210,6 +224,41 @@ final class EndpointMetrics {
                 s.diskWarning() ? 1 : 0);
         gauge(out, "tollgate_usage_refusing", "1 while the usage journal is at its disk budget and refuses records "
                 + "(metered requests get 503).", s.refusing() ? 1 : 0);
+    }
+
+    /** The uplink's status snapshot: link state, backlog and how far the cloud has acknowledged. */
+    private void renderSync(StringBuilder out) {
+        SyncStatusProvider p = sync.get();
+        SyncStatus s = null;
+        if (p != null) {
+            try {
+                s = p.syncStatus();
+            } catch (RuntimeException e) {
+                s = null; // an uplink going away while we ask: report it as absent
+            }
+        }
+        if (s == null) {
+            return;
+        }
+        header(out, "tollgate_sync_link", "gauge", "1 for the usage uplink's current link state (DISABLED: no broker "
+                + "configured, CONNECTING, ONLINE, STOPPED).");
+        for (SyncStatus.LinkState state : SyncStatus.LinkState.values()) {
+            out.append("tollgate_sync_link{state=\"").append(state.name()).append("\"} ")
+                    .append(s.link() == state ? 1 : 0).append('\n');
+        }
+        gauge(out, "tollgate_sync_acked_seq", "Highest sequence number the cloud acknowledged as stored.", s.ackedSeq());
+        gauge(out, "tollgate_sync_backlog_records", "Usage journal records not yet acknowledged by the cloud.",
+                s.backlog());
+        gauge(out, "tollgate_sync_oldest_unacked_age_seconds", "Age of the oldest record the cloud has not "
+                + "acknowledged (0 when none).", s.oldestUnackedAgeMs() / 1000);
+        gauge(out, "tollgate_sync_last_ack_timestamp_seconds", "When the last ack arrived (Unix time; 0 = never).",
+                s.lastAckEpochMs() / 1000);
+        header(out, "tollgate_sync_records_sent_total", "counter", "Records published to the broker (resends included).");
+        out.append("tollgate_sync_records_sent_total ").append(s.recordsSent()).append('\n');
+        header(out, "tollgate_sync_bytes_sent_total", "counter", "Batch bytes published to the broker.");
+        out.append("tollgate_sync_bytes_sent_total ").append(s.bytesSent()).append('\n');
+        header(out, "tollgate_sync_connects_total", "counter", "Successful connections to the broker.");
+        out.append("tollgate_sync_connects_total ").append(s.connects()).append('\n');
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {

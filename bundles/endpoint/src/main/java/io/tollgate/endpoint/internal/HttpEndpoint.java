@@ -10,6 +10,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tollgate.metering.UsageJournal;
+import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.net.InetSocketAddress;
@@ -140,6 +141,16 @@ public final class HttpEndpoint {
 
     void unbindJournal(UsageJournal journal) {
         metrics.journalGone(journal);
+    }
+
+    @Reference(name = "sync", service = SyncStatusProvider.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindSync")
+    void bindSync(SyncStatusProvider provider) {
+        metrics.sync(provider);
+    }
+
+    void unbindSync(SyncStatusProvider provider) {
+        metrics.syncGone(provider);
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */

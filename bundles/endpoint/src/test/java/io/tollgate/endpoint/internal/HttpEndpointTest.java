@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.UsageEvent;
 import io.tollgate.metering.UsageJournal;
+import io.tollgate.sync.SyncStatus;
+import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.metering.UsageRecord;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -564,6 +566,29 @@ public class HttpEndpointTest {
         String text = server.get("/metrics").body();
         assertEquals(0, metric(text, "tollgate_usage_journal_up"));
         assertFalse(text.contains("tollgate_usage_last_seq"));
+    }
+
+    @Test
+    public void metricsShowTheSyncUplinkWhileOneIsBound() throws Exception {
+        assertFalse(server.get("/metrics").body().contains("tollgate_sync_"));
+        SyncStatus status = new SyncStatus(SyncStatus.LinkState.ONLINE, "tcp://127.0.0.1:1883", 5000, 4096, 904,
+                12_500, 1_768_478_400_000L, 0, 123_456, 5100, 7, 2, "");
+        SyncStatusProvider provider = () -> status;
+        server.endpoint.bindSync(provider);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(1, metric(text, "tollgate_sync_link{state=\"ONLINE\"}"));
+            assertEquals(0, metric(text, "tollgate_sync_link{state=\"CONNECTING\"}"));
+            assertEquals(4096, metric(text, "tollgate_sync_acked_seq"));
+            assertEquals(904, metric(text, "tollgate_sync_backlog_records"));
+            assertEquals(12, metric(text, "tollgate_sync_oldest_unacked_age_seconds"));
+            assertEquals(1_768_478_400, metric(text, "tollgate_sync_last_ack_timestamp_seconds"));
+            assertEquals(5100, metric(text, "tollgate_sync_records_sent_total"));
+            assertEquals(2, metric(text, "tollgate_sync_connects_total"));
+        } finally {
+            server.endpoint.unbindSync(provider);
+        }
+        assertFalse(server.get("/metrics").body().contains("tollgate_sync_"));
     }
 
     @Test
