@@ -7,12 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.After;
 import org.junit.Before;
@@ -25,19 +22,19 @@ import org.junit.Test;
  */
 public class DistributionIT {
     private static final float[] ZEROS = new float[784];
-    private Distribution dist;
+    private ApplianceProcess dist;
     private Path work;
 
     @Before
     public void setUp() throws Exception {
-        dist = new Distribution();
         work = Files.createTempDirectory("tollgate-dist-it");
+        dist = new ApplianceProcess(work.resolve("tollgate.log"));
     }
 
     @After
     public void tearDown() {
-        dist.close();
-        Distribution.deleteTree(work.toFile());
+        dist.killAll();
+        ApplianceProcess.deleteTree(work);
     }
 
     @Test
@@ -51,19 +48,18 @@ public class DistributionIT {
         }
         // plugin pack: the user's own model, inputs and labels taken from the model.
         for (String version : List.of("1.0.0", "1.1.0")) {
-            Distribution.Result packed = dist.run("plugin", "pack", "--model", model.toString(), "--name", "garments",
+            ApplianceProcess.Result packed = dist.tool("plugin", "pack", "--model", model.toString(), "--name", "garments",
                     "--version", version, "--output", work.resolve("garments-" + version + ".jar").toString());
             assertEquals(packed.err(), 0, packed.exit());
             assertTrue(packed.out(), packed.out().contains("image:FP32[-1, 1, 28, 28]") && packed.out().contains("labels   10"));
         }
-        Distribution.Result bad = dist.run("plugin", "pack", "--model", log.toString(), "--name", "x", "--version", "1.0.0",
+        ApplianceProcess.Result bad = dist.tool("plugin", "pack", "--model", work.resolve("missing.onnx").toString(), "--name", "x", "--version", "1.0.0",
                 "--output", work.resolve("x.jar").toString());
         assertEquals(1, bad.exit());
         assertTrue(bad.err(), bad.err().contains("no such file"));
 
         int port = TollgateExam.freePort();
-        Process appliance = dist.start(log, "--port", Integer.toString(port), "--plugins", plugins.toString(),
-                "--data", data.toString());
+        Process appliance = dist.run(port, data, plugins, null);
         Http http = new Http(port);
         http.await("/v2/health/ready", 200, 60_000);
         assertEquals(404, http.get("/v2/models/garments").status());
@@ -73,41 +69,17 @@ public class DistributionIT {
         http.await("/v2/models/garments/ready", 200, 30_000);
 
         // Replace under load: no request may fail.
-        AtomicBoolean running = new AtomicBoolean(true);
-        Map<String, AtomicInteger> byVersion = new ConcurrentHashMap<>();
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<Thread> clients = new ArrayList<>();
-        for (int t = 0; t < 3; t++) {
-            Thread c = new Thread(() -> {
-                while (running.get()) {
-                    try {
-                        Http.Response r = http.post("/v2/models/garments/infer",
-                                Http.inferBody("image", new long[] {1, 1, 28, 28}, ZEROS));
-                        if (r.status() == 200) {
-                            byVersion.computeIfAbsent(r.json().get("model_version").asText(), k -> new AtomicInteger())
-                                    .incrementAndGet();
-                        } else {
-                            failures.add(r.status() + " " + r.body());
-                        }
-                    } catch (Exception e) {
-                        failures.add(e.toString());
-                    }
-                }
-            });
-            c.start();
-            clients.add(c);
+        VersionedLoad load = new VersionedLoad(3, () -> http.post("/v2/models/garments/infer",
+                Http.inferBody("image", new long[] {1, 1, 28, 28}, ZEROS)));
+        try {
+            Thread.sleep(500);
+            copyAtomically(work.resolve("garments-1.1.0.jar"), plugins.resolve("garments.jar"));
+            load.awaitVersion("1.1.0", 30_000, 300);
+        } finally {
+            load.close();
         }
-        Thread.sleep(500);
-        copyAtomically(work.resolve("garments-1.1.0.jar"), plugins.resolve("garments.jar"));
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!byVersion.containsKey("1.1.0") && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(300);
-        running.set(false);
-        for (Thread c : clients) {
-            c.join(30_000);
-        }
+        Map<String, AtomicInteger> byVersion = load.byVersion();
+        List<String> failures = load.failures();
         System.out.println("distribution upgrade under load: by version " + byVersion + ", failures " + failures.size());
         assertEquals("failed requests during the upgrade: " + failures, 0, failures.size());
         assertTrue(byVersion.toString(), byVersion.containsKey("1.0.0") && byVersion.containsKey("1.1.0"));
@@ -119,17 +91,17 @@ public class DistributionIT {
         http.await("/v2/models/garments/ready", 404, 30_000);
 
         // A second appliance on the same port is refused with a clear message, before anything starts.
-        Distribution.Result second = dist.run("run", "--port", Integer.toString(port), "--data", work.resolve("d2").toString());
+        ApplianceProcess.Result second = dist.tool("run", "--port", Integer.toString(port), "--data", work.resolve("d2").toString());
         assertEquals(1, second.exit());
         assertTrue(second.err(), second.err().contains("cannot listen") && second.err().contains(Integer.toString(port)));
 
         // SIGTERM: drains and exits cleanly.
         appliance.destroy();
-        assertTrue("appliance did not stop within 60 s after SIGTERM:\n" + Distribution.tail(log),
+        assertTrue("appliance did not stop within 60 s after SIGTERM:\n" + dist.tail(40),
                 appliance.waitFor(60, TimeUnit.SECONDS));
         String output = Files.readString(log);
-        assertTrue(Distribution.tail(log), output.contains("Tollgate stopped"));
-        assertTrue(Distribution.tail(log), output.contains("closed"));
+        assertTrue(dist.tail(40), output.contains("Tollgate stopped"));
+        assertTrue(dist.tail(40), output.contains("closed"));
     }
 
     private static void copyAtomically(Path from, Path to) throws Exception {

@@ -7,11 +7,8 @@ import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
@@ -72,46 +69,20 @@ public class PluginLifecycleIT {
     @Test
     public void upgradeUnderLoadFailsNoRequest() throws Exception {
         Bundle plugin = installExample();
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger ok = new AtomicInteger();
-        Map<String, AtomicInteger> byVersion = new ConcurrentHashMap<>();
-        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-        List<Thread> clients = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
-            Thread c = new Thread(() -> {
-                while (running.get()) {
-                    try {
-                        Http.Response r = infer("/v2/models/fashion-mnist/infer");
-                        if (r.status() == 200) {
-                            ok.incrementAndGet();
-                            byVersion.computeIfAbsent(r.json().get("model_version").asText(), k -> new AtomicInteger())
-                                    .incrementAndGet();
-                        } else {
-                            failures.add(r.status() + " " + r.body());
-                        }
-                    } catch (Exception e) {
-                        failures.add(e.toString());
-                    }
-                }
-            }, "it-client-" + t);
-            c.start();
-            clients.add(c);
+        VersionedLoad load = new VersionedLoad(4, () -> infer("/v2/models/fashion-mnist/infer"));
+        try {
+            Thread.sleep(500);
+            // What fileinstall does when the jar in plugins/ is replaced.
+            try (InputStream in = Files.newInputStream(TestPlugins.dir().resolve("fashion-mnist-1.1.0.jar"))) {
+                plugin.update(in);
+            }
+            load.awaitVersion("1.1.0", 60_000, 500);
+        } finally {
+            load.close();
         }
-        Thread.sleep(500);
-        // What fileinstall does when the jar in plugins/ is replaced.
-        try (InputStream in = Files.newInputStream(TestPlugins.dir().resolve("fashion-mnist-1.1.0.jar"))) {
-            plugin.update(in);
-        }
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (!byVersion.containsKey("1.1.0") && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-        }
-        Thread.sleep(500);
-        running.set(false);
-        for (Thread c : clients) {
-            c.join(30_000);
-        }
-        System.out.println("upgrade under load: " + ok.get() + " ok, " + failures.size() + " failed, by version " + byVersion);
+        Map<String, AtomicInteger> byVersion = load.byVersion();
+        List<String> failures = load.failures();
+        System.out.println("upgrade under load: " + load.ok() + " ok, " + failures.size() + " failed, by version " + byVersion);
         assertEquals("failed requests during the upgrade: " + failures, 0, failures.size());
         assertTrue("1.0.0 served before the upgrade: " + byVersion, byVersion.containsKey("1.0.0"));
         assertTrue("1.1.0 served after the upgrade: " + byVersion, byVersion.containsKey("1.1.0"));
