@@ -1,7 +1,12 @@
 package io.tollgate.cloud;
 
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.UUID;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
 
 /**
  * How to run the billing endpoint.
@@ -12,15 +17,51 @@ import java.util.UUID;
  * @param httpHost      address the HTTP API binds
  * @param httpPort      HTTP API port; 0 = any free port, -1 = no HTTP API
  * @param pricesFile    price list JSON loaded into the ledger at start; null keeps the ledger's prices
- * @param clientId      MQTT client id (unique per instance; instances share the subscription group)
+ * @param clientId      MQTT client id (unique per instance; instances share the subscription group); null = the
+ *                      stable default {@link #mqttClientId()} derives from the host, the data folder and the HTTP port
  * @param resendDelayMs how long a gap may stay open before the device is asked to resend
  */
 public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, String httpHost, int httpPort,
                              Path pricesFile, String clientId, long resendDelayMs) {
 
     public static BillingOptions defaults(Path dataDir) {
-        return new BillingOptions(dataDir, null, null, "0.0.0.0", 8080, null,
-                "tollgate-billing-" + UUID.randomUUID().toString().substring(0, 8), 1000);
+        return new BillingOptions(dataDir, null, null, "0.0.0.0", 8080, null, null, 1000);
+    }
+
+    /**
+     * The MQTT client id: {@code clientId} when set, else {@code tollgate-billing-<host>-<8 hex>} where the hex is
+     * the start of SHA-256(absolute data folder + ":" + HTTP port). It is the same at every start of the same
+     * instance, so the broker resumes its persistent session (batches that arrived while it was down are delivered,
+     * none is left behind in an orphan session of the shared group). Two instances on one host with the same data
+     * folder and HTTP port (e.g. both {@code --http-port -1}) must be given distinct ids.
+     */
+    public String mqttClientId() {
+        if (clientId != null) {
+            return clientId;
+        }
+        String host = hostName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "-");
+        if (host.length() > 32) {
+            host = host.substring(0, 32);
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+                    (dataDir.toAbsolutePath().normalize() + ":" + httpPort).getBytes(StandardCharsets.UTF_8));
+            return "tollgate-billing-" + host + "-" + HexFormat.of().formatHex(digest, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
     }
 
     public BillingOptions withMqtt(String uri) {

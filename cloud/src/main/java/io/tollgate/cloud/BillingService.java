@@ -53,7 +53,7 @@ public final class BillingService implements AutoCloseable {
             }
             CloudKey key = CloudKey.loadOrCreate(options.dataDir());
             if (options.mqttUri() != null) {
-                consumer = new UsageConsumer(options.mqttUri(), options.clientId(), new BatchIngest(db), ledger, key,
+                consumer = new UsageConsumer(options.mqttUri(), options.mqttClientId(), new BatchIngest(db), ledger, key,
                         options.resendDelayMs());
                 try {
                     consumer.start();
@@ -66,7 +66,7 @@ public final class BillingService implements AutoCloseable {
             ApiServer api = options.httpPort() < 0 ? null
                     : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c);
             LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
-                    options.mqttUri() == null ? "off" : options.mqttUri(),
+                    options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId(),
                     api == null ? "off" : options.httpHost() + ":" + api.port());
             return new BillingService(db, ledger, key, consumer, api);
         } catch (LedgerException e) {

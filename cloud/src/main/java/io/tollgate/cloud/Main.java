@@ -27,7 +27,9 @@ public final class Main {
             "       tollgate-billing device list [--db JDBC-URL] [--data DIR]",
             "       tollgate-billing cloud pubkey [--data DIR]",
             "defaults: --mqtt tcp://127.0.0.1:1883, --db embedded H2 in DIR/ledger.mv.db, --http-port 8080,",
-            "          --data $TOLLGATE_BILLING_HOME/data (or ./data)");
+            "          --data $TOLLGATE_BILLING_HOME/data (or ./data),",
+            "          --client-id tollgate-billing-<host>-<hash of data dir and http port> (stable across restarts;",
+            "          give each instance its own when several share a host, data dir and port)");
 
     private Main() {
     }

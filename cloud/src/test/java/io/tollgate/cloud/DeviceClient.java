@@ -23,6 +23,7 @@ public final class DeviceClient implements AutoCloseable {
     public final BlockingQueue<JsonNode> acks = new LinkedBlockingQueue<>();
     public final BlockingQueue<JsonNode> resends = new LinkedBlockingQueue<>();
     private final MqttClient client;
+    private boolean closed;
 
     public DeviceClient(String uri, String deviceId) throws MqttException {
         this.deviceId = deviceId;
@@ -83,6 +84,10 @@ public final class DeviceClient implements AutoCloseable {
 
     @Override
     public void close() throws MqttException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (client.isConnected()) {
             client.disconnect();
         }

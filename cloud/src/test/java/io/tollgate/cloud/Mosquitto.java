@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 public final class Mosquitto implements AutoCloseable {
     private static final Path BINARY = Path.of("/usr/sbin/mosquitto");
 
-    private final Process process;
+    private Process process;
     private final int port;
     private final Path dir;
 
@@ -37,24 +37,55 @@ public final class Mosquitto implements AutoCloseable {
         Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
                 + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "")
                 + "log_dest stdout\n");
-        Process p = new ProcessBuilder(BINARY.toString(), "-c", conf.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
-        Mosquitto m = new Mosquitto(p, port, dir);
+        Mosquitto m = new Mosquitto(null, port, dir);
+        m.launch();
+        return m;
+    }
+
+    private void launch() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(BINARY.toString(), "-c", dir.resolve("mosquitto.conf").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("mosquitto.log").toFile())).start();
+        process = p;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
-                String log = Files.readString(dir.resolve("mosquitto.log"));
-                fail("mosquitto exited at start (" + p.exitValue() + "): " + log);
+                fail("mosquitto exited at start (" + p.exitValue() + "): " + log());
             }
             try (Socket s = new Socket("127.0.0.1", port)) {
-                return m;
+                return;
             } catch (IOException notYet) {
                 Thread.sleep(50);
             }
         }
-        m.close();
+        close();
         fail("mosquitto did not listen on port " + port + " within 10 s");
-        return null;
+    }
+
+    /** SIGKILL: no clean shutdown, sessions gone (persistence is off). */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    /** SIGTERM and wait for the exit. */
+    public void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Starts mosquitto again on the same port and configuration (after {@link #kill} or {@link #stop}). */
+    public void restart() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("mosquitto is still running; kill() or stop() it first");
+        }
+        launch();
+    }
+
+    /** Everything mosquitto logged, across restarts. */
+    public String log() throws IOException {
+        return Files.readString(dir.resolve("mosquitto.log"));
     }
 
     public String uri() {
@@ -63,9 +94,8 @@ public final class Mosquitto implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        process.destroy();
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor();
+        if (process != null) {
+            stop();
         }
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -30,7 +30,6 @@ import java.util.stream.Stream;
 import org.junit.After;
 import org.junit.Assume;
 import org.junit.Before;
-import org.junit.Ignore;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
@@ -220,11 +219,6 @@ public class SyncBillingIT {
      * Scenarios 2 and 5: broker SIGKILLed and restarted on its port mid-stream; link down (broker stopped) for a
      * minute while inferences go on.
      */
-    @Ignore("cloud billing bug: after the broker restarts, the billing consumer (Paho 1.2.5 automatic reconnect, clean"
-            + " start false, same client) is disconnected by mosquitto with a protocol error (RC 130) right after every"
-            + " CONNACK, forever, so nothing is billed any more; likely the stale in-flight QoS 1 ack PUBLISH resent on"
-            + " reconnect (eclipse-paho/paho.mqtt.java#916, #1104). Seen with the 60 s outage and in 2 of 4 runs with a"
-            + " broker SIGKILL. The device side (a new Paho client per connection) recovers.")
     @Test
     public void brokerFaultsEndWithExactlyTheAnsweredRequestsBilled() throws Exception {
         long t0 = System.nanoTime();

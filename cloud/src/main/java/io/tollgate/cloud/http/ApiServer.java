@@ -167,6 +167,7 @@ public final class ApiServer implements AutoCloseable {
             st.put("acks", s.acks.get());
             st.put("resends", s.resends.get());
             st.put("db_retries", s.dbRetries.get());
+            st.put("mqtt_connects", s.connects.get());
         }
         sendJson(ex, dbUp ? 200 : 503, o);
     }
