@@ -59,6 +59,38 @@ public class SyncBillingIT {
     private Mosquitto broker;
     private final List<BillingProcess> billings = new ArrayList<>();
     private Load load;
+
+    // One device, one broker capturing its usage topic, one billing instance on H2: what the fault scenarios share.
+    private Path data;
+    private Path billingData;
+    private String device;
+    private String usageTopic;
+    private Path capture;
+    private Process captureProcess;
+    private BillingProcess billing;
+    private Path conf;
+    private int port;
+    private Process dev;
+    private Ledger ledger;
+
+    private void startRig() throws Exception {
+        broker = Mosquitto.start(tmp);
+        data = tmp.resolve("data");
+        billingData = tmp.resolve("billing");
+        device = initDevice(data);
+        BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
+        usageTopic = "tollgate/v1/" + device + "/usage";
+        capture = tmp.resolve("usage-topic.bin");
+        captureProcess = broker.capture(usageTopic, 6, 600, capture);
+        billing = track(new BillingProcess("h2", broker.uri(), billingData, null, billingLog)).start();
+        conf = syncConf();
+        port = TollgateExam.freePort();
+        dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
+        appliance.awaitReady(dev, port, 90_000);
+        load = new Load(port);
+        ledger = billing::get;
+    }
+
     private String postgresDb;
 
     @Rule
@@ -102,21 +134,7 @@ public class SyncBillingIT {
     @Test
     public void endpointAndDeviceFaultsEndWithExactlyTheAnsweredRequestsBilled() throws Exception {
         long t0 = System.nanoTime();
-        broker = Mosquitto.start(tmp);
-        Path data = tmp.resolve("data");
-        Path billingData = tmp.resolve("billing");
-        String device = initDevice(data);
-        BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
-        String usageTopic = "tollgate/v1/" + device + "/usage";
-        Path capture = tmp.resolve("usage-topic.bin");
-        Process captureProcess = broker.capture(usageTopic, 6, 600, capture);
-        BillingProcess billing = track(new BillingProcess("h2", broker.uri(), billingData, null, billingLog)).start();
-        Path conf = syncConf();
-        int port = TollgateExam.freePort();
-        Process dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
-        appliance.awaitReady(dev, port, 90_000);
-        load = new Load(port);
-        Ledger ledger = billing::get;
+        startRig();
         long duplicatesSeen = 0;   // /health counters are per process: add up across billing restarts
 
         // 1. happy path
@@ -222,21 +240,7 @@ public class SyncBillingIT {
     @Test
     public void brokerFaultsEndWithExactlyTheAnsweredRequestsBilled() throws Exception {
         long t0 = System.nanoTime();
-        broker = Mosquitto.start(tmp);
-        Path data = tmp.resolve("data");
-        Path billingData = tmp.resolve("billing");
-        String device = initDevice(data);
-        BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
-        String usageTopic = "tollgate/v1/" + device + "/usage";
-        Path capture = tmp.resolve("usage-topic.bin");
-        Process captureProcess = broker.capture(usageTopic, 6, 600, capture);
-        BillingProcess billing = track(new BillingProcess("h2", broker.uri(), billingData, null, billingLog)).start();
-        Path conf = syncConf();
-        int port = TollgateExam.freePort();
-        Process dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
-        appliance.awaitReady(dev, port, 90_000);
-        load = new Load(port);
-        Ledger ledger = billing::get;
+        startRig();
         long duplicatesSeen = 0;   // /health counters are per process: add up across billing restarts
 
         // 1. happy path
