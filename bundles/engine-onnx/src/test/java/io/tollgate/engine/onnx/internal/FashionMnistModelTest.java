@@ -3,6 +3,8 @@ package io.tollgate.engine.onnx.internal;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.model.DataType;
@@ -22,6 +24,40 @@ import org.junit.Test;
 public class FashionMnistModelTest {
     private static final Path MODEL = Path.of(System.getProperty("basedir", "."))
             .resolve("../../plugins/fashion-mnist/src/main/model/model.onnx").normalize();
+    /** 16 test images with the probabilities train.py's own float32 forward pass gave them. */
+    private static final Path SAMPLES = Path.of(System.getProperty("basedir", "."))
+            .resolve("../../plugins/fashion-mnist/src/test/resources/fixtures/test-samples.json").normalize();
+
+    @Test
+    public void onnxRuntimeAgreesWithTheTrainingScriptsForwardPass() throws Exception {
+        JsonNode fixture = new ObjectMapper().readTree(SAMPLES.toFile());
+        double tolerance = fixture.path("tolerance").asDouble(1e-5);
+        JsonNode samples = fixture.get("samples");
+        int n = samples.size();
+        float[] pixels = new float[n * 784];
+        for (int s = 0; s < n; s++) {
+            JsonNode px = samples.get(s).get("pixels");
+            for (int i = 0; i < 784; i++) {
+                pixels[s * 784 + i] = px.get(i).asInt() / 255.0f;
+            }
+        }
+        OnnxEngine engine = new OnnxEngine(OnnxSettings.fromProperties(Map.of("intra_op_threads", "1")));
+        try (LoadedModel model = engine.load(TestModels.artifact("model.onnx", Files.readAllBytes(MODEL), Map.of()))) {
+            float[] p = model.run(List.of(Tensor.ofFloats("image", new long[] {n, 1, 28, 28}, pixels)), Set.of())
+                    .get(0).toFloats();
+            for (int s = 0; s < n; s++) {
+                JsonNode expected = samples.get(s).get("probs");
+                int best = 0;
+                for (int c = 0; c < 10; c++) {
+                    assertEquals("sample " + s + " class " + c, (float) expected.get(c).asDouble(), p[s * 10 + c], tolerance);
+                    if (p[s * 10 + c] > p[s * 10 + best]) {
+                        best = c;
+                    }
+                }
+                assertEquals("sample " + s + " prediction", samples.get(s).get("predicted").asInt(), best);
+            }
+        }
+    }
 
     @Test
     public void signatureAndSoftmaxRows() throws IOException, EngineException {
