@@ -66,8 +66,29 @@ public final class DeviceClient implements AutoCloseable {
                 new int[] {1, 1});
     }
 
+    /** Paho's reason code for "Too many publishes in progress" (its in-flight window is full). */
+    private static final int TOO_MANY_PUBLISHES_IN_PROGRESS = 32202;
+
+    /** Publishes at QoS 1; waits (up to 10 s) while the client already has its maximum of publishes in flight. */
     public void publish(byte[] batch) throws MqttException {
-        client.publish("tollgate/v1/" + deviceId + "/usage", batch, 1, false);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (true) {
+            try {
+                client.publish("tollgate/v1/" + deviceId + "/usage", batch, 1, false);
+                return;
+            } catch (MqttException e) {
+                if (e.getReasonCode() != TOO_MANY_PUBLISHES_IN_PROGRESS
+                        || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Waits for an ack whose acked_seq reaches {@code seq}; returns it, or null after the timeout. */

@@ -51,16 +51,22 @@ public final class BatchIngest {
 
     /** Verifies and stores one batch that arrived on {@code tollgate/v1/{deviceId}/usage}; commits before it returns. */
     public IngestResult ingest(String deviceId, byte[] payload) throws SQLException {
-        try (Connection c = db.connect()) {
+        Connection c = db.acquire();
+        boolean reusable = false;
+        try {
             c.setAutoCommit(false);
             try {
                 IngestResult result = ingest(c, deviceId, payload);
                 c.commit();
+                reusable = true;
                 return result;
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
+                reusable = e instanceof RuntimeException;
                 throw e;
             }
+        } finally {
+            db.release(c, reusable);
         }
     }
 
@@ -86,13 +92,16 @@ public final class BatchIngest {
         int duplicates = 0;
         int quarantined = 0;
         NavigableMap<Long, byte[]> candidates = new TreeMap<>();
+        // a re-sent batch (the device did not see our ack) overlaps the stored head: one range query, not one per record
+        Map<Long, byte[]> alreadyStored = storedBytes(c, deviceId, batch.firstSeq(),
+                Math.min(state.headSeq, batch.firstSeq() + batch.count() - 1));
         for (int i = 0; i < batch.count(); i++) {
             long seq = batch.firstSeq() + i;
             byte[] bytes = batch.records().get(i);
             if (state.brokenAtSeq > 0 && seq >= state.brokenAtSeq) {
                 quarantined += quarantine(c, deviceId, seq, brokenReason(state), bytes, now);
             } else if (seq <= state.headSeq) {
-                byte[] stored = storedBytes(c, deviceId, seq);
+                byte[] stored = alreadyStored.get(seq);
                 if (Arrays.equals(stored, bytes)) {
                     duplicates++;
                 } else {
@@ -315,6 +324,27 @@ public final class BatchIngest {
                 return rs.next() ? rs.getBytes(1) : null;
             }
         }
+    }
+
+    /** The stored bytes of seq {@code from..to} (inclusive) by seq; empty when {@code to < from}. */
+    private static Map<Long, byte[]> storedBytes(Connection c, String deviceId, long from, long to)
+            throws SQLException {
+        Map<Long, byte[]> out = new HashMap<>();
+        if (to < from) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT seq, bytes FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?")) {
+            ps.setString(1, deviceId);
+            ps.setLong(2, from);
+            ps.setLong(3, to);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getBytes(2));
+                }
+            }
+        }
+        return out;
     }
 
     private static NavigableMap<Long, byte[]> pendingAfter(Connection c, String deviceId, long head)

@@ -4,11 +4,16 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * The ledger's JDBC database: embedded H2 (a file under the data folder, the default) or PostgreSQL. Connections
  * are opened per unit of work; for H2 one connection is held open for the service's lifetime so the database stays
- * open between them.
+ * open between them. {@link BatchIngest} reuses its connections ({@link #acquire()}/{@link #release}): a new
+ * PostgreSQL connection per MQTT batch costs a server process start and loses the server-side prepared statements.
+ * PostgreSQL connections default to {@code reWriteBatchedInserts=true} (multi-row INSERTs for JDBC batches; a
+ * value in the URL wins).
  */
 public final class Database implements AutoCloseable {
     public enum Dialect { H2, POSTGRESQL }
@@ -16,6 +21,16 @@ public final class Database implements AutoCloseable {
     private final String url;
     private final Dialect dialect;
     private final Connection keeper;
+    /** Connections given back by {@link #release}, newest first; at most {@link #MAX_IDLE}. */
+    private final ConcurrentLinkedDeque<Idle> idle = new ConcurrentLinkedDeque<>();
+    private volatile boolean closed;
+
+    private static final int MAX_IDLE = 4;
+    /** A connection idle longer than this is checked with {@link Connection#isValid} before it is reused. */
+    private static final long CHECK_AFTER_IDLE_NANOS = 10_000_000_000L;
+
+    private record Idle(Connection connection, long sinceNanos) {
+    }
 
     private Database(String url, Dialect dialect, Connection keeper) {
         this.url = url;
@@ -42,7 +57,8 @@ public final class Database implements AutoCloseable {
         }
         Connection keeper = null;
         try {
-            keeper = DriverManager.getConnection(url);
+            keeper = dialect == Dialect.POSTGRESQL ? new Database(url, dialect, null).connect()
+                    : DriverManager.getConnection(url);
             SchemaMigrations.migrate(keeper);
             if (dialect == Dialect.POSTGRESQL) {
                 keeper.close();
@@ -60,7 +76,43 @@ public final class Database implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
+        if (dialect == Dialect.POSTGRESQL) {
+            Properties defaults = new Properties();
+            defaults.setProperty("reWriteBatchedInserts", "true");
+            return DriverManager.getConnection(url, defaults); // pgjdbc: parameters in the URL override these
+        }
         return DriverManager.getConnection(url);
+    }
+
+    /**
+     * A connection for one unit of work that ends in commit or rollback: a reused one when there is one, else a new
+     * one. Give it back with {@link #release}.
+     */
+    Connection acquire() throws SQLException {
+        Idle i;
+        while ((i = idle.pollFirst()) != null) {
+            Connection c = i.connection();
+            if (System.nanoTime() - i.sinceNanos() < CHECK_AFTER_IDLE_NANOS || c.isValid(2)) {
+                return c;
+            }
+            closeQuietly(c);
+        }
+        return connect();
+    }
+
+    /**
+     * Takes back a connection from {@link #acquire()}. {@code reusable} = its transaction ended cleanly (committed or
+     * rolled back); otherwise, or when enough are idle or the database is closed, it is closed.
+     */
+    void release(Connection c, boolean reusable) {
+        if (!reusable || closed || idle.size() >= MAX_IDLE) {
+            closeQuietly(c);
+            return;
+        }
+        idle.offerFirst(new Idle(c, System.nanoTime()));
+        if (closed) {
+            closeIdle();
+        }
     }
 
     public Dialect dialect() {
@@ -73,7 +125,16 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        closeIdle();
         closeQuietly(keeper);
+    }
+
+    private void closeIdle() {
+        Idle i;
+        while ((i = idle.pollFirst()) != null) {
+            closeQuietly(i.connection());
+        }
     }
 
     static String redact(String url) {

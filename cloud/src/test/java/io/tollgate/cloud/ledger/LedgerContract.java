@@ -85,6 +85,9 @@ public abstract class LedgerContract {
             assertTrue(rs.next());
             assertEquals(1, rs.getInt(1));
             assertEquals("ledger", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals(2, rs.getInt(1));
+            assertEquals("drop_device_time_index", rs.getString(2));
             assertFalse("each migration recorded once", rs.next());
         }
     }
