@@ -160,6 +160,20 @@ final class ApplianceProcess {
         }
     }
 
+    /** {@code bin/tollgate device init}: the device key before the first start; returns the device id. */
+    String initDevice(Path data) throws Exception {
+        Result r = tool("device", "init", "--data", data.toString());
+        if (r.exit() != 0) {
+            throw new AssertionError("device init exited " + r.exit() + ": " + r.err());
+        }
+        String[] lines = r.out().trim().split("\n");
+        String id = lines[lines.length - 1].trim();
+        if (!id.startsWith("tg-")) {
+            throw new AssertionError("device init printed no device id: " + r.out());
+        }
+        return id;
+    }
+
     /** Every record of the journal in {@code data}, from {@code usage export --format jsonl --all}. */
     List<JsonNode> exportAll(Path data) throws Exception {
         Result r = tool("usage", "export", "--data", data.toString(), "--format", "jsonl", "--all");
@@ -185,16 +199,35 @@ final class ApplianceProcess {
         }
     }
 
-    /** An infer body for fashion-mnist: {@code batch} images of 28x28 zeros with value {@code v}, and an id. */
+    /**
+     * An infer body for fashion-mnist: {@code batch} 28x28 images with every pixel {@code v}, and the request id
+     * {@code id} (none when null).
+     */
     static String fashionMnistBody(String id, int batch, float v) {
-        StringBuilder b = new StringBuilder(batch * 784 * 4 + 200);
-        b.append("{\"id\":\"").append(id).append("\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[")
+        StringBuilder b = new StringBuilder(batch * 784 * 4 + 200).append('{');
+        if (id != null) {
+            b.append("\"id\":\"").append(id).append("\",");
+        }
+        b.append("\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[")
                 .append(batch).append(",1,28,28],\"data\":[");
         String value = Float.toString(v);
         for (int i = 0; i < batch * 784; i++) {
             b.append(i == 0 ? "" : ",").append(value);
         }
         return b.append("]}]}").toString();
+    }
+
+    /** Copies every {@code *.log} under {@code from} to {@code keep} (emptied first), for after the test. */
+    static void keepLogs(Path from, Path keep) {
+        try (Stream<Path> files = Files.walk(from)) {
+            deleteTree(keep);
+            Files.createDirectories(keep);
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+                Files.copy(f, keep.resolve(from.relativize(f).toString().replace('/', '_')));
+            }
+        } catch (IOException e) {
+            System.out.println("could not keep the logs in " + keep + ": " + e);
+        }
     }
 
     static void deleteTree(Path dir) {

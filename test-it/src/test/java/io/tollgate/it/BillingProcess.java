@@ -140,11 +140,16 @@ final class BillingProcess {
     }
 
     JsonNode get(String path) throws Exception {
+        return Http.JSON.readTree(getText(path));
+    }
+
+    /** GET on its API, 200 expected; the body as text (e.g. the JSON lines of {@code /v1/export/cloudevents}). */
+    String getText(String path) throws Exception {
         Http.Response r = http.get(path);
         if (r.status() != 200) {
             throw new AssertionError("billing " + name + ": GET " + path + " answered " + r.status() + " " + r.body());
         }
-        return r.json();
+        return r.body();
     }
 
     String name() {

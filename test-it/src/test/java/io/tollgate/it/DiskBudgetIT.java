@@ -36,7 +36,8 @@ import org.junit.Test;
  * <p>Budget arithmetic: the journal counts metadata.cq4t plus, per journal file, the offset of the end of its
  * last record, which includes the index area Chronicle writes at the start of each file (together about
  * 190 KiB before the first usage record). 1 MiB (the smallest budget the journal accepts) therefore holds
- * about 850 KiB of records; with ~250-byte request ids each usage record is ~440 bytes, about 2000 requests.
+ * about 850 KiB of records; with 128-byte request ids (the longest allowed) each usage record is ~320 bytes,
+ * about 2700 requests.
  */
 public class DiskBudgetIT {
     private static final long SMALL_BUDGET = 1L << 20;
@@ -171,7 +172,7 @@ public class DiskBudgetIT {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 while (!full.get() && sent.incrementAndGet() <= MAX_REQUESTS) {
                     // long ids make records bigger, so the budget fills with fewer requests
-                    String id = String.format("budget-c%d-%06d-", client, sent.get()) + "x".repeat(230);
+                    String id = String.format("budget-c%d-%06d-", client, sent.get()) + "x".repeat(111);   // 128 characters
                     try {
                         HttpResponse<String> r = infer(http, port, id, 1);
                         if (r.statusCode() == 200) {

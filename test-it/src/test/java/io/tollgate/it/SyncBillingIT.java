@@ -77,7 +77,7 @@ public class SyncBillingIT {
         broker = Mosquitto.start(tmp);
         data = tmp.resolve("data");
         billingData = tmp.resolve("billing");
-        device = initDevice(data);
+        device = appliance.initDevice(data);
         BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
         usageTopic = "tollgate/v1/" + device + "/usage";
         capture = tmp.resolve("usage-topic.bin");
@@ -293,7 +293,7 @@ public class SyncBillingIT {
         broker = Mosquitto.start(tmp);
         Path data = tmp.resolve("data");
         Path billingData = tmp.resolve("billing");
-        String device = initDevice(data);
+        String device = appliance.initDevice(data);
         BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, db, billingLog);
         BillingProcess a = track(new BillingProcess("pg-a", broker.uri(), billingData, db, billingLog)).start();
         BillingProcess b = track(new BillingProcess("pg-b", broker.uri(), billingData, db, billingLog)).start();
@@ -492,31 +492,12 @@ public class SyncBillingIT {
 
     /** Copies the processes' logs to {@code target/sync-it-logs/<test>/} (the temp folder goes away). */
     private void keepLogs() {
-        Path keep = Path.of("target", "sync-it-logs", testName.getMethodName());
-        try (Stream<Path> files = Files.walk(tmp)) {
-            ApplianceProcess.deleteTree(keep);
-            Files.createDirectories(keep);
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
-                Files.copy(f, keep.resolve(tmp.relativize(f).toString().replace('/', '_')));
-            }
-        } catch (IOException e) {
-            System.out.println("could not keep the logs in " + keep + ": " + e);
-        }
+        ApplianceProcess.keepLogs(tmp, Path.of("target", "sync-it-logs", testName.getMethodName()));
     }
 
     private BillingProcess track(BillingProcess b) {
         billings.add(b);
         return b;
-    }
-
-    /** {@code bin/tollgate device init}: the device key before the first start; returns the device id. */
-    private String initDevice(Path data) throws Exception {
-        ApplianceProcess.Result r = appliance.tool("device", "init", "--data", data.toString());
-        assertEquals("device init: " + r.err(), 0, r.exit());
-        String[] lines = r.out().trim().split("\n");
-        String id = lines[lines.length - 1].trim();
-        assertTrue("a device id: " + r.out(), id.startsWith("tg-"));
-        return id;
     }
 
     /** The distribution's conf folder with a shorter ack timeout and reconnect back-off (see the class doc). */

@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param quantity      items served: the size of the batch dimension of the request (&gt;= 0)
  * @param computeNanos  time spent in the engine for this request, in nanoseconds (&gt;= 0)
  * @param accelerator   where it ran ("cpu", "cuda:0", "remote:&lt;name&gt;")
- * @param requestId     the request's id (the protocol's id, or one the endpoint made up)
+ * @param requestId     the request's id: {@code InferenceRequest.id()}, the client's own or the one the endpoint
+ *                      generated (ASCII, at most 128 characters)
  * @param status        outcome, e.g. "OK" or an {@code InferenceException.Reason} name
  */
 public record UsageEvent(String tenant, String model, String modelVersion, String plugin, String pluginVersion,

@@ -8,7 +8,7 @@ import java.util.List;
  *
  * @param model        model name
  * @param version      model version that served the request
- * @param id           the request's id
+ * @param id           the request's id, {@link InferenceRequest#id()} unchanged
  * @param outputs      output tensors in model order
  * @param computeNanos engine time spent on this request
  * @param accelerator  where it ran, e.g. {@code cpu}

@@ -23,11 +23,13 @@ import io.netty.util.ReferenceCountUtil;
 final class BodyLimitAggregator extends HttpObjectAggregator {
     private final int maxBodyBytes;
     private final EndpointMetrics metrics;
+    private final RequestIdGenerator requestIds;
 
-    BodyLimitAggregator(int maxBodyBytes, EndpointMetrics metrics) {
+    BodyLimitAggregator(int maxBodyBytes, EndpointMetrics metrics, RequestIdGenerator requestIds) {
         super(maxBodyBytes, true); // close after a refused expectation
         this.maxBodyBytes = maxBodyBytes;
         this.metrics = metrics;
+        this.requestIds = requestIds;
     }
 
     @Override
@@ -56,7 +58,7 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
                 + "is larger than max.body.bytes = " + maxBodyBytes + "; send a smaller request, or raise "
                 + "max.body.bytes in the io.tollgate.endpoint configuration";
         HttpReply reply = ErrorMapper.reply(new RequestException(RequestException.Kind.BODY_TOO_LARGE, message),
-                "-", request instanceof HttpRequest r ? r.method() + " " + r.uri() : "request");
+                requestIds.next(), request instanceof HttpRequest r ? r.method() + " " + r.uri() : "request");
         metrics.response(reply.status().code());
         FullHttpResponse response = RequestRouter.toResponse(HttpVersion.HTTP_1_1, reply);
         HttpUtil.setKeepAlive(response, false);

@@ -32,7 +32,7 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         ChannelPipeline p = ch.pipeline();
         p.addLast("http", new HttpServerCodec());
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
-        p.addLast("aggregator", new BodyLimitAggregator(maxBodyBytes, metrics));
+        p.addLast("aggregator", new BodyLimitAggregator(maxBodyBytes, metrics, router.requestIds()));
         p.addLast("flow", new FlowControlHandler());
         p.addLast("router", router);
     }

@@ -10,8 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where failures become HTTP statuses. Every error body is {@code {"error": "..."}}; every 5xx
- * is logged once here, at WARN, with the request id.
+ * The one place where failures become HTTP statuses. Every error body is {@code {"error": "...", "id": "..."}},
+ * {@code id} being the request id the endpoint logs the request under (the client's valid {@code id}, else the
+ * one generated for it); every 5xx is logged once here, at WARN, with that id.
  *
  * <table>
  * <caption>status mapping</caption>
@@ -33,7 +34,8 @@ final class ErrorMapper {
     }
 
     /**
-     * @param requestId the client's request id, or the endpoint's own when the client gave none
+     * @param requestId the client's request id, or the one the endpoint generated when the client gave none (or
+     *                  an invalid one)
      * @param what      the request line, e.g. "POST /v2/models/m/infer", for the log
      */
     static HttpReply reply(Throwable failure, String requestId, String what) {
@@ -107,7 +109,7 @@ final class ErrorMapper {
                 LOG.warn("{} (request {}) answered {}: {}", what, requestId, status.code(), message, t);
             }
         }
-        return new HttpReply(status, HttpReply.JSON, JsonBodies.error(message), headers);
+        return new HttpReply(status, HttpReply.JSON, JsonBodies.error(message, requestId), headers);
     }
 
     /** The failure inside CompletionStage and executor wrappers. */

@@ -5,8 +5,9 @@ import io.netty.util.concurrent.EventExecutor;
 
 /**
  * One request as the routes see it. The request (and its body) may only be read during the synchronous part of
- * a route: it is released when the route returns. {@link #requestId} is the client's id once known (the infer
- * body's {@code id}), else the endpoint's own.
+ * a route: it is released when the route returns. {@link #requestId} is the id the endpoint generated for the
+ * request until the infer route has read and checked the client's own (the body's {@code id}); from then on it is
+ * the client's. Logs, error bodies and the serving layer all take it from here.
  */
 final class Exchange {
     final FullHttpRequest request;
@@ -14,6 +15,8 @@ final class Exchange {
     final String path;
     /** The channel's event loop: where responses are encoded and written. */
     final EventExecutor eventLoop;
+    /** When the router took the request, from {@link System#nanoTime()}. */
+    final long startNanos = System.nanoTime();
     volatile String requestId;
 
     Exchange(FullHttpRequest request, String method, String path, EventExecutor eventLoop, String requestId) {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Decodes an Open Inference Protocol infer request body: JSON, optionally followed by the binary tensor data
@@ -70,14 +71,20 @@ final class InferRequestDecoder {
     }
 
     /**
-     * @param jsonLength bytes of {@code body} that are JSON; the rest is the binary section
+     * @param jsonLength  bytes of {@code body} that are JSON; the rest is the binary section
+     * @param generatedId the request's id when the body has no {@code id} (or a null or empty one)
+     * @param clientId    told the client's {@code id} as soon as it is read and valid, before the rest of the body
+     *                    is decoded (so that a later refusal names it)
+     * @throws RequestException BAD_REQUEST for an invalid client id ({@link InferenceRequest#checkId}'s message),
+     *                          broken JSON or a bad tensor
      */
-    Decoded decode(String model, String version, byte[] body, int jsonLength) throws RequestException {
+    Decoded decode(String model, String version, byte[] body, int jsonLength, String generatedId,
+                   Consumer<String> clientId) throws RequestException {
         if (jsonLength < 0 || jsonLength > body.length) {
             throw RequestException.badRequest("Inference-Header-Content-Length is " + jsonLength + " but the body has "
                     + body.length + " bytes; it must give the length of the JSON part of the body");
         }
-        String id = "";
+        String id = generatedId;
         Map<String, Object> parameters = Map.of();
         List<InputDraft> inputs = List.of();
         Map<String, OutputRequest> outputs = new LinkedHashMap<>();
@@ -97,7 +104,11 @@ final class InferRequestDecoder {
                 JsonToken value = p.nextToken();
                 switch (field) {
                     case "id":
-                        id = scalarText(p, value, "id");
+                        String given = scalarText(p, value, "id");
+                        if (!given.isEmpty()) {
+                            id = checkedId(given);
+                            clientId.accept(id);
+                        }
                         break;
                     case "parameters":
                         parameters = parameters(p, value, "request parameters");
@@ -131,6 +142,14 @@ final class InferRequestDecoder {
         InferenceRequest request = new InferenceRequest(model, version, id, tensors, List.copyOf(outputs.keySet()),
                 "default", parameters);
         return new Decoded(request, Map.copyOf(outputs), Boolean.TRUE.equals(binaryOutput));
+    }
+
+    private static String checkedId(String id) throws RequestException {
+        try {
+            return InferenceRequest.checkId(id);
+        } catch (IllegalArgumentException e) {
+            throw RequestException.badRequest(e.getMessage());
+        }
     }
 
     /** A 400 for broken JSON, with the parser's line and column. */

@@ -59,9 +59,7 @@ final class InferResponseEncoder {
             g.writeStartObject();
             g.writeStringField("model_name", response.model());
             g.writeStringField("model_version", response.version());
-            if (!response.id().isEmpty()) {
-                g.writeStringField("id", response.id());
-            }
+            g.writeStringField("id", request.request().id());   // the endpoint's word on the id, whoever served
             g.writeObjectFieldStart("parameters");
             g.writeStringField("accelerator", response.accelerator() == null ? "" : response.accelerator());
             g.writeNumberField("compute_time_ns", response.computeNanos());

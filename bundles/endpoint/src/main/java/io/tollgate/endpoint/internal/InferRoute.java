@@ -35,10 +35,9 @@ final class InferRoute {
         InferRequestDecoder.Decoded decoded;
         try {
             byte[] body = ByteBufUtil.getBytes(ex.request.content());
-            decoded = decoder.decode(model, version, body, jsonLength(ex, body.length));
-            if (!decoded.request().id().isEmpty()) {
-                ex.requestId = decoded.request().id();
-            }
+            // from the moment the client's id is read and checked, errors and logs name it instead of ours
+            decoded = decoder.decode(model, version, body, jsonLength(ex, body.length), ex.requestId,
+                    id -> ex.requestId = id);
             checkClassification(decoded, model, version);
         } catch (RequestException e) {
             record(model, EndpointMetrics.Outcome.of(e), start);

@@ -56,11 +56,12 @@ final class JsonBodies {
         return out.toByteArray();
     }
 
-    /** {@code {"error": message}}. */
-    static byte[] error(String message) {
+    /** {@code {"error": message, "id": requestId}}. */
+    static byte[] error(String message, String requestId) {
         return bytes(g -> {
             g.writeStartObject();
             g.writeStringField("error", message);
+            g.writeStringField("id", requestId);
             g.writeEndObject();
         });
     }

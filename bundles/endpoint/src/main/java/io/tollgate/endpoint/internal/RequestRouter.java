@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +60,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final InferRoute infer;
     private final ModelRegistry registry;
     private final EndpointMetrics metrics;
-    private final AtomicLong requestSeq = new AtomicLong();
+    private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
     RequestRouter(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, String serverVersion) {
@@ -70,6 +69,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.metrics = metrics;
         this.metadata = new MetadataRoutes(registry, serverVersion);
         this.infer = new InferRoute(service, registry, metrics);
+    }
+
+    /** Makes the ids of requests that come without one; shared with the 413 answer of the body limit. */
+    RequestIdGenerator requestIds() {
+        return requestIds;
     }
 
     /** From now on every request is answered 503 and its connection closed. */
@@ -169,8 +173,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (IllegalArgumentException e) {
             path = req.uri();
         }
-        Exchange ex = new Exchange(req, req.method().name(), path, ctx.executor(),
-                "tg-" + Long.toHexString(requestSeq.incrementAndGet()));
+        Exchange ex = new Exchange(req, req.method().name(), path, ctx.executor(), requestIds.next());
         CompletionStage<HttpReply> reply;
         try {
             reply = dispatch(ex);
@@ -248,14 +251,22 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean keepAlive = keepAliveRequested && !draining;
         FullHttpResponse response = toResponse(version, r);
         HttpUtil.setKeepAlive(response, keepAlive);
-        metrics.response(r.status().code());
+        int status = r.status().code();
+        metrics.response(status);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             metrics.requestFinished();
             if (!f.isSuccess()) {
                 LOG.debug("cannot write the response to {} (request {}): {}", ex.line(), ex.requestId,
                         f.cause().toString());
                 f.channel().close();
-            } else if (keepAlive) {
+                return;
+            }
+            // One line per request, at DEBUG only: at INFO it would cost a log write per inference.
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("{} (request {}) answered {} in {} ms", ex.line(), ex.requestId, status,
+                        (System.nanoTime() - ex.startNanos) / 1000 / 1000.0);
+            }
+            if (keepAlive) {
                 f.channel().config().setAutoRead(true); // next request; the keep-alive handler closes otherwise
             }
         });

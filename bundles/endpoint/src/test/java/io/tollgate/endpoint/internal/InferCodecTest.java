@@ -22,12 +22,13 @@ import org.junit.Test;
 /** The JSON and binary tensor codec on its own, without a server. */
 public class InferCodecTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GENERATED_ID = "019ad4c2-8f3e-7a01-9c4b-5e6f7a8b9c0d";
     private final InferRequestDecoder decoder = new InferRequestDecoder();
     private final InferResponseEncoder encoder = new InferResponseEncoder();
 
     private InferRequestDecoder.Decoded decode(String json) throws RequestException {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        return decoder.decode("m", null, body, body.length);
+        return decoder.decode("m", null, body, body.length, GENERATED_ID, id -> { });
     }
 
     private static String input(String type, String shape, String data) {
@@ -193,6 +194,29 @@ public class InferCodecTest {
                 + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"binary_data\":false}}]}");
         assertTrue(all.binaryFor("x"));
         assertFalse(all.binaryFor("y"));
+        assertEquals("no id in the body: the generated one", GENERATED_ID, all.request().id());
+    }
+
+    @Test
+    public void reportsTheClientsIdBeforeARefusalLaterInTheBody() throws Exception {
+        List<String> told = new java.util.ArrayList<>();
+        byte[] body = "{\"id\":\"cam-2\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[1]}]}"
+                .getBytes(StandardCharsets.UTF_8);
+        try {
+            decoder.decode("m", null, body, body.length, GENERATED_ID, told::add);
+            fail("2 elements expected, 1 given");
+        } catch (RequestException e) {
+            assertEquals(List.of("cam-2"), told);
+        }
+        byte[] invalid = "{\"id\":\"cam 2\",\"inputs\":[]}".getBytes(StandardCharsets.UTF_8);
+        try {
+            decoder.decode("m", null, invalid, invalid.length, GENERATED_ID, told::add);
+            fail("a space is not allowed in an id");
+        } catch (RequestException e) {
+            assertEquals(RequestException.Kind.BAD_REQUEST, e.kind());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("request id has ' ' (U+0020) at character 4; "));
+            assertEquals("an invalid id is not reported", List.of("cam-2"), told);
+        }
     }
 
     @Test
@@ -265,7 +289,7 @@ public class InferCodecTest {
         body.write(head);
         body.write(bin.array());
         byte[] all = body.toByteArray();
-        InferRequestDecoder.Decoded d = decoder.decode("m", "1", all, head.length);
+        InferRequestDecoder.Decoded d = decoder.decode("m", "1", all, head.length, GENERATED_ID, id -> { });
         List<Tensor> in = d.request().inputs();
         assertArrayEquals(new float[] {1.5f, -2f}, in.get(0).toFloats(), 0f);
         assertEquals(2, in.get(1).data().get(1));
@@ -290,7 +314,7 @@ public class InferCodecTest {
         byte[] wrongAll = new byte[wrongHead.length + 19];
         System.arraycopy(wrongHead, 0, wrongAll, 0, wrongHead.length);
         try {
-            decoder.decode("m", "1", wrongAll, wrongHead.length);
+            decoder.decode("m", "1", wrongAll, wrongHead.length, GENERATED_ID, id -> { });
             fail("expected a 400");
         } catch (RequestException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("needs 8 bytes of binary data but binary_data_size is 7"));

@@ -23,8 +23,6 @@ final class RequestValidator {
     private RequestValidator() {
     }
 
-    /** Longest request id accepted, in bytes of UTF-8: the id is stored in every usage record. */
-    static final int MAX_REQUEST_ID_BYTES = 256;
     /** Longest tenant accepted, in bytes of UTF-8 (the usage record's limit for a string). */
     static final int MAX_TENANT_BYTES = UsageEvent.MAX_STRING_BYTES;
 
@@ -102,14 +100,10 @@ final class RequestValidator {
 
     /**
      * The request's own strings go into its usage record; refusing oversized ones here means the journal
-     * can never refuse a record because of what a client sent.
+     * can never refuse a record because of what a client sent. (The id needs no check: an
+     * {@link InferenceRequest} cannot hold one longer than {@link InferenceRequest#MAX_ID_LENGTH} ASCII characters.)
      */
     private static void checkMeteredStrings(InferenceRequest request) throws InferenceException {
-        int idBytes = utf8Length(request.id());
-        if (idBytes > MAX_REQUEST_ID_BYTES) {
-            throw bad("request id is " + idBytes + " bytes of UTF-8; at most " + MAX_REQUEST_ID_BYTES
-                    + " are accepted: send a shorter id");
-        }
         int tenantBytes = utf8Length(request.tenant());
         if (tenantBytes > MAX_TENANT_BYTES) {
             throw bad("tenant is " + tenantBytes + " bytes of UTF-8; at most " + MAX_TENANT_BYTES + " are accepted");

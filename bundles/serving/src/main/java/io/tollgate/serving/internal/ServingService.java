@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -194,13 +193,16 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                     + " failed to run (" + e.reason() + "): " + e.getMessage(), e));
             return;
         } catch (RuntimeException | LinkageError e) {
-            LOG.warn("{}: the engine threw while running request '{}'", version.label(), request.id(), e);
+            LOG.warn("{}: the engine threw while running request {}", version.label(), request.id(), e);
             repository.release(version, false);
             result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
                     + " failed to run: " + e, e));
             return;
         }
         repository.release(version, true);
+        // One line per request, at DEBUG only (see RequestRouter): joins the endpoint's line to the usage record.
+        LOG.debug("{}: request {} served: quantity {}, engine {} ms, usage record appended", version.label(),
+                request.id(), checked.quantity(), response.computeNanos() / 1000 / 1000.0);
         result.complete(response);
     }
 
@@ -210,8 +212,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      */
     private void meter(InferenceRequest request, ModelVersion version, ModelDescriptor model, long quantity,
                        long computeNanos) throws InferenceException {
-        // The client's id goes into the record; a request without one still needs a unique id there.
-        String requestId = request.id().isEmpty() ? UUID.randomUUID().toString() : request.id();
+        // The request's one id (the client's or the endpoint's, never one of ours: decision 2026-11-30)
+        String requestId = request.id();
         PluginInfo plugin = version.plugin();
         UsageEvent event = new UsageEvent(request.tenant(), model.name(), model.version(), plugin.symbolicName(),
                 plugin.version(), NO_LICENSE, model.meter(), quantity, Math.max(0, computeNanos),
@@ -224,7 +226,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             throw meteringUnavailable(e.getMessage());
         } catch (RuntimeException e) {
             // e.g. a string the validator let through that the record format cannot hold: still never unmetered
-            LOG.error("{}: the usage journal refused the record of request '{}'", version.label(), requestId, e);
+            LOG.error("{}: the usage journal refused the record of request {}", version.label(), requestId, e);
             throw meteringUnavailable(e.toString());
         }
     }

@@ -111,7 +111,7 @@ public class RequestValidatorTest {
                 List.of(new TensorSpec("a", DataType.FP32, new long[] {-1}),
                         new TensorSpec("b", DataType.FP32, new long[] {-1})),
                 List.of(new TensorSpec("y", DataType.FP32, new long[] {-1})), 0, List.of(), "", "", Map.of());
-        RequestValidator.check(new InferenceRequest("u", null, "", List.of(
+        RequestValidator.check(new InferenceRequest("u", null, "r2", List.of(
                 Tensor.ofFloats("a", new long[] {9}, new float[9]), Tensor.ofFloats("b", new long[] {3}, new float[3])),
                 List.of(), null, null), unbatched);
     }
