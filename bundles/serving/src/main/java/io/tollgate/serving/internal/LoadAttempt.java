@@ -70,6 +70,11 @@ final class LoadAttempt {
         return done;
     }
 
+    /** True once the attempt was cancelled: nothing it finishes later takes effect. */
+    boolean isCancelled() {
+        return cancelled;
+    }
+
     /** The version this attempt registered, or null before its descriptor was read. */
     ModelVersion version() {
         return version;
