@@ -92,7 +92,10 @@ sealed interface PluginState {
 
     /** The framework cannot resolve the bundle's revision. Only from states that are not {@link #started()}. */
     default PluginState unresolvable(String error) {
-        throw illegal("unresolvable");
+        if (started()) {
+            throw illegal("unresolvable");      // a diagnosis that arrives after the bundle started is stale
+        }
+        return new Unresolvable(error);
     }
 
     /** The bundle's revision resolved: clears Unresolvable, leaves every other state as it is. */
@@ -127,11 +130,6 @@ sealed interface PluginState {
         public PluginState engineLost(String error, String engine) {
             return new RetiringFailed(error);
         }
-
-        @Override
-        public PluginState unresolvable(String error) {
-            return new Unresolvable(error);
-        }
     }
 
     /** Not started, and the framework cannot resolve it (asked once per revision). FAILED. */
@@ -139,11 +137,6 @@ sealed interface PluginState {
         @Override
         public ModelState reported() {
             return ModelState.FAILED;
-        }
-
-        @Override
-        public PluginState unresolvable(String why) {
-            return new Unresolvable(why);
         }
 
         @Override
@@ -157,11 +150,6 @@ sealed interface PluginState {
         @Override
         public ModelState reported() {
             return ModelState.FAILED;
-        }
-
-        @Override
-        public PluginState unresolvable(String why) {
-            return new Unresolvable(why);
         }
     }
 
