@@ -696,6 +696,80 @@ public class ServingServiceTest {
         assertEquals("", plugin(1).error());
     }
 
+    // ---- the plugin state machine at its edges (PluginState) ----------------------------------
+
+    @Test
+    public void aStoppedPluginWhoseRetiringModelLosesItsEngineShowsFailedAndLoadsOnlyWhenStartedAgain()
+            throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitPlugin(1, ModelState.READY);
+        service.pluginStopped(1);
+        assertEquals("its model serves through the grace", ModelState.READY, plugin(1).state());
+
+        service.unbindEngine(engine);
+        awaitPlugin(1, ModelState.FAILED);                      // RetiringFailed
+        assertEquals("plugin io.acme.fm 1.0.0: engine fake went away; the model loads again when an engine named"
+                + " 'fake' is registered", plugin(1).error());
+        service.bindEngine(engine);
+        Thread.sleep(200);
+        assertEquals("a stopped plugin does not load when its engine returns", 1, engine.loads.get());
+        assertEquals(ModelState.FAILED, plugin(1).state());
+
+        service.pluginStarted(fm(1, "1.1.0", 2));
+        awaitPlugin(1, ModelState.READY);
+        assertEquals(2, engine.loads.get());
+        assertEquals("", plugin(1).error());
+    }
+
+    @Test
+    public void theSameRevisionReportedStartedAgainLoadsNothingEvenAfterAnUnchangedRestart() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        service.pluginStarted(p);
+        awaitPlugin(1, ModelState.READY);
+        service.pluginStarted(p);                               // e.g. the tracker reopened
+        service.pluginStopped(1);
+        service.pluginStarted(p);                               // restarted unchanged: Inactive -resume-> Ready
+        service.pluginStarted(p);                               // reported again
+        Thread.sleep(300);
+        assertEquals(1, engine.loads.get());
+        assertEquals(0, engine.models.get(0).closes.get());
+        assertEquals(1, service.models().size());
+        assertEquals(ModelState.READY, plugin(1).state());
+    }
+
+    @Test
+    public void aPluginWaitingForItsEngineStillLoadsWhenItComesAfterTheSameRevisionIsReportedAgain()
+            throws Exception {
+        start(16, 2_000, 10_000, 100);
+        service.bindEngine(engine);
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"onnx\","
+                + "\"engine\":\"tensorrt\",\"file\":\"model.bin\"}");
+        service.pluginStarted(p);
+        awaitPlugin(1, ModelState.FAILED);
+        service.pluginStarted(p);                               // the tracker reopened
+        FakeEngine tensorrt = new FakeEngine("tensorrt");
+        service.bindEngine(tensorrt);
+        awaitPlugin(1, ModelState.READY);
+        assertEquals(1, tensorrt.loads.get());
+    }
+
+    @Test
+    public void aPluginThatStartsWithinTheSettleTimeIsNeverDiagnosed() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.resolveProblem = Optional.of("nothing provides tollgate.engine");
+        service.pluginInstalled(p);
+        service.pluginResolved(p);
+        service.pluginStarted(p);
+        awaitPlugin(1, ModelState.READY);
+        Thread.sleep(200);                                      // four settle times
+        assertEquals(0, p.resolveAttempts.get());
+        assertEquals("", plugin(1).error());
+    }
+
     @Test
     public void deactivationRefusesNewWorkDrainsAndClosesEverything() throws Exception {
         start();

@@ -1,0 +1,236 @@
+package io.tollgate.serving.internal;
+
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.InferenceEngine;
+import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.engine.spi.ModelArtifact;
+import io.tollgate.model.ModelDescriptor;
+import io.tollgate.serving.ModelState;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One try at loading one plugin revision's model: read the descriptor and the model file, register
+ * the version (LOADING) with the {@link ModelRepository}, wait (bounded) for its engine, load the
+ * model and reconcile its signature with the descriptor, then make the version READY. It ends in
+ * exactly one of {@link Owner#loaded} or {@link Owner#failed}, unless it is cancelled first or its
+ * {@link Owner} says it is no longer current (the plugin moved on): then whatever it finishes is
+ * discarded and a model it loaded is closed.
+ *
+ * <p>Threads: {@link #start} and {@link #cancel} on the lifecycle thread, which also registers the
+ * version and reports every outcome; reading the plugin and {@code engine.load} run on a loader
+ * thread; the engine wait completes on whichever thread registers the engine (or the lifecycle
+ * thread, on timeout) and only hands over to a loader.
+ */
+final class LoadAttempt {
+    private static final Logger LOG = LoggerFactory.getLogger(LoadAttempt.class);
+
+    /** The plugin lifecycle this attempt reports to; every call is on the lifecycle thread. */
+    interface Owner {
+        /** False once the plugin moved on (stopped, updated, uninstalled, serving closed). */
+        boolean isCurrent(LoadAttempt attempt);
+
+        /** The descriptor was read: the plugin's model is {@code descriptor.name()} {@code version()}. */
+        void described(LoadAttempt attempt, ModelDescriptor descriptor);
+
+        /** The version is READY; the attempt is done. */
+        void loaded(LoadAttempt attempt, ModelDescriptor effective, long millis);
+
+        /** The plugin was refused with {@code message}; {@code awaitingEngine} (or null) retries it when it comes. */
+        void failed(LoadAttempt attempt, String message, String awaitingEngine);
+    }
+
+    /** What every attempt works with. */
+    record Context(ModelRepository repository, EngineDirectory engines, LifecycleExecutor threads,
+                   long engineWaitMs, Owner owner) {
+    }
+
+    private final PluginSource source;
+    private final Context context;
+    private volatile boolean cancelled;
+    private volatile boolean done;
+    private ModelVersion version;                               // lifecycle thread
+    private CompletableFuture<InferenceEngine> engineWait;      // lifecycle thread
+
+    LoadAttempt(PluginSource source, Context context) {
+        this.source = source;
+        this.context = context;
+    }
+
+    PluginSource source() {
+        return source;
+    }
+
+    /** True once the attempt ended in {@link Owner#loaded} or {@link Owner#failed}. */
+    boolean isDone() {
+        return done;
+    }
+
+    /** True once the attempt was cancelled: nothing it finishes later takes effect. */
+    boolean isCancelled() {
+        return cancelled;
+    }
+
+    /** The version this attempt registered, or null before its descriptor was read. */
+    ModelVersion version() {
+        return version;
+    }
+
+    /** Begins with reading the plugin on a loader thread. */
+    void start() {
+        if (!context.threads().onLoader(this::read)) {
+            LOG.debug("{}: not loaded, serving is shutting down", source.label());
+        }
+    }
+
+    /** Stops the attempt: whatever it finishes later is discarded; a version still LOADING is forgotten. */
+    void cancel() {
+        if (done || cancelled) {
+            return;
+        }
+        cancelled = true;
+        if (engineWait != null) {
+            engineWait.cancel(false);
+        }
+        if (version != null && version.state() == ModelState.LOADING) {
+            context.repository().remove(version);
+        }
+    }
+
+    private boolean current() {
+        return !cancelled && context.owner().isCurrent(this);
+    }
+
+    // loader thread
+    private void read() {
+        if (cancelled) {
+            return;
+        }
+        ModelDescriptor descriptor;
+        byte[] bytes;
+        try {
+            descriptor = DescriptorReader.read(source);
+            bytes = DescriptorReader.readModelFile(source, descriptor);
+        } catch (PluginException e) {
+            context.threads().onLifecycle(() -> fail(e.getMessage(), null));
+            return;
+        }
+        context.threads().onLifecycle(() -> register(descriptor, bytes));
+    }
+
+    // lifecycle thread
+    private void register(ModelDescriptor descriptor, byte[] bytes) {
+        if (!current()) {
+            return;
+        }
+        context.owner().described(this, descriptor);
+        try {
+            version = context.repository().add(source.info(), descriptor);
+        } catch (PluginException e) {
+            fail(e.getMessage(), null);
+            return;
+        }
+        String engineName = descriptor.engine();
+        long waitMs = context.engineWaitMs();
+        EngineDirectory engines = context.engines();
+        CompletableFuture<InferenceEngine> wait = engines.await(engineName, waitMs, context.threads().scheduler());
+        engineWait = wait;
+        if (!wait.isDone()) {
+            LOG.info("{}: waiting up to {} ms for engine '{}'", source.label(), waitMs, engineName);
+        }
+        wait.whenComplete((engine, err) -> {
+            if (err == null) {
+                if (!context.threads().onLoader(() -> load(engine, descriptor, bytes))) {
+                    LOG.debug("{}: not loaded, serving is shutting down", source.label());
+                }
+            } else if (!(unwrap(err) instanceof CancellationException)) {
+                context.threads().onLifecycle(() -> fail(source.label() + ": engine '" + engineName + "' is not"
+                        + " available: no InferenceEngine service named '" + engineName + "' appeared within " + waitMs
+                        + " ms (engines present: " + engines.names() + "); install the engine bundle, or fix field"
+                        + " 'engine' of " + source.descriptorPath(), engineName));
+            }
+        });
+    }
+
+    // loader thread
+    private void load(InferenceEngine engine, ModelDescriptor descriptor, byte[] bytes) {
+        if (cancelled) {
+            return;
+        }
+        String modelPath = DescriptorReader.entryPath(source.descriptorPath(), descriptor.file());
+        long started = System.nanoTime();
+        LoadedModel model;
+        try {
+            model = engine.load(new ModelArtifact(descriptor, bytes, source.label() + ", " + modelPath));
+        } catch (EngineException e) {
+            context.threads().onLifecycle(() -> fail(source.label() + ": " + modelPath + ": engine '"
+                    + descriptor.engine() + "' cannot load the model (" + e.reason() + "): " + e.getMessage(), null));
+            return;
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("{}: engine '{}' threw while loading {}", source.label(), descriptor.engine(), modelPath, e);
+            context.threads().onLifecycle(() -> fail(source.label() + ": " + modelPath + ": engine '"
+                    + descriptor.engine() + "' failed while loading the model: " + e, null));
+            return;
+        }
+        ModelDescriptor effective;
+        try {
+            effective = ModelSignature.reconcile(source.info(), source.descriptorPath(), descriptor, model);
+        } catch (PluginException e) {
+            closeQuietly(model);
+            context.threads().onLifecycle(() -> fail(e.getMessage(), null));
+            return;
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (!context.threads().onLifecycle(() -> finish(model, engine, effective, millis))) {
+            closeQuietly(model);
+        }
+    }
+
+    // lifecycle thread
+    private void finish(LoadedModel model, InferenceEngine engine, ModelDescriptor effective, long millis) {
+        if (!current()) {
+            closeQuietly(model);
+            return;
+        }
+        if (!context.engines().contains(engine)) {
+            closeQuietly(model);
+            fail(source.label() + ": engine '" + effective.engine() + "' went away while the model was loading",
+                    effective.engine());
+            return;
+        }
+        if (!context.repository().ready(version, model, engine, effective)) {
+            closeQuietly(model);
+            return;
+        }
+        done = true;
+        context.owner().loaded(this, effective, millis);
+    }
+
+    // lifecycle thread
+    private void fail(String message, String awaitingEngine) {
+        if (!current()) {
+            return;
+        }
+        done = true;
+        if (version != null) {
+            context.repository().fail(version, message);
+        }
+        context.owner().failed(this, message, awaitingEngine);
+    }
+
+    private void closeQuietly(LoadedModel model) {
+        try {
+            model.close();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: closing a discarded model failed: {}", source.label(), e.toString());
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+}

@@ -1,0 +1,104 @@
+package io.tollgate.serving.internal;
+
+import io.tollgate.serving.ModelState;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.LongFunction;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a stopped plugin's READY versions serving ("retiring") through an upgrade's gap
+ * (docs/decisions.md, 2026-11-23 "Hot upgrade keeps the old model serving through Bundle.update"):
+ * for up to {@code upgradeGraceMs} after the stop; for as long as a new revision is still loading;
+ * until the plugin is uninstalled or a later revision loads when the new revision failed. A new
+ * revision that becomes READY replaces them ({@link ModelRepository#ready} drains them). With no new
+ * revision on the way when the grace passes, they drain.
+ *
+ * <p>Threads: the {@code tollgate-model-lifecycle} thread only (calls and timers); not thread-safe.
+ */
+final class UpgradeGrace {
+    private static final Logger LOG = LoggerFactory.getLogger(UpgradeGrace.class);
+
+    private final ModelRepository repository;
+    private final LifecycleExecutor threads;
+    private final long graceMs;
+    private final LongFunction<PluginRecord> plugins;
+    private final Map<Long, ScheduledFuture<?>> timers = new HashMap<>();
+
+    UpgradeGrace(ModelRepository repository, LifecycleExecutor threads, long graceMs,
+                 LongFunction<PluginRecord> plugins) {
+        this.repository = repository;
+        this.threads = threads;
+        this.graceMs = graceMs;
+        this.plugins = plugins;
+    }
+
+    /** The plugin stopped: its READY versions retire and serve through the grace (or drain now without one). */
+    void stopped(PluginRecord r) {
+        long bundleId = r.bundleId();
+        List<ModelVersion> retired = repository.retire(bundleId);
+        cancel(bundleId);
+        if (retired.isEmpty()) {
+            return;
+        }
+        if (graceMs <= 0) {
+            drain(bundleId, "its plugin stopped");
+        } else {
+            LOG.info("{} stopped; {} keeps serving for up to {} ms in case a new revision replaces it",
+                    r.source().label(), labels(retired), graceMs);
+            timers.put(bundleId, threads.schedule(() -> expired(bundleId), graceMs));
+        }
+    }
+
+    /** The plugin's new revision failed: its retiring versions serve on, with no time limit. */
+    void keepServing(PluginRecord r) {
+        List<ModelVersion> retiring = repository.retiring(r.bundleId());
+        if (!retiring.isEmpty()) {
+            cancel(r.bundleId());
+            LOG.warn("{}: its new revision failed, so {} keeps serving until the plugin is uninstalled or a later"
+                    + " revision loads", r.source().label(), labels(retiring));
+        }
+    }
+
+    /** Nothing left to wait for (a revision is READY, or the plugin went): stops the plugin's grace timer. */
+    void cancel(long bundleId) {
+        LifecycleExecutor.cancel(timers.remove(bundleId));
+    }
+
+    void cancelAll() {
+        timers.values().forEach(LifecycleExecutor::cancel);
+        timers.clear();
+    }
+
+    private void expired(long bundleId) {
+        timers.remove(bundleId);
+        PluginRecord r = plugins.apply(bundleId);
+        if (r != null) {
+            if (r.state() instanceof PluginState.Loading) {
+                LOG.info("{}: the upgrade grace passed while its new revision loads; the old model serves until"
+                        + " that load ends", r.source().label());
+                return;
+            }
+            if (r.state().reported() == ModelState.FAILED) {
+                keepServing(r);
+                return;
+            }
+        }
+        drain(bundleId, "no new revision of its plugin became ready within " + graceMs + " ms");
+    }
+
+    private void drain(long bundleId, String why) {
+        for (ModelVersion v : repository.retiring(bundleId)) {
+            LOG.info("{} from {}: draining and unloading, {}", v.label(), v.plugin().label(), why);
+            repository.drain(v);
+        }
+    }
+
+    private static String labels(List<ModelVersion> versions) {
+        return versions.stream().map(ModelVersion::label).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,93 @@
+package io.tollgate.cloud.ledger;
+
+import io.tollgate.cloud.record.UsageRecord;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code records} table during ingest: the verified, billable records (one row per device and seq), read back
+ * to absorb duplicates and to check seals, and written in one JDBC batch per ingest.
+ *
+ * <p>Threads: called within one ingest transaction (one thread); holds no state.
+ */
+final class StoredRecords {
+    private static final String INSERT_RECORD = "INSERT INTO records (device_id, seq, kind, wall_time_nanos, tenant, model, "
+            + "model_version, plugin, plugin_version, license_id, meter, quantity, compute_nanos, accelerator, "
+            + "request_id, status, sealed_seq, hash, bytes, received_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    private StoredRecords() {
+    }
+
+    /** The stored bytes of one record, or null. */
+    static byte[] bytes(Connection c, String deviceId, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT bytes FROM records WHERE device_id = ? AND seq = ?")) {
+            ps.setString(1, deviceId);
+            ps.setLong(2, seq);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getBytes(1) : null;
+            }
+        }
+    }
+
+    /** The stored bytes of seq {@code from..to} (inclusive) by seq; empty when {@code to < from}. */
+    static Map<Long, byte[]> bytes(Connection c, String deviceId, long from, long to) throws SQLException {
+        Map<Long, byte[]> out = new HashMap<>();
+        if (to < from) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT seq, bytes FROM records WHERE device_id = ? AND seq BETWEEN ? AND ?")) {
+            ps.setString(1, deviceId);
+            ps.setLong(2, from);
+            ps.setLong(3, to);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getBytes(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Inserts the verified records in one JDBC batch. */
+    static void insert(Connection c, List<UsageRecord> records, OffsetDateTime now) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(INSERT_RECORD)) {
+            for (UsageRecord r : records) {
+                bind(insert, r, now);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private static void bind(PreparedStatement ps, UsageRecord r, OffsetDateTime now) throws SQLException {
+        UsageRecord.Usage u = r.usage();
+        ps.setString(1, r.deviceId());
+        ps.setLong(2, r.seq());
+        ps.setString(3, r.kind().label());
+        ps.setLong(4, r.wallTimeNanos());
+        ps.setString(5, u == null ? null : u.tenant());
+        ps.setString(6, u == null ? null : u.model());
+        ps.setString(7, u == null ? null : u.modelVersion());
+        ps.setString(8, u == null ? null : u.plugin());
+        ps.setString(9, u == null ? null : u.pluginVersion());
+        ps.setString(10, u == null ? null : u.licenseId());
+        ps.setString(11, u == null ? null : u.meter());
+        ps.setObject(12, u == null ? null : u.quantity(), java.sql.Types.BIGINT);
+        ps.setObject(13, u == null ? null : u.computeNanos(), java.sql.Types.BIGINT);
+        ps.setString(14, u == null ? null : u.accelerator());
+        ps.setString(15, u == null ? null : u.requestId());
+        ps.setString(16, u == null ? null : u.status());
+        ps.setObject(17, r.seal() == null ? null : r.seal().sealedSeq(), java.sql.Types.BIGINT);
+        ps.setString(18, r.hashHex());
+        ps.setBytes(19, r.bytes());
+        ps.setObject(20, now);
+    }
+}
