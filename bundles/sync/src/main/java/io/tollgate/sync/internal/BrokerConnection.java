@@ -39,7 +39,8 @@ final class BrokerConnection {
     private final Queue<SenderEvent> events;
     private final String statusTopic;
 
-    private BrokerConnection(MqttAsyncClient client, Queue<SenderEvent> events, String statusTopic) {
+    /** Wraps {@code client}; {@link #open} connects it. Package-private for tests, which wrap an unconnected one. */
+    BrokerConnection(MqttAsyncClient client, Queue<SenderEvent> events, String statusTopic) {
         this.client = client;
         this.events = events;
         this.statusTopic = statusTopic;
