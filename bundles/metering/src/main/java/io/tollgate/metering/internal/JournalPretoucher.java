@@ -1,7 +1,6 @@
 package io.tollgate.metering.internal;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import org.slf4j.Logger;
@@ -28,18 +27,15 @@ final class JournalPretoucher {
     /** How far ahead of the write position pages are touched (at ~2 MB/s of records, ~0.5 s of headroom). */
     static final long AHEAD_BYTES = 1 << 20;
     private static final long PAGE = 4096;
-    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
 
     private final ChainWriter chain;
-    private final Thread thread;
-    private volatile boolean stopping;
+    private final JournalThread thread;
     /** Pages touched so far (written by the pretoucher thread only; for tests). */
     private volatile long touchedPages;
 
     JournalPretoucher(ChainWriter chain) {
         this.chain = chain;
-        this.thread = new Thread(this::pretouchLoop, "tollgate-usage-pretoucher");
-        thread.setDaemon(true);
+        this.thread = new JournalThread("tollgate-usage-pretoucher", this::pretouchLoop);
     }
 
     void start() {
@@ -48,17 +44,11 @@ final class JournalPretoucher {
 
     /** Touch now (the page being written to was just written back by an fsync). */
     void wake() {
-        LockSupport.unpark(thread);
+        thread.wake();
     }
 
     void stop() {
-        stopping = true;
-        LockSupport.unpark(thread);
-        try {
-            thread.join(STOP_TIMEOUT_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        thread.stop();
     }
 
     long touchedPages() {
@@ -69,7 +59,7 @@ final class JournalPretoucher {
         ReferenceOwner owner = ReferenceOwner.temporary("tollgate-usage-pretoucher");
         long[] end = new long[1];
         long lastWarned = 0;
-        while (!stopping) {
+        while (!thread.stopping()) {
             BytesStore<?, ?> store = chain.reserveTail(owner, end);
             if (store != null) {
                 try {
@@ -84,7 +74,7 @@ final class JournalPretoucher {
                     store.release(owner);
                 }
             }
-            LockSupport.parkNanos(this, INTERVAL_NANOS);
+            thread.park(INTERVAL_NANOS);
         }
     }
 

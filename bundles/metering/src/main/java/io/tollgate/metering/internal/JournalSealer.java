@@ -4,7 +4,6 @@ import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.internal.RecordFormat.SealReason;
 import io.tollgate.metering.internal.RecordFormat.SealStatement;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 final class JournalSealer {
     private static final Logger LOG = LoggerFactory.getLogger(JournalSealer.class);
-    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
 
     private final DeviceKey key;
     private final String deviceId;
@@ -28,8 +26,7 @@ final class JournalSealer {
     private final JournalOptions options;
     private final JournalFsync fsync;
     private final Runnable afterFsync;
-    private final Thread thread;
-    private volatile boolean stopping;
+    private final JournalThread thread;
 
     /** @param afterFsync called on the sealer thread after each fsync (the pretoucher re-touches the written page) */
     JournalSealer(DeviceKey key, ChainWriter chain, JournalOptions options, JournalFsync fsync, Runnable afterFsync) {
@@ -39,8 +36,7 @@ final class JournalSealer {
         this.options = options;
         this.fsync = fsync;
         this.afterFsync = afterFsync;
-        this.thread = new Thread(this::sealLoop, "tollgate-usage-sealer");
-        thread.setDaemon(true);
+        this.thread = new JournalThread("tollgate-usage-sealer", this::sealLoop);
     }
 
     void start() {
@@ -49,18 +45,12 @@ final class JournalSealer {
 
     /** A seal is requested: seal without waiting for the rest of the interval. */
     void wake() {
-        LockSupport.unpark(thread);
+        thread.wake();
     }
 
     /** Stops the thread; it finishes the seal it is writing. */
     void stop() {
-        stopping = true;
-        LockSupport.unpark(thread);
-        try {
-            thread.join(STOP_TIMEOUT_MS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        thread.stop();
     }
 
     /** Seals the current head now, on the calling thread (START and SHUTDOWN). */
@@ -72,7 +62,7 @@ final class JournalSealer {
         long interval = TimeUnit.MILLISECONDS.toNanos(options.sealEveryMs());
         long idlePoll = Math.max(TimeUnit.MILLISECONDS.toNanos(1), interval / 4);
         RecordBuffer buffer = new RecordBuffer(512);
-        while (!stopping) {
+        while (!thread.stopping()) {
             boolean sealed = false;
             try {
                 SealSchedule.Target due = chain.dueSeal();
@@ -87,12 +77,12 @@ final class JournalSealer {
                 }
             } catch (Throwable e) { // keep sealing whatever happened: an unsealed journal is a billing risk
                 LOG.error("Writing a usage seal failed; retrying in {} ms", options.sealEveryMs(), e);
-                LockSupport.parkNanos(this, interval);
+                thread.park(interval);
             }
-            if (!sealed && !stopping) {
+            if (!sealed && !thread.stopping()) {
                 long remaining = chain.nanosUntilIntervalSeal();
                 // A count-triggered seal request unparks this thread early.
-                LockSupport.parkNanos(this, remaining > 0 ? remaining : idlePoll);
+                thread.park(remaining > 0 ? remaining : idlePoll);
             }
         }
     }
