@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: any number of serving threads call {@link #appendUsage} (they spin briefly on the lock before they
  * park); the sealer thread, the pretoucher thread, the releasing thread (retention) and status/read callers take the
  * lock for O(1) bookkeeping only. The one Chronicle appender is shared by all of them and only ever used under this
- * lock (a deliberate deviation from Chronicle's one-appender-per-thread rule; see docs/decisions.md, 2026-11-23
- * "Seals are chain records…"). No file is deleted and nothing is signed or forced to disk under it.
+ * lock, a deliberate deviation from Chronicle's one appender per thread: the chain needs a single order of writes
+ * anyway. No file is deleted and nothing is signed or forced to disk under it.
  */
 final class ChainWriter {
     private static final Logger LOG = LoggerFactory.getLogger(ChainWriter.class);
