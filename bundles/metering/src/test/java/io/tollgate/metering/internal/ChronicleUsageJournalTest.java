@@ -215,7 +215,7 @@ public class ChronicleUsageJournalTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             int appended = 0;
             // append while it runs: it reserves the chunk being written to and touches ahead of the tail
-            while (j.pretouchedPages() < 2 * ChronicleUsageJournal.PRETOUCH_AHEAD_BYTES / 4096) {
+            while (j.pretouchedPages() < 2 * JournalPretoucher.AHEAD_BYTES / 4096) {
                 assertTrue("the pretoucher touched only " + j.pretouchedPages() + " pages in 10 s",
                         System.nanoTime() < deadline);
                 j.append(Fixtures.event("acme", appended++));

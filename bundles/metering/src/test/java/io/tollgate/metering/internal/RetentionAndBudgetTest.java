@@ -13,6 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.openhft.chronicle.core.time.SetTimeProvider;
@@ -152,5 +158,96 @@ public class RetentionAndBudgetTest {
             assertEquals(headAtRefusal + 1, j.append(Fixtures.event("acme", 1)));
         }
         assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    /**
+     * Retention deletes files off the chain lock (docs/decisions.md, 2026-11-30): while a deletion is held open, an
+     * append, a status and a read complete. With the deletion under the lock (as before 2026-11-30) the append
+     * waits for the deletion and this test fails with "append waited".
+     */
+    @Test
+    public void anAppendDoesNotWaitForRetentionDeletingFiles() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        CountDownLatch deleting = new CountDownLatch(1);
+        CountDownLatch mayDelete = new CountDownLatch(1);
+        JournalRetention.Deleter held = file -> {
+            deleting.countDown();
+            try {
+                if (!mayDelete.await(60, TimeUnit.SECONDS)) {
+                    throw new IOException("the test never let the deletion go on");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+            Files.deleteIfExists(file);
+        };
+        ExecutorService releaser = Executors.newSingleThreadExecutor();
+        ExecutorService requests = Executors.newSingleThreadExecutor();
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, options(dir), held)) {
+            long end0 = appendN(j, 10);
+            time.advanceMillis(1000);
+            appendN(j, 10);
+            time.advanceMillis(1000);
+            long head = appendN(j, 10);
+            List<String> three = files(dir);
+            long usedBefore = j.status().diskUsedBytes();
+
+            Future<?> release = releaser.submit(() -> {
+                j.releaseUpTo(end0);
+                return null;
+            });
+            assertTrue("retention started deleting", deleting.await(10, TimeUnit.SECONDS));
+            Future<Long> append = requests.submit(() -> j.append(Fixtures.event("acme", 99)));
+            long seq;
+            try {
+                seq = append.get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                mayDelete.countDown(); // so that close() does not wait for the held deletion either
+                throw new AssertionError("append waited for retention's file deletion", e);
+            }
+            assertEquals(head + 1, seq);
+            JournalStatus during = j.status();
+            assertEquals("the released file is off the map at once", 13, during.firstSeq());
+            assertTrue("its bytes count until it is gone", during.diskUsedBytes() > usedBefore);
+            assertEquals(13, j.readFrom(1, 1).get(0).seq());
+            assertFalse("the deletion is still held open", release.isDone());
+            assertEquals("the file is still there", three, files(dir));
+
+            mayDelete.countDown();
+            release.get(10, TimeUnit.SECONDS);
+            assertEquals(three.subList(1, 3), files(dir));
+            assertTrue("space given back after the deletion", j.status().diskUsedBytes() < usedBefore);
+        } finally {
+            mayDelete.countDown();
+            releaser.shutdownNow();
+            requests.shutdownNow();
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    /** Retention never throws out of its run: a file that cannot be deleted is logged and given up on. */
+    @Test
+    public void aFileThatCannotBeDeletedIsLoggedAndTheJournalCarriesOn() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        JournalRetention.Deleter failing = file -> {
+            throw new IOException("simulated: permission denied");
+        };
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, options(dir), failing)) {
+            long end0 = appendN(j, 10);
+            time.advanceMillis(1000);
+            appendN(j, 10);
+            List<String> two = files(dir);
+            long usedBefore = j.status().diskUsedBytes();
+
+            j.releaseUpTo(end0);
+            assertEquals("the file stays on disk for the operator", two, files(dir));
+            JournalStatus s = j.status();
+            assertEquals(end0, s.releasedSeq());
+            assertEquals("the journal no longer counts on it", end0 + 1, s.firstSeq());
+            assertTrue(s.diskUsedBytes() < usedBefore);
+            assertEquals(end0 + 1, j.readFrom(1, 1).get(0).seq());
+            assertTrue(j.append(Fixtures.event("acme", 1)) > end0);
+        }
     }
 }

@@ -44,6 +44,8 @@ final class FakeCloud implements AutoCloseable {
     final List<Long> batchFirstSeqs = new CopyOnWriteArrayList<>();
     final List<String> statusPayloads = new CopyOnWriteArrayList<>();
     final List<String> problems = new CopyOnWriteArrayList<>();
+    /** Acks and resend requests that could not be published because the broker was gone (not a problem). */
+    final AtomicInteger lostWhileDisconnected = new AtomicInteger();
     final AtomicLong payloadBytes = new AtomicLong();
     final AtomicInteger resendsSent = new AtomicInteger();
     private volatile long lastResendFrom = -1;
@@ -215,6 +217,12 @@ final class FakeCloud implements AutoCloseable {
                 client.publish(topic, m);
                 return;
             } catch (MqttException e) {
+                if (e.getReasonCode() == 32104 || e.getReasonCode() == 32109) {
+                    // not connected / connection lost: the broker was killed under a batch being handled. A
+                    // real cloud loses that ack too; the device sends again after its ack timeout.
+                    lostWhileDisconnected.incrementAndGet();
+                    return;
+                }
                 if (e.getReasonCode() != 32202) {
                     problems.add("publish to " + topic + " failed: " + e);
                     return;

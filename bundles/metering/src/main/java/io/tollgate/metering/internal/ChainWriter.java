@@ -1,0 +1,408 @@
+package io.tollgate.metering.internal;
+
+import io.tollgate.metering.JournalStatus;
+import io.tollgate.metering.MeteringException;
+import io.tollgate.metering.MeteringException.Reason;
+import io.tollgate.metering.internal.RecordFormat.SealReason;
+import java.io.File;
+import java.security.DigestException;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.core.io.ReferenceOwner;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The head of the hash chain and the one lock that guards it: gives each record the next seq and the previous
+ * record's hash, hashes it and appends it to Chronicle, so that "next seq + prev hash + write" is atomic. Everything
+ * that must agree with the head is kept under the same lock: the journal's files ({@link JournalFiles}), the disk
+ * budget ({@link DiskBudget}), the seal schedule ({@link SealSchedule}), the released seq and the closed flag. Other
+ * jobs get consistent snapshots from it and do their slow work (signing, fsync, pretouching, deleting files, reading)
+ * outside the lock.
+ *
+ * <p>Threads: any number of serving threads call {@link #appendUsage} (they spin briefly on the lock before they
+ * park); the sealer thread, the pretoucher thread, the releasing thread (retention) and status/read callers take the
+ * lock for O(1) bookkeeping only. The one Chronicle appender is shared by all of them and only ever used under this
+ * lock, a deliberate deviation from Chronicle's one appender per thread: the chain needs a single order of writes
+ * anyway. No file is deleted and nothing is signed or forced to disk under it.
+ */
+final class ChainWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(ChainWriter.class);
+    /** tryLock attempts before an appending thread parks on the lock (the lock is held for ~1 us). */
+    private static final int SPIN_TRIES = 100;
+
+    /** What {@link SeqRangeReader} may read: from {@code firstSeq} (at Chronicle {@code index}) up to {@code lastSeq}. */
+    record ReadRange(long firstSeq, long index, long lastSeq) {
+    }
+
+    private final SingleChronicleQueue queue;
+    private final ExcerptAppender appender;
+    private final RollCycle rollCycle;
+    private final JournalOptions options;
+
+    // Everything below is guarded by lock.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final JournalFiles files;
+    private final DiskBudget budget;
+    private final SealSchedule seals;
+    private final MessageDigest digest = RecordFormat.newSha256();
+    private byte[] headHash;
+    private byte[] nextHash = new byte[RecordFormat.HASH_BYTES];
+    private long headSeq;
+    private long releasedSeq;
+    /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
+    private BytesStore<?, ?> tailStore;
+    private long tailEnd;
+    private boolean closed;
+
+    /** The file the last record went to, for the fsync that follows a seal; read without the lock. */
+    private volatile File lastWrittenFile;
+    /** Wakes the sealer when a count-triggered seal is requested; set once, before any thread appends. */
+    private Runnable sealRequested = () -> { };
+
+    /** Continues the chain that {@link JournalRecovery} found in {@code queue}'s files. */
+    ChainWriter(SingleChronicleQueue queue, ExcerptAppender appender, JournalOptions options,
+                JournalRecovery.Result recovered) {
+        this.queue = queue;
+        this.appender = appender;
+        this.rollCycle = queue.rollCycle();
+        this.options = options;
+        this.files = recovered.files();
+        this.headSeq = recovered.headSeq();
+        this.headHash = recovered.headHash();
+        this.budget = new DiskBudget(options.diskBudgetBytes());
+        this.seals = new SealSchedule(options.sealEveryRecords(), TimeUnit.MILLISECONDS.toNanos(options.sealEveryMs()),
+                recovered.headSeq(), System.nanoTime());
+    }
+
+    void onSealRequested(Runnable wake) {
+        this.sealRequested = wake;
+    }
+
+    // ---- appending --------------------------------------------------------------------------------------
+
+    /**
+     * Appends the usage record encoded in {@code b} (header fields left for this method) and returns its seq. The hot
+     * path: no allocation, one SHA-256, one copy into the mapped file.
+     */
+    long appendUsage(RecordBuffer b) throws MeteringException {
+        boolean sealDue;
+        long seq;
+        lockForAppend();
+        try {
+            if (closed) {
+                throw new MeteringException(Reason.CLOSED, "the usage journal is closed (the appliance is stopping "
+                        + "or metering is being reconfigured)");
+            }
+            budget.check(files.usedBytes());
+            seq = writeLocked(b);
+            sealDue = seals.recordWritten(seq, headHash);
+        } finally {
+            lock.unlock();
+        }
+        if (sealDue) {
+            sealRequested.run();
+        }
+        return seq;
+    }
+
+    /** Appends the START record of this run (no budget check: a run always starts). */
+    void appendStart(RecordBuffer b) throws MeteringException {
+        lock.lock();
+        try {
+            long seq = writeLocked(b);
+            seals.recordWritten(seq, headHash);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Appends the seal encoded in {@code b}, which signs record {@code sealedSeq}, unless a seal of that record or a
+     * later one got there first. Seals bypass the disk budget: they are few, and the shutdown seal must always be
+     * written.
+     */
+    void appendSeal(long sealedSeq, RecordBuffer b) throws MeteringException {
+        lock.lock();
+        try {
+            if (seals.alreadySealed(sealedSeq)) {
+                return;
+            }
+            writeLocked(b);
+            seals.sealed(sealedSeq, System.nanoTime());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes the lock, spinning briefly first: it is held for about a microsecond, and parking costs a futex sleep and
+     * wake-up (several microseconds) on both sides.
+     */
+    private void lockForAppend() {
+        for (int i = 0; i < SPIN_TRIES; i++) {
+            if (lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        lock.lock();
+    }
+
+    /** Completes the record in {@code b} (seq, times, prev hash), hashes it and appends it. Caller holds the lock. */
+    private long writeLocked(RecordBuffer b) throws MeteringException {
+        long seq = headSeq + 1;
+        Instant now = options.clock().instant();
+        b.patchHeader(seq, now.getEpochSecond() * 1_000_000_000L + now.getNano(), System.nanoTime(), headHash);
+        digest.update(b.array(), 0, b.length());
+        try {
+            digest.digest(nextHash, 0, RecordFormat.HASH_BYTES);
+        } catch (DigestException e) {
+            throw new IllegalStateException(e);
+        }
+        long end;
+        long index;
+        try {
+            DocumentContext dc = appender.writingDocument();
+            try {
+                Bytes<?> bytes = dc.wire().bytes();
+                bytes.write(b.array(), 0, b.length());
+                end = bytes.writePosition();
+                tailStore = bytes.bytesStore();
+            } catch (Throwable t) {
+                dc.rollbackOnClose();
+                throw t;
+            } finally {
+                dc.close();
+            }
+            index = appender.lastIndexAppended();
+        } catch (RuntimeException | Error e) {
+            resyncFromTailLocked(e);
+            throw new MeteringException(Reason.IO_FAILURE, "writing usage record seq " + seq + " to "
+                    + options.directory() + " failed: " + e, e);
+        }
+        int cycle = rollCycle.toCycle(index);
+        if (!files.isActive(cycle)) {
+            files.rolled(cycle, appender.currentFile(), seq);
+        }
+        files.written(seq, end);
+        tailEnd = end;
+        lastWrittenFile = files.active().file;
+        headSeq = seq;
+        byte[] h = headHash;
+        headHash = nextHash;
+        nextHash = h;
+        if (options.sync() == JournalSync.EVERY_RECORD) {
+            try {
+                appender.sync();
+            } catch (RuntimeException e) {
+                throw new MeteringException(Reason.IO_FAILURE, "usage record seq " + seq + " was written but "
+                        + "forcing it to disk failed: " + e, e);
+            }
+        }
+        return seq;
+    }
+
+    /** After a failed write, takes seq and hash from what actually is the journal's last record. */
+    private void resyncFromTailLocked(Throwable cause) {
+        try (ExcerptTailer back = queue.createTailer().direction(TailerDirection.BACKWARD).toEnd();
+             DocumentContext dc = back.readingDocument()) {
+            if (dc.isPresent()) {
+                byte[] tail = dc.wire().bytes().toByteArray();
+                long seq = RecordFormat.seqOf(tail);
+                if (seq != headSeq) {
+                    LOG.error("A failed write reached the journal anyway (seq {}); continuing from it", seq);
+                    headSeq = seq;
+                    headHash = RecordFormat.sha256(tail, 0, tail.length);
+                    files.resynced(seq);
+                }
+            }
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    // ---- for the sealer ---------------------------------------------------------------------------------
+
+    /** The record the schedule says to seal now, or null (also once closed). */
+    SealSchedule.Target dueSeal() {
+        lock.lock();
+        try {
+            return closed ? null : seals.due(System.nanoTime(), headSeq, headHash);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The current head, to be sealed for {@code reason} whatever the schedule says (START, SHUTDOWN). */
+    SealSchedule.Target headSeal(SealReason reason) {
+        lock.lock();
+        try {
+            return seals.now(headSeq, headHash, reason);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Time left until an interval seal could be due. */
+    long nanosUntilIntervalSeal() {
+        lock.lock();
+        try {
+            return seals.nanosUntilInterval(System.nanoTime());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    File lastWrittenFile() {
+        return lastWrittenFile;
+    }
+
+    // ---- for the pretoucher -----------------------------------------------------------------------------
+
+    /**
+     * Reserves the mapped chunk the last record went into for {@code owner}, so that it cannot be unmapped while the
+     * pretoucher touches it, and puts the offset after the last record into {@code end[0]}. Null when closed,
+     * before the first record, or when the chunk was released meanwhile (cycle rolled: the next call takes the new
+     * one).
+     */
+    BytesStore<?, ?> reserveTail(ReferenceOwner owner, long[] end) {
+        lock.lock();
+        try {
+            BytesStore<?, ?> store = tailStore;
+            if (closed || store == null) {
+                return null;
+            }
+            end[0] = tailEnd;
+            try {
+                return store.tryReserve(owner) ? store : null;
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                return null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- for retention ----------------------------------------------------------------------------------
+
+    /**
+     * Records that the cloud holds every record up to {@code seq} (at most the head). Returns false when that
+     * releases nothing new.
+     */
+    boolean release(long seq) throws MeteringException {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new MeteringException(Reason.CLOSED, "the usage journal is closed");
+            }
+            if (seq > headSeq) {
+                LOG.warn("Release up to seq {} asked for, but the journal ends at seq {}: releasing up to {}", seq,
+                        headSeq, headSeq);
+                seq = headSeq;
+            }
+            if (seq <= releasedSeq) {
+                return false;
+            }
+            releasedSeq = seq;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes the files whose records are all released off the map (see {@link JournalFiles#detachReleased}). */
+    List<JournalFiles.Cycle> detachReleasedFiles() {
+        lock.lock();
+        try {
+            return files.detachReleased(releasedSeq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The detached files are deleted: their bytes leave the budget, and appends resume if they were refused. */
+    void filesDeleted(List<JournalFiles.Cycle> deleted) {
+        lock.lock();
+        try {
+            for (JournalFiles.Cycle c : deleted) {
+                files.deleted(c);
+            }
+            budget.recheck(files.usedBytes());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- snapshots ----------------------------------------------------------------------------------------
+
+    /** What a read from {@code fromSeq} may return, or null for nothing. */
+    ReadRange readRange(long fromSeq, int max) throws MeteringException {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new MeteringException(Reason.CLOSED, "the usage journal is closed");
+            }
+            if (max <= 0 || fromSeq > headSeq) {
+                return null;
+            }
+            JournalFiles.Position start = files.locate(fromSeq, rollCycle);
+            return start == null ? null : new ReadRange(start.seq(), start.index(), headSeq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    JournalStatus status(String deviceId) {
+        lock.lock();
+        try {
+            return new JournalStatus(deviceId, files.firstSeq(), headSeq, seals.lastSealedSeq(), releasedSeq,
+                    files.usedBytes(), budget.budgetBytes(), budget.warning(), budget.refusing(), closed);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long headSeq() {
+        lock.lock();
+        try {
+            return headSeq;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long usedBytes() {
+        lock.lock();
+        try {
+            return files.usedBytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Refuses every later usage record. Returns false when it was closed already. */
+    boolean close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.tollgate.metering.internal;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One named daemon thread of the journal ({@code tollgate-usage-sealer}, {@code tollgate-usage-pretoucher}): runs
+ * its loop until stopped, parks between turns, and can be woken early.
+ *
+ * <p>Threads: {@link #start}, {@link #wake} and {@link #stop} are called by other threads (the opener, appending
+ * threads, the closer); {@link #stopping} and {@link #park} by the loop on its own thread.
+ */
+final class JournalThread {
+    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
+
+    private final Thread thread;
+    private volatile boolean stopping;
+
+    JournalThread(String name, Runnable loop) {
+        this.thread = new Thread(loop, name);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Ends the current or next park at once. */
+    void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    /** True once {@link #stop} was called: the loop returns. */
+    boolean stopping() {
+        return stopping;
+    }
+
+    /** Parks the loop for up to {@code nanos}, or until woken or stopped. */
+    void park(long nanos) {
+        LockSupport.parkNanos(this, nanos);
+    }
+
+    /** Asks the loop to return and waits up to 30 s for it (it finishes what it is doing). */
+    void stop() {
+        stopping = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(STOP_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
