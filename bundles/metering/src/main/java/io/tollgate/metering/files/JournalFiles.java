@@ -44,7 +44,7 @@ public final class JournalFiles {
     public JournalCheck verify() throws IOException {
         DevicePublicKey key = DevicePublicKey.read(dataDir.resolve("device"));
         UsageVerifier.Report r = UsageVerifier.verify(directory(), key);
-        return new JournalCheck(r.ok(), r.summary(), r.records(), r.seals(), r.notes());
+        return new JournalCheck(r.ok(), r.summary(), r.records(), r.usageRecords(), r.seals(), r.unsealed(), r.notes());
     }
 
     /** Usage totals per tenant, model and meter, sorted by them; {@code from} inclusive, {@code to} exclusive, null = open. */

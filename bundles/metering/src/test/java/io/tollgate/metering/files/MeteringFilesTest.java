@@ -40,7 +40,9 @@ public class MeteringFilesTest {
         JournalCheck check = JournalFiles.of(data).verify();
         assertTrue(check.summary(), check.ok());
         assertEquals(5, check.records());
+        assertEquals(2, check.usageRecords());
         assertEquals(2, check.seals());
+        assertEquals(0, check.unsealed());
         List<UsageTotals> totals = JournalFiles.of(data).summary(null, null);
         assertEquals(List.of(new UsageTotals("acme", "ocr", "inference", 2, 3, 4_000_000, t, t)), totals);
     }

@@ -8,6 +8,7 @@ import io.tollgate.metering.internal.ChronicleUsageJournal;
 import io.tollgate.metering.internal.Ed25519DeviceKey;
 import io.tollgate.metering.internal.JournalOptions;
 import io.tollgate.metering.internal.JournalSync;
+import io.tollgate.metering.internal.RecordFormat;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -74,6 +75,15 @@ public final class TestJournal implements AutoCloseable {
     public static UsageEvent event(String tenant, String model, long quantity, String requestId) {
         return new UsageEvent(tenant, model, "1.0.0", "io.tollgate.plugin." + model, "1.0.0", "", "inference",
                 quantity, 2_000_000, "cpu", requestId, "OK");
+    }
+
+    /** The usage event inside a usage record's canonical bytes ({@code UsageRecord.canonicalBytes()}). */
+    public static UsageEvent usageOf(byte[] canonicalBytes) {
+        UsageEvent e = RecordFormat.decode(canonicalBytes).usage();
+        if (e == null) {
+            throw new IllegalArgumentException("not a usage record");
+        }
+        return e;
     }
 
     /**
