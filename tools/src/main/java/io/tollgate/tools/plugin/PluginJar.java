@@ -1,4 +1,4 @@
-package io.tollgate.runtime;
+package io.tollgate.tools.plugin;
 
 import io.tollgate.model.TensorSpec;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package io.tollgate.runtime;
+package io.tollgate.tools.plugin;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;

@@ -1,0 +1,58 @@
+package io.tollgate.tools;
+
+import io.tollgate.tools.device.DeviceCommand;
+import io.tollgate.tools.plugin.PluginCommand;
+import io.tollgate.tools.sync.SyncCommand;
+import io.tollgate.tools.usage.UsageCommand;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.UsageMessageSpec;
+
+/**
+ * The command line of {@code bin/tollgate}: one picocli command tree for every command, one way to report errors
+ * ({@link ErrorReporter}) and one set of exit codes ({@link ExitCodes}). The runtime's launcher adds {@code run}
+ * (it needs the framework, which this module must not depend on) and executes the tree.
+ *
+ * <p>A new command group (e.g. {@code keys}, {@code vendor}, {@code profile}) is a class annotated {@code @Command}
+ * with its subcommands, added to {@link #COMMANDS}; help, errors and the tests that walk the tree cover it with
+ * no further code.
+ */
+public final class Tools {
+    /** Command groups and commands, in the order the help lists them (after those the caller adds first). */
+    static final List<Class<?>> COMMANDS = List.of(PluginCommand.class, UsageCommand.class, DeviceCommand.class,
+            SyncCommand.class, VersionCommand.class, HelpCommand.class);
+
+    private Tools() {
+    }
+
+    /**
+     * The command tree, writing to {@code out} and {@code err}.
+     *
+     * @param first commands listed before the tools' own (the launcher's {@code run}); instances or classes
+     */
+    public static CommandLine commandLine(PrintStream out, PrintStream err, Object... first) {
+        ToolOutput io = new ToolOutput(out, err);
+        CommandLine cl = new CommandLine(new TollgateCommand(io), new ToolFactory(io));
+        for (Object c : first) {
+            cl.addSubcommand(c);
+        }
+        for (Class<?> c : COMMANDS) {
+            cl.addSubcommand(c);
+        }
+        cl.getHelpSectionMap().put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, new CommandList());
+        ErrorReporter errors = new ErrorReporter(err);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler(errors);
+        cl.setExecutionExceptionHandler(errors);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    /** Parses and runs {@code args}; returns the exit code ({@link ExitCodes}). */
+    public static int execute(String[] args, PrintStream out, PrintStream err, Object... first) {
+        return commandLine(out, err, first).execute(args);
+    }
+}
