@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * The product version: the Maven project version, filtered into this jar at build time. Every bundle's
@@ -28,8 +30,12 @@ public final class ProductVersion implements IVersionProvider {
         }
     }
 
+    @Spec
+    private CommandSpec spec;
+
+    /** "NAME VERSION", NAME being the tool ({@code tollgate}, {@code tollgate-billing}). */
     @Override
     public String[] getVersion() {
-        return new String[] {"tollgate " + current()};
+        return new String[] {spec.root().name() + " " + current()};
     }
 }

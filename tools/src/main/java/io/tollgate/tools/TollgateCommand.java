@@ -1,15 +1,10 @@
 package io.tollgate.tools;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code tollgate}: the top of the command tree. Its subcommands are added by {@link Tools} (the runtime adds
- * {@code run}); {@code --help} is inherited by every command below it.
+ * {@code run}); {@code --help} is inherited by every command below it ({@link RootCommand}).
  *
  * <p>The launcher starts the appliance ({@code run}) with only {@code lib/} on its class path, without the bundle
  * jars; picocli still reflects on every command class to build the tree. So command classes (the ones annotated
@@ -28,26 +23,8 @@ import picocli.CommandLine.Spec;
             "  1  failed: a journal that does not verify, a model that cannot load, a port in use",
             "  2  bad command line (unknown command or option, missing or bad value)",
             "  3  files missing or unreadable (usage, device and sync commands)"})
-public final class TollgateCommand implements Callable<Integer> {
-    @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "Show this help and exit.")
-    private boolean help;
-
-    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print the version and exit.")
-    private boolean version;
-
-    @Spec
-    private CommandSpec spec;
-
-    private final ToolOutput io;
-
+public final class TollgateCommand extends RootCommand {
     public TollgateCommand(ToolOutput io) {
-        this.io = io;
-    }
-
-    /** {@code tollgate} alone: the help, as a usage error (a script that forgot its command should notice). */
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(io.out());
-        return ExitCodes.USAGE;
+        super(io);
     }
 }

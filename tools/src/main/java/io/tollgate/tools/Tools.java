@@ -5,14 +5,14 @@ import io.tollgate.tools.plugin.PluginCommand;
 import io.tollgate.tools.sync.SyncCommand;
 import io.tollgate.tools.usage.UsageCommand;
 import java.io.PrintStream;
-import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine;
-import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
  * The command line of {@code bin/tollgate}: one picocli command tree for every command, one way to report errors
- * ({@link ErrorReporter}) and one set of exit codes ({@link ExitCodes}). The runtime's launcher adds {@code run}
+ * and one set of exit codes ({@link CommandLines}). The runtime's launcher adds {@code run}
  * (it needs the framework, which this module must not depend on) and executes the tree.
  *
  * <p>A new command group (e.g. {@code keys}, {@code vendor}, {@code profile}) is a class annotated {@code @Command}
@@ -34,21 +34,9 @@ public final class Tools {
      */
     public static CommandLine commandLine(PrintStream out, PrintStream err, Object... first) {
         ToolOutput io = new ToolOutput(out, err);
-        CommandLine cl = new CommandLine(new TollgateCommand(io), new ToolFactory(io));
-        for (Object c : first) {
-            cl.addSubcommand(c);
-        }
-        for (Class<?> c : COMMANDS) {
-            cl.addSubcommand(c);
-        }
-        cl.getHelpSectionMap().put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, new CommandList());
-        ErrorReporter errors = new ErrorReporter(err);
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        cl.setParameterExceptionHandler(errors);
-        cl.setExecutionExceptionHandler(errors);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
-        return cl;
+        List<Object> commands = new ArrayList<>(Arrays.asList(first));
+        commands.addAll(COMMANDS);
+        return CommandLines.create(new TollgateCommand(io), io, commands);
     }
 
     /** Parses and runs {@code args}; returns the exit code ({@link ExitCodes}). */

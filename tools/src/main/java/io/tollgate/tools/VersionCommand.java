@@ -2,10 +2,15 @@ package io.tollgate.tools;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code tollgate version}. */
-@Command(name = "version", description = "Print the version (the same string GET /v2 and tollgate-billing report).")
+@Command(name = "version", description = "Print the version (the same string as GET /v2 and the other tool).")
 public final class VersionCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
     private final ToolOutput io;
 
     public VersionCommand(ToolOutput io) {
@@ -14,7 +19,7 @@ public final class VersionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        io.out().println(new ProductVersion().getVersion()[0]);
+        io.out().println(spec.root().name() + " " + ProductVersion.current());
         return ExitCodes.OK;
     }
 }
