@@ -58,6 +58,7 @@ public final class JournalFiles {
      * @return the number of records written
      */
     public long export(ExportFormat format, boolean allKinds, PrintStream out) throws IOException {
+        JournalReader.requireJournal(directory());   // before the CSV header goes out
         return UsageExport.export(directory(), format, allKinds, out);
     }
 
