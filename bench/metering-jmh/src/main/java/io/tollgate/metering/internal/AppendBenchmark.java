@@ -1,11 +1,7 @@
-package io.tollgate.bench.metering;
+package io.tollgate.metering.internal;
 
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
-import io.tollgate.metering.internal.JournalSync;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +23,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One {@code UsageJournal.append}: encode, SHA-256, Chronicle write (and, per sync mode, nothing, a
+ * A same-package benchmark of the journal (package {@code io.tollgate.metering.internal}, like a unit test): it
+ * drives the private {@link ChronicleUsageJournal} directly, with each sync mode, and imports nothing private from
+ * another module.
+ *
+ * <p>One {@code UsageJournal.append}: encode, SHA-256, Chronicle write (and, per sync mode, nothing, a
  * background fsync per seal, or an msync per record). Run with
  * {@code java -jar target/metering-benchmarks.jar -t 1} (or {@code -t 4} for contention), and
  * {@code -bm sample} for percentiles. Targets: &gt;= 500k appends/s on one thread, p99 &lt;= 5 us.
