@@ -27,7 +27,7 @@ public final class Main {
     /** Runs one command; returns its exit code (for {@code run}, once the service has stopped). */
     static int run(String[] args, PrintStream out, PrintStream err) {
         ToolOutput io = new ToolOutput(out, err);
-        return CommandLines.create(new BillingCommand(io), io, List.of(RunCommand.class, DeviceCommand.class,
+        return CommandLines.create(new BillingCommand(), io, List.of(RunCommand.class, DeviceCommand.class,
                 CloudCommand.class, VersionCommand.class, HelpCommand.class)).execute(args);
     }
 }

@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
- * Builds a command tree the Tollgate way: commands get the tool's {@link ToolOutput}, the top-level help lists every
+ * Builds a command tree the Tollgate way: commands ({@link ToolCommand}) get the tool's streams, the top-level help lists every
  * command by its full name ({@link CommandList}), and {@link ErrorReporter} turns parse errors and failures into
  * one line and an exit code ({@link ExitCodes}). Used by {@code bin/tollgate} ({@link Tools}) and by
  * {@code tollgate-billing} (module {@code cloud/}), so both behave alike.
@@ -17,10 +17,12 @@ public final class CommandLines {
 
     /**
      * @param top         the root command, e.g. a {@link RootCommand}
-     * @param subcommands its commands in help order: instances, or classes the factory creates (a constructor taking a
-     *                    {@link ToolOutput} gets {@code io})
+     * @param subcommands its commands in help order: instances, or classes picocli creates
      */
     public static CommandLine create(Object top, ToolOutput io, List<?> subcommands) {
+        if (top instanceof ToolCommand command) {
+            command.output(io);
+        }
         CommandLine cl = new CommandLine(top, new ToolFactory(io));
         for (Object c : subcommands) {
             cl.addSubcommand(c);

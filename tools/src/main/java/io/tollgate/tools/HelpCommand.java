@@ -2,7 +2,6 @@ package io.tollgate.tools;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,18 +13,12 @@ import picocli.CommandLine.Spec;
  * command declares a {@code -h} of its own, which clashes with the {@code --help} every command inherits.)
  */
 @Command(name = "help", description = "Show the help of tollgate or of a command, e.g. 'tollgate help usage export'.")
-public final class HelpCommand implements Callable<Integer> {
+public final class HelpCommand extends ToolCommand {
     @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "A command, e.g. usage export.")
     private List<String> path = new ArrayList<>();
 
     @Spec
     private CommandSpec spec;
-
-    private final ToolOutput io;
-
-    public HelpCommand(ToolOutput io) {
-        this.io = io;
-    }
 
     @Override
     public Integer call() throws ToolException {
@@ -37,7 +30,7 @@ public final class HelpCommand implements Callable<Integer> {
             }
             target = sub;
         }
-        target.usage(io.out());
+        target.usage(out());
         return ExitCodes.OK;
     }
 }

@@ -1,6 +1,5 @@
 package io.tollgate.tools;
 
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -11,7 +10,7 @@ import picocli.CommandLine.Spec;
  * Without a command it prints the help and exits {@link ExitCodes#USAGE} (a script that forgot its command should
  * notice). Subclasses carry the {@code @Command} annotation with the tool's name and description.
  */
-public abstract class RootCommand implements Callable<Integer> {
+public abstract class RootCommand extends ToolCommand {
     @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "Show this help and exit.")
     private boolean help;
 
@@ -21,15 +20,9 @@ public abstract class RootCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    private final ToolOutput io;
-
-    protected RootCommand(ToolOutput io) {
-        this.io = io;
-    }
-
     @Override
     public Integer call() {
-        spec.commandLine().usage(io.out());
+        spec.commandLine().usage(out());
         return ExitCodes.USAGE;
     }
 }

@@ -24,7 +24,4 @@ import picocli.CommandLine.Command;
             "  2  bad command line (unknown command or option, missing or bad value)",
             "  3  files missing or unreadable (usage, device and sync commands)"})
 public final class TollgateCommand extends RootCommand {
-    public TollgateCommand(ToolOutput io) {
-        super(io);
-    }
 }

@@ -1,10 +1,9 @@
 package io.tollgate.tools;
 
-import java.lang.reflect.Constructor;
 import picocli.CommandLine;
 import picocli.CommandLine.IFactory;
 
-/** Creates commands, giving those that take a {@link ToolOutput} in their constructor the tool's streams. */
+/** Creates commands (and mixins, converters) as picocli does, handing each {@link ToolCommand} the tool's streams. */
 final class ToolFactory implements IFactory {
     private final ToolOutput io;
 
@@ -14,12 +13,10 @@ final class ToolFactory implements IFactory {
 
     @Override
     public <K> K create(Class<K> cls) throws Exception {
-        Constructor<K> withOutput;
-        try {
-            withOutput = cls.getConstructor(ToolOutput.class);
-        } catch (NoSuchMethodException e) {
-            return CommandLine.defaultFactory().create(cls);
+        K created = CommandLine.defaultFactory().create(cls);
+        if (created instanceof ToolCommand command) {
+            command.output(io);
         }
-        return withOutput.newInstance(io);
+        return created;
     }
 }

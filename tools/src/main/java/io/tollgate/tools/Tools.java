@@ -36,7 +36,7 @@ public final class Tools {
         ToolOutput io = new ToolOutput(out, err);
         List<Object> commands = new ArrayList<>(Arrays.asList(first));
         commands.addAll(COMMANDS);
-        return CommandLines.create(new TollgateCommand(io), io, commands);
+        return CommandLines.create(new TollgateCommand(), io, commands);
     }
 
     /** Parses and runs {@code args}; returns the exit code ({@link ExitCodes}). */

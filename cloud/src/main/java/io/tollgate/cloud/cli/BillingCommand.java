@@ -2,7 +2,6 @@ package io.tollgate.cloud.cli;
 
 import io.tollgate.tools.ProductVersion;
 import io.tollgate.tools.RootCommand;
-import io.tollgate.tools.ToolOutput;
 import picocli.CommandLine.Command;
 
 /** {@code tollgate-billing}: the top of the billing tool's command tree. */
@@ -16,7 +15,4 @@ import picocli.CommandLine.Command;
         footer = {"  0  done", "  1  failed (ledger, broker, key or file problem; the message says which)",
             "  2  bad command line (unknown command or option, missing or bad value)"})
 public final class BillingCommand extends RootCommand {
-    public BillingCommand(ToolOutput io) {
-        super(io);
-    }
 }

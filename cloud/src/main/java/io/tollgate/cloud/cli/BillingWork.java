@@ -4,14 +4,19 @@ import io.tollgate.cloud.BillingException;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.ToolException;
+import io.tollgate.tools.ToolCommand;
 import java.io.IOException;
-import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
 
 /**
- * A billing command's work: a ledger, broker, key or file problem is a failure with exit code 1 and its message
- * (the billing tool has no separate code for unreadable files, unlike bin/tollgate's 3).
+ * A billing command: it works on the data folder and the ledger ({@link DataOptions}); a ledger, broker, key or
+ * file problem is a failure with exit code 1 and its message (no separate code for unreadable files, unlike
+ * bin/tollgate's 3).
  */
-abstract class BillingWork implements Callable<Integer> {
+abstract class BillingWork extends ToolCommand {
+    @Mixin
+    DataOptions data;
+
     @Override
     public final Integer call() throws ToolException, InterruptedException {
         try {

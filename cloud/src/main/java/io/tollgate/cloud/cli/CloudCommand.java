@@ -2,10 +2,8 @@ package io.tollgate.cloud.cli;
 
 import io.tollgate.cloud.CloudKey;
 import io.tollgate.tools.ExitCodes;
-import io.tollgate.tools.ToolOutput;
 import java.io.IOException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code tollgate-billing cloud pubkey}: the key the cloud signs acks with. */
 @Command(name = "cloud", description = "The cloud's own key.", subcommands = CloudCommand.Pubkey.class)
@@ -15,18 +13,9 @@ public final class CloudCommand {
     @Command(name = "pubkey", description = {
         "Print the cloud's public key (PEM) for the devices' configuration; creates the key pair on first use."})
     public static final class Pubkey extends BillingWork {
-        @Mixin
-        private DataOptions data;
-
-        private final ToolOutput io;
-
-        public Pubkey(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         int work() throws IOException {
-            io.out().print(CloudKey.loadOrCreate(data.dataDir()).publicPem());
+            out().print(CloudKey.loadOrCreate(data.dataDir()).publicPem());
             return ExitCodes.OK;
         }
     }

@@ -5,13 +5,11 @@ import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.ledger.Ledger;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.tools.ExitCodes;
-import io.tollgate.tools.ToolOutput;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tollgate-billing device register|list}: the devices the ledger accepts usage from. */
@@ -23,9 +21,6 @@ public final class DeviceCommand {
     @Command(name = "register", description = {
         "Register a device and its Ed25519 public key (bin/tollgate device init|id|pubkey on the device)."})
     public static final class Register extends BillingWork {
-        @Mixin
-        private DataOptions data;
-
         @Option(names = "--id", required = true, paramLabel = "ID", description = "The device id, e.g. tg-06e3fd8fda29bb60.")
         private String id;
 
@@ -33,19 +28,13 @@ public final class DeviceCommand {
                 description = "The device's public key (device.pub.pem).")
         private Path publicKey;
 
-        private final ToolOutput io;
-
-        public Register(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         int work() throws LedgerException, IOException {
             String pem = Files.readString(publicKey, StandardCharsets.US_ASCII);
             try (Database db = Database.open(data.jdbcUrl())) {
                 new Ledger(db).registerDevice(id, pem);
             }
-            io.out().println("registered " + id);
+            out().println("registered " + id);
             return ExitCodes.OK;
         }
     }
@@ -53,20 +42,11 @@ public final class DeviceCommand {
     /** {@code device list}. */
     @Command(name = "list", description = "List the registered devices with their acked and sealed seqs.")
     public static final class ListDevices extends BillingWork {
-        @Mixin
-        private DataOptions data;
-
-        private final ToolOutput io;
-
-        public ListDevices(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         int work() throws LedgerException {
             try (Database db = Database.open(data.jdbcUrl())) {
                 for (DeviceInfo d : new Ledger(db).devices()) {
-                    io.out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
+                    out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
                             + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));
                 }
             }

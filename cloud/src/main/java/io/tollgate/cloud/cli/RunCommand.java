@@ -8,15 +8,11 @@ import io.tollgate.tools.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tollgate-billing run}: the billing endpoint in the foreground until SIGTERM. */
 @Command(name = "run", description = {"Run the billing endpoint in the foreground; SIGTERM stops it cleanly."})
 public final class RunCommand extends BillingWork {
-    @Mixin
-    private DataOptions data;
-
     @Option(names = "--mqtt", paramLabel = "URI|none", defaultValue = "tcp://127.0.0.1:1883",
             description = "Broker the devices publish to; none = no MQTT, HTTP API only (default: ${DEFAULT-VALUE}).")
     private String mqtt;

@@ -1,10 +1,8 @@
 package io.tollgate.tools.plugin;
 
 import io.tollgate.tools.ExitCodes;
-import io.tollgate.tools.ToolException;
-import io.tollgate.tools.ToolOutput;
+import io.tollgate.tools.ToolCommand;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,7 +17,7 @@ public final class PluginCommand {
         "Package an ONNX model as an installable plugin bundle.",
         "Inputs and outputs are read from the model; labels from --labels, else from the model's 'labels' metadata.",
         "Install: copy the jar into the appliance's plugins/ folder."})
-    public static final class Pack implements Callable<Integer> {
+    public static final class Pack extends ToolCommand {
         @Option(names = "--model", required = true, paramLabel = "FILE.onnx", description = "The ONNX model.")
         private Path model;
 
@@ -49,35 +47,23 @@ public final class PluginCommand {
                 description = "The license feature the plugin needs (default: none).")
         private String licenseFeature;
 
-        private final ToolOutput io;
-
-        public Pack(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         public Integer call() throws Exception {
             PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature),
-                    io.out());
+                    out());
             return ExitCodes.OK;
         }
     }
 
     /** {@code plugin inspect}. */
     @Command(name = "inspect", description = "Show a plugin's bundle headers, capabilities and descriptor.")
-    public static final class Inspect implements Callable<Integer> {
+    public static final class Inspect extends ToolCommand {
         @Parameters(paramLabel = "FILE.jar", description = "The plugin jar.")
         private Path jar;
 
-        private final ToolOutput io;
-
-        public Inspect(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         public Integer call() throws Exception {
-            PluginPacker.inspect(jar, io.out());
+            PluginPacker.inspect(jar, out());
             return ExitCodes.OK;
         }
     }

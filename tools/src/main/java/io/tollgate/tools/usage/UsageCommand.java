@@ -1,11 +1,8 @@
 package io.tollgate.tools.usage;
 
-import io.tollgate.tools.DataDirOption;
-import io.tollgate.tools.ToolOutput;
+import io.tollgate.tools.DataCommand;
 import java.time.Instant;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -20,19 +17,10 @@ public final class UsageCommand {
     @Command(name = "verify", description = {
         "Check the journal the way the cloud does: hash chain, gapless seqs, every seal's signature.",
         "Exit 0 with the counts, or 1 naming the first bad record."})
-    public static final class Verify implements Callable<Integer> {
-        @Mixin
-        private DataDirOption data;
-
-        private final ToolOutput io;
-
-        public Verify(ToolOutput io) {
-            this.io = io;
-        }
-
+    public static final class Verify extends DataCommand {
         @Override
         public Integer call() throws Exception {
-            return JournalReports.verify(data.resolve(), io);
+            return JournalReports.verify(data(), io());
         }
     }
 
@@ -40,10 +28,7 @@ public final class UsageCommand {
     @Command(name = "summary", description = {
         "Usage totals per tenant, model and meter: requests, quantity, compute time.",
         "ISO is an instant (2026-11-23T10:00:00Z), an offset date-time or a date (UTC midnight)."})
-    public static final class Summary implements Callable<Integer> {
-        @Mixin
-        private DataDirOption data;
-
+    public static final class Summary extends DataCommand {
         @Option(names = "--from", paramLabel = "ISO", converter = IsoInstantConverter.class,
                 description = "First instant included (default: the journal's start).")
         private Instant from;
@@ -55,40 +40,25 @@ public final class UsageCommand {
         @Option(names = "--json", description = "One JSON object per line instead of a table.")
         private boolean json;
 
-        private final ToolOutput io;
-
-        public Summary(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         public Integer call() throws Exception {
-            return JournalReports.summary(data.resolve(), from, to, json, io.out());
+            return JournalReports.summary(data(), from, to, json, out());
         }
     }
 
     /** {@code usage export}. */
     @Command(name = "export", description = {
         "Write the usage records as JSON lines or CSV (fields: docs/usage-records.md, \"Export\")."})
-    public static final class Export implements Callable<Integer> {
-        @Mixin
-        private DataDirOption data;
-
+    public static final class Export extends DataCommand {
         @Option(names = "--format", required = true, paramLabel = "jsonl|csv", description = "jsonl or csv.")
         private Format format;
 
         @Option(names = "--all", description = "Seals and start records too, not only usage records.")
         private boolean all;
 
-        private final ToolOutput io;
-
-        public Export(ToolOutput io) {
-            this.io = io;
-        }
-
         @Override
         public Integer call() throws Exception {
-            return JournalReports.export(data.resolve(), format, all, io.out());
+            return JournalReports.export(data(), format, all, out());
         }
     }
 
