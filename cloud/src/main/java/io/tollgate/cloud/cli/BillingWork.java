@@ -9,7 +9,7 @@ import java.io.IOException;
 import picocli.CommandLine.Mixin;
 
 /**
- * A billing command: it works on the data folder and the ledger ({@link DataOptions}); a ledger, broker, key or
+ * A billing command: it works on a data folder ({@link DataOptions}); a ledger, broker, key or
  * file problem is a failure with exit code 1 and its message (no separate code for unreadable files, unlike
  * bin/tollgate's 3).
  */

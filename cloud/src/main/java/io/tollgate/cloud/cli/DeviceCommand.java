@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tollgate-billing device register|list}: the devices the ledger accepts usage from. */
@@ -21,6 +22,9 @@ public final class DeviceCommand {
     @Command(name = "register", description = {
         "Register a device and its Ed25519 public key (bin/tollgate device init|id|pubkey on the device)."})
     public static final class Register extends BillingWork {
+        @Mixin
+        private LedgerOption ledger;
+
         @Option(names = "--id", required = true, paramLabel = "ID", description = "The device id, e.g. tg-06e3fd8fda29bb60.")
         private String id;
 
@@ -31,7 +35,7 @@ public final class DeviceCommand {
         @Override
         int work() throws LedgerException, IOException {
             String pem = Files.readString(publicKey, StandardCharsets.US_ASCII);
-            try (Database db = Database.open(data.jdbcUrl())) {
+            try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
                 new Ledger(db).registerDevice(id, pem);
             }
             out().println("registered " + id);
@@ -42,9 +46,12 @@ public final class DeviceCommand {
     /** {@code device list}. */
     @Command(name = "list", description = "List the registered devices with their acked and sealed seqs.")
     public static final class ListDevices extends BillingWork {
+        @Mixin
+        private LedgerOption ledger;
+
         @Override
         int work() throws LedgerException {
-            try (Database db = Database.open(data.jdbcUrl())) {
+            try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
                 for (DeviceInfo d : new Ledger(db).devices()) {
                     out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
                             + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));

@@ -8,11 +8,15 @@ import io.tollgate.tools.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tollgate-billing run}: the billing endpoint in the foreground until SIGTERM. */
 @Command(name = "run", description = {"Run the billing endpoint in the foreground; SIGTERM stops it cleanly."})
 public final class RunCommand extends BillingWork {
+    @Mixin
+    private LedgerOption ledger;
+
     @Option(names = "--mqtt", paramLabel = "URI|none", defaultValue = "tcp://127.0.0.1:1883",
             description = "Broker the devices publish to; none = no MQTT, HTTP API only (default: ${DEFAULT-VALUE}).")
     private String mqtt;
@@ -48,7 +52,7 @@ public final class RunCommand extends BillingWork {
         }
         BillingOptions options = BillingOptions.defaults(data.dataDir())
                 .withMqtt("none".equals(uri) ? null : uri)
-                .withJdbcUrl(data.jdbcUrlOption())
+                .withJdbcUrl(ledger.option())
                 .withHttp(httpHost, httpPort);
         if (prices != null) {
             options = options.withPrices(prices);
