@@ -212,4 +212,15 @@ public class UsageCommandsTest {
         assertTrue(noJournal.err(), noJournal.err().contains("no usage journal here"));
         assertEquals(ExitCodes.IO_ERROR, cli("device", "pubkey", "--data", tmp.newFolder("none").toString()).code());
     }
+
+    @Test
+    public void aDamagedKeyFileIsUnreadableNotACrash() throws Exception {
+        Files.writeString(data.resolve("device/device.pub.pem"), "not a key\n");
+        for (String[] args : new String[][] {{"device", "pubkey"}, {"usage", "verify"}}) {
+            ToolRun r = cli(args[0], args[1], "--data", data.toString());
+            assertEquals(r.toString(), ExitCodes.IO_ERROR, r.code());
+            assertEquals(r.toString(), 1, r.err().lines().count());
+            assertTrue(r.err(), r.err().contains("device.pub.pem holds no '-----BEGIN PUBLIC KEY-----' block"));
+        }
+    }
 }

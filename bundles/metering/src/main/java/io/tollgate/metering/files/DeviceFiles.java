@@ -48,11 +48,20 @@ public final class DeviceFiles {
         if (Files.exists(idFile)) {
             return Files.readString(idFile, StandardCharsets.UTF_8).trim();
         }
-        return DevicePublicKey.read(dir).derivedDeviceId();
+        return publicKey(dir).derivedDeviceId();
     }
 
     /** The public key as PEM (SubjectPublicKeyInfo), as in {@code device.pub.pem}. */
     public String publicKeyPem() throws IOException {
-        return DevicePublicKey.read(dir).pem();
+        return publicKey(dir).pem();
+    }
+
+    /** {@code device.pub.pem}; a file that holds no Ed25519 public key is unreadable, like a missing one. */
+    static DevicePublicKey publicKey(Path deviceDir) throws IOException {
+        try {
+            return DevicePublicKey.read(deviceDir);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 }

@@ -17,8 +17,9 @@ import java.util.List;
  * The usage journal of one data directory ({@code DIR/usage}), read-only. Each call opens the journal, walks it
  * once and closes it; a journal the appliance is writing is seen as it was at that moment.
  *
- * @throws NoSuchFileException from each method when there is no journal (or, for {@link #verify()}, no device
- *                             public key), naming the missing file and what to check
+ * <p>Each method throws {@link NoSuchFileException} when there is no journal (or, for {@link #verify()}, no device
+ * public key), naming the missing file and what to check, and another {@link IOException} when a file cannot be
+ * read or decoded.
  */
 public final class JournalFiles {
     private final Path dataDir;
@@ -42,14 +43,18 @@ public final class JournalFiles {
      * gapless, each prev_hash matches, each seal is signed by the key in {@code DIR/device/device.pub.pem}.
      */
     public JournalCheck verify() throws IOException {
-        DevicePublicKey key = DevicePublicKey.read(dataDir.resolve("device"));
+        DevicePublicKey key = DeviceFiles.publicKey(dataDir.resolve("device"));
         UsageVerifier.Report r = UsageVerifier.verify(directory(), key);
         return new JournalCheck(r.ok(), r.summary(), r.records(), r.usageRecords(), r.seals(), r.unsealed(), r.notes());
     }
 
     /** Usage totals per tenant, model and meter, sorted by them; {@code from} inclusive, {@code to} exclusive, null = open. */
     public List<UsageTotals> summary(Instant from, Instant to) throws IOException {
-        return UsageSummary.of(directory(), from, to);
+        try {
+            return UsageSummary.of(directory(), from, to);
+        } catch (IllegalArgumentException e) {
+            throw damaged(e);
+        }
     }
 
     /**
@@ -59,7 +64,11 @@ public final class JournalFiles {
      */
     public long export(ExportFormat format, boolean allKinds, PrintStream out) throws IOException {
         JournalReader.requireJournal(directory());   // before the CSV header goes out
-        return UsageExport.export(directory(), format, allKinds, out);
+        try {
+            return UsageExport.export(directory(), format, allKinds, out);
+        } catch (IllegalArgumentException e) {
+            throw damaged(e);
+        }
     }
 
     /** Receives each record in order; returns false to stop the walk. */
@@ -74,9 +83,19 @@ public final class JournalFiles {
      * @return the number of records visited
      */
     public long forEach(EntryVisitor visitor) throws IOException {
-        return JournalReader.forEach(directory(), bytes -> {
-            RecordFormat.Header h = RecordFormat.header(bytes);
-            return visitor.visit(new JournalEntry(h.seq(), h.kind(), UsageSummary.instant(h.wallTimeNanos())));
-        });
+        try {
+            return JournalReader.forEach(directory(), bytes -> {
+                RecordFormat.Header h = RecordFormat.header(bytes);
+                return visitor.visit(new JournalEntry(h.seq(), h.kind(), UsageSummary.instant(h.wallTimeNanos())));
+            });
+        } catch (IllegalArgumentException e) {
+            throw damaged(e);
+        }
+    }
+
+    /** A record that does not decode makes the journal unreadable here; verify names the record. */
+    private IOException damaged(IllegalArgumentException e) {
+        return new IOException(directory() + " holds a record that cannot be decoded (" + e.getMessage()
+                + "); run 'tollgate usage verify' to find it", e);
     }
 }
