@@ -1,15 +1,14 @@
 package io.tollgate.runtime;
 
+import io.tollgate.tools.ProductVersion;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.felix.framework.FrameworkFactory;
@@ -53,41 +52,6 @@ final class ApplianceLauncher {
         this.plugins = plugins;
         this.data = data;
         this.overrides = overrides;
-    }
-
-    static ApplianceLauncher fromArguments(List<String> args) throws UsageException {
-        Arguments a = Arguments.parse(args, Set.of("--port", "--plugins", "--data", "--conf", "--home", "--mqtt"), Set.of());
-        Path home = Paths.get(a.get("--home", System.getProperty("tollgate.home", "."))).toAbsolutePath().normalize();
-        Map<String, Map<String, String>> overrides = new HashMap<>();
-        String port = a.get("--port");
-        if (port != null) {
-            try {
-                int p = Integer.parseInt(port);
-                if (p < 0 || p > 65535) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw new UsageException("--port must be a number from 0 to 65535, not '" + port + "'");
-            }
-            overrides.computeIfAbsent(ConfigFiles.ENDPOINT_PID, k -> new HashMap<>()).put("port", port);
-        }
-        String mqtt = a.get("--mqtt");
-        if (mqtt != null) {
-            if (!mqtt.matches("(tcp|ssl|ws|wss)://[^/\\s]+")) {
-                throw new UsageException("--mqtt must look like tcp://host:1883 or ssl://host:8883, not '" + mqtt + "'");
-            }
-            overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("broker.url", mqtt);
-        }
-        return new ApplianceLauncher(home,
-                resolve(home, a.get("--conf", "conf")),
-                resolve(home, a.get("--plugins", "plugins")),
-                resolve(home, a.get("--data", "data")),
-                overrides);
-    }
-
-    private static Path resolve(Path home, String dir) {
-        Path p = Paths.get(dir);
-        return (p.isAbsolute() ? p : home.resolve(p)).normalize();
     }
 
     /** Starts the framework and blocks until it stops. */
@@ -138,7 +102,7 @@ final class ApplianceLauncher {
             }
         }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
-                Main.version(), installed.size(), applied, conf, plugins, data);
+                ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
     }
 

@@ -1,14 +1,17 @@
 package io.tollgate.runtime;
 
-/** A command could not do its work; the message says what went wrong and what to do. Exit code 1. */
-final class CommandException extends Exception {
+import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.ToolException;
+
+/** The appliance could not start; the message says what went wrong and what to do. Exit code 1. */
+final class CommandException extends ToolException {
     private static final long serialVersionUID = 1L;
 
     CommandException(String message) {
-        super(message);
+        super(ExitCodes.FAILED, message);
     }
 
     CommandException(String message, Throwable cause) {
-        super(message, cause);
+        super(ExitCodes.FAILED, message, cause);
     }
 }

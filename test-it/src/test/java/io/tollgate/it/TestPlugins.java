@@ -1,6 +1,6 @@
 package io.tollgate.it;
 
-import io.tollgate.runtime.PluginJar;
+import io.tollgate.tools.plugin.PluginJar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -17,8 +17,6 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.osgi.framework.Bundle;
-import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -68,7 +66,7 @@ public final class HttpEndpoint {
                         Map<String, Object> properties) {
         validate(config, properties);
         this.drainTimeoutMs = config.drain_timeout_ms();
-        this.router = new RequestRouter(service, registry, metrics, serverVersion());
+        this.router = new RequestRouter(service, registry, metrics, ServerVersion.of(HttpEndpoint.class));
         Transport transport = Transport.choose(config.native_transport());
         if (transport.reason().isEmpty()) {
             LOG.info("HTTP endpoint transport: {}", transport.name());
@@ -126,11 +124,6 @@ public final class HttpEndpoint {
             throw new IllegalArgumentException("invalid " + PID + " configuration: "
                     + problems.substring(0, problems.length() - 2));
         }
-    }
-
-    private static String serverVersion() {
-        Bundle bundle = FrameworkUtil.getBundle(HttpEndpoint.class);
-        return bundle == null ? "0.0.0-unbundled" : bundle.getVersion().toString();
     }
 
     @Reference(name = "journal", service = UsageJournal.class, cardinality = ReferenceCardinality.OPTIONAL,

@@ -96,7 +96,7 @@ public class HttpEndpointTest {
         assertEquals(200, r.statusCode());
         JsonNode body = TestServer.json(r);
         assertEquals("tollgate", body.get("name").asText());
-        assertEquals("0.0.0-unbundled", body.get("version").asText());
+        assertEquals(System.getProperty("tollgate.project.version"), body.get("version").asText());
         assertEquals(TestServer.JSON.readTree("[\"classification\",\"model_repository\",\"binary_tensor_data\"]"),
                 body.get("extensions"));
         assertEquals(200, server.get("/v2/").statusCode());

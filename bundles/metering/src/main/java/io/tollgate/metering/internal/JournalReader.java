@@ -55,12 +55,17 @@ public final class JournalReader {
         return RollCycles.FAST_HOURLY;
     }
 
-    /** Calls {@code sink} for each record, oldest first; returns how many records it was given. */
-    public static long forEach(Path journalDir, RecordSink sink) throws IOException {
+    /** Throws unless {@code journalDir} holds a journal (checked before anything is written about it). */
+    public static void requireJournal(Path journalDir) throws NoSuchFileException {
         if (!Files.isDirectory(journalDir) || !Files.exists(journalDir.resolve("metadata.cq4t"))) {
             throw new NoSuchFileException(journalDir.toString(), null, "no usage journal here (expected a Chronicle "
                     + "queue with metadata.cq4t; is --data the appliance's data directory?)");
         }
+    }
+
+    /** Calls {@code sink} for each record, oldest first; returns how many records it was given. */
+    public static long forEach(Path journalDir, RecordSink sink) throws IOException {
+        requireJournal(journalDir);
         long n = 0;
         try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(journalDir).readOnly(true)
                 .rollCycle(rollCycleOf(journalDir)).build();

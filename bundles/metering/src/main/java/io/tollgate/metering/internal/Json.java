@@ -1,11 +1,11 @@
 package io.tollgate.metering.internal;
 
 /** The little JSON this bundle writes (summary and export lines): string literals. */
-final class Json {
+public final class Json {
     private Json() {
     }
 
-    static String string(String s) {
+    public static String string(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -229,6 +229,24 @@ public final class RecordFormat {
         return new Reader(bytes, OFFSET_SEQ, bytes.length).u64("seq");
     }
 
+    /** The fixed header of a record: enough to walk a journal without decoding bodies. */
+    public record Header(UsageRecord.Kind kind, long seq, long wallTimeNanos) {
+    }
+
+    /**
+     * Reads a record's kind, seq and wall time (no validation of the body).
+     *
+     * @throws IllegalArgumentException when the bytes are too short or the kind is unknown
+     */
+    public static Header header(byte[] bytes) {
+        if (bytes.length < OFFSET_DEVICE_ID) {
+            throw new IllegalArgumentException("record too short: " + bytes.length + " bytes");
+        }
+        Reader r = new Reader(bytes, 1, bytes.length);
+        UsageRecord.Kind kind = kindOf(r.u8());
+        return new Header(kind, r.u64("seq"), r.i64());
+    }
+
     /**
      * Decodes and validates the canonical bytes of one record.
      *

@@ -1,6 +1,7 @@
 package io.tollgate.metering.internal;
 
 import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.files.ExportFormat;
 import io.tollgate.metering.internal.RecordFormat.Decoded;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,32 +14,29 @@ import java.util.List;
  * Numbers stay numbers in JSON; hashes and signatures are lowercase hex.
  */
 public final class UsageExport {
-    /** Output formats. */
-    public enum Format { JSONL, CSV }
-
     /** Column order of the CSV header and the JSON objects. */
     public static final List<String> FIELDS = List.of("device_id", "seq", "kind", "time", "wall_time_nanos",
             "monotonic_nanos", "tenant", "model", "model_version", "plugin", "plugin_version", "license_id", "meter",
             "quantity", "compute_nanos", "accelerator", "request_id", "status", "sealed_seq", "sealed_hash",
             "seal_reason", "signature", "previous_run", "prev_hash", "hash");
 
-    private final Format format;
+    private final ExportFormat format;
     private final boolean allKinds;
     private final PrintStream out;
     private long written;
 
-    public UsageExport(Format format, boolean allKinds, PrintStream out) {
+    public UsageExport(ExportFormat format, boolean allKinds, PrintStream out) {
         this.format = format;
         this.allKinds = allKinds;
         this.out = out;
-        if (format == Format.CSV) {
+        if (format == ExportFormat.CSV) {
             out.print(String.join(",", FIELDS));
             out.print("\r\n");
         }
     }
 
     /** Exports the journal in {@code journalDir}; returns the number of records written. */
-    public static long export(Path journalDir, Format format, boolean allKinds, PrintStream out) throws IOException {
+    public static long export(Path journalDir, ExportFormat format, boolean allKinds, PrintStream out) throws IOException {
         UsageExport x = new UsageExport(format, allKinds, out);
         JournalReader.forEach(journalDir, bytes -> {
             x.add(RecordFormat.decode(bytes));
@@ -53,7 +51,7 @@ public final class UsageExport {
             return;
         }
         List<Object> v = values(d);
-        if (format == Format.CSV) {
+        if (format == ExportFormat.CSV) {
             StringBuilder b = new StringBuilder();
             for (int i = 0; i < v.size(); i++) {
                 if (i > 0) {

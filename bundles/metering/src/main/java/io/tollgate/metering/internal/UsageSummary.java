@@ -1,6 +1,7 @@
 package io.tollgate.metering.internal;
 
 import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.files.UsageTotals;
 import io.tollgate.metering.internal.RecordFormat.Decoded;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,17 +13,6 @@ import java.util.TreeMap;
 
 /** Usage totals per tenant, model and meter over a time range [from, to), from the journal's usage records. */
 public final class UsageSummary {
-    /** One group's totals; times are the first and last record's wall time. */
-    public record Row(String tenant, String model, String meter, long requests, long quantity, long computeNanos,
-                      Instant firstTime, Instant lastTime) {
-        public String toJson() {
-            return "{\"tenant\":" + Json.string(tenant) + ",\"model\":" + Json.string(model) + ",\"meter\":"
-                    + Json.string(meter) + ",\"requests\":" + requests + ",\"quantity\":" + quantity
-                    + ",\"compute_nanos\":" + computeNanos + ",\"first_time\":" + Json.string(firstTime.toString())
-                    + ",\"last_time\":" + Json.string(lastTime.toString()) + "}";
-        }
-    }
-
     private record Key(String tenant, String model, String meter) implements Comparable<Key> {
         @Override
         public int compareTo(Key o) {
@@ -54,7 +44,7 @@ public final class UsageSummary {
         return Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000_000L), i.getNano());
     }
 
-    static Instant instant(long nanos) {
+    public static Instant instant(long nanos) {
         return Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 
@@ -72,18 +62,18 @@ public final class UsageSummary {
         t.last = Math.max(t.last, d.wallTimeNanos());
     }
 
-    public List<Row> rows() {
-        List<Row> out = new ArrayList<>();
+    public List<UsageTotals> rows() {
+        List<UsageTotals> out = new ArrayList<>();
         for (Map.Entry<Key, Totals> e : groups.entrySet()) {
             Totals t = e.getValue();
-            out.add(new Row(e.getKey().tenant, e.getKey().model, e.getKey().meter, t.requests, t.quantity,
+            out.add(new UsageTotals(e.getKey().tenant, e.getKey().model, e.getKey().meter, t.requests, t.quantity,
                     t.computeNanos, instant(t.first), instant(t.last)));
         }
         return out;
     }
 
     /** Summarises the journal in {@code journalDir}. */
-    public static List<Row> of(Path journalDir, Instant from, Instant to) throws IOException {
+    public static List<UsageTotals> of(Path journalDir, Instant from, Instant to) throws IOException {
         UsageSummary s = new UsageSummary(from, to);
         JournalReader.forEach(journalDir, bytes -> {
             s.add(RecordFormat.decode(bytes));

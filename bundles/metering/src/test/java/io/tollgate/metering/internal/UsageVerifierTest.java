@@ -7,8 +7,8 @@ import static org.junit.Assert.assertTrue;
 import io.tollgate.metering.internal.RecordFormat.Decoded;
 import io.tollgate.metering.internal.RecordFormat.SealReason;
 import io.tollgate.metering.internal.RecordFormat.SealStatement;
+import io.tollgate.metering.testing.TestJournal;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +68,7 @@ public class UsageVerifierTest {
         Decoded victim = usageWithRequest("req-acme-20");
         Path copy = copyOf(journal);
         // Change the request id in place in the .cq4 file: same length, so Chronicle still frames it.
-        editInPlace(copy, "req-acme-20".getBytes(StandardCharsets.UTF_8), "req-acme-2X".getBytes(StandardCharsets.UTF_8));
+        TestJournal.editInPlace(copy, "req-acme-20".getBytes(StandardCharsets.UTF_8), "req-acme-2X".getBytes(StandardCharsets.UTF_8));
         UsageVerifier.Report r = UsageVerifier.verify(copy, Fixtures.KEY.publicKey());
         assertFalse(r.ok());
         assertEquals("seq " + (victim.seq() + 1) + ": prev_hash does not match the hash of seq " + victim.seq(),
@@ -83,11 +83,11 @@ public class UsageVerifierTest {
         // quantity is the u64 after meter "inference"; find it by the bytes that surround it in this record
         byte[] rec = victim.bytes();
         byte[] forged = rec.clone();
-        int q = indexOf(rec, "inference".getBytes(StandardCharsets.UTF_8)) + "inference".length() + 7;
+        int q = TestJournal.indexOf(rec, "inference".getBytes(StandardCharsets.UTF_8), 0) + "inference".length() + 7;
         forged[q] = (byte) (forged[q] + 100);
         assertEquals("the forged record still decodes", victim.usage().quantity() + 100,
                 RecordFormat.decode(forged).usage().quantity());
-        editInPlace(copy, rec, forged);
+        TestJournal.editInPlace(copy, rec, forged);
         UsageVerifier.Report r = UsageVerifier.verify(copy, Fixtures.KEY.publicKey());
         assertEquals("seq " + (victim.seq() + 1) + ": prev_hash does not match the hash of seq " + victim.seq(),
                 r.problem());
@@ -125,7 +125,7 @@ public class UsageVerifierTest {
         byte[] sig = seal.signature();
         byte[] bad = sig.clone();
         bad[10] ^= 0x01; // one bit of the signature
-        editInPlace(copy, sig, bad);
+        TestJournal.editInPlace(copy, sig, bad);
         UsageVerifier.Report r = UsageVerifier.verify(copy, Fixtures.KEY.publicKey());
         assertEquals("seq " + seal.seq() + ": seal signature invalid", r.problem());
     }
@@ -195,28 +195,6 @@ public class UsageVerifierTest {
         return dst;
     }
 
-    /** Replaces the only occurrence of {@code from} in the journal's .cq4 files with {@code to} (same length). */
-    static void editInPlace(Path dir, byte[] from, byte[] to) throws IOException {
-        assertEquals(from.length, to.length);
-        int found = 0;
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).collect(Collectors.toList())) {
-                byte[] content = Files.readAllBytes(f); // sparse files read fine; tests keep them small
-                int at = indexOf(content, from);
-                if (at < 0) {
-                    continue;
-                }
-                assertEquals("the bytes occur once", -1, indexOf(content, from, at + 1));
-                try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-                    raf.seek(at);
-                    raf.write(to);
-                }
-                found++;
-            }
-        }
-        assertEquals("edited exactly one place", 1, found);
-    }
-
     /** Writes the journal's records, changed by {@code change}, into a new Chronicle queue. */
     private Path rewrite(Path src, UnaryOperator<List<byte[]>> change) throws IOException {
         List<byte[]> records = change.apply(Fixtures.readAllBytes(src));
@@ -230,22 +208,5 @@ public class UsageVerifierTest {
             }
         }
         return dst;
-    }
-
-    static int indexOf(byte[] hay, byte[] needle) {
-        return indexOf(hay, needle, 0);
-    }
-
-    static int indexOf(byte[] hay, byte[] needle, int from) {
-        outer:
-        for (int i = from; i <= hay.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

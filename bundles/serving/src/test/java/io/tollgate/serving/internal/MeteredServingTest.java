@@ -5,12 +5,11 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.UsageJournal;
 import io.tollgate.metering.UsageRecord;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
-import io.tollgate.metering.internal.RecordFormat;
-import io.tollgate.metering.internal.UsageVerifier;
+import io.tollgate.metering.files.JournalCheck;
+import io.tollgate.metering.files.JournalFiles;
+import io.tollgate.metering.testing.TestJournal;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceRequest;
 import io.tollgate.serving.InferenceResponse;
@@ -38,16 +37,16 @@ public class MeteredServingTest {
     private static final int PER_THREAD = 250;
 
     private final FakeEngine engine = new FakeEngine("fake");
-    private final Ed25519DeviceKey key = Ed25519DeviceKey.fromSeed(RecordFormat.unhex(
-            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"), "");
     private Path dir;
-    private ChronicleUsageJournal journal;
+    private TestJournal device;
+    private UsageJournal journal;
     private ServingService service;
 
     @Before
     public void open() throws Exception {
         dir = Files.createTempDirectory("tollgate-serving-journal");
-        journal = new ChronicleUsageJournal(key, JournalOptions.defaults(dir).withSeals(64, 200));
+        device = TestJournal.open(dir, 64, 200, null);
+        journal = device.journal();
         service = new ServingService(new ServingSettings(THREADS, 256, 2_000, 10_000, 2_000, 50), journal);
         service.bindEngine(engine);
     }
@@ -57,8 +56,8 @@ public class MeteredServingTest {
         if (service != null) {
             service.deactivate();
         }
-        if (journal != null) {
-            journal.close();
+        if (device != null) {
+            device.close();
         }
         if (dir != null) {
             try (var files = Files.walk(dir)) {
@@ -118,7 +117,7 @@ public class MeteredServingTest {
                 continue;
             }
             usage++;
-            UsageEvent e = RecordFormat.decode(r.canonicalBytes()).usage();
+            UsageEvent e = TestJournal.usageOf(r.canonicalBytes());
             UsageEvent previous = byId.put(e.requestId(), e);
             assertEquals("request " + e.requestId() + " has two records", null, previous);
         }
@@ -135,9 +134,9 @@ public class MeteredServingTest {
 
         service.deactivate();
         service = null;
-        journal.close();
-        UsageVerifier.Report report = UsageVerifier.verify(dir, key.publicKey());
-        journal = null;
+        device.close();
+        JournalCheck report = JournalFiles.of(dir).verify();
+        device = null;
         assertTrue(report.summary(), report.ok());
         assertEquals(report.summary(), THREADS * PER_THREAD, report.usageRecords());
         assertEquals("a clean close seals everything", 0, report.unsealed());

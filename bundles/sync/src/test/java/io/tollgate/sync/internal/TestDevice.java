@@ -2,10 +2,8 @@ package io.tollgate.sync.internal;
 
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
-import io.tollgate.metering.internal.JournalSync;
+import io.tollgate.metering.UsageJournal;
+import io.tollgate.metering.testing.TestJournal;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
@@ -16,22 +14,24 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/** A real device for tests: a real Ed25519 device key and a real Chronicle usage journal in a temporary folder. */
+/**
+ * A real device for tests: a real Ed25519 device key and a real Chronicle usage journal in a temporary folder
+ * (metering's test-jar {@link TestJournal}: this module never imports metering's private classes).
+ */
 final class TestDevice implements AutoCloseable {
     final Path data;
-    final Ed25519DeviceKey key;
-    final ChronicleUsageJournal journal;
+    final UsageJournal journal;
+    private final TestJournal device;
     private final Random random = new Random(42);
 
     TestDevice(Path data) throws IOException {
         this.data = data;
-        this.key = Ed25519DeviceKey.loadOrCreate(data.resolve("device"), "");
-        this.journal = new ChronicleUsageJournal(key, JournalOptions.defaults(data.resolve("usage"))
-                .withSync(JournalSync.NONE).withSeals(256, 3_600_000));
+        this.device = TestJournal.open(data, 256, 3_600_000, null);
+        this.journal = device.journal();
     }
 
     String id() {
-        return key.deviceId();
+        return device.deviceId();
     }
 
     /** A realistic usage event: a few tenants and models, unique request ids, varying quantity and compute time. */
@@ -56,26 +56,15 @@ final class TestDevice implements AutoCloseable {
         return journal.status().lastSeq();
     }
 
-    /**
-     * The last seq once the journal is quiet: its sealer writes a seal shortly after every 256th record, on its own
-     * thread, so the head may move a little after the last append returned.
-     */
+    /** The last seq once the sealer (a seal shortly after every 256th record, on its own thread) is quiet. */
     long settledLastSeq() throws InterruptedException {
-        long last = lastSeq();
-        while (true) {
-            Thread.sleep(150);
-            long now = lastSeq();
-            if (now == last) {
-                return now;
-            }
-            last = now;
-        }
+        return device.settledLastSeq();
     }
 
     MqttUsageUplink uplink(Map<String, Object> config) throws IOException {
         Map<String, Object> c = new HashMap<>(config);
         c.putIfAbsent("directory", data.resolve("sync").toString());
-        return new MqttUsageUplink(journal, key, config(c), null);
+        return new MqttUsageUplink(journal, device.device(), config(c), null);
     }
 
     /** The persisted ack cursor. */
@@ -89,7 +78,7 @@ final class TestDevice implements AutoCloseable {
 
     @Override
     public void close() {
-        journal.close();
+        device.close();
     }
 
     /** A SyncConfig as DS would make it: keys with "." for "_", the annotation's defaults for the rest. */

@@ -3,13 +3,14 @@ package io.tollgate.engine.onnx.internal;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
-import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
-import io.tollgate.engine.spi.EngineException;
+import ai.onnxruntime.OrtSession;
 import io.tollgate.engine.spi.EngineException.Reason;
+import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.engine.spi.ModelArtifact;
+import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.TensorSpec;
 import java.nio.ByteOrder;
 import java.util.EnumSet;
@@ -141,7 +142,7 @@ public final class OnnxEngine implements InferenceEngine {
                     + " settings " + modelSettings + ": " + e.getMessage(), e);
         }
         try {
-            OnnxSignatureReader.Signature signature = OnnxSignatureReader.signatureOf(session, origin);
+            ModelSignature signature = OnnxSignatureReader.signatureOf(session, origin);
             for (TensorSpec in : signature.inputs()) {
                 if (OrtTensorConverter.inputJavaType(in.type()) == null) {
                     throw new EngineException(Reason.UNSUPPORTED, "model " + origin + " input '" + in.name()

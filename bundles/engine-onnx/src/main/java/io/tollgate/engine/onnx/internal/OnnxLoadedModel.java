@@ -5,9 +5,10 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.EngineException.Reason;
+import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.Tensor;
 import io.tollgate.model.TensorSpec;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ final class OnnxLoadedModel implements LoadedModel {
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed; // guarded by lifecycle
 
-    OnnxLoadedModel(OrtEnvironment env, OrtSession session, OnnxSignatureReader.Signature signature, String origin,
+    OnnxLoadedModel(OrtEnvironment env, OrtSession session, ModelSignature signature, String origin,
                     String accelerator, Consumer<OnnxLoadedModel> onClose) {
         this.env = env;
         this.session = session;

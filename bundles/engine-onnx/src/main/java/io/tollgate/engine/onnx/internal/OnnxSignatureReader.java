@@ -2,13 +2,14 @@ package io.tollgate.engine.onnx.internal;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtException.OrtErrorCode;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
-import io.tollgate.engine.spi.EngineException;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.OrtSession;
 import io.tollgate.engine.spi.EngineException.Reason;
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,28 +17,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads an ONNX model's signature (inputs, outputs, custom metadata) with ONNX Runtime, outside OSGi:
- * the launcher's {@code plugin pack} puts this bundle and the ONNX Runtime bundle on its class path and
- * calls {@link #read(byte[])}. Also the one place that opens sessions and turns ORT load errors into
- * {@link EngineException}s, for {@link OnnxEngine}.
+ * Reads an ONNX model's signature (inputs, outputs, custom metadata) with ONNX Runtime; offline tools reach it
+ * through the exported {@link io.tollgate.engine.onnx.OnnxModelInspector}. Also the one place that opens sessions
+ * and turns ORT load errors into {@link EngineException}s, for {@link OnnxEngine}.
  */
 public final class OnnxSignatureReader {
     private OnnxSignatureReader() {
-    }
-
-    /**
-     * What an ONNX model file declares about itself.
-     *
-     * @param inputs   inputs in model order; dynamic (symbolic or unknown) dimensions are -1
-     * @param outputs  outputs in model order
-     * @param metadata the model's custom metadata ({@code metadata_props}), e.g. {@code labels}
-     */
-    public record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs, Map<String, String> metadata) {
-        public Signature {
-            inputs = List.copyOf(inputs);
-            outputs = List.copyOf(outputs);
-            metadata = Map.copyOf(metadata);
-        }
     }
 
     /**
@@ -48,12 +33,12 @@ public final class OnnxSignatureReader {
      *                         (unknown operator, non-tensor or complex-typed inputs/outputs),
      *                         {@link Reason#UNAVAILABLE} when ONNX Runtime's native library cannot load here
      */
-    public static Signature read(byte[] model) throws EngineException {
+    public static ModelSignature read(byte[] model) throws EngineException {
         return read(model, "(" + model.length + " bytes)");
     }
 
     /** As {@link #read(byte[])}, naming the model {@code origin} (e.g. its file name) in messages. */
-    public static Signature read(byte[] model, String origin) throws EngineException {
+    public static ModelSignature read(byte[] model, String origin) throws EngineException {
         OrtEnvironment env = environment();
         try (SessionOptions options = new SessionOptions()) {
             // Only the signature is wanted: skip graph optimization and keep the session small.
@@ -105,9 +90,9 @@ public final class OnnxSignatureReader {
     }
 
     /** Maps a session's inputs, outputs and custom metadata. */
-    static Signature signatureOf(OrtSession session, String origin) throws EngineException {
+    static ModelSignature signatureOf(OrtSession session, String origin) throws EngineException {
         try {
-            return new Signature(specs(session.getInputInfo(), "input", origin),
+            return new ModelSignature(specs(session.getInputInfo(), "input", origin),
                     specs(session.getOutputInfo(), "output", origin), session.getMetadata().getCustomMetadata());
         } catch (OrtException e) {
             throw new EngineException(Reason.CORRUPT_MODEL, "model " + origin

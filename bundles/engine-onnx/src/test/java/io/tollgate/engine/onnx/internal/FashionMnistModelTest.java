@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
 import io.tollgate.model.TensorSpec;
@@ -68,7 +69,7 @@ public class FashionMnistModelTest {
         Assume.assumeTrue("no fashion-mnist model at " + MODEL, Files.isRegularFile(MODEL));
         byte[] bytes = Files.readAllBytes(MODEL);
 
-        OnnxSignatureReader.Signature signature = OnnxSignatureReader.read(bytes, MODEL.toString());
+        ModelSignature signature = OnnxSignatureReader.read(bytes, MODEL.toString());
         assertEquals(List.of(new TensorSpec("image", DataType.FP32, new long[] {-1, 1, 28, 28})), signature.inputs());
         assertEquals(List.of(new TensorSpec("probs", DataType.FP32, new long[] {-1, 10})), signature.outputs());
         // the training script stores the class names as custom metadata, comma-separated

@@ -4,20 +4,21 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.EngineException.Reason;
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.DataType;
 import io.tollgate.model.TensorSpec;
 import java.util.List;
 import java.util.Map;
 import org.junit.Test;
 
-/** The class-path entry point the launcher's `plugin pack` uses. */
+/** The reader behind the exported OnnxModelInspector (tollgate plugin pack) and the engine's loads. */
 public class OnnxSignatureReaderTest {
 
     @Test
     public void readsInputsOutputsAndCustomMetadata() throws EngineException {
-        OnnxSignatureReader.Signature s = OnnxSignatureReader.read(TestModels.bytes("add.onnx"));
+        ModelSignature s = OnnxSignatureReader.read(TestModels.bytes("add.onnx"));
         assertEquals(List.of(new TensorSpec("a", DataType.FP32, new long[] {-1, 3}),
                 new TensorSpec("b", DataType.FP32, new long[] {-1, 3})), s.inputs());
         assertEquals(List.of(new TensorSpec("sum", DataType.FP32, new long[] {-1, 3}),
@@ -27,7 +28,7 @@ public class OnnxSignatureReaderTest {
 
     @Test
     public void readsTypesTheEngineCannotFeedButCanDescribe() throws EngineException {
-        OnnxSignatureReader.Signature s = OnnxSignatureReader.read(TestModels.bytes("uint16_input.onnx"), "uint16_input.onnx");
+        ModelSignature s = OnnxSignatureReader.read(TestModels.bytes("uint16_input.onnx"), "uint16_input.onnx");
         assertEquals(List.of(new TensorSpec("x", DataType.UINT16, new long[] {-1})), s.inputs());
         assertTrue(s.metadata().isEmpty());
     }

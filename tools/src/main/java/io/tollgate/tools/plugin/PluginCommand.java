@@ -1,0 +1,79 @@
+package io.tollgate.tools.plugin;
+
+import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.ToolCommand;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code tollgate plugin pack|inspect}: make and look into model plugin bundles (docs/plugins.md). */
+@Command(name = "plugin", description = "Make and look into model plugin bundles.",
+        subcommands = {PluginCommand.Pack.class, PluginCommand.Inspect.class})
+public final class PluginCommand {
+
+    /** {@code plugin pack}. */
+    @Command(name = "pack", description = {
+        "Package an ONNX model as an installable plugin bundle.",
+        "Inputs and outputs are read from the model; labels from --labels, else from the model's 'labels' metadata.",
+        "Install: copy the jar into the appliance's plugins/ folder."})
+    public static final class Pack extends ToolCommand {
+        @Option(names = "--model", required = true, paramLabel = "FILE.onnx", description = "The ONNX model.")
+        private Path model;
+
+        @Option(names = "--name", required = true, paramLabel = "NAME",
+                description = "Plugin name: 1-64 characters of a-z, 0-9, '.', '_', '-'.")
+        private String name;
+
+        @Option(names = "--version", required = true, paramLabel = "X.Y.Z", description = "Plugin version.")
+        private String version;
+
+        @Option(names = "--output", required = true, paramLabel = "FILE.jar", description = "The plugin jar to write.")
+        private Path output;
+
+        @Option(names = "--labels", paramLabel = "FILE", description = "Class labels, one per line.")
+        private Path labels;
+
+        @Option(names = "--max-batch", paramLabel = "N",
+                description = "Items per request (default: 256 when every input's first dimension is dynamic, else 0 = "
+                        + "no batch dimension).")
+        private Integer maxBatch;
+
+        @Option(names = "--meter", paramLabel = "NAME", defaultValue = "inference",
+                description = "The meter usage is billed on (default: ${DEFAULT-VALUE}).")
+        private String meter;
+
+        @Option(names = "--license-feature", paramLabel = "F", defaultValue = "",
+                description = "The license feature the plugin needs (default: none).")
+        private String licenseFeature;
+
+        @Override
+        public Integer call() throws Exception {
+            PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature),
+                    out());
+            return ExitCodes.OK;
+        }
+    }
+
+    /** {@code plugin inspect}. */
+    @Command(name = "inspect", description = "Show a plugin's bundle headers, capabilities and descriptor.")
+    public static final class Inspect extends ToolCommand {
+        @Parameters(paramLabel = "FILE.jar", description = "The plugin jar.")
+        private Path jar;
+
+        @Override
+        public Integer call() throws Exception {
+            PluginPacker.inspect(jar, out());
+            return ExitCodes.OK;
+        }
+    }
+
+    /**
+     * What {@code plugin pack} was asked to do.
+     *
+     * @param maxBatch null for the default
+     */
+    record PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
+                    String licenseFeature) {
+    }
+}

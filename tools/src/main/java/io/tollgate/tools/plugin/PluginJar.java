@@ -1,0 +1,194 @@
+package io.tollgate.tools.plugin;
+
+import io.tollgate.model.TensorSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.regex.Pattern;
+
+/**
+ * Writes a model plugin bundle: an OSGi manifest declaring the {@code tollgate.model} capability
+ * and its engine requirement, {@code TOLLGATE-INF/model.json}, the model file and labels.
+ * The format is documented in docs/plugins.md.
+ */
+public final class PluginJar {
+    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    public static final Pattern VERSION = Pattern.compile("\\d+\\.\\d+\\.\\d+(\\.[A-Za-z0-9_-]+)?");
+
+    private final String name;
+    private final String version;
+    private String engine = "onnx";
+    private String modelFile = "model.onnx";
+    private byte[] modelBytes = new byte[0];
+    private List<TensorSpec> inputs = List.of();
+    private List<TensorSpec> outputs = List.of();
+    private List<String> labels = List.of();
+    private int maxBatchSize;
+    private String meter = "inference";
+    private String licenseFeature = "";
+    private final Map<String, byte[]> extraEntries = new LinkedHashMap<>();
+    private String descriptorOverride;
+
+    public PluginJar(String name, String version) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("plugin name '" + name + "' must be 1-64 characters of a-z, 0-9, '.', '_' "
+                    + "or '-', starting with a letter or digit");
+        }
+        if (!VERSION.matcher(version).matches()) {
+            throw new IllegalArgumentException("version '" + version + "' must look like 1.2.3 (or 1.2.3.qualifier)");
+        }
+        this.name = name;
+        this.version = version;
+    }
+
+    public PluginJar engine(String value) { this.engine = value; return this; }
+    public PluginJar model(String file, byte[] bytes) { this.modelFile = file; this.modelBytes = bytes.clone(); return this; }
+    public PluginJar inputs(List<TensorSpec> value) { this.inputs = List.copyOf(value); return this; }
+    public PluginJar outputs(List<TensorSpec> value) { this.outputs = List.copyOf(value); return this; }
+    public PluginJar labels(List<String> value) { this.labels = List.copyOf(value); return this; }
+    public PluginJar maxBatchSize(int value) { this.maxBatchSize = value; return this; }
+    public PluginJar meter(String value) { this.meter = value; return this; }
+    public PluginJar licenseFeature(String value) { this.licenseFeature = value; return this; }
+
+    /** Adds or replaces a raw entry (tests use it to build broken plugins). */
+    public PluginJar entry(String path, byte[] bytes) { extraEntries.put(path, bytes.clone()); return this; }
+
+    /** Leaves an entry out (tests use it to build a plugin whose model file is missing). */
+    public PluginJar omit(String path) { extraEntries.put(path, null); return this; }
+
+    /** Uses this text as TOLLGATE-INF/model.json instead of the generated descriptor. */
+    public PluginJar descriptorText(String json) { this.descriptorOverride = json; return this; }
+
+    public String symbolicName() {
+        return "tollgate.plugin." + name;
+    }
+
+    public Manifest manifest() {
+        Manifest m = new Manifest();
+        Attributes a = m.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", symbolicName());
+        a.putValue("Bundle-Version", version);
+        a.putValue("Bundle-Name", "Tollgate model plugin " + name);
+        a.putValue("Provide-Capability", "tollgate.model;tollgate.model=\"" + name + "\";version:Version=\"" + version + "\"");
+        a.putValue("Require-Capability", "osgi.extender;filter:=\"(&(osgi.extender=tollgate.model)(version>=1.0)(!(version>=2.0)))\","
+                + "tollgate.engine;filter:=\"(tollgate.engine=" + engine + ")\"");
+        a.putValue("Tollgate-Model", "TOLLGATE-INF/model.json");
+        return m;
+    }
+
+    /** The descriptor as JSON. */
+    public String descriptor() {
+        if (descriptorOverride != null) {
+            return descriptorOverride;
+        }
+        StringBuilder j = new StringBuilder("{\n");
+        field(j, "name", name).append(",\n");
+        field(j, "version", version).append(",\n");
+        field(j, "platform", engine.equals("tensorrt") ? "tensorrt_plan" : "onnx").append(",\n");
+        field(j, "engine", engine).append(",\n");
+        field(j, "file", modelFile).append(",\n");
+        j.append("  \"max_batch_size\": ").append(maxBatchSize).append(",\n");
+        specs(j, "inputs", inputs).append(",\n");
+        specs(j, "outputs", outputs).append(",\n");
+        if (!labels.isEmpty()) {
+            field(j, "labels_file", "labels.txt").append(",\n");
+        }
+        field(j, "meter", meter).append(",\n");
+        field(j, "license_feature", licenseFeature).append("\n}\n");
+        return j.toString();
+    }
+
+    public byte[] toBytes() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(modelBytes.length + 4096);
+        writeTo(bytes);
+        return bytes.toByteArray();
+    }
+
+    public void writeTo(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempFile(parent, ".plugin", ".tmp");
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            writeTo(out);
+        }
+        // Atomic, so a watcher never sees half a jar.
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void writeTo(OutputStream out) throws IOException {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("TOLLGATE-INF/model.json", descriptor().getBytes(StandardCharsets.UTF_8));
+        entries.put("TOLLGATE-INF/" + modelFile, modelBytes);
+        if (!labels.isEmpty()) {
+            entries.put("TOLLGATE-INF/labels.txt", (String.join("\n", labels) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        entries.putAll(extraEntries);
+        try (JarOutputStream jar = new JarOutputStream(out, manifest())) {
+            List<String> dirs = new ArrayList<>();
+            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                String path = e.getKey();
+                int slash = path.lastIndexOf('/');
+                if (slash > 0 && !dirs.contains(path.substring(0, slash + 1))) {
+                    dirs.add(path.substring(0, slash + 1));
+                    jar.putNextEntry(new JarEntry(path.substring(0, slash + 1)));
+                    jar.closeEntry();
+                }
+                if (e.getValue() == null) {
+                    continue;   // an entry deliberately left out
+                }
+                jar.putNextEntry(new JarEntry(path));
+                jar.write(e.getValue());
+                jar.closeEntry();
+            }
+        }
+    }
+
+    private static StringBuilder field(StringBuilder j, String key, String value) {
+        return j.append("  \"").append(key).append("\": ").append(quote(value));
+    }
+
+    private static StringBuilder specs(StringBuilder j, String key, List<TensorSpec> specs) {
+        j.append("  \"").append(key).append("\": [");
+        for (int i = 0; i < specs.size(); i++) {
+            TensorSpec s = specs.get(i);
+            j.append(i == 0 ? "\n" : ",\n").append("    {\"name\": ").append(quote(s.name()))
+                    .append(", \"datatype\": \"").append(s.type().name()).append("\", \"shape\": ")
+                    .append(Arrays.toString(s.shape()).replace(" ", "")).append('}');
+        }
+        return j.append(specs.isEmpty() ? "]" : "\n  ]");
+    }
+
+    static String quote(String s) {
+        StringBuilder q = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"': q.append("\\\""); break;
+                case '\\': q.append("\\\\"); break;
+                case '\n': q.append("\\n"); break;
+                case '\r': q.append("\\r"); break;
+                case '\t': q.append("\\t"); break;
+                default:
+                    if (c < 0x20) {
+                        q.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        q.append(c);
+                    }
+            }
+        }
+        return q.append('"').toString();
+    }
+}

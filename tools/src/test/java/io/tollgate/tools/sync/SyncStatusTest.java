@@ -1,0 +1,58 @@
+package io.tollgate.tools.sync;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import io.tollgate.metering.testing.TestJournal;
+import io.tollgate.tools.ToolRun;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** {@code sync status} on real files (moved from sync's SyncCliTest). */
+public class SyncStatusTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void statusReadsTheCursorAndTheJournalWhileItIsOpen() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        try (TestJournal device = TestJournal.open(data, 256, 3_600_000, null)) {
+            for (int i = 0; i < 500; i++) {
+                device.append(TestJournal.event("acme", "fashion-mnist", 1, "r" + i));
+            }
+            long last = device.settledLastSeq();
+            Files.createDirectories(data.resolve("sync"));
+            Files.writeString(data.resolve("sync/acked-seq"), "200\n", StandardCharsets.US_ASCII);
+            ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
+            assertEquals(r.toString(), 0, r.code());
+            String o = r.out();
+            assertTrue(o, o.contains("acked seq:      200\n"));
+            assertTrue(o, o.contains("journal:        seq 1 .. " + last + " on disk"));
+            assertTrue(o, o.contains("backlog:        " + (last - 200) + " records"));
+            assertTrue(o, o.contains("oldest unacked: seq 201 written "));
+        }
+    }
+
+    @Test
+    public void withoutAnyFilesItSaysSo() throws Exception {
+        Path data = tmp.newFolder("empty").toPath();
+        ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
+        assertEquals(0, r.code());
+        assertTrue(r.out(), r.out().contains("acked seq:      0   (no "));
+        assertTrue(r.out(), r.out().contains("journal:        not readable"));
+    }
+
+    @Test
+    public void aDamagedCursorIsAnIoErrorThatSaysHowToRecover() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        Files.createDirectories(data.resolve("sync"));
+        Files.writeString(data.resolve("sync/acked-seq"), "banana\n", StandardCharsets.US_ASCII);
+        ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
+        assertEquals(3, r.code());
+        assertTrue(r.err(), r.err().startsWith("tollgate sync status: ") && r.err().contains("delete it"));
+    }
+}
