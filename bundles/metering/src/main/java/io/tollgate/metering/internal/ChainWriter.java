@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The head of the hash chain and the one lock that guards it: gives each record the next seq and the previous
  * record's hash, hashes it and appends it to Chronicle, so that "next seq + prev hash + write" is atomic. Everything
- * that must agree with the head is kept under the same lock: the journal's files ({@link JournalFiles}), the disk
+ * that must agree with the head is kept under the same lock: the journal's files ({@link JournalFileIndex}), the disk
  * budget ({@link DiskBudget}), the seal schedule ({@link SealSchedule}), the released seq and the closed flag. Other
  * jobs get consistent snapshots from it and do their slow work (signing, fsync, pretouching, deleting files, reading)
  * outside the lock.
@@ -53,7 +53,7 @@ final class ChainWriter {
 
     // Everything below is guarded by lock.
     private final ReentrantLock lock = new ReentrantLock();
-    private final JournalFiles files;
+    private final JournalFileIndex files;
     private final DiskBudget budget;
     private final SealSchedule seals;
     private final MessageDigest digest = RecordFormat.newSha256();
@@ -322,8 +322,8 @@ final class ChainWriter {
         }
     }
 
-    /** Takes the files whose records are all released off the map (see {@link JournalFiles#detachReleased}). */
-    List<JournalFiles.Cycle> detachReleasedFiles() {
+    /** Takes the files whose records are all released off the map (see {@link JournalFileIndex#detachReleased}). */
+    List<JournalFileIndex.Cycle> detachReleasedFiles() {
         lock.lock();
         try {
             return files.detachReleased(releasedSeq);
@@ -333,10 +333,10 @@ final class ChainWriter {
     }
 
     /** The detached files are deleted: their bytes leave the budget, and appends resume if they were refused. */
-    void filesDeleted(List<JournalFiles.Cycle> deleted) {
+    void filesDeleted(List<JournalFileIndex.Cycle> deleted) {
         lock.lock();
         try {
-            for (JournalFiles.Cycle c : deleted) {
+            for (JournalFileIndex.Cycle c : deleted) {
                 files.deleted(c);
             }
             budget.recheck(files.usedBytes());
@@ -357,7 +357,7 @@ final class ChainWriter {
             if (max <= 0 || fromSeq > headSeq) {
                 return null;
             }
-            JournalFiles.Position start = files.locate(fromSeq, rollCycle);
+            JournalFileIndex.Position start = files.locate(fromSeq, rollCycle);
             return start == null ? null : new ReadRange(start.seq(), start.index(), headSeq);
         } finally {
             lock.unlock();

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * {@link JournalLockFile} (one writer per directory), {@link JournalRecovery} (continuing the chain found on disk),
  * {@link ChainWriter} (the chain head and its lock), {@link JournalSealer} and {@link SealSchedule} (seals),
  * {@link JournalFsync}, {@link JournalPretoucher}, {@link JournalRetention} (deleting released files),
- * {@link DiskBudget}, {@link JournalFiles} and {@link SeqRangeReader}.
+ * {@link DiskBudget}, {@link JournalFileIndex} and {@link SeqRangeReader}.
  *
  * <p>Threads: any number of serving threads call {@link #append}; the record body is encoded before the chain lock
  * is taken (one buffer per thread), then {@link ChainWriter} gives it its seq and hash under the lock. The journal

@@ -26,7 +26,7 @@ final class JournalRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(JournalRecovery.class);
 
     /** What an earlier run left: its files, the chain head ({@code 0} and zero hash for a new journal), how it ended. */
-    record Result(JournalFiles files, long headSeq, byte[] headHash, PreviousRun previousRun) {
+    record Result(JournalFileIndex files, long headSeq, byte[] headHash, PreviousRun previousRun) {
     }
 
     private JournalRecovery() {
@@ -39,7 +39,7 @@ final class JournalRecovery {
      */
     static Result recover(SingleChronicleQueue queue, Path dir, String deviceId, long metadataBytes)
             throws IOException {
-        JournalFiles files = new JournalFiles(metadataBytes);
+        JournalFileIndex files = new JournalFileIndex(metadataBytes);
         Result fresh = new Result(files, 0, RecordFormat.zeroHash(), PreviousRun.NEW_JOURNAL);
         int first = queue.firstCycle();
         int last = queue.lastCycle();
@@ -64,7 +64,7 @@ final class JournalRecovery {
                     LOG.error("Journal file {} holds {} records but its seqs run {}..{}; the journal is damaged, "
                             + "run 'tollgate usage verify'", file, n, firstSeq, lastSeq);
                 }
-                files.addRecovered(new JournalFiles.Cycle(cycle, file, firstSeq, lastSeq, extent[0]));
+                files.addRecovered(new JournalFileIndex.Cycle(cycle, file, firstSeq, lastSeq, extent[0]));
             }
         }
         if (files.isEmpty()) {

@@ -47,12 +47,12 @@ final class JournalRetention implements Runnable {
     @Override
     public void run() {
         try {
-            List<JournalFiles.Cycle> released = chain.detachReleasedFiles();
+            List<JournalFileIndex.Cycle> released = chain.detachReleasedFiles();
             if (released.isEmpty()) {
                 return;
             }
             try {
-                for (JournalFiles.Cycle c : released) {
+                for (JournalFileIndex.Cycle c : released) {
                     delete(c);
                 }
                 refreshDirectoryListing();
@@ -65,7 +65,7 @@ final class JournalRetention implements Runnable {
         }
     }
 
-    private void delete(JournalFiles.Cycle c) {
+    private void delete(JournalFileIndex.Cycle c) {
         try {
             deleter.delete(c.file.toPath());
             LOG.info("Deleted released usage journal file {}", c.file);

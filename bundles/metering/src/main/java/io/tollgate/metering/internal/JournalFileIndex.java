@@ -15,7 +15,7 @@ import net.openhft.chronicle.queue.RollCycle;
  * <p>Threads: not thread-safe. Built by {@link JournalRecovery} on the opening thread, then only used under the
  * chain lock ({@link ChainWriter}).
  */
-final class JournalFiles {
+final class JournalFileIndex {
     /** One Chronicle cycle file: its seq range and how many bytes of it hold data. */
     static final class Cycle {
         final int cycle;
@@ -50,7 +50,7 @@ final class JournalFiles {
     private long closedBytes;
 
     /** @param metadataBytes size of Chronicle's {@code metadata.cq4t}, counted against the budget as well */
-    JournalFiles(long metadataBytes) {
+    JournalFileIndex(long metadataBytes) {
         this.metadataBytes = metadataBytes;
     }
 
