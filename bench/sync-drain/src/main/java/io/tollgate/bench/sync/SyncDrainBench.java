@@ -4,20 +4,16 @@ import io.tollgate.cloud.BillingOptions;
 import io.tollgate.cloud.BillingService;
 import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.mqtt.UsageConsumer;
-import io.tollgate.metering.MeteringException;
+import io.tollgate.metering.DeviceIdentity;
 import io.tollgate.metering.UsageEvent;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
-import io.tollgate.metering.internal.JournalSync;
+import io.tollgate.metering.UsageJournal;
+import io.tollgate.metering.testing.TestJournal;
 import io.tollgate.sync.SyncStatus;
-import io.tollgate.sync.internal.MqttUsageUplink;
-import io.tollgate.sync.internal.SyncConfig;
+import io.tollgate.sync.testing.TestUplink;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,13 +34,16 @@ import java.util.stream.Stream;
 /**
  * A usage backlog drained from the device's journal to the cloud ledger over a real mosquitto on loopback.
  *
- * <p>Per run: (1) a fresh {@link ChronicleUsageJournal} (sync NONE, production seal cadence: every 256 records / 1 s)
+ * <p>Per run: (1) a fresh Chronicle usage journal (sync NONE, production seal cadence: every 256 records / 1 s)
  * is filled with N realistic usage records while sync is off; (2) mosquitto on a free loopback port and the billing
  * endpoint in process ({@link BillingService}: H2 file ledger by default, or a fresh PostgreSQL database) start and
- * the device is registered; (3) the uplink ({@link MqttUsageUplink}, plain Java, the given options on top of the
+ * the device is registered; (3) the MQTT uplink (plain Java, the given options on top of the
  * production defaults) starts and the clock runs until the ledger's verified head for the device reaches the
  * journal's last seq ("stored") and until the device has persisted the cloud's ack of it ("acked"). Per-thread CPU
  * time of this JVM and mosquitto's CPU time over the drain say where the time goes.
+ *
+ * <p>The device's parts are the real ones, assembled by the fixtures metering and sync publish in their test-jars
+ * ({@link TestJournal#production}, {@link TestUplink}), so this benchmark imports no module's private package.
  *
  * <pre>java ${chronicle.opens} -cp 'target/classes:target/lib/*' io.tollgate.bench.sync.SyncDrainBench
  *     [--records 1000000] [--runs 3] [--db h2|postgres] [--pg-params k=v&k=v] [--set key=value ...]</pre>
@@ -118,10 +117,10 @@ public final class SyncDrainBench {
         Path dir = Files.createTempDirectory("sync-drain");
         String pgDb = null;
         try {
-            Ed25519DeviceKey key = Ed25519DeviceKey.loadOrCreate(dir.resolve("device"), "");
             Result res = new Result();
-            try (ChronicleUsageJournal journal = new ChronicleUsageJournal(key,
-                    JournalOptions.defaults(dir.resolve("usage")).withSync(JournalSync.NONE).withBudget(8L << 30))) {
+            try (TestJournal device = TestJournal.production(dir).syncMode("NONE").diskBudgetBytes(8L << 30).open()) {
+                DeviceIdentity key = device.device();
+                UsageJournal journal = device.journal();
                 // (1) the backlog, written while sync is off
                 Random random = new Random(runNo);
                 long t0 = System.nanoTime();
@@ -152,8 +151,7 @@ public final class SyncDrainBench {
                         Map<String, Long> cpuBefore = threadCpu(threads);
                         long brokerCpuBefore = broker.cpuMillis();
                         long start = System.nanoTime();
-                        MqttUsageUplink uplink = new MqttUsageUplink(journal, key, config(cfg), null);
-                        try {
+                        try (TestUplink uplink = TestUplink.start(journal, key, cfg)) {
                             long storedAt = 0;
                             long ackedAt = 0;
                             long nextReport = start + 5_000_000_000L;
@@ -196,8 +194,6 @@ public final class SyncDrainBench {
                             if (d.brokenAtSeq() != 0 || billing.ledger().quarantineCount(key.deviceId()) != 0) {
                                 throw new IllegalStateException("the ledger quarantined records: " + d);
                             }
-                        } finally {
-                            uplink.deactivate();
                         }
                     }
                 }
@@ -236,7 +232,7 @@ public final class SyncDrainBench {
     }
 
     /** The sealer writes a seal shortly after the last append, on its own thread: wait for a quiet head. */
-    private static long settledLastSeq(ChronicleUsageJournal journal) throws InterruptedException {
+    private static long settledLastSeq(UsageJournal journal) throws InterruptedException {
         long last = journal.status().lastSeq();
         while (true) {
             Thread.sleep(1500);
@@ -246,25 +242,6 @@ public final class SyncDrainBench {
             }
             last = now;
         }
-    }
-
-    /** A SyncConfig as DS would make it: keys with "." for "_", the annotation's defaults for the rest. */
-    private static SyncConfig config(Map<String, Object> props) {
-        return (SyncConfig) Proxy.newProxyInstance(SyncConfig.class.getClassLoader(), new Class<?>[] {SyncConfig.class},
-                (proxy, m, args) -> {
-                    if (m.getName().equals("annotationType")) {
-                        return SyncConfig.class;
-                    }
-                    if (m.getDeclaringClass() == Object.class) {
-                        return m.getName().equals("toString") ? "SyncConfig" + props
-                                : m.getName().equals("hashCode") ? props.hashCode() : proxy == args[0];
-                    }
-                    Object v = props.get(m.getName().replace('_', '.'));
-                    if (v instanceof Long l && m.getReturnType() == int.class) {
-                        return l.intValue();
-                    }
-                    return v != null ? v : m.getDefaultValue();
-                });
     }
 
     /** CPU time per thread group (thread name with digits and client ids folded), in ns. */

@@ -19,29 +19,24 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A real device for other modules' tests: a real Ed25519 key in {@code DIR/device} and a real Chronicle usage
- * journal in {@code DIR/usage}, laid out as the appliance lays out its data directory. Published in
- * tollgate-metering's test-jar, so that tests elsewhere (tools, sync, serving) never import this bundle's
- * private classes. No fsync (fast); seals at open, every {@code sealEveryRecords} records and at close.
+ * A real device for other modules' tests and benchmarks: a real Ed25519 key in {@code DIR/device} and a real
+ * Chronicle usage journal in {@code DIR/usage}, laid out as the appliance lays out its data directory. Published in
+ * tollgate-metering's test-jar, so that tests elsewhere (tools, sync, serving) and the benchmarks in {@code bench/}
+ * never import this bundle's private classes. {@link #open(Path)}: no fsync (fast); seals at open, every
+ * {@code sealEveryRecords} records and at close. {@link #production(Path)}: the component's defaults.
  */
 public final class TestJournal implements AutoCloseable {
     private final Ed25519DeviceKey key;
     private final ChronicleUsageJournal journal;
 
-    private TestJournal(Path dataDir, int sealEveryRecords, long sealEveryMs, Clock wallClock) throws IOException {
-        this.key = Ed25519DeviceKey.loadOrCreate(dataDir.resolve("device"), "");
-        JournalOptions o = JournalOptions.defaults(dataDir.resolve("usage")).withSync(JournalSync.NONE)
-                .withSeals(sealEveryRecords, sealEveryMs);
-        if (wallClock != null) {
-            o = new JournalOptions(o.directory(), o.diskBudgetBytes(), o.sealEveryRecords(), o.sealEveryMs(), o.sync(),
-                    o.rollCycle(), o.chronicleTime(), wallClock);
-        }
-        this.journal = new ChronicleUsageJournal(key, o);
+    private TestJournal(Ed25519DeviceKey key, JournalOptions options) throws IOException {
+        this.key = key;
+        this.journal = new ChronicleUsageJournal(key, options);
     }
 
     /** Seals only at open and close (unless a test appends a million records or runs for an hour). */
     public static TestJournal open(Path dataDir) throws IOException {
-        return new TestJournal(dataDir, 1_000_000, 3_600_000, null);
+        return open(dataDir, 1_000_000, 3_600_000, null);
     }
 
     /**
@@ -51,7 +46,74 @@ public final class TestJournal implements AutoCloseable {
      */
     public static TestJournal open(Path dataDir, int sealEveryRecords, long sealEveryMs, Clock wallClock)
             throws IOException {
-        return new TestJournal(dataDir, sealEveryRecords, sealEveryMs, wallClock);
+        return production(dataDir).syncMode("NONE").seals(sealEveryRecords, sealEveryMs).wallClock(wallClock).open();
+    }
+
+    /**
+     * A journal as the component opens it with no configuration (2 GiB budget, a seal every 256 records or 1 s,
+     * sync mode BATCH, hourly files: {@code docs/usage-records.md}), changed only where the returned builder is
+     * told to. Benchmarks use it to measure the production journal.
+     */
+    public static Builder production(Path dataDir) {
+        return new Builder(dataDir);
+    }
+
+    /** What {@link #production(Path)} changes, in the configuration's terms (PID io.tollgate.metering.journal). */
+    public static final class Builder {
+        private final Path dataDir;
+        private JournalOptions options;
+        private byte[] keySeed;
+        private String deviceId = "";
+
+        private Builder(Path dataDir) {
+            this.dataDir = dataDir;
+            this.options = JournalOptions.defaults(dataDir.resolve("usage"));
+        }
+
+        /** {@code sync.mode}: NONE, BATCH or EVERY_RECORD. */
+        public Builder syncMode(String mode) {
+            options = options.withSync(JournalSync.valueOf(mode));
+            return this;
+        }
+
+        /** {@code seal.every.records} and {@code seal.every.ms}. */
+        public Builder seals(int everyRecords, long everyMs) {
+            options = options.withSeals(everyRecords, everyMs);
+            return this;
+        }
+
+        /** {@code disk.budget.bytes}. */
+        public Builder diskBudgetBytes(long bytes) {
+            options = options.withBudget(bytes);
+            return this;
+        }
+
+        /** The records' wall time; null for the system clock. */
+        public Builder wallClock(Clock clock) {
+            if (clock != null) {
+                JournalOptions o = options;
+                options = new JournalOptions(o.directory(), o.diskBudgetBytes(), o.sealEveryRecords(), o.sealEveryMs(),
+                        o.sync(), o.rollCycle(), o.chronicleTime(), clock);
+            }
+            return this;
+        }
+
+        /**
+         * A key from a 32-byte RFC 8032 seed (nothing written to {@code DIR/device}) and the device id the records
+         * carry ("" = derived from the public key). Without it, the key is loaded from or created in
+         * {@code DIR/device} with the derived id.
+         */
+        public Builder key(byte[] seed, String id) {
+            this.keySeed = seed.clone();
+            this.deviceId = id;
+            return this;
+        }
+
+        public TestJournal open() throws IOException {
+            Ed25519DeviceKey key = keySeed != null ? Ed25519DeviceKey.fromSeed(keySeed, deviceId)
+                    : Ed25519DeviceKey.loadOrCreate(dataDir.resolve("device"), deviceId);
+            return new TestJournal(key, options);
+        }
     }
 
     public UsageJournal journal() {

@@ -83,7 +83,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this(ServingSettings.from(config), journal);
     }
 
-    ServingService(ServingSettings settings, UsageJournal journal) {
+    /** Outside a framework (tests, the test-jar's {@code TestServing}): bind engines, then report plugins. */
+    public ServingService(ServingSettings settings, UsageJournal journal) {
         this.settings = settings;
         this.journal = Objects.requireNonNull(journal, "journal");
         this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0L,
@@ -102,14 +103,14 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Reference(name = "engine", service = InferenceEngine.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindEngine")
-    void bindEngine(InferenceEngine engine) {
+    public void bindEngine(InferenceEngine engine) {
         String name = engine.name();
         engines.add(engine);
         LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
         loader.engineAdded(name);
     }
 
-    void unbindEngine(InferenceEngine engine) {
+    public void unbindEngine(InferenceEngine engine) {
         engines.remove(engine).ifPresent(name -> {
             LOG.info("engine '{}' went away", name);
             loader.engineRemoved(engine, name);
@@ -118,7 +119,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     /** Refuses new work, lets requests in flight finish (up to the drain timeout) and closes every model. */
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         shuttingDown = true;
         loader.close();
         repository.shutdown();

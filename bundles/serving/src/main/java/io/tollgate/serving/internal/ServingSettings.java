@@ -10,12 +10,14 @@ package io.tollgate.serving.internal;
  * @param upgradeGraceMs   how long a stopped plugin's models keep serving, awaiting a new revision
  * @param engineWaitMs     how long a plugin waits for its engine
  * @param resolveSettleMs  how long a plugin must stay INSTALLED before the extender asks why
+ *
+ * <p>Public (the package stays private to the bundle) for the test-jar's {@code io.tollgate.serving.testing}.
  */
-record ServingSettings(int workerThreads, int maxQueuePerModel, long drainTimeoutMs, long upgradeGraceMs,
-                       long engineWaitMs, long resolveSettleMs) {
-    static final long RESOLVE_SETTLE_MS = 1_000;
+public record ServingSettings(int workerThreads, int maxQueuePerModel, long drainTimeoutMs, long upgradeGraceMs,
+                              long engineWaitMs, long resolveSettleMs) {
+    public static final long RESOLVE_SETTLE_MS = 1_000;
 
-    ServingSettings {
+    public ServingSettings {
         check(workerThreads >= 1 && workerThreads <= 1024, "worker.threads", workerThreads,
                 "0 (one per processor) or 1..1024");
         check(maxQueuePerModel >= 1, "max.queue.per.model", maxQueuePerModel, "at least 1");

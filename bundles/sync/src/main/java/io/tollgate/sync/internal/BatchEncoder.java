@@ -12,8 +12,9 @@ import java.util.zip.Deflater;
  * (docs/sync-protocol.md, "Batch"): {@code TGB1}, encoding, first_seq, count, body_len, body. The body is
  * {@code count} × (u32 length + record); encodings 1 and 2 deflate it (zlib header, default level) and encoding 2
  * first drops {@code prev_hash} (bytes 26..57) from every record after the first. Not thread-safe (one per sender).
+ * Public (the package stays private to the bundle) for the test-jar's {@code io.tollgate.sync.testing}.
  */
-final class BatchEncoder {
+public final class BatchEncoder {
     static final byte[] MAGIC = "TGB1".getBytes(StandardCharsets.US_ASCII);
     static final int RAW = 0;
     static final int DEFLATE = 1;
@@ -32,7 +33,7 @@ final class BatchEncoder {
     private final ByteArrayOutputStream plain = new ByteArrayOutputStream(64 * 1024);
     private final byte[] chunk = new byte[64 * 1024];
 
-    BatchEncoder(int encoding) {
+    public BatchEncoder(int encoding) {
         if (encoding < RAW || encoding > DEFLATE_ELIDED) {
             throw new IllegalArgumentException("encoding must be 0 (raw), 1 (deflate) or 2 (deflate with hash "
                     + "elision) but is " + encoding);
@@ -48,7 +49,7 @@ final class BatchEncoder {
      * The batch payload for {@code records} (consecutive seqs, at least one), or null when its body would exceed
      * {@link #MAX_BODY_BYTES} (the caller sends fewer records).
      */
-    byte[] encode(List<UsageRecord> records) {
+    public byte[] encode(List<UsageRecord> records) {
         return encode(records, true);
     }
 

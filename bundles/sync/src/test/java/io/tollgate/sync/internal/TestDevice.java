@@ -4,8 +4,8 @@ import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.metering.testing.TestJournal;
+import io.tollgate.sync.testing.TestUplink;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -81,20 +81,9 @@ final class TestDevice implements AutoCloseable {
         device.close();
     }
 
-    /** A SyncConfig as DS would make it: keys with "." for "_", the annotation's defaults for the rest. */
+    /** A SyncConfig as DS would make it (see {@link TestUplink#config}). */
     static SyncConfig config(Map<String, Object> props) {
-        return (SyncConfig) Proxy.newProxyInstance(SyncConfig.class.getClassLoader(), new Class<?>[] {SyncConfig.class},
-                (proxy, m, args) -> {
-                    if (m.getName().equals("annotationType")) {
-                        return SyncConfig.class;
-                    }
-                    if (m.getDeclaringClass() == Object.class) {
-                        return m.getName().equals("toString") ? "SyncConfig" + props
-                                : m.getName().equals("hashCode") ? props.hashCode() : proxy == args[0];
-                    }
-                    Object v = props.get(m.getName().replace('_', '.'));
-                    return v != null ? v : m.getDefaultValue();
-                });
+        return TestUplink.config(props);
     }
 
     static void await(String what, long timeoutMs, BooleanSupplier condition) throws InterruptedException {

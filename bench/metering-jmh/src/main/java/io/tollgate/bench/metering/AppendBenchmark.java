@@ -1,7 +1,9 @@
-package io.tollgate.metering.internal;
+package io.tollgate.bench.metering;
 
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.UsageJournal;
+import io.tollgate.metering.testing.TestJournal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +25,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * A same-package benchmark of the journal (package {@code io.tollgate.metering.internal}, like a unit test): it
- * drives the private {@link ChronicleUsageJournal} directly, with each sync mode, and imports nothing private from
- * another module.
+ * The usage journal's append, on the real Chronicle journal with each sync mode, opened through metering's test-jar
+ * fixture ({@link TestJournal#production}: the component's defaults, the sync mode and budget changed), so that this
+ * benchmark imports nothing private of the metering bundle.
  *
  * <p>One {@code UsageJournal.append}: encode, SHA-256, Chronicle write (and, per sync mode, nothing, a
  * background fsync per seal, or an msync per record). Run with
@@ -45,22 +47,23 @@ public class AppendBenchmark {
     public String sync;
 
     private Path dir;
-    private ChronicleUsageJournal journal;
+    private TestJournal device;
+    private UsageJournal journal;
     private final UsageEvent event = new UsageEvent("acme", "fashion-mnist", "1.0.0",
             "io.tollgate.plugin.fashion-mnist", "1.0.0", "", "inference", 4, 1_250_000, "cpu", "req-000000000001", "OK");
 
     @Setup(Level.Trial)
     public void open() throws IOException {
         dir = Files.createTempDirectory("metering-jmh");
-        Ed25519DeviceKey key = Ed25519DeviceKey.fromSeed(new byte[32], "bench");
         // a budget large enough for a long run: ~210 bytes per record
-        journal = new ChronicleUsageJournal(key, JournalOptions.defaults(dir).withSync(JournalSync.valueOf(sync))
-                .withBudget(64L << 30));
+        device = TestJournal.production(dir).key(new byte[32], "bench").syncMode(sync).diskBudgetBytes(64L << 30)
+                .open();
+        journal = device.journal();
     }
 
     @TearDown(Level.Trial)
     public void close() throws IOException {
-        journal.close();
+        device.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

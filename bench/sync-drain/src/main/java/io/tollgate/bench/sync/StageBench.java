@@ -1,4 +1,4 @@
-package io.tollgate.sync.internal;
+package io.tollgate.bench.sync;
 
 import io.tollgate.cloud.ledger.BatchIngest;
 import io.tollgate.cloud.ledger.Database;
@@ -6,12 +6,12 @@ import io.tollgate.cloud.ledger.Ledger;
 import io.tollgate.cloud.record.Batch;
 import io.tollgate.cloud.record.BatchDecoder;
 import io.tollgate.cloud.record.RecordDecoder;
+import io.tollgate.metering.DeviceIdentity;
 import io.tollgate.metering.UsageEvent;
+import io.tollgate.metering.UsageJournal;
 import io.tollgate.metering.UsageRecord;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
-import io.tollgate.metering.internal.JournalSync;
+import io.tollgate.metering.testing.TestJournal;
+import io.tollgate.sync.testing.TestUplink;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,13 +23,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * The drain's stages one at a time, each on one thread, no broker: where a record's time goes. (In this package
- * only because the sync bundle's {@code BatchEncoder} is package-private.)
+ * The drain's stages one at a time, each on one thread, no broker: where a record's time goes. The journal and the
+ * sender's batch encoder are the real ones, from metering's and sync's test-jar fixtures ({@link TestJournal},
+ * {@link TestUplink#batchEncoder}).
  *
- * <pre>java ${chronicle.opens} -cp 'target/classes:target/lib/*' io.tollgate.sync.internal.StageBench [records] [h2|postgres]</pre>
+ * <pre>java ${chronicle.opens} -cp 'target/classes:target/lib/*' io.tollgate.bench.sync.StageBench [records] [h2|postgres]</pre>
  */
 public final class StageBench {
     public static void main(String[] args) throws Exception {
@@ -38,11 +40,12 @@ public final class StageBench {
         Path dir = Files.createTempDirectory("sync-stages");
         String pgDb = null;
         try {
-            Ed25519DeviceKey key = Ed25519DeviceKey.loadOrCreate(dir.resolve("device"), "");
             List<byte[]> batches = new ArrayList<>();
             long last;
-            try (ChronicleUsageJournal journal = new ChronicleUsageJournal(key,
-                    JournalOptions.defaults(dir.resolve("usage")).withSync(JournalSync.NONE).withBudget(8L << 30))) {
+            DeviceIdentity key;
+            try (TestJournal device = TestJournal.production(dir).syncMode("NONE").diskBudgetBytes(8L << 30).open()) {
+                key = device.device();
+                UsageJournal journal = device.journal();
                 Random random = new Random(1);
                 String[] tenants = {"acme", "müller-gmbh", "northwind", "globex-industrial"};
                 String[] models = {"fashion-mnist", "ppocr-det", "minilm-l6"};
@@ -58,14 +61,14 @@ public final class StageBench {
                 // warm-up pass, then the timed pass: journal read + encoding 2 in batches of 2000 (the defaults)
                 for (int pass = 0; pass < 2; pass++) {
                     batches.clear();
-                    BatchEncoder encoder = new BatchEncoder(BatchEncoder.DEFLATE_ELIDED);
+                    Function<List<UsageRecord>, byte[]> encoder = TestUplink.batchEncoder(2);  // deflate, hash elision
                     long t0 = System.nanoTime();
                     long readNs = 0;
                     for (long seq = 1; seq <= last; ) {
                         long r0 = System.nanoTime();
                         List<UsageRecord> rs = journal.readFrom(seq, 2000);
                         readNs += System.nanoTime() - r0;
-                        batches.add(encoder.encode(rs));
+                        batches.add(encoder.apply(rs));
                         seq += rs.size();
                     }
                     long ns = System.nanoTime() - t0;

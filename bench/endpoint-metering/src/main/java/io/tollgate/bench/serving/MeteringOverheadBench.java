@@ -1,48 +1,41 @@
-package io.tollgate.serving.internal;
+package io.tollgate.bench.serving;
 
-import io.tollgate.engine.onnx.internal.OnnxEngine;
-import io.tollgate.engine.onnx.internal.OnnxSettings;
+import io.tollgate.engine.onnx.testing.TestOnnxEngine;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.UsageEvent;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.metering.UsageRecord;
-import io.tollgate.metering.internal.ChronicleUsageJournal;
-import io.tollgate.metering.internal.Ed25519DeviceKey;
-import io.tollgate.metering.internal.JournalOptions;
+import io.tollgate.metering.testing.TestJournal;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceRequest;
-import io.tollgate.serving.ModelState;
+import io.tollgate.serving.InferenceService;
+import io.tollgate.serving.testing.TestServing;
 import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Serving throughput with metering on (the real {@link ChronicleUsageJournal}, production defaults: BATCH
+ * Serving throughput with metering on (the real Chronicle usage journal, production defaults: BATCH
  * sync, a seal every 256 records or 1 s) versus off (a journal whose append does nothing), on the same
  * model (the distribution's fashion-mnist plugin on the ONNX engine), batch 1, the same number of client
  * threads as serving workers, in process (no HTTP: the endpoint's cost is the same either way and would
  * only dilute the difference).
+ *
+ * <p>The real components come from the modules' test-jars, assembled as Declarative Services assembles them
+ * ({@link TestServing}: the serving component with a plugin jar; {@link TestOnnxEngine}; {@link TestJournal}), so
+ * this benchmark imports no module's private package.
  *
  * <p>{@code compare} runs each configuration in its own JVM ("fork"), alternating the two so that drift in
  * the machine's load hits both alike, and reports the median throughput of each and their ratio.
@@ -191,56 +184,43 @@ public final class MeteringOverheadBench {
             throws Exception {
         Path dir = Files.createTempDirectory("tollgate-bench-journal");
         UsageJournal journal;
-        ChronicleUsageJournal chronicle = null;
+        TestJournal chronicle = null;
         if (journalKind.startsWith("chronicle")) {
-            byte[] seed = new byte[32];
-            new SecureRandom().nextBytes(seed);
-            JournalOptions options = JournalOptions.defaults(dir);
+            TestJournal.Builder options = TestJournal.production(dir);   // a fresh key in dir/device
             if (journalKind.equals("chronicle-sync-none")) {       // diagnosis: no fsync after seals
-                options = options.withSync(io.tollgate.metering.internal.JournalSync.NONE);
+                options.syncMode("NONE");
             }
-            chronicle = new ChronicleUsageJournal(Ed25519DeviceKey.fromSeed(seed, ""), options);
-            journal = chronicle;
+            chronicle = options.open();
+            journal = chronicle.journal();
         } else if (journalKind.equals("noop")) {
             journal = new NoopJournal();
         } else if (journalKind.equals("ab")) {
-            byte[] seed = new byte[32];
-            new SecureRandom().nextBytes(seed);
             // production defaults unless the environment asks otherwise (to find where the cost is)
-            JournalOptions options = JournalOptions.defaults(dir);
+            TestJournal.Builder options = TestJournal.production(dir);
             String sync = System.getenv("BENCH_SYNC");
             if (sync != null) {
-                options = options.withSync(io.tollgate.metering.internal.JournalSync.valueOf(sync));
+                options.syncMode(sync);
             }
             String sealEvery = System.getenv("BENCH_SEAL_EVERY_RECORDS");
             if (sealEvery != null) {
-                options = options.withSeals(Integer.parseInt(sealEvery), options.sealEveryMs());
+                options.seals(Integer.parseInt(sealEvery), 1000);    // seal.every.ms stays at its default
             }
-            chronicle = new ChronicleUsageJournal(Ed25519DeviceKey.fromSeed(seed, ""), options);
-            journal = new SwitchingJournal(new NoopJournal(), chronicle);
+            chronicle = options.open();
+            journal = new SwitchingJournal(new NoopJournal(), chronicle.journal());
         } else {
             throw new IllegalArgumentException("journal must be noop or chronicle, not " + journalKind);
         }
-        ServingService service = new ServingService(new ServingSettings(threads, 1024, 5_000, 10_000, 30_000,
-                ServingSettings.RESOLVE_SETTLE_MS), journal);
-        try (JarPluginSource plugin = new JarPluginSource(pluginJar)) {
-            service.bindEngine(new OnnxEngine(OnnxSettings.fromProperties(Map.of("intra.op.threads", "1",
-                    "inter.op.threads", "1"))));
-            service.trackerOpened(Set.of());
-            service.pluginStarted(plugin);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (service.model(plugin.declaredModel(), null).map(s -> s.state() != ModelState.READY).orElse(true)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("model not ready: " + service.models() + " " + service.plugins());
-                }
-                Thread.sleep(10);
-            }
+        TestServing serving = TestServing.start(journal, TestOnnxEngine.create(Map.of("intra.op.threads", "1",
+                "inter.op.threads", "1")), threads, 1024, 5_000);
+        try {
+            String model = serving.startPlugin(pluginJar, TimeUnit.SECONDS.toMillis(60));
+            InferenceService service = serving.inference();
             AtomicLong counted = new AtomicLong();
             PHASE.set(0);
             List<Thread> clients = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
-                Thread c = new Thread(() -> client(service, plugin.declaredModel(), thread, counted), "bench-client-" + t);
+                Thread c = new Thread(() -> client(service, model, thread, counted), "bench-client-" + t);
                 clients.add(c);
                 c.start();
             }
@@ -276,7 +256,7 @@ public final class MeteringOverheadBench {
                 System.out.printf("RESULT ab %.1f %.1f windows=%d mean-off=%.1f mean-on=%.1f %s %s%n", median(off),
                         median(on), pairs, off.stream().mapToDouble(Double::doubleValue).average().orElse(0),
                         on.stream().mapToDouble(Double::doubleValue).average().orElse(0), ab.appendCost(),
-                        describe(chronicle.status()));
+                        describe(chronicle.journal().status()));
                 return;
             }
             Thread.sleep(TimeUnit.SECONDS.toMillis(warmupS));
@@ -289,10 +269,10 @@ public final class MeteringOverheadBench {
                 c.join(30_000);
             }
             double perSecond = counted.get() / (measuredNanos / 1e9);
-            String journalState = chronicle == null ? "no-op" : describe(chronicle.status());
+            String journalState = chronicle == null ? "no-op" : describe(chronicle.journal().status());
             System.out.printf("RESULT %s %.1f %d %s%n", journalKind, perSecond, counted.get(), journalState);
         } finally {
-            service.deactivate();
+            serving.close();
             if (chronicle != null) {
                 chronicle.close();
             }
@@ -305,7 +285,7 @@ public final class MeteringOverheadBench {
     /** 0 warming up, 1 measuring, 2 stop. */
     private static final AtomicLong PHASE = new AtomicLong();
 
-    private static void client(ServingService service, String model, int thread, AtomicLong counted) {
+    private static void client(InferenceService service, String model, int thread, AtomicLong counted) {
         Random r = new Random(thread);
         float[] image = new float[784];
         for (int i = 0; i < image.length; i++) {
@@ -424,98 +404,6 @@ public final class MeteringOverheadBench {
         @Override
         public List<UsageRecord> readFrom(long fromSeq, int max) {
             return List.of();
-        }
-    }
-
-    /** A plugin jar read directly (what the OSGi tracker's PluginBundle does inside the framework). */
-    static final class JarPluginSource implements PluginSource, AutoCloseable {
-        private static final Pattern MODEL = Pattern.compile("tollgate\\.model\\s*=\\s*\"?([^;\",]+)\"?");
-        private static final Pattern VERSION = Pattern.compile("version(?::Version)?\\s*=\\s*\"?([^;\",]+)\"?");
-        private final JarFile jar;
-        private final String symbolicName;
-        private final String version;
-        private final String model;
-        private final String modelVersion;
-        private final Path path;
-
-        JarPluginSource(Path path) throws IOException {
-            this.path = path;
-            this.jar = new JarFile(path.toFile());
-            var main = jar.getManifest().getMainAttributes();
-            this.symbolicName = main.getValue("Bundle-SymbolicName").split(";")[0].trim();
-            this.version = main.getValue("Bundle-Version").trim();
-            String provide = main.getValue("Provide-Capability");
-            Matcher m = MODEL.matcher(provide);
-            this.model = m.find() ? m.group(1).trim() : null;
-            Matcher v = VERSION.matcher(provide);
-            this.modelVersion = v.find() ? v.group(1).trim() : null;
-        }
-
-        @Override
-        public long bundleId() {
-            return 1;
-        }
-
-        @Override
-        public String symbolicName() {
-            return symbolicName;
-        }
-
-        @Override
-        public String version() {
-            return version;
-        }
-
-        @Override
-        public String location() {
-            return path.toUri().toString();
-        }
-
-        @Override
-        public String revisionKey() {
-            return "1";
-        }
-
-        @Override
-        public String declaredModel() {
-            return model;
-        }
-
-        @Override
-        public String declaredModelVersion() {
-            return modelVersion;
-        }
-
-        @Override
-        public String descriptorPath() {
-            String header = null;
-            try {
-                header = jar.getManifest().getMainAttributes().getValue("Tollgate-Model");
-            } catch (IOException e) {
-                // default below
-            }
-            return header == null ? DEFAULT_DESCRIPTOR : header.trim();
-        }
-
-        @Override
-        public synchronized byte[] read(String entry) throws IOException {
-            JarEntry e = jar.getJarEntry(entry);
-            if (e == null) {
-                return null;
-            }
-            try (InputStream in = jar.getInputStream(e)) {
-                return in.readAllBytes();
-            }
-        }
-
-        @Override
-        public Optional<String> resolveProblem() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close() throws IOException {
-            jar.close();
         }
     }
 }
