@@ -14,10 +14,6 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.regex.Pattern;
-import org.osgi.framework.Filter;
-import org.osgi.framework.FrameworkUtil;
-import org.osgi.framework.InvalidSyntaxException;
-import org.osgi.framework.Version;
 
 /**
  * The one rule of what a model plugin may be (issue 9, docs/plugins.md, "A plugin is data"): a bundle
@@ -175,25 +171,36 @@ public final class PluginCodeRule {
     }
 
     /**
-     * True when {@code filter} names the {@code tollgate.model} extender and could match no other: a filter
-     * that also matches another extender (SCR's {@code osgi.component}, say) asks that extender to act on the
-     * plugin. Counts the extender terms (each must be {@code osgi.extender=tollgate.model}) and tries the filter
-     * on another extender, with and without a version.
+     * True when {@code filter} can match the {@code tollgate.model} extender only: it is
+     * {@code (osgi.extender=tollgate.model)}, or an {@code (&...)} with that term among its top-level operands
+     * (a version range beside it, say). Any other shape — an {@code (|...)} naming SCR's {@code osgi.component}
+     * too, a negation, a wildcard — could ask another extender to act on the plugin. Plain text, no OSGi classes:
+     * {@code plugin inspect} runs without a framework.
      */
     private static boolean onlyTheModelExtender(String filter) {
-        String f = filter.replace(" ", "");
-        int extenders = f.split("osgi\\.extender[~<>]?=", -1).length - 1;
-        int ours = f.split("osgi\\.extender=" + Pattern.quote(MODEL_NAMESPACE) + "\\)", -1).length - 1;
-        if (extenders == 0 || extenders != ours) {
+        String f = filter.replaceAll("\\s+", "");
+        String ours = "(osgi.extender=" + MODEL_NAMESPACE + ")";
+        if (f.equals(ours)) {
+            return true;
+        }
+        if (!f.startsWith("(&") || !f.endsWith(")")) {
             return false;
         }
-        try {
-            Filter parsed = FrameworkUtil.createFilter(filter);
-            return !parsed.matches(Map.of("osgi.extender", "another.extender"))
-                    && !parsed.matches(Map.of("osgi.extender", "another.extender", "version", new Version(1, 0, 0)));
-        } catch (InvalidSyntaxException e) {
-            return false;
+        int depth = 0;
+        int operand = -1;
+        for (int i = 2; i < f.length() - 1; i++) {
+            char c = f.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '(') {
+                if (depth++ == 0) {
+                    operand = i;
+                }
+            } else if (c == ')' && --depth == 0 && f.substring(operand, i + 1).equals(ours)) {
+                return true;
+            }
         }
+        return false;
     }
 
     /** What an entry is, in the words of the reason, when it is code; null when it is data. */

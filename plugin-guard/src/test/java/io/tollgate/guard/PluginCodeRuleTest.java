@@ -168,6 +168,12 @@ public class PluginCodeRuleTest {
                 "Require-Capability osgi.extender (!(osgi.extender=tollgate.model))");
         refused.put("osgi.extender;filter:=\"(osgi.extender=*)\"", "Require-Capability osgi.extender (osgi.extender=*)");
         refused.put("osgi.extender", "Require-Capability osgi.extender");
+        refused.put("osgi.extender;filter:=\"(!(&(osgi.extender=tollgate.model)(version>=1.0)))\"",
+                "Require-Capability osgi.extender (!(&(osgi.extender=tollgate.model)(version>=1.0)))");
+        refused.put("osgi.extender;filter:=\"(&(|(osgi.extender=tollgate.model)(osgi.extender=osgi.component)))\"",
+                "Require-Capability osgi.extender (&(|(osgi.extender=tollgate.model)(osgi.extender=osgi.component)))");
+        refused.put("osgi.extender;filter:=\"(osgi.extender=tollgate.model*)\"",
+                "Require-Capability osgi.extender (osgi.extender=tollgate.model*)");
         for (Map.Entry<String, String> e : refused.entrySet()) {
             PluginVerdict v = withHeader("Require-Capability", e.getKey());
             assertEquals(e.getKey(), List.of(e.getValue()), v.declarations());
@@ -176,6 +182,7 @@ public class PluginCodeRuleTest {
         for (String allowed : List.of(
                 "osgi.extender;filter:=\"(&(osgi.extender=tollgate.model)(version>=1.0)(!(version>=2.0)))\"",
                 "osgi.extender;filter:=\"(osgi.extender=tollgate.model)\",tollgate.engine;filter:=\"(tollgate.engine=tensorrt)\"",
+                "osgi.extender;filter:=\"(&(version>=1.0)(|(a=b)(c=d))(osgi.extender=tollgate.model))\"",
                 "osgi.ee;filter:=\"(&(osgi.ee=JavaSE)(version=17))\"",
                 "tollgate.engine;filter:=\"(tollgate.engine=onnx)\";resolution:=optional")) {
             assertTrue(allowed, withHeader("Require-Capability", allowed).passes());
