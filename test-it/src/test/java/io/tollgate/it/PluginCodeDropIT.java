@@ -92,19 +92,7 @@ public class PluginCodeDropIT {
 
     private void assertRefused(Http http, String name) throws Exception {
         String bsn = "tollgate.plugin." + name;
-        JsonNode found = null;
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (System.currentTimeMillis() < deadline && (found == null || !"FAILED".equals(found.path("state").asText()))) {
-            found = null;
-            for (JsonNode plugin : http.get("/admin/plugins").json()) {
-                if (bsn.equals(plugin.path("symbolic_name").asText())) {
-                    found = plugin;
-                }
-            }
-            Thread.sleep(100);
-        }
-        assertTrue("/admin/plugins reports " + name + " FAILED: " + found + "\n" + appliance.tail(40),
-                found != null && "FAILED".equals(found.path("state").asText()));
+        JsonNode found = http.awaitPlugin(bsn, "FAILED", 30_000);
         assertEquals("plugin " + bsn + " 1.0.0 is refused: plugin carries code: Bundle-Activator "
                 + "io.tollgate.it.evil.MarkerActivator, Import-Package org.osgi.framework, class "
                 + "io/tollgate/it/evil/MarkerActivator.class; model plugins are data only (docs/plugins.md)",

@@ -118,17 +118,7 @@ public class PluginCodeIT {
     /** {@code /admin/plugins} and the repository index report the plugin FAILED with {@code reason}; the example serves on. */
     private void assertRefused(String name, String reason) throws Exception {
         String expected = "plugin tollgate.plugin." + name + " 1.0.0 is refused: " + reason;
-        JsonNode plugin = null;
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (System.currentTimeMillis() < deadline) {
-            plugin = find(http.get("/admin/plugins").json(), "symbolic_name", "tollgate.plugin." + name);
-            if (plugin != null && "FAILED".equals(plugin.path("state").asText())) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        assertTrue("/admin/plugins reports " + name + " FAILED: " + plugin,
-                plugin != null && "FAILED".equals(plugin.path("state").asText()));
+        JsonNode plugin = http.awaitPlugin("tollgate.plugin." + name, "FAILED", 30_000);
         assertEquals(expected, plugin.path("error").asText());
         JsonNode model = find(http.post("/v2/repository/index", "").json(), "name", name);
         assertTrue("the repository index lists " + name + ": " + model, model != null);

@@ -744,6 +744,23 @@ public class ServingServiceTest {
     }
 
     @Test
+    public void anUpgradeToARevisionThatCarriesCodeKeepsTheOldVersionServing() throws Exception {
+        start(16, 2_000, 100, 2_000);                           // a short upgrade grace
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.pluginStopped(1);                               // fileinstall's update: stop, then the new revision
+        FakePluginSource evil = fm(1, "1.1.0", 2);
+        evil.refusal = Optional.of(CODE);
+        service.pluginInstalled(evil);
+        awaitPlugin(1, ModelState.FAILED);
+        Thread.sleep(300);                                      // three graces
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+        assertEquals(ModelState.FAILED, status("fm", "1.1.0").orElseThrow().state());
+        assertEquals(1, engine.loads.get());
+    }
+
+    @Test
     public void aPluginThatCarriesCodeIsNotServedEvenIfSomethingStartedIt() throws Exception {
         start();
         FakePluginSource p = fm(1, "1.0.0", 1);
