@@ -45,7 +45,7 @@ public final class PluginResolverHook implements ResolverHookFactory {
     }
 
     /** The plugins folder this hook watches, if any. */
-    public Optional<Path> pluginsFolder() {
+    Optional<Path> pluginsFolder() {
         return plugins.folder();
     }
 
@@ -55,7 +55,7 @@ public final class PluginResolverHook implements ResolverHookFactory {
     }
 
     /** True when {@code revision} is a plugin that fails {@link PluginCodeRule}: it must never resolve. */
-    public boolean refuses(BundleRevision revision) {
+    boolean refuses(BundleRevision revision) {
         Bundle bundle = revision.getBundle();
         if (bundle == null || bundle.getBundleId() == 0 || revision.getWiring() != null) {
             return false;       // the framework itself, or resolved already (so it passed: we were here first)
