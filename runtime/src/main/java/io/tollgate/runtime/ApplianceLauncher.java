@@ -1,5 +1,6 @@
 package io.tollgate.runtime;
 
+import io.tollgate.guard.PluginGuard;
 import io.tollgate.tools.ProductVersion;
 import java.io.File;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * Starts the appliance: an embedded Felix framework provisioned with the bundles in
  * {@code system/}, configuration from {@code conf/*.cfg} pushed through ConfigAdmin, and
  * fileinstall watching {@code plugins/} so dropping, replacing or deleting a plugin jar installs,
- * upgrades or uninstalls it.
+ * upgrades or uninstalls it. The plugin guard (a resolver hook) is in the framework before any bundle:
+ * a plugin that carries code stays INSTALLED (docs/plugins.md).
  *
  * <p>Threads: the caller's thread waits for the framework to stop; a JVM shutdown hook (SIGTERM,
  * Ctrl-C) stops the framework, which deactivates the endpoint (draining requests) and the serving
@@ -78,6 +80,9 @@ final class ApplianceLauncher {
 
         Framework framework = new FrameworkFactory().newFramework(frameworkProperties());
         framework.init();
+        // Before any bundle is installed: plugins that carry code never resolve (issue 9). Registered on the
+        // system bundle's context, the hook lives as long as the framework and no bundle can stop it.
+        PluginGuard.register(framework.getBundleContext());
         framework.start();
         BundleContext ctx = framework.getBundleContext();
 
@@ -162,6 +167,7 @@ final class ApplianceLauncher {
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", SystemPackages.list()));
         p.put("felix.fileinstall.dir", plugins.toString());
+        p.put(PluginGuard.PLUGINS_PROPERTY, plugins.toString());       // what the plugin guard watches too
         p.put("felix.fileinstall.poll", "1000");
         p.put("felix.fileinstall.noInitialDelay", "true");
         p.put("felix.fileinstall.filter", ".*\\.jar");

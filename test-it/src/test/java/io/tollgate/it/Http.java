@@ -60,6 +60,29 @@ final class Http {
                 + (last == null ? lastError : last.status() + " " + last.body()));
     }
 
+    /**
+     * Polls {@code /admin/plugins} until the plugin with {@code symbolicName} is in {@code state}; returns its entry,
+     * or fails after {@code timeoutMs} with the last one seen.
+     */
+    JsonNode awaitPlugin(String symbolicName, String state, long timeoutMs) throws Exception {
+        long end = System.currentTimeMillis() + timeoutMs;
+        JsonNode last = null;
+        while (System.currentTimeMillis() < end) {
+            last = null;
+            for (JsonNode plugin : get("/admin/plugins").json()) {
+                if (symbolicName.equals(plugin.path("symbolic_name").asText())) {
+                    last = plugin;
+                }
+            }
+            if (last != null && state.equals(last.path("state").asText())) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("/admin/plugins did not report " + symbolicName + " " + state + " within " + timeoutMs
+                + " ms; last: " + last);
+    }
+
     /** An infer request body with one FP32 input. */
     static String inferBody(String input, long[] shape, float[] data) {
         StringBuilder b = new StringBuilder(data.length * 10 + 100);

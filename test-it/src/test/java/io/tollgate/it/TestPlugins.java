@@ -28,12 +28,8 @@ final class TestPlugins {
     /** Writes every test plugin into a fresh folder and returns it. */
     static Path write() throws IOException {
         Path dir = Files.createTempDirectory("tollgate-it-plugins");
-        byte[] model;
-        List<String> labels;
-        try (JarFile jar = new JarFile(TollgateExam.exampleModel())) {
-            model = read(jar, "TOLLGATE-INF/model.onnx");
-            labels = new String(read(jar, "TOLLGATE-INF/labels.txt"), StandardCharsets.UTF_8).lines().toList();
-        }
+        byte[] model = exampleEntry("TOLLGATE-INF/model.onnx");
+        List<String> labels = new String(exampleEntry("TOLLGATE-INF/labels.txt"), StandardCharsets.UTF_8).lines().toList();
         fashion("1.1.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.1.0.jar"));
         fashion("1.2.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.2.0.jar"));
         byte[] garbage = new byte[4096];
@@ -50,6 +46,7 @@ final class TestPlugins {
                         + "\"file\":\"model.onnx\",\"max_batch_size\":8,"
                         + "\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[-1,3,28,28]}]}")
                 .writeTo(dir.resolve("broken-shape.jar"));
+        CodePlugins.writeAll(dir, model, labels);
         return dir;
     }
 
@@ -57,8 +54,9 @@ final class TestPlugins {
         return new PluginJar("fashion-mnist", version).model("model.onnx", model).labels(labels).maxBatchSize(256);
     }
 
-    private static byte[] read(JarFile jar, String name) throws IOException {
-        try (InputStream in = jar.getInputStream(jar.getEntry(name))) {
+    /** An entry of the distribution's example plugin. */
+    static byte[] exampleEntry(String name) throws IOException {
+        try (JarFile jar = new JarFile(TollgateExam.exampleModel()); InputStream in = jar.getInputStream(jar.getEntry(name))) {
             return in.readAllBytes();
         }
     }

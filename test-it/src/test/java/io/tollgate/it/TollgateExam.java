@@ -7,6 +7,7 @@ import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.systemPackages;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
+import io.tollgate.guard.PluginGuard;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -15,7 +16,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.Attributes;
 import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.ops4j.pax.exam.Option;
@@ -24,7 +28,10 @@ import org.ops4j.pax.exam.options.UrlProvisionOption;
 /**
  * Pax Exam configuration shared by the ITs: Felix with exactly the bundles of the distribution this
  * build made ({@code runtime/target/tollgate/system}), minus fileinstall (the tests install plugins
- * themselves), and the launcher's system packages.
+ * themselves), the launcher's system packages, and the launcher's plugin guard (the resolver hook that
+ * keeps plugins with code from resolving): Pax Exam makes the framework itself, so a bundle with no classes
+ * of its own, started first, names the launcher's {@link PluginGuard} as its activator (docs/decisions.md,
+ * 2026-11-30).
  *
  * <p>Runs outside the framework (in {@code @Configuration}); values reach the tests as system
  * properties.
@@ -48,6 +55,8 @@ final class TollgateExam {
         }
         Path data = Files.createTempDirectory("tollgate-it-data");
         List<Option> o = new ArrayList<>();
+        o.add(bundle(guardBundle().toUri().toString()).startLevel(1));
+        o.add(frameworkProperty(PluginGuard.PLUGINS_PROPERTY).value(dist.resolve("plugins").toString()));
         o.add(cleanCaches());
         o.add(junitBundles());
         o.add(systemPackages(systemPackagesOfTheLauncher()));
@@ -67,6 +76,26 @@ final class TollgateExam {
             o.add(e);
         }
         return o.toArray(new Option[0]);
+    }
+
+    /**
+     * A bundle that only carries a manifest: its activator is {@link PluginGuard}, imported from the system bundle
+     * (the launcher's class path, here the test class path), which registers the same hook the launcher registers.
+     */
+    private static Path guardBundle() throws IOException {
+        Manifest m = new Manifest();
+        Attributes a = m.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", "io.tollgate.it.plugin-guard");
+        a.putValue("Bundle-Activator", PluginGuard.class.getName());
+        a.putValue("Import-Package", PluginGuard.class.getPackageName());
+        Path jar = Files.createTempFile("tollgate-it-plugin-guard", ".jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m)) {
+            out.flush();
+        }
+        jar.toFile().deleteOnExit();
+        return jar;
     }
 
     private static String[] systemPackagesOfTheLauncher() throws IOException {

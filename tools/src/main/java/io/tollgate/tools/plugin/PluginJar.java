@@ -39,6 +39,7 @@ public final class PluginJar {
     private String meter = "inference";
     private String licenseFeature = "";
     private final Map<String, byte[]> extraEntries = new LinkedHashMap<>();
+    private final Map<String, String> extraHeaders = new LinkedHashMap<>();
     private String descriptorOverride;
 
     public PluginJar(String name, String version) {
@@ -68,6 +69,12 @@ public final class PluginJar {
     /** Leaves an entry out (tests use it to build a plugin whose model file is missing). */
     public PluginJar omit(String path) { extraEntries.put(path, null); return this; }
 
+    /**
+     * Adds or replaces a main manifest header; {@code null} leaves it out. Tests use it to build plugins the
+     * appliance must refuse (a {@code Bundle-Activator}, an {@code Import-Package}: docs/plugins.md).
+     */
+    public PluginJar header(String name, String value) { extraHeaders.put(name, value); return this; }
+
     /** Uses this text as TOLLGATE-INF/model.json instead of the generated descriptor. */
     public PluginJar descriptorText(String json) { this.descriptorOverride = json; return this; }
 
@@ -87,6 +94,13 @@ public final class PluginJar {
         a.putValue("Require-Capability", "osgi.extender;filter:=\"(&(osgi.extender=tollgate.model)(version>=1.0)(!(version>=2.0)))\","
                 + "tollgate.engine;filter:=\"(tollgate.engine=" + engine + ")\"");
         a.putValue("Tollgate-Model", "TOLLGATE-INF/model.json");
+        extraHeaders.forEach((name, value) -> {
+            if (value == null) {
+                a.remove(new Attributes.Name(name));
+            } else {
+                a.putValue(name, value);
+            }
+        });
         return m;
     }
 

@@ -3,6 +3,8 @@ package io.tollgate.tools.plugin;
 import io.tollgate.engine.onnx.OnnxModelInspector;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.ModelSignature;
+import io.tollgate.guard.PluginCodeRule;
+import io.tollgate.guard.PluginVerdict;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.ToolException;
@@ -97,8 +99,13 @@ final class PluginPacker {
         }
     }
 
-    /** Prints the manifest's bundle, capability and Tollgate headers, then the descriptor. */
+    /**
+     * Prints the manifest's bundle, capability and Tollgate headers, whether the appliance would accept the jar
+     * (the plugin guard's rule: model plugins are data only), then the descriptor. A jar the appliance would
+     * refuse is a failure (exit 1) with the reason.
+     */
     static void inspect(Path file, PrintStream out) throws ToolException, IOException {
+        PluginVerdict verdict;
         try (JarFile jar = new JarFile(file.toFile())) {
             if (jar.getManifest() == null) {
                 throw new ToolException(file + " has no META-INF/MANIFEST.MF; it is not a plugin bundle");
@@ -109,17 +116,26 @@ final class PluginPacker {
                     out.println(key + ": " + e.getValue());
                 }
             }
+            verdict = PluginCodeRule.check(jar);
+            out.println();
+            out.println(verdict.passes() ? "data only: the appliance accepts it (" + PluginCodeRule.DOCS + ")"
+                    : "refused: " + verdict.reason());
             String descriptor = jar.getManifest().getMainAttributes().getValue("Tollgate-Model");
             var entry = jar.getEntry(descriptor == null ? "TOLLGATE-INF/model.json" : descriptor);
-            if (entry == null) {
+            if (entry == null && verdict.passes()) {
                 throw new ToolException(file + " has no descriptor (TOLLGATE-INF/model.json)");
             }
-            try (InputStream in = jar.getInputStream(entry)) {
-                out.println();
-                out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            if (entry != null) {
+                try (InputStream in = jar.getInputStream(entry)) {
+                    out.println();
+                    out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
             }
         } catch (NoSuchFileException e) {
             throw new ToolException(ExitCodes.FAILED, file + ": no such file");
+        }
+        if (!verdict.passes()) {
+            throw new ToolException(ExitCodes.FAILED, file + " would be refused: " + verdict.reason());
         }
     }
 }

@@ -8,6 +8,8 @@ import io.tollgate.tools.ToolRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.jar.JarFile;
+import io.tollgate.guard.PluginCodeRule;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -34,6 +36,26 @@ public class PluginCommandsTest {
         assertEquals(inspected.toString(), 0, inspected.code());
         assertTrue(inspected.out(), inspected.out().contains("Bundle-SymbolicName: tollgate.plugin.garments\n"));
         assertTrue(inspected.out(), inspected.out().contains("\"max_batch_size\": 256"));
+        assertTrue(inspected.out(), inspected.out().contains("\ndata only: the appliance accepts it (docs/plugins.md)\n"));
+        try (JarFile written = new JarFile(jar.toFile())) {
+            assertTrue("plugin pack makes plugins the appliance accepts", PluginCodeRule.check(written).passes());
+        }
+    }
+
+    @Test
+    public void inspectSaysWhyTheApplianceWouldRefuseAPluginThatCarriesCode() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("evil.jar");
+        new PluginJar("evil", "1.0.0").model("model.onnx", new byte[] {1})
+                .header("Bundle-Activator", "com.evil.Activator")
+                .entry("com/evil/Activator.class", new byte[] {(byte) 0xca, (byte) 0xfe})
+                .writeTo(jar);
+        String reason = "plugin carries code: Bundle-Activator com.evil.Activator, class com/evil/Activator.class;"
+                + " model plugins are data only (docs/plugins.md)";
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), ExitCodes.FAILED, inspected.code());
+        assertTrue(inspected.out(), inspected.out().contains("\nrefused: " + reason + "\n"));
+        assertTrue(inspected.out(), inspected.out().contains("\"name\": \"evil\""));
+        assertEquals("tollgate plugin inspect: " + jar + " would be refused: " + reason + "\n", inspected.err());
     }
 
     @Test

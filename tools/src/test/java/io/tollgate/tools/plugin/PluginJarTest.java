@@ -45,6 +45,19 @@ public class PluginJarTest {
     }
 
     @Test
+    public void extraHeadersReplaceOrRemoveGeneratedOnes() throws Exception {
+        Path out = tmp.getRoot().toPath().resolve("h.jar");
+        new PluginJar("h", "1.0.0").header("Bundle-SymbolicName", "x.y").header("Provide-Capability", null)
+                .header("Bundle-Activator", "a.B").writeTo(out);
+        try (JarFile jar = new JarFile(out.toFile())) {
+            Attributes m = jar.getManifest().getMainAttributes();
+            assertEquals("x.y", m.getValue("Bundle-SymbolicName"));
+            assertEquals(null, m.getValue("Provide-Capability"));
+            assertEquals("a.B", m.getValue("Bundle-Activator"));
+        }
+    }
+
+    @Test
     public void refusesBadNamesAndVersions() {
         for (String[] bad : new String[][] {{"Bad Name", "1.0.0"}, {"ok", "1.0"}, {"", "1.0.0"}, {"ok", "v1.0.0"}}) {
             try {

@@ -6,6 +6,7 @@ import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.engine.spi.ModelArtifact;
 import io.tollgate.model.ModelDescriptor;
 import io.tollgate.serving.ModelState;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -108,6 +109,14 @@ final class LoadAttempt {
     // loader thread
     private void read() {
         if (cancelled) {
+            return;
+        }
+        // The framework never resolves, let alone starts, a plugin the guard refuses; should one start anyway
+        // (no guard in this framework), its model is not served either.
+        Optional<String> refusal = source.refusal();
+        if (refusal.isPresent()) {
+            String message = source.label() + " is refused: " + refusal.get();
+            context.threads().onLifecycle(() -> fail(message, null));
             return;
         }
         ModelDescriptor descriptor;

@@ -223,7 +223,35 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             // The tracker reports STOPPED before a started bundle is INSTALLED again; should it not, it stopped now.
             onStopped(source.bundleId());
         }
+        Optional<String> refusal = source.refusal();
+        if (refusal.isPresent()) {
+            refuse(r, source, refusal.get());
+            return;
+        }
         diagnosis.installed(source);
+    }
+
+    /**
+     * The plugin guard refused this revision (it carries code): the framework will never resolve it, so there is
+     * nothing to diagnose or wait for. It is FAILED at once with the guard's reason, in {@code /admin/plugins} and,
+     * under the model it declares, in the repository index. The guard's resolver hook has logged it at WARN.
+     */
+    private void refuse(PluginRecord r, PluginSource source, String reason) {
+        String error = source.label() + " is refused: " + reason;
+        diagnosis.cancel(source.bundleId());
+        for (ModelVersion v : repository.ofBundle(source.bundleId())) {
+            if (!v.retiring() && v.state() == ModelState.FAILED) {
+                repository.remove(v);       // an earlier revision's failure, or this one's reported before
+            }
+        }
+        r.moveTo(r.state().unresolvable(error), "the plugin guard refused it");
+        if (source.declaredModel() != null) {
+            String version = source.declaredModelVersion() == null ? source.version() : source.declaredModelVersion();
+            repository.refused(source.info(), source.declaredModel(), version, error);
+        }
+        LOG.debug("{}", error);
+        grace.keepServing(r);
+        readiness.settled(source.bundleId());
     }
 
     private void onStopped(long bundleId) {

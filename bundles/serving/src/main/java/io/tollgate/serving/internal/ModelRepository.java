@@ -10,6 +10,7 @@ import io.tollgate.serving.ModelStatus;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -75,6 +76,20 @@ final class ModelRepository {
         versions.add(added);
         changed();
         return added;
+    }
+
+    /**
+     * Lists a model version whose plugin was refused before it could load (the plugin guard: it carries code) as
+     * FAILED with {@code error}, so that the repository index and the model's status say why. It never serves and
+     * blocks no other plugin's version of the same model; {@link #remove} forgets it.
+     */
+    synchronized ModelVersion refused(PluginInfo plugin, String name, String version, String error) {
+        ModelVersion refused = new ModelVersion(plugin, new ModelDescriptor(name, version, "", "", "", List.of(),
+                List.of(), 0, List.of(), "", "", Map.of()));
+        refused.stopServing(ModelState.FAILED, error);
+        versions.add(refused);
+        changed();
+        return refused;
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.tollgate.serving.internal;
 
+import io.tollgate.guard.BundleContents;
+import io.tollgate.guard.PluginVerdict;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
@@ -39,6 +41,7 @@ final class PluginBundle implements PluginSource {
     private final String declaredModel;
     private final String declaredModelVersion;
     private final String descriptorPath;
+    private volatile Optional<String> refusal;
 
     private PluginBundle(Bundle bundle, FrameworkWiring wiring, BundleCapability capability) {
         this.bundle = bundle;
@@ -127,6 +130,25 @@ final class PluginBundle implements PluginSource {
         try (InputStream in = url.openStream()) {
             return in.readAllBytes();
         }
+    }
+
+    /**
+     * The plugin guard's verdict, from the same rule the framework's resolver hook applies (the bundle's
+     * headers and entry names, read without resolving it); taken once per snapshot.
+     */
+    @Override
+    public Optional<String> refusal() {
+        Optional<String> r = refusal;
+        if (r == null) {
+            try {
+                PluginVerdict verdict = BundleContents.of(bundle).verdict(false);
+                r = verdict.passes() ? Optional.empty() : Optional.of(verdict.reason());
+            } catch (IllegalStateException e) {
+                r = Optional.empty();       // uninstalled meanwhile: the UNINSTALLED event follows
+            }
+            refusal = r;
+        }
+        return r;
     }
 
     /**

@@ -47,6 +47,13 @@ public interface PluginSource {
      */
     Optional<String> resolveProblem();
 
+    /**
+     * Why the plugin guard refuses this revision (it carries code: docs/plugins.md), in the words of
+     * {@code io.tollgate.guard.PluginVerdict#reason()}; empty when it is data only. The framework never
+     * resolves a refused plugin, so it stays INSTALLED; this says why.
+     */
+    Optional<String> refusal();
+
     /** How messages name this plugin: {@code plugin io.acme.ocr 1.2.0}. */
     default String label() {
         return "plugin " + symbolicName() + " " + version();

@@ -22,6 +22,8 @@ class FakePluginSource implements PluginSource {
     /** What resolveProblem reports; empty = it resolves. */
     volatile Optional<String> resolveProblem = Optional.empty();
     final java.util.concurrent.atomic.AtomicInteger resolveAttempts = new java.util.concurrent.atomic.AtomicInteger();
+    /** What the plugin guard says of it; empty = it is data only. */
+    volatile Optional<String> refusal = Optional.empty();
 
     FakePluginSource(long bundleId, String symbolicName, String version) {
         this.bundleId = bundleId;
@@ -94,6 +96,11 @@ class FakePluginSource implements PluginSource {
     public byte[] read(String path) throws IOException {
         byte[] b = entries.get(path);
         return b == null ? null : b.clone();
+    }
+
+    @Override
+    public Optional<String> refusal() {
+        return refusal;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -167,6 +168,36 @@ public class ModelPluginTrackerTest {
         assertEquals("it resolves once the engine is there", Optional.empty(), source.resolveProblem());
         assertEquals(Bundle.RESOLVED, plugin.getState());
         assertEquals(List.of("resolved 1.0.0"), recorder.events);
+    }
+
+    @Test
+    public void aPluginThatCarriesCodeStaysInstalledAndItsSnapshotSaysWhy() throws Exception {
+        io.tollgate.guard.PluginGuard.register(context);      // as the launcher does, in this framework
+        context.installBundle("file:engine.jar", jar(Map.of("Bundle-SymbolicName", "test.engine",
+                "Provide-Capability", "tollgate.engine; tollgate.engine=onnx"), Map.of())).start();
+        tracker = new ModelPluginTracker(context, recorder);
+        Map<String, String> headers = new java.util.HashMap<>(Map.of(
+                "Bundle-SymbolicName", "io.acme.evil",
+                "Bundle-Version", "1.0.0",
+                "Bundle-Activator", "com.evil.Activator",
+                "Provide-Capability", "tollgate.model; tollgate.model=evil; version:Version=1.0.0",
+                "Require-Capability", "osgi.extender; filter:=\"(osgi.extender=tollgate.model)\""));
+        Bundle plugin = context.installBundle("file:evil.jar", jar(headers, Map.of(
+                "TOLLGATE-INF/model.json", "{}", "com/evil/Activator.class", "not even a class")));
+        try {
+            plugin.start();
+            fail("a plugin with an activator started");
+        } catch (org.osgi.framework.BundleException expected) {
+            // the resolver hook keeps it INSTALLED
+        }
+        assertEquals(Bundle.INSTALLED, plugin.getState());
+        assertEquals(List.of("opened []", "installed 1.0.0"), recorder.events);
+        PluginSource source = recorder.sources.get(0);
+        assertEquals(Optional.of("plugin carries code: Bundle-Activator com.evil.Activator, class com/evil/Activator.class;"
+                + " model plugins are data only (docs/plugins.md)"), source.refusal());
+        assertEquals(Bundle.INSTALLED, plugin.getState());
+        assertEquals(Optional.empty(), PluginBundle.of(context.installBundle("file:fm.jar", plugin("1.0.0", "onnx")),
+                context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class)).orElseThrow().refusal());
     }
 
     @Test

@@ -696,6 +696,82 @@ public class ServingServiceTest {
         assertEquals("", plugin(1).error());
     }
 
+    // ---- plugins the plugin guard refuses (issue 9) -----------------------------------------------
+
+    private static final String CODE = "plugin carries code: Bundle-Activator com.evil.Activator; model plugins are"
+            + " data only (docs/plugins.md)";
+
+    @Test
+    public void aPluginTheGuardRefusesIsFailedAtOnceWithItsReasonAndListedInTheIndex() throws Exception {
+        start();
+        service.pluginStarted(FakePluginSource.plugin(2, "other", "1.0.0", FakeEngine.model(2)));
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.refusal = Optional.of(CODE);
+        service.pluginInstalled(p);
+        service.trackerOpened(Set.of(1L, 2L));
+        PluginStatus s = awaitPlugin(1, ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0 is refused: " + CODE, s.error());
+        await("ready: a refused plugin is processed, not awaited", service::ready);
+        ModelStatus m = status("fm", "1.0.0").orElseThrow();
+        assertEquals(ModelState.FAILED, m.state());
+        assertEquals("plugin io.acme.fm 1.0.0 is refused: " + CODE, m.error());
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.MODEL_NOT_READY, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("plugin carries code"));
+        Thread.sleep(200);                                      // four settle times
+        assertEquals("nothing to diagnose: it will never resolve", 0, p.resolveAttempts.get());
+        awaitState("other", "1.0.0", ModelState.READY);
+
+        service.pluginInstalled(p);                             // reported again: still one entry
+        Thread.sleep(100);
+        assertEquals(1, service.models().stream().filter(x -> x.name().equals("fm")).count());
+        service.pluginUninstalled(1);
+        await("gone with its bundle", () -> status("fm", "1.0.0").isEmpty());
+    }
+
+    @Test
+    public void aCodeFreeRevisionOfARefusedPluginLoads() throws Exception {
+        start();
+        FakePluginSource bad = fm(1, "1.0.0", 1);
+        bad.refusal = Optional.of(CODE);
+        service.pluginInstalled(bad);
+        awaitPlugin(1, ModelState.FAILED);
+        service.pluginStarted(fm(1, "1.0.1", 2));               // the jar was replaced by a data-only one
+        awaitPlugin(1, ModelState.READY);
+        assertEquals(2f, tag(infer("fm", null)), 0f);
+        assertEquals("", plugin(1).error());
+        assertTrue(service.models().toString(), status("fm", "1.0.0").isEmpty());
+    }
+
+    @Test
+    public void anUpgradeToARevisionThatCarriesCodeKeepsTheOldVersionServing() throws Exception {
+        start(16, 2_000, 100, 2_000);                           // a short upgrade grace
+        service.bindEngine(engine);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.pluginStopped(1);                               // fileinstall's update: stop, then the new revision
+        FakePluginSource evil = fm(1, "1.1.0", 2);
+        evil.refusal = Optional.of(CODE);
+        service.pluginInstalled(evil);
+        awaitPlugin(1, ModelState.FAILED);
+        Thread.sleep(300);                                      // three graces
+        assertEquals(1f, tag(infer("fm", null)), 0f);
+        assertEquals(ModelState.FAILED, status("fm", "1.1.0").orElseThrow().state());
+        assertEquals(1, engine.loads.get());
+    }
+
+    @Test
+    public void aPluginThatCarriesCodeIsNotServedEvenIfSomethingStartedIt() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.refusal = Optional.of(CODE);
+        service.pluginStarted(p);                               // no guard in that framework
+        PluginStatus s = awaitPlugin(1, ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0 is refused: " + CODE, s.error());
+        Thread.sleep(100);
+        assertEquals("its model was never loaded", 0, engine.loads.get());
+    }
+
     // ---- the plugin state machine at its edges (PluginState) ----------------------------------
 
     @Test

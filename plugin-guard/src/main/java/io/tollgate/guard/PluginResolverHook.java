@@ -1,0 +1,141 @@
+package io.tollgate.guard;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.hooks.resolver.ResolverHook;
+import org.osgi.framework.hooks.resolver.ResolverHookFactory;
+import org.osgi.framework.wiring.BundleCapability;
+import org.osgi.framework.wiring.BundleRequirement;
+import org.osgi.framework.wiring.BundleRevision;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the framework from resolving a model plugin that carries code (issue 9), so it stays INSTALLED
+ * (see {@link Hook} for how, and the Felix behaviour that shaped it). An
+ * INSTALLED bundle has no class loader: its activator cannot start, SCR never sees it (SCR acts on
+ * started bundles), and {@code Bundle.loadClass} on it fails, whoever calls it.
+ *
+ * <p>A plugin is a bundle that provides a {@code tollgate.model} capability, or any bundle installed from
+ * the plugins folder (fileinstall installs every jar there, whatever it claims to be). Other bundles (the
+ * system bundles, the test framework's) are not looked at. The verdict is {@link PluginCodeRule}'s, taken
+ * once per bundle revision; a refusal is logged once, at WARN, naming the file.
+ *
+ * <p>Threads: the framework calls the hook on whichever thread resolves (fileinstall's, a bundle's
+ * {@code start} caller); the verdicts are kept under one lock.
+ *
+ * @since 1.0
+ */
+public final class PluginResolverHook implements ResolverHookFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(PluginResolverHook.class);
+    /** The verdict on a revision that is no plugin: it passes. */
+    private static final PluginVerdict NOT_A_PLUGIN = new PluginVerdict(true, List.of(), List.of());
+
+    private final PluginFolder plugins;
+    private final Map<BundleRevision, PluginVerdict> verdicts = new WeakHashMap<>();
+
+    /** @param pluginsFolder the folder plugins are installed from, or null when there is none */
+    public PluginResolverHook(Path pluginsFolder) {
+        this.plugins = new PluginFolder(pluginsFolder);
+    }
+
+    /** The plugins folder this hook watches, if any. */
+    Optional<Path> pluginsFolder() {
+        return plugins.folder();
+    }
+
+    @Override
+    public ResolverHook begin(Collection<BundleRevision> triggers) {
+        return new Hook(triggers);
+    }
+
+    /** True when {@code revision} is a plugin that fails {@link PluginCodeRule}: it must never resolve. */
+    boolean refuses(BundleRevision revision) {
+        Bundle bundle = revision.getBundle();
+        if (bundle == null || bundle.getBundleId() == 0 || revision.getWiring() != null) {
+            return false;       // the framework itself, or resolved already (so it passed: we were here first)
+        }
+        synchronized (verdicts) {
+            PluginVerdict verdict = verdicts.get(revision);
+            if (verdict == null) {
+                verdict = judge(bundle);
+                verdicts.put(revision, verdict);
+                if (!verdict.passes()) {
+                    LOG.warn("refused {} ({} {}, bundle {}): {}. The framework will not resolve it, so none of its"
+                            + " code runs; replace it with a plugin made by 'bin/tollgate plugin pack'", file(bundle),
+                            bundle.getSymbolicName(), bundle.getVersion(), bundle.getBundleId(), verdict.reason());
+                }
+            }
+            return !verdict.passes();
+        }
+    }
+
+    private PluginVerdict judge(Bundle bundle) {
+        boolean fromPluginsFolder = plugins.holds(bundle.getLocation());
+        try {
+            BundleContents contents = BundleContents.of(bundle);
+            if (!fromPluginsFolder && !PluginCodeRule.declaresModel(contents.headers())) {
+                return NOT_A_PLUGIN;
+            }
+            return contents.verdict(fromPluginsFolder);
+        } catch (RuntimeException e) {
+            // Fail closed: a plugin we cannot read is a plugin we cannot vouch for.
+            return new PluginVerdict(true, List.of(), List.of("contents that cannot be read (" + e + ")"));
+        }
+    }
+
+    private static String file(Bundle bundle) {
+        return PluginFolder.path(bundle.getLocation()).map(Path::toString).orElse(bundle.getLocation());
+    }
+
+    /**
+     * One resolve operation. A refused plugin is kept out three ways: it leaves the resolvable set when it is
+     * one of the operation's triggers (its own start, {@code loadClass}, {@code resolveBundles}); none of its
+     * requirements matches anything, so it cannot join an operation another bundle triggered (as an optional
+     * resource or a fragment); and none of its capabilities matches, so nothing is wired to it.
+     *
+     * <p>Why not simply remove every refused plugin from every resolvable set: Felix 7.0.5 turns a resolvable
+     * set that a hook shrank into a whitelist and then drops every capability of a revision outside it — the
+     * set holds only unresolved revisions, so the system bundle's and every resolved bundle's capabilities go
+     * too ({@code StatefulResolver.findProvidersInternal}). One refused jar in plugins/ would then keep every
+     * other bundle from resolving, good plugins included ({@code PluginResolverHookTest
+     * .aRefusedPluginDoesNotKeepOthersFromResolving}). Shrinking only operations a refused plugin triggered
+     * confines that to operations that fail anyway.
+     */
+    private final class Hook implements ResolverHook {
+        private final Collection<BundleRevision> triggers;
+
+        Hook(Collection<BundleRevision> triggers) {
+            this.triggers = triggers;
+        }
+
+        @Override
+        public void filterResolvable(Collection<BundleRevision> candidates) {
+            candidates.removeIf(r -> triggers.contains(r) && refuses(r));
+        }
+
+        @Override
+        public void filterSingletonCollisions(BundleCapability singleton, Collection<BundleCapability> collisionCandidates) {
+            // nothing: singletons are the framework's business
+        }
+
+        @Override
+        public void filterMatches(BundleRequirement requirement, Collection<BundleCapability> candidates) {
+            if (refuses(requirement.getRevision())) {
+                candidates.clear();
+            } else {
+                candidates.removeIf(c -> refuses(c.getRevision()));
+            }
+        }
+
+        @Override
+        public void end() {
+            // nothing held per resolve operation
+        }
+    }
+}
