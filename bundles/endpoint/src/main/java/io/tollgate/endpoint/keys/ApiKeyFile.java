@@ -268,7 +268,8 @@ public final class ApiKeyFile {
      * needs no bearer key.
      *
      * @param name a label; empty = the certificate's subject
-     * @throws IllegalArgumentException a field is not valid, or the certificate is bound already
+     * @throws IllegalArgumentException a field is not valid
+     * @throws IllegalStateException    the certificate is bound already
      * @throws IOException the certificate or the key file cannot be read, or the key file cannot be written
      */
     public ApiKey addCertificate(String tenant, ApiKeyRole role, List<String> models, String name, Path certificatePem)
@@ -284,7 +285,7 @@ public final class ApiKeyFile {
         return update(keys -> {
             for (ApiKey k : keys) {
                 if (fingerprint.equals(k.certSha256())) {
-                    throw new IllegalArgumentException("the certificate in " + certificatePem + " is bound already, "
+                    throw new IllegalStateException("the certificate in " + certificatePem + " is bound already, "
                             + "to entry " + k.id() + (k.active() ? "" : " (revoked: bind a new certificate)"));
                 }
             }
