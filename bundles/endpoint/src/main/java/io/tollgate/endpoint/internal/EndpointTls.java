@@ -4,6 +4,7 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -93,7 +94,16 @@ final class EndpointTls {
 
     private static List<X509Certificate> certificates(Path file, String key) {
         List<X509Certificate> out = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(file)) {
+        byte[] pem;
+        try {
+            pem = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw invalid(key + " " + file + " cannot be read (" + e + ")");
+        }
+        if (!new String(pem, StandardCharsets.US_ASCII).contains("-----BEGIN CERTIFICATE-----")) {
+            throw invalid(key + " " + file + " holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
+        }
+        try (InputStream in = new ByteArrayInputStream(pem)) {
             for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
                 out.add((X509Certificate) cert);
             }
@@ -101,9 +111,6 @@ final class EndpointTls {
             throw invalid(key + " " + file + " cannot be read (" + e + ")");
         } catch (GeneralSecurityException | RuntimeException e) {
             throw invalid(key + " " + file + " is not PEM certificates (" + e.getMessage() + ")");
-        }
-        if (out.isEmpty()) {
-            throw invalid(key + " " + file + " holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
         }
         return out;
     }

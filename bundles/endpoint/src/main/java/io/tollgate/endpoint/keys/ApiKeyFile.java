@@ -65,6 +65,8 @@ public final class ApiKeyFile {
     private static final Set<String> FIELDS = Set.of("id", "tenant", "role", "models", "name", "created", "revoked",
             "key_sha256", "cert_sha256");
 
+    private static final Object IN_PROCESS = new Object();
+
     private final Path file;
 
     private ApiKeyFile(Path file) {
@@ -173,16 +175,18 @@ public final class ApiKeyFile {
         String keyHash = null;
         String certHash = null;
         Set<String> seen = new HashSet<>();
+        String fault = null;   // reported after the entry is read, so that the message can name its id
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken v = p.nextToken();
-            if (!FIELDS.contains(field)) {
-                throw invalid("entry " + n + ": unknown field \"" + field + "\" (known: " + String.join(", ",
-                        List.of("id", "tenant", "role", "models", "name", "created", "revoked", "key_sha256",
-                                "cert_sha256")) + ")");
-            }
-            if (!seen.add(field)) {
-                throw invalid("entry " + n + ": field \"" + field + "\" is given twice");
+            if (!FIELDS.contains(field) || !seen.add(field)) {
+                if (fault == null) {
+                    fault = FIELDS.contains(field) ? "field \"" + field + "\" is given twice" : "unknown field \""
+                            + field + "\" (known: id, tenant, role, models, name, created, revoked, key_sha256, "
+                            + "cert_sha256)";
+                }
+                p.skipChildren();
+                continue;
             }
             if ("models".equals(field)) {
                 if (v != JsonToken.START_ARRAY) {
@@ -218,6 +222,9 @@ public final class ApiKeyFile {
             }
         }
         try {
+            if (fault != null) {
+                throw new IllegalArgumentException(fault);
+            }
             if (role == null) {
                 throw new IllegalArgumentException("\"role\" is missing");
             }
@@ -358,11 +365,14 @@ public final class ApiKeyFile {
         Files.createDirectories(dir);
         Path lock = file.resolveSibling(file.getFileName() + ".lock");
         createOwnerOnly(lock);
-        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
-            List<ApiKey> keys = new ArrayList<>(read());
-            T result = change.apply(keys);
-            write(keys);
-            return result;
+        // the file lock keeps other processes out; a JVM may hold it only once, so threads queue here first
+        synchronized (IN_PROCESS) {
+            try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+                List<ApiKey> keys = new ArrayList<>(read());
+                T result = change.apply(keys);
+                write(keys);
+                return result;
+            }
         }
     }
 
