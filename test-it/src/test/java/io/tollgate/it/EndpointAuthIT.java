@@ -237,7 +237,7 @@ public class EndpointAuthIT {
         String base = "https://127.0.0.1:" + port;
         HttpClient withCert = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .sslContext(ca.clientContext(true)).connectTimeout(Duration.ofSeconds(5)).build();
-        awaitReady(dev, withCert, base + "/v2/health/ready");
+        appliance.awaitReady(dev, withCert, base + "/v2/health/ready", 90_000);
 
         HttpResponse<String> r = send(withCert, base + "/v2/models/fashion-mnist/infer", "POST",
                 ApplianceProcess.fashionMnistBody("tls-1", 1, 0.5f));
@@ -269,27 +269,6 @@ public class EndpointAuthIT {
         assertEquals(records.toString(), 1, records.size());
         assertEquals("tls-1", records.get(0).path("request_id").asText());
         assertEquals("the certificate's tenant is billed", "initech", records.get(0).path("tenant").asText());
-    }
-
-    private void awaitReady(Process p, HttpClient c, String url) throws Exception {
-        long end = System.currentTimeMillis() + 90_000;
-        String last = "no answer";
-        while (System.currentTimeMillis() < end) {
-            if (!p.isAlive()) {
-                throw new AssertionError("the appliance exited with " + p.exitValue() + "; log:\n" + appliance.tail(60));
-            }
-            try {
-                HttpResponse<String> r = send(c, url, "GET", null);
-                if (r.statusCode() == 200) {
-                    return;
-                }
-                last = r.statusCode() + " " + r.body();
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not ready over HTTPS within 90 s (last: " + last + "); log:\n" + appliance.tail(60));
     }
 
     private static int exitCode(int exit) {

@@ -1,7 +1,6 @@
 package io.tollgate.tools;
 
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import picocli.CommandLine.Option;
 
 /** {@code --conf DIR}, shared by the commands that work on an appliance's configuration folder. */
@@ -13,14 +12,6 @@ public final class ConfDirOption {
 
     /** {@code --conf} when given, else {@code tollgate.conf}, else {@code <tollgate.home>/conf}, else {@code ./conf}. */
     public Path resolve() {
-        if (conf != null) {
-            return conf;
-        }
-        String prop = System.getProperty("tollgate.conf", "");
-        if (!prop.isBlank()) {
-            return Paths.get(prop);
-        }
-        String home = System.getProperty("tollgate.home", "");
-        return home.isBlank() ? Paths.get("conf") : Paths.get(home, "conf");
+        return DataDirOption.resolve(conf, "tollgate.conf", "conf");
     }
 }

@@ -14,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place that decides who may do what (bundles/endpoint/README.md, "Access"; decision 2026-11-30 in
- * docs/decisions.md). Stateless apart from the key set it reads; runs on the event loop (one SHA-256 per request
- * with a key, no I/O). Refusals are {@link RequestException}s that {@link ErrorMapper} turns into 401, 403 or 503.
+ * docs/decisions.md). Asked from a request's headers ({@link AccessPrecheck}, so that a refused caller's body is never
+ * buffered) and again by the router before the route runs. Stateless apart from the key set it reads; runs on the
+ * event loop (one SHA-256 per check with a key, no I/O). Refusals are {@link RequestException}s that
+ * {@link ErrorMapper} turns into 401, 403 or 503.
  *
  * <ol>
  * <li>Health ({@link Access#OPEN}) is always served: load balancers probe it without credentials.</li>

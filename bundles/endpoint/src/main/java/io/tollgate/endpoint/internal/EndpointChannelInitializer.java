@@ -11,8 +11,8 @@ import io.netty.handler.ssl.SslContext;
 
 /**
  * The pipeline of one connection: on a TLS port first TLS ({@link HttpsOnlyHandler}: plain HTTP there gets a 400),
- * then the same handlers with and without TLS: HTTP codec, keep-alive, body aggregation with the 413 limit, flow
- * control (holds a pipelined request while one is answered) and the router. Every connection joins
+ * then the same handlers with and without TLS: HTTP codec, keep-alive, the access check on the headers (a refused
+ * caller's body is never buffered), body aggregation with the 413 limit, flow control (holds a pipelined request while one is answered) and the router. Every connection joins
  * {@code channels} so shutdown can close the ones left after draining.
  */
 final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -41,6 +41,7 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         }
         p.addLast("http", new HttpServerCodec());
         p.addLast("keep-alive", new HttpServerKeepAliveHandler());
+        p.addLast("access", new AccessPrecheck(router.guard()));
         p.addLast("aggregator", new BodyLimitAggregator(maxBodyBytes, metrics, router.requestIds()));
         p.addLast("flow", new FlowControlHandler());
         p.addLast("router", router);

@@ -78,6 +78,10 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.infer = new InferRoute(service, registry, metrics);
     }
 
+    AccessGuard guard() {
+        return guard;
+    }
+
     /** Makes the ids of requests that come without one; shared with the 413 answer of the body limit. */
     RequestIdGenerator requestIds() {
         return requestIds;
@@ -205,6 +209,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (draining) {
             throw new RequestException(RequestException.Kind.SHUTTING_DOWN,
                     "the endpoint is shutting down; retry against another instance or after the restart");
+        }
+        if (ex.request instanceof AccessPrecheck.Refused refused) {
+            throw refused.refusal;   // refused from its headers, before its body was read
         }
         Match m = match(segments(ex.path));
         // who may ask comes first: an unknown path or a wrong method is answered only to a caller who may ask

@@ -10,10 +10,14 @@ import io.tollgate.endpoint.keys.ApiKeyFile;
 import io.tollgate.endpoint.keys.ApiKeyRole;
 import io.tollgate.endpoint.keys.NewApiKey;
 import io.tollgate.endpoint.testing.LocalAddresses;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -285,6 +289,42 @@ public class EndpointAuthTest {
         assertEquals("acme", server.service.last.tenant());
         // and without the key, now 401 rather than protected mode's 403
         assertError(send(URI.create(base + "/metrics"), "GET", null), 401, "needs an API key");
+    }
+
+    @Test
+    public void aRefusedCallersBodyIsNeverWaitedForNorBuffered() throws Exception {
+        NewApiKey k = keys.add("acme", ApiKeyRole.INFER, List.of(), "");
+        TestConfig c = new TestConfig();
+        c.keysFile = keyFile.toString();
+        c.maxBodyBytes = 64 << 20;
+        server = new TestServer(c);
+        for (String expect : List.of("", "Expect: 100-continue\r\n")) {
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                s.setSoTimeout(3_000);   // far less than 60 MB would take to arrive: the answer must not wait for it
+                OutputStream out = s.getOutputStream();
+                out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + expect + "Content-Length: 60000000\r\n\r\n{\"inputs\":").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = s.getInputStream();
+                TestServer.RawResponse r = TestServer.readResponse(in);
+                assertEquals(r.body(), 401, r.status());
+                assertEquals("close", r.header("connection"));
+                assertTrue(r.body(), r.body().contains("needs an API key"));
+                assertEquals(-1, in.read());
+            }
+        }
+        // a body-less refused request keeps its connection; the next request on it (with a key) is served
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(3_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /admin/plugins HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/models/echo HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer " + k.key() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            assertEquals(401, TestServer.readResponse(in).status());
+            assertEquals(200, TestServer.readResponse(in).status());
+        }
+        assertEquals(0, server.service.calls.get());
     }
 
     private static boolean sleep() throws InterruptedException {
