@@ -17,8 +17,9 @@ public final class KeysCommand {
 
     /** {@code keys add}. */
     @Command(name = "add", description = {
-        "Add an API key and print it (once: only its hash is kept). Clients send it as 'Authorization: Bearer <key>';",
-        "what it runs is billed to its tenant. With --cert, bind a TLS client certificate instead (prints the entry id)."})
+        "Add an API key and print it, once (the key file keeps only its hash).",
+        "Clients send it as 'Authorization: Bearer <key>'; what it runs is billed to its tenant.",
+        "With --cert, bind a TLS client certificate instead (prints the entry id)."})
     public static final class Add extends ConfCommand {
         @Option(names = "--tenant", required = true, paramLabel = "T",
                 description = "Who is billed for what the key runs (1-64 of A-Z a-z 0-9 . _ -).")
