@@ -73,10 +73,12 @@ final class ApplianceLauncher {
         Files.createDirectories(plugins);
         Files.createDirectories(data);
         ConfigFiles configFiles = new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(),
-                "tollgate.data", data.toString()));
+                "tollgate.data", data.toString(), "tollgate.conf", conf.toString()));
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
         System.setProperty("tollgate.data", data.toString());
+        // the endpoint reads its API keys from <conf>/api-keys.json, where bin/tollgate keys --conf writes them
+        System.setProperty("tollgate.conf", conf.toString());
 
         Framework framework = new FrameworkFactory().newFramework(frameworkProperties());
         framework.init();
@@ -176,6 +178,7 @@ final class ApplianceLauncher {
         p.put("felix.fileinstall.log.level", "3");
         p.put("tollgate.home", home.toString());
         p.put("tollgate.data", data.toString());
+        p.put("tollgate.conf", conf.toString());
         return p;
     }
 

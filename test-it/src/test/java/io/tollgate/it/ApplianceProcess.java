@@ -77,7 +77,12 @@ final class ApplianceProcess {
 
     /** Polls /v2/health/ready until 200; fails early (with the log's tail) when the process exits. */
     void awaitReady(Process p, int port, long timeoutMs) throws Exception {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        awaitReady(p, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build(),
+                "http://127.0.0.1:" + port + "/v2/health/ready", timeoutMs);
+    }
+
+    /** Polls {@code url} with {@code client} (e.g. one speaking TLS) until 200; fails early when the process exits. */
+    void awaitReady(Process p, HttpClient client, String url, long timeoutMs) throws Exception {
         long end = System.currentTimeMillis() + timeoutMs;
         String last = "no answer";
         while (System.currentTimeMillis() < end) {
@@ -86,9 +91,8 @@ final class ApplianceProcess {
                         + tail(60));
             }
             try {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/v2/health/ready")).timeout(Duration.ofSeconds(2)).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     return;
                 }

@@ -13,14 +13,22 @@ public final class DataDirOption {
 
     /** {@code --data} when given, else {@code tollgate.data}, else {@code <tollgate.home>/data}, else {@code ./data}. */
     public Path resolve() {
-        if (data != null) {
-            return data;
+        return resolve(data, "tollgate.data", "data");
+    }
+
+    /**
+     * A distribution folder: {@code given} when not null, else the system property {@code property}, else
+     * {@code <tollgate.home>/name}, else {@code ./name} (shared with {@link ConfDirOption}).
+     */
+    static Path resolve(Path given, String property, String name) {
+        if (given != null) {
+            return given;
         }
-        String prop = System.getProperty("tollgate.data", "");
+        String prop = System.getProperty(property, "");
         if (!prop.isBlank()) {
             return Paths.get(prop);
         }
         String home = System.getProperty("tollgate.home", "");
-        return home.isBlank() ? Paths.get("data") : Paths.get(home, "data");
+        return home.isBlank() ? Paths.get(name) : Paths.get(home, name);
     }
 }

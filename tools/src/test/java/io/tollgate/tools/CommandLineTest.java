@@ -131,7 +131,7 @@ public class CommandLineTest {
     @Test
     public void unknownCommandsListTheKnownOnes() {
         assertOneLine(ToolRun.of("frob"), "tollgate: unknown command 'frob'; one of: plugin, usage, device, sync, "
-                + "version, help (try 'tollgate --help')");
+                + "keys, version, help (try 'tollgate --help')");
         assertOneLine(ToolRun.of("usage", "frobnicate"), "tollgate usage: unknown command 'frobnicate'; one of: "
                 + "verify, summary, export (try 'tollgate usage --help')");
         assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey "

@@ -22,7 +22,8 @@ import java.util.Objects;
  * @param id               the request id, as {@link #checkId} accepts it
  * @param inputs           input tensors, by name
  * @param requestedOutputs output names to return; empty means all
- * @param tenant           who is billed ({@code "default"} until API keys map callers to tenants)
+ * @param tenant           who is billed: the tenant of the caller's API key, which the endpoint sets (no request field
+ *                         can change it); {@code "default"} for a caller without a key (protected mode)
  * @param parameters       protocol request parameters, passed through
  * @throws IllegalArgumentException when {@code id} is not a valid request id ({@link #checkId}'s message)
  */

@@ -6,7 +6,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * Configuration of the HTTP endpoint, PID {@code io.tollgate.endpoint}. Property keys are the method names with
  * "_" read as "." (DS name mapping): {@code port}, {@code host}, {@code max.body.bytes}, {@code io.threads},
- * {@code native.transport}, {@code drain.timeout.ms}.
+ * {@code native.transport}, {@code drain.timeout.ms}, {@code keys.file}, {@code keys.poll.ms}, {@code tls.cert.file},
+ * {@code tls.key.file}, {@code tls.client.auth}, {@code tls.client.ca.file}.
  */
 @ObjectClassDefinition(name = "Tollgate HTTP endpoint",
         description = "Open Inference Protocol (KServe v2 REST) server, admin API and Prometheus metrics")
@@ -28,4 +29,23 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "On stop, how long to wait for requests in flight, in milliseconds")
     long drain_timeout_ms() default 30000;
+
+    @AttributeDefinition(description = "The API key file (bin/tollgate keys manages it); empty = api-keys.json in the "
+            + "configuration folder (system property tollgate.conf, else <tollgate.home>/conf, else conf)")
+    String keys_file() default "";
+
+    @AttributeDefinition(description = "How often the key file is checked for changes, in milliseconds")
+    long keys_poll_ms() default 1000;
+
+    @AttributeDefinition(description = "PEM certificate chain (server certificate first); empty = plain HTTP")
+    String tls_cert_file() default "";
+
+    @AttributeDefinition(description = "Unencrypted PKCS#8 PEM private key of the certificate")
+    String tls_key_file() default "";
+
+    @AttributeDefinition(description = "Client certificates: none, optional or require")
+    String tls_client_auth() default "none";
+
+    @AttributeDefinition(description = "PEM CA certificate(s) client certificates must be issued by")
+    String tls_client_ca_file() default "";
 }

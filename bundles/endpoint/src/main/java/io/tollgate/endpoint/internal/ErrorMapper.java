@@ -16,14 +16,17 @@ import org.slf4j.LoggerFactory;
  *
  * <table>
  * <caption>status mapping</caption>
- * <tr><td>malformed JSON, bad tensor, {@code BAD_REQUEST}</td><td>400</td></tr>
- * <tr><td>{@code NOT_LICENSED}</td><td>403</td></tr>
+ * <tr><td>malformed JSON, bad tensor, {@code BAD_REQUEST}, plain HTTP on the TLS port</td><td>400</td></tr>
+ * <tr><td>no API key, or an unknown, malformed or revoked one</td><td>401 + WWW-Authenticate: Bearer</td></tr>
+ * <tr><td>{@code NOT_LICENSED}; a key without the route's role or model; a remote client in protected
+ * mode</td><td>403</td></tr>
  * <tr><td>unknown route, model or version, {@code MODEL_NOT_FOUND}</td><td>404</td></tr>
  * <tr><td>wrong method</td><td>405 + Allow</td></tr>
  * <tr><td>body above max.body.bytes</td><td>413</td></tr>
  * <tr><td>{@code ENGINE_FAILURE}, anything unexpected</td><td>500</td></tr>
  * <tr><td>not implemented yet</td><td>501</td></tr>
- * <tr><td>{@code MODEL_NOT_READY}, {@code METERING_UNAVAILABLE}, {@code SHUTTING_DOWN}</td><td>503</td></tr>
+ * <tr><td>{@code MODEL_NOT_READY}, {@code METERING_UNAVAILABLE}, {@code SHUTTING_DOWN}, key file
+ * unreadable</td><td>503</td></tr>
  * <tr><td>{@code OVERLOADED}</td><td>503 + Retry-After: 1</td></tr>
  * </table>
  */
@@ -61,7 +64,15 @@ final class ErrorMapper {
                 case NOT_IMPLEMENTED:
                     status = HttpResponseStatus.NOT_IMPLEMENTED;
                     break;
+                case UNAUTHORIZED:
+                    status = HttpResponseStatus.UNAUTHORIZED;
+                    headers = Map.of("WWW-Authenticate", re.challenge());
+                    break;
+                case FORBIDDEN:
+                    status = HttpResponseStatus.FORBIDDEN;
+                    break;
                 case SHUTTING_DOWN:
+                case KEYS_UNREADABLE:
                     status = HttpResponseStatus.SERVICE_UNAVAILABLE;
                     break;
                 default:

@@ -2,6 +2,7 @@ package io.tollgate.endpoint.internal;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.concurrent.EventExecutor;
+import java.net.SocketAddress;
 
 /**
  * One request as the routes see it. The request (and its body) may only be read during the synchronous part of
@@ -18,13 +19,22 @@ final class Exchange {
     /** When the router took the request, from {@link System#nanoTime()}. */
     final long startNanos = System.nanoTime();
     volatile String requestId;
+    /** The TCP peer. */
+    final SocketAddress remote;
+    /** SHA-256 of the TLS client certificate the connection presented (verified), or null. */
+    final String clientCertSha256;
+    /** Who the request is from, once {@link AccessGuard} has let it through: its tenant is the one billed. */
+    volatile AccessGuard.Caller caller = AccessGuard.Caller.ANONYMOUS;
 
-    Exchange(FullHttpRequest request, String method, String path, EventExecutor eventLoop, String requestId) {
+    Exchange(FullHttpRequest request, String method, String path, EventExecutor eventLoop, String requestId,
+             SocketAddress remote, String clientCertSha256) {
         this.request = request;
         this.method = method;
         this.path = path;
         this.eventLoop = eventLoop;
         this.requestId = requestId;
+        this.remote = remote;
+        this.clientCertSha256 = clientCertSha256;
     }
 
     /** "POST /v2/models/m/infer", for logs and messages. */

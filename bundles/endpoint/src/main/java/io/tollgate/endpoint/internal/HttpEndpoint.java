@@ -8,12 +8,15 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tollgate.endpoint.keys.ApiKeyFile;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +37,13 @@ import org.slf4j.LoggerFactory;
  * Prometheus {@code /metrics}. Activation binds the port (and fails when it cannot); deactivation stops
  * accepting, lets requests in flight finish for up to {@code drain.timeout.ms}, then closes every connection.
  *
+ * <p>Who may call what is {@link AccessGuard}'s decision, from the API key file that {@link KeyFileWatcher} keeps
+ * loaded (no key: protected mode, loopback clients only); with {@code tls.cert.file} the port speaks HTTPS only
+ * ({@link EndpointTls}), with the same handlers behind TLS.
+ *
  * <p>Threads: Netty's event loops (named {@code tollgate-endpoint-*}) own the connections, decode requests and
- * encode responses; the serving layer's threads run inferences; the SCR thread activates and drains.
+ * encode responses; the serving layer's threads run inferences; {@code tollgate-endpoint-keys} polls the key file;
+ * the SCR thread activates and drains.
  *
  * <p>The usage journal is an optional dynamic reference used only for the {@code tollgate_usage_*} gauges of
  * {@code /metrics}: the endpoint keeps its port when metering restarts (serving, which must not run without a
@@ -49,10 +57,12 @@ public final class HttpEndpoint {
     public static final String PID = "io.tollgate.endpoint";
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
-    private static final List<String> UNDERSCORED_KEYS =
-            List.of("max_body_bytes", "io_threads", "native_transport", "drain_timeout_ms");
+    private static final List<String> UNDERSCORED_KEYS = List.of("max_body_bytes", "io_threads", "native_transport",
+            "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
+            "tls_client_ca_file");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
+    private final KeyFileWatcher keys;
     private final RequestRouter router;
     private final EventLoopGroup group;
     private final ChannelGroup channels;
@@ -65,8 +75,11 @@ public final class HttpEndpoint {
                         @Reference(name = "registry") ModelRegistry registry, EndpointConfig config,
                         Map<String, Object> properties) {
         validate(config, properties);
+        SslContext tls = EndpointTls.context(config);
         this.drainTimeoutMs = config.drain_timeout_ms();
-        this.router = new RequestRouter(service, registry, metrics, ServerVersion.of(HttpEndpoint.class));
+        this.keys = new KeyFileWatcher(keyFile(config), config.keys_poll_ms());
+        this.router = new RequestRouter(service, registry, metrics, ServerVersion.of(HttpEndpoint.class),
+                new AccessGuard(keys::current));
         Transport transport = Transport.choose(config.native_transport());
         if (transport.reason().isEmpty()) {
             LOG.info("HTTP endpoint transport: {}", transport.name());
@@ -82,18 +95,37 @@ public final class HttpEndpoint {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new EndpointChannelInitializer(config.max_body_bytes(), metrics, router, channels));
+                .childHandler(new EndpointChannelInitializer(config.max_body_bytes(), metrics, router, channels, tls));
         try {
             this.serverChannel = bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
         } catch (Exception e) {
+            keys.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + " (" + e
                     + "); another process may hold the port: stop it, or set another port in the " + PID
                     + " configuration", e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("HTTP endpoint listening on {}:{} (max.body.bytes={}, io.threads={})", config.host(), port,
+        LOG.info("HTTP endpoint listening on {}:{} ({}, max.body.bytes={}, io.threads={})", config.host(), port,
+                tls == null ? "plain HTTP" : "HTTPS, client certificates " + config.tls_client_auth().trim(),
                 config.max_body_bytes(), config.io_threads() == 0 ? "default" : config.io_threads());
+    }
+
+    /**
+     * {@code keys.file}, else {@code api-keys.json} in the configuration folder the launcher names (system property
+     * {@code tollgate.conf}), else in {@code <tollgate.home>/conf}, else in {@code conf}: where {@code bin/tollgate
+     * keys} writes it.
+     */
+    static Path keyFile(EndpointConfig config) {
+        if (!config.keys_file().isBlank()) {
+            return Path.of(config.keys_file().trim());
+        }
+        String conf = System.getProperty("tollgate.conf", "");
+        if (!conf.isBlank()) {
+            return Path.of(conf, ApiKeyFile.FILE_NAME);
+        }
+        String home = System.getProperty("tollgate.home", "");
+        return (home.isBlank() ? Path.of("conf") : Path.of(home, "conf")).resolve(ApiKeyFile.FILE_NAME);
     }
 
     private static void validate(EndpointConfig c, Map<String, Object> properties) {
@@ -119,6 +151,9 @@ public final class HttpEndpoint {
         }
         if (c.drain_timeout_ms() < 0) {
             problems.append("drain.timeout.ms must be 0 or more, not ").append(c.drain_timeout_ms()).append("; ");
+        }
+        if (c.keys_poll_ms() < 10) {
+            problems.append("keys.poll.ms must be 10 or more, not ").append(c.keys_poll_ms()).append("; ");
         }
         if (problems.length() > 0) {
             throw new IllegalArgumentException("invalid " + PID + " configuration: "
@@ -170,6 +205,7 @@ public final class HttpEndpoint {
                     drainTimeoutMs);
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        keys.close();
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         LOG.info("HTTP endpoint on port {} stopped", port);
     }

@@ -75,11 +75,13 @@ final class InferRequestDecoder {
      * @param generatedId the request's id when the body has no {@code id} (or a null or empty one)
      * @param clientId    told the client's {@code id} as soon as it is read and valid, before the rest of the body
      *                    is decoded (so that a later refusal names it)
+     * @param tenant      who is billed: the caller's tenant as {@link AccessGuard} found it; no part of the body
+     *                    can change it
      * @throws RequestException BAD_REQUEST for an invalid client id ({@link InferenceRequest#checkId}'s message),
      *                          broken JSON or a bad tensor
      */
     Decoded decode(String model, String version, byte[] body, int jsonLength, String generatedId,
-                   Consumer<String> clientId) throws RequestException {
+                   Consumer<String> clientId, String tenant) throws RequestException {
         if (jsonLength < 0 || jsonLength > body.length) {
             throw RequestException.badRequest("Inference-Header-Content-Length is " + jsonLength + " but the body has "
                     + body.length + " bytes; it must give the length of the JSON part of the body");
@@ -140,7 +142,7 @@ final class InferRequestDecoder {
         List<Tensor> tensors = tensors(inputs, body, jsonLength);
         Object binaryOutput = parameters.get(BINARY_DATA_OUTPUT);
         InferenceRequest request = new InferenceRequest(model, version, id, tensors, List.copyOf(outputs.keySet()),
-                "default", parameters);
+                tenant, parameters);
         return new Decoded(request, Map.copyOf(outputs), Boolean.TRUE.equals(binaryOutput));
     }
 

@@ -36,8 +36,9 @@ final class InferRoute {
         try {
             byte[] body = ByteBufUtil.getBytes(ex.request.content());
             // from the moment the client's id is read and checked, errors and logs name it instead of ours
+            // the tenant is the caller's (its API key's), whatever the body or headers say
             decoded = decoder.decode(model, version, body, jsonLength(ex, body.length), ex.requestId,
-                    id -> ex.requestId = id);
+                    id -> ex.requestId = id, ex.caller.tenant());
             checkClassification(decoded, model, version);
         } catch (RequestException e) {
             record(model, EndpointMetrics.Outcome.of(e), start);

@@ -20,11 +20,18 @@ final class RequestException extends Exception {
         /** The route is part of the protocol but not implemented here yet. */
         NOT_IMPLEMENTED,
         /** The endpoint is draining for shutdown. */
-        SHUTTING_DOWN
+        SHUTTING_DOWN,
+        /** No credentials, or an unknown, malformed or revoked key: 401 with a challenge. */
+        UNAUTHORIZED,
+        /** The caller may not do this: wrong role, model or tenant, or a remote client in protected mode. */
+        FORBIDDEN,
+        /** The key file could not be read at start: nobody can be authenticated. */
+        KEYS_UNREADABLE
     }
 
     private final Kind kind;
-    private final String allow;
+    /** Allow for METHOD_NOT_ALLOWED, WWW-Authenticate for UNAUTHORIZED, else null. */
+    private final String header;
 
     RequestException(Kind kind, String message) {
         this(kind, message, null, null);
@@ -34,10 +41,10 @@ final class RequestException extends Exception {
         this(kind, message, null, cause);
     }
 
-    private RequestException(Kind kind, String message, String allow, Throwable cause) {
+    private RequestException(Kind kind, String message, String header, Throwable cause) {
         super(message, cause);
         this.kind = kind;
-        this.allow = allow;
+        this.header = header;
     }
 
     static RequestException badRequest(String message) {
@@ -53,12 +60,26 @@ final class RequestException extends Exception {
                 "method " + method + " is not allowed for " + path + "; use " + allow, allow, null);
     }
 
+    /** 401 with the {@code WWW-Authenticate} challenge (RFC 6750). */
+    static RequestException unauthorized(String message, String challenge) {
+        return new RequestException(Kind.UNAUTHORIZED, message, challenge, null);
+    }
+
+    static RequestException forbidden(String message) {
+        return new RequestException(Kind.FORBIDDEN, message);
+    }
+
     Kind kind() {
         return kind;
     }
 
     /** The Allow header value for {@link Kind#METHOD_NOT_ALLOWED}, else null. */
     String allow() {
-        return allow;
+        return kind == Kind.METHOD_NOT_ALLOWED ? header : null;
+    }
+
+    /** The WWW-Authenticate header value for {@link Kind#UNAUTHORIZED}, else null. */
+    String challenge() {
+        return kind == Kind.UNAUTHORIZED ? header : null;
     }
 }

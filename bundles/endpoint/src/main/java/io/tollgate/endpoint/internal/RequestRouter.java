@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.tollgate.endpoint.internal.AccessGuard.Access;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.util.ArrayList;
@@ -34,16 +35,19 @@ import org.slf4j.LoggerFactory;
 final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(RequestRouter.class);
 
-    /** The routes this endpoint has. */
+    /** The routes this endpoint has, with what each needs ({@link AccessGuard}). */
     enum Route {
-        SERVER_METADATA("GET"), HEALTH_LIVE("GET"), HEALTH_READY("GET"), MODEL_METADATA("GET"), MODEL_READY("GET"),
-        MODEL_INFER("POST"), REPOSITORY_INDEX("POST"), REPOSITORY_LOAD("POST"), REPOSITORY_UNLOAD("POST"),
-        ADMIN_PLUGINS("GET"), METRICS("GET");
+        SERVER_METADATA("GET", Access.INFER), HEALTH_LIVE("GET", Access.OPEN), HEALTH_READY("GET", Access.OPEN),
+        MODEL_METADATA("GET", Access.INFER), MODEL_READY("GET", Access.INFER), MODEL_INFER("POST", Access.INFER),
+        REPOSITORY_INDEX("POST", Access.ADMIN), REPOSITORY_LOAD("POST", Access.ADMIN),
+        REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN), METRICS("GET", Access.METRICS);
 
         final String method;
+        final Access access;
 
-        Route(String method) {
+        Route(String method, Access access) {
             this.method = method;
+            this.access = access;
         }
 
         /** The Allow header: GET routes also answer HEAD. */
@@ -60,15 +64,22 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final InferRoute infer;
     private final ModelRegistry registry;
     private final EndpointMetrics metrics;
+    private final AccessGuard guard;
     private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
-    RequestRouter(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, String serverVersion) {
+    RequestRouter(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, String serverVersion,
+                  AccessGuard guard) {
         super(FullHttpRequest.class, true); // the request is released when channelRead0 returns
         this.registry = registry;
         this.metrics = metrics;
+        this.guard = guard;
         this.metadata = new MetadataRoutes(registry, serverVersion);
         this.infer = new InferRoute(service, registry, metrics);
+    }
+
+    AccessGuard guard() {
+        return guard;
     }
 
     /** Makes the ids of requests that come without one; shared with the 413 answer of the body limit. */
@@ -173,7 +184,8 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (IllegalArgumentException e) {
             path = req.uri();
         }
-        Exchange ex = new Exchange(req, req.method().name(), path, ctx.executor(), requestIds.next());
+        Exchange ex = new Exchange(req, req.method().name(), path, ctx.executor(), requestIds.next(),
+                ctx.channel().remoteAddress(), ClientCertificate.sha256(ctx.channel()));
         CompletionStage<HttpReply> reply;
         try {
             reply = dispatch(ex);
@@ -198,7 +210,13 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw new RequestException(RequestException.Kind.SHUTTING_DOWN,
                     "the endpoint is shutting down; retry against another instance or after the restart");
         }
+        if (ex.request instanceof AccessPrecheck.Refused refused) {
+            throw refused.refusal;   // refused from its headers, before its body was read
+        }
         Match m = match(segments(ex.path));
+        // who may ask comes first: an unknown path or a wrong method is answered only to a caller who may ask
+        ex.caller = guard.check(m == null ? Access.ANY : m.route().access, m == null ? null : m.model(), ex.line(),
+                ex.remote, ex.request.headers().get(HttpHeaderNames.AUTHORIZATION), ex.clientCertSha256);
         if (m == null) {
             throw RequestException.notFound("no route for " + ex.method + " " + ex.path);
         }

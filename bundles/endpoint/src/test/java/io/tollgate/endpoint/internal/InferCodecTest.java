@@ -28,7 +28,7 @@ public class InferCodecTest {
 
     private InferRequestDecoder.Decoded decode(String json) throws RequestException {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        return decoder.decode("m", null, body, body.length, GENERATED_ID, id -> { });
+        return decoder.decode("m", null, body, body.length, GENERATED_ID, id -> { }, "default");
     }
 
     private static String input(String type, String shape, String data) {
@@ -203,14 +203,14 @@ public class InferCodecTest {
         byte[] body = "{\"id\":\"cam-2\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[1]}]}"
                 .getBytes(StandardCharsets.UTF_8);
         try {
-            decoder.decode("m", null, body, body.length, GENERATED_ID, told::add);
+            decoder.decode("m", null, body, body.length, GENERATED_ID, told::add, "default");
             fail("2 elements expected, 1 given");
         } catch (RequestException e) {
             assertEquals(List.of("cam-2"), told);
         }
         byte[] invalid = "{\"id\":\"cam 2\",\"inputs\":[]}".getBytes(StandardCharsets.UTF_8);
         try {
-            decoder.decode("m", null, invalid, invalid.length, GENERATED_ID, told::add);
+            decoder.decode("m", null, invalid, invalid.length, GENERATED_ID, told::add, "default");
             fail("a space is not allowed in an id");
         } catch (RequestException e) {
             assertEquals(RequestException.Kind.BAD_REQUEST, e.kind());
@@ -289,7 +289,7 @@ public class InferCodecTest {
         body.write(head);
         body.write(bin.array());
         byte[] all = body.toByteArray();
-        InferRequestDecoder.Decoded d = decoder.decode("m", "1", all, head.length, GENERATED_ID, id -> { });
+        InferRequestDecoder.Decoded d = decoder.decode("m", "1", all, head.length, GENERATED_ID, id -> { }, "default");
         List<Tensor> in = d.request().inputs();
         assertArrayEquals(new float[] {1.5f, -2f}, in.get(0).toFloats(), 0f);
         assertEquals(2, in.get(1).data().get(1));
@@ -314,7 +314,7 @@ public class InferCodecTest {
         byte[] wrongAll = new byte[wrongHead.length + 19];
         System.arraycopy(wrongHead, 0, wrongAll, 0, wrongHead.length);
         try {
-            decoder.decode("m", "1", wrongAll, wrongHead.length, GENERATED_ID, id -> { });
+            decoder.decode("m", "1", wrongAll, wrongHead.length, GENERATED_ID, id -> { }, "default");
             fail("expected a 400");
         } catch (RequestException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("needs 8 bytes of binary data but binary_data_size is 7"));

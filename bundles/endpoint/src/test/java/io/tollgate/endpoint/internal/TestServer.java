@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.annotation.Annotation;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,42 +40,12 @@ final class TestServer implements AutoCloseable {
     }
 
     static EndpointConfig config(int port, int maxBodyBytes, long drainTimeoutMs, boolean nativeTransport) {
-        return new EndpointConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return EndpointConfig.class;
-            }
-
-            @Override
-            public int port() {
-                return port;
-            }
-
-            @Override
-            public String host() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int max_body_bytes() {
-                return maxBodyBytes;
-            }
-
-            @Override
-            public int io_threads() {
-                return 2;
-            }
-
-            @Override
-            public boolean native_transport() {
-                return nativeTransport;
-            }
-
-            @Override
-            public long drain_timeout_ms() {
-                return drainTimeoutMs;
-            }
-        };
+        TestConfig c = new TestConfig();
+        c.port = port;
+        c.maxBodyBytes = maxBodyBytes;
+        c.drainTimeoutMs = drainTimeoutMs;
+        c.nativeTransport = nativeTransport;
+        return c;
     }
 
     int port() {

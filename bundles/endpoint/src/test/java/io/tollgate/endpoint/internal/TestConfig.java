@@ -1,0 +1,85 @@
+package io.tollgate.endpoint.internal;
+
+import java.lang.annotation.Annotation;
+
+/** An {@link EndpointConfig} for tests, with settable values; by default a free port on 127.0.0.1 and no key file. */
+final class TestConfig implements EndpointConfig {
+    int port;
+    String host = "127.0.0.1";
+    int maxBodyBytes = 64 * 1024;
+    int ioThreads = 2;
+    boolean nativeTransport = true;
+    long drainTimeoutMs = 5_000;
+    /** A path where there is no file: protected mode unless a test writes one there. */
+    String keysFile = System.getProperty("java.io.tmpdir") + "/tollgate-no-such-dir/api-keys.json";
+    long keysPollMs = 1000;
+    String tlsCertFile = "";
+    String tlsKeyFile = "";
+    String tlsClientAuth = "none";
+    String tlsClientCaFile = "";
+
+    @Override
+    public Class<? extends Annotation> annotationType() {
+        return EndpointConfig.class;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String host() {
+        return host;
+    }
+
+    @Override
+    public int max_body_bytes() {
+        return maxBodyBytes;
+    }
+
+    @Override
+    public int io_threads() {
+        return ioThreads;
+    }
+
+    @Override
+    public boolean native_transport() {
+        return nativeTransport;
+    }
+
+    @Override
+    public long drain_timeout_ms() {
+        return drainTimeoutMs;
+    }
+
+    @Override
+    public String keys_file() {
+        return keysFile;
+    }
+
+    @Override
+    public long keys_poll_ms() {
+        return keysPollMs;
+    }
+
+    @Override
+    public String tls_cert_file() {
+        return tlsCertFile;
+    }
+
+    @Override
+    public String tls_key_file() {
+        return tlsKeyFile;
+    }
+
+    @Override
+    public String tls_client_auth() {
+        return tlsClientAuth;
+    }
+
+    @Override
+    public String tls_client_ca_file() {
+        return tlsClientCaFile;
+    }
+}
