@@ -41,6 +41,12 @@ final class JarPluginSource implements PluginSource, AutoCloseable {
         this.descriptorPath = header == null ? DEFAULT_DESCRIPTOR : header.trim();
     }
 
+    /** The code rule is the framework's (the launcher's resolver hook); benchmarks load data-only plugins. */
+    @Override
+    public Optional<String> refusal() {
+        return Optional.empty();
+    }
+
     @Override
     public long bundleId() {
         return 1;
