@@ -1,6 +1,7 @@
 package io.tollgate.tools.plugin;
 
 import io.tollgate.model.TensorSpec;
+import io.tollgate.tools.ToolException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -201,23 +202,8 @@ public final class PluginJar {
         return j.append(specs.isEmpty() ? "]" : "\n  ]");
     }
 
+    /** A JSON string literal (the descriptor is JSON). */
     static String quote(String s) {
-        StringBuilder q = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"': q.append("\\\""); break;
-                case '\\': q.append("\\\\"); break;
-                case '\n': q.append("\\n"); break;
-                case '\r': q.append("\\r"); break;
-                case '\t': q.append("\\t"); break;
-                default:
-                    if (c < 0x20) {
-                        q.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        q.append(c);
-                    }
-            }
-        }
-        return q.append('"').toString();
+        return ToolException.quote(s);
     }
 }
