@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         footer = {"  0    done",
             "  1    failed (ledger, broker or key problem; the message says which)",
             "  2    bad command line (unknown command or option, missing or bad value)",
-            "  3    files missing or unreadable (--data a file, no ledger to read, --public-key)",
+            "  3    files missing or unreadable (a --data file, no ledger to read)",
             "  143  run stopped by SIGTERM: a clean stop (systemd: SuccessExitStatus=143)"})
 public final class BillingCommand extends RootCommand {
 }
