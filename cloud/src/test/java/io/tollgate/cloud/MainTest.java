@@ -193,6 +193,19 @@ public class MainTest {
     }
 
     @Test
+    public void theHelpNamesThisToolAndItsExitCodesFitTheScreen() {
+        assertEquals(0, run("--help"));
+        String help = out();
+        assertTrue(help, help.replaceAll("\\s+", " ").contains("Show the help of tollgate-billing or of one of its "
+                + "commands, e.g. 'tollgate-billing help COMMAND'"));
+        String table = help.substring(help.indexOf("Exit codes:"));
+        for (String line : table.lines().skip(1).toList()) {
+            assertTrue("indented, not wrapped: '" + line + "' in\n" + table, line.startsWith("  "));
+        }
+        assertTrue(table, table.contains("  3    files missing or unreadable") && table.contains("  143  "));
+    }
+
+    @Test
     public void versionIsTheProjectVersion() {
         String expected = "tollgate-billing " + System.getProperty("tollgate.project.version") + "\n";
         assertEquals(0, run("version"));
