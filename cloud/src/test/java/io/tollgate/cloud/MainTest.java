@@ -86,9 +86,94 @@ public class MainTest {
         assertEquals(1, run("run", "--mqtt", "none", "--db", "jdbc:mysql://x/y", "--http-port", "-1", "--data",
                 tmp.getRoot().toString()));
         assertTrue(err(), err().startsWith("tollgate-billing run: ") && err().contains("unsupported ledger URL"));
-        assertEquals(1, run("device", "register", "--id", "x", "--public-key", tmp.getRoot().toPath()
-                .resolve("missing.pem").toString(), "--data", tmp.getRoot().toString()));
-        assertTrue(err(), err().startsWith("tollgate-billing device register: ") && err().contains("missing.pem"));
+        Path missing = tmp.getRoot().toPath().resolve("missing.pem");
+        assertEquals(3, run("device", "register", "--id", "x", "--public-key", missing.toString(), "--data",
+                tmp.getRoot().toString()));
+        assertEquals("tollgate-billing device register: cannot read --public-key " + missing + ": no such file or "
+                + "directory\n", err());
+    }
+
+    @Test
+    public void runChecksEveryValueBeforeItConnects() throws Exception {
+        String data = tmp.newFolder("data").toString();
+        String[][] cases = {
+            {"--http-port", "99999", "--http-port must be from 0 to 65535, or -1 for no HTTP API, not 99999"},
+            {"--http-port", "-2", "--http-port must be from 0 to 65535, or -1 for no HTTP API, not -2"},
+            {"--embedded-broker", "0", "--embedded-broker must be a port from 1 to 65535, not 0"},
+            {"--embedded-broker", "65536", "--embedded-broker must be a port from 1 to 65535, not 65536"},
+            {"--mqtt", "tcp://broker:99999", "--mqtt must be none or look like tcp://127.0.0.1:1883 or "
+                    + "ssl://broker:8883, not \"tcp://broker:99999\""},
+            {"--mqtt", "broker:1883", "--mqtt must be none"},
+            {"--mqtt", "tcp://broker:1883/x", "--mqtt must be none"},
+            {"--mqtt", "", "--mqtt must be none"},
+            {"--client-id", "a b", "--client-id must be 1 to 128 printable ASCII characters without spaces, not \"a b\""},
+            {"--http-host", "", "--http-host must be a host name or address, not \"\""},
+            {"--prices", "", "--prices must not be empty"},
+        };
+        for (String[] c : cases) {
+            // a broker that is not there: had anything connected, the error would be another one
+            String[] args = "--mqtt".equals(c[0]) ? new String[] {"run", "--data", data, c[0], c[1]}
+                    : new String[] {"run", "--data", data, "--mqtt", "tcp://127.0.0.1:1", c[0], c[1]};
+            assertEquals(c[0] + " " + c[1] + ": " + err(), 2, run(args));
+            assertTrue(err(), err().startsWith("tollgate-billing run: " + c[2]));
+            assertEquals(err(), 1, err().lines().count());
+        }
+        Path prices = tmp.getRoot().toPath().resolve("prices.json");
+        assertEquals(3, run("run", "--data", data, "--mqtt", "tcp://127.0.0.1:1", "--prices", prices.toString()));
+        assertEquals("tollgate-billing run: cannot read --prices " + prices + ": no such file\n", err());
+    }
+
+    @Test
+    public void emptyPathsAreUsageErrorsAndADataFileIsRefused() throws Exception {
+        Path file = tmp.newFile("afile").toPath();
+        List<List<String>> commands = List.of(List.of("device", "list"), List.of("cloud", "pubkey"),
+                List.of("run", "--mqtt", "none"), List.of("device", "register", "--id", "x", "--public-key", "k.pem"));
+        for (List<String> command : commands) {
+            String name = ("tollgate-billing " + command.get(0) + " " + command.get(1)).replace(" --mqtt", "");
+            List<String> args = new java.util.ArrayList<>(command);
+            args.addAll(List.of("--data", ""));
+            assertEquals(command.toString(), 2, run(args.toArray(new String[0])));
+            assertEquals(name + ": --data must not be empty (try '" + name + " --help')\n", err());
+            args.set(args.size() - 1, file.toString());
+            assertEquals(command.toString(), 3, run(args.toArray(new String[0])));
+            assertEquals(name + ": --data " + file + " is a file, not a directory\n", err());
+        }
+        assertEquals(2, run("device", "register", "--id", "x", "--public-key", "", "--data", tmp.getRoot().toString()));
+        assertTrue(err(), err().contains("--public-key must not be empty"));
+    }
+
+    @Test
+    public void deviceIdsFollowTheAppliancesRule() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        Path pem = tmp.newFile("device.pub.pem").toPath();
+        Files.writeString(pem, TestRecordWriter.newDevice().publicPem());
+        for (String bad : new String[] {"bad\nid", "x y", "", "-x", "a/b", "x".repeat(65), "tab\tid"}) {
+            assertEquals(bad, 2, run("device", "register", "--id", bad, "--public-key", pem.toString(), "--data",
+                    data.toString()));
+            assertEquals(err(), 1, err().lines().count());
+            assertTrue(err(), err().startsWith("tollgate-billing device register: --id \""));
+            assertTrue(err(), err().contains("is not a device id: 1 to 64 characters from A-Z a-z 0-9 . _ : -"));
+        }
+        assertTrue(err(), err().contains("--id \"tab\\tid\""));
+        for (String good : new String[] {"tg-06e3fd8fda29bb60", "line7.cam-2:a_b", "x".repeat(64)}) {
+            assertEquals(good + ": " + err(), 0, run("device", "register", "--id", good, "--public-key", pem.toString(),
+                    "--data", data.toString()));
+        }
+    }
+
+    @Test
+    public void readOnlyCommandsDoNotCreateALedger() throws Exception {
+        Path missing = tmp.getRoot().toPath().resolve("nonexistent");
+        assertEquals(3, run("device", "list", "--data", missing.toString()));
+        assertEquals("tollgate-billing device list: no ledger at " + missing.resolve("ledger.mv.db") + "; give the "
+                + "billing endpoint's data folder (--data) or its database (--db)\n", err());
+        assertEquals("", out());
+        assertTrue("nothing created", !Files.exists(missing));
+        Path empty = tmp.newFolder("empty").toPath();
+        assertEquals(3, run("device", "list", "--data", empty.toString()));
+        try (Stream<Path> files = Files.list(empty)) {
+            assertEquals(0, files.count());
+        }
     }
 
     @Test
@@ -105,6 +190,19 @@ public class MainTest {
         for (String leaf : List.of("run", "device register", "device list", "cloud pubkey", "version", "help")) {
             assertTrue(leaf + " in\n" + out(), out().contains("\n  " + leaf + " "));
         }
+    }
+
+    @Test
+    public void theHelpNamesThisToolAndItsExitCodesFitTheScreen() {
+        assertEquals(0, run("--help"));
+        String help = out();
+        assertTrue(help, help.replaceAll("\\s+", " ").contains("Show the help of tollgate-billing or of one of its "
+                + "commands, e.g. 'tollgate-billing help COMMAND'"));
+        String table = help.substring(help.indexOf("Exit codes:"));
+        for (String line : table.lines().skip(1).toList()) {
+            assertTrue("indented, not wrapped: '" + line + "' in\n" + table, line.startsWith("  "));
+        }
+        assertTrue(table, table.contains("  3    files missing or unreadable") && table.contains("  143  "));
     }
 
     @Test

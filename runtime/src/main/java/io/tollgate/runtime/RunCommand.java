@@ -1,11 +1,17 @@
 package io.tollgate.runtime;
 
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,27 +21,23 @@ import picocli.CommandLine.Spec;
 
 /** {@code tollgate run}: starts the appliance in the foreground and returns once it has stopped. */
 @Command(name = "run", description = {
-    "Start the appliance in the foreground; SIGTERM or Ctrl-C stops it cleanly.",
+    "Start the appliance in the foreground; SIGTERM or Ctrl-C stops it cleanly (exit code 143 after SIGTERM).",
     "Configuration comes from conf/*.cfg; the options below override it for this run."})
 final class RunCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
     @Option(names = "--port", paramLabel = "N", description = "HTTP port of the inference endpoint (0 = any free port; "
             + "default: conf/io.tollgate.endpoint.cfg, else 8000).")
     private String port;
 
-    @Option(names = "--plugins", paramLabel = "DIR", defaultValue = "plugins",
-            description = "Plugin folder, watched for jars to install, replace and remove (default: ${DEFAULT-VALUE}).")
-    private String plugins;
-
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "data",
-            description = "Data folder: usage journal, device key, sync cursor (default: ${DEFAULT-VALUE}).")
-    private String data;
-
-    @Option(names = "--conf", paramLabel = "DIR", defaultValue = "conf",
-            description = "Configuration folder, one <pid>.cfg per component (default: ${DEFAULT-VALUE}).")
+    private String plugins = "plugins";
+    private String data = "data";
     private String conf;
 
     @Option(names = "--mqtt", paramLabel = "URL",
-            description = "Send usage to this MQTT broker, e.g. tcp://broker:1883 or ssl://broker:8883.")
+            description = "Send usage to this MQTT broker, e.g. ssl://broker:8883 (tcp:// only to this box: "
+                    + "tcp://127.0.0.1:1883).")
     private String mqtt;
 
     @Option(names = "--demo", description = "Also start an embedded MQTT broker and the billing endpoint "
@@ -46,8 +48,27 @@ final class RunCommand implements Callable<Integer> {
             description = "The distribution folder (default: system property tollgate.home, else .).")
     private String home;
 
-    @Spec
-    private CommandSpec spec;
+    @Option(names = "--check", hidden = true,
+            description = "Check the options and exit (bin/tollgate run --demo does, before it starts the broker).")
+    private boolean checkOnly;
+
+    @Option(names = "--plugins", paramLabel = "DIR",
+            description = "Plugin folder, watched for jars to install, replace and remove (default: plugins).")
+    private void plugins(String value) {
+        plugins = PathValues.nonEmpty(spec, "--plugins", value).toString();
+    }
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Data folder: usage journal, device key, sync cursor (default: data).")
+    private void data(String value) {
+        data = PathValues.nonEmpty(spec, "--data", value).toString();
+    }
+
+    @Option(names = "--conf", paramLabel = "DIR",
+            description = "Configuration folder, one <pid>.cfg per component; must exist (default: conf).")
+    private void conf(String value) {
+        conf = PathValues.nonEmpty(spec, "--conf", value).toString();
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -55,25 +76,56 @@ final class RunCommand implements Callable<Integer> {
             throw new ToolException(ExitCodes.USAGE, "--demo is run by bin/tollgate, which starts the broker and the "
                     + "billing endpoint beside the appliance; start it with bin/tollgate run --demo");
         }
-        launcher().startAndAwait();
+        ApplianceLauncher launcher = launcher();
+        if (!checkOnly) {
+            launcher.startAndAwait();
+        }
         return ExitCodes.OK;
     }
 
-    /** The launcher these options describe; relative folders are resolved against the distribution folder. */
-    ApplianceLauncher launcher() {
+    /**
+     * The launcher these options describe, after checking them: relative folders are resolved against the
+     * distribution folder; a bad value is exit 2, a folder that is missing (--conf) or a file is exit 3.
+     */
+    ApplianceLauncher launcher() throws ToolException {
         Path h = Paths.get(home != null ? home : System.getProperty("tollgate.home", ".")).toAbsolutePath().normalize();
+        Path confDir = resolve(h, conf != null ? conf : "conf");
+        Path pluginsDir = resolve(h, plugins);
+        Path dataDir = resolve(h, data);
+        if (conf != null && !Files.isDirectory(confDir)) {
+            // the appliance would start on defaults: most likely not what was meant
+            PathValues.notAFile("--conf", confDir);
+            throw new ToolException(ExitCodes.IO_ERROR, "--conf " + confDir + ": no such directory");
+        }
+        PathValues.notAFile("--plugins", pluginsDir);
+        PathValues.notAFile("--data", dataDir);
         Map<String, Map<String, String>> overrides = new HashMap<>();
         if (port != null) {
             overrides.computeIfAbsent(ConfigFiles.ENDPOINT_PID, k -> new HashMap<>()).put("port", checkedPort());
         }
         if (mqtt != null) {
-            if (!mqtt.matches("(tcp|ssl|ws|wss)://[^/\\s]+")) {
-                throw new ParameterException(spec.commandLine(),
-                        "--mqtt must look like tcp://host:1883 or ssl://host:8883, not '" + mqtt + "'");
+            String wrong = BrokerUrls.problem(mqtt, allowPlain(confDir));
+            if (wrong != null) {
+                throw new ParameterException(spec.commandLine(), "--mqtt " + wrong);
             }
             overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("broker.url", mqtt);
         }
-        return new ApplianceLauncher(h, resolve(h, conf), resolve(h, plugins), resolve(h, data), overrides);
+        return new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+    }
+
+    /** {@code allow.plain} of the sync configuration, which lets tcp:// go beyond loopback (sync's own rule). */
+    private static boolean allowPlain(Path confDir) throws ToolException {
+        Path file = confDir.resolve(ConfigFiles.SYNC_PID + ".cfg");
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + file + ": " + PathValues.reason(e), e);
+        }
+        return "true".equalsIgnoreCase(p.getProperty("allow.plain", "").trim());
     }
 
     private String checkedPort() {

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.Rule;
 import org.junit.Test;
@@ -55,11 +56,57 @@ public class RunCommandTest {
                 err);
         assertEquals(2, main("run", "--port", "70000"));
         assertEquals(2, main("run", "--mqtt", "localhost:1883"));
-        assertTrue(err, err.contains("tcp://host:1883") && err.lines().count() == 1);
+        assertTrue(err, err.contains("ssl://broker:8883") && err.lines().count() == 1);
         assertEquals(2, main("run", "--prot", "9000"));
         assertEquals("tollgate run: unknown option '--prot' (try 'tollgate run --help')\n", err);
         assertEquals(2, main("run", "--demo"));
         assertTrue(err, err.contains("bin/tollgate run --demo"));
+    }
+
+    @Test
+    public void theMqttUrlFollowsSyncsRuleBeforeAnythingStarts() throws Exception {
+        String home = tmp.getRoot().toString();
+        assertEquals(2, main("run", "--home", home, "--check", "--mqtt", "tcp://example.com:1883"));
+        assertEquals("tollgate run: --mqtt tcp://example.com:1883 is plain TCP to a host that is not loopback: usage "
+                + "records would cross the network unencrypted; use ssl://example.com:8883 (CA in tls.ca.file of "
+                + "conf/io.tollgate.sync.cfg), or set allow.plain=true there (try 'tollgate run --help')\n", err);
+        for (String bad : new String[] {"ws://broker:80", "broker:1883", "ssl://broker:8883/path", "tcp://"}) {
+            assertEquals(bad, 2, main("run", "--home", home, "--check", "--mqtt", bad));
+            assertTrue(err, err.contains("must look like ssl://broker:8883") && err.lines().count() == 1);
+        }
+        for (String good : new String[] {"ssl://example.com:8883", "SSL://10.0.0.7:8883", "tcp://127.0.0.1:1883",
+            "tcp://localhost:1883", "tcp://[::1]:1883", "tcp://127.0.0.2:1883"}) {
+            assertEquals(good + ": " + err, 0, main("run", "--home", home, "--check", "--mqtt", good));
+        }
+        // allow.plain=true in the sync configuration lets plain TCP out, as sync itself does
+        Path conf = tmp.newFolder("conf").toPath();
+        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "allow.plain = true\n");
+        assertEquals(err, 0, main("run", "--home", home, "--check", "--mqtt", "tcp://example.com:1883"));
+    }
+
+    @Test
+    public void emptyPathsAreUsageErrors() {
+        for (String option : new String[] {"--data", "--conf", "--plugins"}) {
+            assertEquals(option, 2, main("run", "--home", tmp.getRoot().toString(), "--check", option, ""));
+            assertEquals("tollgate run: " + option + " must not be empty (try 'tollgate run --help')\n", err);
+        }
+    }
+
+    @Test
+    public void foldersThatAreMissingOrFilesAreRefusedWithTheReason() throws Exception {
+        String home = tmp.getRoot().toString();
+        Path file = tmp.newFile("afile").toPath();
+        Path missing = tmp.getRoot().toPath().resolve("nonexistent");
+        assertEquals(3, main("run", "--home", home, "--check", "--conf", missing.toString()));
+        assertEquals("tollgate run: --conf " + missing + ": no such directory\n", err);
+        for (String option : new String[] {"--conf", "--data", "--plugins"}) {
+            assertEquals(option, 3, main("run", "--home", home, "--check", option, file.toString()));
+            assertEquals("tollgate run: " + option + " " + file + " is a file, not a directory\n", err);
+        }
+        // missing data and plugins folders are created at start; the distribution's conf/ may be absent
+        assertEquals(err, 0, main("run", "--home", home, "--check", "--data", missing.toString(), "--plugins",
+                missing.toString()));
+        assertEquals("--check starts nothing and creates nothing", false, Files.exists(missing));
     }
 
     @Test

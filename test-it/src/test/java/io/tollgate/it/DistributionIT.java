@@ -55,7 +55,7 @@ public class DistributionIT {
         }
         ApplianceProcess.Result bad = dist.tool("plugin", "pack", "--model", work.resolve("missing.onnx").toString(), "--name", "x", "--version", "1.0.0",
                 "--output", work.resolve("x.jar").toString());
-        assertEquals(1, bad.exit());
+        assertEquals("a file missing is exit 3", 3, bad.exit());
         assertTrue(bad.err(), bad.err().contains("no such file"));
 
         int port = TollgateExam.freePort();
@@ -102,6 +102,21 @@ public class DistributionIT {
         String output = Files.readString(log);
         assertTrue(dist.tail(40), output.contains("Tollgate stopped"));
         assertTrue(dist.tail(40), output.contains("closed"));
+    }
+
+    /** bin/tollgate's run --demo has the appliance's parser check the options before it starts broker and billing. */
+    @Test
+    public void runDemoChecksTheOptionsBeforeItStartsAnything() throws Exception {
+        ApplianceProcess.Result noValue = dist.tool("run", "--demo", "--data");
+        assertEquals(noValue.toString(), 2, noValue.exit());
+        assertEquals(noValue.err(), 1, noValue.err().lines().count());
+        assertTrue(noValue.err(), noValue.err().startsWith("tollgate run: ") && noValue.err().contains("'--data'"));
+        Path data = work.resolve("demo-data");
+        ApplianceProcess.Result bogus = dist.tool("run", "--demo", "--data", data.toString(), "--bogus");
+        assertEquals(bogus.toString(), 2, bogus.exit());
+        assertEquals("tollgate run: unknown option '--bogus' (try 'tollgate run --help')\n", bogus.err());
+        assertEquals("no broker, no billing, no device key", "", bogus.out());
+        assertTrue("nothing written", !Files.exists(data));
     }
 
     private static void copyAtomically(Path from, Path to) throws Exception {

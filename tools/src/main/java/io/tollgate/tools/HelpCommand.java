@@ -12,9 +12,11 @@ import picocli.CommandLine.Spec;
  * {@code tollgate help [COMMAND...]}: the same help as {@code tollgate [COMMAND...] --help}. (Picocli's own help
  * command declares a {@code -h} of its own, which clashes with the {@code --help} every command inherits.)
  */
-@Command(name = "help", description = "Show the help of tollgate or of a command, e.g. 'tollgate help usage export'.")
+@Command(name = "help", description = "Show the help of ${ROOT-COMMAND-NAME} or of one of its commands, e.g. "
+        + "'${ROOT-COMMAND-NAME} help COMMAND'.")
 public final class HelpCommand extends ToolCommand {
-    @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "A command, e.g. usage export.")
+    @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "A command, as many words as it has "
+            + "(e.g. device init).")
     private List<String> path = new ArrayList<>();
 
     @Spec

@@ -18,10 +18,13 @@ import picocli.CommandLine.Command;
         versionProvider = ProductVersion.class,
         commandListHeading = "%nCommands (tollgate <command> --help for its options):%n",
         footerHeading = "%nExit codes:%n",
+        // One line each within the 80 columns picocli wraps at (a wrapped line would lose its indentation).
         footer = {
-            "  0  done",
-            "  1  failed: a journal that does not verify, a model that cannot load, a port in use",
-            "  2  bad command line (unknown command or option, missing or bad value)",
-            "  3  files missing or unreadable (usage, device and sync commands)"})
+            "  0    done",
+            "  1    failed: a journal that does not verify, a model that cannot load,",
+            "       a port in use, a descriptor that is not JSON",
+            "  2    bad command line (unknown command or option, missing or bad value)",
+            "  3    files missing or unreadable (a folder that is a file, a missing --conf)",
+            "  143  run stopped by SIGTERM: a clean stop (systemd: SuccessExitStatus=143)"})
 public final class TollgateCommand extends RootCommand {
 }

@@ -182,9 +182,23 @@ public class CommandLineTest {
     @Test
     public void theHelpDocumentsTheExitCodes() {
         String help = ToolRun.of("--help").out();
-        for (String line : List.of("  " + ExitCodes.OK + "  done", "  " + ExitCodes.FAILED + "  failed",
-                "  " + ExitCodes.USAGE + "  bad command line", "  " + ExitCodes.IO_ERROR + "  files missing")) {
+        for (String line : List.of("  " + ExitCodes.OK + "    done", "  " + ExitCodes.FAILED + "    failed",
+                "  " + ExitCodes.USAGE + "    bad command line", "  " + ExitCodes.IO_ERROR + "    files missing",
+                "  143  run stopped by SIGTERM")) {
             assertTrue(line + " in\n" + help, help.contains(line));
         }
+        String table = help.substring(help.indexOf("Exit codes:"));
+        for (String line : table.lines().skip(1).toList()) {
+            assertTrue("indented, not wrapped by picocli: '" + line + "' in\n" + table, line.startsWith("  "));
+        }
+    }
+
+    @Test
+    public void theHelpCommandNamesTheToolItBelongsTo() {
+        String help = ToolRun.of("--help").out().replaceAll("\\s+", " ");
+        assertTrue(help, help.contains("Show the help of tollgate or of one of its commands, e.g. 'tollgate help"));
+        assertTrue(help, !help.contains("${"));
+        String own = ToolRun.of("help", "help").out();
+        assertTrue(own, own.contains("Show the help of tollgate or of one of its commands"));
     }
 }

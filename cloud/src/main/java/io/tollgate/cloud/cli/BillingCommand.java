@@ -12,7 +12,10 @@ import picocli.CommandLine.Command;
         versionProvider = ProductVersion.class,
         commandListHeading = "%nCommands (tollgate-billing <command> --help for its options):%n",
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  done", "  1  failed (ledger, broker, key or file problem; the message says which)",
-            "  2  bad command line (unknown command or option, missing or bad value)"})
+        footer = {"  0    done",
+            "  1    failed (ledger, broker or key problem; the message says which)",
+            "  2    bad command line (unknown command or option, missing or bad value)",
+            "  3    files missing or unreadable (a --data file, no ledger to read)",
+            "  143  run stopped by SIGTERM: a clean stop (systemd: SuccessExitStatus=143)"})
 public final class BillingCommand extends RootCommand {
 }

@@ -3,6 +3,7 @@ package io.tollgate.cloud.cli;
 import io.tollgate.cloud.BillingException;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
 import io.tollgate.tools.ToolCommand;
 import java.io.IOException;
@@ -10,8 +11,8 @@ import picocli.CommandLine.Mixin;
 
 /**
  * A billing command: it works on a data folder ({@link DataOptions}); a ledger, broker, key or
- * file problem is a failure with exit code 1 and its message (no separate code for unreadable files, unlike
- * bin/tollgate's 3).
+ * file problem is a failure with exit code 1 and its message; a --data that is a file, a missing ledger for a
+ * command that only reads, or an input file that cannot be read is exit 3 (as bin/tollgate's).
  */
 abstract class BillingWork extends ToolCommand {
     @Mixin
@@ -19,6 +20,7 @@ abstract class BillingWork extends ToolCommand {
 
     @Override
     public final Integer call() throws ToolException, InterruptedException {
+        PathValues.notAFile("--data", data.dataDir());
         try {
             return work();
         } catch (LedgerException | BillingException | IOException e) {
@@ -27,5 +29,5 @@ abstract class BillingWork extends ToolCommand {
     }
 
     /** Does the command; returns its exit code. */
-    abstract int work() throws LedgerException, BillingException, IOException, InterruptedException;
+    abstract int work() throws ToolException, LedgerException, BillingException, IOException, InterruptedException;
 }

@@ -1,14 +1,24 @@
 package io.tollgate.cloud.cli;
 
+import io.tollgate.tools.PathValues;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code --data DIR}, shared by every billing command. */
 final class DataOptions {
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
+
+    private Path data;
+
     @Option(names = "--data", paramLabel = "DIR",
             description = "Data folder: cloud key, embedded ledger, broker data (default: TOLLGATE_BILLING_HOME/data, "
                     + "else ./data).")
-    private Path data;
+    private void data(String value) {
+        data = PathValues.nonEmpty(command, "--data", value);
+    }
 
     /** {@code --data}, else {@code <tollgate.billing.home>/data}, else {@code ./data}. */
     Path dataDir() {

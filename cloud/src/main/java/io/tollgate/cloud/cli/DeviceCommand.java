@@ -5,18 +5,30 @@ import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.ledger.Ledger;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
+import io.tollgate.tools.ToolException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code tollgate-billing device register|list}: the devices the ledger accepts usage from. */
 @Command(name = "device", description = "The devices the ledger accepts usage from.",
         subcommands = {DeviceCommand.Register.class, DeviceCommand.ListDevices.class})
 public final class DeviceCommand {
+    /**
+     * The appliance's own rule for a device id (bundles/metering's {@code Ed25519DeviceKey}: derived {@code tg-<hex>}
+     * or configured): an id the appliance cannot have is refused here, and {@code device list}'s tab-separated lines
+     * stay one line per device.
+     */
+    static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,63}");
 
     /** {@code device register}. */
     @Command(name = "register", description = {
@@ -25,16 +37,38 @@ public final class DeviceCommand {
         @Mixin
         private LedgerOption ledger;
 
-        @Option(names = "--id", required = true, paramLabel = "ID", description = "The device id, e.g. tg-06e3fd8fda29bb60.")
+        @Spec
+        private CommandSpec spec;
+
         private String id;
+        private Path publicKey;
+
+        @Option(names = "--id", required = true, paramLabel = "ID", description = "The device id, e.g. "
+                + "tg-06e3fd8fda29bb60 (bin/tollgate device id): 1-64 of A-Z a-z 0-9 . _ : -, starting with a letter "
+                + "or digit.")
+        private void id(String value) {
+            if (!DEVICE_ID.matcher(value).matches()) {
+                throw new ParameterException(spec.commandLine(), "--id " + ToolException.quote(value) + " is not a device "
+                        + "id: 1 to 64 characters from A-Z a-z 0-9 . _ : - starting with a letter or digit");
+            }
+            id = value;
+        }
 
         @Option(names = "--public-key", required = true, paramLabel = "FILE.pem",
                 description = "The device's public key (device.pub.pem).")
-        private Path publicKey;
+        private void publicKey(String value) {
+            publicKey = PathValues.nonEmpty(spec, "--public-key", value);
+        }
 
         @Override
-        int work() throws LedgerException, IOException {
-            String pem = Files.readString(publicKey, StandardCharsets.US_ASCII);
+        int work() throws ToolException, LedgerException {
+            String pem;
+            try {
+                pem = Files.readString(publicKey, StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                throw new ToolException(ExitCodes.IO_ERROR, "cannot read --public-key " + publicKey + ": "
+                        + PathValues.reason(e), e);
+            }
             try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
                 new Ledger(db).registerDevice(id, pem);
             }
@@ -50,8 +84,8 @@ public final class DeviceCommand {
         private LedgerOption ledger;
 
         @Override
-        int work() throws LedgerException {
-            try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
+        int work() throws ToolException, LedgerException {
+            try (Database db = Database.open(ledger.existingJdbcUrl(data.dataDir()))) {
                 for (DeviceInfo d : new Ledger(db).devices()) {
                     out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
                             + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));

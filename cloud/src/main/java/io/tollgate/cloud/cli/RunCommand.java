@@ -5,11 +5,20 @@ import io.tollgate.cloud.BillingOptions;
 import io.tollgate.cloud.BillingService;
 import io.tollgate.cloud.EmbeddedBroker;
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
+import io.tollgate.tools.ToolException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code tollgate-billing run}: the billing endpoint in the foreground until SIGTERM. */
 @Command(name = "run", description = {"Run the billing endpoint in the foreground; SIGTERM stops it cleanly."})
@@ -17,33 +26,96 @@ public final class RunCommand extends BillingWork {
     @Mixin
     private LedgerOption ledger;
 
-    @Option(names = "--mqtt", paramLabel = "URI|none", defaultValue = "tcp://127.0.0.1:1883",
-            description = "Broker the devices publish to; none = no MQTT, HTTP API only (default: ${DEFAULT-VALUE}).")
-    private String mqtt;
+    @Spec
+    private CommandSpec spec;
 
-    @Option(names = "--http-host", paramLabel = "H", defaultValue = "0.0.0.0",
-            description = "Address the HTTP API binds (default: ${DEFAULT-VALUE}).")
-    private String httpHost;
+    private String mqtt = "tcp://127.0.0.1:1883";
+    private String httpHost = "0.0.0.0";
+    private int httpPort = 8080;
+    private Path prices;
+    private String clientId;
+    private Integer embeddedBroker;
 
-    @Option(names = "--http-port", paramLabel = "N", defaultValue = "8080",
-            description = "HTTP API port; 0 = any free port, -1 = no HTTP API (default: ${DEFAULT-VALUE}).")
-    private int httpPort;
+    // Every value is checked here, while parsing: a bad one is one line and exit 2 before anything connects.
+
+    @Option(names = "--mqtt", paramLabel = "URI|none",
+            description = "Broker the devices publish to, tcp://, ssl://, ws:// or wss://HOST[:PORT]; none = no MQTT, "
+                    + "HTTP API only (default: tcp://127.0.0.1:1883).")
+    private void mqtt(String value) {
+        if (!"none".equals(value) && !brokerUri(value)) {
+            throw bad("--mqtt must be none or look like tcp://127.0.0.1:1883 or ssl://broker:8883, not "
+                    + ToolException.quote(value));
+        }
+        mqtt = value;
+    }
+
+    /** scheme://host[:port] with a scheme Paho speaks and a port in range, nothing after it. */
+    private static boolean brokerUri(String value) {
+        try {
+            URI u = new URI(value);
+            return u.getScheme() != null && u.getScheme().toLowerCase(Locale.ROOT).matches("tcp|ssl|ws|wss")
+                    && u.getHost() != null && u.getPort() <= 65535 && u.getPort() != 0 && u.getUserInfo() == null
+                    && (u.getRawPath() == null || u.getRawPath().isEmpty()) && u.getRawQuery() == null
+                    && u.getRawFragment() == null;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    @Option(names = "--http-host", paramLabel = "H",
+            description = "Address the HTTP API binds (default: 0.0.0.0).")
+    private void httpHost(String value) {
+        if (value.isBlank() || !value.matches("[A-Za-z0-9._:-]+")) {
+            throw bad("--http-host must be a host name or address, not " + ToolException.quote(value));
+        }
+        httpHost = value;
+    }
+
+    @Option(names = "--http-port", paramLabel = "N",
+            description = "HTTP API port; 0 = any free port, -1 = no HTTP API (default: 8080).")
+    private void httpPort(int value) {
+        if (value < -1 || value > 65535) {
+            throw bad("--http-port must be from 0 to 65535, or -1 for no HTTP API, not " + value);
+        }
+        httpPort = value;
+    }
 
     @Option(names = "--prices", paramLabel = "FILE", description = "Price list (JSON) loaded into the ledger at start.")
-    private Path prices;
+    private void prices(String value) {
+        prices = PathValues.nonEmpty(spec, "--prices", value);
+    }
 
     @Option(names = "--client-id", paramLabel = "ID",
             description = "MQTT client id (default: tollgate-billing-<host>-<hash of data folder and HTTP port>, stable "
                     + "across restarts; give each instance its own when several share a host, data folder and port).")
-    private String clientId;
+    private void clientId(String value) {
+        if (!value.matches("[\\x21-\\x7e]{1,128}")) {
+            throw bad("--client-id must be 1 to 128 printable ASCII characters without spaces, not "
+                    + ToolException.quote(value));
+        }
+        clientId = value;
+    }
 
     @Option(names = "--embedded-broker", paramLabel = "PORT",
             description = "Start an MQTT 5 broker in this process on 127.0.0.1:PORT and use it (the appliance's "
                     + "run --demo).")
-    private Integer embeddedBroker;
+    private void embeddedBroker(int value) {
+        if (value < 1 || value > 65535) {
+            throw bad("--embedded-broker must be a port from 1 to 65535, not " + value);
+        }
+        embeddedBroker = value;
+    }
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
 
     @Override
-    int work() throws BillingException, InterruptedException {
+    int work() throws ToolException, BillingException, InterruptedException {
+        if (prices != null && !Files.isRegularFile(prices)) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read --prices " + prices + ": "
+                    + (Files.isDirectory(prices) ? "is a directory" : "no such file"));
+        }
         String uri = mqtt;
         EmbeddedBroker broker = null;
         if (embeddedBroker != null) {

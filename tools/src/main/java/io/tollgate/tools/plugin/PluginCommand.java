@@ -1,11 +1,14 @@
 package io.tollgate.tools.plugin;
 
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolCommand;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code tollgate plugin pack|inspect}: make and look into model plugin bundles (docs/plugins.md). */
 @Command(name = "plugin", description = "Make and look into model plugin bundles.",
@@ -18,8 +21,17 @@ public final class PluginCommand {
         "Inputs and outputs are read from the model; labels from --labels, else from the model's 'labels' metadata.",
         "Install: copy the jar into the appliance's plugins/ folder."})
     public static final class Pack extends ToolCommand {
-        @Option(names = "--model", required = true, paramLabel = "FILE.onnx", description = "The ONNX model.")
+        @Spec
+        private CommandSpec spec;
+
         private Path model;
+        private Path output;
+        private Path labels;
+
+        @Option(names = "--model", required = true, paramLabel = "FILE.onnx", description = "The ONNX model.")
+        private void model(String value) {
+            model = PathValues.nonEmpty(spec, "--model", value);
+        }
 
         @Option(names = "--name", required = true, paramLabel = "NAME",
                 description = "Plugin name: 1-64 characters of a-z, 0-9, '.', '_', '-'.")
@@ -29,10 +41,14 @@ public final class PluginCommand {
         private String version;
 
         @Option(names = "--output", required = true, paramLabel = "FILE.jar", description = "The plugin jar to write.")
-        private Path output;
+        private void output(String value) {
+            output = PathValues.nonEmpty(spec, "--output", value);
+        }
 
         @Option(names = "--labels", paramLabel = "FILE", description = "Class labels, one per line.")
-        private Path labels;
+        private void labels(String value) {
+            labels = PathValues.nonEmpty(spec, "--labels", value);
+        }
 
         @Option(names = "--max-batch", paramLabel = "N",
                 description = "Items per request (default: 256 when every input's first dimension is dynamic, else 0 = "
@@ -40,7 +56,8 @@ public final class PluginCommand {
         private Integer maxBatch;
 
         @Option(names = "--meter", paramLabel = "NAME", defaultValue = "inference",
-                description = "The meter usage is billed on (default: ${DEFAULT-VALUE}).")
+                description = "The meter usage is billed on: 1-64 characters of a-z, 0-9, '.', '_', '-' "
+                        + "(default: ${DEFAULT-VALUE}).")
         private String meter;
 
         @Option(names = "--license-feature", paramLabel = "F", defaultValue = "",
@@ -58,8 +75,15 @@ public final class PluginCommand {
     /** {@code plugin inspect}. */
     @Command(name = "inspect", description = "Show a plugin's bundle headers, capabilities and descriptor.")
     public static final class Inspect extends ToolCommand {
-        @Parameters(paramLabel = "FILE.jar", description = "The plugin jar.")
+        @Spec
+        private CommandSpec spec;
+
         private Path jar;
+
+        @Parameters(paramLabel = "FILE.jar", description = "The plugin jar.")
+        private void jar(String value) {
+            jar = PathValues.nonEmpty(spec, "FILE.jar", value);
+        }
 
         @Override
         public Integer call() throws Exception {

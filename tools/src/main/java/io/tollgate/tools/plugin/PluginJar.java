@@ -1,12 +1,16 @@
 package io.tollgate.tools.plugin;
 
 import io.tollgate.model.TensorSpec;
+import io.tollgate.tools.ToolException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,6 +30,10 @@ import java.util.regex.Pattern;
 public final class PluginJar {
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     public static final Pattern VERSION = Pattern.compile("\\d+\\.\\d+\\.\\d+(\\.[A-Za-z0-9_-]+)?");
+    /** A meter name: the same characters as a plugin name (it lands in usage records, prices and CSV exports). */
+    public static final Pattern METER = NAME;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String name;
     private final String version;
@@ -132,15 +140,37 @@ public final class PluginJar {
         return bytes.toByteArray();
     }
 
+    /** Checks a meter name ({@link #METER}); the message says the rule. */
+    public static String checkMeter(String meter) {
+        if (meter == null || !METER.matcher(meter).matches()) {
+            throw new IllegalArgumentException("meter " + quote(String.valueOf(meter)) + " must be 1-64 characters of a-z, 0-9, '.', '_' or "
+                    + "'-', starting with a letter or digit");
+        }
+        return meter;
+    }
+
+    /**
+     * Writes the jar to {@code file} through a temporary file beside it, moved into place at once (a watcher such as
+     * the appliance's plugins/ folder never sees half a jar). The jar gets the usual permissions of a new file
+     * (0666 less the umask: a plugin is not a secret); the temporary file is removed on any failure.
+     */
     public void writeTo(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, ".plugin", ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            writeTo(out);
+        Path tmp = parent.resolve("." + file.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                writeTo(out);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
-        // Atomic, so a watcher never sees half a jar.
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void writeTo(OutputStream out) throws IOException {
@@ -186,23 +216,8 @@ public final class PluginJar {
         return j.append(specs.isEmpty() ? "]" : "\n  ]");
     }
 
+    /** A JSON string literal (the descriptor is JSON). */
     static String quote(String s) {
-        StringBuilder q = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"': q.append("\\\""); break;
-                case '\\': q.append("\\\\"); break;
-                case '\n': q.append("\\n"); break;
-                case '\r': q.append("\\r"); break;
-                case '\t': q.append("\\t"); break;
-                default:
-                    if (c < 0x20) {
-                        q.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        q.append(c);
-                    }
-            }
-        }
-        return q.append('"').toString();
+        return ToolException.quote(s);
     }
 }

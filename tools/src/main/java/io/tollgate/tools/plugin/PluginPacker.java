@@ -1,5 +1,9 @@
 package io.tollgate.tools.plugin;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import io.tollgate.engine.onnx.OnnxModelInspector;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.ModelSignature;
@@ -7,6 +11,7 @@ import io.tollgate.guard.PluginCodeRule;
 import io.tollgate.guard.PluginVerdict;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
 import io.tollgate.tools.plugin.PluginCommand.PackSpec;
 import java.io.IOException;
@@ -14,12 +19,12 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarFile;
+import java.util.zip.ZipException;
 import java.util.stream.Collectors;
 
 /**
@@ -36,6 +41,20 @@ final class PluginPacker {
             jar = new PluginJar(spec.name(), spec.version());
         } catch (IllegalArgumentException e) {
             throw new ToolException(ExitCodes.USAGE, e.getMessage());
+        }
+        try {
+            PluginJar.checkMeter(spec.meter());
+        } catch (IllegalArgumentException e) {
+            throw new ToolException(ExitCodes.USAGE, "--" + e.getMessage());
+        }
+        if (Files.isDirectory(spec.output())) {
+            throw new ToolException(ExitCodes.USAGE, "--output " + spec.output() + " is a directory; name the jar to "
+                    + "write, e.g. " + spec.output().resolve(spec.name() + "-" + spec.version() + ".jar"));
+        }
+        Path folder = spec.output().toAbsolutePath().getParent();
+        if (folder != null && Files.exists(folder) && !Files.isDirectory(folder)) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot write --output " + spec.output() + ": " + folder
+                    + " is a file, not a directory");
         }
         byte[] bytes = read(spec.model(), "--model");
         ModelSignature sig;
@@ -55,7 +74,12 @@ final class PluginPacker {
         int maxBatch = maxBatch(spec.maxBatch(), sig.inputs());
         jar.model("model.onnx", bytes).inputs(sig.inputs()).outputs(sig.outputs()).labels(labels)
                 .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature());
-        jar.writeTo(spec.output());
+        try {
+            jar.writeTo(spec.output());
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot write --output " + spec.output() + ": "
+                    + PathValues.reason(e), e);
+        }
         out.printf("packed %s %s -> %s (%d bytes)%n", spec.name(), spec.version(), spec.output(),
                 Files.size(spec.output()));
         out.printf("  bundle   %s %s%n", jar.symbolicName(), spec.version());
@@ -91,20 +115,25 @@ final class PluginPacker {
         return specs.stream().map(TensorSpec::toString).collect(Collectors.joining(", "));
     }
 
-    private static byte[] read(Path file, String option) throws ToolException, IOException {
+    /** The file's bytes; a file that is missing or unreadable is {@link ExitCodes#IO_ERROR}, naming option and file. */
+    private static byte[] read(Path file, String option) throws ToolException {
         try {
             return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ToolException(ExitCodes.FAILED, option + " " + file + ": no such file");
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + option + " " + file + ": "
+                    + PathValues.reason(e), e);
         }
     }
 
     /**
      * Prints the manifest's bundle, capability and Tollgate headers, whether the appliance would accept the jar
-     * (the plugin guard's rule: model plugins are data only), then the descriptor. A jar the appliance would
-     * refuse is a failure (exit 1) with the reason.
+     * (the plugin guard's rule: model plugins are data only), then the descriptor. A jar that is missing or cannot
+     * be read as a jar is {@link ExitCodes#IO_ERROR}, with nothing printed; one that reads but is no plugin (no
+     * manifest, no descriptor, a descriptor that is not a JSON object) is {@link ExitCodes#FAILED}, with nothing
+     * printed; one the appliance would refuse is printed, then {@link ExitCodes#FAILED} with the reason.
      */
-    static void inspect(Path file, PrintStream out) throws ToolException, IOException {
+    static void inspect(Path file, PrintStream out) throws ToolException {
+        StringBuilder report = new StringBuilder();
         PluginVerdict verdict;
         try (JarFile jar = new JarFile(file.toFile())) {
             if (jar.getManifest() == null) {
@@ -113,29 +142,56 @@ final class PluginPacker {
             for (Map.Entry<Object, Object> e : jar.getManifest().getMainAttributes().entrySet()) {
                 String key = e.getKey().toString();
                 if (key.startsWith("Bundle-") || key.endsWith("-Capability") || key.startsWith("Tollgate-")) {
-                    out.println(key + ": " + e.getValue());
+                    report.append(key).append(": ").append(e.getValue()).append('\n');
                 }
             }
             verdict = PluginCodeRule.check(jar);
-            out.println();
-            out.println(verdict.passes() ? "data only: the appliance accepts it (" + PluginCodeRule.DOCS + ")"
-                    : "refused: " + verdict.reason());
+            report.append('\n').append(verdict.passes()
+                    ? "data only: the appliance accepts it (" + PluginCodeRule.DOCS + ")"
+                    : "refused: " + verdict.reason()).append('\n');
             String descriptor = jar.getManifest().getMainAttributes().getValue("Tollgate-Model");
-            var entry = jar.getEntry(descriptor == null ? "TOLLGATE-INF/model.json" : descriptor);
+            String path = descriptor == null ? "TOLLGATE-INF/model.json" : descriptor;
+            var entry = jar.getEntry(path);
             if (entry == null && verdict.passes()) {
-                throw new ToolException(file + " has no descriptor (TOLLGATE-INF/model.json)");
+                throw new ToolException(file + " has no descriptor (" + path + ")");
             }
             if (entry != null) {
+                byte[] json;
                 try (InputStream in = jar.getInputStream(entry)) {
-                    out.println();
-                    out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                    json = in.readAllBytes();
                 }
+                if (verdict.passes()) {
+                    checkDescriptor(file, path, json);
+                }
+                report.append('\n').append(new String(json, StandardCharsets.UTF_8));
             }
-        } catch (NoSuchFileException e) {
-            throw new ToolException(ExitCodes.FAILED, file + ": no such file");
+        } catch (ZipException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, file + " is not a jar (" + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + file + ": " + PathValues.reason(e), e);
         }
+        out.print(report);
         if (!verdict.passes()) {
             throw new ToolException(ExitCodes.FAILED, file + " would be refused: " + verdict.reason());
+        }
+    }
+
+    /** The descriptor must be one JSON object (what it holds, the appliance checks when it loads the plugin). */
+    private static void checkDescriptor(Path file, String path, byte[] json) throws ToolException {
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ToolException(file + ": its descriptor " + path + " is malformed: not a JSON object");
+            }
+            p.skipChildren();
+            if (p.nextToken() != null) {
+                throw new ToolException(file + ": its descriptor " + path + " is malformed: content after the object"
+                        + " at line " + p.currentLocation().getLineNr());
+            }
+        } catch (JsonProcessingException e) {
+            throw new ToolException(file + ": its descriptor " + path + " is malformed: " + e.getOriginalMessage()
+                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+        } catch (IOException e) {
+            throw new ToolException(file + ": its descriptor " + path + " cannot be read: " + e.getMessage());
         }
     }
 }

@@ -22,29 +22,28 @@ final class SyncStatusReport {
     private SyncStatusReport() {
     }
 
+    /**
+     * Prints the status; a journal that is missing or unreadable is an {@link IOException} (exit 3, like the usage
+     * commands), with nothing printed: a script reading the cursor must not take a half report for a whole one.
+     */
     static int print(Path data, PrintStream out) throws IOException {
         SyncStateFiles state = SyncStateFiles.of(data);
         long acked = state.ackedSeq();
-        out.println("acked seq:      " + acked + (state.hasCursor() ? "" : "   (no " + state.cursorFile()
-                + ": the cloud has acknowledged nothing yet, or sync never ran)"));
         JournalFiles journal = JournalFiles.of(data);
         SyncStatusReport r = new SyncStatusReport();
-        try {
-            journal.forEach(e -> {
-                if (r.count++ == 0) {
-                    r.firstSeq = e.seq();
-                }
-                r.lastSeq = e.seq();
-                if (e.seq() > acked && r.oldestUnackedTime == null) {
-                    r.oldestUnackedSeq = e.seq();
-                    r.oldestUnackedTime = e.time();
-                }
-                return true;
-            });
-        } catch (IOException e) {
-            out.println("journal:        not readable (" + e.getMessage() + ")");
-            return ExitCodes.OK;
-        }
+        journal.forEach(e -> {
+            if (r.count++ == 0) {
+                r.firstSeq = e.seq();
+            }
+            r.lastSeq = e.seq();
+            if (e.seq() > acked && r.oldestUnackedTime == null) {
+                r.oldestUnackedSeq = e.seq();
+                r.oldestUnackedTime = e.time();
+            }
+            return true;
+        });
+        out.println("acked seq:      " + acked + (state.hasCursor() ? "" : "   (no " + state.cursorFile()
+                + ": the cloud has acknowledged nothing yet, or sync never ran)"));
         if (r.count == 0) {
             out.println("journal:        empty (" + journal.directory() + ")");
             out.println("backlog:        0 records");

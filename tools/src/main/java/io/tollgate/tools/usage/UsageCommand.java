@@ -1,6 +1,8 @@
 package io.tollgate.tools.usage;
 
 import io.tollgate.tools.DataCommand;
+import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.ToolException;
 import java.time.Instant;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +44,10 @@ public final class UsageCommand {
 
         @Override
         public Integer call() throws Exception {
+            if (from != null && to != null && !from.isBefore(to)) {
+                throw new ToolException(ExitCodes.USAGE, "--from must be before --to (--from " + from + ", --to "
+                        + to + ")");
+            }
             return JournalReports.summary(data(), from, to, json, out());
         }
     }

@@ -8,6 +8,7 @@ import io.tollgate.tools.ToolRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.jar.JarFile;
 import io.tollgate.guard.PluginCodeRule;
 import org.junit.Rule;
@@ -76,8 +77,8 @@ public class PluginCommandsTest {
         String out = tmp.getRoot().toPath().resolve("x.jar").toString();
         ToolRun missing = ToolRun.of("plugin", "pack", "--model", "missing.onnx", "--name", "x", "--version", "1.0.0",
                 "--output", out);
-        assertEquals(new ToolRun(ExitCodes.FAILED, "", "tollgate plugin pack: --model missing.onnx: no such file\n"),
-                missing);
+        assertEquals(new ToolRun(ExitCodes.IO_ERROR, "", "tollgate plugin pack: cannot read --model missing.onnx: no "
+                + "such file or directory\n"), missing);
         Path garbage = tmp.newFile("garbage.onnx").toPath();
         Files.write(garbage, new byte[] {8, 1, 18, 3, 'b', 'a', 'd', 0x7f});
         ToolRun corrupt = ToolRun.of("plugin", "pack", "--model", garbage.toString(), "--name", "x", "--version",
@@ -95,7 +96,77 @@ public class PluginCommandsTest {
         assertEquals(badBatch.toString(), ExitCodes.USAGE, badBatch.code());
         ToolRun notAJar = ToolRun.of("plugin", "inspect", garbage.toString());
         assertEquals(notAJar.toString(), ExitCodes.IO_ERROR, notAJar.code());
-        assertEquals(new ToolRun(ExitCodes.FAILED, "", "tollgate plugin inspect: nope.jar: no such file\n"),
-                ToolRun.of("plugin", "inspect", "nope.jar"));
+        assertEquals(new ToolRun(ExitCodes.IO_ERROR, "", "tollgate plugin inspect: cannot read nope.jar: no such file "
+                + "or directory\n"), ToolRun.of("plugin", "inspect", "nope.jar"));
+    }
+
+    @Test
+    public void fileProblemsNameTheFileAndTheReasonAndExitThree() throws Exception {
+        Path dir = tmp.newFolder("dir").toPath();
+        ToolRun model = ToolRun.of("plugin", "pack", "--model", dir.toString(), "--name", "x", "--version", "1.0.0",
+                "--output", dir.resolve("x.jar").toString());
+        assertEquals(new ToolRun(ExitCodes.IO_ERROR, "", "tollgate plugin pack: cannot read --model " + dir
+                + ": is a directory\n"), model);
+        ToolRun inspectDir = ToolRun.of("plugin", "inspect", dir.toString());
+        assertEquals(inspectDir.toString(), ExitCodes.IO_ERROR, inspectDir.code());
+        assertEquals("tollgate plugin inspect: cannot read " + dir + ": is a directory\n", inspectDir.err());
+        Path garbage = tmp.newFile("garbage.jar").toPath();
+        Files.writeString(garbage, "hi\n");
+        ToolRun notAJar = ToolRun.of("plugin", "inspect", garbage.toString());
+        assertEquals(notAJar.toString(), ExitCodes.IO_ERROR, notAJar.code());
+        assertTrue(notAJar.err(), notAJar.err().startsWith("tollgate plugin inspect: " + garbage + " is not a jar ("));
+        ToolRun empty = ToolRun.of("plugin", "inspect", "");
+        assertEquals(new ToolRun(ExitCodes.USAGE, "", "tollgate plugin inspect: FILE.jar must not be empty (try "
+                + "'tollgate plugin inspect --help')\n"), empty);
+    }
+
+    @Test
+    public void inspectSaysAMalformedDescriptorIsMalformed() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("broken.jar");
+        new PluginJar("broken", "1.0.0").descriptorText("{not json").writeTo(jar);
+        ToolRun r = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(r.toString(), ExitCodes.FAILED, r.code());
+        assertEquals("nothing printed as if it were fine", "", r.out());
+        assertTrue(r.err(), r.err().startsWith("tollgate plugin inspect: " + jar + ": its descriptor "
+                + "TOLLGATE-INF/model.json is malformed: "));
+        assertEquals(1, r.err().lines().count());
+        new PluginJar("broken", "1.0.0").descriptorText("[1]").writeTo(jar);
+        assertEquals(ExitCodes.FAILED, ToolRun.of("plugin", "inspect", jar.toString()).code());
+    }
+
+    @Test
+    public void packRefusesBadOutputsAndMetersWithOneLineAndLeavesNothingBehind() throws Exception {
+        Path dir = tmp.newFolder("out").toPath();
+        ToolRun toDir = pack(dir.toString(), "inference");
+        assertEquals(toDir.toString(), ExitCodes.USAGE, toDir.code());
+        assertEquals("tollgate plugin pack: --output " + dir + " is a directory; name the jar to write, e.g. "
+                + dir.resolve("x-1.0.0.jar") + " (try 'tollgate plugin pack --help')\n", toDir.err());
+        ToolRun empty = pack("", "inference");
+        assertEquals(toDir.toString(), ExitCodes.USAGE, empty.code());
+        assertEquals("tollgate plugin pack: --output must not be empty (try 'tollgate plugin pack --help')\n",
+                empty.err());
+        Path file = tmp.newFile("afile").toPath();
+        ToolRun underAFile = pack(file.resolve("x.jar").toString(), "inference");
+        assertEquals(underAFile.toString(), ExitCodes.IO_ERROR, underAFile.code());
+        assertEquals("tollgate plugin pack: cannot write --output " + file.resolve("x.jar") + ": " + file
+                + " is a file, not a directory\n", underAFile.err());
+        for (String meter : new String[] {"a\"b", "", "Upper", "a b", "-x", "m\n"}) {
+            ToolRun bad = pack(dir.resolve("m.jar").toString(), meter);
+            assertEquals(meter + ": " + bad, ExitCodes.USAGE, bad.code());
+            assertTrue(bad.err(), bad.err().startsWith("tollgate plugin pack: --meter " + PluginJar.quote(meter) + " must be 1-64 characters"));
+            assertEquals(bad.toString(), 1, bad.err().lines().count());
+        }
+        assertEquals(0, pack(dir.resolve("ok.jar").toString(), "image.tiles_v2").code());
+        try (var files = Files.list(dir)) {
+            assertEquals("only the jar that was packed", List.of(dir.resolve("ok.jar")), files.toList());
+        }
+        try (var files = Files.list(tmp.getRoot().toPath())) {
+            assertTrue("no temporary file anywhere", files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")));
+        }
+    }
+
+    private ToolRun pack(String output, String meter) {
+        return ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "x", "--version", "1.0.0",
+                "--output", output, "--meter", meter);
     }
 }

@@ -7,7 +7,9 @@ import static org.junit.Assert.fail;
 
 import io.tollgate.model.DataType;
 import io.tollgate.model.TensorSpec;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.jar.Attributes;
@@ -66,6 +68,32 @@ public class PluginJarTest {
             } catch (IllegalArgumentException expected) {
                 assertTrue(expected.getMessage().length() > 10);
             }
+        }
+    }
+
+    @Test
+    public void theJarIsReadableByAllAsANewFileIsNotOnlyByItsOwner() throws Exception {
+        Path dir = tmp.newFolder("perm").toPath();
+        Path reference = dir.resolve("reference");
+        Files.newOutputStream(reference).close();   // 0666 less this process's umask
+        Path jar = dir.resolve("demo.jar");
+        new PluginJar("demo", "1.0.0").writeTo(jar);
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(jar));
+    }
+
+    @Test
+    public void aFailedWriteLeavesNoTemporaryFile() throws Exception {
+        Path dir = tmp.newFolder("fail").toPath();
+        Path occupied = dir.resolve("occupied.jar");   // a non-empty folder where the jar should go: the move fails
+        Files.createDirectories(occupied.resolve("inside"));
+        try {
+            new PluginJar("demo", "1.0.0").writeTo(occupied);
+            fail("wrote over a folder");
+        } catch (IOException expected) {
+            // the reason is the caller's to report
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(occupied), files.toList());
         }
     }
 

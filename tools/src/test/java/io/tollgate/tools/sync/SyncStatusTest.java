@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import io.tollgate.metering.testing.TestJournal;
+import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.ToolRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,12 +39,16 @@ public class SyncStatusTest {
     }
 
     @Test
-    public void withoutAnyFilesItSaysSo() throws Exception {
-        Path data = tmp.newFolder("empty").toPath();
-        ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
-        assertEquals(0, r.code());
-        assertTrue(r.out(), r.out().contains("acked seq:      0   (no "));
-        assertTrue(r.out(), r.out().contains("journal:        not readable"));
+    public void withoutAJournalItExitsThreeLikeTheUsageCommands() throws Exception {
+        Path empty = tmp.newFolder("empty").toPath();
+        for (Path data : new Path[] {empty, empty.resolve("nonexistent")}) {
+            ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
+            assertEquals(r.toString(), ExitCodes.IO_ERROR, r.code());
+            assertEquals("no half report on stdout", "", r.out());
+            assertEquals(r.toString(), 1, r.err().lines().count());
+            assertTrue(r.err(), r.err().startsWith("tollgate sync status: cannot read " + data.resolve("usage")));
+            assertTrue(r.err(), r.err().contains("no usage journal here"));
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.tollgate.tools.usage;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import io.tollgate.metering.testing.TestJournal;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -211,6 +213,32 @@ public class UsageCommandsTest {
         assertEquals("no CSV header for a journal that is not there", "", noJournal.out());
         assertTrue(noJournal.err(), noJournal.err().contains("no usage journal here"));
         assertEquals(ExitCodes.IO_ERROR, cli("device", "pubkey", "--data", tmp.newFolder("none").toString()).code());
+    }
+
+    @Test
+    public void summaryRefusesAWindowThatEndsBeforeItStarts() {
+        for (String[] window : new String[][] {{"2027-01-01", "2026-01-01"}, {"2026-05-01", "2026-05-01"}}) {
+            ToolRun r = cli("usage", "summary", "--data", data.toString(), "--from", window[0], "--to", window[1]);
+            assertEquals(r.toString(), ExitCodes.USAGE, r.code());
+            assertEquals("", r.out());
+            assertTrue(r.err(), r.err().startsWith("tollgate usage summary: --from must be before --to (--from "
+                    + window[0] + "T00:00:00Z, --to " + window[1] + "T00:00:00Z)"));
+        }
+    }
+
+    @Test
+    public void anEmptyDataPathIsABadCommandLineNotTheCurrentDirectory() {
+        String[][] commands = {{"usage", "verify"}, {"usage", "summary"}, {"usage", "export", "--format", "csv"},
+            {"device", "init"}, {"device", "id"}, {"device", "pubkey"}, {"sync", "status"}};
+        for (String[] command : commands) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--data", ""));
+            ToolRun r = cli(args.toArray(new String[0]));
+            String name = "tollgate " + command[0] + " " + command[1];
+            assertEquals(new ToolRun(ExitCodes.USAGE, "", name + ": --data must not be empty (try '" + name
+                    + " --help')\n"), r);
+        }
+        assertFalse("device init wrote nothing here", Files.exists(Path.of("device")));
     }
 
     @Test

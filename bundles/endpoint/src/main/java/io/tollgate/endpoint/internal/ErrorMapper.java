@@ -45,7 +45,7 @@ final class ErrorMapper {
         Throwable t = unwrap(failure);
         HttpResponseStatus status;
         Map<String, String> headers = Map.of();
-        String message = t.getMessage() == null ? t.toString() : t.getMessage();
+        String message = reason(t);
         if (t instanceof RequestException re) {
             switch (re.kind()) {
                 case BAD_REQUEST:
@@ -104,9 +104,8 @@ final class ErrorMapper {
                 default:
                     throw new IllegalStateException("unmapped inference failure reason " + ie.reason());
             }
-        } else if (t instanceof JsonProcessingException jpe) {
+        } else if (t instanceof JsonProcessingException) {
             status = HttpResponseStatus.BAD_REQUEST;
-            message = InferRequestDecoder.malformed(jpe).getMessage();
         } else {
             status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
             message = "internal error in the endpoint (" + t.getClass().getSimpleName() + ": " + message
@@ -114,13 +113,25 @@ final class ErrorMapper {
         }
         if (status.code() >= 500) {
             boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
+            // the request line and the message may quote the client: LogText keeps them on this one line
             if (plain) {
-                LOG.warn("{} (request {}) answered {}: {}", what, requestId, status.code(), message);
+                LOG.warn("{} (request {}) answered {}: {}", LogText.of(what), LogText.of(requestId), status.code(),
+                        LogText.of(message));
             } else {
-                LOG.warn("{} (request {}) answered {}: {}", what, requestId, status.code(), message, t);
+                LOG.warn("{} (request {}) answered {}: {}", LogText.of(what), LogText.of(requestId), status.code(),
+                        LogText.of(message), t);
             }
         }
         return new HttpReply(status, HttpReply.JSON, JsonBodies.error(message, requestId), headers);
+    }
+
+    /** What went wrong, in the words of the error body (before the 500's own wording); may quote the client. */
+    static String reason(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof JsonProcessingException jpe) {
+            return InferRequestDecoder.malformed(jpe).getMessage();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
     /** The failure inside CompletionStage and executor wrappers. */

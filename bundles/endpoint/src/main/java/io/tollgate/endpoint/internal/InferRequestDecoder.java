@@ -106,7 +106,12 @@ final class InferRequestDecoder {
                 JsonToken value = p.nextToken();
                 switch (field) {
                     case "id":
-                        String given = scalarText(p, value, "id");
+                        // The protocol's id is a string: a number or boolean is refused, not turned into text.
+                        if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NULL) {
+                            throw RequestException.badRequest("\"id\" must be a string"
+                                    + location(p.currentTokenLocation()));
+                        }
+                        String given = value == JsonToken.VALUE_NULL ? "" : p.getText();
                         if (!given.isEmpty()) {
                             id = checkedId(given);
                             clientId.accept(id);

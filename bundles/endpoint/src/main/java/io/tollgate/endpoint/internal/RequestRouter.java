@@ -261,11 +261,14 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void write(ChannelHandlerContext ctx, Exchange ex, HttpReply reply, Throwable failure, HttpVersion version,
                        boolean keepAliveRequested) {
         HttpReply r;
+        Throwable refused = failure;
         try {
             r = failure == null ? reply : ErrorMapper.reply(failure, ex.requestId, ex.line());
         } catch (RuntimeException e) {
+            refused = e;
             r = ErrorMapper.reply(e, ex.requestId, ex.line());
         }
+        Throwable why = refused;
         boolean keepAlive = keepAliveRequested && !draining;
         FullHttpResponse response = toResponse(version, r);
         HttpUtil.setKeepAlive(response, keepAlive);
@@ -274,15 +277,17 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             metrics.requestFinished();
             if (!f.isSuccess()) {
-                LOG.debug("cannot write the response to {} (request {}): {}", ex.line(), ex.requestId,
-                        f.cause().toString());
+                LOG.debug("cannot write the response to {} (request {}): {}", LogText.of(ex.line()),
+                        LogText.of(ex.requestId), f.cause().toString());
                 f.channel().close();
                 return;
             }
-            // One line per request, at DEBUG only: at INFO it would cost a log write per inference.
+            // One line per request, at DEBUG only: at INFO it would cost a log write per inference. Client text
+            // (path, refused values quoted in the reason) goes through LogText: it must not forge log lines.
             if (LOG.isDebugEnabled()) {
-                LOG.debug("{} (request {}) answered {} in {} ms", ex.line(), ex.requestId, status,
-                        (System.nanoTime() - ex.startNanos) / 1000 / 1000.0);
+                LOG.debug("{} (request {}) answered {} in {} ms{}", LogText.of(ex.line()), LogText.of(ex.requestId),
+                        status, (System.nanoTime() - ex.startNanos) / 1000 / 1000.0,
+                        why == null ? "" : ": " + LogText.of(ErrorMapper.reason(why)));
             }
             if (keepAlive) {
                 f.channel().config().setAutoRead(true); // next request; the keep-alive handler closes otherwise
@@ -303,7 +308,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("closing connection {} after: {}", ctx.channel().remoteAddress(), cause.toString());
+        LOG.debug("closing connection {} after: {}", ctx.channel().remoteAddress(), LogText.of(cause));
         ctx.close();
     }
 }

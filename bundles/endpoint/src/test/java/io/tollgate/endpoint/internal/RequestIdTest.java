@@ -137,6 +137,19 @@ public class RequestIdTest {
     }
 
     @Test
+    public void refusesIdsThatAreNotStringsInsteadOfTurningThemIntoText() throws Exception {
+        int callsBefore = server.service.calls.get();
+        for (String id : new String[] {"42", "true", "false", "1e2", "-0.5", "{}", "[\"a\"]"}) {
+            HttpResponse<String> r = infer(id);
+            assertEquals(id + ": " + r.body(), 400, r.statusCode());
+            String message = TestServer.json(r).get("error").asText();
+            assertTrue(id + ": " + message, message.startsWith("\"id\" must be a string at line 1, column 7"));
+            assertTrue(r.body(), GENERATED.matcher(TestServer.json(r).get("id").asText()).matches());
+        }
+        assertEquals("refused before serving", callsBefore, server.service.calls.get());
+    }
+
+    @Test
     public void errorBodiesCarryTheId() throws Exception {
         String failing = "{\"id\":\"f-9\",\"parameters\":{\"fail\":\"ENGINE_FAILURE\"},\"inputs\":[{\"name\":\"x\","
                 + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";

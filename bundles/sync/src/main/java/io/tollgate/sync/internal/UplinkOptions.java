@@ -73,6 +73,7 @@ record UplinkOptions(String brokerUrl, String clientId, String deviceId, long se
                 throw new IllegalArgumentException("broker.url '" + url + "' is not a URL: " + e.getMessage());
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            // The same rule checks bin/tollgate run --mqtt (runtime's BrokerUrls): change both together.
             if (uri.getHost() == null || !(scheme.equals("tcp") || scheme.equals("ssl"))) {
                 throw new IllegalArgumentException("broker.url '" + url + "' must look like ssl://host:8883 (or "
                         + "tcp://127.0.0.1:1883 on loopback)");
