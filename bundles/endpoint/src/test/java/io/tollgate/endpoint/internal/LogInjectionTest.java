@@ -86,7 +86,9 @@ public class LogInjectionTest {
         String bad = "{\"inputs\":[{\"name\":\"x\\n" + FORGED + "\\u2029\",\"datatype\":\"FP32\",\"shape\":[2],"
                 + "\"data\":[1]}]}";
         assertEquals(400, server.post("/v2/models/echo/infer", bad).statusCode());
-        String log = awaitLines(2, "answered");
+        // the 500 has a WARN and a DEBUG line, the 400 a DEBUG line written after its reply: wait for each
+        awaitLines(2, "answered 500");
+        String log = awaitLines(1, "answered 400");
         assertNoForgedLine(log);
         assertTrue(log, log.contains("answered 500: fake failure ENGINE_FAILURE for model 'echo\\u000a2026"));
         assertTrue("the DEBUG line says why: " + log, log.contains("answered 400 in"));

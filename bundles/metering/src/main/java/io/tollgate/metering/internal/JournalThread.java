@@ -1,6 +1,7 @@
 package io.tollgate.metering.internal;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -15,6 +16,12 @@ final class JournalThread {
 
     private final Thread thread;
     private volatile boolean stopping;
+    /**
+     * Set by {@link #wake}, taken by {@link #park}. The unpark permit alone is not enough: the loop's own thread may
+     * consume it in between (parking to wait for the chain lock, inside Chronicle), and the wake-up would then be lost
+     * until the park times out — a count-triggered seal waited for {@code seal.every.ms}.
+     */
+    private final AtomicBoolean woken = new AtomicBoolean();
 
     JournalThread(String name, Runnable loop) {
         this.thread = new Thread(loop, name);
@@ -27,6 +34,7 @@ final class JournalThread {
 
     /** Ends the current or next park at once. */
     void wake() {
+        woken.set(true);
         LockSupport.unpark(thread);
     }
 
@@ -37,6 +45,9 @@ final class JournalThread {
 
     /** Parks the loop for up to {@code nanos}, or until woken or stopped. */
     void park(long nanos) {
+        if (woken.getAndSet(false)) {
+            return;   // woken since the last park: the loop looks again before sleeping
+        }
         LockSupport.parkNanos(this, nanos);
     }
 

@@ -135,8 +135,9 @@ public class MqttUsageUplinkTest {
         cloud.publishRaw("ack", "{not json");     // garbage: ignored
         cloud.ack(2000);                           // a real step forward, after all of the above
         await("the cursor to reach 2000", 5_000, () -> device.cursor() == 2000);
-        assertEquals(2000, uplink.syncStatus().ackedSeq());
-        assertEquals(2000, device.journal.status().releasedSeq());
+        // the cursor file is written first, then the status and the journal release: wait for those too
+        await("the status to say 2000", 5_000, () -> uplink.syncStatus().ackedSeq() == 2000);
+        await("the journal release up to 2000", 5_000, () -> device.journal.status().releasedSeq() == 2000);
     }
 
     @Test
