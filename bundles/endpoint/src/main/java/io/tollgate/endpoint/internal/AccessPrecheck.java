@@ -81,9 +81,32 @@ final class AccessPrecheck extends ChannelInboundHandlerAdapter {
             guard.check(m == null ? AccessGuard.Access.ANY : m.route().access, m == null ? null : m.model(),
                     head.method().name() + " " + path, ctx.channel().remoteAddress(),
                     head.headers().get(HttpHeaderNames.AUTHORIZATION), ClientCertificate.sha256(ctx.channel()));
-            return null;
         } catch (RequestException e) {
             return e;
         }
+        return encodingRefusal(head);
+    }
+
+    /**
+     * A Content-Encoding the decompressor after this handler cannot undo would reach the JSON decoder as bytes it
+     * cannot read ("malformed JSON"): say what is wrong instead (415), before the body is read.
+     */
+    static RequestException encodingRefusal(HttpRequest head) {
+        for (String value : head.headers().getAll(HttpHeaderNames.CONTENT_ENCODING)) {
+            for (String coding : value.split(",")) {
+                String c = coding.trim().toLowerCase(java.util.Locale.ROOT);
+                if (!(c.isEmpty() || c.equals("identity") || c.equals("gzip") || c.equals("x-gzip")
+                        || c.equals("deflate") || c.equals("x-deflate"))) {
+                    return new RequestException(RequestException.Kind.UNSUPPORTED_ENCODING, "Content-Encoding '"
+                            + abbreviate(coding.trim()) + "' is not supported; send the body as identity, gzip or "
+                            + "deflate");
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 }

@@ -7,7 +7,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * Configuration of the HTTP endpoint, PID {@code io.tollgate.endpoint}. Property keys are the method names with
  * "_" read as "." (DS name mapping): {@code port}, {@code host}, {@code max.body.bytes}, {@code io.threads},
  * {@code native.transport}, {@code drain.timeout.ms}, {@code keys.file}, {@code keys.poll.ms}, {@code tls.cert.file},
- * {@code tls.key.file}, {@code tls.client.auth}, {@code tls.client.ca.file}.
+ * {@code tls.key.file}, {@code tls.client.auth}, {@code tls.client.ca.file}, {@code max.connections},
+ * {@code idle.timeout.ms}, {@code header.timeout.ms}, {@code body.timeout.ms}, {@code max.line.bytes},
+ * {@code max.header.bytes}, {@code compression.min.bytes}.
  */
 @ObjectClassDefinition(name = "Tollgate HTTP endpoint",
         description = "Open Inference Protocol (KServe v2 REST) server, admin API and Prometheus metrics")
@@ -48,4 +50,29 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "PEM CA certificate(s) client certificates must be issued by")
     String tls_client_ca_file() default "";
+
+    @AttributeDefinition(description = "Open connections at most; one more is answered 503 + Retry-After and closed")
+    int max_connections() default 1024;
+
+    @AttributeDefinition(description = "A keep-alive connection with no request for this long is closed, in "
+            + "milliseconds (nginx keepalive_timeout)")
+    long idle_timeout_ms() default 60000;
+
+    @AttributeDefinition(description = "A request's headers must be complete this long after its first byte, in "
+            + "milliseconds, else 408 and the connection is closed (nginx client_header_timeout)")
+    long header_timeout_ms() default 30000;
+
+    @AttributeDefinition(description = "A body that sends nothing for this long gets 408 and the connection is "
+            + "closed, in milliseconds (nginx client_body_timeout: between two reads, not for the whole body)")
+    long body_timeout_ms() default 30000;
+
+    @AttributeDefinition(description = "Longest request line (method, path, version) in bytes; longer gets 414")
+    int max_line_bytes() default 8192;
+
+    @AttributeDefinition(description = "Largest header section in bytes; larger gets 431")
+    int max_header_bytes() default 16384;
+
+    @AttributeDefinition(description = "Responses of at least this many bytes are compressed when the client "
+            + "accepts gzip or deflate; 0 = never compress")
+    int compression_min_bytes() default 1024;
 }

@@ -65,6 +65,9 @@ final class EndpointMetrics {
     private final Map<String, ModelCounters> models = new ConcurrentHashMap<>();
     private final Map<Integer, LongAdder> responses = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final LongAdder connectionsRefused = new LongAdder();
+    private final Map<String, LongAdder> timeouts = new ConcurrentHashMap<>();
     /** The usage journal whose status the tollgate_usage_* gauges show; null while there is none. */
     private final AtomicReference<UsageJournal> journal = new AtomicReference<>();
 
@@ -107,6 +110,25 @@ final class EndpointMetrics {
     /** HTTP requests accepted and not yet answered (the response not yet written). */
     int inFlight() {
         return inFlight.get();
+    }
+
+    /** A connection opened; returns how many are open now, this one included. */
+    int connectionOpened() {
+        return connections.incrementAndGet();
+    }
+
+    void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    /** A connection over {@code max.connections}, answered 503 and closed. */
+    void connectionRefused() {
+        connectionsRefused.increment();
+    }
+
+    /** A read deadline expired; {@code phase} is idle, headers or body. */
+    void timeout(String phase) {
+        timeouts.computeIfAbsent(phase, p -> new LongAdder()).increment();
     }
 
     void response(int status) {
@@ -161,6 +183,20 @@ final class EndpointMetrics {
 
         header(out, "tollgate_http_requests_in_flight", "gauge", "HTTP requests received and not yet answered.");
         out.append("tollgate_http_requests_in_flight ").append(inFlight.get()).append('\n');
+
+        header(out, "tollgate_http_connections_open", "gauge", "Open HTTP connections (max.connections bounds them).");
+        out.append("tollgate_http_connections_open ").append(connections.get()).append('\n');
+        header(out, "tollgate_http_connections_refused_total", "counter",
+                "Connections over max.connections, answered 503 and closed.");
+        out.append("tollgate_http_connections_refused_total ").append(connectionsRefused.sum()).append('\n');
+        header(out, "tollgate_http_read_timeouts_total", "counter",
+                "Connections closed by a read deadline, by phase: idle (idle.timeout.ms), headers (header.timeout.ms), "
+                        + "body (body.timeout.ms).");
+        for (String phase : List.of("idle", "headers", "body")) {
+            LongAdder n = timeouts.get(phase);
+            out.append("tollgate_http_read_timeouts_total{phase=\"").append(phase).append("\"} ")
+                    .append(n == null ? 0 : n.sum()).append('\n');
+        }
 
         header(out, "tollgate_http_responses_total", "counter", "HTTP responses sent, by status code.");
         new TreeMap<>(responses).forEach((code, n) ->

@@ -75,6 +75,22 @@ final class ErrorMapper {
                 case KEYS_UNREADABLE:
                     status = HttpResponseStatus.SERVICE_UNAVAILABLE;
                     break;
+                case HEADERS_TOO_LARGE:
+                    status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+                    break;
+                case URI_TOO_LONG:
+                    status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
+                    break;
+                case REQUEST_TIMEOUT:
+                    status = HttpResponseStatus.REQUEST_TIMEOUT;
+                    break;
+                case BUSY:
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    headers = Map.of("Retry-After", "1");
+                    break;
+                case UNSUPPORTED_ENCODING:
+                    status = HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE;
+                    break;
                 default:
                     throw new IllegalStateException("unmapped request error kind " + re.kind());
             }
@@ -111,7 +127,8 @@ final class ErrorMapper {
             message = "internal error in the endpoint (" + t.getClass().getSimpleName() + ": " + message
                     + "); the server log has the details under request id " + requestId;
         }
-        if (status.code() >= 500) {
+        boolean countedElsewhere = t instanceof RequestException busy && busy.kind() == RequestException.Kind.BUSY;
+        if (status.code() >= 500 && !countedElsewhere) {   // BUSY: its caller logs once per interval
             boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
             // the request line and the message may quote the client: LogText keeps them on this one line
             if (plain) {

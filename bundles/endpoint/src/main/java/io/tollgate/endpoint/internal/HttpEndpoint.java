@@ -59,7 +59,8 @@ public final class HttpEndpoint {
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
     private static final List<String> UNDERSCORED_KEYS = List.of("max_body_bytes", "io_threads", "native_transport",
             "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
-            "tls_client_ca_file");
+            "tls_client_ca_file", "max_connections", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms",
+            "max_line_bytes", "max_header_bytes", "compression_min_bytes");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
     private final KeyFileWatcher keys;
@@ -95,7 +96,8 @@ public final class HttpEndpoint {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new EndpointChannelInitializer(config.max_body_bytes(), metrics, router, channels, tls));
+                .childHandler(new EndpointChannelInitializer(ConnectionLimits.of(config), metrics, router, channels,
+                        tls));
         try {
             this.serverChannel = bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
         } catch (Exception e) {
@@ -148,6 +150,25 @@ public final class HttpEndpoint {
         }
         if (c.io_threads() < 0) {
             problems.append("io.threads must be 0 (Netty's default) or more, not ").append(c.io_threads()).append("; ");
+        }
+        if (c.max_connections() < 1) {
+            problems.append("max.connections must be at least 1, not ").append(c.max_connections()).append("; ");
+        }
+        for (Object[] t : new Object[][] {{"idle.timeout.ms", c.idle_timeout_ms()},
+                {"header.timeout.ms", c.header_timeout_ms()}, {"body.timeout.ms", c.body_timeout_ms()}}) {
+            if ((long) t[1] < 0) {
+                problems.append(t[0]).append(" must be 0 (off) or more, not ").append(t[1]).append("; ");
+            }
+        }
+        if (c.max_line_bytes() < 256) {
+            problems.append("max.line.bytes must be at least 256, not ").append(c.max_line_bytes()).append("; ");
+        }
+        if (c.max_header_bytes() < 1024) {
+            problems.append("max.header.bytes must be at least 1024, not ").append(c.max_header_bytes()).append("; ");
+        }
+        if (c.compression_min_bytes() < 0) {
+            problems.append("compression.min.bytes must be 0 (never) or more, not ").append(c.compression_min_bytes())
+                    .append("; ");
         }
         if (c.drain_timeout_ms() < 0) {
             problems.append("drain.timeout.ms must be 0 or more, not ").append(c.drain_timeout_ms()).append("; ");

@@ -26,7 +26,17 @@ final class RequestException extends Exception {
         /** The caller may not do this: wrong role, model or tenant, or a remote client in protected mode. */
         FORBIDDEN,
         /** The key file could not be read at start: nobody can be authenticated. */
-        KEYS_UNREADABLE
+        KEYS_UNREADABLE,
+        /** A header line, or all headers together, are larger than {@code max.header.bytes}: 431. */
+        HEADERS_TOO_LARGE,
+        /** The request line is longer than {@code max.line.bytes}: 414. */
+        URI_TOO_LONG,
+        /** The headers or the body did not arrive in time ({@code header.timeout.ms}, {@code body.timeout.ms}): 408. */
+        REQUEST_TIMEOUT,
+        /** More open connections than {@code max.connections}, or request bodies held over their budget: 503. */
+        BUSY,
+        /** A {@code Content-Encoding} this endpoint cannot decode: 415. */
+        UNSUPPORTED_ENCODING
     }
 
     private final Kind kind;

@@ -14,6 +14,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.tollgate.endpoint.internal.AccessGuard.Access;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
@@ -176,8 +180,10 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         // pause reading until this request is answered (see the class comment)
         ctx.channel().config().setAutoRead(false);
         metrics.requestStarted();
-        boolean keepAlive = HttpUtil.isKeepAlive(req) && !draining;
-        HttpVersion version = req.protocolVersion();
+        // after a request the codec could not frame, the codec discards the rest of the connection: answer and close
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && !draining && req.decoderResult().isSuccess();
+        // a request line the codec could not read leaves a made-up HTTP/1.0 version: answer as HTTP/1.1
+        HttpVersion version = req.decoderResult().isSuccess() ? req.protocolVersion() : HttpVersion.HTTP_1_1;
         String path;
         try {
             path = new QueryStringDecoder(req.uri()).path();
@@ -204,7 +210,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private CompletionStage<HttpReply> dispatch(Exchange ex) throws RequestException {
         if (!ex.request.decoderResult().isSuccess()) {
-            throw RequestException.badRequest("malformed HTTP request: " + ex.request.decoderResult().cause());
+            throw framingError(ex.request.decoderResult().cause());
         }
         if (draining) {
             throw new RequestException(RequestException.Kind.SHUTTING_DOWN,
@@ -254,6 +260,25 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /**
+     * The answer to a request the HTTP codec could not frame: 414 for a request line over {@code max.line.bytes},
+     * 431 for headers over {@code max.header.bytes}, else 400; the message never names a Netty class.
+     */
+    static RequestException framingError(Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return new RequestException(RequestException.Kind.URI_TOO_LONG, "the request line is longer than "
+                    + "max.line.bytes allows; shorten the path or query (or raise max.line.bytes in the "
+                    + "io.tollgate.endpoint configuration)");
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return new RequestException(RequestException.Kind.HEADERS_TOO_LARGE, "the request headers are larger "
+                    + "than max.header.bytes allows; send fewer or shorter headers (or raise max.header.bytes in the "
+                    + "io.tollgate.endpoint configuration)");
+        }
+        String detail = cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage();
+        return RequestException.badRequest("malformed HTTP request" + detail + "; the connection is closed");
+    }
+
     private static CompletionStage<HttpReply> done(HttpReply reply) {
         return CompletableFuture.completedFuture(reply);
     }
@@ -272,6 +297,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean keepAlive = keepAliveRequested && !draining;
         FullHttpResponse response = toResponse(version, r);
         HttpUtil.setKeepAlive(response, keepAlive);
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, "close");   // said outright, HTTP/1.0 too
+        }
         int status = r.status().code();
         metrics.response(status);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
@@ -308,6 +336,24 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable inflate = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (inflate instanceof DecompressionException && ctx.channel().isActive()) {
+            // a gzip/deflate body that cannot be inflated, or inflates past the limit: the client's mistake
+            String message = inflate.getMessage() != null && inflate.getMessage().contains("maximum size")
+                    ? "the request body inflates to more than max.body.bytes allows; send a smaller request"
+                    : "the request body cannot be decompressed as its Content-Encoding says ("
+                            + inflate.getMessage() + ")";
+            RequestException.Kind kind = message.startsWith("the request body inflates")
+                    ? RequestException.Kind.BODY_TOO_LARGE : RequestException.Kind.BAD_REQUEST;
+            HttpReply reply = ErrorMapper.reply(new RequestException(kind, message + "; the connection is closed"),
+                    requestIds.next(), "request from " + ctx.channel().remoteAddress());
+            metrics.response(reply.status().code());
+            FullHttpResponse response = toResponse(HttpVersion.HTTP_1_1, reply);
+            HttpUtil.setKeepAlive(response, false);
+            LOG.debug("closing connection {} after: {}", ctx.channel().remoteAddress(), LogText.of(message));
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         LOG.debug("closing connection {} after: {}", ctx.channel().remoteAddress(), LogText.of(cause));
         ctx.close();
     }

@@ -17,6 +17,13 @@ final class TestConfig implements EndpointConfig {
     String tlsKeyFile = "";
     String tlsClientAuth = "none";
     String tlsClientCaFile = "";
+    int maxConnections = 1024;
+    long idleTimeoutMs = 60_000;
+    long headerTimeoutMs = 30_000;
+    long bodyTimeoutMs = 30_000;
+    int maxLineBytes = 8192;
+    int maxHeaderBytes = 16384;
+    int compressionMinBytes = 1024;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -81,5 +88,40 @@ final class TestConfig implements EndpointConfig {
     @Override
     public String tls_client_ca_file() {
         return tlsClientCaFile;
+    }
+
+    @Override
+    public int max_connections() {
+        return maxConnections;
+    }
+
+    @Override
+    public long idle_timeout_ms() {
+        return idleTimeoutMs;
+    }
+
+    @Override
+    public long header_timeout_ms() {
+        return headerTimeoutMs;
+    }
+
+    @Override
+    public long body_timeout_ms() {
+        return bodyTimeoutMs;
+    }
+
+    @Override
+    public int max_line_bytes() {
+        return maxLineBytes;
+    }
+
+    @Override
+    public int max_header_bytes() {
+        return maxHeaderBytes;
+    }
+
+    @Override
+    public int compression_min_bytes() {
+        return compressionMinBytes;
     }
 }
