@@ -11,7 +11,8 @@ import java.util.Locale;
 /**
  * Triton's classification extension: an output requested with {@code "classification": k} comes back as a
  * BYTES tensor of the top k classes per batch row, each element {@code "score:index"} or
- * {@code "score:index:label"} (score with six decimals, as Triton prints it), best first, ties by lower index.
+ * {@code "score:index:label"} (score with six decimals, as Triton prints it), best first, ties by lower index; a NaN score ranks last (printed {@code nan}) and every entry names a
+ * real class index.
  */
 final class Classification {
     private Classification() {
@@ -27,11 +28,17 @@ final class Classification {
                     + "; classification needs a numeric output");
         }
         long[] shape = scores.shape();
-        long rows = batched && shape.length >= 2 ? shape[0] : 1;
+        boolean rowsFirst = batched && shape.length >= 2;
+        long rows = rowsFirst ? shape[0] : 1;
         long total = scores.elementCount();
         if (rows == 0 || total == 0) {
-            return Tensor.ofBytes(scores.name(), batched && shape.length >= 2 ? new long[] {rows, 0} : new long[] {0},
-                    List.of());
+            // an empty batch still has k columns: [0, k] (k bounded by the classes per row, as below)
+            long perRow = 1;
+            for (int d = rowsFirst ? 1 : 0; d < shape.length; d++) {
+                perRow *= shape[d];
+            }
+            int top = (int) Math.min(k, perRow);
+            return Tensor.ofBytes(scores.name(), rowsFirst ? new long[] {rows, top} : new long[] {0}, List.of());
         }
         int classes = (int) (total / rows);
         int top = Math.min(k, classes);
@@ -44,13 +51,11 @@ final class Classification {
             int filled = 0;
             for (int c = 0; c < classes; c++) {
                 double v = value(data, scores.type(), base + c);
-                if (Double.isNaN(v)) {
-                    continue;
-                }
-                // insertion into a small sorted array: k is small, classes may be large
-                if (filled < top || v > bestScore[filled - 1]) {
+                // insertion into a small sorted array: k is small, classes may be large; scanning in index order
+                // with a strict comparison keeps ties by lower index
+                if (filled < top || beats(v, bestScore[filled - 1])) {
                     int i = filled < top ? filled++ : top - 1;
-                    while (i > 0 && bestScore[i - 1] < v) {
+                    while (i > 0 && beats(v, bestScore[i - 1])) {
                         best[i] = best[i - 1];
                         bestScore[i] = bestScore[i - 1];
                         i--;
@@ -60,16 +65,23 @@ final class Classification {
                 }
             }
             for (int i = 0; i < top; i++) {
-                String entry = i < filled ? entry(bestScore[i], best[i], labels) : "nan:-1";
-                out.add(entry.getBytes(StandardCharsets.UTF_8));
+                out.add(entry(bestScore[i], best[i], labels).getBytes(StandardCharsets.UTF_8));
             }
         }
-        long[] outShape = batched && shape.length >= 2 ? new long[] {rows, top} : new long[] {top};
+        long[] outShape = rowsFirst ? new long[] {rows, top} : new long[] {top};
         return Tensor.ofBytes(scores.name(), outShape, out);
     }
 
+    /** Whether score {@code a} ranks above {@code b}: NaN ranks below every number, -Infinity included. */
+    static boolean beats(double a, double b) {
+        if (Double.isNaN(a)) {
+            return false;
+        }
+        return Double.isNaN(b) || a > b;
+    }
+
     private static String entry(double score, int index, List<String> labels) {
-        String s = String.format(Locale.ROOT, "%f:%d", score, index);
+        String s = Double.isNaN(score) ? "nan:" + index : String.format(Locale.ROOT, "%f:%d", score, index);
         return index < labels.size() ? s + ":" + labels.get(index) : s;
     }
 

@@ -274,6 +274,36 @@ public class InferCodecTest {
     }
 
     @Test
+    public void nanScoresRankLastAndEveryEntryNamesARealClass() throws Exception {
+        float nan = Float.NaN;
+        Tensor scores = Tensor.ofFloats("probs", new long[] {2, 3}, new float[] {nan, 0.2f, nan,
+            nan, nan, nan});
+        Tensor top = Classification.topK(scores, 3, List.of("a", "b", "c"), true);
+        assertArrayEquals(new long[] {2, 3}, top.shape());
+        List<String> got = new java.util.ArrayList<>();
+        for (byte[] e : top.strings()) {
+            got.add(new String(e, StandardCharsets.UTF_8));
+        }
+        // the number first, then the NaNs by lower index; never "nan:-1"
+        assertEquals(List.of("0.200000:1:b", "nan:0:a", "nan:2:c", "nan:0:a", "nan:1:b", "nan:2:c"), got);
+        // -Infinity is a number: it ranks above NaN
+        Tensor inf = Classification.topK(Tensor.ofFloats("p", new long[] {2}, new float[] {nan,
+            Float.NEGATIVE_INFINITY}), 1, List.of(), false);
+        assertEquals("-Infinity:1", new String(inf.strings().get(0), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    public void anEmptyBatchClassifiesToShapeZeroByK() throws Exception {
+        Tensor empty = Classification.topK(Tensor.ofFloats("probs", new long[] {0, 10}, new float[0]), 3, List.of(),
+                true);
+        assertArrayEquals(new long[] {0, 3}, empty.shape());
+        assertEquals(0, empty.strings().size());
+        // k above the classes is bounded by them, as for a full batch
+        assertArrayEquals(new long[] {0, 2}, Classification.topK(Tensor.ofFloats("p", new long[] {0, 2},
+                new float[0]), 5, List.of(), true).shape());
+    }
+
+    @Test
     public void binaryTensorDataExtension() throws Exception {
         String json = "{\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"shape\":[2],"
                 + "\"parameters\":{\"binary_data_size\":8}},"
