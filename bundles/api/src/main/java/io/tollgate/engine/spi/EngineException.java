@@ -13,7 +13,12 @@ public class EngineException extends Exception {
         /** The engine or its accelerator is not available on this device. */
         UNAVAILABLE,
         /** A run failed (bad input that passed validation, out of memory, engine error). */
-        RUN_FAILED
+        RUN_FAILED,
+        /**
+         * The request's input cannot be handed to this engine as sent (e.g. a BYTES element ONNX Runtime's Java API
+         * would alter): the client's mistake, answered 400 and never counted as an engine failure (since 1.2).
+         */
+        INVALID_INPUT
     }
 
     private final Reason reason;

@@ -21,10 +21,16 @@ final class BinaryTensors {
         long count = TensorJsonReader.elementCount(name, shape);
         ByteBuffer slice = ByteBuffer.wrap(body, offset, size).slice().order(ByteOrder.LITTLE_ENDIAN);
         if (type != DataType.BYTES) {
-            long expected = count * type.byteSize();
+            long expected;
+            try {
+                expected = Math.multiplyExact(count, (long) type.byteSize());
+            } catch (ArithmeticException e) {
+                expected = -1;   // more bytes than a long counts: certainly not what was sent
+            }
             if (expected != size) {
                 throw RequestException.badRequest("input '" + name + "': shape " + JsonBodies.shape(shape) + " of "
-                        + type + " needs " + expected + " bytes of binary data but binary_data_size is " + size);
+                        + type + " needs " + (expected < 0 ? "more than 2^63" : Long.toString(expected))
+                        + " bytes of binary data but binary_data_size is " + size);
             }
             return Tensor.of(name, type, shape, slice);
         }

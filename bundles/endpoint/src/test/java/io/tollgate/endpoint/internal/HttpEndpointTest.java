@@ -496,6 +496,21 @@ public class HttpEndpointTest {
     }
 
     @Test
+    public void aBinaryShapeWhoseByteCountOverflowsIsA400() throws Exception {
+        // 2^61 FP64 elements: the element count fits a long, its byte count (2^64) wraps to 0 = binary_data_size
+        String json = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP64\",\"shape\":[2305843009213693952],"
+                + "\"parameters\":{\"binary_data_size\":0}}]}";
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer body = ByteBuffer.allocate(head.length).order(ByteOrder.LITTLE_ENDIAN);
+        body.put(head);
+        HttpResponse<String> r = server.client.send(HttpRequest.newBuilder(server.uri("/v2/models/echo/infer"))
+                .header("Inference-Header-Content-Length", Integer.toString(head.length))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.array())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(r, 400, "input 'x': shape [2305843009213693952] of FP64 needs more than 2^63 bytes");
+    }
+
+    @Test
     public void metricsCountRequests() throws Exception {
         long okBefore = metric("tollgate_inference_requests_total{model=\"echo\",outcome=\"ok\"}");
         long badBefore = metric("tollgate_inference_requests_total{model=\"echo\",outcome=\"bad_request\"}");

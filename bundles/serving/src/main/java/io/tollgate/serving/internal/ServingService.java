@@ -190,6 +190,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             return;
         } catch (EngineException e) {
             repository.release(version, false);
+            if (e.reason() == EngineException.Reason.INVALID_INPUT) {
+                // what the client sent, not a fault of the engine: 400, counted as bad_request, nothing metered
+                result.completeExceptionally(new InferenceException(Reason.BAD_REQUEST, e.getMessage(), e));
+                return;
+            }
             result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
                     + " failed to run (" + e.reason() + "): " + e.getMessage(), e));
             return;

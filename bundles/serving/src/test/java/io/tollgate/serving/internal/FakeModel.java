@@ -32,6 +32,7 @@ final class FakeModel implements LoadedModel {
     volatile CountDownLatch runStarted = new CountDownLatch(0);
     /** When set, runs fail with this message. */
     volatile String failRuns;
+    volatile EngineException.Reason failReason = EngineException.Reason.RUN_FAILED;
 
     FakeModel(List<TensorSpec> inputs, List<TensorSpec> outputs, float tag) {
         this.inputs = List.copyOf(inputs);
@@ -78,7 +79,7 @@ final class FakeModel implements LoadedModel {
                 }
             }
             if (failRuns != null) {
-                throw new EngineException(EngineException.Reason.RUN_FAILED, failRuns);
+                throw new EngineException(failReason, failRuns);
             }
             long batch = given.isEmpty() ? 1 : given.get(0).batchSize();
             List<Tensor> out = new ArrayList<>();

@@ -9,6 +9,7 @@ import static org.junit.Assert.fail;
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
 import io.tollgate.model.Tensor;
+import io.tollgate.engine.spi.EngineException;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.InferenceException.Reason;
 import io.tollgate.serving.InferenceRequest;
@@ -316,6 +317,20 @@ public class ServingServiceTest {
         assertEquals(Reason.ENGINE_FAILURE, e.reason());
         assertEquals("model 'fm' 1.0.0 failed to run (RUN_FAILED): out of memory", e.getMessage());
         assertEquals(0, service.model("fm", null).orElseThrow().inFlight());
+    }
+
+    @Test
+    public void anInputTheEngineCannotTakeIsTheClientsMistakeNotAnEngineFailure() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        engine.models.get(0).failReason = EngineException.Reason.INVALID_INPUT;
+        engine.models.get(0).failRuns = "input 'text' of model fm: element 1 holds a NUL byte";
+        InferenceException e = refusal(request("fm", null, 1));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        assertEquals("input 'text' of model fm: element 1 holds a NUL byte", e.getMessage());
+        assertEquals(0, service.model("fm", null).orElseThrow().inFlight());
+        assertEquals("the model stays READY", ModelState.READY, service.model("fm", null).orElseThrow().state());
     }
 
     // ---- metering ------------------------------------------------------------------------------

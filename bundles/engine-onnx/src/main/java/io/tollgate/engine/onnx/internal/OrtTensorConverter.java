@@ -108,7 +108,8 @@ final class OrtTensorConverter {
     /**
      * Builds the ORT input for {@code tensor}. The caller closes it.
      *
-     * @throws EngineException {@link Reason#UNSUPPORTED} for UINT16/32/64 and for BYTES elements ORT's Java API
+     * @throws EngineException {@link Reason#UNSUPPORTED} for UINT16/32/64 (the model's limit here), {@link Reason#INVALID_INPUT}
+     *                         for BYTES elements ORT's Java API
      *                         would alter
      */
     static OnnxTensor toOnnx(OrtEnvironment env, Tensor tensor, String origin) throws EngineException, OrtException {
@@ -200,7 +201,7 @@ final class OrtTensorConverter {
                 }
             }
             if (problem != null) {
-                throw new EngineException(Reason.UNSUPPORTED, "input '" + tensor.name() + "' of model " + origin
+                throw new EngineException(Reason.INVALID_INPUT, "input '" + tensor.name() + "' of model " + origin
                         + ": element " + i + " " + problem + "; ONNX Runtime's Java API passes STRING tensors as"
                         + " JNI modified UTF-8, so the model would see other bytes. Send UTF-8 text without NUL and"
                         + " without characters beyond U+FFFF, or give the model a UINT8 input for raw bytes");

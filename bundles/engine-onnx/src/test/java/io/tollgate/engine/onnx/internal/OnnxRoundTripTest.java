@@ -135,7 +135,7 @@ public class OnnxRoundTripTest {
             lookup.run(List.of(text, index), Set.of());
             fail("expected the element to be refused: " + why);
         } catch (EngineException e) {
-            assertEquals(EngineException.Reason.UNSUPPORTED, e.reason());
+            assertEquals(EngineException.Reason.INVALID_INPUT, e.reason());
             assertTrue(e.getMessage(), e.getMessage().contains("input 'text'"));
             assertTrue(e.getMessage(), e.getMessage().contains("element 1"));
             assertTrue(e.getMessage(), e.getMessage().contains(why));
