@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * The pipeline of one connection: on a TLS port first TLS ({@link HttpsOnlyHandler}: plain HTTP there gets a 400),
  * then the same handlers with and without TLS: the read deadlines ({@link ReadDeadlines}, around the codec), the
  * HTTP codec (request line and header limits), keep-alive, response compression, the access and content-encoding check on the headers (a
- * refused caller's body is never buffered), gzip/deflate request decompression, body aggregation with the 413 limit
+ * refused caller's body is never buffered), gzip/deflate request decompression, the bytes of bodies held at once ({@link BodyBudgetGate}), body aggregation with the 413 limit
  * (counted after decompression, so a zip bomb is a 413), flow control (holds a pipelined
  * request while one is answered) and the router. Every connection joins {@code channels} so shutdown can close the
  * ones left after draining. A connection over {@code max.connections} gets a 503 at once and is closed.
@@ -80,6 +80,8 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         p.addLast("access", new AccessPrecheck(router.guard()));
         // maxAllocation: one inflated chunk never exceeds the body limit; the aggregator bounds their sum
         p.addLast("inflate", new HttpContentDecompressor(false, limits.maxBodyBytes()));
+        p.addLast("body-budget", new BodyBudgetGate(router.bodies(), limits.maxBodyBytes(), metrics,
+                router.requestIds()));
         p.addLast("aggregator", new BodyLimitAggregator(limits.maxBodyBytes(), metrics, router.requestIds()));
         p.addLast("flow", new FlowControlHandler());
         p.addLast("router", router);

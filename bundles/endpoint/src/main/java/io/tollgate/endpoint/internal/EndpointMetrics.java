@@ -67,6 +67,8 @@ final class EndpointMetrics {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final LongAdder connectionsRefused = new LongAdder();
+    private final LongAdder bodiesRefused = new LongAdder();
+    private volatile java.util.function.LongSupplier bodyBytesHeld = () -> 0;
     private final Map<String, LongAdder> timeouts = new ConcurrentHashMap<>();
     /** The usage journal whose status the tollgate_usage_* gauges show; null while there is none. */
     private final AtomicReference<UsageJournal> journal = new AtomicReference<>();
@@ -124,6 +126,16 @@ final class EndpointMetrics {
     /** A connection over {@code max.connections}, answered 503 and closed. */
     void connectionRefused() {
         connectionsRefused.increment();
+    }
+
+    /** Where {@code tollgate_http_body_bytes_held} reads from. */
+    void bodyBytesHeld(java.util.function.LongSupplier held) {
+        bodyBytesHeld = held;
+    }
+
+    /** A request body refused because {@code max.inflight.body.bytes} were held. */
+    void bodyRefused() {
+        bodiesRefused.increment();
     }
 
     /** A read deadline expired; {@code phase} is idle, headers or body. */
@@ -189,6 +201,12 @@ final class EndpointMetrics {
         header(out, "tollgate_http_connections_refused_total", "counter",
                 "Connections over max.connections, answered 503 and closed.");
         out.append("tollgate_http_connections_refused_total ").append(connectionsRefused.sum()).append('\n');
+        header(out, "tollgate_http_body_bytes_held", "gauge",
+                "Bytes of request bodies held now, from their first byte until their answer (max.inflight.body.bytes).");
+        out.append("tollgate_http_body_bytes_held ").append(bodyBytesHeld.getAsLong()).append('\n');
+        header(out, "tollgate_http_bodies_refused_total", "counter",
+                "Request bodies answered 503 because max.inflight.body.bytes were held at once.");
+        out.append("tollgate_http_bodies_refused_total ").append(bodiesRefused.sum()).append('\n');
         header(out, "tollgate_http_read_timeouts_total", "counter",
                 "Connections closed by a read deadline, by phase: idle (idle.timeout.ms), headers (header.timeout.ms), "
                         + "body (body.timeout.ms).");

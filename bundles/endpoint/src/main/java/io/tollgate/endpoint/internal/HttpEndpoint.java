@@ -20,6 +20,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -60,7 +63,7 @@ public final class HttpEndpoint {
     private static final List<String> UNDERSCORED_KEYS = List.of("max_body_bytes", "io_threads", "native_transport",
             "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
             "tls_client_ca_file", "max_connections", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms",
-            "max_line_bytes", "max_header_bytes", "compression_min_bytes");
+            "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
     private final KeyFileWatcher keys;
@@ -70,6 +73,8 @@ public final class HttpEndpoint {
     private final Channel serverChannel;
     private final long drainTimeoutMs;
     private final int port;
+    private final ExecutorService decodeThreads;
+    private final BodyBudget bodies;
 
     @Activate
     public HttpEndpoint(@Reference(name = "inference") InferenceService service,
@@ -79,8 +84,13 @@ public final class HttpEndpoint {
         SslContext tls = EndpointTls.context(config);
         this.drainTimeoutMs = config.drain_timeout_ms();
         this.keys = new KeyFileWatcher(keyFile(config), config.keys_poll_ms());
+        int decodeThreadCount = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        this.decodeThreads = new ThreadPoolExecutor(decodeThreadCount, decodeThreadCount, 0L, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), new DefaultThreadFactory("tollgate-endpoint-decode", true));
+        this.bodies = new BodyBudget(inflightBodyBytes(config));
+        metrics.bodyBytesHeld(bodies::held);
         this.router = new RequestRouter(service, registry, metrics, ServerVersion.of(HttpEndpoint.class),
-                new AccessGuard(keys::current));
+                new AccessGuard(keys::current), bodies, decodeThreads);
         Transport transport = Transport.choose(config.native_transport());
         if (transport.reason().isEmpty()) {
             LOG.info("HTTP endpoint transport: {}", transport.name());
@@ -108,9 +118,17 @@ public final class HttpEndpoint {
                     + " configuration", e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("HTTP endpoint listening on {}:{} ({}, max.body.bytes={}, io.threads={})", config.host(), port,
+        LOG.info("HTTP endpoint listening on {}:{} ({}, max.body.bytes={}, max.inflight.body.bytes={}, "
+                        + "max.connections={}, io.threads={})", config.host(), port,
                 tls == null ? "plain HTTP" : "HTTPS, client certificates " + config.tls_client_auth().trim(),
-                config.max_body_bytes(), config.io_threads() == 0 ? "default" : config.io_threads());
+                config.max_body_bytes(), bodies.max(), config.max_connections(),
+                config.io_threads() == 0 ? "default" : config.io_threads());
+    }
+
+    /** {@code max.inflight.body.bytes}, or a quarter of the JVM's largest heap when it is 0 (the default). */
+    static long inflightBodyBytes(EndpointConfig config) {
+        long configured = config.max_inflight_body_bytes();
+        return configured > 0 ? configured : Math.max(config.max_body_bytes(), Runtime.getRuntime().maxMemory() / 4);
     }
 
     /**
@@ -150,6 +168,11 @@ public final class HttpEndpoint {
         }
         if (c.io_threads() < 0) {
             problems.append("io.threads must be 0 (Netty's default) or more, not ").append(c.io_threads()).append("; ");
+        }
+        if (c.max_inflight_body_bytes() < 0 || c.max_inflight_body_bytes() > 0
+                && c.max_inflight_body_bytes() < c.max_body_bytes()) {
+            problems.append("max.inflight.body.bytes must be 0 (a quarter of the heap) or at least max.body.bytes (")
+                    .append(c.max_body_bytes()).append("), not ").append(c.max_inflight_body_bytes()).append("; ");
         }
         if (c.max_connections() < 1) {
             problems.append("max.connections must be at least 1, not ").append(c.max_connections()).append("; ");
@@ -226,6 +249,7 @@ public final class HttpEndpoint {
                     drainTimeoutMs);
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        decodeThreads.shutdownNow();
         keys.close();
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         LOG.info("HTTP endpoint on port {} stopped", port);

@@ -1,5 +1,6 @@
 package io.tollgate.endpoint.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.tollgate.model.DataType;
 import io.tollgate.model.TensorSpec;
@@ -12,10 +13,15 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
- * {@code POST /v2/models/{m}[/versions/{v}]/infer}. Threads: the body is decoded on the event loop; the serving
- * layer runs the inference on its own threads; the response is encoded back on the channel's event loop.
+ * {@code POST /v2/models/{m}[/versions/{v}]/infer}. Threads: a body under {@link #OFFLOAD_BYTES} is decoded on the
+ * event loop (a hand-off would cost more than the decode); a larger one on the decode threads
+ * ({@code tollgate-endpoint-decode-*}), so a connection's 60 MB body does not hold up the small requests of every
+ * other connection on its event loop. The serving layer runs the inference on its own threads; the response is
+ * encoded back on the channel's event loop.
  */
 final class InferRoute {
     private final InferenceService service;
@@ -24,7 +30,13 @@ final class InferRoute {
     private final InferRequestDecoder decoder = new InferRequestDecoder();
     private final InferResponseEncoder encoder = new InferResponseEncoder();
 
-    InferRoute(InferenceService service, ModelRegistry registry, EndpointMetrics metrics) {
+    /** Bodies of at least this many bytes are copied and decoded off the event loop. */
+    static final int OFFLOAD_BYTES = 256 * 1024;
+
+    private final Executor decodeThreads;
+
+    InferRoute(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, Executor decodeThreads) {
+        this.decodeThreads = decodeThreads;
         this.service = service;
         this.registry = registry;
         this.metrics = metrics;
@@ -32,9 +44,33 @@ final class InferRoute {
 
     CompletionStage<HttpReply> infer(Exchange ex, String model, String version) {
         long start = System.nanoTime();
+        ByteBuf content = ex.request.content();
+        if (content.readableBytes() < OFFLOAD_BYTES) {
+            return infer(ex, model, version, ByteBufUtil.getBytes(content), start);
+        }
+        ByteBuf held = content.retain();   // the router releases the request when it returns; this copy needs it
+        try {
+            // the copy, the decode and the hand-off to serving all run on the decode thread (a thenCompose after
+            // supplyAsync could run on the event loop when the copy finished first)
+            return CompletableFuture.supplyAsync(() -> {
+                byte[] body;
+                try {
+                    body = ByteBufUtil.getBytes(held);
+                } finally {
+                    held.release();
+                }
+                return infer(ex, model, version, body, start);
+            }, decodeThreads).thenCompose(reply -> reply);
+        } catch (RejectedExecutionException stopping) {
+            held.release();
+            return CompletableFuture.failedFuture(new RequestException(RequestException.Kind.SHUTTING_DOWN,
+                    "the endpoint is shutting down; retry against another instance or after the restart"));
+        }
+    }
+
+    private CompletionStage<HttpReply> infer(Exchange ex, String model, String version, byte[] body, long start) {
         InferRequestDecoder.Decoded decoded;
         try {
-            byte[] body = ByteBufUtil.getBytes(ex.request.content());
             // from the moment the client's id is read and checked, errors and logs name it instead of ours
             // the tenant is the caller's (its API key's), whatever the body or headers say
             decoded = decoder.decode(model, version, body, jsonLength(ex, body.length), ex.requestId,

@@ -69,17 +69,24 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ModelRegistry registry;
     private final EndpointMetrics metrics;
     private final AccessGuard guard;
+    private final BodyBudget bodies;
     private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
     RequestRouter(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, String serverVersion,
-                  AccessGuard guard) {
+                  AccessGuard guard, BodyBudget bodies, java.util.concurrent.Executor decoder) {
         super(FullHttpRequest.class, true); // the request is released when channelRead0 returns
         this.registry = registry;
         this.metrics = metrics;
         this.guard = guard;
+        this.bodies = bodies;
         this.metadata = new MetadataRoutes(registry, serverVersion);
-        this.infer = new InferRoute(service, registry, metrics);
+        this.infer = new InferRoute(service, registry, metrics, decoder);
+    }
+
+    /** The request bodies held at once ({@code max.inflight.body.bytes}). */
+    BodyBudget bodies() {
+        return bodies;
     }
 
     AccessGuard guard() {
@@ -302,6 +309,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         int status = r.status().code();
         metrics.response(status);
+        bodies.answered(ctx.channel());   // the answer no longer needs the body
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             metrics.requestFinished();
             if (!f.isSuccess()) {

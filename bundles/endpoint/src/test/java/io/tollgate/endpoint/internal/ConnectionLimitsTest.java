@@ -200,6 +200,62 @@ public class ConnectionLimitsTest {
     }
 
     @Test
+    public void bodiesOverTheInflightBudgetGet503AndServiceResumesWhenTheyAreAnswered() throws Exception {
+        TestConfig c = new TestConfig();
+        c.maxBodyBytes = MAX_BODY;
+        c.maxInflightBodyBytes = 100_000;
+        try (TestServer limited = new TestServer(c)) {
+            String json = inferBody(3);
+            String padded = json + " ".repeat(60_000 - json.length());
+            try (Socket a = new Socket("127.0.0.1", limited.port()); Socket b = new Socket("127.0.0.1", limited.port())) {
+                a.setSoTimeout(10_000);
+                b.setSoTimeout(10_000);
+                // A announces 60,000 bytes and sends the start: those bytes are held
+                send(a, "POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n"
+                        + padded.substring(0, 100));
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (HttpEndpointTest.metric(limited.get("/metrics").body(), "tollgate_http_body_bytes_held") < 60_000) {
+                    assertTrue("A's body is counted from its headers", System.nanoTime() < deadline);
+                    Thread.sleep(10);
+                }
+                // B's 60,000 would take the total past 100,000: refused at its headers, before its body
+                send(b, "POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n"
+                        + "Expect: 100-continue\r\n\r\n");
+                TestServer.RawResponse r = TestServer.readResponse(b.getInputStream());
+                assertEquals(r.body(), 503, r.status());
+                assertEquals("1", r.header("retry-after"));
+                assertEquals("close", r.header("connection"));
+                assertTrue(r.body(), r.body().contains("a body of 60000 bytes would take the request bodies held at "
+                        + "once past max.inflight.body.bytes = 100000"));
+                // A completes and is answered; its bytes are free again
+                send(a, padded.substring(100));
+                assertEquals(200, TestServer.readResponse(a.getInputStream()).status());
+            }
+            assertEquals("every byte is free once answered", 0,
+                    HttpEndpointTest.metric(limited.get("/metrics").body(), "tollgate_http_body_bytes_held"));
+            HttpResponse<String> again = limited.post("/v2/models/echo/infer", padded);
+            assertEquals(again.body(), 200, again.statusCode());
+            assertTrue(HttpEndpointTest.metric(limited.get("/metrics").body(), "tollgate_http_bodies_refused_total") >= 1);
+        }
+    }
+
+    @Test
+    public void largeBodiesAreDecodedOffTheEventLoopSmallOnesOnIt() throws Exception {
+        TestConfig c = new TestConfig();
+        c.maxBodyBytes = 4 << 20;
+        try (TestServer big = new TestServer(c)) {
+            String json = inferBody(3);
+            HttpResponse<String> r = big.post("/v2/models/echo/infer", json + " ".repeat(InferRoute.OFFLOAD_BYTES));
+            assertEquals(r.body(), 200, r.statusCode());
+            assertTrue(big.service.lastCallerThread, big.service.lastCallerThread.startsWith("tollgate-endpoint-decode"));
+            r = big.post("/v2/models/echo/infer", json);
+            assertEquals(200, r.statusCode());
+            assertFalse(big.service.lastCallerThread, big.service.lastCallerThread.contains("decode"));
+            assertTrue(big.service.lastCallerThread, big.service.lastCallerThread.startsWith("tollgate-endpoint"));
+        }
+    }
+
+    @Test
     public void oversizedHeadersGet431AndTheConnectionIsClosedNotLeftHanging() throws Exception {
         try (Socket s = open()) {
             send(s, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(8000) + "\r\n\r\n");

@@ -32,6 +32,9 @@ final class FakeInferenceService implements InferenceService {
     final AtomicInteger calls = new AtomicInteger();
     volatile InferenceRequest last;
 
+    /** The thread that called {@link #infer} last: the one that decoded the request. */
+    volatile String lastCallerThread;
+
     FakeInferenceService(FakeModelRegistry registry) {
         this.registry = registry;
     }
@@ -40,6 +43,7 @@ final class FakeInferenceService implements InferenceService {
     public CompletionStage<InferenceResponse> infer(InferenceRequest request) {
         calls.incrementAndGet();
         last = request;
+        lastCallerThread = Thread.currentThread().getName();
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
         workers.execute(() -> {
             try {

@@ -24,6 +24,7 @@ final class TestConfig implements EndpointConfig {
     int maxLineBytes = 8192;
     int maxHeaderBytes = 16384;
     int compressionMinBytes = 1024;
+    long maxInflightBodyBytes = 0;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -123,5 +124,10 @@ final class TestConfig implements EndpointConfig {
     @Override
     public int compression_min_bytes() {
         return compressionMinBytes;
+    }
+
+    @Override
+    public long max_inflight_body_bytes() {
+        return maxInflightBodyBytes;
     }
 }
