@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pipeline of one connection: on a TLS port first TLS ({@link HttpsOnlyHandler}: plain HTTP there gets a 400),
+ * The pipeline of one connection: first the lingering close ({@link LingeringClose}: a refused client still
+ * sending its body reads the answer, not a reset), on a TLS port then TLS ({@link HttpsOnlyHandler}: plain HTTP there gets a 400),
  * then the same handlers with and without TLS: the read deadlines ({@link ReadDeadlines}, around the codec), the
  * HTTP codec (request line and header limits), keep-alive, response compression, the access and content-encoding check on the headers (a
  * refused caller's body is never buffered), gzip/deflate request decompression, the bytes of bodies held at once ({@link BodyBudgetGate}), body aggregation with the 413 limit
@@ -58,6 +59,7 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         int open = metrics.connectionOpened();
         ch.closeFuture().addListener(f -> metrics.connectionClosed());
         ChannelPipeline p = ch.pipeline();
+        p.addLast("linger", new LingeringClose());
         if (tls != null) {
             p.addLast("tls", new HttpsOnlyHandler(tls, metrics, router.requestIds()));
         }

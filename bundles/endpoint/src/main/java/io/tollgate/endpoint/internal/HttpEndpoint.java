@@ -199,6 +199,10 @@ public final class HttpEndpoint {
         if (c.keys_poll_ms() < 10) {
             problems.append("keys.poll.ms must be 10 or more, not ").append(c.keys_poll_ms()).append("; ");
         }
+        if (problems.length() == 0) {
+            // every other key that is not this component's: a typo must not leave a default in place silently
+            io.tollgate.config.ConfigurationKeys.refuseUnknown(PID, EndpointConfig.class, properties);
+        }
         if (problems.length() > 0) {
             throw new IllegalArgumentException("invalid " + PID + " configuration: "
                     + problems.substring(0, problems.length() - 2));

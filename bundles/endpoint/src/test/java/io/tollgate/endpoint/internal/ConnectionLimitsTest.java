@@ -256,6 +256,31 @@ public class ConnectionLimitsTest {
     }
 
     @Test
+    public void aClientStillSendingItsBodyReadsTheRefusalNotAReset() throws Exception {
+        // the 413 is decided from the headers while the client keeps sending 2 MiB and reads only afterwards (as a
+        // blocking client does): closing at once with unread bytes makes the kernel answer the rest with a reset,
+        // which destroys the 413 before the client reads it
+        try (Socket s = open()) {
+            OutputStream out = s.getOutputStream();
+            try {
+                out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " + (2 << 20)
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] chunk = new byte[64 * 1024];
+                for (int i = 0; i < 32; i++) {
+                    out.write(chunk);
+                    out.flush();
+                    Thread.sleep(5);
+                }
+            } catch (IOException resetWhileSending) {
+                // without the lingering close the server's reset arrives here
+            }
+            TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+            assertEquals(413, r.status());
+            assertTrue(r.body(), r.body().contains("max.body.bytes"));
+        }
+    }
+
+    @Test
     public void oversizedHeadersGet431AndTheConnectionIsClosedNotLeftHanging() throws Exception {
         try (Socket s = open()) {
             send(s, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(8000) + "\r\n\r\n");

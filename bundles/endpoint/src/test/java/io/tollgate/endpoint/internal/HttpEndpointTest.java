@@ -660,6 +660,13 @@ public class HttpEndpointTest {
             assertTrue(e.getMessage(), e.getMessage().contains("key 'max_body_bytes' is not read; spell it "
                     + "'max.body.bytes'"));
         }
+        try {
+            new TestServer(TestServer.config(0, 1024, 0, true), java.util.Map.of("port", 0, "idle.timout.ms", "10"));
+            fail("a misspelt key was accepted and would have been ignored");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.endpoint has an unknown key "
+                    + "'idle.timout.ms' (did you mean 'idle.timeout.ms'?)"));
+        }
     }
 
     @Test

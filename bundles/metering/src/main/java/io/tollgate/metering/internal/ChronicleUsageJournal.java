@@ -1,5 +1,7 @@
 package io.tollgate.metering.internal;
 
+import io.tollgate.config.ConfigurationKeys;
+import java.util.Map;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
@@ -56,8 +58,19 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
     private final ThreadLocal<RecordBuffer> buffers = ThreadLocal.withInitial(() -> new RecordBuffer(512));
 
     @Activate
-    public ChronicleUsageJournal(@Reference DeviceKey key, JournalConfig config) throws IOException {
+    public ChronicleUsageJournal(@Reference DeviceKey key, JournalConfig config, Map<String, Object> properties)
+            throws IOException {
+        this(key, JournalOptions.from(checked(config, properties)));
+    }
+
+    /** Without DS: the configuration as given (its keys are the annotation's own). */
+    ChronicleUsageJournal(DeviceKey key, JournalConfig config) throws IOException {
         this(key, JournalOptions.from(config));
+    }
+
+    private static JournalConfig checked(JournalConfig config, Map<String, Object> properties) {
+        ConfigurationKeys.refuseUnknown("io.tollgate.metering.journal", JournalConfig.class, properties);
+        return config;
     }
 
     /**

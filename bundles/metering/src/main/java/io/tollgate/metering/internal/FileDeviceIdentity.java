@@ -1,5 +1,7 @@
 package io.tollgate.metering.internal;
 
+import io.tollgate.config.ConfigurationKeys;
+import java.util.Map;
 import io.tollgate.metering.DeviceIdentity;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,7 +18,17 @@ public final class FileDeviceIdentity implements DeviceKey {
     private final Ed25519DeviceKey key;
 
     @Activate
-    public FileDeviceIdentity(DeviceConfig config) throws IOException {
+    public FileDeviceIdentity(DeviceConfig config, Map<String, Object> properties) throws IOException {
+        this(checked(config, properties));
+    }
+
+    private static DeviceConfig checked(DeviceConfig config, Map<String, Object> properties) {
+        ConfigurationKeys.refuseUnknown("io.tollgate.metering.device", DeviceConfig.class, properties);
+        return config;
+    }
+
+    /** Without DS: the configuration as given (its keys are the annotation's own). */
+    FileDeviceIdentity(DeviceConfig config) throws IOException {
         Path dir = DataPaths.resolve(config.directory(), "device");
         this.key = Ed25519DeviceKey.loadOrCreate(dir, config.device_id().trim());
     }

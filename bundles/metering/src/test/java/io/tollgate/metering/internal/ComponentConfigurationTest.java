@@ -92,6 +92,26 @@ public class ComponentConfigurationTest {
         assertRefused(config(dir, 2L << 30, "NONE", "fortnightly"), "roll.cycle 'fortnightly' is not a Chronicle RollCycles name");
     }
 
+    @Test
+    public void misspeltKeysAreRefusedWithTheRightSpellingNotIgnored() throws Exception {
+        String dir = tmp.newFolder("usage").toString();
+        try {
+            new ChronicleUsageJournal(Fixtures.KEY, config(dir, 2L << 30, "BATCH", "FAST_HOURLY"),
+                    java.util.Map.of("disk_budget_bytes", "1048576", "service.pid", "io.tollgate.metering.journal")).close();
+            fail("a misspelt key must stop the journal, not leave the default budget in place");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.metering.journal has an "
+                    + "unknown key 'disk_budget_bytes' (did you mean 'disk.budget.bytes'?)"));
+        }
+        try {
+            new FileDeviceIdentity(DeviceIdentityTest.config(tmp.newFolder("device").toPath(), ""),
+                    java.util.Map.of("device.idd", "x"));
+            fail("a misspelt key must stop the device identity");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("'device.idd' (did you mean 'device.id'?)"));
+        }
+    }
+
     private static void assertRefused(JournalConfig c, String why) throws Exception {
         try {
             new ChronicleUsageJournal(Fixtures.KEY, c).close();

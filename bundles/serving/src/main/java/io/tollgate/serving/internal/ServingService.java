@@ -1,5 +1,7 @@
 package io.tollgate.serving.internal;
 
+import io.tollgate.config.ConfigurationKeys;
+import java.util.Map;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
@@ -79,8 +81,19 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private volatile boolean shuttingDown;
 
     @Activate
-    public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config) {
+    public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config,
+                          Map<String, Object> properties) {
+        this(ServingSettings.from(checked(config, properties)), journal);
+    }
+
+    /** Without DS: the configuration as given (its keys are the annotation's own). */
+    ServingService(UsageJournal journal, ServingConfig config) {
         this(ServingSettings.from(config), journal);
+    }
+
+    private static ServingConfig checked(ServingConfig config, Map<String, Object> properties) {
+        ConfigurationKeys.refuseUnknown("io.tollgate.serving", ServingConfig.class, properties);
+        return config;
     }
 
     /** Outside a framework (tests, the test-jar's {@code TestServing}): bind engines, then report plugins. */

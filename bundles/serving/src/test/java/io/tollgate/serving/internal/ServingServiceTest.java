@@ -333,6 +333,21 @@ public class ServingServiceTest {
         assertEquals("the model stays READY", ModelState.READY, service.model("fm", null).orElseThrow().state());
     }
 
+    @Test
+    public void aMisspeltKeyStopsServingWithTheRightSpelling() {
+        ServingConfig defaults = (ServingConfig) java.lang.reflect.Proxy.newProxyInstance(
+                ServingConfig.class.getClassLoader(), new Class<?>[] {ServingConfig.class},
+                (proxy, method, args) -> method.getName().equals("annotationType") ? ServingConfig.class
+                        : method.getDefaultValue());
+        try {
+            new ServingService(journal, defaults, java.util.Map.of("max.queue.per.modle", 4));
+            fail("a misspelt key must stop serving, not leave the default queue in place");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.serving has an unknown key "
+                    + "'max.queue.per.modle' (did you mean 'max.queue.per.model'?)"));
+        }
+    }
+
     // ---- metering ------------------------------------------------------------------------------
 
     private static InferenceRequest requestWithId(String id, String tenant, int batch) {

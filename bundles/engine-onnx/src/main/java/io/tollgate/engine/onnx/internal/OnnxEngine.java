@@ -1,5 +1,7 @@
 package io.tollgate.engine.onnx.internal;
 
+import io.tollgate.config.ConfigurationKeys;
+import java.util.Map;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
@@ -60,8 +62,18 @@ public final class OnnxEngine implements InferenceEngine {
      * @throws IllegalStateException    when ONNX Runtime cannot run on this machine
      */
     @Activate
+    public OnnxEngine(OnnxEngineConfig config, Map<String, Object> properties) {
+        this(OnnxSettings.fromConfig(checked(config, properties)));
+    }
+
+    /** Without DS: the configuration as given (its keys are the annotation's own). */
     public OnnxEngine(OnnxEngineConfig config) {
         this(OnnxSettings.fromConfig(config));
+    }
+
+    private static OnnxEngineConfig checked(OnnxEngineConfig config, Map<String, Object> properties) {
+        ConfigurationKeys.refuseUnknown(PID, OnnxEngineConfig.class, properties, InferenceEngine.NAME_PROPERTY);
+        return config;
     }
 
     /** An engine with {@link OnnxSettings#defaults()}: CPU, ORT's thread defaults. */

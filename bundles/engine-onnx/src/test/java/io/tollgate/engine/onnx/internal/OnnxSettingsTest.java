@@ -83,6 +83,18 @@ public class OnnxSettingsTest {
         assertEquals(base, base.withParameters(Map.of("unrelated", "x"), "m"));
     }
 
+    @Test
+    public void aMisspeltKeyStopsTheEngineWithTheRightSpelling() {
+        try {
+            new OnnxEngine(config("all", "cpu", 1), Map.of("intra_op_threads", "2", "tollgate.engine", "onnx",
+                    "component.name", "io.tollgate.engine.onnx.internal.OnnxEngine"));
+            fail("a misspelt key must stop the engine, not leave the default in place");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.engine.onnx has an unknown "
+                    + "key 'intra_op_threads' (did you mean 'intra.op.threads'?)"));
+        }
+    }
+
     private static void assertRefused(OnnxEngineConfig config, String... fragments) {
         try {
             new OnnxEngine(config);

@@ -1,0 +1,61 @@
+package io.tollgate.config;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.util.Map;
+import java.util.Set;
+import org.junit.Test;
+
+public class ConfigurationKeysTest {
+    @interface SampleConfig {
+        int max_queue_per_model() default 1;
+
+        String directory() default "";
+
+        long disk_budget_bytes() default 0;
+
+        String weird__name$_$x() default "";
+    }
+
+    @Test
+    public void mapsMethodNamesAsDeclarativeServicesDoes() {
+        assertEquals("max.queue.per.model", ConfigurationKeys.key("max_queue_per_model"));
+        assertEquals("a_b", ConfigurationKeys.key("a__b"));
+        assertEquals("a-b", ConfigurationKeys.key("a$_$b"));
+        assertEquals("a$b", ConfigurationKeys.key("a$$b"));
+        assertEquals("ab", ConfigurationKeys.key("a$b"));
+        assertEquals(Set.of("max.queue.per.model", "directory", "disk.budget.bytes", "weird_name-x"),
+                ConfigurationKeys.declared(SampleConfig.class));
+    }
+
+    @Test
+    public void acceptsDeclaredAndFrameworkKeys() {
+        ConfigurationKeys.refuseUnknown("p", SampleConfig.class, Map.of("max.queue.per.model", 3,
+                "service.pid", "p", "component.name", "c", "component.id", 7L,
+                "felix.fileinstall.filename", "file:/x/p.cfg", "role", "x"), "role");
+        ConfigurationKeys.refuseUnknown("p", SampleConfig.class, null);
+    }
+
+    @Test
+    public void refusesATypoNamingTheKeyItMeans() {
+        try {
+            ConfigurationKeys.refuseUnknown("io.tollgate.serving", SampleConfig.class,
+                    Map.of("max.queue.per.modle", 3, "disk_budget_bytes", 5, "completely.else", 1));
+            fail("typos must be refused");
+        } catch (IllegalArgumentException e) {
+            assertEquals("configuration io.tollgate.serving has unknown keys 'completely.else', 'disk_budget_bytes' "
+                    + "(did you mean 'disk.budget.bytes'?), 'max.queue.per.modle' (did you mean "
+                    + "'max.queue.per.model'?); the keys are: directory, disk.budget.bytes, max.queue.per.model, "
+                    + "weird_name-x", e.getMessage());
+        }
+    }
+
+    @Test
+    public void distanceCountsASwapOnce() {
+        assertEquals(1, ConfigurationKeys.distance("modle", "model"));
+        assertEquals(0, ConfigurationKeys.distance("x", "x"));
+        assertTrue(ConfigurationKeys.distance("abc", "xyz") == 3);
+    }
+}
