@@ -40,6 +40,15 @@ final class RunCommand implements Callable<Integer> {
                     + "tcp://127.0.0.1:1883).")
     private String mqtt;
 
+    private String cloudKey;
+
+    @Option(names = "--cloud-key", paramLabel = "FILE", description = "The cloud's Ed25519 public key (PEM) every ack "
+            + "must be signed with; needed with a broker (default: cloud.public.key.file of conf/io.tollgate.sync.cfg, "
+            + "which bin/tollgate device enroll sets).")
+    private void cloudKey(String value) {
+        cloudKey = PathValues.nonEmpty(spec, "--cloud-key", value).toAbsolutePath().normalize().toString();
+    }
+
     @Option(names = "--demo", description = "Also start an embedded MQTT broker and the billing endpoint "
             + "(http://127.0.0.1:8080) on this box, and send usage there (bin/tollgate does this).")
     private boolean demo;
@@ -110,7 +119,12 @@ final class RunCommand implements Callable<Integer> {
             }
             overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("broker.url", mqtt);
         }
-        return new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+        if (cloudKey != null) {
+            overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("cloud.public.key.file", cloudKey);
+        }
+        ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+        launcher.checkSyncConfig();
+        return launcher;
     }
 
     /** {@code allow.plain} of the sync configuration, which lets tcp:// go beyond loopback (sync's own rule). */
