@@ -1,5 +1,6 @@
 package io.tollgate.runtime;
 
+import io.tollgate.tools.BrokerUrls;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
