@@ -13,7 +13,6 @@ import java.security.Signature;
 import java.util.Base64;
 import java.util.Map;
 import java.util.function.LongPredicate;
-import java.util.stream.Stream;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -115,13 +114,7 @@ public class AckForgeryIT {
 
     /** The distribution's conf/ with a 5 s ack timeout, so that the device sends again soon after the cloud is back. */
     private Path conf() throws IOException {
-        Path conf = tmp.resolve("conf");
-        Files.createDirectories(conf);
-        try (Stream<Path> files = Files.list(appliance.dist().resolve("conf"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, conf.resolve(f.getFileName()));
-            }
-        }
+        Path conf = appliance.copyConf(tmp.resolve("conf"));
         Path sync = conf.resolve("io.tollgate.sync.cfg");
         String cfg = Files.readString(sync).replaceAll("(?m)^ack\\.timeout\\.ms=.*$", "ack.timeout.ms=5000")
                 .replaceAll("(?m)^reconnect\\.max\\.ms=.*$", "reconnect.max.ms=2000");

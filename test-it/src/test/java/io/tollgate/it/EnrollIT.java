@@ -9,7 +9,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -52,13 +51,7 @@ public class EnrollIT {
         Path billingData = tmp.resolve("billing");
         billing = new BillingProcess("h2", broker.uri(), billingData, null, tmp.resolve("billing.log")).start();
         Path data = tmp.resolve("data");
-        Path conf = tmp.resolve("conf");
-        Files.createDirectories(conf);
-        try (Stream<Path> files = Files.list(appliance.dist().resolve("conf"))) {
-            for (Path f : files.toList()) {
-                Files.copy(f, conf.resolve(f.getFileName()));
-            }
-        }
+        Path conf = appliance.copyConf(tmp.resolve("conf"));
 
         ApplianceProcess.Result enrolled = appliance.tool("device", "enroll", "--billing", billing.url(), "--token",
                 "tgt_enroll_it", "--tenant", "acme", "--mqtt", broker.uri(), "--data", data.toString(), "--conf",
