@@ -64,7 +64,7 @@ public final class BillingService implements AutoCloseable {
             }
             UsageConsumer c = consumer;
             ApiServer api = options.httpPort() < 0 ? null
-                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c);
+                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c, key.publicPem());
             LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
                     options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId(),
                     api == null ? "off" : options.httpHost() + ":" + api.port());

@@ -65,6 +65,8 @@ public class ApiServerTest {
         reg.put("public_key_pem", w.publicPem());
         HttpResponse<String> r = post("/v1/devices", reg.toString());
         assertEquals(r.body(), 201, r.statusCode());
+        // the device pins the key acks are signed with (contract C1)
+        assertEquals(billing.cloudKey().publicPem(), JSON.readTree(r.body()).path("cloud_public_key_pem").asText());
         List<byte[]> records = new ArrayList<>();
         records.add(w.start(0));
         records.add(w.seal(4));

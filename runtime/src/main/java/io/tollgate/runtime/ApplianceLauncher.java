@@ -1,11 +1,16 @@
 package io.tollgate.runtime;
 
 import io.tollgate.guard.PluginGuard;
+import io.tollgate.tools.ExitCodes;
+import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ProductVersion;
+import io.tollgate.tools.ToolException;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -72,8 +77,7 @@ final class ApplianceLauncher {
         }
         Files.createDirectories(plugins);
         Files.createDirectories(data);
-        ConfigFiles configFiles = new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(),
-                "tollgate.data", data.toString(), "tollgate.conf", conf.toString()));
+        ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
         System.setProperty("tollgate.data", data.toString());
@@ -111,6 +115,48 @@ final class ApplianceLauncher {
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
+    }
+
+    private ConfigFiles configFiles() {
+        return new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(), "tollgate.data",
+                data.toString(), "tollgate.conf", conf.toString()));
+    }
+
+    /**
+     * With a broker (--mqtt or broker.url), the cloud's key must be there: sync would not activate without it (acks
+     * are always verified, decisions.md 2026-11-30), and an appliance that logs "started" while its usage never
+     * leaves the box is worse than one line and exit 1 now. A named key file that is missing is exit 3.
+     */
+    void checkSyncConfig() throws ToolException {
+        Map<String, String> sync;
+        try {
+            sync = configFiles().read().getOrDefault(ConfigFiles.SYNC_PID, Map.of());
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + conf + ": " + e.getMessage(), e);
+        }
+        String url = sync.getOrDefault("broker.url", "").trim();
+        if (url.isEmpty()) {
+            return;
+        }
+        Path cfg = conf.resolve(ConfigFiles.SYNC_PID + ".cfg");
+        String key = sync.getOrDefault("cloud.public.key.file", "").trim();
+        if (key.isEmpty()) {
+            throw new CommandException("usage would go to " + url + ", but no cloud key is configured and acks must "
+                    + "be verified: run bin/tollgate device enroll --billing URL --token T (it sets "
+                    + "cloud.public.key.file in " + cfg + "), or give --cloud-key FILE");
+        }
+        Path file = Paths.get(key);
+        String pem;
+        try {
+            pem = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read the cloud key " + file + " (cloud.public.key.file): "
+                    + PathValues.reason(e), e);
+        }
+        if (!pem.contains("-----BEGIN PUBLIC KEY-----")) {
+            throw new ToolException(ExitCodes.IO_ERROR, "the cloud key " + file + " (cloud.public.key.file) holds no "
+                    + "\"-----BEGIN PUBLIC KEY-----\" PEM; it is the file tollgate-billing cloud pubkey prints");
+        }
     }
 
     /**

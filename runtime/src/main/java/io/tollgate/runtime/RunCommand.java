@@ -1,5 +1,6 @@
 package io.tollgate.runtime;
 
+import io.tollgate.tools.BrokerUrls;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
@@ -39,6 +40,15 @@ final class RunCommand implements Callable<Integer> {
             description = "Send usage to this MQTT broker, e.g. ssl://broker:8883 (tcp:// only to this box: "
                     + "tcp://127.0.0.1:1883).")
     private String mqtt;
+
+    private String cloudKey;
+
+    @Option(names = "--cloud-key", paramLabel = "FILE", description = "The cloud's Ed25519 public key (PEM) every ack "
+            + "must be signed with; needed with a broker (default: cloud.public.key.file of conf/io.tollgate.sync.cfg, "
+            + "which bin/tollgate device enroll sets).")
+    private void cloudKey(String value) {
+        cloudKey = PathValues.nonEmpty(spec, "--cloud-key", value).toAbsolutePath().normalize().toString();
+    }
 
     @Option(names = "--demo", description = "Also start an embedded MQTT broker and the billing endpoint "
             + "(http://127.0.0.1:8080) on this box, and send usage there (bin/tollgate does this).")
@@ -110,7 +120,12 @@ final class RunCommand implements Callable<Integer> {
             }
             overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("broker.url", mqtt);
         }
-        return new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+        if (cloudKey != null) {
+            overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("cloud.public.key.file", cloudKey);
+        }
+        ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+        launcher.checkSyncConfig();
+        return launcher;
     }
 
     /** {@code allow.plain} of the sync configuration, which lets tcp:// go beyond loopback (sync's own rule). */

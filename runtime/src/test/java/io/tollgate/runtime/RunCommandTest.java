@@ -43,7 +43,7 @@ public class RunCommandTest {
     @Test
     public void runAnswersHelpWithEveryOption() {
         assertEquals(0, main("run", "--help"));
-        for (String option : new String[] {"--port", "--plugins", "--data", "--conf", "--mqtt", "--demo"}) {
+        for (String option : new String[] {"--port", "--plugins", "--data", "--conf", "--mqtt", "--cloud-key", "--demo"}) {
             assertTrue(option + " in\n" + out, out.contains(option));
         }
         assertTrue("--home is for the script, not the user:\n" + out, !out.contains("--home"));
@@ -63,6 +63,52 @@ public class RunCommandTest {
         assertTrue(err, err.contains("bin/tollgate run --demo"));
     }
 
+    /** A cloud public key PEM (the header is what run checks; sync parses the key itself). */
+    private String cloudKey() throws Exception {
+        Path pem = tmp.getRoot().toPath().resolve("cloud.pub.pem");
+        if (!Files.exists(pem)) {
+            Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+                    + "-----END PUBLIC KEY-----\n");
+        }
+        return pem.toString();
+    }
+
+    @Test
+    public void withABrokerTheCloudKeyIsRequiredBeforeAnythingStarts() throws Exception {
+        String home = tmp.getRoot().toString();
+        assertEquals(1, main("run", "--home", home, "--check", "--mqtt", "tcp://127.0.0.1:1883"));
+        assertTrue(err, err.startsWith("tollgate run: usage would go to tcp://127.0.0.1:1883, but no cloud key is "
+                + "configured and acks must be verified: run bin/tollgate device enroll --billing URL --token T"));
+        assertEquals(err, 1, err.lines().count());
+        // started for real (not --check), it stops at the same line: nothing starts, no "started"
+        assertEquals(1, main("run", "--home", home, "--port", "0", "--mqtt", "tcp://127.0.0.1:1883"));
+        assertTrue(err, err.contains("no cloud key is configured") && err.lines().count() == 1);
+
+        Path missing = tmp.getRoot().toPath().resolve("nope.pem");
+        assertEquals(3, main("run", "--home", home, "--check", "--mqtt", "tcp://127.0.0.1:1883", "--cloud-key",
+                missing.toString()));
+        assertEquals("tollgate run: cannot read the cloud key " + missing + " (cloud.public.key.file): no such file "
+                + "or directory\n", err);
+        Path notPem = tmp.newFile("not.pem").toPath();
+        assertEquals(3, main("run", "--home", home, "--check", "--mqtt", "tcp://127.0.0.1:1883", "--cloud-key",
+                notPem.toString()));
+        assertTrue(err, err.contains("holds no \"-----BEGIN PUBLIC KEY-----\" PEM"));
+        assertEquals(err, 0, main("run", "--home", home, "--check", "--mqtt", "tcp://127.0.0.1:1883", "--cloud-key",
+                cloudKey()));
+
+        // the same from the configuration: broker.url and cloud.public.key.file (placeholders resolved)
+        Path conf = tmp.newFolder("conf").toPath();
+        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "broker.url=tcp://127.0.0.1:1883\n");
+        assertEquals(1, main("run", "--home", home, "--check"));
+        Files.copy(Path.of(cloudKey()), conf.resolve("cloud.pub.pem"));
+        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "broker.url=tcp://127.0.0.1:1883\n"
+                + "cloud.public.key.file=${tollgate.conf}/cloud.pub.pem\n");
+        assertEquals(err, 0, main("run", "--home", home, "--check"));
+        // without a broker no key is needed (the shipped configuration)
+        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "broker.url=\ncloud.public.key.file=\n");
+        assertEquals(err, 0, main("run", "--home", home, "--check"));
+    }
+
     @Test
     public void theMqttUrlFollowsSyncsRuleBeforeAnythingStarts() throws Exception {
         String home = tmp.getRoot().toString();
@@ -76,11 +122,13 @@ public class RunCommandTest {
         }
         for (String good : new String[] {"ssl://example.com:8883", "SSL://10.0.0.7:8883", "tcp://127.0.0.1:1883",
             "tcp://localhost:1883", "tcp://[::1]:1883", "tcp://127.0.0.2:1883"}) {
-            assertEquals(good + ": " + err, 0, main("run", "--home", home, "--check", "--mqtt", good));
+            assertEquals(good + ": " + err, 0, main("run", "--home", home, "--check", "--mqtt", good, "--cloud-key",
+                    cloudKey()));
         }
         // allow.plain=true in the sync configuration lets plain TCP out, as sync itself does
         Path conf = tmp.newFolder("conf").toPath();
-        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "allow.plain = true\n");
+        Files.writeString(conf.resolve("io.tollgate.sync.cfg"), "allow.plain = true\ncloud.public.key.file = "
+                + cloudKey() + "\n");
         assertEquals(err, 0, main("run", "--home", home, "--check", "--mqtt", "tcp://example.com:1883"));
     }
 

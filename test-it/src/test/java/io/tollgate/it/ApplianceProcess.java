@@ -46,6 +46,17 @@ final class ApplianceProcess {
         Files.copy(dist.resolve("plugins/fashion-mnist-1.0.0.jar"), pluginsDir.resolve("fashion-mnist-1.0.0.jar"));
     }
 
+    /** Copies the distribution's {@code conf/} into {@code to} (created), for a test to edit; returns {@code to}. */
+    Path copyConf(Path to) throws IOException {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(dist.resolve("conf"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+        return to;
+    }
+
     /** {@code bin/tollgate run --port P --data D --plugins PL [--conf C]}. */
     Process run(int port, Path data, Path plugins, Path conf) throws IOException {
         return run(port, data, plugins, conf, java.util.Map.of());

@@ -51,6 +51,23 @@ final class BillingProcess {
         return home;
     }
 
+    /**
+     * The cloud's public ack key in a billing data folder ({@code <data>/cloud/cloud.pub.pem}, made at the first
+     * start): what an appliance needs as {@code --cloud-key} (acks are always verified).
+     */
+    static Path cloudKey(Path data) {
+        return data.resolve("cloud/cloud.pub.pem");
+    }
+
+    Path cloudKey() {
+        return cloudKey(data);
+    }
+
+    /** Its HTTP API, e.g. {@code http://127.0.0.1:40123}. */
+    String url() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
     /** {@code bin/tollgate-billing device register --id ID --public-key PEM --data DIR [--db URL]}. */
     static void register(String device, Path publicKey, Path data, String db, Path log) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(home().resolve("bin/tollgate-billing").toString(), "device",

@@ -119,6 +119,22 @@ public class DistributionIT {
         assertTrue("nothing written", !Files.exists(data));
     }
 
+    /** Issue 9: with a broker but no cloud key the appliance refuses to start (acks are always verified). */
+    @Test
+    public void runWithABrokerButNoCloudKeyFailsFastWithOneLine() throws Exception {
+        Path data = work.resolve("nokey-data");
+        ApplianceProcess.Result r = dist.tool("run", "--mqtt", "tcp://127.0.0.1:1883", "--data", data.toString(),
+                "--port", "0");
+        assertEquals(r.toString(), 1, r.exit());
+        assertEquals(r.err(), 1, r.err().lines().count());
+        assertTrue(r.err(), r.err().startsWith("tollgate run: usage would go to tcp://127.0.0.1:1883, but no cloud "
+                + "key is configured") && r.err().contains("bin/tollgate device enroll"));
+        assertTrue("not started: " + r.err(), !r.err().contains("started"));
+        ApplianceProcess.Result demo = dist.tool("run", "--demo", "--mqtt", "tcp://127.0.0.1:1883");
+        assertEquals(demo.toString(), 2, demo.exit());
+        assertTrue(demo.err(), demo.err().contains("drop --mqtt"));
+    }
+
     private static void copyAtomically(Path from, Path to) throws Exception {
         Path tmp = to.resolveSibling(".tmp-" + to.getFileName() + ".part");
         Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);

@@ -74,7 +74,7 @@ public class RequestIdIT {
         billing = new BillingProcess("h2", broker.uri(), billingData, null, tmp.resolve("billing.log")).start();
         int port = TollgateExam.freePort();
         Process dev = appliance.run(port, data, tmp.resolve("plugins"), null, Map.of("TOLLGATE_JAVA_OPTS", DEBUG_OPTS),
-                "--mqtt", broker.uri());
+                "--mqtt", broker.uri(), "--cloud-key", billing.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
         Http http = new Http(port);
 

@@ -85,7 +85,8 @@ public class SyncBillingIT {
         billing = track(new BillingProcess("h2", broker.uri(), billingData, null, billingLog)).start();
         conf = syncConf();
         port = TollgateExam.freePort();
-        dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
+        dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri(), "--cloud-key",
+                billing.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
         load = new Load(port);
         ledger = billing::get;
@@ -158,7 +159,8 @@ public class SyncBillingIT {
         appliance.kill(dev);
         long cutOffAtKill = load.cutOff.size();
         int port2 = TollgateExam.freePort();
-        dev = appliance.run(port2, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
+        dev = appliance.run(port2, data, plugins, conf, Map.of(), "--mqtt", broker.uri(), "--cloud-key",
+                billing.cloudKey().toString());
         appliance.awaitReady(dev, port2, 90_000);
         load.port = port2;
         Thread.sleep(1500);
@@ -298,7 +300,8 @@ public class SyncBillingIT {
         BillingProcess a = track(new BillingProcess("pg-a", broker.uri(), billingData, db, billingLog)).start();
         BillingProcess b = track(new BillingProcess("pg-b", broker.uri(), billingData, db, billingLog)).start();
         int port = TollgateExam.freePort();
-        Process dev = appliance.run(port, data, plugins, syncConf(), Map.of(), "--mqtt", broker.uri());
+        Process dev = appliance.run(port, data, plugins, syncConf(), Map.of(), "--mqtt", broker.uri(), "--cloud-key",
+                a.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
         load = new Load(port);
         load.runFor("shared", 6000);

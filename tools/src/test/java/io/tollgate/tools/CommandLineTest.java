@@ -134,7 +134,7 @@ public class CommandLineTest {
                 + "keys, version, help (try 'tollgate --help')");
         assertOneLine(ToolRun.of("usage", "frobnicate"), "tollgate usage: unknown command 'frobnicate'; one of: "
                 + "verify, summary, export (try 'tollgate usage --help')");
-        assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey "
+        assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey, enroll "
                 + "(try 'tollgate device --help')");
     }
 

@@ -30,7 +30,8 @@ public class LauncherClassPathTest {
             Method execute = launcher.loadClass(Tools.class.getName())
                     .getMethod("execute", String[].class, PrintStream.class, PrintStream.class, Object[].class);
             for (List<String> args : List.of(List.of("--help"), List.of("usage", "export", "--help"),
-                    List.of("plugin", "pack", "--help"), List.of("device", "init", "--help"), List.of("version"),
+                    List.of("plugin", "pack", "--help"), List.of("device", "init", "--help"),
+                    List.of("device", "enroll", "--help"), List.of("version"),
                     List.of("usage", "export", "--bogus"))) {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ByteArrayOutputStream err = new ByteArrayOutputStream();

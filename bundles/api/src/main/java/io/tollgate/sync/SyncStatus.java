@@ -18,10 +18,20 @@ import java.util.Objects;
  * @param batchesSent        those batches, this run
  * @param connects           successful connections to the broker, this run
  * @param lastError          the last connection or publish error ("" when none since the last connect)
+ * @param acksRejected       acks ignored this run because their signature was missing or did not verify with the
+ *                           cloud's key (someone other than the cloud publishes on the ack topic); @since 1.1
  */
 public record SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
                          long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
-                         long recordsSent, long batchesSent, long connects, String lastError) {
+                         long recordsSent, long batchesSent, long connects, String lastError, long acksRejected) {
+
+    /** The 1.0 form, without {@code acksRejected} (0). */
+    public SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
+                      long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
+                      long recordsSent, long batchesSent, long connects, String lastError) {
+        this(link, brokerUrl, lastSeq, ackedSeq, backlog, oldestUnackedAgeMs, lastAckEpochMs, lastCloudTimeNanos,
+                bytesSent, recordsSent, batchesSent, connects, lastError, 0);
+    }
 
     /** States of the link to the broker. */
     public enum LinkState {

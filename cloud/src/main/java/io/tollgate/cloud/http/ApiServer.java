@@ -49,9 +49,16 @@ public final class ApiServer implements AutoCloseable {
     private final Ledger ledger;
     private final InvoiceCalculator invoices;
     private final Supplier<UsageConsumer> consumer;
+    private final String cloudPublicKeyPem;
 
-    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer) throws IOException {
+    /**
+     * @param cloudPublicKeyPem the cloud's ack key (SPKI PEM), returned by device registration so that the device
+     *                          pins it (contract C1; CloudKey, C7)
+     */
+    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, String cloudPublicKeyPem)
+            throws IOException {
         this.ledger = ledger;
+        this.cloudPublicKeyPem = cloudPublicKeyPem;
         this.invoices = new InvoiceCalculator(ledger);
         this.consumer = consumer;
         this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
@@ -256,6 +263,7 @@ public final class ApiServer implements AutoCloseable {
         ObjectNode o = JSON.createObjectNode();
         o.put("id", id);
         o.put("registered", true);
+        o.put("cloud_public_key_pem", cloudPublicKeyPem);
         sendJson(ex, 201, o);
     }
 

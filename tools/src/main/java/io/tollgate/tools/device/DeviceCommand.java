@@ -1,12 +1,20 @@
 package io.tollgate.tools.device;
 
+import io.tollgate.tools.ConfDirOption;
 import io.tollgate.tools.DataCommand;
 import io.tollgate.tools.ExitCodes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** {@code tollgate device init|id|pubkey}: the device identity in {@code DIR/device}. */
-@Command(name = "device", description = "The device identity (DIR/device): its id and Ed25519 public key.",
-        subcommands = {DeviceCommand.Init.class, DeviceCommand.Id.class, DeviceCommand.Pubkey.class})
+/** {@code tollgate device init|id|pubkey|enroll}: the device identity in {@code DIR/device}, and its enrollment. */
+@Command(name = "device", description = "The device identity (DIR/device): its id and Ed25519 public key; enrollment "
+        + "with the billing service.",
+        subcommands = {DeviceCommand.Init.class, DeviceCommand.Id.class, DeviceCommand.Pubkey.class,
+            DeviceCommand.Enroll.class})
 public final class DeviceCommand {
 
     /** {@code device init}. */
@@ -38,6 +46,52 @@ public final class DeviceCommand {
         public Integer call() throws Exception {
             out().print(DeviceReports.publicKeyPem(data()));
             return ExitCodes.OK;
+        }
+    }
+
+    /** {@code device enroll}. */
+    @Command(name = "enroll", description = {
+        "Register this device with the billing service (POST URL/v1/devices with the token; creates the device "
+            + "identity first if needed) and configure its usage uplink with the answer:",
+        "the cloud's ack key pinned in CONF/cloud.pub.pem, the MQTT password (if the service sends one) in "
+            + "DATA/secrets/mqtt-password (0600), and CONF/io.tollgate.sync.cfg (broker.url from --mqtt, "
+            + "cloud.public.key.file, mqtt.username, mqtt.password.file, tls.ca.file from --tls-ca).",
+        "Without network access to the billing service: docs/operations.md, \"Enrollment\", the offline route."})
+    public static final class Enroll extends DataCommand {
+        @Mixin
+        private ConfDirOption conf;
+
+        @Option(names = "--billing", required = true, paramLabel = "URL",
+                description = "The billing service, e.g. https://billing.example.com (plain http only to this box "
+                        + "unless --allow-plain).")
+        private String billing;
+
+        @Option(names = "--token", required = true, paramLabel = "T",
+                description = "A billing API token that may enroll devices (tollgate-billing token create --role "
+                        + "enroll).")
+        private String token;
+
+        @Option(names = "--tenant", paramLabel = "T",
+                description = "A tenant this device's usage may be billed to; repeat for several (default: the "
+                        + "billing's, \"default\").")
+        private List<String> tenants = new ArrayList<>();
+
+        @Option(names = "--mqtt", paramLabel = "URL",
+                description = "The broker the device sends usage to, e.g. ssl://broker:8883 (written as broker.url).")
+        private String mqtt;
+
+        @Option(names = "--tls-ca", paramLabel = "FILE",
+                description = "PEM CA certificate(s) of the ssl:// broker (written as tls.ca.file; default: the "
+                        + "JVM's trust store).")
+        private Path tlsCa;
+
+        @Option(names = "--allow-plain", description = "Allow --billing http:// to a host that is not loopback.")
+        private boolean allowPlain;
+
+        @Override
+        public Integer call() throws Exception {
+            return Enrollment.enroll(billing, token, tenants, mqtt, tlsCa, allowPlain, data(), conf.resolve(), out(),
+                    err());
         }
     }
 }

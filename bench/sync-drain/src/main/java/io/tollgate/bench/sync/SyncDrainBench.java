@@ -2,6 +2,7 @@ package io.tollgate.bench.sync;
 
 import io.tollgate.cloud.BillingOptions;
 import io.tollgate.cloud.BillingService;
+import io.tollgate.cloud.CloudKey;
 import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.mqtt.UsageConsumer;
 import io.tollgate.metering.DeviceIdentity;
@@ -147,6 +148,9 @@ public final class SyncDrainBench {
                         Map<String, Object> cfg = new HashMap<>(sync);
                         cfg.put("broker.url", broker.url());
                         cfg.put("directory", dir.resolve("sync").toString());
+                        // acks are always verified: the key the billing service made in its data folder
+                        cfg.put("cloud.public.key.file", CloudKey.folder(dir.resolve("cloud")).resolve(CloudKey.PUB_FILE)
+                                .toString());
                         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
                         Map<String, Long> cpuBefore = threadCpu(threads);
                         long brokerCpuBefore = broker.cpuMillis();

@@ -313,6 +313,9 @@ final class EndpointMetrics {
         out.append("tollgate_sync_bytes_sent_total ").append(s.bytesSent()).append('\n');
         header(out, "tollgate_sync_connects_total", "counter", "Successful connections to the broker.");
         out.append("tollgate_sync_connects_total ").append(s.connects()).append('\n');
+        header(out, "tollgate_sync_acks_rejected_total", "counter", "Acks ignored because their signature was missing "
+                + "or did not verify with the cloud key (someone else publishes on the ack topic).");
+        out.append("tollgate_sync_acks_rejected_total ").append(s.acksRejected()).append('\n');
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {

@@ -588,7 +588,7 @@ public class HttpEndpointTest {
     public void metricsShowTheSyncUplinkWhileOneIsBound() throws Exception {
         assertFalse(server.get("/metrics").body().contains("tollgate_sync_"));
         SyncStatus status = new SyncStatus(SyncStatus.LinkState.ONLINE, "tcp://127.0.0.1:1883", 5000, 4096, 904,
-                12_500, 1_768_478_400_000L, 0, 123_456, 5100, 7, 2, "");
+                12_500, 1_768_478_400_000L, 0, 123_456, 5100, 7, 2, "", 3);
         SyncStatusProvider provider = () -> status;
         server.endpoint.bindSync(provider);
         try {
@@ -601,6 +601,7 @@ public class HttpEndpointTest {
             assertEquals(1_768_478_400, metric(text, "tollgate_sync_last_ack_timestamp_seconds"));
             assertEquals(5100, metric(text, "tollgate_sync_records_sent_total"));
             assertEquals(2, metric(text, "tollgate_sync_connects_total"));
+            assertEquals(3, metric(text, "tollgate_sync_acks_rejected_total"));
         } finally {
             server.endpoint.unbindSync(provider);
         }

@@ -50,7 +50,7 @@ final class BrokerConnection {
      * Connects and subscribes, waiting up to 10 s for each.
      *
      * @throws MqttException         when the broker cannot be reached or refuses the connection
-     * @throws IllegalStateException when the broker refuses the subscription
+     * @throws IllegalStateException when the broker refuses the subscription, or the password file cannot be read
      */
     static BrokerConnection open(UplinkOptions o, Queue<SenderEvent> events) throws MqttException {
         String ackTopic = o.topic("ack");
@@ -145,6 +145,15 @@ final class BrokerConnection {
 
     private MqttConnectionOptions connectionOptions(UplinkOptions o) {
         MqttConnectionOptions opts = new MqttConnectionOptions();
+        opts.setUserName(o.mqttUsername());
+        if (o.mqttPasswordFile() != null) {
+            try {
+                // read at every connect: a rotated password (device enroll again) needs no restart
+                opts.setPassword(MqttPasswordFile.read(o.mqttPasswordFile()));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read the MQTT password: " + e.getMessage(), e);
+            }
+        }
         opts.setCleanStart(false);
         opts.setSessionExpiryInterval(o.sessionExpirySeconds());
         opts.setAutomaticReconnect(false);

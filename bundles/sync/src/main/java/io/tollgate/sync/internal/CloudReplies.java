@@ -8,15 +8,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Acts on what the cloud sends back (docs/sync-protocol.md, "Ack" and "Resend"). An ack is ignored when unparsable,
- * for another device, badly signed (with a cloud key configured), not beyond the persisted ack, or beyond the
+ * unsigned or badly signed (always checked: anyone who can publish on the ack topic could otherwise make the device
+ * delete records the cloud never received), for another device, not beyond the persisted ack, or beyond the
  * journal's head; otherwise it is persisted to the ack cursor file first and then releases the journal up to it
- * (retention), so the device never deletes what the cloud does not hold. A resend rewinds the send window.
+ * (retention), so the device never deletes what the cloud does not hold. Acks that fail the signature check are
+ * counted ({@link #acksRejected()}) and logged at most once a minute. A resend rewinds the send window.
  *
- * <p>Threads: messages are handled on the sender thread only; the acked seq and the ack times are volatile for
- * status callers on other threads.
+ * <p>Threads: messages are handled on the sender thread only; the acked seq, the ack times and the rejected count
+ * are volatile for status callers on other threads.
  */
 final class CloudReplies {
     private static final Logger LOG = LoggerFactory.getLogger(CloudReplies.class);
+    private static final long REJECT_LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     private final UsageJournal journal;
     private final UplinkOptions o;
@@ -28,6 +31,9 @@ final class CloudReplies {
     private volatile long ackedSeq;
     private volatile long lastAckEpochMs;
     private volatile long lastCloudTimeNanos;
+    private volatile long acksRejected;
+    private long rejectedSinceLog;
+    private long nextRejectLogNanos = System.nanoTime();
 
     /** @param ackedSeq the persisted ack this run starts from */
     CloudReplies(UsageJournal journal, UplinkOptions o, AckedSeqFile cursor, long ackedSeq, SendWindow window,
@@ -54,6 +60,11 @@ final class CloudReplies {
         return lastCloudTimeNanos;
     }
 
+    /** Acks ignored because their signature was missing or did not verify with the cloud key, this run. */
+    long acksRejected() {
+        return acksRejected;
+    }
+
     /** A message arrived on {@code topic}. */
     void handle(String topic, byte[] payload) {
         if (topic.equals(ackTopic)) {
@@ -73,13 +84,12 @@ final class CloudReplies {
             LOG.warn("Ignored an ack on {}: {}", ackTopic, ex.getMessage());
             return;
         }
-        if (!ack.device().equals(o.deviceId())) {
-            LOG.warn("Ignored an ack for device '{}' on this device's topic {}", ack.device(), ackTopic);
+        if (!o.ackVerifier().verify(ack)) {
+            rejected(ack);
             return;
         }
-        if (o.ackVerifier() != null && !o.ackVerifier().verify(ack)) {
-            LOG.warn("Ignored an ack up to seq {}: its signature is missing or does not verify with "
-                    + "cloud.public.key.file", ack.ackedSeq());
+        if (!ack.device().equals(o.deviceId())) {
+            LOG.warn("Ignored an ack for device '{}' on this device's topic {}", ack.device(), ackTopic);
             return;
         }
         if (ack.ackedSeq() <= ackedSeq) {
@@ -110,6 +120,21 @@ final class CloudReplies {
             journal.releaseUpTo(ackedSeq);
         } catch (MeteringException ex) {
             LOG.warn("The journal did not take the release up to seq {}: {}", ackedSeq, ex.getMessage());
+        }
+    }
+
+    /** Counts an unverified ack; logs the first and then at most one line a minute (a flood must not fill the log). */
+    private void rejected(CloudMessages.Ack ack) {
+        acksRejected++;
+        rejectedSinceLog++;
+        long now = System.nanoTime();
+        if (now - nextRejectLogNanos >= 0) {
+            LOG.warn("Ignored {} ack(s) whose signature is missing or does not verify with cloud.public.key.file "
+                    + "(latest: up to seq {} for device '{}'); nothing was released. Someone other than the cloud "
+                    + "publishes on {}: check the broker's ACLs ({} rejected this run)", rejectedSinceLog,
+                    ack.ackedSeq(), ack.device(), ackTopic, acksRejected);
+            rejectedSinceLog = 0;
+            nextRejectLogNanos = now + REJECT_LOG_INTERVAL_NANOS;
         }
     }
 

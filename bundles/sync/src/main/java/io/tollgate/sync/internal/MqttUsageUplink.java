@@ -93,12 +93,13 @@ public final class MqttUsageUplink implements SyncStatusProvider {
         long last = journal.status().lastSeq();
         if (sender == null) {
             return new SyncStatus(LinkState.DISABLED, "", last, initialAckedSeq, Math.max(0, last - initialAckedSeq),
-                    unackedAge.ageMs(initialAckedSeq, last), 0, 0, 0, 0, 0, 0, "");
+                    unackedAge.ageMs(initialAckedSeq, last), 0, 0, 0, 0, 0, 0, "", 0);
         }
         long acked = sender.ackedSeq();
         return new SyncStatus(sender.link(), options.brokerUrl(), last, acked, Math.max(0, last - acked),
                 unackedAge.ageMs(acked, last), sender.lastAckEpochMs(), sender.lastCloudTimeNanos(),
-                sender.bytesSent(), sender.recordsSent(), sender.batchesSent(), sender.connects(), sender.lastError());
+                sender.bytesSent(), sender.recordsSent(), sender.batchesSent(), sender.connects(), sender.lastError(),
+                sender.acksRejected());
     }
 
     static Path dataDir(BundleContext context) {

@@ -67,8 +67,17 @@ public @interface SyncConfig {
     boolean allow_plain() default false;
 
     @AttributeDefinition(name = "Cloud public key file",
-            description = "PEM Ed25519 public key of the cloud; when set, acks must carry a valid signature")
+            description = "PEM Ed25519 public key of the cloud; REQUIRED with a broker.url: every ack must carry a "
+                    + "valid signature, others are ignored (bin/tollgate device enroll pins it)")
     String cloud_public_key_file() default "";
+
+    @AttributeDefinition(name = "MQTT user name", description = "User name at the broker; empty or {device} = the "
+            + "device id")
+    String mqtt_username() default "{device}";
+
+    @AttributeDefinition(name = "MQTT password file", description = "File holding the broker password (mode 0600 or "
+            + "0400, read again at every connect); empty = no password")
+    String mqtt_password_file() default "";
 
     @AttributeDefinition(name = "Directory",
             description = "Where the ack cursor (acked-seq) lives; empty = <tollgate.data>/sync, or data/sync")

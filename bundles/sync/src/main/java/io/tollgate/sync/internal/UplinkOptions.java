@@ -12,13 +12,21 @@ import java.util.Locale;
 import javax.net.SocketFactory;
 
 /**
- * Validated uplink settings. {@code socketFactory} is null for plain TCP; {@code ackVerifier} is null when acks are
- * not checked. {@code brokerUrl} is "" when sync is disabled.
+ * Validated uplink settings. {@code brokerUrl} is "" when sync is disabled; then {@code ackVerifier} is null, and
+ * only then: with a broker, acks are always verified (decisions.md, 2026-11-30 "Acks are always verified").
+ * {@code socketFactory} is null for plain TCP; {@code mqttPasswordFile} is null when the device connects without a
+ * password.
  */
 record UplinkOptions(String brokerUrl, String clientId, String deviceId, long sessionExpirySeconds, int maxRecords,
                      long maxDelayMs, int encoding, int maxInFlight, int maxUnackedRecords, long ackTimeoutMs,
                      long reconnectMinMs, long reconnectMaxMs, long statusIntervalMs, SocketFactory socketFactory,
-                     AckSignatureVerifier ackVerifier, Path directory) {
+                     AckSignatureVerifier ackVerifier, Path directory, String mqttUsername, Path mqttPasswordFile) {
+
+    /** What to do when {@code cloud.public.key.file} is missing: the message names the key and the command. */
+    static final String CLOUD_KEY_REQUIRED = "cloud.public.key.file is required when broker.url is set: the device "
+            + "deletes usage records the cloud acknowledged, so every ack must carry the cloud's signature. Run "
+            + "'bin/tollgate device enroll --billing URL --token T' (it pins the cloud's key in conf/cloud.pub.pem), "
+            + "or set cloud.public.key.file to the PEM that 'tollgate-billing cloud pubkey' prints";
 
     boolean enabled() {
         return !brokerUrl.isEmpty();
@@ -63,8 +71,13 @@ record UplinkOptions(String brokerUrl, String clientId, String deviceId, long se
             throw new IllegalArgumentException("encoding must be 0 (raw), 1 (deflate) or 2 (deflate with hash "
                     + "elision) but is " + c.encoding());
         }
+        String username = c.mqtt_username().trim().replace("{device}", deviceId);
+        if (username.isEmpty()) {
+            username = deviceId;
+        }
         SocketFactory sockets = null;
         AckSignatureVerifier verifier = null;
+        Path passwordFile = null;
         if (!url.isEmpty()) {
             URI uri;
             try {
@@ -94,13 +107,18 @@ record UplinkOptions(String brokerUrl, String clientId, String deviceId, long se
                         file(c.tls_cert_file(), "tls.cert.file"), file(c.tls_key_file(), "tls.key.file"));
             }
             Path cloudKey = file(c.cloud_public_key_file(), "cloud.public.key.file");
-            if (cloudKey != null) {
-                verifier = AckSignatureVerifier.fromPemFile(cloudKey);
+            if (cloudKey == null) {
+                throw new IllegalArgumentException(CLOUD_KEY_REQUIRED);
+            }
+            verifier = AckSignatureVerifier.fromPemFile(cloudKey);
+            if (!c.mqtt_password_file().isBlank()) {
+                passwordFile = Paths.get(c.mqtt_password_file().trim());
+                MqttPasswordFile.check(passwordFile);
             }
         }
         return new UplinkOptions(url, clientId, deviceId, c.session_expiry_s(), c.max_records(), c.max_delay_ms(),
                 c.encoding(), c.max_in_flight(), c.max_unacked_records(), c.ack_timeout_ms(), c.reconnect_min_ms(),
-                c.reconnect_max_ms(), c.status_interval_ms(), sockets, verifier, dir);
+                c.reconnect_max_ms(), c.status_interval_ms(), sockets, verifier, dir, username, passwordFile);
     }
 
     private static void positive(String key, long v) {

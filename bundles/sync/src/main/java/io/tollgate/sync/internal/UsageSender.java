@@ -92,6 +92,10 @@ final class UsageSender {
         return replies.lastCloudTimeNanos();
     }
 
+    long acksRejected() {
+        return replies.acksRejected();
+    }
+
     long bytesSent() {
         return stats.bytesSent();
     }
@@ -115,7 +119,9 @@ final class UsageSender {
     // ---- the loop ------------------------------------------------------------------------------------
 
     private void run() {
-        LOG.info("Usage uplink to {} as {} starting from acked seq {}", o.brokerUrl(), o.clientId(), replies.ackedSeq());
+        LOG.info("Usage uplink to {} as {} (user {}{}) starting from acked seq {}; acks are verified with the cloud "
+                + "key", o.brokerUrl(), o.clientId(), o.mqttUsername(), o.mqttPasswordFile() == null ? ", no password"
+                : ", password from " + o.mqttPasswordFile(), replies.ackedSeq());
         try {
             while (!stopping) {
                 try {

@@ -217,9 +217,10 @@ final class FakeCloud implements AutoCloseable {
                 client.publish(topic, m);
                 return;
             } catch (MqttException e) {
-                if (e.getReasonCode() == 32104 || e.getReasonCode() == 32109) {
-                    // not connected / connection lost: the broker was killed under a batch being handled. A
-                    // real cloud loses that ack too; the device sends again after its ack timeout.
+                if (e.getReasonCode() == 32104 || e.getReasonCode() == 32109 || e.getReasonCode() == 32102) {
+                    // not connected / connection lost / disconnecting (connect() replacing the client): the broker
+                    // was killed under a batch being handled. A real cloud loses that ack too; the device sends
+                    // again after its ack timeout.
                     lostWhileDisconnected.incrementAndGet();
                     return;
                 }

@@ -27,6 +27,14 @@ final class Mosquitto implements AutoCloseable {
 
     /** @param listenerOptions extra lines for the listener (e.g. TLS: cafile, certfile, keyfile, require_certificate) */
     Mosquitto(Path dir, String listenerOptions) throws IOException {
+        this(dir, listenerOptions, true);
+    }
+
+    /**
+     * @param listenerOptions extra lines (e.g. TLS, or {@code password_file})
+     * @param anonymous       whether clients without a user name are let in
+     */
+    Mosquitto(Path dir, String listenerOptions, boolean anonymous) throws IOException {
         if (!Files.isExecutable(Path.of(BINARY))) {
             throw new IllegalStateException(BINARY + " is missing: apt-get install mosquitto");
         }
@@ -36,7 +44,7 @@ final class Mosquitto implements AutoCloseable {
         StringBuilder conf = new StringBuilder()
                 .append("listener ").append(port).append(" 127.0.0.1\n")
                 .append(listenerOptions)
-                .append("allow_anonymous true\n")
+                .append("allow_anonymous ").append(anonymous).append('\n')
                 .append("persistence false\n")
                 .append("log_dest stdout\n");
         if ("root".equals(System.getProperty("user.name"))) {

@@ -4,15 +4,12 @@ import static io.tollgate.sync.internal.TestDevice.await;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import io.tollgate.sync.SyncStatus;
 import io.tollgate.sync.SyncStatus.LinkState;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,7 +50,7 @@ public class MqttUsageUplinkTest {
     }
 
     private FakeCloud cloud(boolean autoAck) throws Exception {
-        return cloud(autoAck, null);
+        return cloud(autoAck, device.cloudKey);
     }
 
     private FakeCloud cloud(boolean autoAck, Ed25519PrivateKeyParameters key) throws Exception {
@@ -131,7 +128,7 @@ public class MqttUsageUplinkTest {
 
         cloud.ack(1000);                           // backwards: ignored
         cloud.ack(last + 5);                       // beyond the journal: ignored
-        cloud.ackAs("tg-someone-else", 2500, null); // another device's ack: ignored
+        cloud.ackAs("tg-someone-else", 2500, device.cloudKey); // another device's (signed) ack: ignored
         cloud.publishRaw("ack", "{not json");     // garbage: ignored
         cloud.ack(2000);                           // a real step forward, after all of the above
         await("the cursor to reach 2000", 5_000, () -> device.cursor() == 2000);
@@ -298,28 +295,41 @@ public class MqttUsageUplinkTest {
     }
 
     @Test
-    public void signedAcksAreCheckedWithTheCloudKey() throws Exception {
-        Ed25519PrivateKeyParameters cloudKey = new Ed25519PrivateKeyParameters(new SecureRandom());
-        Ed25519PrivateKeyParameters otherKey = new Ed25519PrivateKeyParameters(new SecureRandom());
-        Path pub = tmp.getRoot().toPath().resolve("cloud.pub.pem");
-        byte[] spki = new byte[44];
-        System.arraycopy(hex("302a300506032b6570032100"), 0, spki, 0, 12);
-        System.arraycopy(cloudKey.generatePublicKey().getEncoded(), 0, spki, 12, 32);
-        Files.writeString(pub, "-----BEGIN PUBLIC KEY-----\n" + Base64.getEncoder().encodeToString(spki)
-                + "\n-----END PUBLIC KEY-----\n", StandardCharsets.US_ASCII);
-
-        FakeCloud cloud = cloud(false, cloudKey);
-        start(Map.of("cloud.public.key.file", pub.toString()));
+    public void unsignedAndWronglySignedAcksNeverMoveTheCursorNorReleaseRecordsAndAreCounted() throws Exception {
+        Ed25519PrivateKeyParameters otherKey = CloudKeys.generate();
+        FakeCloud cloud = cloud(false);
+        MqttUsageUplink u = start(Map.of());
         device.append(500);
         long last = device.settledLastSeq();
         await("records to arrive", 10_000, () -> cloud.prefix() == last);
 
         cloud.ackAs(device.id(), 300, otherKey);   // signed by someone else
         cloud.ackAs(device.id(), 350, null);       // unsigned
+        cloud.ackAs("tg-forged", 400, null);       // unsigned, for another device
+        await("three rejected acks", 5_000, () -> u.syncStatus().acksRejected() == 3);
+        assertEquals("no cursor", 0, device.cursor());
+        assertEquals("acked seq unchanged", 0, u.syncStatus().ackedSeq());
+        assertEquals("nothing released", 0, device.journal.status().releasedSeq());
+
         cloud.ack(100);                            // properly signed
         await("the signed ack", 5_000, () -> device.cursor() == 100);
-        Thread.sleep(300);
-        assertEquals("forged and unsigned acks are ignored", 100, device.cursor());
+        assertEquals(100, u.syncStatus().ackedSeq());
+        assertEquals(100, device.journal.status().releasedSeq());
+        assertEquals(3, u.syncStatus().acksRejected());
+    }
+
+    @Test
+    public void withABrokerButNoCloudKeyTheComponentDoesNotActivate() throws Exception {
+        Map<String, Object> cfg = new java.util.HashMap<>();
+        cfg.put("broker.url", broker.url());
+        cfg.put("cloud.public.key.file", "");
+        try {
+            uplinks.add(device.uplink(cfg));
+            fail("activated without a cloud key");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("cloud.public.key.file is required"));
+            assertTrue(e.getMessage(), e.getMessage().contains("bin/tollgate device enroll"));
+        }
     }
 
     @Test
@@ -332,13 +342,5 @@ public class MqttUsageUplinkTest {
         assertEquals(device.lastSeq(), s.backlog());
         assertEquals(0, s.ackedSeq());
         assertTrue(s.oldestUnackedAgeMs() >= 0);
-    }
-
-    private static byte[] hex(String s) {
-        byte[] out = new byte[s.length() / 2];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
-        }
-        return out;
     }
 }

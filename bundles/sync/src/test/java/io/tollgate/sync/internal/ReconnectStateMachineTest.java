@@ -33,7 +33,7 @@ public class ReconnectStateMachineTest {
     private static final long MAX_MS = 60_000;
 
     private final UplinkOptions options = new UplinkOptions(URL, "tollgate-tg-test", "tg-test", 60, 100, 50, 2, 2,
-            1000, 30_000, MIN_MS, MAX_MS, 30_000, null, null, Path.of("sync"));
+            1000, 30_000, MIN_MS, MAX_MS, 30_000, null, null, Path.of("sync"), "tg-test", null);
     private final SenderStats stats = new SenderStats();
     /** What each attempt does: a connection to return, or an exception to throw. */
     private final ArrayDeque<Object> script = new ArrayDeque<>();

@@ -24,7 +24,7 @@ public class SendWindowTest {
 
     private final UplinkOptions options = new UplinkOptions("tcp://127.0.0.1:1883", "c", "tg-test", 60, MAX_RECORDS,
             MAX_DELAY_MS, 2, MAX_IN_FLIGHT, MAX_UNACKED, ACK_TIMEOUT_MS, RECONNECT_MIN_MS, 60_000, 30_000, null, null,
-            Path.of("sync"));
+            Path.of("sync"), "tg-test", null);
     /** Wall time (ms) every record of the fake journal was written at. */
     private long writtenAtMs = 10_000;
     private int reads;

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
  * A real device for tests: a real Ed25519 device key and a real Chronicle usage journal in a temporary folder
@@ -21,6 +22,9 @@ import java.util.function.BooleanSupplier;
 final class TestDevice implements AutoCloseable {
     final Path data;
     final UsageJournal journal;
+    /** The cloud's ack key in these tests, and its public PEM, which {@link #uplink} configures by default. */
+    final Ed25519PrivateKeyParameters cloudKey = CloudKeys.generate();
+    final Path cloudPublicKeyFile;
     private final TestJournal device;
     private final Random random = new Random(42);
 
@@ -28,6 +32,7 @@ final class TestDevice implements AutoCloseable {
         this.data = data;
         this.device = TestJournal.open(data, 256, 3_600_000, null);
         this.journal = device.journal();
+        this.cloudPublicKeyFile = CloudKeys.writePublicPem(cloudKey, data.resolve("cloud.pub.pem"));
     }
 
     String id() {
@@ -64,6 +69,7 @@ final class TestDevice implements AutoCloseable {
     MqttUsageUplink uplink(Map<String, Object> config) throws IOException {
         Map<String, Object> c = new HashMap<>(config);
         c.putIfAbsent("directory", data.resolve("sync").toString());
+        c.putIfAbsent("cloud.public.key.file", cloudPublicKeyFile.toString());
         return new MqttUsageUplink(journal, device.device(), config(c), null);
     }
 

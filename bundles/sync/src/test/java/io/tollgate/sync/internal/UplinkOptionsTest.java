@@ -7,7 +7,9 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.Rule;
@@ -18,10 +20,18 @@ public class UplinkOptionsTest {
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
+    /** Options from {@code kv}; with a broker.url and no cloud.public.key.file, a valid cloud key is added. */
     private UplinkOptions options(Object... kv) throws Exception {
         Map<String, Object> m = new HashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             m.put((String) kv[i], kv[i + 1]);
+        }
+        if (m.containsKey("broker.url") && !m.containsKey("cloud.public.key.file")) {
+            Path pem = tmp.getRoot().toPath().resolve("cloud.pub.pem");
+            if (!Files.exists(pem)) {
+                CloudKeys.writePublicPem(CloudKeys.generate(), pem);
+            }
+            m.put("cloud.public.key.file", pem.toString());
         }
         return UplinkOptions.from(TestDevice.config(m), "tg-0123456789abcdef", Path.of("/var/lib/tollgate"));
     }
@@ -77,5 +87,41 @@ public class UplinkOptionsTest {
         refused("tls.ca.file", "broker.url", "ssl://b:8883", "tls.ca.file", "/nonexistent/ca.pem");
         refused("use ssl://", "broker.url", "tcp://127.0.0.1:1883", "tls.ca.file", "/etc/hostname");
         refused("cloud.public.key.file", "broker.url", "tcp://127.0.0.1:1883", "cloud.public.key.file", "/nope.pem");
+    }
+
+    @Test
+    public void withABrokerTheCloudKeyIsRequiredAndAcksAreAlwaysVerified() throws Exception {
+        refused("cloud.public.key.file is required when broker.url is set", "broker.url", "tcp://127.0.0.1:1883",
+                "cloud.public.key.file", "");
+        refused("bin/tollgate device enroll", "broker.url", "ssl://b:8883", "cloud.public.key.file", " ");
+        assertNotNull(options("broker.url", "tcp://127.0.0.1:1883").ackVerifier());
+        Path notAKey = tmp.newFile("not-a-key.pem").toPath();
+        Files.writeString(notAKey, "hello\n");
+        try {
+            options("broker.url", "tcp://127.0.0.1:1883", "cloud.public.key.file", notAKey.toString());
+            fail("accepted a file without a key");
+        } catch (java.io.IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("cloud.public.key.file"));
+        }
+        assertNull("sync off: no key needed", options().ackVerifier());
+    }
+
+    @Test
+    public void mqttUserIsTheDeviceIdByDefaultAndThePasswordFileMustBeOwnerOnly() throws Exception {
+        assertEquals("tg-0123456789abcdef", options("broker.url", "tcp://127.0.0.1:1883").mqttUsername());
+        assertEquals("line-7", options("broker.url", "tcp://127.0.0.1:1883", "mqtt.username", "line-7").mqttUsername());
+        assertNull(options("broker.url", "tcp://127.0.0.1:1883").mqttPasswordFile());
+
+        Path pw = tmp.newFile("mqtt-password").toPath();
+        Files.writeString(pw, "s3cret\n");
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-r--r--"));
+        refused("chmod 600", "broker.url", "tcp://127.0.0.1:1883", "mqtt.password.file", pw.toString());
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
+        UplinkOptions o = options("broker.url", "tcp://127.0.0.1:1883", "mqtt.password.file", pw.toString());
+        assertEquals(pw, o.mqttPasswordFile());
+        assertEquals("s3cret", new String(MqttPasswordFile.read(pw), java.nio.charset.StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("r--------"));
+        assertNotNull(options("broker.url", "tcp://127.0.0.1:1883", "mqtt.password.file", pw.toString()));
+        refused("mqtt.password.file", "broker.url", "tcp://127.0.0.1:1883", "mqtt.password.file", "/nope/pw");
     }
 }

@@ -1,4 +1,4 @@
-package io.tollgate.runtime;
+package io.tollgate.tools;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -7,19 +7,20 @@ import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
- * Which broker URLs the sync bundle accepts, checked on the command line ({@code run --mqtt}) so that a URL sync
- * would refuse is one line and exit 2 before anything starts, not three failed activations with stack traces.
+ * Which broker URLs the sync bundle accepts, checked on the command line ({@code run --mqtt}, {@code device enroll
+ * --mqtt}) so that a URL sync would refuse is one line and exit 2 before anything starts, not three failed
+ * activations with stack traces.
  *
  * <p>The rule is bundles/sync's {@code UplinkOptions.from} ({@code broker.url}, {@code allow.plain}): ssl:// to any
  * host, tcp:// only to loopback unless {@code allow.plain=true}. It is repeated here because {@code run} builds its
  * command line with only {@code lib/} on the class path, without the bundles; change both together.
  */
-final class BrokerUrls {
+public final class BrokerUrls {
     private BrokerUrls() {
     }
 
     /** Null when sync accepts {@code url}, else what is wrong, starting with the URL ("tcp://x:1883 is ..."). */
-    static String problem(String url, boolean allowPlain) {
+    public static String problem(String url, boolean allowPlain) {
         URI uri;
         try {
             uri = new URI(url);
@@ -41,7 +42,7 @@ final class BrokerUrls {
     }
 
     /** True for "localhost" and loopback IP literals; never asks DNS (as sync's UplinkOptions.isLoopback). */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         if (h.equalsIgnoreCase("localhost")) {
             return true;
