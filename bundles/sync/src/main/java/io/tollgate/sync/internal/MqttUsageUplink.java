@@ -1,5 +1,7 @@
 package io.tollgate.sync.internal;
 
+import io.tollgate.config.ConfigurationKeys;
+import java.util.Map;
 import io.tollgate.metering.DeviceIdentity;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.MeteringException;
@@ -49,7 +51,18 @@ public final class MqttUsageUplink implements SyncStatusProvider {
      */
     @Activate
     public MqttUsageUplink(@Reference UsageJournal journal, @Reference DeviceIdentity device, SyncConfig config,
-                           BundleContext context) throws IOException {
+                           BundleContext context, Map<String, Object> properties) throws IOException {
+        this(journal, device, checked(config, properties), context);
+    }
+
+    private static SyncConfig checked(SyncConfig config, Map<String, Object> properties) {
+        ConfigurationKeys.refuseUnknown("io.tollgate.sync", SyncConfig.class, properties);
+        return config;
+    }
+
+    /** Without DS (tests): the configuration as given. */
+    public MqttUsageUplink(UsageJournal journal, DeviceIdentity device, SyncConfig config, BundleContext context)
+            throws IOException {
         this.journal = journal;
         this.options = UplinkOptions.from(config, device.deviceId(), dataDir(context));
         this.unackedAge = new UnackedAge(journal);

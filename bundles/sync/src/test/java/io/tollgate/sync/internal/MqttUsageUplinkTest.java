@@ -235,7 +235,8 @@ public class MqttUsageUplinkTest {
         assertEquals("the restarted uplink starts after the persisted ack", acked + 1, (long) after.get(0));
         assertEquals(last - acked, after.size());
         await("acked again", 10_000, () -> device.cursor() == last);
-        assertEquals(last, second.syncStatus().ackedSeq());
+        // the status follows the cursor file (written first, so a crash never reports more than is persisted)
+        await("the status shows the ack", 10_000, () -> second.syncStatus().ackedSeq() == last);
         assertEquals("ok", cloud.verifyChain());
     }
 
@@ -329,6 +330,17 @@ public class MqttUsageUplinkTest {
         } catch (IllegalArgumentException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("cloud.public.key.file is required"));
             assertTrue(e.getMessage(), e.getMessage().contains("bin/tollgate device enroll"));
+        }
+    }
+
+    @Test
+    public void aMisspeltKeyStopsTheUplinkWithTheRightSpelling() throws Exception {
+        try {
+            uplinks.add(device.activatedUplink(Map.of("broker_url", broker.url(), "service.pid", "io.tollgate.sync")));
+            fail("a misspelt broker.url must stop the uplink, not leave sync silently off");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.sync has an unknown key "
+                    + "'broker_url' (did you mean 'broker.url'?)"));
         }
     }
 

@@ -73,6 +73,11 @@ final class TestDevice implements AutoCloseable {
         return new MqttUsageUplink(journal, device.device(), config(c), null);
     }
 
+    /** As Declarative Services activates it: the component properties are checked too. */
+    MqttUsageUplink activatedUplink(Map<String, Object> properties) throws IOException {
+        return new MqttUsageUplink(journal, device.device(), config(properties), null, properties);
+    }
+
     /** The persisted ack cursor. */
     long cursor() {
         try {
