@@ -43,6 +43,7 @@ final class ReconnectLoop implements Runnable {
 
     private final String brokerUri;
     private final String clientId;
+    private final BrokerLogin login;
     private final StopSignal stop;
     private final UsageConsumer.Stats stats;
     private final Consumer<Delivery> deliveries;
@@ -55,10 +56,11 @@ final class ReconnectLoop implements Runnable {
      * @param deliveries where Paho's callback thread puts each batch
      * @param connected  runs after every successful connection (publishes the acks left pending); must not block
      */
-    ReconnectLoop(String brokerUri, String clientId, StopSignal stop, UsageConsumer.Stats stats,
+    ReconnectLoop(String brokerUri, String clientId, BrokerLogin login, StopSignal stop, UsageConsumer.Stats stats,
                   Consumer<Delivery> deliveries, Runnable connected) {
         this.brokerUri = brokerUri;
         this.clientId = clientId;
+        this.login = login;
         this.stop = stop;
         this.stats = stats;
         this.deliveries = deliveries;
@@ -158,8 +160,12 @@ final class ReconnectLoop implements Runnable {
         }
     }
 
-    private static MqttConnectionOptions connectionOptions() {
+    private MqttConnectionOptions connectionOptions() {
         MqttConnectionOptions options = new MqttConnectionOptions();
+        if (login != null) {
+            options.setUserName(login.username());
+            options.setPassword(login.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         // A persistent session on the broker (same client id): batches the broker sent but we did not PUBACK come
         // again after a reconnect, and batches published while we were away wait for us.
         options.setCleanStart(false);
