@@ -89,11 +89,13 @@ public final class BrokerConfig {
                 "allow_anonymous false",
                 "password_file " + passwd,
                 "acl_file " + acl,
-                "# the client id is the username: a device cannot take over another device's session or connection",
-                "use_username_as_clientid true",
                 "# a batch body is at most 256 KiB (docs/sync-protocol.md); anything much larger is not ours",
                 "max_packet_size " + MAX_PACKET_SIZE,
+                "",
+                "# Listener settings come after their listener line (before any, mosquitto opens a default one on 1883).",
                 "listener " + port + " " + bind,
+                "# the client id is the username: a device cannot take over another device's session or connection",
+                "use_username_as_clientid true",
                 "# Beyond loopback, use TLS: add cafile/certfile/keyfile lines to this listener (mosquitto.conf(5)).",
                 ""));
     }

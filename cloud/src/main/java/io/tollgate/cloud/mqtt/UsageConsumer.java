@@ -107,7 +107,7 @@ public final class UsageConsumer implements AutoCloseable {
             close();
             throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e);
         }
-        LOG.info("Billing consumer {} subscribed to {} on {}", clientId, SHARED_TOPIC, brokerUri);
+        LOG.info("Billing consumer {} subscribed to {} on {}", clientId, connection.subscription(), brokerUri);
     }
 
     public Stats stats() {
