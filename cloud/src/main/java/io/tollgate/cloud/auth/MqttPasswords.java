@@ -43,6 +43,14 @@ public final class MqttPasswords {
         return AuthFiles.folder(dataDir).resolve(FILE);
     }
 
+    /**
+     * Whether {@code username} can be a line of a mosquitto password file: mosquitto splits each line at its first
+     * ':', so a device id with one (allowed by the appliance's id rule) cannot have a broker password.
+     */
+    public static boolean usable(String username) {
+        return USERNAME.matcher(username).matches();
+    }
+
     /** A new random password: 32 bytes, unpadded base64url (43 characters, no ':' nor spaces). */
     public static String newPassword() {
         byte[] b = new byte[32];

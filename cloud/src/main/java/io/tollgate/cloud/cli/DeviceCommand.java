@@ -75,10 +75,14 @@ public final class DeviceCommand {
             try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
                 new Ledger(db).registerDevice(id, pem);
             }
-            String password = MqttPasswords.issue(data.dataDir(), id);
             out().println("registered " + id);
-            // second line: the device's broker password, shown only now (its hash is in DATA/auth/mqtt-passwd)
-            out().println("mqtt-password " + password);
+            if (MqttPasswords.usable(id)) {
+                // second line: the device's broker password, shown only now (its hash is in DATA/auth/mqtt-passwd)
+                out().println("mqtt-password " + MqttPasswords.issue(data.dataDir(), id));
+            } else {
+                err().println("no broker password for " + id + ": mosquitto's password file cannot hold a username "
+                        + "with ':'");
+            }
             return ExitCodes.OK;
         }
     }

@@ -283,10 +283,15 @@ public final class ApiServer implements AutoCloseable {
         o.put("id", id);
         o.put("registered", true);
         // a new broker password at every registration: re-registering (admin only) is how a lost one is replaced
-        ObjectNode mqtt = o.putObject("mqtt");
-        mqtt.put("username", id);
-        mqtt.put("password", MqttPasswords.issue(dataDir, id));
-        LOG.info("Registered device {} ({}); issued its broker password", id, access.token().describe());
+        if (MqttPasswords.usable(id)) {
+            ObjectNode mqtt = o.putObject("mqtt");
+            mqtt.put("username", id);
+            mqtt.put("password", MqttPasswords.issue(dataDir, id));
+            LOG.info("Registered device {} ({}); issued its broker password", id, access.token().describe());
+        } else {
+            LOG.warn("Registered device {} ({}) without a broker password: mosquitto's password file cannot hold a "
+                    + "username with ':'", id, access.token().describe());
+        }
         sendJson(ex, 201, o);
     }
 
