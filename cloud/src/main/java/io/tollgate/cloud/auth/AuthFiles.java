@@ -6,12 +6,17 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The folder {@code <data>/auth} (mode 0700) and its files (0600): written whole to a temporary file and renamed
@@ -19,6 +24,7 @@ import java.util.Set;
  * {@code auth/.lock}, so the CLI and a running service that both change a file do not lose each other's change.
  */
 public final class AuthFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(AuthFiles.class);
     static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
@@ -45,12 +51,29 @@ public final class AuthFiles {
         return dir;
     }
 
-    /** Replaces {@code file} with {@code text}, mode {@code perms}, atomically (temp file + rename). */
+    /**
+     * Replaces {@code file} with {@code text}, mode {@code perms}, atomically (temp file + rename), keeping the group
+     * of the file it replaces (e.g. {@code chgrp mosquitto} on a broker's passwd survives a regeneration).
+     */
     static void writeAtomically(Path file, String text, Set<PosixFilePermission> perms) throws IOException {
+        GroupPrincipal group = null;
+        try {
+            group = Files.getFileAttributeView(file, PosixFileAttributeView.class).readAttributes().group();
+        } catch (NoSuchFileException absent) {
+            // a new file: the process's group
+        }
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+        if (group != null) {
+            try {
+                Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(group);
+            } catch (IOException e) {
+                LOG.warn("Cannot give {} the group {} of the file it replaces ({}); chgrp it again if another user "
+                        + "(the broker) reads it", file, group.getName(), e.getMessage());
+            }
+        }
         // set after creation: the umask cannot take bits away from an explicit chmod
         Files.setPosixFilePermissions(tmp, perms);
         try {

@@ -1,21 +1,12 @@
 package io.tollgate.cloud.auth;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A mosquitto 2 configuration for the devices and the billing service ({@code tollgate-billing broker-config},
@@ -28,7 +19,6 @@ import org.slf4j.LoggerFactory;
  * (0600): {@code run --mqtt-username tollgate-billing --mqtt-password-file} that file.
  */
 public final class BrokerConfig {
-    private static final Logger LOG = LoggerFactory.getLogger(BrokerConfig.class);
     public static final String BILLING_PASSWORD_FILE = "mqtt-billing.password";
     /**
      * 1 MiB of slack on top of the largest batch a device sends (its body is cut at 256 KiB, docs/sync-protocol.md;
@@ -119,31 +109,7 @@ public final class BrokerConfig {
                 ""));
     }
 
-    /** Writes {@code file} whole (temp + rename) with {@code mode}, keeping the old file's group when there was one. */
     private static void replace(Path file, String text, String mode) throws IOException {
-        GroupPrincipal group = null;
-        try {
-            group = Files.getFileAttributeView(file, PosixFileAttributeView.class).readAttributes().group();
-        } catch (NoSuchFileException absent) {
-            // new file: the process's group
-        }
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(AuthFiles.OWNER_ONLY));
-        Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-        if (group != null) {
-            try {
-                Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(group);
-            } catch (IOException e) {
-                LOG.warn("Cannot give {} the group {} of the file it replaces ({}); the broker may not read it: "
-                        + "chgrp it again", file, group.getName(), e.getMessage());
-            }
-        }
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AuthFiles.writeAtomically(file, text, PosixFilePermissions.fromString(mode));
     }
 }
