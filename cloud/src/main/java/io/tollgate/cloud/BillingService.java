@@ -4,6 +4,7 @@ import io.tollgate.cloud.auth.ApiTokenGate;
 import io.tollgate.cloud.auth.AuthFiles;
 import io.tollgate.cloud.billing.PriceList;
 import io.tollgate.cloud.http.ApiServer;
+import io.tollgate.cloud.http.ApiTls;
 import io.tollgate.cloud.ledger.BatchIngest;
 import io.tollgate.cloud.ledger.Database;
 import io.tollgate.cloud.ledger.Ledger;
@@ -69,14 +70,19 @@ public final class BillingService implements AutoCloseable {
             UsageConsumer c = consumer;
             ApiServer api = null;
             if (options.httpPort() >= 0) {
-                warnIfExposed(options.httpHost());
+                javax.net.ssl.SSLContext tls = options.httpTlsCert() == null ? null
+                        : ApiTls.context(options.httpTlsCert(), options.httpTlsKey());
+                if (tls == null) {
+                    warnIfExposed(options.httpHost());
+                }
                 api = new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c,
-                        new ApiTokenGate(options.dataDir()), options.dataDir());
+                        new ApiTokenGate(options.dataDir()), options.dataDir(), tls);
             }
             LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
                     options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId()
                             + (options.mqttUsername() == null ? "" : " (user " + options.mqttUsername() + ")"),
-                    api == null ? "off" : options.httpHost() + ":" + api.port());
+                    api == null ? "off" : (options.httpTlsCert() == null ? "http://" : "https://") + options.httpHost() + ":"
+                            + api.port());
             return new BillingService(db, ledger, key, consumer, api);
         } catch (LedgerException e) {
             cleanup(consumer, db);
@@ -126,7 +132,8 @@ public final class BillingService implements AutoCloseable {
         }
         if (!loopback) {
             LOG.warn("The billing HTTP API listens on {} without TLS: API tokens cross the network in clear text. Put "
-                    + "a TLS-terminating proxy in front of it, or bind 127.0.0.1 (--http-host)", host);
+                    + "a TLS-terminating proxy in front of it, give --http-tls-cert/--http-tls-key, or bind 127.0.0.1 "
+                    + "(--http-host)", host);
         }
     }
 

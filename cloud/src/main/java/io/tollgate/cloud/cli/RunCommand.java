@@ -37,6 +37,8 @@ public final class RunCommand extends BillingWork {
     private Integer embeddedBroker;
     private String mqttUsername;
     private Path mqttPasswordFile;
+    private Path httpTlsCert;
+    private Path httpTlsKey;
 
     // Every value is checked here, while parsing: a bad one is one line and exit 2 before anything connects.
 
@@ -126,6 +128,17 @@ public final class RunCommand extends BillingWork {
         mqttPasswordFile = PathValues.nonEmpty(spec, "--mqtt-password-file", value);
     }
 
+    @Option(names = "--http-tls-cert", paramLabel = "FILE.pem",
+            description = "Serve the HTTP API over TLS with this PEM certificate chain (leaf first); with --http-tls-key.")
+    private void httpTlsCert(String value) {
+        httpTlsCert = PathValues.nonEmpty(spec, "--http-tls-cert", value);
+    }
+
+    @Option(names = "--http-tls-key", paramLabel = "FILE.pem", description = "The PKCS#8 PEM key of --http-tls-cert.")
+    private void httpTlsKey(String value) {
+        httpTlsKey = PathValues.nonEmpty(spec, "--http-tls-key", value);
+    }
+
     private ParameterException bad(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
@@ -142,6 +155,15 @@ public final class RunCommand extends BillingWork {
         if (mqttPasswordFile != null && !Files.isReadable(mqttPasswordFile)) {
             throw new ToolException(ExitCodes.IO_ERROR, "cannot read --mqtt-password-file " + mqttPasswordFile + ": "
                     + (Files.exists(mqttPasswordFile) ? "permission denied" : "no such file"));
+        }
+        if ((httpTlsCert == null) != (httpTlsKey == null)) {
+            throw new ToolException(ExitCodes.USAGE, "--http-tls-cert and --http-tls-key go together");
+        }
+        for (Path f : new Path[] {httpTlsCert, httpTlsKey}) {
+            if (f != null && !Files.isReadable(f)) {
+                throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + (f == httpTlsCert ? "--http-tls-cert "
+                        : "--http-tls-key ") + f + ": " + (Files.exists(f) ? "permission denied" : "no such file"));
+            }
         }
         String uri = mqtt;
         EmbeddedBroker broker = null;
@@ -161,6 +183,9 @@ public final class RunCommand extends BillingWork {
         }
         if (mqttUsername != null) {
             options = options.withMqttLogin(mqttUsername, mqttPasswordFile);
+        }
+        if (httpTlsCert != null) {
+            options = options.withHttpTls(httpTlsCert, httpTlsKey);
         }
         BillingService service = BillingService.start(options);
         CountDownLatch stopped = new CountDownLatch(1);

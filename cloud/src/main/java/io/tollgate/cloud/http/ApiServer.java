@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.tollgate.cloud.auth.ApiTokenGate;
 import io.tollgate.cloud.auth.MqttPasswords;
 import io.tollgate.cloud.billing.Invoice;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +66,24 @@ public final class ApiServer implements AutoCloseable {
      */
     public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, ApiTokenGate tokens,
                      Path dataDir) throws IOException {
+        this(host, port, ledger, consumer, tokens, dataDir, null);
+    }
+
+    /** @param tls the HTTPS context ({@link ApiTls}), or null for plain HTTP */
+    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, ApiTokenGate tokens,
+                     Path dataDir, SSLContext tls) throws IOException {
         this.ledger = ledger;
         this.tokens = tokens;
         this.dataDir = dataDir;
         this.invoices = new InvoiceCalculator(ledger);
         this.consumer = consumer;
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        if (tls == null) {
+            this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        } else {
+            HttpsServer https = HttpsServer.create(new InetSocketAddress(host, port), 64);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = https;
+        }
         this.pool = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "tollgate-billing-http");
             t.setDaemon(true);
