@@ -67,8 +67,8 @@ public final class RunCommand extends BillingWork {
     }
 
     @Option(names = "--http-host", paramLabel = "H",
-            description = "Address the HTTP API binds (default: 127.0.0.1). Any other is logged as a warning: "
-                    + "the API speaks plain HTTP, put a TLS proxy in front.")
+            description = "Address the HTTP API binds (default: 127.0.0.1). Any other without --http-tls-cert is "
+                    + "logged as a warning: bearer tokens would cross the network in clear text.")
     private void httpHost(String value) {
         if (value.isBlank() || !value.matches("[A-Za-z0-9._:-]+")) {
             throw bad("--http-host must be a host name or address, not " + ToolException.quote(value));
