@@ -20,12 +20,18 @@ import java.util.Locale;
  * @param clientId      MQTT client id (unique per instance; instances share the subscription group); null = the
  *                      stable default {@link #mqttClientId()} derives from the host, the data folder and the HTTP port
  * @param resendDelayMs how long a gap may stay open before the device is asked to resend
+ * @param mqttUsername  broker username (e.g. {@code tollgate-billing}); null connects without one
+ * @param mqttPasswordFile file holding the broker password (mode 0600 or 0400); null = no password
+ * @param httpTlsCert   PEM certificate chain of the HTTP API (HTTPS); null = plain HTTP
+ * @param httpTlsKey    PKCS#8 PEM private key of {@code httpTlsCert}; null exactly when it is null
  */
 public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, String httpHost, int httpPort,
-                             Path pricesFile, String clientId, long resendDelayMs) {
+                             Path pricesFile, String clientId, long resendDelayMs, String mqttUsername,
+                             Path mqttPasswordFile, Path httpTlsCert, Path httpTlsKey) {
 
+    /** HTTP API on 127.0.0.1:8080, no MQTT, embedded H2. */
     public static BillingOptions defaults(Path dataDir) {
-        return new BillingOptions(dataDir, null, null, "0.0.0.0", 8080, null, null, 1000);
+        return new BillingOptions(dataDir, null, null, "127.0.0.1", 8080, null, null, 1000, null, null, null, null);
     }
 
     /**
@@ -65,26 +71,44 @@ public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, Strin
     }
 
     public BillingOptions withMqtt(String uri) {
-        return new BillingOptions(dataDir, uri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, uri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
     }
 
     public BillingOptions withJdbcUrl(String url) {
-        return new BillingOptions(dataDir, mqttUri, url, httpHost, httpPort, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, url, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
     }
 
     public BillingOptions withHttp(String host, int port) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, host, port, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, host, port, pricesFile, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
     }
 
     public BillingOptions withPrices(Path file) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, file, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, file, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
     }
 
     public BillingOptions withClientId(String id) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, id, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, id, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
     }
 
     public BillingOptions withResendDelayMs(long ms) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms, mqttUsername,
+                mqttPasswordFile, httpTlsCert, httpTlsKey);
+    }
+
+    /** Connect to the broker as {@code username} with the password in {@code passwordFile} (null: none). */
+    public BillingOptions withMqttLogin(String username, Path passwordFile) {
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                username, passwordFile, httpTlsCert, httpTlsKey);
+    }
+
+    /** Serve the HTTP API over TLS with this PEM certificate chain and PKCS#8 key. */
+    public BillingOptions withHttpTls(Path cert, Path key) {
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, cert, key);
     }
 }

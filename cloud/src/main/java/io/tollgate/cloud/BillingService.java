@@ -1,13 +1,18 @@
 package io.tollgate.cloud;
 
+import io.tollgate.cloud.auth.ApiTokenGate;
+import io.tollgate.cloud.auth.AuthFiles;
 import io.tollgate.cloud.billing.PriceList;
 import io.tollgate.cloud.http.ApiServer;
+import io.tollgate.cloud.http.ApiTls;
 import io.tollgate.cloud.ledger.BatchIngest;
 import io.tollgate.cloud.ledger.Database;
 import io.tollgate.cloud.ledger.Ledger;
 import io.tollgate.cloud.ledger.LedgerException;
+import io.tollgate.cloud.mqtt.BrokerLogin;
 import io.tollgate.cloud.mqtt.UsageConsumer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.slf4j.Logger;
@@ -53,8 +58,8 @@ public final class BillingService implements AutoCloseable {
             }
             CloudKey key = CloudKey.loadOrCreate(options.dataDir());
             if (options.mqttUri() != null) {
-                consumer = new UsageConsumer(options.mqttUri(), options.mqttClientId(), new BatchIngest(db), ledger, key,
-                        options.resendDelayMs());
+                consumer = new UsageConsumer(options.mqttUri(), options.mqttClientId(), brokerLogin(options),
+                        new BatchIngest(db), ledger, key, options.resendDelayMs());
                 try {
                     consumer.start();
                 } catch (MqttException e) {
@@ -63,11 +68,21 @@ public final class BillingService implements AutoCloseable {
                 }
             }
             UsageConsumer c = consumer;
-            ApiServer api = options.httpPort() < 0 ? null
-                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c, key.publicPem());
+            ApiServer api = null;
+            if (options.httpPort() >= 0) {
+                javax.net.ssl.SSLContext tls = options.httpTlsCert() == null ? null
+                        : ApiTls.context(options.httpTlsCert(), options.httpTlsKey());
+                if (tls == null) {
+                    warnIfExposed(options.httpHost());
+                }
+                api = new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c,
+                        new ApiTokenGate(options.dataDir()), options.dataDir(), tls, key.publicPem());
+            }
             LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
-                    options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId(),
-                    api == null ? "off" : options.httpHost() + ":" + api.port());
+                    options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId()
+                            + (options.mqttUsername() == null ? "" : " (user " + options.mqttUsername() + ")"),
+                    api == null ? "off" : (options.httpTlsCert() == null ? "http://" : "https://") + options.httpHost() + ":"
+                            + api.port());
             return new BillingService(db, ledger, key, consumer, api);
         } catch (LedgerException e) {
             cleanup(consumer, db);
@@ -82,6 +97,43 @@ public final class BillingService implements AutoCloseable {
         } catch (BillingException | RuntimeException e) {
             cleanup(consumer, db);
             throw e;
+        }
+    }
+
+    /** The broker identity of --mqtt-username / --mqtt-password-file, or null without a username. */
+    private static BrokerLogin brokerLogin(BillingOptions options) throws BillingException {
+        if (options.mqttUsername() == null) {
+            return null;
+        }
+        String password = "";
+        if (options.mqttPasswordFile() != null) {
+            try {
+                password = AuthFiles.readSecret(options.mqttPasswordFile(), "the MQTT password file");
+            } catch (IOException e) {
+                throw new BillingException("cannot read the MQTT password file " + options.mqttPasswordFile() + ": "
+                        + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new BillingException(e.getMessage(), e);
+            }
+        }
+        return new BrokerLogin(options.mqttUsername(), password);
+    }
+
+    /**
+     * The API's bearer tokens travel in clear text over plain HTTP: listening beyond loopback is allowed (a TLS proxy
+     * may sit in front), but said loudly (docs/decisions.md, 2026-11-30 "Billing API tokens").
+     */
+    private static void warnIfExposed(String host) {
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            LOG.warn("The billing HTTP API listens on {} without TLS: API tokens cross the network in clear text. Put "
+                    + "a TLS-terminating proxy in front of it, give --http-tls-cert/--http-tls-key, or bind 127.0.0.1 "
+                    + "(--http-host)", host);
         }
     }
 

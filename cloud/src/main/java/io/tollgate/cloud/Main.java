@@ -1,9 +1,11 @@
 package io.tollgate.cloud;
 
 import io.tollgate.cloud.cli.BillingCommand;
+import io.tollgate.cloud.cli.BrokerConfigCommand;
 import io.tollgate.cloud.cli.CloudCommand;
 import io.tollgate.cloud.cli.DeviceCommand;
 import io.tollgate.cloud.cli.RunCommand;
+import io.tollgate.cloud.cli.TokenCommand;
 import io.tollgate.tools.CommandLines;
 import io.tollgate.tools.HelpCommand;
 import io.tollgate.tools.ToolOutput;
@@ -12,7 +14,8 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * {@code bin/tollgate-billing}: run the endpoint, register devices, print the cloud public key, the version.
+ * {@code bin/tollgate-billing}: run the endpoint, register devices, API tokens, the broker configuration, the cloud
+ * public key, the version.
  * The same command line as {@code bin/tollgate} (picocli, through {@link CommandLines}): {@code --help} on every
  * command, one stderr line and exit 2 for a bad command line, exit 1 for a failure.
  */
@@ -28,6 +31,7 @@ public final class Main {
     static int run(String[] args, PrintStream out, PrintStream err) {
         ToolOutput io = new ToolOutput(out, err);
         return CommandLines.create(new BillingCommand(), io, List.of(RunCommand.class, DeviceCommand.class,
-                CloudCommand.class, VersionCommand.class, HelpCommand.class)).execute(args);
+                TokenCommand.class, BrokerConfigCommand.class, CloudCommand.class, VersionCommand.class,
+                HelpCommand.class)).execute(args);
     }
 }

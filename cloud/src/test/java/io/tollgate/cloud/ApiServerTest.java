@@ -6,6 +6,8 @@ import static org.junit.Assert.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tollgate.cloud.auth.ApiRole;
+import io.tollgate.cloud.auth.ApiTokens;
 import io.tollgate.cloud.ledger.BatchIngest;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,14 +33,16 @@ public class ApiServerTest {
     private BillingService billing;
     private final HttpClient http = HttpClient.newHttpClient();
     private TestRecordWriter w;
+    private String admin;
 
     @Before
     public void start() throws Exception {
         Path prices = tmp.newFile("prices.json").toPath();
         Files.writeString(prices, "{\"currency\": \"EUR\", \"prices\": [{\"model\": \"fashion-mnist\", "
                 + "\"meter\": \"inference\", \"unit_price\": \"0.01\"}]}");
-        billing = BillingService.start(BillingOptions.defaults(tmp.newFolder("data").toPath())
-                .withHttp("127.0.0.1", 0).withPrices(prices));
+        Path data = tmp.newFolder("data").toPath();
+        admin = ApiTokens.create(data, ApiRole.ADMIN, null, "test").secret();
+        billing = BillingService.start(BillingOptions.defaults(data).withHttp("127.0.0.1", 0).withPrices(prices));
         w = TestRecordWriter.newDevice();
         w.at(io.tollgate.cloud.billing.Period.nanos(Instant.parse("2026-11-23T17:00:00Z")), 1);
     }
@@ -49,13 +53,14 @@ public class ApiServerTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path))
+                .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> post(String path, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + admin).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -1,6 +1,7 @@
 package io.tollgate.cloud;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import io.tollgate.cloud.ledger.Database;
@@ -57,7 +58,10 @@ public class MainTest {
         Files.writeString(pem, w.publicPem());
         assertEquals(err(), 0, run("device", "register", "--id", w.deviceId(), "--public-key",
                 pem.toString(), "--data", data.toString()));
-        assertEquals("registered " + w.deviceId() + "\n", out());
+        assertTrue(out(), out().matches("registered " + w.deviceId() + "\nmqtt-password [A-Za-z0-9_-]{43}\n"));
+        String password = out().lines().skip(1).findFirst().orElseThrow().substring("mqtt-password ".length());
+        assertTrue("its hash is stored", io.tollgate.cloud.auth.MqttPasswords.matches(password,
+                io.tollgate.cloud.auth.MqttPasswords.read(data.resolve("auth/mqtt-passwd")).get(w.deviceId())));
         assertEquals(0, run("device", "list", "--data", data.toString()));
         assertTrue(out().startsWith(w.deviceId() + "\tacked_seq=0"));
         try (Database db = Database.open(Database.defaultUrl(data))) {
@@ -66,12 +70,63 @@ public class MainTest {
     }
 
     @Test
+    public void tokensAreCreatedListedAndRevoked() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        assertEquals(err(), 0, run("token", "create", "--role", "reader", "--tenant", "acme", "--name", "portal",
+                "--data", data.toString()));
+        assertTrue(out(), out().matches("tgb_[A-Za-z0-9_-]{43}\n"));
+        assertTrue(err(), err().contains("shown only now"));
+        String token = out().trim();
+        assertEquals(0, run("token", "list", "--data", data.toString()));
+        assertTrue(out(), out().matches("([0-9a-f]{12})\tportal\treader\tacme\t\\S+Z\n"));
+        assertFalse(out().contains(token));
+        String id = out().substring(0, 12);
+        assertEquals(1, run("token", "revoke", "nope", "--data", data.toString()));
+        assertEquals("tollgate-billing token revoke: no token with id nope (tollgate-billing token list)\n", err());
+        assertEquals(0, run("token", "revoke", id, "--data", data.toString()));
+        assertEquals(0, run("token", "list", "--data", data.toString()));
+        assertEquals("", out());
+        assertEquals(2, run("token", "create", "--role", "root", "--data", data.toString()));
+        assertTrue(err(), err().contains("--role must be admin, reader or enroll, not \"root\""));
+        assertEquals(2, run("token", "create", "--role", "admin", "--tenant", "acme", "--data", data.toString()));
+        assertTrue(err(), err().contains("an admin token is for every tenant"));
+        assertEquals(2, run("token", "create", "--role", "reader", "--tenant", "ACME", "--data", data.toString()));
+    }
+
+    @Test
+    public void brokerConfigWritesTheFilesAndRunChecksThePasswordFile() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        Path out = tmp.getRoot().toPath().resolve("broker");
+        assertEquals(err(), 0, run("broker-config", "--out", out.toString(), "--data", data.toString(), "--port",
+                "18883"));
+        assertTrue(out(), out().contains("--mqtt-username tollgate-billing --mqtt-password-file "
+                + data.toAbsolutePath().resolve("auth/mqtt-billing.password")));
+        assertTrue(Files.readString(out.resolve("mosquitto.conf")).contains("listener 18883 127.0.0.1\n"));
+        assertTrue(Files.readString(out.resolve("passwd")).contains("\ntollgate-billing:$7$101$"));
+        assertEquals(2, run("broker-config", "--out", out.toString(), "--port", "0"));
+
+        Path pw = data.resolve("auth/mqtt-billing.password");
+        assertEquals(2, run("run", "--mqtt-password-file", pw.toString(), "--mqtt", "tcp://127.0.0.1:1", "--data",
+                data.toString()));
+        assertEquals("tollgate-billing run: --mqtt-password-file needs --mqtt-username (try 'tollgate-billing run "
+                + "--help')\n", err());
+        assertEquals(3, run("run", "--mqtt-username", "tollgate-billing", "--mqtt-password-file",
+                data.resolve("nope").toString(), "--mqtt", "tcp://127.0.0.1:1", "--data", data.toString()));
+        assertTrue(err(), err().contains("cannot read --mqtt-password-file " + data.resolve("nope") + ": no such file"));
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(1, run("run", "--mqtt-username", "tollgate-billing", "--mqtt-password-file", pw.toString(),
+                "--mqtt", "tcp://127.0.0.1:1", "--http-port", "-1", "--data", data.toString()));
+        assertTrue(err(), err().contains("has mode rw-r--r--; make it readable by its owner only (chmod 600"));
+    }
+
+    @Test
     public void usageErrorsAreOneLineAndExitTwo() {
         assertEquals(2, run("device", "register", "--id", "x"));
         assertEquals("tollgate-billing device register: Missing required option: '--public-key=FILE.pem' "
                 + "(try 'tollgate-billing device register --help')\n", err());
         assertEquals(2, run("launch"));
-        assertEquals("tollgate-billing: unknown command 'launch'; one of: run, device, cloud, version, help "
+        assertEquals("tollgate-billing: unknown command 'launch'; one of: run, device, token, broker-config, cloud, version, "
+                + "help "
                 + "(try 'tollgate-billing --help')\n", err());
         assertEquals(2, run("run", "--http-port", "eighty"));
         assertEquals(1, err().lines().count());
@@ -158,6 +213,10 @@ public class MainTest {
         for (String good : new String[] {"tg-06e3fd8fda29bb60", "line7.cam-2:a_b", "x".repeat(64)}) {
             assertEquals(good + ": " + err(), 0, run("device", "register", "--id", good, "--public-key", pem.toString(),
                     "--data", data.toString()));
+            if (good.contains(":")) {
+                assertEquals("registered " + good + "\n", out());
+                assertTrue(err(), err().contains("no broker password for " + good));
+            }
         }
     }
 
@@ -179,15 +238,17 @@ public class MainTest {
     @Test
     public void everyCommandAnswersHelpAndTheTopLevelListsThem() {
         List<List<String>> commands = List.of(List.of(), List.of("run"), List.of("device"), List.of("device", "register"),
-                List.of("device", "list"), List.of("cloud"), List.of("cloud", "pubkey"), List.of("version"),
-                List.of("help"));
+                List.of("device", "list"), List.of("token"), List.of("token", "create"), List.of("token", "list"),
+                List.of("token", "revoke"), List.of("broker-config"), List.of("cloud"), List.of("cloud", "pubkey"),
+                List.of("version"), List.of("help"));
         for (List<String> command : commands) {
             String[] args = Stream.concat(command.stream(), Stream.of("--help")).toArray(String[]::new);
             assertEquals(command + ": " + err(), 0, run(args));
             assertTrue(command + ": " + out(), out().startsWith(("Usage: tollgate-billing " + String.join(" ", command)).trim()));
         }
         assertEquals(0, run("--help"));
-        for (String leaf : List.of("run", "device register", "device list", "cloud pubkey", "version", "help")) {
+        for (String leaf : List.of("run", "device register", "device list", "token create", "token list",
+                "token revoke", "broker-config", "cloud pubkey", "version", "help")) {
             assertTrue(leaf + " in\n" + out(), out().contains("\n  " + leaf + " "));
         }
     }

@@ -42,6 +42,29 @@ public final class Mosquitto implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Starts mosquitto with {@code conf} (e.g. one broker-config wrote, listening on {@code port}), plus the lines a
+     * test run needs: {@code user root} when run as root (the files stay readable) and logging to the test's log.
+     */
+    public static Mosquitto start(Path conf, int port) throws IOException, InterruptedException {
+        if (!Files.isExecutable(BINARY)) {
+            fail("mosquitto is not installed at " + BINARY + ": run `apt-get install mosquitto` (CI installs it)");
+        }
+        Path dir = Files.createTempDirectory("tollgate-mosquitto");
+        Files.writeString(dir.resolve("mosquitto.conf"), Files.readString(conf) + "\npersistence false\n"
+                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "") + "log_dest stdout\n");
+        Mosquitto m = new Mosquitto(null, port, dir);
+        m.launch();
+        return m;
+    }
+
+    /** A free TCP port on loopback. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
     private void launch() throws IOException, InterruptedException {
         Process p = new ProcessBuilder(BINARY.toString(), "-c", dir.resolve("mosquitto.conf").toString())
                 .redirectErrorStream(true)

@@ -47,7 +47,18 @@ public class BillingCommandLineIT {
         Path data = work.resolve("billing");
         Result registered = billing(Map.of(), 60, "device", "register", "--id", id, "--public-key",
                 device.resolve("device/device.pub.pem").toString(), "--data", data.toString());
-        assertEquals(registered.toString(), new Result(0, "registered " + id + "\n", ""), registered);
+        assertEquals(registered.toString(), 0, registered.exit());
+        assertEquals("", registered.err());
+        assertTrue("the device's broker password on a second line: " + registered.out(),
+                registered.out().matches("registered " + java.util.regex.Pattern.quote(id)
+                        + "\nmqtt-password [A-Za-z0-9_-]{43}\n"));
+        Result token = billing(Map.of(), 60, "token", "create", "--role", "reader", "--tenant", "acme", "--name", "bi",
+                "--data", data.toString());
+        assertEquals(token.toString(), 0, token.exit());
+        assertTrue("the token alone on stdout: " + token.out(), token.out().matches("tgb_[A-Za-z0-9_-]{43}\n"));
+        Result tokens = billing(Map.of(), 60, "token", "list", "--data", data.toString());
+        assertTrue(tokens.out(), tokens.out().matches("[0-9a-f]{12}\tbi\treader\tacme\t\\S+Z\n"));
+        assertFalse("never the token", tokens.out().contains(token.out().trim()));
         Result listed = billing(Map.of("TOLLGATE_LOG_LEVEL", "debug"), 60, "device", "list", "--data", data.toString());
         assertEquals(listed.toString(), 0, listed.exit());
         assertEquals(id + "\tacked_seq=0\tsealed_seq=0\n", listed.out());

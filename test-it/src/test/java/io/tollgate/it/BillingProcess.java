@@ -24,7 +24,10 @@ final class BillingProcess {
     private final String clientId;
     private final int httpPort;
     private final Path log;
-    private final Http http;
+    private Http http;
+    private String adminToken;
+    private String mqttUsername;
+    private Path mqttPasswordFile;
     private Process process;
 
     /**
@@ -39,6 +42,53 @@ final class BillingProcess {
         this.httpPort = TollgateExam.freePort();
         this.log = log;
         this.http = new Http(httpPort);
+    }
+
+    /** Connect to the broker as {@code username} with the password in {@code passwordFile} (a broker-config broker). */
+    BillingProcess withMqttLogin(String username, Path passwordFile) {
+        this.mqttUsername = username;
+        this.mqttPasswordFile = passwordFile;
+        return this;
+    }
+
+    /**
+     * {@code bin/tollgate-billing ARGS...} to completion, exit 0 expected; returns its stdout (stderr goes to
+     * {@code log}).
+     */
+    static String cli(Path log, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(home().resolve("bin/tollgate-billing").toString()));
+        cmd.addAll(List.of(args));
+        appendLog(log, cmd);
+        Path out = Files.createTempFile("tollgate-billing-cli", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new AssertionError(String.join(" ", cmd) + " failed; log:\n" + tail(log));
+            }
+            return Files.readString(out);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    /** {@code token create --role ROLE [--tenant T] --data DIR}: the new bearer token. */
+    static String createToken(Path data, String role, String tenant, Path log) throws Exception {
+        List<String> args = new ArrayList<>(List.of("token", "create", "--role", role, "--data", data.toString()));
+        if (tenant != null) {
+            args.addAll(List.of("--tenant", tenant));
+        }
+        return cli(log, args.toArray(String[]::new)).trim();
+    }
+
+    /** The admin token this instance's API calls send (made on the first start). */
+    String adminToken() {
+        return adminToken;
+    }
+
+    int httpPort() {
+        return httpPort;
     }
 
     static Path home() {
@@ -94,6 +144,13 @@ final class BillingProcess {
                 "--data", data.toString(), "--client-id", clientId));
         if (db != null) {
             cmd.addAll(List.of("--db", db));
+        }
+        if (mqttUsername != null) {
+            cmd.addAll(List.of("--mqtt-username", mqttUsername, "--mqtt-password-file", mqttPasswordFile.toString()));
+        }
+        if (adminToken == null) {
+            adminToken = createToken(data, "admin", null, log);
+            http = new Http(httpPort, adminToken);
         }
         appendLog(log, cmd);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)

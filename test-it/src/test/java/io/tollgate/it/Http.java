@@ -15,9 +15,21 @@ final class Http {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final String bearer;
 
     Http(int port) {
+        this(port, null);
+    }
+
+    /** @param bearer sent as {@code Authorization: Bearer <bearer>} on every request (the billing API's token); null: none */
+    Http(int port, String bearer) {
         this.base = "http://127.0.0.1:" + port;
+        this.bearer = bearer;
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        return bearer == null ? b : b.header("Authorization", "Bearer " + bearer);
     }
 
     /** A response: status and body. */
@@ -28,13 +40,13 @@ final class Http {
     }
 
     Response get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + path))
+        HttpResponse<String> r = client.send(request(path)
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body());
     }
 
     Response post(String path, String body) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + path))
+        HttpResponse<String> r = client.send(request(path)
                 .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body());

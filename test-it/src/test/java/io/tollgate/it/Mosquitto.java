@@ -46,6 +46,55 @@ final class Mosquitto implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Starts a broker with {@code conf} (e.g. what {@code tollgate-billing broker-config} wrote for {@code port}) plus
+     * what a test run needs: no persistence, {@code user root} when run as root, the log in the test's folder.
+     */
+    static Mosquitto startWith(Path parent, Path conf, int port) throws IOException, InterruptedException {
+        if (!Files.isExecutable(BINARY)) {
+            fail("mosquitto is not installed at " + BINARY + ": run `apt-get install mosquitto mosquitto-clients`");
+        }
+        Mosquitto m = new Mosquitto(Files.createTempDirectory(parent, "mosquitto"), port);
+        Files.writeString(m.dir.resolve("mosquitto.conf"), Files.readString(conf) + "\npersistence false\n"
+                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "") + "log_dest stdout\n");
+        m.start();
+        return m;
+    }
+
+    /** SIGHUP: mosquitto re-reads its password and ACL files. */
+    void reload() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            fail("kill -HUP " + process.pid() + " failed");
+        }
+    }
+
+    /** The broker's log so far. */
+    String log() throws IOException {
+        return Files.readString(dir.resolve("mosquitto.log"));
+    }
+
+    /**
+     * {@code mosquitto_pub -V mqttv5 -q 1 [-u user -P password] -t topic -m payload}; returns its exit code and output
+     * (a refused connection is a non-zero exit).
+     */
+    String[] publishAs(String user, String password, String topic, String payload) throws IOException,
+            InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(PUB.toString(), "-h", "127.0.0.1", "-p", Integer.toString(port), "-V",
+                "mqttv5", "-q", "1", "-t", topic, "-m", payload, "-i", "it-pub"));
+        if (user != null) {
+            cmd.addAll(List.of("-u", user, "-P", password));
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        clients.add(p);
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("mosquitto_pub to " + topic + " hung");
+        }
+        return new String[] {Integer.toString(p.exitValue()), new String(p.getInputStream().readAllBytes(),
+                StandardCharsets.UTF_8)};
+    }
+
     /** (Re)starts the broker on its port; waits until it accepts connections. */
     void start() throws IOException, InterruptedException {
         if (process != null && process.isAlive()) {

@@ -330,7 +330,8 @@ public class SyncBillingIT {
                 Integer.toString(mqttPort), "TOLLGATE_DEMO_BILLING_PORT", Integer.toString(billingPort)), "--demo");
         appliance.awaitReady(demo, port, 120_000);
         String device = appliance.tool("device", "id", "--data", data.toString()).out().trim();
-        Http billingHttp = new Http(billingPort);
+        // the demo made a reader token of tenant default for its curl commands
+        Http billingHttp = new Http(billingPort, Files.readString(data.resolve("demo-billing/demo-reader.token")).trim());
         Ledger ledger = path -> {
             Http.Response r = billingHttp.get(path);
             assertEquals("demo billing GET " + path + ": " + r.body(), 200, r.status());

@@ -1,5 +1,6 @@
 package io.tollgate.cloud.cli;
 
+import io.tollgate.cloud.auth.MqttPasswords;
 import io.tollgate.cloud.ledger.Database;
 import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.ledger.Ledger;
@@ -32,7 +33,9 @@ public final class DeviceCommand {
 
     /** {@code device register}. */
     @Command(name = "register", description = {
-        "Register a device and its Ed25519 public key (bin/tollgate device init|id|pubkey on the device)."})
+        "Register a device and its Ed25519 public key (bin/tollgate device init|id|pubkey on the device).",
+        "Prints 'registered ID', then 'mqtt-password PASSWORD': the device's new broker password (username = ID), "
+            + "shown only now; run broker-config afterwards."})
     public static final class Register extends BillingWork {
         @Mixin
         private LedgerOption ledger;
@@ -61,7 +64,7 @@ public final class DeviceCommand {
         }
 
         @Override
-        int work() throws ToolException, LedgerException {
+        int work() throws ToolException, LedgerException, IOException {
             String pem;
             try {
                 pem = Files.readString(publicKey, StandardCharsets.US_ASCII);
@@ -73,6 +76,13 @@ public final class DeviceCommand {
                 new Ledger(db).registerDevice(id, pem);
             }
             out().println("registered " + id);
+            if (MqttPasswords.usable(id)) {
+                // second line: the device's broker password, shown only now (its hash is in DATA/auth/mqtt-passwd)
+                out().println("mqtt-password " + MqttPasswords.issue(data.dataDir(), id));
+            } else {
+                err().println("no broker password for " + id + ": mosquitto's password file cannot hold a username "
+                        + "with ':'");
+            }
             return ExitCodes.OK;
         }
     }

@@ -30,11 +30,15 @@ public final class RunCommand extends BillingWork {
     private CommandSpec spec;
 
     private String mqtt = "tcp://127.0.0.1:1883";
-    private String httpHost = "0.0.0.0";
+    private String httpHost = "127.0.0.1";
     private int httpPort = 8080;
     private Path prices;
     private String clientId;
     private Integer embeddedBroker;
+    private String mqttUsername;
+    private Path mqttPasswordFile;
+    private Path httpTlsCert;
+    private Path httpTlsKey;
 
     // Every value is checked here, while parsing: a bad one is one line and exit 2 before anything connects.
 
@@ -63,7 +67,8 @@ public final class RunCommand extends BillingWork {
     }
 
     @Option(names = "--http-host", paramLabel = "H",
-            description = "Address the HTTP API binds (default: 0.0.0.0).")
+            description = "Address the HTTP API binds (default: 127.0.0.1). Any other without --http-tls-cert is "
+                    + "logged as a warning: bearer tokens would cross the network in clear text.")
     private void httpHost(String value) {
         if (value.isBlank() || !value.matches("[A-Za-z0-9._:-]+")) {
             throw bad("--http-host must be a host name or address, not " + ToolException.quote(value));
@@ -106,6 +111,34 @@ public final class RunCommand extends BillingWork {
         embeddedBroker = value;
     }
 
+    @Option(names = "--mqtt-username", paramLabel = "USER",
+            description = "Broker username, tollgate-billing with a broker-config broker (default: none).")
+    private void mqttUsername(String value) {
+        if (!value.matches("[^:\\s]{1,128}")) {
+            throw bad("--mqtt-username must be 1 to 128 characters without ':' or spaces, not "
+                    + ToolException.quote(value));
+        }
+        mqttUsername = value;
+    }
+
+    @Option(names = "--mqtt-password-file", paramLabel = "FILE",
+            description = "File holding the broker password (mode 0600 or 0400), e.g. DATA/auth/mqtt-billing.password "
+                    + "made by broker-config.")
+    private void mqttPasswordFile(String value) {
+        mqttPasswordFile = PathValues.nonEmpty(spec, "--mqtt-password-file", value);
+    }
+
+    @Option(names = "--http-tls-cert", paramLabel = "FILE.pem",
+            description = "Serve the HTTP API over TLS with this PEM certificate chain (leaf first); with --http-tls-key.")
+    private void httpTlsCert(String value) {
+        httpTlsCert = PathValues.nonEmpty(spec, "--http-tls-cert", value);
+    }
+
+    @Option(names = "--http-tls-key", paramLabel = "FILE.pem", description = "The PKCS#8 PEM key of --http-tls-cert.")
+    private void httpTlsKey(String value) {
+        httpTlsKey = PathValues.nonEmpty(spec, "--http-tls-key", value);
+    }
+
     private ParameterException bad(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
@@ -115,6 +148,22 @@ public final class RunCommand extends BillingWork {
         if (prices != null && !Files.isRegularFile(prices)) {
             throw new ToolException(ExitCodes.IO_ERROR, "cannot read --prices " + prices + ": "
                     + (Files.isDirectory(prices) ? "is a directory" : "no such file"));
+        }
+        if (mqttPasswordFile != null && mqttUsername == null) {
+            throw new ToolException(ExitCodes.USAGE, "--mqtt-password-file needs --mqtt-username");
+        }
+        if (mqttPasswordFile != null && !Files.isReadable(mqttPasswordFile)) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read --mqtt-password-file " + mqttPasswordFile + ": "
+                    + (Files.exists(mqttPasswordFile) ? "permission denied" : "no such file"));
+        }
+        if ((httpTlsCert == null) != (httpTlsKey == null)) {
+            throw new ToolException(ExitCodes.USAGE, "--http-tls-cert and --http-tls-key go together");
+        }
+        for (Path f : new Path[] {httpTlsCert, httpTlsKey}) {
+            if (f != null && !Files.isReadable(f)) {
+                throw new ToolException(ExitCodes.IO_ERROR, "cannot read " + (f == httpTlsCert ? "--http-tls-cert "
+                        : "--http-tls-key ") + f + ": " + (Files.exists(f) ? "permission denied" : "no such file"));
+            }
         }
         String uri = mqtt;
         EmbeddedBroker broker = null;
@@ -131,6 +180,12 @@ public final class RunCommand extends BillingWork {
         }
         if (clientId != null) {
             options = options.withClientId(clientId);
+        }
+        if (mqttUsername != null) {
+            options = options.withMqttLogin(mqttUsername, mqttPasswordFile);
+        }
+        if (httpTlsCert != null) {
+            options = options.withHttpTls(httpTlsCert, httpTlsKey);
         }
         BillingService service = BillingService.start(options);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.tollgate.cloud.auth.ApiTokenGate;
+import io.tollgate.cloud.auth.MqttPasswords;
 import io.tollgate.cloud.billing.Invoice;
 import io.tollgate.cloud.billing.InvoiceCalculator;
 import io.tollgate.cloud.billing.Period;
@@ -23,6 +27,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -32,12 +37,15 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The billing HTTP API (JDK HttpServer, a small pool of handler threads that do blocking JDBC). JSON in and out;
- * errors are {@code {"error": "..."}} with 400 (bad parameter), 404, 405, 409 (conflict) or 503 (ledger down).
+ * errors are {@code {"error": "..."}} with 400 (bad parameter), 401 (no or unknown bearer token), 403 (the token's
+ * role or tenant does not allow it), 404, 405, 409 (conflict) or 503 (ledger down, token file unreadable).
+ * Everything but {@code /health} needs {@code Authorization: Bearer <token>} ({@link ApiAccess}, docs/billing.md).
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -49,19 +57,37 @@ public final class ApiServer implements AutoCloseable {
     private final Ledger ledger;
     private final InvoiceCalculator invoices;
     private final Supplier<UsageConsumer> consumer;
+    private final ApiTokenGate tokens;
+    private final Path dataDir;
     private final String cloudPublicKeyPem;
 
     /**
+     * @param tokens            the API tokens every request but {@code /health} is checked against
+     * @param dataDir           where registration stores the devices' broker password hashes ({@code auth/mqtt-passwd})
      * @param cloudPublicKeyPem the cloud's ack key (SPKI PEM), returned by device registration so that the device
      *                          pins it (contract C1; CloudKey, C7)
      */
-    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, String cloudPublicKeyPem)
-            throws IOException {
+    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, ApiTokenGate tokens,
+                     Path dataDir, String cloudPublicKeyPem) throws IOException {
+        this(host, port, ledger, consumer, tokens, dataDir, null, cloudPublicKeyPem);
+    }
+
+    /** @param tls the HTTPS context ({@link ApiTls}), or null for plain HTTP */
+    public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer, ApiTokenGate tokens,
+                     Path dataDir, SSLContext tls, String cloudPublicKeyPem) throws IOException {
         this.ledger = ledger;
+        this.tokens = tokens;
+        this.dataDir = dataDir;
         this.cloudPublicKeyPem = cloudPublicKeyPem;
         this.invoices = new InvoiceCalculator(ledger);
         this.consumer = consumer;
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        if (tls == null) {
+            this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        } else {
+            HttpsServer https = HttpsServer.create(new InetSocketAddress(host, port), 64);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = https;
+        }
         this.pool = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "tollgate-billing-http");
             t.setDaemon(true);
@@ -92,6 +118,9 @@ public final class ApiServer implements AutoCloseable {
             try {
                 route(ex);
             } catch (ApiError e) {
+                if (e.status == 401) {
+                    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"tollgate-billing\"");
+                }
                 sendJson(ex, e.status, error(e.getMessage()));
             } catch (LedgerException e) {
                 int status = switch (e.reason()) {
@@ -116,28 +145,36 @@ public final class ApiServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         String method = ex.getRequestMethod();
         Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        if ("/health".equals(path)) {
+            health(ex, requireGet(method));
+            return;
+        }
+        ApiAccess access = ApiAccess.of(tokens.check(ex.getRequestHeaders().getFirst("Authorization")), method, path);
         switch (path) {
-            case "/health" -> health(ex, requireGet(method));
-            case "/v1/usage" -> usage(ex, q, requireGet(method));
+            case "/v1/usage" -> usage(ex, access.tenantScoped(q), requireGet(method));
             case "/v1/invoices" -> {
                 requireGet(method);
-                sendJson(ex, 200, UsageExport.invoiceJson(invoice(q)));
+                sendJson(ex, 200, UsageExport.invoiceJson(invoice(access.tenantScoped(q))));
             }
             case "/v1/invoices.csv" -> {
                 requireGet(method);
-                send(ex, 200, "text/csv; charset=utf-8", UsageExport.invoiceCsv(invoice(q))
+                send(ex, 200, "text/csv; charset=utf-8", UsageExport.invoiceCsv(invoice(access.tenantScoped(q)))
                         .getBytes(StandardCharsets.UTF_8));
             }
-            case "/v1/export/cloudevents" -> cloudEvents(ex, q, requireGet(method));
+            case "/v1/export/cloudevents" -> cloudEvents(ex, access.tenantScoped(q), requireGet(method));
             case "/v1/devices" -> {
                 if ("POST".equals(method)) {
-                    registerDevice(ex);
+                    registerDevice(ex, access);
                 } else {
                     requireGet(method);
+                    access.requireAllTenants("the device list");
                     devices(ex);
                 }
             }
-            case "/v1/quarantine" -> quarantine(ex, q, requireGet(method));
+            case "/v1/quarantine" -> {
+                access.requireAllTenants("the quarantine");
+                quarantine(ex, q, requireGet(method));
+            }
             default -> throw new ApiError(404, "no resource " + path + "; try /v1/usage, /v1/invoices, "
                     + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/quarantine or /health");
         }
@@ -247,7 +284,7 @@ public final class ApiServer implements AutoCloseable {
         sendJson(ex, 200, o);
     }
 
-    private void registerDevice(HttpExchange ex) throws ApiError, LedgerException, IOException {
+    private void registerDevice(HttpExchange ex, ApiAccess access) throws ApiError, LedgerException, IOException {
         JsonNode body;
         try {
             body = JSON.readTree(ex.getRequestBody());
@@ -259,11 +296,22 @@ public final class ApiServer implements AutoCloseable {
             throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\"}");
         }
         String id = body.get("id").asText();
+        access.checkRegistration(id, body.get("tenants"), ledger);
         ledger.registerDevice(id, body.get("public_key_pem").asText());
         ObjectNode o = JSON.createObjectNode();
         o.put("id", id);
         o.put("registered", true);
         o.put("cloud_public_key_pem", cloudPublicKeyPem);
+        // a new broker password at every registration: re-registering (admin only) is how a lost one is replaced
+        if (MqttPasswords.usable(id)) {
+            ObjectNode mqtt = o.putObject("mqtt");
+            mqtt.put("username", id);
+            mqtt.put("password", MqttPasswords.issue(dataDir, id));
+            LOG.info("Registered device {} ({}); issued its broker password", id, access.token().describe());
+        } else {
+            LOG.warn("Registered device {} ({}) without a broker password: mosquitto's password file cannot hold a "
+                    + "username with ':'", id, access.token().describe());
+        }
         sendJson(ex, 201, o);
     }
 

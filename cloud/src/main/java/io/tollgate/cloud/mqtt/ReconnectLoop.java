@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the consumer connected and subscribed to {@link UsageTopics#SHARED}. Every connection attempt uses a NEW
+ * Keeps the consumer connected and subscribed to {@link UsageTopics#shared} (group {@link BrokerLogin#shareGroup}). Every connection attempt uses a NEW
  * {@link MqttAsyncClient} with a new {@link MemoryPersistence}, Paho's automatic reconnect off, and subscribes
  * again. The client id stays the same and the session is persistent (clean start off, session expiry 1 h), so the
  * broker keeps the subscription and the batches it could not deliver while we were away, and re-delivers the ones
@@ -43,6 +43,8 @@ final class ReconnectLoop implements Runnable {
 
     private final String brokerUri;
     private final String clientId;
+    private final BrokerLogin login;
+    private final String subscription;
     private final StopSignal stop;
     private final UsageConsumer.Stats stats;
     private final Consumer<Delivery> deliveries;
@@ -55,10 +57,12 @@ final class ReconnectLoop implements Runnable {
      * @param deliveries where Paho's callback thread puts each batch
      * @param connected  runs after every successful connection (publishes the acks left pending); must not block
      */
-    ReconnectLoop(String brokerUri, String clientId, StopSignal stop, UsageConsumer.Stats stats,
+    ReconnectLoop(String brokerUri, String clientId, BrokerLogin login, StopSignal stop, UsageConsumer.Stats stats,
                   Consumer<Delivery> deliveries, Runnable connected) {
         this.brokerUri = brokerUri;
         this.clientId = clientId;
+        this.login = login;
+        this.subscription = UsageTopics.shared(login == null ? "tollgate-billing" : login.shareGroup());
         this.stop = stop;
         this.stats = stats;
         this.deliveries = deliveries;
@@ -68,6 +72,11 @@ final class ReconnectLoop implements Runnable {
     /** Completes on the first connection (connect + subscribe); fails if that first attempt fails. */
     CompletableFuture<Void> firstConnection() {
         return firstConnection;
+    }
+
+    /** The topic filter it subscribes to: the usage of every device, in its shared group. */
+    String subscription() {
+        return subscription;
     }
 
     /** The connection in use, or null between connections. */
@@ -100,7 +109,7 @@ final class ReconnectLoop implements Runnable {
                 }
                 if (firstConnection.isDone()) {
                     LOG.info("Reconnected to {} as {} after {} failed attempt(s); subscribed to {}", brokerUri,
-                            clientId, failures, UsageTopics.SHARED);
+                            clientId, failures, subscription);
                 }
                 failures = 0;
                 current = link;
@@ -140,14 +149,14 @@ final class ReconnectLoop implements Runnable {
             client.setManualAcks(true);
             client.setCallback(callback(link));
             client.connect(connectionOptions()).waitForCompletion(CONNECT_TIMEOUT_MS + 1_000);
-            IMqttToken sub = client.subscribe(new MqttSubscription(UsageTopics.SHARED, 1));
+            IMqttToken sub = client.subscribe(new MqttSubscription(subscription, 1));
             sub.waitForCompletion(CONNECT_TIMEOUT_MS);
             int[] granted = sub.getReasonCodes();
             if (granted != null) {
                 for (int g : granted) {
                     if (g >= 0x80) {
                         throw new MqttException(g, new IllegalStateException("the broker refused the subscription to "
-                                + UsageTopics.SHARED + " (reason code 0x" + Integer.toHexString(g) + "); check its ACLs"));
+                                + subscription + " (reason code 0x" + Integer.toHexString(g) + "); check its ACLs"));
                     }
                 }
             }
@@ -158,8 +167,12 @@ final class ReconnectLoop implements Runnable {
         }
     }
 
-    private static MqttConnectionOptions connectionOptions() {
+    private MqttConnectionOptions connectionOptions() {
         MqttConnectionOptions options = new MqttConnectionOptions();
+        if (login != null) {
+            options.setUserName(login.username());
+            options.setPassword(login.password().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         // A persistent session on the broker (same client id): batches the broker sent but we did not PUBACK come
         // again after a reconnect, and batches published while we were away wait for us.
         options.setCleanStart(false);

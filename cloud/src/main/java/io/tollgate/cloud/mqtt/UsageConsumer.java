@@ -58,6 +58,12 @@ public final class UsageConsumer implements AutoCloseable {
 
     public UsageConsumer(String brokerUri, String clientId, BatchIngest ingest, Ledger ledger, CloudKey key,
                          long resendDelayMs) throws MqttException {
+        this(brokerUri, clientId, null, ingest, ledger, key, resendDelayMs);
+    }
+
+    /** @param login the broker identity to connect as, or null to connect without a username */
+    public UsageConsumer(String brokerUri, String clientId, BrokerLogin login, BatchIngest ingest, Ledger ledger,
+                         CloudKey key, long resendDelayMs) throws MqttException {
         // fails early on a malformed URI or client id, like the clients of the connections will
         new MqttAsyncClient(brokerUri, clientId, new MemoryPersistence()).close(true);
         this.brokerUri = brokerUri;
@@ -66,7 +72,7 @@ public final class UsageConsumer implements AutoCloseable {
         AckPublisher acks = new AckPublisher(publisher, key, stats);
         BatchWorker worker = new BatchWorker(ingest, stop, stats, acks,
                 new ResendRequester(publisher, ledger, resendDelayMs, stats));
-        this.connection = new ReconnectLoop(brokerUri, clientId, stop, stats, worker::accept, acks::connected);
+        this.connection = new ReconnectLoop(brokerUri, clientId, login, stop, stats, worker::accept, acks::connected);
         this.connector = daemon(connection, "tollgate-billing-mqtt");
         this.ingester = daemon(worker, "tollgate-billing-ingest");
     }
@@ -101,7 +107,7 @@ public final class UsageConsumer implements AutoCloseable {
             close();
             throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e);
         }
-        LOG.info("Billing consumer {} subscribed to {} on {}", clientId, SHARED_TOPIC, brokerUri);
+        LOG.info("Billing consumer {} subscribed to {} on {}", clientId, connection.subscription(), brokerUri);
     }
 
     public Stats stats() {

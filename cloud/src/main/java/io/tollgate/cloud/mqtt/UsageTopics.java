@@ -3,10 +3,15 @@ package io.tollgate.cloud.mqtt;
 /** The MQTT topics of docs/sync-protocol.md the billing endpoint uses: where batches come from, where replies go. */
 final class UsageTopics {
     /** Every device's usage batches, shared among the billing instances of group {@code tollgate-billing}. */
-    static final String SHARED = "$share/tollgate-billing/tollgate/v1/+/usage";
+    static final String SHARED = shared("tollgate-billing");
     private static final String PREFIX = "tollgate/v1/";
 
     private UsageTopics() {
+    }
+
+    /** Every device's usage batches, shared among the billing instances of {@code group}. */
+    static String shared(String group) {
+        return "$share/" + group + "/tollgate/v1/+/usage";
     }
 
     /** The device id of {@code tollgate/v1/{device}/usage}, or null for any other topic. */
