@@ -23,6 +23,7 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
@@ -252,6 +253,64 @@ public class PluginResolverHookTest {
         assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(importer)));
         assertEquals(Bundle.INSTALLED, exporter.getState());
         assertEquals(Bundle.INSTALLED, importer.getState());
+    }
+
+    /** A second jar with a plugin's name would sit beside it (another version) or stand in for it: refused. */
+    @Test
+    public void aPluginNamedLikeAnInstalledBundleIsRefused() throws Exception {
+        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), dataPlugin("same"));
+        assertTrue(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(first)));
+        Map<String, String> h = TestJars.pluginHeaders("same");
+        h.remove("Require-Capability");
+        h.put("Bundle-Version", "2.0.0");
+        Bundle second = install(plugins.resolve("second.jar").toUri().toString(), TestJars.jar(h, TestJars.dataEntries()));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(second)));
+        assertEquals(Bundle.INSTALLED, second.getState());
+        PluginResolverHook hook = new PluginResolverHook(plugins, context);
+        assertEquals("plugin declares what a model plugin may not: Bundle-SymbolicName tollgate.plugin.same is already"
+                + " used by bundle " + first.getBundleId() + " (" + plugins.resolve("first.jar") + "); to upgrade a"
+                + " plugin, replace its file; model plugins are data only (docs/plugins.md)",
+                hook.verdict(second.adapt(BundleRevision.class)).reason());
+
+        Map<String, String> framed = TestJars.pluginHeaders("framed");
+        framed.remove("Require-Capability");
+        framed.put("Bundle-SymbolicName", "org.apache.felix.framework");
+        Bundle impostor = install(plugins.resolve("framed.jar").toUri().toString(), TestJars.jar(framed, TestJars.dataEntries()));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(impostor)));
+        assertTrue(hook.verdict(impostor.adapt(BundleRevision.class)).reason(), hook.verdict(
+                impostor.adapt(BundleRevision.class)).declarations().contains("Bundle-SymbolicName "
+                + "org.apache.felix.framework is already used by bundle 0 (System Bundle); to upgrade a plugin, replace its file"));
+    }
+
+    /** Entry names as the framework lists them are judged too: a jar with ../ or absolute names never resolves. */
+    @Test
+    public void entriesThatLeaveThePluginKeepItFromResolving() throws Exception {
+        for (String name : List.of("../../escape.txt", "TOLLGATE-INF/../../../escape.txt")) {
+            Map<String, byte[]> e = new LinkedHashMap<>(TestJars.dataEntries());
+            e.put(name, new byte[] {1});
+            Map<String, String> h = TestJars.pluginHeaders("slip");
+            h.remove("Require-Capability");
+            Bundle b = install(plugins.resolve("slip-" + name.length() + ".jar").toUri().toString(), TestJars.jar(h, e));
+            assertFalse(name, framework.adapt(FrameworkWiring.class).resolveBundles(List.of(b)));
+            b.uninstall();
+        }
+    }
+
+    /** The requirements the framework itself parsed are judged with the same rule as the headers. */
+    @Test
+    public void theFrameworksReadingOfTheManifestIsJudgedToo() throws Exception {
+        Bundle data = install("file:/elsewhere/data.jar", dataPlugin("data"));
+        assertEquals(List.of(), PluginResolverHook.asTheFrameworkReadsIt(data.adapt(BundleRevision.class)));
+        Map<String, String> h = TestJars.pluginHeaders("wired");
+        h.put("Import-Package", "org.osgi.framework");
+        h.put("Provide-Capability", h.get("Provide-Capability") + ",osgi.service;objectClass:List<String>=\"x.Y\"");
+        Bundle wired = install("file:/elsewhere/wired.jar", TestJars.jar(h, TestJars.dataEntries()));
+        List<String> findings = PluginResolverHook.asTheFrameworkReadsIt(wired.adapt(BundleRevision.class));
+        assertTrue(findings.toString(), findings.contains("requirement osgi.wiring.package "
+                + "(osgi.wiring.package=org.osgi.framework) (as the framework reads the manifest)"));
+        assertTrue(findings.toString(), findings.contains("capability osgi.service (as the framework reads the manifest)"));
+        assertFalse(findings.toString(), findings.stream().anyMatch(f -> f.contains("osgi.extender")
+                || f.contains("tollgate.engine") || f.contains("osgi.identity")));
     }
 
     @Test
