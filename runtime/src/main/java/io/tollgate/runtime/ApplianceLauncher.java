@@ -150,9 +150,13 @@ final class ApplianceLauncher {
      * install, past every resolver hook, and its classes join the framework's class path. Disabled, installing one
      * fails, so none of its code is ever loaded (docs/decisions.md, 2026-11-30 "No framework extensions").
      */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     static Framework newFramework(Map<String, String> properties) {
         System.setProperty(EXTENSIONS_DISABLE, "true");
-        return new FrameworkFactory().newFramework(properties);
+        Map<String, Object> config = new HashMap<>(properties);
+        config.put("felix.log.logger", new FrameworkLog());     // Felix takes the logger object itself
+        config.putIfAbsent("felix.log.level", "2");              // warnings and errors
+        return new FrameworkFactory().newFramework((Map) config);
     }
 
     /**
