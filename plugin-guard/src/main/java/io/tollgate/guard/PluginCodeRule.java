@@ -233,6 +233,11 @@ public final class PluginCodeRule {
         try {
             List<HeaderClause> clauses = HeaderClause.parse(header);
             name = clauses.isEmpty() ? "" : clauses.get(0).paths().get(0);
+            if (!clauses.isEmpty() && "true".equalsIgnoreCase(clauses.get(0).parameters().get("singleton"))) {
+                // a singleton plugin would keep another version (the legitimate one) from resolving
+                declarations.add("Bundle-SymbolicName " + shown(name) + " as a singleton (versions of a plugin sit"
+                        + " side by side)");
+            }
         } catch (IllegalArgumentException e) {
             declarations.add("Bundle-SymbolicName that cannot be parsed (" + e.getMessage() + ")");
             return;

@@ -157,24 +157,42 @@ public final class PluginResolverHook implements ResolverHookFactory {
     }
 
     /**
-     * Another bundle installed before this one with the same symbolic name: a plugin never takes the name of a
-     * Tollgate bundle or of another plugin (a second jar would otherwise sit beside, or stand in for, the first).
-     * The earlier bundle keeps the name, so of two jars dropped at once the first installed is judged on its own.
+     * A bundle installed before this one that holds its name: any bundle that is no plugin (a Tollgate or
+     * framework bundle, whatever its name), or a plugin with the same name and version (a second copy that would
+     * stand in for the first). Another version of the same plugin is allowed: side-by-side versions
+     * (docs/plugins.md). The earlier bundle keeps the name, so of two jars dropped at once the first installed is
+     * judged on its own.
      */
     private List<String> nameTakenBy(Bundle bundle) {
         String name = bundle.getSymbolicName();
         if (framework == null || name == null) {
             return List.of();
         }
-        List<String> findings = new ArrayList<>();
         for (Bundle other : framework.getBundles()) {
-            if (other.getBundleId() < bundle.getBundleId() && name.equals(other.getSymbolicName())) {
-                findings.add("Bundle-SymbolicName " + name + " is already used by bundle " + other.getBundleId()
-                        + " (" + file(other) + "); to upgrade a plugin, replace its file");
-                break;
+            if (other.getBundleId() >= bundle.getBundleId() || !name.equals(other.getSymbolicName())) {
+                continue;
+            }
+            boolean plugin = plugins.holds(other.getLocation()) || declaresModel(other);
+            if (!plugin) {
+                return List.of("Bundle-SymbolicName " + name + " is the name of bundle " + other.getBundleId() + " ("
+                        + file(other) + "), which is no plugin");
+            }
+            if (other.getVersion().equals(bundle.getVersion())) {
+                return List.of("Bundle-SymbolicName " + name + " " + bundle.getVersion() + " is already installed"
+                        + " from " + file(other) + " (bundle " + other.getBundleId() + "); to upgrade a plugin,"
+                        + " replace its file");
             }
         }
-        return findings;
+        return List.of();
+    }
+
+    private static boolean declaresModel(Bundle bundle) {
+        try {
+            BundleRevision revision = bundle.adapt(BundleRevision.class);
+            return revision != null && declaresModel(revision);
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static String file(Bundle bundle) {

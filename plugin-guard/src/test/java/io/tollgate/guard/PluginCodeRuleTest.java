@@ -170,7 +170,7 @@ public class PluginCodeRuleTest {
 
     @Test
     public void aPluginIsNotNamedLikeTollgateOrTheFramework() {
-        for (String name : List.of("io.tollgate.serving", "IO.Tollgate.Metering;singleton:=true", "io.tollgate")) {
+        for (String name : List.of("io.tollgate.serving", "IO.Tollgate.Metering;fragment-attachment:=never", "io.tollgate")) {
             PluginVerdict v = withHeader("Bundle-SymbolicName", name);
             String shown = name.split(";")[0];
             assertEquals(name, List.of("Bundle-SymbolicName " + shown + " (io.tollgate.* names Tollgate's own bundles)"),
@@ -180,6 +180,8 @@ public class PluginCodeRuleTest {
                 withHeader("Bundle-SymbolicName", "system.bundle").declarations());
         assertEquals(List.of("Bundle-SymbolicName org.apache.felix.scr (the name of a framework bundle)"),
                 withHeader("Bundle-SymbolicName", "org.apache.felix.scr").declarations());
+        assertEquals(List.of("Bundle-SymbolicName tollgate.plugin.m as a singleton (versions of a plugin sit side by side)"),
+                withHeader("Bundle-SymbolicName", "tollgate.plugin.m;singleton:=true").declarations());
         assertTrue(withHeader("Bundle-SymbolicName", "io.tollgatex.plugin").passes());
         assertTrue(withHeader("Bundle-SymbolicName", "com.acme.io.tollgate").passes());
     }

@@ -255,31 +255,61 @@ public class PluginResolverHookTest {
         assertEquals(Bundle.INSTALLED, importer.getState());
     }
 
-    /** A second jar with a plugin's name would sit beside it (another version) or stand in for it: refused. */
+    /**
+     * A plugin never takes the name of a bundle that is no plugin, nor the name and version of another plugin;
+     * another version of a plugin sits beside it (side-by-side versions).
+     */
     @Test
     public void aPluginNamedLikeAnInstalledBundleIsRefused() throws Exception {
-        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), dataPlugin("same"));
+        Bundle system = install("file:/opt/tollgate/system/acme-lib.jar",
+                TestJars.jar(Map.of("Bundle-ManifestVersion", "2", "Bundle-SymbolicName", "com.acme.lib"), Map.of()));
+        PluginResolverHook hook = new PluginResolverHook(plugins, context);
+        Bundle named = install(plugins.resolve("named.jar").toUri().toString(), named("com.acme.lib", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(named)));
+        assertEquals("plugin declares what a model plugin may not: Bundle-SymbolicName com.acme.lib is the name of bundle "
+                + system.getBundleId() + " (/opt/tollgate/system/acme-lib.jar), which is no plugin; model plugins are data"
+                + " only (docs/plugins.md)", hook.verdict(named.adapt(BundleRevision.class)).reason());
+        Bundle framed = install(plugins.resolve("framed.jar").toUri().toString(), named("org.apache.felix.framework", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(framed)));
+        assertTrue(hook.verdict(framed.adapt(BundleRevision.class)).declarations().toString(),
+                hook.verdict(framed.adapt(BundleRevision.class)).declarations().contains("Bundle-SymbolicName "
+                        + "org.apache.felix.framework is the name of bundle 0 (System Bundle), which is no plugin"));
+
+        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
+        Bundle beside = install(plugins.resolve("beside.jar").toUri().toString(), named("tollgate.plugin.same", "2.0.0"));
+        assertTrue("side by side", framework.adapt(FrameworkWiring.class).resolveBundles(List.of(first, beside)));
+    }
+
+    /** Felix refuses a second install of a name and version itself; the hook says why if one gets that far. */
+    @Test
+    public void aSecondCopyOfAPluginIsRefused() throws Exception {
+        stop();
+        plugins = Files.createDirectories(tmp.getRoot().toPath().resolve("plugins"));
+        framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(Map.of(
+                Constants.FRAMEWORK_STORAGE, tmp.getRoot().toPath().resolve("cache2").toString(),
+                Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT,
+                Constants.FRAMEWORK_BSNVERSION, Constants.FRAMEWORK_BSNVERSION_MULTIPLE,
+                PluginGuard.PLUGINS_PROPERTY, plugins.toString(), "felix.log.level", "0"));
+        framework.init();
+        PluginGuard.register(framework.getBundleContext());
+        framework.start();
+        context = framework.getBundleContext();
+        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
         assertTrue(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(first)));
+        Bundle copy = install(plugins.resolve("copy.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(copy)));
+        assertEquals(List.of("Bundle-SymbolicName tollgate.plugin.same 1.0.0 is already installed from "
+                + plugins.resolve("first.jar") + " (bundle " + first.getBundleId() + "); to upgrade a plugin, replace its"
+                + " file"), new PluginResolverHook(plugins, context).verdict(copy.adapt(BundleRevision.class)).declarations());
+    }
+
+    private static byte[] named(String symbolicName, String version) throws Exception {
         Map<String, String> h = TestJars.pluginHeaders("same");
         h.remove("Require-Capability");
-        h.put("Bundle-Version", "2.0.0");
-        Bundle second = install(plugins.resolve("second.jar").toUri().toString(), TestJars.jar(h, TestJars.dataEntries()));
-        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(second)));
-        assertEquals(Bundle.INSTALLED, second.getState());
-        PluginResolverHook hook = new PluginResolverHook(plugins, context);
-        assertEquals("plugin declares what a model plugin may not: Bundle-SymbolicName tollgate.plugin.same is already"
-                + " used by bundle " + first.getBundleId() + " (" + plugins.resolve("first.jar") + "); to upgrade a"
-                + " plugin, replace its file; model plugins are data only (docs/plugins.md)",
-                hook.verdict(second.adapt(BundleRevision.class)).reason());
-
-        Map<String, String> framed = TestJars.pluginHeaders("framed");
-        framed.remove("Require-Capability");
-        framed.put("Bundle-SymbolicName", "org.apache.felix.framework");
-        Bundle impostor = install(plugins.resolve("framed.jar").toUri().toString(), TestJars.jar(framed, TestJars.dataEntries()));
-        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(impostor)));
-        assertTrue(hook.verdict(impostor.adapt(BundleRevision.class)).reason(), hook.verdict(
-                impostor.adapt(BundleRevision.class)).declarations().contains("Bundle-SymbolicName "
-                + "org.apache.felix.framework is already used by bundle 0 (System Bundle); to upgrade a plugin, replace its file"));
+        h.put("Bundle-SymbolicName", symbolicName);
+        h.put("Bundle-Version", version);
+        h.put("Provide-Capability", "tollgate.model;tollgate.model=\"same\";version:Version=\"" + version + "\"");
+        return TestJars.jar(h, TestJars.dataEntries());
     }
 
     /** Entry names as the framework lists them are judged too: a jar with ../ or absolute names never resolves. */

@@ -13,6 +13,7 @@ import io.tollgate.engine.onnx.testing.ExternalDataModels;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.EngineException.Reason;
 import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,7 +73,8 @@ public class OnnxExternalDataTest {
         for (byte[] model : List.of(ExternalDataModels.identityOfInitializer(location, SECRET.length()),
                 ExternalDataModels.constantAttribute(location, SECRET.length()))) {
             try (LoadedModel loaded = engine.load(TestModels.artifact("leak.onnx", model, Map.of()))) {
-                List<Tensor> out = loaded.run(List.of(), Set.of());
+                List<Tensor> out = loaded.run(List.of(Tensor.of("x", DataType.UINT8, new long[] {1},
+                        java.nio.ByteBuffer.wrap(new byte[1]))), Set.of());
                 fail("the model loaded and output " + out);
             } catch (EngineException e) {
                 assertEquals(Reason.UNSUPPORTED, e.reason());
@@ -86,7 +88,8 @@ public class OnnxExternalDataTest {
         // The same tensor inside the model loads and runs: the refusal is about where the bytes are.
         try (LoadedModel loaded = engine.load(TestModels.artifact("inside.onnx",
                 ExternalDataModels.identityOfEmbedded("hello".getBytes(StandardCharsets.US_ASCII)), Map.of()))) {
-            java.nio.ByteBuffer data = loaded.run(List.of(), Set.of()).get(0).data();
+            Tensor x = Tensor.of("x", DataType.UINT8, new long[] {1}, java.nio.ByteBuffer.wrap(new byte[1]));
+            java.nio.ByteBuffer data = loaded.run(List.of(x), Set.of()).get(0).data();
             byte[] out = new byte[data.remaining()];
             data.get(out);
             assertEquals("hello", new String(out, StandardCharsets.US_ASCII));

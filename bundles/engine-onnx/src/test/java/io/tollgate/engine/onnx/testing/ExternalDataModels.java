@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
  * protobuf wire format by hand (the build has no ONNX protos, and python3-onnx is not on every machine): the
  * attack of docs/decisions.md 2026-11-30 "Models never read files": {@code out = Identity(secret)}, where the
  * initializer {@code secret} is {@code length} UINT8 bytes read from {@code location}, so that a session that
- * honoured the reference would hand the file's bytes to any caller. Published in the test-jar for test-it.
+ * honoured the reference would hand the file's bytes to any caller. Each graph also has an input {@code x}
+ * (UINT8 [1], unused), because an infer request must send one. Published in the test-jar for test-it.
  */
 public final class ExternalDataModels {
     private static final int UINT8 = 2;
@@ -52,9 +53,13 @@ public final class ExternalDataModels {
             graph.message(1, new Proto().string(1, "secret").string(2, "out").string(4, "Identity"))
                     .message(5, tensor);
         }
+        return graph.string(2, "external").message(11, valueInfo("x", 1)).message(12, valueInfo("out", length));
+    }
+
+    private static Proto valueInfo(String name, long length) {
         Proto shape = new Proto().message(1, new Proto().varint(1, length));
         Proto type = new Proto().message(1, new Proto().varint(1, UINT8).message(2, shape));
-        return graph.string(2, "external").message(12, new Proto().string(1, "out").message(2, type));
+        return new Proto().string(1, name).message(2, type);
     }
 
     private static byte[] model(Proto graph) {
