@@ -81,6 +81,26 @@ public final class PluginResolverHook implements ResolverHookFactory {
         return new Hook(triggers);
     }
 
+    /**
+     * The verdict a hook of this framework takes on {@code bundle}'s current revision — the rule, the framework's
+     * reading of the manifest, and the names of the installed bundles — for whoever reports it (the serving
+     * bundle's {@code /admin/plugins}). Neither kept nor logged.
+     *
+     * @param context a bundle context of the framework: its {@value PluginGuard#PLUGINS_PROPERTY} property and its
+     *                installed bundles are read
+     * @since 1.1
+     */
+    public static PluginVerdict verdict(Bundle bundle, BundleContext context) {
+        String folder = context.getProperty(PluginGuard.PLUGINS_PROPERTY);
+        PluginResolverHook hook = new PluginResolverHook(folder == null || folder.isBlank() ? null : Path.of(folder),
+                context);
+        BundleRevision revision = bundle.adapt(BundleRevision.class);
+        if (revision == null) {
+            throw new IllegalStateException("bundle " + bundle.getBundleId() + " was uninstalled");
+        }
+        return hook.judge(bundle, revision);
+    }
+
     /** True when {@code revision} is a plugin that fails {@link PluginCodeRule}: it must never resolve. */
     boolean refuses(BundleRevision revision) {
         return !verdict(revision).passes();

@@ -27,6 +27,7 @@ final class ApplianceProcess {
     private final Path dist = TollgateExam.dist();
     private final List<Process> started = new ArrayList<>();
     private final Path log;
+    private Path workingDirectory;
 
     /** @param log file that collects the output of every process started (appended) */
     ApplianceProcess(Path log) {
@@ -38,6 +39,15 @@ final class ApplianceProcess {
 
     Path dist() {
         return dist;
+    }
+
+    /**
+     * Runs the appliances this object starts from now on in {@code dir} (default: the test's own working directory),
+     * e.g. the folder that holds their data folder, as an operator who starts {@code bin/tollgate} from its home.
+     */
+    ApplianceProcess workingDirectory(Path dir) {
+        this.workingDirectory = dir;
+        return this;
     }
 
     /** Copies the distribution's example plugin into {@code pluginsDir}. */
@@ -70,6 +80,9 @@ final class ApplianceProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
         pb.environment().putAll(env);
+        if (workingDirectory != null) {
+            pb.directory(workingDirectory.toFile());
+        }
         Process p = pb.start();
         started.add(p);
         return p;
