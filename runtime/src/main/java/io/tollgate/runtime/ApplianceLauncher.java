@@ -264,6 +264,7 @@ final class ApplianceLauncher {
         switch (e.getType()) {
             case FrameworkEvent.STOPPED: return "stopped";
             case FrameworkEvent.STOPPED_UPDATE: return "stopped for update";
+            case FrameworkEvent.STOPPED_SYSTEM_REFRESHED: return "stopped to refresh the system bundle, as for a new framework extension";
             case FrameworkEvent.ERROR: return "error: " + e.getThrowable();
             default: return "event " + e.getType();
         }

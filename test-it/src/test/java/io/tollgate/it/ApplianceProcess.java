@@ -206,6 +206,31 @@ final class ApplianceProcess {
         return records;
     }
 
+    /**
+     * Waits for the first log line that holds both {@code level} (e.g. {@code " WARN "}, or "") and {@code text};
+     * fails after {@code timeoutMs} with the log's tail.
+     */
+    String awaitLogLine(String level, String text, long timeoutMs) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            List<String> lines = Files.readString(log).lines().filter(l -> l.contains(level) && l.contains(text))
+                    .collect(java.util.stream.Collectors.toList());
+            if (!lines.isEmpty()) {
+                return lines.get(0);
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no line with '" + level.trim() + "' names " + text + " within " + timeoutMs
+                + " ms; log:\n" + tail(60));
+    }
+
+    /** Puts {@code jar} into {@code plugins} at once (a copy beside it, then an atomic move), as an operator should. */
+    static void drop(Path jar, Path plugins) throws IOException {
+        Path part = plugins.resolve("." + jar.getFileName() + ".part");
+        Files.copy(jar, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(part, plugins.resolve(jar.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     /** The last {@code lines} lines of the process log. */
     String tail(int lines) {
         try {

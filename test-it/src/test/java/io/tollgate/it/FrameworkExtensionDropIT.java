@@ -6,7 +6,6 @@ import static org.junit.Assert.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -60,16 +59,16 @@ public class FrameworkExtensionDropIT {
         Http http = new Http(port);
         assertEquals(1, loads(Files.readString(log)));
 
-        drop(stash.resolve("extension.jar"), plugins);
-        String refused = awaitWarning("extension.jar", 30_000);
+        ApplianceProcess.drop(stash.resolve("extension.jar"), plugins);
+        String refused = appliance.awaitLogLine(" WARN ", "extension.jar", 30_000);
         assertTrue(refused, refused.contains("refused file:" + plugins.resolve("extension.jar") + " "));
         assertTrue(refused, refused.contains("plugin carries code: ExtensionBundle-Activator "
                 + "io.tollgate.it.evil.MarkerActivator, Fragment-Host system.bundle;extension:=framework"));
         assertTrue(refused, refused.contains("Framework extension bundles are disabled, so the framework did not install"
                 + " it and none of its code runs"));
 
-        drop(stash.resolve("fragment.jar"), plugins);
-        awaitLine("Installing bundle tollgate.plugin.fragment", 30_000);
+        ApplianceProcess.drop(stash.resolve("fragment.jar"), plugins);
+        appliance.awaitLogLine("", "Installing bundle tollgate.plugin.fragment", 30_000);
         Thread.sleep(3_000);        // a refresh of serving would follow fileinstall's install within its poll cycle
 
         try (Stream<Path> files = Files.list(data)) {
@@ -92,31 +91,4 @@ public class FrameworkExtensionDropIT {
         return output.lines().filter(l -> l.contains("loaded model plugin tollgate.plugin.fashion-mnist")).count();
     }
 
-    private String awaitWarning(String text, long timeoutMs) throws Exception {
-        return awaitLine(" WARN ", text, timeoutMs);
-    }
-
-    private String awaitLine(String text, long timeoutMs) throws Exception {
-        return awaitLine("", text, timeoutMs);
-    }
-
-    private String awaitLine(String level, String text, long timeoutMs) throws Exception {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (System.currentTimeMillis() < deadline) {
-            List<String> lines = Files.readString(log).lines().filter(l -> l.contains(level) && l.contains(text))
-                    .collect(Collectors.toList());
-            if (!lines.isEmpty()) {
-                return lines.get(0);
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no line with '" + level.trim() + "' names " + text + " within " + timeoutMs + " ms; log:\n"
-                + appliance.tail(60));
-    }
-
-    private static void drop(Path jar, Path plugins) throws IOException {
-        Path part = plugins.resolve("." + jar.getFileName() + ".part");
-        Files.copy(jar, part, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(part, plugins.resolve(jar.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-    }
 }
