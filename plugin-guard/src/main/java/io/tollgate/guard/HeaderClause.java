@@ -6,16 +6,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One clause of an OSGi manifest header ({@code name;attr=value;directive:=value}), as far as the rule
- * needs it: the name (a namespace, a package, a path) and its parameters, quotes removed. Parses the
+ * One clause of an OSGi manifest header ({@code path;path;attr=value;directive:=value}), as far as the rule
+ * needs it: its paths (namespaces, packages, file paths) and their shared parameters, quotes removed. Parses the
  * common header syntax of OSGi Core R8 section 3.2.4 without validating it further (the framework refuses
  * a malformed header at install; offline, a clause it cannot read counts against the plugin).
  *
- * @param name       the clause's first path or namespace
+ * <p>A clause may name several paths that share its parameters ({@code tollgate.model;osgi.service;filter:=...}):
+ * each is judged, or a second namespace would slip past a rule that looked at the first (docs/decisions.md,
+ * 2026-11-30 "Plugin rule: every path of a clause").
+ *
+ * @param paths      the clause's paths or namespaces, in order (at least one)
  * @param parameters attributes and directives by name ({@code filter} for {@code filter:=}; a typed
  *                   attribute {@code version:Version} under {@code version})
  */
-record HeaderClause(String name, Map<String, String> parameters) {
+record HeaderClause(List<String> paths, Map<String, String> parameters) {
+    HeaderClause {
+        paths = List.copyOf(paths);
+    }
 
     /**
      * The clauses of {@code header}.
@@ -29,11 +36,16 @@ record HeaderClause(String name, Map<String, String> parameters) {
                 continue;
             }
             List<String> parts = split(clause, ';');
+            List<String> paths = new ArrayList<>(List.of(parts.get(0).trim()));
             Map<String, String> parameters = new LinkedHashMap<>();
             for (String part : parts.subList(1, parts.size())) {
                 int eq = part.indexOf('=');
                 if (eq < 0) {
-                    continue;       // a second path of the same clause: not used by the rule
+                    if (!parameters.isEmpty()) {
+                        throw new IllegalArgumentException("path '" + part.trim() + "' after a parameter");
+                    }
+                    paths.add(part.trim());
+                    continue;
                 }
                 String key = part.substring(0, eq).trim();
                 if (key.endsWith(":")) {
@@ -43,7 +55,7 @@ record HeaderClause(String name, Map<String, String> parameters) {
                 }
                 parameters.put(key.trim(), unquote(part.substring(eq + 1).trim()));
             }
-            clauses.add(new HeaderClause(parts.get(0).trim(), parameters));
+            clauses.add(new HeaderClause(paths, parameters));
         }
         return clauses;
     }

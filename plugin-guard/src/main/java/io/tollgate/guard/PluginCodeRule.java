@@ -56,6 +56,8 @@ public final class PluginCodeRule {
     private static final List<String> ALLOWED_PREFIXES = List.of("tollgate-", "implementation-", "specification-");
     private static final Pattern NATIVE_LIBRARY = Pattern.compile(".*\\.(so(\\.[0-9]+)*|dll|dylib|jnilib)");
     private static final int SHOWN_VALUE_CHARS = 80;
+    /** The prefix of Tollgate's own bundle symbolic names. */
+    static final String TOLLGATE_NAMES = "io.tollgate";
     /** More entries than any model plugin has (a model, a descriptor, labels, a few engines). */
     static final int MAX_ENTRIES = 100_000;
 
@@ -69,7 +71,7 @@ public final class PluginCodeRule {
             return false;
         }
         try {
-            return HeaderClause.parse(provided).stream().anyMatch(c -> MODEL_NAMESPACE.equals(c.name()));
+            return HeaderClause.parse(provided).stream().anyMatch(c -> c.paths().contains(MODEL_NAMESPACE));
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -79,8 +81,9 @@ public final class PluginCodeRule {
      * Checks one plugin.
      *
      * @param headers             the manifest's main attributes (names in any case)
-     * @param entries             every entry path in the plugin (directories may be included, with or without a
-     *                            trailing slash; a leading slash is ignored)
+     * @param entries             every entry path in the plugin as the jar names it (directories may be included,
+     *                            with or without a trailing slash); a name that starts with a slash is absolute,
+     *                            and refused as such
      * @param fromPluginsFolder   true when the bundle came from the plugins folder, where only model plugins belong
      */
     public static PluginVerdict check(Map<String, String> headers, Collection<String> entries, boolean fromPluginsFolder) {
@@ -100,12 +103,17 @@ public final class PluginCodeRule {
                 declarations.add("header " + name);
             }
         }
+        symbolicName(h.get("Bundle-SymbolicName"), declarations);
         capabilities(h.get("Provide-Capability"), declarations);
         requirements(h.get("Require-Capability"), declarations);
         if (entries.size() > MAX_ENTRIES) {
             declarations.add("more than " + MAX_ENTRIES + " entries");
         }
         for (String path : new TreeSet<>(entries)) {
+            String unsafe = unsafeName(path);
+            if (unsafe != null) {
+                declarations.add(unsafe);
+            }
             String finding = entry(path.startsWith("/") ? path.substring(1) : path);
             if (finding != null) {
                 code.add(finding);
@@ -132,8 +140,10 @@ public final class PluginCodeRule {
         }
         try {
             for (HeaderClause c : HeaderClause.parse(header)) {
-                if (!MODEL_NAMESPACE.equals(c.name())) {
-                    declarations.add("Provide-Capability " + c.name());
+                for (String namespace : c.paths()) {
+                    if (!MODEL_NAMESPACE.equals(namespace)) {
+                        declarations.add("Provide-Capability " + namespace);
+                    }
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -147,9 +157,11 @@ public final class PluginCodeRule {
         }
         try {
             for (HeaderClause c : HeaderClause.parse(header)) {
-                if (!tollgatesOwn(c)) {
-                    String filter = c.parameters().get("filter");
-                    declarations.add("Require-Capability " + c.name() + (filter == null ? "" : " " + shown(filter)));
+                String filter = c.parameters().get("filter");
+                for (String namespace : c.paths()) {
+                    if (!tollgatesOwn(namespace, filter)) {
+                        declarations.add("Require-Capability " + namespace + (filter == null ? "" : " " + shown(filter)));
+                    }
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -157,14 +169,19 @@ public final class PluginCodeRule {
         }
     }
 
-    /** The model extender, an engine, or the Java version: nothing that wires code to the plugin. */
-    private static boolean tollgatesOwn(HeaderClause requirement) {
-        switch (requirement.name()) {
+    /**
+     * The model extender, an engine, or the Java version: nothing that wires code to the plugin. Also asked by the
+     * resolver hook about the requirements the framework itself parsed from the manifest.
+     *
+     * @param filter the requirement's {@code filter} directive, or null
+     */
+    static boolean tollgatesOwn(String namespace, String filter) {
+        switch (namespace) {
             case "tollgate.engine":
             case "osgi.ee":
                 return true;
             case "osgi.extender":
-                return onlyTheModelExtender(requirement.parameters().getOrDefault("filter", ""));
+                return onlyTheModelExtender(filter == null ? "" : filter);
             default:
                 return false;
         }
@@ -201,6 +218,60 @@ public final class PluginCodeRule {
             }
         }
         return false;
+    }
+
+    /**
+     * Tollgate's own bundles are {@code io.tollgate.*}, and the framework is {@code system.bundle}: a plugin named
+     * like them would collide with (or, as a singleton, push out) the real one. Another plugin's name is the
+     * resolver hook's business: only the framework knows what else is installed.
+     */
+    private static void symbolicName(String header, List<String> declarations) {
+        if (header == null) {
+            return;
+        }
+        String name;
+        try {
+            List<HeaderClause> clauses = HeaderClause.parse(header);
+            name = clauses.isEmpty() ? "" : clauses.get(0).paths().get(0);
+            if (!clauses.isEmpty() && "true".equalsIgnoreCase(clauses.get(0).parameters().get("singleton"))) {
+                // a singleton plugin would keep another version (the legitimate one) from resolving
+                declarations.add("Bundle-SymbolicName " + shown(name) + " as a singleton (versions of a plugin sit"
+                        + " side by side)");
+            }
+        } catch (IllegalArgumentException e) {
+            declarations.add("Bundle-SymbolicName that cannot be parsed (" + e.getMessage() + ")");
+            return;
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.equals(TOLLGATE_NAMES) || lower.startsWith(TOLLGATE_NAMES + ".")) {
+            declarations.add("Bundle-SymbolicName " + shown(name) + " (" + TOLLGATE_NAMES + ".* names Tollgate's own"
+                    + " bundles)");
+        } else if (lower.equals("system.bundle") || lower.startsWith("org.apache.felix.")) {
+            declarations.add("Bundle-SymbolicName " + shown(name) + " (the name of a framework bundle)");
+        }
+    }
+
+    /**
+     * Why an entry's name is unsafe, in the words of the reason, or null: it climbs out of the plugin
+     * ({@code ..}), is absolute ({@code /x}, {@code C:x}), uses a backslash (a separator on Windows) or holds a
+     * control character. No Tollgate code unpacks a plugin, but a tool that did would write outside its folder.
+     */
+    static String unsafeName(String path) {
+        if (path.startsWith("/") || path.matches("(?s)[A-Za-z]:.*")) {
+            return "absolute entry name " + shown(path);
+        }
+        if (path.indexOf('\\') >= 0) {
+            return "entry name with a backslash " + shown(path);
+        }
+        if (path.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+            return "entry name with a control character " + shown(path.replaceAll("\\p{Cntrl}", "?"));
+        }
+        for (String segment : path.split("/")) {
+            if (segment.equals("..")) {
+                return "entry name that climbs out of the plugin " + shown(path);
+            }
+        }
+        return null;
     }
 
     /** What an entry is, in the words of the reason, when it is code; null when it is data. */

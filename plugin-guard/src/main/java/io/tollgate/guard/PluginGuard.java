@@ -34,7 +34,8 @@ public final class PluginGuard implements BundleActivator {
     /** Registers a new hook on {@code context}; it works until the registration (or the framework) ends. */
     public static ServiceRegistration<ResolverHookFactory> register(BundleContext context) {
         String folder = context.getProperty(PLUGINS_PROPERTY);
-        PluginResolverHook hook = new PluginResolverHook(folder == null || folder.isBlank() ? null : Path.of(folder));
+        PluginResolverHook hook = new PluginResolverHook(folder == null || folder.isBlank() ? null : Path.of(folder),
+                context);
         Dictionary<String, Object> properties = new Hashtable<>();
         properties.put(Constants.SERVICE_DESCRIPTION, "Tollgate: model plugins are data only (" + PluginCodeRule.DOCS + ")");
         ServiceRegistration<ResolverHookFactory> registration =

@@ -136,12 +136,108 @@ public class PluginCodeRuleTest {
         entries.put("OSGI-INF/evil.xml", "OSGi descriptor OSGI-INF/evil.xml");
         entries.put("OSGI-INF/blueprint/evil.xml", "OSGi descriptor OSGI-INF/blueprint/evil.xml");
         entries.put("META-INF/services/java.sql.Driver", "service provider file META-INF/services/java.sql.Driver");
-        entries.put("/com/evil/Leading.class", "class com/evil/Leading.class");
+        entries.put("lib/EVIL.DLL", "native library lib/EVIL.DLL");
+        entries.put("lib/libevil.SO", "native library lib/libevil.SO");
+        entries.put("lib/libevil.Dylib", "native library lib/libevil.Dylib");
+        entries.put("lib/libevil.JNILIB", "native library lib/libevil.JNILIB");
+        entries.put("com/evil/A.Class", "class com/evil/A.Class");
         for (Map.Entry<String, String> e : entries.entrySet()) {
             PluginVerdict v = withEntry(e.getKey());
             assertEquals(e.getKey(), List.of(e.getValue()), v.code());
             assertEquals("plugin carries code: " + e.getValue() + DATA_ONLY, v.reason());
         }
+    }
+
+    @Test
+    public void entryNamesThatLeaveThePluginAreRefused() {
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("../../data/device/device.key.pem", "entry name that climbs out of the plugin ../../data/device/device.key.pem");
+        entries.put("TOLLGATE-INF/../../x.onnx", "entry name that climbs out of the plugin TOLLGATE-INF/../../x.onnx");
+        entries.put("/etc/cron.d/evil", "absolute entry name /etc/cron.d/evil");
+        entries.put("C:/Windows/evil.txt", "absolute entry name C:/Windows/evil.txt");
+        entries.put("TOLLGATE-INF\\..\\..\\x", "entry name with a backslash TOLLGATE-INF\\..\\..\\x");
+        entries.put("TOLLGATE-INF/a\u0000.txt", "entry name with a control character TOLLGATE-INF/a?.txt");
+        for (Map.Entry<String, String> e : entries.entrySet()) {
+            PluginVerdict v = withEntry(e.getKey());
+            assertEquals(e.getKey(), List.of(e.getValue()), v.declarations());
+            assertEquals("plugin declares what a model plugin may not: " + e.getValue() + DATA_ONLY, v.reason());
+        }
+        PluginVerdict leading = withEntry("/com/evil/Leading.class");
+        assertEquals(List.of("class com/evil/Leading.class"), leading.code());
+        assertEquals(List.of("absolute entry name /com/evil/Leading.class"), leading.declarations());
+        assertTrue(withEntry("TOLLGATE-INF/..data/x..y/model.onnx").passes());
+    }
+
+    @Test
+    public void aPluginIsNotNamedLikeTollgateOrTheFramework() {
+        for (String name : List.of("io.tollgate.serving", "IO.Tollgate.Metering;fragment-attachment:=never", "io.tollgate")) {
+            PluginVerdict v = withHeader("Bundle-SymbolicName", name);
+            String shown = name.split(";")[0];
+            assertEquals(name, List.of("Bundle-SymbolicName " + shown + " (io.tollgate.* names Tollgate's own bundles)"),
+                    v.declarations());
+        }
+        assertEquals(List.of("Bundle-SymbolicName system.bundle (the name of a framework bundle)"),
+                withHeader("Bundle-SymbolicName", "system.bundle").declarations());
+        assertEquals(List.of("Bundle-SymbolicName org.apache.felix.scr (the name of a framework bundle)"),
+                withHeader("Bundle-SymbolicName", "org.apache.felix.scr").declarations());
+        assertEquals(List.of("Bundle-SymbolicName tollgate.plugin.m as a singleton (versions of a plugin sit side by side)"),
+                withHeader("Bundle-SymbolicName", "tollgate.plugin.m;singleton:=true").declarations());
+        assertTrue(withHeader("Bundle-SymbolicName", "io.tollgatex.plugin").passes());
+        assertTrue(withHeader("Bundle-SymbolicName", "com.acme.io.tollgate").passes());
+    }
+
+    /** OSGi lets a clause name several paths that share its parameters: each path is judged (review of issue 9). */
+    @Test
+    public void everyPathOfAClauseIsJudged() {
+        assertEquals(List.of("Provide-Capability osgi.identity"),
+                withHeader("Provide-Capability", "tollgate.model;osgi.identity;tollgate.model=m").declarations());
+        assertEquals(List.of("Provide-Capability some.other.namespace", "Provide-Capability osgi.service"),
+                withHeader("Provide-Capability", "tollgate.model;some.other.namespace;tollgate.model=m,"
+                        + "osgi.service;tollgate.model;objectClass:List<String>=\"x.Y\"").declarations());
+        assertEquals(List.of("Require-Capability tollgate.model (osgi.ee=JavaSE)"),
+                withHeader("Require-Capability", "osgi.ee;tollgate.model;filter:=\"(osgi.ee=JavaSE)\"").declarations());
+        assertEquals(List.of("Require-Capability osgi.service (tollgate.engine=onnx)"),
+                withHeader("Require-Capability", "tollgate.engine;osgi.service;filter:=\"(tollgate.engine=onnx)\"")
+                        .declarations());
+        assertEquals("the unfiltered second clause asks for any extender", List.of("Require-Capability osgi.extender"),
+                withHeader("Require-Capability", "osgi.extender;osgi.extender;filter:=\"(osgi.extender=tollgate.model)\","
+                        + "osgi.ee;osgi.extender").declarations());
+        Map<String, String> h = TestJars.pluginHeaders("m");
+        h.put("Provide-Capability", "x.other;tollgate.model;tollgate.model=m");
+        assertTrue("a model named second is still a model", PluginCodeRule.declaresModel(h));
+        assertEquals(List.of("Provide-Capability x.other"), PluginCodeRule.check(h, TestJars.pluginEntries(), false)
+                .declarations());
+        assertFalse("a path after a parameter cannot be read",
+                withHeader("Provide-Capability", "tollgate.model;tollgate.model=m;osgi.service").passes());
+    }
+
+    /** Each header that names code is refused whatever the shape of its value, several paths per clause included. */
+    @Test
+    public void codeHeadersWithSeveralPathsAreRefused() {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Import-Package", "org.osgi.framework;org.osgi.util.tracker;version=\"[1,2)\"");
+        headers.put("DynamicImport-Package", "org.osgi.framework;com.evil.*");
+        headers.put("Export-Package", "io.tollgate.metering;io.tollgate.serving;version=1.0");
+        headers.put("Bundle-NativeCode", "lib/a.so;lib/b.so;osname=Linux,*");
+        headers.put("Fragment-Host", "system.bundle;extension:=framework");
+        headers.put("Require-Bundle", "io.tollgate.metering;visibility:=reexport,io.tollgate.serving");
+        headers.put("Service-Component", "OSGI-INF/a.xml,OSGI-INF/b.xml");
+        headers.put("Bundle-Activator", "com.evil.Activator");
+        headers.put("Bundle-ClassPath", ".;lib/evil.jar,lib/more.jar");
+        for (Map.Entry<String, String> e : headers.entrySet()) {
+            PluginVerdict v = withHeader(e.getKey(), e.getValue());
+            assertEquals(e.getKey(), List.of(e.getKey() + " " + e.getValue()), v.code());
+        }
+        assertEquals(List.of("Fragment-Host system.bundle;extension:=bootclasspath"),
+                withHeader("fragment-host", "system.bundle;extension:=bootclasspath").code());
+    }
+
+    @Test
+    public void aClauseKeepsEveryPath() {
+        List<HeaderClause> clauses = HeaderClause.parse("a;b; c ;x=1;y:=\"2;3\",d");
+        assertEquals(List.of("a", "b", "c"), clauses.get(0).paths());
+        assertEquals(Map.of("x", "1", "y", "2;3"), clauses.get(0).parameters());
+        assertEquals(List.of("d"), clauses.get(1).paths());
     }
 
     @Test

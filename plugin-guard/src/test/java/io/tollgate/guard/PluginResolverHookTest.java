@@ -23,6 +23,7 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
+import org.osgi.framework.wiring.BundleRevision;
 import org.osgi.framework.wiring.FrameworkWiring;
 
 /**
@@ -252,6 +253,94 @@ public class PluginResolverHookTest {
         assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(importer)));
         assertEquals(Bundle.INSTALLED, exporter.getState());
         assertEquals(Bundle.INSTALLED, importer.getState());
+    }
+
+    /**
+     * A plugin never takes the name of a bundle that is no plugin, nor the name and version of another plugin;
+     * another version of a plugin sits beside it (side-by-side versions).
+     */
+    @Test
+    public void aPluginNamedLikeAnInstalledBundleIsRefused() throws Exception {
+        Bundle system = install("file:/opt/tollgate/system/acme-lib.jar",
+                TestJars.jar(Map.of("Bundle-ManifestVersion", "2", "Bundle-SymbolicName", "com.acme.lib"), Map.of()));
+        PluginResolverHook hook = new PluginResolverHook(plugins, context);
+        Bundle named = install(plugins.resolve("named.jar").toUri().toString(), named("com.acme.lib", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(named)));
+        assertEquals("plugin declares what a model plugin may not: Bundle-SymbolicName com.acme.lib is the name of bundle "
+                + system.getBundleId() + " (/opt/tollgate/system/acme-lib.jar), which is no plugin; model plugins are data"
+                + " only (docs/plugins.md)", hook.verdict(named.adapt(BundleRevision.class)).reason());
+        Bundle framed = install(plugins.resolve("framed.jar").toUri().toString(), named("org.apache.felix.framework", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(framed)));
+        assertTrue(hook.verdict(framed.adapt(BundleRevision.class)).declarations().toString(),
+                hook.verdict(framed.adapt(BundleRevision.class)).declarations().contains("Bundle-SymbolicName "
+                        + "org.apache.felix.framework is the name of bundle 0 (System Bundle), which is no plugin"));
+
+        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
+        Bundle beside = install(plugins.resolve("beside.jar").toUri().toString(), named("tollgate.plugin.same", "2.0.0"));
+        assertTrue("side by side", framework.adapt(FrameworkWiring.class).resolveBundles(List.of(first, beside)));
+    }
+
+    /** Felix refuses a second install of a name and version itself; the hook says why if one gets that far. */
+    @Test
+    public void aSecondCopyOfAPluginIsRefused() throws Exception {
+        stop();
+        plugins = Files.createDirectories(tmp.getRoot().toPath().resolve("plugins"));
+        framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(Map.of(
+                Constants.FRAMEWORK_STORAGE, tmp.getRoot().toPath().resolve("cache2").toString(),
+                Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT,
+                Constants.FRAMEWORK_BSNVERSION, Constants.FRAMEWORK_BSNVERSION_MULTIPLE,
+                PluginGuard.PLUGINS_PROPERTY, plugins.toString(), "felix.log.level", "0"));
+        framework.init();
+        PluginGuard.register(framework.getBundleContext());
+        framework.start();
+        context = framework.getBundleContext();
+        Bundle first = install(plugins.resolve("first.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
+        assertTrue(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(first)));
+        Bundle copy = install(plugins.resolve("copy.jar").toUri().toString(), named("tollgate.plugin.same", "1.0.0"));
+        assertFalse(framework.adapt(FrameworkWiring.class).resolveBundles(List.of(copy)));
+        assertEquals(List.of("Bundle-SymbolicName tollgate.plugin.same 1.0.0 is already installed from "
+                + plugins.resolve("first.jar") + " (bundle " + first.getBundleId() + "); to upgrade a plugin, replace its"
+                + " file"), new PluginResolverHook(plugins, context).verdict(copy.adapt(BundleRevision.class)).declarations());
+    }
+
+    private static byte[] named(String symbolicName, String version) throws Exception {
+        Map<String, String> h = TestJars.pluginHeaders("same");
+        h.remove("Require-Capability");
+        h.put("Bundle-SymbolicName", symbolicName);
+        h.put("Bundle-Version", version);
+        h.put("Provide-Capability", "tollgate.model;tollgate.model=\"same\";version:Version=\"" + version + "\"");
+        return TestJars.jar(h, TestJars.dataEntries());
+    }
+
+    /** Entry names as the framework lists them are judged too: a jar with ../ or absolute names never resolves. */
+    @Test
+    public void entriesThatLeaveThePluginKeepItFromResolving() throws Exception {
+        for (String name : List.of("../../escape.txt", "TOLLGATE-INF/../../../escape.txt")) {
+            Map<String, byte[]> e = new LinkedHashMap<>(TestJars.dataEntries());
+            e.put(name, new byte[] {1});
+            Map<String, String> h = TestJars.pluginHeaders("slip");
+            h.remove("Require-Capability");
+            Bundle b = install(plugins.resolve("slip-" + name.length() + ".jar").toUri().toString(), TestJars.jar(h, e));
+            assertFalse(name, framework.adapt(FrameworkWiring.class).resolveBundles(List.of(b)));
+            b.uninstall();
+        }
+    }
+
+    /** The requirements the framework itself parsed are judged with the same rule as the headers. */
+    @Test
+    public void theFrameworksReadingOfTheManifestIsJudgedToo() throws Exception {
+        Bundle data = install("file:/elsewhere/data.jar", dataPlugin("data"));
+        assertEquals(List.of(), PluginResolverHook.asTheFrameworkReadsIt(data.adapt(BundleRevision.class)));
+        Map<String, String> h = TestJars.pluginHeaders("wired");
+        h.put("Import-Package", "org.osgi.framework");
+        h.put("Provide-Capability", h.get("Provide-Capability") + ",osgi.service;objectClass:List<String>=\"x.Y\"");
+        Bundle wired = install("file:/elsewhere/wired.jar", TestJars.jar(h, TestJars.dataEntries()));
+        List<String> findings = PluginResolverHook.asTheFrameworkReadsIt(wired.adapt(BundleRevision.class));
+        assertTrue(findings.toString(), findings.contains("requirement osgi.wiring.package "
+                + "(osgi.wiring.package=org.osgi.framework) (as the framework reads the manifest)"));
+        assertTrue(findings.toString(), findings.contains("capability osgi.service (as the framework reads the manifest)"));
+        assertFalse(findings.toString(), findings.stream().anyMatch(f -> f.contains("osgi.extender")
+                || f.contains("tollgate.engine") || f.contains("osgi.identity")));
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.felix.framework.FrameworkFactory;
@@ -44,6 +45,8 @@ final class ApplianceLauncher {
     static final String CONFIGADMIN_BSN = "org.apache.felix.configadmin";
     static final long INITIAL_PLUGINS_TIMEOUT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 60_000;
+    /** Felix's switch for framework extension bundles (a JVM system property, FelixConstants.FELIX_EXTENSIONS_DISABLE). */
+    static final String EXTENSIONS_DISABLE = "felix.extensions.disable";
 
     private final Path home;
     private final Path conf;
@@ -61,13 +64,40 @@ final class ApplianceLauncher {
         this.overrides = overrides;
     }
 
-    /** Starts the framework and blocks until it stops. */
+    /**
+     * Starts the framework and blocks until it stops.
+     *
+     * @throws CommandException (exit 1) when the framework stopped although nobody asked the appliance to stop
+     */
     void startAndAwait() throws Exception {
         Framework framework = start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "tollgate-shutdown"));
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopRequested.set(true);
+            stop(framework);
+        }, "tollgate-shutdown"));
+        awaitStop(framework, stopRequested);
+    }
+
+    /**
+     * Waits for the framework to stop. Only the shutdown hook (SIGTERM, Ctrl-C) stops the appliance: a stop from
+     * anywhere else — a bundle calling {@code getBundle(0).stop()} or {@code update()} — would leave a JVM whose
+     * non-daemon threads keep it alive without a framework, an appliance that looks up but serves nothing. That
+     * is an error: one ERROR line, and exit status 1 so that a supervisor restarts the appliance.
+     *
+     * @throws CommandException when the framework stopped and {@code stopRequested} is false
+     */
+    static void awaitStop(Framework framework, AtomicBoolean stopRequested) throws InterruptedException, CommandException {
         FrameworkEvent event = framework.waitForStop(0);
-        // On SIGTERM the shutdown hook logs the stop: the JVM may halt before this thread runs again.
-        LOG.debug("framework stopped ({})", describe(event));
+        if (stopRequested.get()) {
+            // On SIGTERM the shutdown hook logs the stop: the JVM may halt before this thread runs again.
+            LOG.debug("framework stopped ({})", describe(event));
+            return;
+        }
+        String message = "the OSGi framework stopped although the appliance was not asked to stop (" + describe(event)
+                + "); exiting with status 1 so that the service manager restarts Tollgate";
+        LOG.error(message);
+        throw new CommandException(message);
     }
 
     Framework start() throws Exception {
@@ -84,7 +114,7 @@ final class ApplianceLauncher {
         // the endpoint reads its API keys from <conf>/api-keys.json, where bin/tollgate keys --conf writes them
         System.setProperty("tollgate.conf", conf.toString());
 
-        Framework framework = new FrameworkFactory().newFramework(frameworkProperties());
+        Framework framework = newFramework(frameworkProperties());
         framework.init();
         // Before any bundle is installed: plugins that carry code never resolve (issue 9). Registered on the
         // system bundle's context, the hook lives as long as the framework and no bundle can stop it.
@@ -160,6 +190,22 @@ final class ApplianceLauncher {
     }
 
     /**
+     * A Felix framework that installs no framework extension bundle. Felix 7.0.5 reads {@value #EXTENSIONS_DISABLE}
+     * as a system property, once, when its ExtensionManager class loads (so before the first framework is made in
+     * this JVM): a bundle with {@code Fragment-Host: system.bundle} (or the framework's own name) is resolved at
+     * install, past every resolver hook, and its classes join the framework's class path. Disabled, installing one
+     * fails, so none of its code is ever loaded (docs/decisions.md, 2026-11-30 "No framework extensions").
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static Framework newFramework(Map<String, String> properties) {
+        System.setProperty(EXTENSIONS_DISABLE, "true");
+        Map<String, Object> config = new HashMap<>(properties);
+        config.put("felix.log.logger", new FrameworkLog());     // Felix takes the logger object itself
+        config.putIfAbsent("felix.log.level", "2");              // warnings and errors
+        return new FrameworkFactory().newFramework((Map) config);
+    }
+
+    /**
      * Fails fast, before any bundle starts, when the HTTP port is taken (usually another Tollgate):
      * an appliance without its endpoint must not look as if it were running.
      */
@@ -222,6 +268,11 @@ final class ApplianceLauncher {
         p.put("felix.fileinstall.bundles.new.start", "true");
         p.put("felix.fileinstall.tmpdir", data.resolve("fileinstall-tmp").toString());
         p.put("felix.fileinstall.log.level", "3");
+        // fileinstall refreshes, when it installs a fragment or a bundle with optional imports, every bundle that
+        // could be its host or exporter: by default all of them. A plugin has neither (the guard refuses both),
+        // so a jar dropped into plugins/ never makes the system bundles refresh (restart) or rewire.
+        p.put("felix.fileinstall.fragmentRefreshScope", "none");
+        p.put("felix.fileinstall.optionalImportRefreshScope", "none");
         p.put("tollgate.home", home.toString());
         p.put("tollgate.data", data.toString());
         p.put("tollgate.conf", conf.toString());
@@ -259,6 +310,7 @@ final class ApplianceLauncher {
         switch (e.getType()) {
             case FrameworkEvent.STOPPED: return "stopped";
             case FrameworkEvent.STOPPED_UPDATE: return "stopped for update";
+            case FrameworkEvent.STOPPED_SYSTEM_REFRESHED: return "stopped to refresh the system bundle, as for a new framework extension";
             case FrameworkEvent.ERROR: return "error: " + e.getThrowable();
             default: return "event " + e.getType();
         }

@@ -27,6 +27,7 @@ final class ApplianceProcess {
     private final Path dist = TollgateExam.dist();
     private final List<Process> started = new ArrayList<>();
     private final Path log;
+    private Path workingDirectory;
 
     /** @param log file that collects the output of every process started (appended) */
     ApplianceProcess(Path log) {
@@ -38,6 +39,15 @@ final class ApplianceProcess {
 
     Path dist() {
         return dist;
+    }
+
+    /**
+     * Runs the appliances this object starts from now on in {@code dir} (default: the test's own working directory),
+     * e.g. the folder that holds their data folder, as an operator who starts {@code bin/tollgate} from its home.
+     */
+    ApplianceProcess workingDirectory(Path dir) {
+        this.workingDirectory = dir;
+        return this;
     }
 
     /** Copies the distribution's example plugin into {@code pluginsDir}. */
@@ -81,6 +91,9 @@ final class ApplianceProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
         pb.environment().putAll(env);
+        if (workingDirectory != null) {
+            pb.directory(workingDirectory.toFile());
+        }
         Process p = pb.start();
         started.add(p);
         return p;
@@ -202,6 +215,31 @@ final class ApplianceProcess {
             }
         }
         return records;
+    }
+
+    /**
+     * Waits for the first log line that holds both {@code level} (e.g. {@code " WARN "}, or "") and {@code text};
+     * fails after {@code timeoutMs} with the log's tail.
+     */
+    String awaitLogLine(String level, String text, long timeoutMs) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            List<String> lines = Files.readString(log).lines().filter(l -> l.contains(level) && l.contains(text))
+                    .collect(java.util.stream.Collectors.toList());
+            if (!lines.isEmpty()) {
+                return lines.get(0);
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no line with '" + level.trim() + "' names " + text + " within " + timeoutMs
+                + " ms; log:\n" + tail(60));
+    }
+
+    /** Puts {@code jar} into {@code plugins} at once (a copy beside it, then an atomic move), as an operator should. */
+    static void drop(Path jar, Path plugins) throws IOException {
+        Path part = plugins.resolve("." + jar.getFileName() + ".part");
+        Files.copy(jar, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(part, plugins.resolve(jar.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The last {@code lines} lines of the process log. */

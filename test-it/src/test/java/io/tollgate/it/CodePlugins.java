@@ -78,6 +78,28 @@ final class CodePlugins {
                 .entry(classFile(MarkerActivator.class), classBytes(MarkerActivator.class));
     }
 
+    /**
+     * A framework extension bundle ({@code Fragment-Host: system.bundle;extension:=framework}) whose
+     * {@code ExtensionBundle-Activator} would leave {@code plugin-code-ran-org.apache.felix.framework}: Felix 7.0.5
+     * resolves such a bundle at install, past every resolver hook, and runs that activator at once.
+     */
+    static PluginJar frameworkExtension() throws IOException {
+        return new PluginJar("extension", "1.0.0")
+                .header("Provide-Capability", null)
+                .header("Require-Capability", null)
+                .header("Tollgate-Model", null)
+                .header("Fragment-Host", "system.bundle;extension:=framework")
+                .header("ExtensionBundle-Activator", MarkerActivator.class.getName())
+                .entry(classFile(MarkerActivator.class), classBytes(MarkerActivator.class));
+    }
+
+    /** A model plugin that is also a fragment of the serving bundle, to get its classes into serving's class loader. */
+    static PluginJar servingFragment(byte[] model, List<String> labels) throws IOException {
+        return plugin("fragment", model, labels)
+                .header("Fragment-Host", "io.tollgate.serving")
+                .entry(classFile(Payload.class), classBytes(Payload.class));
+    }
+
     /** Writes the three code plugins into {@code dir} as {@code <name>.jar}. */
     static void writeAll(Path dir, byte[] model, List<String> labels) throws IOException {
         activator(ACTIVATOR, model, labels).writeTo(dir.resolve(ACTIVATOR + ".jar"));

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -63,10 +62,10 @@ public class PluginCodeDropIT {
         Http http = new Http(port);
         assertRefused(http, "at-start");
 
-        drop(stash.resolve("dropped.jar"), plugins);
-        drop(stash.resolve("impostor.jar"), plugins);
+        ApplianceProcess.drop(stash.resolve("dropped.jar"), plugins);
+        ApplianceProcess.drop(stash.resolve("impostor.jar"), plugins);
         assertRefused(http, "dropped");
-        awaitLogLine("impostor.jar", 30_000);
+        appliance.awaitLogLine(" WARN ", "impostor.jar", 30_000);
         Thread.sleep(3_000);        // fileinstall polls every second and retries starting what failed to start
 
         try (Stream<Path> files = Files.list(data)) {
@@ -99,24 +98,7 @@ public class PluginCodeDropIT {
                 found.path("error").asText());
     }
 
-    private void awaitLogLine(String text, long timeoutMs) throws Exception {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (System.currentTimeMillis() < deadline) {
-            if (!warnings(Files.readString(log), text).isEmpty()) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no WARN line names " + text + " within " + timeoutMs + " ms; log:\n" + appliance.tail(40));
-    }
-
     private static List<String> warnings(String output, String text) {
         return output.lines().filter(l -> l.contains(" WARN ") && l.contains(text)).collect(Collectors.toList());
-    }
-
-    private static void drop(Path jar, Path plugins) throws IOException {
-        Path tmp = plugins.resolve("." + jar.getFileName() + ".part");
-        Files.copy(jar, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, plugins.resolve(jar.getFileName()), StandardCopyOption.ATOMIC_MOVE);
     }
 }

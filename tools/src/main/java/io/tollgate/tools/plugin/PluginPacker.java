@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.jar.JarFile;
 import java.util.zip.ZipException;
 import java.util.stream.Collectors;
@@ -135,6 +136,7 @@ final class PluginPacker {
     static void inspect(Path file, PrintStream out) throws ToolException {
         StringBuilder report = new StringBuilder();
         PluginVerdict verdict;
+        Optional<String> modelRefusal = Optional.empty();
         try (JarFile jar = new JarFile(file.toFile())) {
             if (jar.getManifest() == null) {
                 throw new ToolException(file + " has no META-INF/MANIFEST.MF; it is not a plugin bundle");
@@ -162,9 +164,11 @@ final class PluginPacker {
                 }
                 if (verdict.passes()) {
                     checkDescriptor(file, path, json);
+                    modelRefusal = onnxModelRefusal(jar, path, json);
                 }
                 report.append('\n').append(new String(json, StandardCharsets.UTF_8));
             }
+            modelRefusal.ifPresent(why -> report.append("\nrefused: ").append(why).append('\n'));
         } catch (ZipException e) {
             throw new ToolException(ExitCodes.IO_ERROR, file + " is not a jar (" + e.getMessage() + ")", e);
         } catch (IOException e) {
@@ -173,6 +177,43 @@ final class PluginPacker {
         out.print(report);
         if (!verdict.passes()) {
             throw new ToolException(ExitCodes.FAILED, file + " would be refused: " + verdict.reason());
+        }
+        if (modelRefusal.isPresent()) {
+            throw new ToolException(ExitCodes.FAILED, file + " would be refused: " + modelRefusal.get());
+        }
+    }
+
+    /**
+     * Why the ONNX engine would refuse the model an {@code onnx} descriptor names (it keeps tensor data in other
+     * files: docs/plugins.md, "A model is data too"), or empty: the same check as the engine's, without ONNX
+     * Runtime. A missing model file is left to the appliance's own message.
+     */
+    private static Optional<String> onnxModelRefusal(JarFile jar, String descriptorPath, byte[] json) throws IOException {
+        Map<String, String> fields = new java.util.HashMap<>();
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            p.nextToken();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (p.nextToken() == JsonToken.VALUE_STRING) {
+                    fields.put(name, p.getText());
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        String engine = fields.getOrDefault("engine", fields.get("platform"));
+        String model = fields.get("file");
+        if (!OnnxModelInspector.ENGINE.equals(engine) || model == null) {
+            return Optional.empty();
+        }
+        int slash = descriptorPath.lastIndexOf('/');
+        String entryPath = slash < 0 ? model : descriptorPath.substring(0, slash + 1) + model;
+        var entry = jar.getEntry(entryPath);
+        if (entry == null) {
+            return Optional.empty();
+        }
+        try (InputStream in = jar.getInputStream(entry)) {
+            return OnnxModelInspector.refusal(in.readAllBytes()).map(why -> "model " + entryPath + " " + why);
         }
     }
 

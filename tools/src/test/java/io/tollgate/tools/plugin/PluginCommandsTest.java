@@ -3,6 +3,7 @@ package io.tollgate.tools.plugin;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import io.tollgate.engine.onnx.testing.ExternalDataModels;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.ToolRun;
 import java.nio.file.Files;
@@ -57,6 +58,21 @@ public class PluginCommandsTest {
         assertTrue(inspected.out(), inspected.out().contains("\nrefused: " + reason + "\n"));
         assertTrue(inspected.out(), inspected.out().contains("\"name\": \"evil\""));
         assertEquals("tollgate plugin inspect: " + jar + " would be refused: " + reason + "\n", inspected.err());
+    }
+
+    @Test
+    public void inspectSaysWhyTheApplianceWouldRefuseAModelThatReadsAFile() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("leak.jar");
+        new PluginJar("leak", "1.0.0")
+                .model("model.onnx", ExternalDataModels.identityOfInitializer("../../data/device/device.key.pem", 64))
+                .writeTo(jar);
+        String reason = "model TOLLGATE-INF/model.onnx refers to tensor data outside the model file (tensor 'secret'"
+                + " -> '../../data/device/device.key.pem'); Tollgate never lets a model read files";
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), ExitCodes.FAILED, inspected.code());
+        assertTrue(inspected.out(), inspected.out().contains("\nrefused: " + reason));
+        assertTrue(inspected.err(), inspected.err().startsWith("tollgate plugin inspect: " + jar + " would be refused: "
+                + reason));
     }
 
     @Test

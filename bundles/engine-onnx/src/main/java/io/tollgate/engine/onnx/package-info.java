@@ -4,5 +4,5 @@
  * offline tools. Everything else of this bundle is private ({@code internal}).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package io.tollgate.engine.onnx;

@@ -1,6 +1,6 @@
 package io.tollgate.serving.internal;
 
-import io.tollgate.guard.BundleContents;
+import io.tollgate.guard.PluginResolverHook;
 import io.tollgate.guard.PluginVerdict;
 import java.io.IOException;
 import java.io.InputStream;
@@ -133,15 +133,15 @@ final class PluginBundle implements PluginSource {
     }
 
     /**
-     * The plugin guard's verdict, from the same rule the framework's resolver hook applies (the bundle's
-     * headers and entry names, read without resolving it); taken once per snapshot.
+     * The plugin guard's verdict, the one the framework's resolver hook takes (the bundle's headers and entry
+     * names, read without resolving it, and its name against the installed bundles); taken once per snapshot.
      */
     @Override
     public Optional<String> refusal() {
         Optional<String> r = refusal;
         if (r == null) {
             try {
-                PluginVerdict verdict = BundleContents.of(bundle).verdict(false);
+                PluginVerdict verdict = PluginResolverHook.verdict(bundle, wiring.getBundle().getBundleContext());
                 r = verdict.passes() ? Optional.empty() : Optional.of(verdict.reason());
             } catch (IllegalStateException e) {
                 r = Optional.empty();       // uninstalled meanwhile: the UNINSTALLED event follows

@@ -11,10 +11,15 @@ import io.tollgate.engine.spi.EngineException.Reason;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.model.TensorSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads an ONNX model's signature (inputs, outputs, custom metadata) with ONNX Runtime; offline tools reach it
@@ -22,7 +27,25 @@ import java.util.Map;
  * and turns ORT load errors into {@link EngineException}s, for {@link OnnxEngine}.
  */
 public final class OnnxSignatureReader {
+    /** ORT's session configuration key: the folder external data of a model loaded from bytes is read from. */
+    static final String EXTERNAL_DATA_FOLDER = "session.model_external_initializers_file_folder_path";
+
     private OnnxSignatureReader() {
+    }
+
+    /** An empty folder of this JVM's own, made on first use (0700 in the temp folder) and removed at exit. */
+    private static final class NoExternalData {
+        static final Path FOLDER = make();
+
+        private static Path make() {
+            try {
+                Path folder = Files.createTempDirectory("tollgate-no-external-data");
+                folder.toFile().deleteOnExit();
+                return folder;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot make an empty temp folder for ONNX Runtime: " + e.getMessage(), e);
+            }
+        }
     }
 
     /**
@@ -76,7 +99,31 @@ public final class OnnxSignatureReader {
     /** Creates a session, mapping ORT's load errors to {@link Reason#CORRUPT_MODEL} or {@link Reason#UNSUPPORTED}. */
     static OrtSession open(OrtEnvironment env, byte[] model, SessionOptions options, String origin)
             throws EngineException {
+        Optional<List<String>> external = OnnxExternalData.references(model);
+        if (external.isPresent() && !external.get().isEmpty()) {
+            throw new EngineException(Reason.UNSUPPORTED, "model " + origin + " " + OnnxExternalData.refusal(external.get()));
+        }
+        OrtSession session = create(env, model, options, origin);
+        if (external.isEmpty()) {
+            // ORT opened what the scan could not read: its tensors are unchecked, so it is refused all the same.
+            try {
+                session.close();
+            } catch (OrtException e) {
+                // refused either way
+            }
+            throw new EngineException(Reason.CORRUPT_MODEL, "model " + origin + " could not be checked for tensor"
+                    + " data outside the model file (its protobuf is malformed or nested too deep); re-export it");
+        }
+        return session;
+    }
+
+    /** Opens a session without the scan: {@link #open} and the backstop's test only. */
+    static OrtSession create(OrtEnvironment env, byte[] model, SessionOptions options, String origin)
+            throws EngineException {
         try {
+            // Backstop for the scan above: ORT resolves external data of a model given as bytes against this
+            // folder (else the working directory), and it is empty (ORT 1.29 refuses absolute and escaping paths).
+            options.addConfigEntry(EXTERNAL_DATA_FOLDER, NoExternalData.FOLDER.toString());
             return env.createSession(model, options);
         } catch (OrtException e) {
             String message = e.getMessage();
