@@ -20,12 +20,13 @@ import java.util.Locale;
  * @param clientId      MQTT client id (unique per instance; instances share the subscription group); null = the
  *                      stable default {@link #mqttClientId()} derives from the host, the data folder and the HTTP port
  * @param resendDelayMs how long a gap may stay open before the device is asked to resend
+ * @param dbPassword    the ledger database's password (from {@code --db-password-file}); null = none or the URL's
  */
 public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, String httpHost, int httpPort,
-                             Path pricesFile, String clientId, long resendDelayMs) {
+                             Path pricesFile, String clientId, long resendDelayMs, String dbPassword) {
 
     public static BillingOptions defaults(Path dataDir) {
-        return new BillingOptions(dataDir, null, null, "0.0.0.0", 8080, null, null, 1000);
+        return new BillingOptions(dataDir, null, null, "0.0.0.0", 8080, null, null, 1000, null);
     }
 
     /**
@@ -65,26 +66,38 @@ public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, Strin
     }
 
     public BillingOptions withMqtt(String uri) {
-        return new BillingOptions(dataDir, uri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, uri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs, dbPassword);
     }
 
     public BillingOptions withJdbcUrl(String url) {
-        return new BillingOptions(dataDir, mqttUri, url, httpHost, httpPort, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, url, httpHost, httpPort, pricesFile, clientId, resendDelayMs, dbPassword);
     }
 
     public BillingOptions withHttp(String host, int port) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, host, port, pricesFile, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, host, port, pricesFile, clientId, resendDelayMs, dbPassword);
     }
 
     public BillingOptions withPrices(Path file) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, file, clientId, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, file, clientId, resendDelayMs, dbPassword);
     }
 
     public BillingOptions withClientId(String id) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, id, resendDelayMs);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, id, resendDelayMs, dbPassword);
     }
 
     public BillingOptions withResendDelayMs(long ms) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms, dbPassword);
+    }
+
+    public BillingOptions withDbPassword(String password) {
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                password);
+    }
+
+    @Override
+    public String toString() { // never the password
+        return "BillingOptions[dataDir=" + dataDir + ", mqttUri=" + mqttUri + ", jdbcUrl=" + jdbcUrl + ", http="
+                + httpHost + ":" + httpPort + ", prices=" + pricesFile + ", clientId=" + clientId + ", resendDelayMs="
+                + resendDelayMs + ", dbPassword=" + (dbPassword == null ? "none" : "***") + "]";
     }
 }

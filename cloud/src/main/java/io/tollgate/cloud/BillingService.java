@@ -43,7 +43,7 @@ public final class BillingService implements AutoCloseable {
         try {
             Files.createDirectories(options.dataDir());
             String url = options.jdbcUrl() != null ? options.jdbcUrl() : Database.defaultUrl(options.dataDir());
-            db = Database.open(url);
+            db = Database.open(url, options.dbPassword());
             Ledger ledger = new Ledger(db);
             if (options.pricesFile() != null) {
                 PriceList prices = PriceList.read(options.pricesFile());
@@ -64,7 +64,8 @@ public final class BillingService implements AutoCloseable {
             }
             UsageConsumer c = consumer;
             ApiServer api = options.httpPort() < 0 ? null
-                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c);
+                    : new ApiServer(options.httpHost(), options.httpPort(), ledger, () -> c)
+                            .withCloudPublicKey(key.publicPem());
             LOG.info("Tollgate billing started: ledger {}, MQTT {}, HTTP {}", db.url(),
                     options.mqttUri() == null ? "off" : options.mqttUri() + " as " + options.mqttClientId(),
                     api == null ? "off" : options.httpHost() + ":" + api.port());

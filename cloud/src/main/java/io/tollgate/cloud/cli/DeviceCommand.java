@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,6 +62,18 @@ public final class DeviceCommand {
             publicKey = PathValues.nonEmpty(spec, "--public-key", value);
         }
 
+        private final Set<String> tenants = new TreeSet<>();
+
+        @Option(names = "--tenant", paramLabel = "T", description = "A tenant the device may bill (repeatable; default: "
+                + "default). Usage records naming another tenant are quarantined, never billed.")
+        private void tenant(String value) {
+            if (!Ledger.TENANT.matcher(value).matches()) {
+                throw new ParameterException(spec.commandLine(), "--tenant " + ToolException.quote(value) + " is not "
+                        + "a tenant name: 1 to 63 characters from a-z 0-9 . _ - starting with a letter or digit");
+            }
+            tenants.add(value);
+        }
+
         @Override
         int work() throws ToolException, LedgerException {
             String pem;
@@ -69,8 +83,8 @@ public final class DeviceCommand {
                 throw new ToolException(ExitCodes.IO_ERROR, "cannot read --public-key " + publicKey + ": "
                         + PathValues.reason(e), e);
             }
-            try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
-                new Ledger(db).registerDevice(id, pem);
+            try (Database db = ledger.open(data.dataDir())) {
+                new Ledger(db).registerDevice(id, pem, tenants);
             }
             out().println("registered " + id);
             return ExitCodes.OK;
@@ -85,9 +99,10 @@ public final class DeviceCommand {
 
         @Override
         int work() throws ToolException, LedgerException {
-            try (Database db = Database.open(ledger.existingJdbcUrl(data.dataDir()))) {
+            try (Database db = ledger.openExisting(data.dataDir())) {
                 for (DeviceInfo d : new Ledger(db).devices()) {
-                    out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
+                    out().println(d.id() + "\ttenants=" + String.join(",", d.tenants()) + "\tacked_seq=" + d.headSeq()
+                            + "\tsealed_seq=" + d.sealedSeq()
                             + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));
                 }
             }

@@ -29,6 +29,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -49,6 +51,14 @@ public final class ApiServer implements AutoCloseable {
     private final Ledger ledger;
     private final InvoiceCalculator invoices;
     private final Supplier<UsageConsumer> consumer;
+    /** The cloud's ack key (SPKI PEM), echoed to a registering device (contract C1); null when not known. */
+    private volatile String cloudPublicKeyPem;
+
+    /** Gives the cloud's ack public key (SPKI PEM) to devices that register (field {@code cloud_public_key_pem}). */
+    public ApiServer withCloudPublicKey(String pem) {
+        this.cloudPublicKeyPem = pem;
+        return this;
+    }
 
     public ApiServer(String host, int port, Ledger ledger, Supplier<UsageConsumer> consumer) throws IOException {
         this.ledger = ledger;
@@ -232,6 +242,8 @@ public final class ApiServer implements AutoCloseable {
             n.put("acked_seq", d.headSeq());
             n.put("head_hash", d.headHash());
             n.put("sealed_seq", d.sealedSeq());
+            ArrayNode tenants = n.putArray("tenants");
+            d.tenants().forEach(tenants::add);
             if (d.brokenAtSeq() > 0) {
                 n.put("broken_at_seq", d.brokenAtSeq());
                 n.put("broken_reason", d.brokenReason());
@@ -246,17 +258,38 @@ public final class ApiServer implements AutoCloseable {
             body = JSON.readTree(ex.getRequestBody());
         } catch (IOException e) {
             throw new ApiError(400, "the body is not JSON: send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN "
-                    + "PUBLIC KEY-----…\"}");
+                    + "PUBLIC KEY-----…\", \"tenants\": [\"acme\"]}");
         }
         if (body == null || !body.path("id").isTextual() || !body.path("public_key_pem").isTextual()) {
-            throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\"}");
+            throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\", "
+                    + "\"tenants\": [\"acme\"]}");
+        }
+        Set<String> tenants = new TreeSet<>();
+        JsonNode t = body.path("tenants");
+        if (!t.isMissingNode() && !t.isNull()) {
+            if (!t.isArray() || t.isEmpty()) {
+                throw new ApiError(400, "\"tenants\" must be a non-empty array of tenant names, e.g. [\"acme\"] "
+                        + "(leave it out for [\"default\"])");
+            }
+            for (JsonNode n : t) {
+                if (!n.isTextual()) {
+                    throw new ApiError(400, "\"tenants\" holds " + n + ", not a tenant name (a string)");
+                }
+                tenants.add(n.asText());
+            }
         }
         String id = body.get("id").asText();
-        ledger.registerDevice(id, body.get("public_key_pem").asText());
+        boolean created = ledger.registerDevice(id, body.get("public_key_pem").asText(), tenants);
+        DeviceInfo d = ledger.device(id).orElseThrow();
         ObjectNode o = JSON.createObjectNode();
         o.put("id", id);
         o.put("registered", true);
-        sendJson(ex, 201, o);
+        ArrayNode bound = o.putArray("tenants");
+        d.tenants().forEach(bound::add);
+        if (cloudPublicKeyPem != null) {
+            o.put("cloud_public_key_pem", cloudPublicKeyPem);
+        }
+        sendJson(ex, created ? 201 : 200, o);
     }
 
     private void quarantine(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException, IOException {
