@@ -77,7 +77,7 @@ public class BillingMqttTest {
         Path data = tmp.newFolder("data").toPath();
         BillingService billing = billing(data, "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
 
         device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
@@ -108,7 +108,7 @@ public class BillingMqttTest {
     public void theSameBatchTwiceIsBilledOnce() throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         byte[] batch = TestRecordWriter.batch(2, 1, sixRecords(w));
         device.publish(batch);
@@ -126,7 +126,7 @@ public class BillingMqttTest {
     public void aGapMakesTheCloudAskForAResend() throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         byte[] first = TestRecordWriter.batch(2, 1, sixRecords(w));
         byte[] second = TestRecordWriter.batch(2, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3)));
@@ -177,7 +177,7 @@ public class BillingMqttTest {
     private void brokerOutage(boolean kill, long downMs) throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-outage");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         long expectedQuantity = 7;
         device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
@@ -287,7 +287,7 @@ public class BillingMqttTest {
         List<DeviceClient> clients = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             TestRecordWriter w = TestRecordWriter.newDevice();
-            a.ledger().registerDevice(w.deviceId(), w.publicPem());
+            a.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
             writers.add(w);
             clients.add(closeLater(new DeviceClient(broker.uri(), w.deviceId())));
         }
