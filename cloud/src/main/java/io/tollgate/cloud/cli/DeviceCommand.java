@@ -11,10 +11,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -62,17 +65,10 @@ public final class DeviceCommand {
             publicKey = PathValues.nonEmpty(spec, "--public-key", value);
         }
 
-        private final Set<String> tenants = new TreeSet<>();
-
-        @Option(names = "--tenant", paramLabel = "T", description = "A tenant the device may bill (repeatable; default: "
-                + "default). Usage records naming another tenant are quarantined, never billed.")
-        private void tenant(String value) {
-            if (!Ledger.TENANT.matcher(value).matches()) {
-                throw new ParameterException(spec.commandLine(), "--tenant " + ToolException.quote(value) + " is not "
-                        + "a tenant name: 1 to 63 characters from a-z 0-9 . _ - starting with a letter or digit");
-            }
-            tenants.add(value);
-        }
+        @Option(names = "--tenant", paramLabel = "T", converter = TenantName.class, description = "A tenant the "
+                + "device may bill (repeatable; default: default). Usage records naming another tenant are "
+                + "quarantined, never billed.")
+        private List<String> tenants = new ArrayList<>();
 
         @Override
         int work() throws ToolException, LedgerException {
@@ -84,10 +80,22 @@ public final class DeviceCommand {
                         + PathValues.reason(e), e);
             }
             try (Database db = ledger.open(data.dataDir())) {
-                new Ledger(db).registerDevice(id, pem, tenants);
+                new Ledger(db).registerDevice(id, pem, new TreeSet<>(tenants));
             }
             out().println("registered " + id);
             return ExitCodes.OK;
+        }
+    }
+
+    /** A {@code --tenant} value: {@link Ledger#TENANT}, else a bad command line (exit 2). */
+    static final class TenantName implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!Ledger.TENANT.matcher(value).matches()) {
+                throw new TypeConversionException(ToolException.quote(value) + " is not a tenant name: 1 to 63 "
+                        + "characters from a-z 0-9 . _ - starting with a letter or digit");
+            }
+            return value;
         }
     }
 
