@@ -129,12 +129,14 @@ public final class BatchIngest {
         Set<Long> notBillable = new HashSet<>();
         Set<String> onChain = new HashSet<>();
         for (ChainLink l : chain) {
-            UsageRecord r;
-            try {
-                r = RecordDecoder.decode(l.bytes());
-            } catch (RecordFormatException e) { // it decoded on arrival: the stored bytes changed
-                throw new IllegalStateException("pending record " + head.deviceId + ":" + l.seq()
-                        + " no longer decodes: " + e.getMessage(), e);
+            UsageRecord r = l.decoded();
+            if (r == null) {
+                try {
+                    r = RecordDecoder.decode(l.bytes());
+                } catch (RecordFormatException e) { // it decoded on arrival: the stored bytes changed
+                    throw new IllegalStateException("pending record " + head.deviceId + ":" + l.seq()
+                            + " no longer decodes: " + e.getMessage(), e);
+                }
             }
             records.add(r);
             onChain.add(Hex.of(l.hash()));

@@ -75,7 +75,7 @@ record BatchTriage(List<ChainLink> pool, List<ChainLink> fresh, int duplicates) 
                 }
                 boolean seal = r.kind() == RecordKind.SEAL;
                 ChainLink l = new ChainLink(seq, r.hash(), r.prevHash(), r.kind().label(),
-                        seal ? r.seal().sealedSeq() : 0, seal ? r.seal().sealedHash() : null, bytes, false);
+                        seal ? r.seal().sealedSeq() : 0, seal ? r.seal().sealedHash() : null, bytes, false, r);
                 fresh.add(l);
                 pool.add(l);
             }

@@ -8,9 +8,10 @@ package io.tollgate.cloud.ledger;
  * @param sealedSeq   a verified seal's sealed_seq; 0 otherwise
  * @param sealedHash  a verified seal's sealed_hash; null otherwise
  * @param pending     already in the {@code pending} table (false: this batch brought it)
+ * @param decoded     the record as this batch decoded it on arrival; null for one read back from {@code pending}
  */
 record ChainLink(long seq, byte[] hash, byte[] prevHash, String kind, long sealedSeq, byte[] sealedHash, byte[] bytes,
-                 boolean pending) {
+                 boolean pending, io.tollgate.cloud.record.UsageRecord decoded) {
 
     /** A seal whose signature verified: it vouches for the record {@code sealedSeq} with hash {@code sealedHash}. */
     boolean vouches() {

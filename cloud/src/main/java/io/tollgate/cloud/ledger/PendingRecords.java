@@ -35,7 +35,7 @@ final class PendingRecords {
                     String sealedHash = rs.getString(6);
                     out.add(new ChainLink(rs.getLong(1), Hex.parse(rs.getString(2)), Hex.parse(rs.getString(3)),
                             rs.getString(4), rs.getLong(5), sealedHash == null ? null : Hex.parse(sealedHash),
-                            rs.getBytes(7), true));
+                            rs.getBytes(7), true, null));
                 }
             }
         }
