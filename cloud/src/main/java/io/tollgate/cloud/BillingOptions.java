@@ -24,14 +24,16 @@ import java.util.Locale;
  * @param mqttPasswordFile file holding the broker password (mode 0600 or 0400); null = no password
  * @param httpTlsCert   PEM certificate chain of the HTTP API (HTTPS); null = plain HTTP
  * @param httpTlsKey    PKCS#8 PEM private key of {@code httpTlsCert}; null exactly when it is null
+ * @param dbPassword    the ledger database's password (from {@code --db-password-file}); null = none or the URL's
  */
 public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, String httpHost, int httpPort,
                              Path pricesFile, String clientId, long resendDelayMs, String mqttUsername,
-                             Path mqttPasswordFile, Path httpTlsCert, Path httpTlsKey) {
+                             Path mqttPasswordFile, Path httpTlsCert, Path httpTlsKey, String dbPassword) {
 
     /** HTTP API on 127.0.0.1:8080, no MQTT, embedded H2. */
     public static BillingOptions defaults(Path dataDir) {
-        return new BillingOptions(dataDir, null, null, "127.0.0.1", 8080, null, null, 1000, null, null, null, null);
+        return new BillingOptions(dataDir, null, null, "127.0.0.1", 8080, null, null, 1000, null, null, null, null,
+                null);
     }
 
     /**
@@ -72,43 +74,56 @@ public record BillingOptions(Path dataDir, String mqttUri, String jdbcUrl, Strin
 
     public BillingOptions withMqtt(String uri) {
         return new BillingOptions(dataDir, uri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
-                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     public BillingOptions withJdbcUrl(String url) {
         return new BillingOptions(dataDir, mqttUri, url, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
-                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     public BillingOptions withHttp(String host, int port) {
         return new BillingOptions(dataDir, mqttUri, jdbcUrl, host, port, pricesFile, clientId, resendDelayMs,
-                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     public BillingOptions withPrices(Path file) {
         return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, file, clientId, resendDelayMs,
-                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     public BillingOptions withClientId(String id) {
         return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, id, resendDelayMs,
-                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey);
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     public BillingOptions withResendDelayMs(long ms) {
-        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms, mqttUsername,
-                mqttPasswordFile, httpTlsCert, httpTlsKey);
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, ms,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     /** Connect to the broker as {@code username} with the password in {@code passwordFile} (null: none). */
     public BillingOptions withMqttLogin(String username, Path passwordFile) {
         return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
-                username, passwordFile, httpTlsCert, httpTlsKey);
+                username, passwordFile, httpTlsCert, httpTlsKey, dbPassword);
     }
 
     /** Serve the HTTP API over TLS with this PEM certificate chain and PKCS#8 key. */
     public BillingOptions withHttpTls(Path cert, Path key) {
         return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
-                mqttUsername, mqttPasswordFile, cert, key);
+                mqttUsername, mqttPasswordFile, cert, key, dbPassword);
+    }
+
+    public BillingOptions withDbPassword(String password) {
+        return new BillingOptions(dataDir, mqttUri, jdbcUrl, httpHost, httpPort, pricesFile, clientId, resendDelayMs,
+                mqttUsername, mqttPasswordFile, httpTlsCert, httpTlsKey, password);
+    }
+
+    @Override
+    public String toString() { // never the password
+        return "BillingOptions[dataDir=" + dataDir + ", mqttUri=" + mqttUri + ", jdbcUrl=" + jdbcUrl + ", http="
+                + httpHost + ":" + httpPort + ", prices=" + pricesFile + ", clientId=" + clientId + ", resendDelayMs="
+                + resendDelayMs + ", mqttUsername=" + mqttUsername + ", mqttPasswordFile=" + mqttPasswordFile
+                + ", httpTls=" + (httpTlsCert != null) + ", dbPassword=" + (dbPassword == null ? "none" : "***") + "]";
     }
 }

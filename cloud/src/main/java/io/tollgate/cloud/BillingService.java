@@ -48,7 +48,7 @@ public final class BillingService implements AutoCloseable {
         try {
             Files.createDirectories(options.dataDir());
             String url = options.jdbcUrl() != null ? options.jdbcUrl() : Database.defaultUrl(options.dataDir());
-            db = Database.open(url);
+            db = Database.open(url, options.dbPassword());
             Ledger ledger = new Ledger(db);
             if (options.pricesFile() != null) {
                 PriceList prices = PriceList.read(options.pricesFile());

@@ -68,10 +68,16 @@ public class ApiServerTest {
         ObjectNode reg = JSON.createObjectNode();
         reg.put("id", w.deviceId());
         reg.put("public_key_pem", w.publicPem());
+        reg.putArray("tenants").add("beta").add("acme");
         HttpResponse<String> r = post("/v1/devices", reg.toString());
         assertEquals(r.body(), 201, r.statusCode());
+        JsonNode created = JSON.readTree(r.body());
+        assertEquals("[\"acme\",\"beta\"]", created.get("tenants").toString());
+        assertTrue(created.get("cloud_public_key_pem").asText().startsWith("-----BEGIN PUBLIC KEY-----"));
+        HttpResponse<String> again = post("/v1/devices", reg.toString());
+        assertEquals("the same id, key and tenants again", 200, again.statusCode());
         // the device pins the key acks are signed with (contract C1)
-        assertEquals(billing.cloudKey().publicPem(), JSON.readTree(r.body()).path("cloud_public_key_pem").asText());
+        assertEquals(billing.cloudKey().publicPem(), created.path("cloud_public_key_pem").asText());
         List<byte[]> records = new ArrayList<>();
         records.add(w.start(0));
         records.add(w.seal(4));
@@ -101,8 +107,9 @@ public class ApiServerTest {
 
         JsonNode devices = JSON.readTree(get("/v1/devices").body()).get("devices");
         assertEquals(w.deviceId(), devices.get(0).get("id").asText());
-        assertEquals(6, devices.get(0).get("acked_seq").asLong());
+        assertEquals(5, devices.get(0).get("acked_seq").asLong()); // the seal at 6 covers 1..5
         assertEquals(5, devices.get(0).get("sealed_seq").asLong());
+        assertEquals("[\"acme\",\"beta\"]", devices.get(0).get("tenants").toString());
 
         JsonNode inv = JSON.readTree(get("/v1/invoices?tenant=acme&period=2026-11").body());
         assertEquals("EUR", inv.get("currency").asText());
@@ -141,6 +148,39 @@ public class ApiServerTest {
     }
 
     @Test
+    public void invoiceCsvCellsNeverStartAFormula() throws Exception {
+        ObjectNode reg = JSON.createObjectNode();
+        reg.put("id", w.deviceId());
+        reg.put("public_key_pem", w.publicPem());
+        reg.putArray("tenants").add("acme");
+        assertEquals(201, post("/v1/devices", reg.toString()).statusCode());
+        List<byte[]> records = new ArrayList<>();
+        records.add(w.start(0));
+        records.add(w.seal(4));
+        records.add(w.usage("acme", "=HYPERLINK(\"http://evil\",\"x\")", "1", "@SUM(A1)", "1", "", "-2+3", 1, 1, "cpu",
+                "r", "OK"));
+        records.add(w.seal(1));
+        new BatchIngest(billing.ledger().database()).ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
+        String[] lines = get("/v1/invoices.csv?tenant=acme&period=2026-11").body().split("\r\n");
+        assertEquals(2, lines.length);
+        assertTrue(lines[1], lines[1].startsWith("acme,2026-11,EUR,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\","
+                + "'@SUM(A1),'-2+3,1,1,"));
+    }
+
+    @Test
+    public void aRecordOfAnUnboundTenantIsListedInQuarantine() throws Exception {
+        registerAndIngest();
+        List<byte[]> records = List.of(w.usage("globex", "fashion-mnist", "inference", 50_000), w.seal(1));
+        new BatchIngest(billing.ledger().database()).ingest(w.deviceId(), TestRecordWriter.batch(2, 7, records));
+        JsonNode q = JSON.readTree(get("/v1/quarantine?device=" + w.deviceId()).body());
+        assertEquals(1, q.get("count").asLong());
+        assertEquals(7, q.get("entries").get(0).get("seq").asLong());
+        assertTrue(q.get("entries").get(0).get("reason").asText().contains("tenant 'globex' is not bound"));
+        assertEquals(0, JSON.readTree(get("/v1/invoices?tenant=globex&period=2026-11").body()).get("lines").size());
+        assertEquals(7, JSON.readTree(get("/v1/devices").body()).get("devices").get(0).get("acked_seq").asLong());
+    }
+
+    @Test
     public void quarantineIsListed() throws Exception {
         registerAndIngest();
         new BatchIngest(billing.ledger().database()).ingest(w.deviceId(), "junk".getBytes());
@@ -159,6 +199,10 @@ public class ApiServerTest {
         assertError(post("/v1/usage", "{}"), 405, "POST is not allowed");
         assertError(post("/v1/devices", "not json"), 400, "not JSON");
         assertError(post("/v1/devices", "{\"id\": \"x\", \"public_key_pem\": \"nope\"}"), 400, "PUBLIC KEY");
+        assertError(post("/v1/devices", "{\"id\": \"x\", \"public_key_pem\": \"nope\", \"tenants\": []}"), 400,
+                "non-empty array");
+        assertError(post("/v1/devices", "{\"id\": \"x\", \"public_key_pem\": \"" + w.publicPem().replace("\n", "\\n")
+                + "\", \"tenants\": [\"Globex!\"]}"), 400, "not a tenant name");
         registerAndIngest();
         ObjectNode other = JSON.createObjectNode();
         other.put("id", w.deviceId());

@@ -77,13 +77,13 @@ public class BillingMqttTest {
         Path data = tmp.newFolder("data").toPath();
         BillingService billing = billing(data, "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
 
         device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
-        JsonNode ack = device.awaitAck(6, 10_000);
-        assertNotNull("no ack for seq 6 within 10 s", ack);
-        assertEquals(6, ack.get("acked_seq").asLong());
+        JsonNode ack = device.awaitAck(5, 10_000); // the seal at 6 covers 1..5; the seal itself waits for the next
+        assertNotNull("no ack for seq 5 within 10 s", ack);
+        assertEquals(5, ack.get("acked_seq").asLong());
         assertEquals(w.deviceId(), ack.get("device").asText());
 
         // the signature verifies with the cloud's public key as written to the data folder
@@ -93,13 +93,16 @@ public class BillingMqttTest {
         assertTrue(Math.abs(System.currentTimeMillis() * 1_000_000L - time) < TimeUnit.SECONDS.toNanos(30));
         byte[] sig = Base64.getDecoder().decode(ack.get("signature").asText());
         assertTrue("ack signature must verify", Ed25519Keys.verify(cloud,
-                ("TG-ACK1|" + w.deviceId() + "|6|" + time).getBytes(), sig));
+                ("TG-ACK1|" + w.deviceId() + "|5|" + time).getBytes(), sig));
         assertTrue("a changed acked_seq must not verify", !Ed25519Keys.verify(cloud,
-                ("TG-ACK1|" + w.deviceId() + "|7|" + time).getBytes(), sig));
+                ("TG-ACK1|" + w.deviceId() + "|6|" + time).getBytes(), sig));
         assertEquals("private key mode", "rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(data.resolve("cloud/cloud.key.pem"))));
 
         device.publish(TestRecordWriter.batch(1, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3))));
+        assertNull("an unsealed record is not acked", device.awaitAck(6, 1_000));
+        assertEquals(7, quantity(billing.ledger(), w.deviceId()));
+        device.publish(TestRecordWriter.batch(1, 8, List.of(w.seal(1))));
         assertNotNull(device.awaitAck(7, 10_000));
         assertEquals(10, quantity(billing.ledger(), w.deviceId()));
     }
@@ -108,15 +111,15 @@ public class BillingMqttTest {
     public void theSameBatchTwiceIsBilledOnce() throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         byte[] batch = TestRecordWriter.batch(2, 1, sixRecords(w));
         device.publish(batch);
-        assertNotNull(device.awaitAck(6, 10_000));
+        assertNotNull(device.awaitAck(5, 10_000));
         device.publish(batch);
-        JsonNode second = device.awaitAck(6, 10_000);
+        JsonNode second = device.awaitAck(5, 10_000);
         assertNotNull("a duplicate batch is acked again", second);
-        assertEquals(6, second.get("acked_seq").asLong());
+        assertEquals(5, second.get("acked_seq").asLong());
         assertEquals(7, quantity(billing.ledger(), w.deviceId()));
         assertEquals(2, billing.consumer().stats().batches.get());
         assertEquals(6, billing.consumer().stats().duplicates.get());
@@ -126,15 +129,16 @@ public class BillingMqttTest {
     public void aGapMakesTheCloudAskForAResend() throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-a");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         byte[] first = TestRecordWriter.batch(2, 1, sixRecords(w));
-        byte[] second = TestRecordWriter.batch(2, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3)));
+        byte[] second = TestRecordWriter.batch(2, 7, List.of(w.usage("acme", "fashion-mnist", "inference", 3),
+                w.seal(1)));
         device.publish(second);
         JsonNode resend = device.resends.poll(10, TimeUnit.SECONDS);
         assertNotNull("no resend request within 10 s", resend);
         assertEquals(1, resend.get("from_seq").asLong());
-        assertEquals("gap: have up to 0, got 7", resend.get("reason").asText());
+        assertEquals("gap: have up to 0, the device sealed up to 7", resend.get("reason").asText());
         assertTrue("nothing is acked across a gap", device.acks.isEmpty());
         device.publish(first);
         JsonNode ack = device.awaitAck(7, 10_000);
@@ -177,11 +181,11 @@ public class BillingMqttTest {
     private void brokerOutage(boolean kill, long downMs) throws Exception {
         BillingService billing = billing(tmp.newFolder("data").toPath(), "billing-outage");
         TestRecordWriter w = TestRecordWriter.newDevice();
-        billing.ledger().registerDevice(w.deviceId(), w.publicPem());
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
         DeviceClient device = closeLater(new DeviceClient(broker.uri(), w.deviceId()));
         long expectedQuantity = 7;
         device.publish(TestRecordWriter.batch(2, 1, sixRecords(w)));
-        assertNotNull("no ack for seq 6 within 10 s", device.awaitAck(6, 10_000));
+        assertNotNull("no ack for seq 5 within 10 s", device.awaitAck(5, 10_000));
 
         // one-record batches fired without waiting: the consumer is storing and acking while the broker dies
         List<byte[]> unconfirmed = new ArrayList<>();
@@ -229,6 +233,7 @@ public class BillingMqttTest {
             expectedQuantity += 100 + i;
         }
         long last = w.seq();
+        again.publish(TestRecordWriter.batch(2, last + 1, List.of(w.seal(1)))); // billed once sealed
         JsonNode ack = again.awaitAck(last, 30_000);
         assertNotNull("not acked up to seq " + last + " within 30 s after the reconnect; broker log:\n"
                 + broker.log(), ack);
@@ -287,7 +292,7 @@ public class BillingMqttTest {
         List<DeviceClient> clients = new ArrayList<>();
         for (int d = 0; d < devices; d++) {
             TestRecordWriter w = TestRecordWriter.newDevice();
-            a.ledger().registerDevice(w.deviceId(), w.publicPem());
+            a.ledger().registerDevice(w.deviceId(), w.publicPem(), java.util.Set.of("acme"));
             writers.add(w);
             clients.add(closeLater(new DeviceClient(broker.uri(), w.deviceId())));
         }
@@ -310,7 +315,7 @@ public class BillingMqttTest {
             }
         }
         for (int d = 0; d < devices; d++) {
-            long last = writers.get(d).seq();
+            long last = writers.get(d).seq() - 1; // the last seal is covered by the next one
             assertNotNull("device " + d + " not acked up to " + last, clients.get(d).awaitAck(last, 30_000));
         }
         long total = 0;
@@ -321,7 +326,7 @@ public class BillingMqttTest {
         try (Connection c = a.ledger().database().connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT COUNT(*), COUNT(DISTINCT device_id || ':' || seq) FROM records")) {
             rs.next();
-            long expectedRecords = writers.stream().mapToLong(TestRecordWriter::seq).sum();
+            long expectedRecords = writers.stream().mapToLong(w -> w.seq() - 1).sum();
             assertEquals(expectedRecords, rs.getLong(1));
             assertEquals(expectedRecords, rs.getLong(2));
         }

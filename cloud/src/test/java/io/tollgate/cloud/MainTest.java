@@ -63,7 +63,7 @@ public class MainTest {
         assertTrue("its hash is stored", io.tollgate.cloud.auth.MqttPasswords.matches(password,
                 io.tollgate.cloud.auth.MqttPasswords.read(data.resolve("auth/mqtt-passwd")).get(w.deviceId())));
         assertEquals(0, run("device", "list", "--data", data.toString()));
-        assertTrue(out().startsWith(w.deviceId() + "\tacked_seq=0"));
+        assertTrue(out(), out().startsWith(w.deviceId() + "\ttenants=default\tacked_seq=0"));
         try (Database db = Database.open(Database.defaultUrl(data))) {
             assertEquals(w.publicPem(), new Ledger(db).device(w.deviceId()).orElseThrow().publicKeyPem());
         }
@@ -117,6 +117,45 @@ public class MainTest {
         assertEquals(1, run("run", "--mqtt-username", "tollgate-billing", "--mqtt-password-file", pw.toString(),
                 "--mqtt", "tcp://127.0.0.1:1", "--http-port", "-1", "--data", data.toString()));
         assertTrue(err(), err().contains("has mode rw-r--r--; make it readable by its owner only (chmod 600"));
+    }
+
+    @Test
+    public void deviceRegisterBindsTenantsAndRefusesBadOnes() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        Path pem = tmp.newFile("device.pub.pem").toPath();
+        Files.writeString(pem, w.publicPem());
+        assertEquals(2, run("device", "register", "--id", w.deviceId(), "--public-key", pem.toString(), "--tenant",
+                "Acme!", "--data", data.toString()));
+        assertTrue(err(), err().contains("--tenant' (T): \"Acme!\" is not a tenant name"));
+        assertEquals(err(), 0, run("device", "register", "--id", w.deviceId(), "--public-key", pem.toString(),
+                "--tenant", "acme", "--tenant", "beta", "--data", data.toString()));
+        assertEquals(0, run("device", "list", "--data", data.toString()));
+        assertTrue(out(), out().startsWith(w.deviceId() + "\ttenants=acme,beta\tacked_seq=0"));
+        assertEquals(1, run("device", "register", "--id", "tollgate-billing", "--public-key", pem.toString(),
+                "--data", data.toString()));
+        assertTrue(err(), err().contains("reserved for the billing service's own broker identity"));
+    }
+
+    @Test
+    public void aPasswordNeverTravelsOnTheCommandLine() throws Exception {
+        for (String url : List.of("jdbc:postgresql://127.0.0.1:5432/test?user=postgres&password=secret",
+                "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&PassWord=secret",
+                "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&pass%77ord=secret",
+                "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&%50ASSWORD%3Dsecret")) {
+            assertEquals(url, 2, run("device", "list", "--db", url));
+            assertTrue(err(), err().contains("--db carries a password; put it in a file readable only by you "
+                    + "(chmod 600 FILE) and give --db-password-file FILE"));
+        }
+        Path data = tmp.newFolder("pw").toPath();
+        Path pw = data.resolve("db.password");
+        Files.writeString(pw, "secret\n");
+        Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(1, run("device", "list", "--db", "jdbc:h2:file:" + data.resolve("x"), "--db-password-file",
+                pw.toString()));
+        assertTrue(err(), err().contains("may be read by others (rw-r--r--); chmod 600 " + pw));
+        assertEquals(3, run("device", "list", "--db", "jdbc:h2:file:" + data.resolve("x"), "--db-password-file",
+                data.resolve("missing").toString()));
     }
 
     @Test

@@ -61,7 +61,7 @@ public class BillingCommandLineIT {
         assertFalse("never the token", tokens.out().contains(token.out().trim()));
         Result listed = billing(Map.of("TOLLGATE_LOG_LEVEL", "debug"), 60, "device", "list", "--data", data.toString());
         assertEquals(listed.toString(), 0, listed.exit());
-        assertEquals(id + "\tacked_seq=0\tsealed_seq=0\n", listed.out());
+        assertEquals(id + "\ttenants=default\tacked_seq=0\tsealed_seq=0\n", listed.out());
         assertEquals("not even SLF4J's complaint about two bindings", "", listed.err());
         Result pubkey = billing(Map.of(), 60, "cloud", "pubkey", "--data", data.toString());
         assertTrue(pubkey.out(), pubkey.out().startsWith("-----BEGIN PUBLIC KEY-----\n"));
@@ -110,6 +110,11 @@ public class BillingCommandLineIT {
             Thread.sleep(100);
         }
         Thread.sleep(1_500);
+        // the ledger is not on the network (no H2 AUTO_SERVER): a command that opens it is told who holds it
+        Result list = billing(Map.of(), 60, "device", "list", "--data", data.toString());
+        assertEquals(list.toString(), new Result(1, "", "tollgate-billing device list: the ledger is in use by a "
+                + "running tollgate-billing; stop it or use its HTTP API (the file lock on "
+                + data.toAbsolutePath().normalize().resolve("ledger.mv.db") + " is held)\n"), list);
         p.destroy();   // SIGTERM
         assertTrue("stopped within 30 s", p.waitFor(30, TimeUnit.SECONDS));
         return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));

@@ -118,10 +118,17 @@ final class BillingProcess {
         return "http://127.0.0.1:" + httpPort;
     }
 
-    /** {@code bin/tollgate-billing device register --id ID --public-key PEM --data DIR [--db URL]}. */
-    static void register(String device, Path publicKey, Path data, String db, Path log) throws Exception {
+    /**
+     * {@code bin/tollgate-billing device register --id ID --public-key PEM --data DIR [--db URL] [--tenant T]...}
+     * (no tenant: the appliance's {@code default}, what its requests without an API key bill).
+     */
+    static void register(String device, Path publicKey, Path data, String db, Path log, String... tenants)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(home().resolve("bin/tollgate-billing").toString(), "device",
                 "register", "--id", device, "--public-key", publicKey.toString(), "--data", data.toString()));
+        for (String t : tenants) {
+            cmd.addAll(List.of("--tenant", t));
+        }
         if (db != null) {
             cmd.addAll(List.of("--db", db));
         }

@@ -36,9 +36,17 @@ public final class UsageExport {
                 .collect(Collectors.joining(";"));
     }
 
+    /**
+     * One RFC 4180 cell. Text that a spreadsheet would run as a formula (starting with {@code = + - @}, a tab or a
+     * CR — OWASP "CSV injection") gets a leading single quote: model, plugin, meter and tenant names come from
+     * devices and their clients, and an invoice CSV is opened in spreadsheets.
+     */
     static String csv(String value) {
         if (value == null) {
             return "";
+        }
+        if (!value.isEmpty() && "=+-@\t\r".indexOf(value.charAt(0)) >= 0) {
+            value = "'" + value;
         }
         if (value.contains(",") || value.contains("\"") || value.contains("\n") || value.contains("\r")) {
             return '"' + value.replace("\"", "\"\"") + '"';

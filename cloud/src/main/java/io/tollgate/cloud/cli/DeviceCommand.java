@@ -12,8 +12,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -63,6 +68,11 @@ public final class DeviceCommand {
             publicKey = PathValues.nonEmpty(spec, "--public-key", value);
         }
 
+        @Option(names = "--tenant", paramLabel = "T", converter = TenantName.class, description = "A tenant the "
+                + "device may bill (repeatable; default: default). Usage records naming another tenant are "
+                + "quarantined, never billed.")
+        private List<String> tenants = new ArrayList<>();
+
         @Override
         int work() throws ToolException, LedgerException, IOException {
             String pem;
@@ -72,8 +82,8 @@ public final class DeviceCommand {
                 throw new ToolException(ExitCodes.IO_ERROR, "cannot read --public-key " + publicKey + ": "
                         + PathValues.reason(e), e);
             }
-            try (Database db = Database.open(ledger.jdbcUrl(data.dataDir()))) {
-                new Ledger(db).registerDevice(id, pem);
+            try (Database db = ledger.open(data.dataDir())) {
+                new Ledger(db).registerDevice(id, pem, new TreeSet<>(tenants));
             }
             out().println("registered " + id);
             if (MqttPasswords.usable(id)) {
@@ -87,6 +97,18 @@ public final class DeviceCommand {
         }
     }
 
+    /** A {@code --tenant} value: {@link Ledger#TENANT}, else a bad command line (exit 2). */
+    static final class TenantName implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!Ledger.TENANT.matcher(value).matches()) {
+                throw new TypeConversionException(ToolException.quote(value) + " is not a tenant name: 1 to 63 "
+                        + "characters from a-z 0-9 . _ - starting with a letter or digit");
+            }
+            return value;
+        }
+    }
+
     /** {@code device list}. */
     @Command(name = "list", description = "List the registered devices with their acked and sealed seqs.")
     public static final class ListDevices extends BillingWork {
@@ -95,9 +117,10 @@ public final class DeviceCommand {
 
         @Override
         int work() throws ToolException, LedgerException {
-            try (Database db = Database.open(ledger.existingJdbcUrl(data.dataDir()))) {
+            try (Database db = ledger.openExisting(data.dataDir())) {
                 for (DeviceInfo d : new Ledger(db).devices()) {
-                    out().println(d.id() + "\tacked_seq=" + d.headSeq() + "\tsealed_seq=" + d.sealedSeq()
+                    out().println(d.id() + "\ttenants=" + String.join(",", d.tenants()) + "\tacked_seq=" + d.headSeq()
+                            + "\tsealed_seq=" + d.sealedSeq()
                             + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));
                 }
             }

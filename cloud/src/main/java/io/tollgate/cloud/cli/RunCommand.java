@@ -174,6 +174,7 @@ public final class RunCommand extends BillingWork {
         BillingOptions options = BillingOptions.defaults(data.dataDir())
                 .withMqtt("none".equals(uri) ? null : uri)
                 .withJdbcUrl(ledger.option())
+                .withDbPassword(ledger.password())
                 .withHttp(httpHost, httpPort);
         if (prices != null) {
             options = options.withPrices(prices);

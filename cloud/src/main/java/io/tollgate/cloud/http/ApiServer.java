@@ -34,6 +34,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -276,6 +278,8 @@ public final class ApiServer implements AutoCloseable {
             n.put("acked_seq", d.headSeq());
             n.put("head_hash", d.headHash());
             n.put("sealed_seq", d.sealedSeq());
+            ArrayNode tenants = n.putArray("tenants");
+            d.tenants().forEach(tenants::add);
             if (d.brokenAtSeq() > 0) {
                 n.put("broken_at_seq", d.brokenAtSeq());
                 n.put("broken_reason", d.brokenReason());
@@ -290,17 +294,35 @@ public final class ApiServer implements AutoCloseable {
             body = JSON.readTree(ex.getRequestBody());
         } catch (IOException e) {
             throw new ApiError(400, "the body is not JSON: send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN "
-                    + "PUBLIC KEY-----…\"}");
+                    + "PUBLIC KEY-----…\", \"tenants\": [\"acme\"]}");
         }
         if (body == null || !body.path("id").isTextual() || !body.path("public_key_pem").isTextual()) {
-            throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\"}");
+            throw new ApiError(400, "send {\"id\": \"tg-…\", \"public_key_pem\": \"-----BEGIN PUBLIC KEY-----…\", "
+                    + "\"tenants\": [\"acme\"]}");
+        }
+        Set<String> tenants = new TreeSet<>();
+        JsonNode t = body.path("tenants");
+        if (!t.isMissingNode() && !t.isNull()) {
+            if (!t.isArray() || t.isEmpty()) {
+                throw new ApiError(400, "\"tenants\" must be a non-empty array of tenant names, e.g. [\"acme\"] "
+                        + "(leave it out for [\"default\"])");
+            }
+            for (JsonNode n : t) {
+                if (!n.isTextual()) {
+                    throw new ApiError(400, "\"tenants\" holds " + n + ", not a tenant name (a string)");
+                }
+                tenants.add(n.asText());
+            }
         }
         String id = body.get("id").asText();
         access.checkRegistration(id, body.get("tenants"), ledger);
-        ledger.registerDevice(id, body.get("public_key_pem").asText());
+        boolean created = ledger.registerDevice(id, body.get("public_key_pem").asText(), tenants);
+        DeviceInfo d = ledger.device(id).orElseThrow();
         ObjectNode o = JSON.createObjectNode();
         o.put("id", id);
         o.put("registered", true);
+        ArrayNode bound = o.putArray("tenants");
+        d.tenants().forEach(bound::add);
         o.put("cloud_public_key_pem", cloudPublicKeyPem);
         // a new broker password at every registration: re-registering (admin only) is how a lost one is replaced
         if (MqttPasswords.usable(id)) {
@@ -312,7 +334,7 @@ public final class ApiServer implements AutoCloseable {
             LOG.warn("Registered device {} ({}) without a broker password: mosquitto's password file cannot hold a "
                     + "username with ':'", id, access.token().describe());
         }
-        sendJson(ex, 201, o);
+        sendJson(ex, created ? 201 : 200, o);
     }
 
     private void quarantine(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException, IOException {

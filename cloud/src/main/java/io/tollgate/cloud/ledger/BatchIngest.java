@@ -2,35 +2,49 @@ package io.tollgate.cloud.ledger;
 
 import io.tollgate.cloud.record.Batch;
 import io.tollgate.cloud.record.BatchDecoder;
+import io.tollgate.cloud.record.Hex;
+import io.tollgate.cloud.record.RecordDecoder;
 import io.tollgate.cloud.record.RecordFormatException;
 import io.tollgate.cloud.record.UsageRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.NavigableMap;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Verifies a batch against the device's stored chain and writes the outcome, in one transaction that holds the
+ * Verifies a batch against the device's sealed head and writes the outcome, in one transaction that holds the
  * device's row lock ({@link DeviceHead#lock}), so instances on one shared subscription never interleave on a
  * device. The steps, each a class of its own: lock the head; decode the batch (an undecodable one is quarantined
- * whole); sort its records against the head ({@link BatchTriage}: duplicates absorbed, conflicts and records beyond
- * a broken chain quarantined); extend the head over the new ones ({@link ChainExtender}, by {@link ChainRules});
- * store what passed ({@link StoredRecords}), keep what lies beyond a gap ({@link PendingRecords}), write the head
- * back. The rules and their reasons: docs/billing.md, "Verification".
+ * whole); sort its records against the head ({@link BatchTriage}: duplicates absorbed, conflicts and records that
+ * fail {@link ChainRules} quarantined, the rest join the records waiting for a seal); find the longest chain a
+ * verified seal covers ({@link SealedChain}); store it ({@link StoredRecords}: billable unless a USAGE record names
+ * a tenant the device is not bound to), quarantine every other waiting record at the seqs it covers ("not covered by
+ * the device's seal"), keep what lies beyond ({@link PendingRecords}), write the head back. Only sealed records are
+ * stored, billed and acked. The rules and their reasons: docs/billing.md, "Verification".
  *
  * <p>Threads: any; each call uses its own connection and transaction. The billing endpoint calls it from its
  * one ingest thread.
  */
 public final class BatchIngest {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchIngest.class);
+
     private final Database db;
 
     public BatchIngest(Database db) {
         this.db = db;
     }
 
-    /** Verifies and stores one batch that arrived on {@code tollgate/v1/{deviceId}/usage}; commits before it returns. */
+    /**
+     * Verifies and stores one batch that arrived on {@code tollgate/v1/{deviceId}/usage}; commits before it returns
+     * (durably: the embedded H2 ledger writes each commit before it returns, {@link Database#defaultUrl}), so an ack
+     * of the result never runs ahead of the ledger.
+     */
     public IngestResult ingest(String deviceId, byte[] payload) throws SQLException {
         Connection c = db.acquire();
         boolean reusable = false;
@@ -73,22 +87,84 @@ public final class BatchIngest {
         }
 
         BatchTriage triage = BatchTriage.of(c, head, batch, quarantine);
-        NavigableMap<Long, byte[]> candidates = triage.candidates();
-        List<UsageRecord> accepted = ChainExtender.extend(c, head, candidates, quarantine);
-        StoredRecords.insert(c, accepted, now);
-
-        int pending = 0;
-        long gapFrom = 0;
-        String gapReason = null;
-        if (!candidates.isEmpty()) {    // what the head could not reach lies beyond a gap
-            pending = PendingRecords.store(c, deviceId, candidates, now);
-            gapFrom = head.seq + 1;
-            gapReason = "gap: have up to " + head.seq + ", got "
-                    + (triage.firstNew() > 0 ? triage.firstNew() : candidates.firstKey());
+        List<ChainLink> chain = SealedChain.longest(head.seq, head.hash, triage.pool());
+        int stored = 0;
+        if (!chain.isEmpty()) {
+            stored = commit(c, head, chain, triage.pool(), quarantine, now);
         }
-        PendingRecords.deleteUpTo(c, deviceId, head.seq);
+        List<ChainLink> waiting = new ArrayList<>();
+        long sealedBeyond = 0;
+        for (ChainLink l : triage.pool()) {
+            if (l.seq() > head.seq) {
+                if (!l.pending()) {
+                    waiting.add(l);
+                }
+                if (l.vouches()) {
+                    sealedBeyond = Math.max(sealedBeyond, l.sealedSeq());
+                }
+            }
+        }
+        PendingRecords.store(c, deviceId, waiting, now);
         head.store(c);
-        return new IngestResult(deviceId, true, head.seq, accepted.size(), triage.duplicates(), quarantine.count(),
-                pending, gapFrom, gapReason);
+        // a verified seal vouches for records beyond the head that cannot be walked to: the device has records the
+        // ledger lacks (lost in transit, or a ledger that lost commits) — ask for them from the head on
+        long gapFrom = sealedBeyond > head.seq ? head.seq + 1 : 0;
+        String gapReason = gapFrom == 0 ? null : gapReason(head.seq, sealedBeyond);
+        return new IngestResult(deviceId, true, head.seq, stored, triage.duplicates(), quarantine.count(),
+                waiting.size(), gapFrom, gapReason);
+    }
+
+    /** The resend reason when a seal vouches for records up to {@code sealed} and the ledger holds up to {@code head}. */
+    static String gapReason(long head, long sealed) {
+        return "gap: have up to " + head + ", the device sealed up to " + sealed;
+    }
+
+    /**
+     * Stores the sealed {@code chain} (head + 1 … sealed_seq), moves the head to its end, and quarantines every other
+     * record of the pool at those seqs. Returns the records stored.
+     */
+    private static int commit(Connection c, DeviceHead head, List<ChainLink> chain, List<ChainLink> pool,
+                              Quarantine quarantine, OffsetDateTime now) throws SQLException {
+        List<UsageRecord> records = new ArrayList<>(chain.size());
+        Set<Long> notBillable = new HashSet<>();
+        Set<String> onChain = new HashSet<>();
+        for (ChainLink l : chain) {
+            UsageRecord r = l.decoded();
+            if (r == null) {
+                try {
+                    r = RecordDecoder.decode(l.bytes());
+                } catch (RecordFormatException e) { // it decoded on arrival: the stored bytes changed
+                    throw new IllegalStateException("pending record " + head.deviceId + ":" + l.seq()
+                            + " no longer decodes: " + e.getMessage(), e);
+                }
+            }
+            records.add(r);
+            onChain.add(Hex.of(l.hash()));
+            if (r.usage() != null && !head.tenants.contains(r.usage().tenant())) {
+                notBillable.add(r.seq());
+                quarantine.add(r.seq(), "seq " + r.seq() + ": tenant '" + r.usage().tenant() + "' is not bound to "
+                        + "device " + head.deviceId + " (bound: " + String.join(", ", head.tenants) + "); sealed "
+                        + "and acked, never billed", l.bytes());
+            }
+        }
+        StoredRecords.insert(c, records, notBillable, now);
+        ChainLink last = chain.get(chain.size() - 1);
+        long from = head.seq + 1;
+        head.seq = last.seq();
+        head.hash = last.hash();
+        head.sealedSeq = Math.max(head.sealedSeq, last.seq());
+        for (ChainLink l : pool) {
+            if (l.seq() <= head.seq && !onChain.contains(Hex.of(l.hash()))) {
+                quarantine.add(l.seq(), "seq " + l.seq() + ": not covered by the device's seal (the sealed chain "
+                        + "holds another record at this seq); never billed", l.bytes());
+            }
+        }
+        PendingRecords.deleteUpTo(c, head.deviceId, head.seq);
+        if (!notBillable.isEmpty()) {
+            LOG.warn("Device {}: {} sealed record(s) name a tenant the device is not bound to; quarantined, not billed",
+                    head.deviceId, notBillable.size());
+        }
+        LOG.debug("Device {}: seqs {}..{} sealed and stored", head.deviceId, from, head.seq);
+        return records.size();
     }
 }

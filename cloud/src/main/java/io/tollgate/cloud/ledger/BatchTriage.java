@@ -3,33 +3,46 @@ package io.tollgate.cloud.ledger;
 import io.tollgate.cloud.record.Batch;
 import io.tollgate.cloud.record.Hex;
 import io.tollgate.cloud.record.RecordDecoder;
+import io.tollgate.cloud.record.RecordFormatException;
+import io.tollgate.cloud.record.RecordKind;
+import io.tollgate.cloud.record.UsageRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
+import java.util.Set;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 
 /**
- * Sorts a batch's records against the device's verified head, before any is verified: records beyond a broken
- * chain are quarantined; records at or below the head are compared byte for byte with the stored ones (identical:
- * absorbed as duplicates — QoS 1 re-deliveries, resends; different: quarantined as conflicts); the rest are
- * candidates to extend the head, joined by the records that wait in {@code pending} beyond a gap.
+ * Sorts a batch's records against the device's sealed head: records at or below the head are compared byte for byte
+ * with the stored ones (identical: absorbed as duplicates — QoS 1 re-deliveries, resends; different: quarantined as
+ * conflicts, they can never be billed); records beyond it must pass {@link ChainRules} on arrival (else quarantined)
+ * and join the pool of records waiting for a seal, unless the same record (seq and hash) already waits there.
+ * Records beyond a chain broken before version 3 (docs/billing.md) are quarantined.
  *
  * <p>Threads: called within one ingest transaction (one thread).
  *
- * @param candidates  records beyond the head by seq, the batch's and the pending ones
- * @param duplicates  records absorbed as identical to the stored ones
- * @param firstNew    the lowest seq this batch brought beyond the head; 0 when none
+ * @param pool        every record beyond the head: the pending ones and this batch's new ones
+ * @param fresh       this batch's new records beyond the head (not pending yet)
+ * @param duplicates  records absorbed as identical to stored or pending ones
  */
-record BatchTriage(NavigableMap<Long, byte[]> candidates, int duplicates, long firstNew) {
+record BatchTriage(List<ChainLink> pool, List<ChainLink> fresh, int duplicates) {
 
     static BatchTriage of(Connection c, DeviceHead head, Batch batch, Quarantine quarantine) throws SQLException {
         int duplicates = 0;
-        NavigableMap<Long, byte[]> candidates = new TreeMap<>();
+        List<ChainLink> pool = head.broken() ? new ArrayList<>() : PendingRecords.after(c, head.deviceId, head.seq);
+        Set<String> known = new HashSet<>();
+        for (ChainLink l : pool) {
+            known.add(l.seq() + ":" + Hex.of(l.hash()));
+        }
+        List<ChainLink> fresh = new ArrayList<>();
         // a re-sent batch (the device did not see our ack) overlaps the stored head: one range query, not one per record
         Map<Long, byte[]> alreadyStored = StoredRecords.bytes(c, head.deviceId, batch.firstSeq(),
                 Math.min(head.seq, batch.firstSeq() + batch.count() - 1));
+        Ed25519PublicKeyParameters key = head.publicKey();
         for (int i = 0; i < batch.count(); i++) {
             long seq = batch.firstSeq() + i;
             byte[] bytes = batch.records().get(i);
@@ -40,20 +53,33 @@ record BatchTriage(NavigableMap<Long, byte[]> candidates, int duplicates, long f
                 if (Arrays.equals(stored, bytes)) {
                     duplicates++;
                 } else {
-                    quarantine.add(seq, "conflict: seq " + seq + " differs from the stored record (stored hash "
-                            + Hex.of(RecordDecoder.sha256(stored)) + ", received hash "
-                            + Hex.of(RecordDecoder.sha256(bytes)) + ")", bytes);
+                    quarantine.add(seq, "conflict: seq " + seq + " differs from the sealed record the ledger holds "
+                            + "(stored hash " + (stored == null ? "none" : Hex.of(RecordDecoder.sha256(stored)))
+                            + ", received hash " + Hex.of(RecordDecoder.sha256(bytes)) + ")", bytes);
                 }
+            } else if (!known.add(seq + ":" + Hex.of(RecordDecoder.sha256(bytes)))) {
+                duplicates++;
             } else {
-                candidates.put(seq, bytes);
+                UsageRecord r;
+                String failure;
+                try {
+                    r = RecordDecoder.decode(bytes);
+                    failure = ChainRules.check(head.deviceId, seq, key, r);
+                } catch (RecordFormatException e) {
+                    r = null;
+                    failure = "seq " + seq + ": " + e.getMessage();
+                }
+                if (failure != null) {
+                    quarantine.add(seq, failure, bytes);
+                    continue;
+                }
+                boolean seal = r.kind() == RecordKind.SEAL;
+                ChainLink l = new ChainLink(seq, r.hash(), r.prevHash(), r.kind().label(),
+                        seal ? r.seal().sealedSeq() : 0, seal ? r.seal().sealedHash() : null, bytes, false, r);
+                fresh.add(l);
+                pool.add(l);
             }
         }
-        long firstNew = candidates.isEmpty() ? 0 : candidates.firstKey();
-        if (!head.broken()) {
-            for (Map.Entry<Long, byte[]> p : PendingRecords.after(c, head.deviceId, head.seq).entrySet()) {
-                candidates.putIfAbsent(p.getKey(), p.getValue());
-            }
-        }
-        return new BatchTriage(candidates, duplicates, firstNew);
+        return new BatchTriage(pool, fresh, duplicates);
     }
 }

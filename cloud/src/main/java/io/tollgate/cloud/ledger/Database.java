@@ -19,6 +19,8 @@ public final class Database implements AutoCloseable {
     public enum Dialect { H2, POSTGRESQL }
 
     private final String url;
+    /** From --db-password-file; never in the URL (which is logged, redacted or not). */
+    private final String password;
     private final Dialect dialect;
     private final Connection keeper;
     /** Connections given back by {@link #release}, newest first; at most {@link #MAX_IDLE}. */
@@ -32,20 +34,40 @@ public final class Database implements AutoCloseable {
     private record Idle(Connection connection, long sinceNanos) {
     }
 
-    private Database(String url, Dialect dialect, Connection keeper) {
+    private Database(String url, Dialect dialect, Connection keeper, String password) {
+        this.password = password;
         this.url = url;
         this.dialect = dialect;
         this.keeper = keeper;
     }
 
-    /** The default embedded ledger: {@code <data>/ledger.mv.db}; AUTO_SERVER lets the CLI use it while a service runs. */
+    /**
+     * The default embedded ledger: {@code <data>/ledger.mv.db}, opened by one process only (no AUTO_SERVER: H2's
+     * server mode listened on every interface; a command run while the service holds the file gets
+     * {@link #IN_USE}). Every H2 ledger is opened with {@code WRITE_DELAY 0} ({@link #open}).
+     */
     public static String defaultUrl(Path dataDir) {
-        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("ledger")
-                + ";AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000";
+        return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("ledger") + ";LOCK_TIMEOUT=10000";
     }
+
+    /** The message when another process holds the embedded ledger's file lock. */
+    public static final String IN_USE = "the ledger is in use by a running tollgate-billing; stop it or use its HTTP "
+            + "API";
+
+    /** H2's error code for a database file locked by another process (DATABASE_ALREADY_OPEN_1). */
+    private static final int H2_DATABASE_ALREADY_OPEN = 90020;
 
     /** Connects, then brings the schema up to date. */
     public static Database open(String url) throws LedgerException {
+        return open(url, null);
+    }
+
+    /**
+     * Connects with {@code password} (null: none, or the URL's own), then brings the schema up to date. An H2 ledger
+     * is switched to {@code WRITE_DELAY 0}: H2's MVStore otherwise writes a commit up to 500 ms after it returned,
+     * and a SIGKILL in that window lost records the devices had been acked for (docs/decisions.md, 2026-11-30).
+     */
+    public static Database open(String url, String password) throws LedgerException {
         Dialect dialect;
         if (url.startsWith("jdbc:h2:")) {
             dialect = Dialect.H2;
@@ -57,16 +79,24 @@ public final class Database implements AutoCloseable {
         }
         Connection keeper = null;
         try {
-            keeper = dialect == Dialect.POSTGRESQL ? new Database(url, dialect, null).connect()
-                    : DriverManager.getConnection(url);
+            keeper = new Database(url, dialect, null, password).connect();
+            if (dialect == Dialect.H2) {
+                try (java.sql.Statement st = keeper.createStatement()) {
+                    st.execute("SET WRITE_DELAY 0");
+                }
+            }
             SchemaMigrations.migrate(keeper);
             if (dialect == Dialect.POSTGRESQL) {
                 keeper.close();
                 keeper = null;
             }
-            return new Database(url, dialect, keeper);
+            return new Database(url, dialect, keeper, password);
         } catch (SQLException e) {
             closeQuietly(keeper);
+            if (dialect == Dialect.H2 && e.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+                throw new LedgerException(LedgerException.Reason.UNAVAILABLE, IN_USE + " (the file lock on "
+                        + h2File(url) + " is held)", e);
+            }
             throw new LedgerException(LedgerException.Reason.UNAVAILABLE, "cannot open the ledger at " + redact(url)
                     + ": " + e.getMessage() + " (check --db, that the database exists and is reachable)", e);
         } catch (LedgerException e) {
@@ -76,12 +106,23 @@ public final class Database implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
+        Properties defaults = new Properties();
+        if (password != null) {
+            defaults.setProperty("password", password);
+        }
         if (dialect == Dialect.POSTGRESQL) {
-            Properties defaults = new Properties();
             defaults.setProperty("reWriteBatchedInserts", "true");
             return DriverManager.getConnection(url, defaults); // pgjdbc: parameters in the URL override these
         }
-        return DriverManager.getConnection(url);
+        return password == null ? DriverManager.getConnection(url) : DriverManager.getConnection(url, defaults);
+    }
+
+    /** The file of an H2 URL ({@code jdbc:h2:file:/x/ledger;…} → {@code /x/ledger.mv.db}). */
+    private static String h2File(String url) {
+        String path = url.substring("jdbc:h2:".length());
+        path = path.startsWith("file:") ? path.substring(5) : path;
+        int semi = path.indexOf(';');
+        return (semi < 0 ? path : path.substring(0, semi)) + ".mv.db";
     }
 
     /**

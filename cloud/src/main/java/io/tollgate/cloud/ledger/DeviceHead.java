@@ -23,8 +23,10 @@ final class DeviceHead {
     long seq;
     /** The hash of record {@link #seq}; null before the first record. */
     byte[] hash;
-    /** The newest valid seal's sealed_seq. */
+    /** The newest valid seal's sealed_seq (since version 3 the same as {@link #seq}: only sealed records are stored). */
     long sealedSeq;
+    /** The tenants the device may bill (docs/billing.md, "Tenants"). */
+    final java.util.Set<String> tenants = new java.util.TreeSet<>();
     /** The first seq not trusted since the chain broke; 0 while it holds. */
     long brokenAtSeq;
     String brokenReason;
@@ -50,6 +52,7 @@ final class DeviceHead {
                 h.sealedSeq = rs.getLong(4);
                 h.brokenAtSeq = rs.getLong(5);
                 h.brokenReason = rs.getString(6);
+                h.tenants.addAll(Ledger.tenants(c, deviceId));
                 return h;
             }
         }

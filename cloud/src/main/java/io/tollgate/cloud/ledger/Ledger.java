@@ -9,9 +9,12 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /** Reads and administrative writes of the ledger (devices, usage, quarantine, prices). Ingest is {@link BatchIngest}. */
@@ -39,11 +42,34 @@ public final class Ledger {
         return db;
     }
 
-    public void registerDevice(String id, String publicKeyPem) throws LedgerException {
+    /** The billing service's own broker identity (contract C2/C5): never a device id. */
+    public static final String RESERVED_DEVICE_ID = "tollgate-billing";
+    /** A tenant name (contract C1). */
+    public static final java.util.regex.Pattern TENANT = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+    /** The tenant a device is bound to when registration names none. */
+    public static final String DEFAULT_TENANT = "default";
+
+    /**
+     * Registers a device, its Ed25519 public key and the tenants it may bill (null or empty: {@code default}).
+     * Returns true when it is new, false when the same id, key and tenants were registered before; the same id with
+     * another key or other tenants is a {@link LedgerException.Reason#CONFLICT}.
+     */
+    public boolean registerDevice(String id, String publicKeyPem, Set<String> tenants) throws LedgerException {
         if (id == null || id.isBlank() || id.length() > 255 || id.contains("/") || id.contains("+")
                 || id.contains("#")) {
             throw new LedgerException(LedgerException.Reason.BAD_INPUT, "device id '" + id + "' is not usable: give "
                     + "1..255 characters without '/', '+' or '#' (it is an MQTT topic level)");
+        }
+        if (id.equals(RESERVED_DEVICE_ID)) {
+            throw new LedgerException(LedgerException.Reason.BAD_INPUT, "device id '" + id + "' is reserved for the "
+                    + "billing service's own broker identity; give the device's id (bin/tollgate device id)");
+        }
+        Set<String> bound = new TreeSet<>(tenants == null || tenants.isEmpty() ? Set.of(DEFAULT_TENANT) : tenants);
+        for (String t : bound) {
+            if (t == null || !TENANT.matcher(t).matches()) {
+                throw new LedgerException(LedgerException.Reason.BAD_INPUT, "tenant '" + t + "' is not a tenant "
+                        + "name: 1 to 63 of a-z 0-9 . _ - starting with a letter or digit");
+            }
         }
         String pem;
         try {
@@ -52,24 +78,60 @@ public final class Ledger {
             throw new LedgerException(LedgerException.Reason.BAD_INPUT, e.getMessage());
         }
         try (Connection c = db.connect()) {
-            Optional<DeviceInfo> existing = device(c, id);
-            if (existing.isPresent()) {
-                if (existing.get().publicKeyPem().equals(pem)) {
-                    return;
+            c.setAutoCommit(false);
+            try {
+                Optional<DeviceInfo> existing = device(c, id);
+                if (existing.isPresent()) {
+                    c.rollback();
+                    if (!existing.get().publicKeyPem().equals(pem)) {
+                        throw new LedgerException(LedgerException.Reason.CONFLICT, "device " + id + " is already "
+                                + "registered with another public key; a new key needs a new device id");
+                    }
+                    if (!existing.get().tenants().equals(bound)) {
+                        throw new LedgerException(LedgerException.Reason.CONFLICT, "device " + id + " is already "
+                                + "registered for tenants " + existing.get().tenants() + ", not " + bound
+                                + "; registration does not change a device's tenants");
+                    }
+                    return false;
                 }
-                throw new LedgerException(LedgerException.Reason.CONFLICT, "device " + id + " is already registered "
-                        + "with another public key; a new key needs a new device id");
-            }
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO devices (id, public_key_pem, registered_at) VALUES (?, ?, ?)")) {
-                ps.setString(1, id);
-                ps.setString(2, pem);
-                ps.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
-                ps.executeUpdate();
+                try (PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO devices (id, public_key_pem, registered_at) VALUES (?, ?, ?)");
+                     PreparedStatement pt = c.prepareStatement(
+                             "INSERT INTO device_tenants (device_id, tenant) VALUES (?, ?)")) {
+                    ps.setString(1, id);
+                    ps.setString(2, pem);
+                    ps.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
+                    ps.executeUpdate();
+                    for (String t : bound) {
+                        pt.setString(1, id);
+                        pt.setString(2, t);
+                        pt.addBatch();
+                    }
+                    pt.executeBatch();
+                }
+                c.commit();
+                return true;
+            } catch (SQLException | LedgerException | RuntimeException e) {
+                c.rollback();
+                throw e;
             }
         } catch (SQLException e) {
             throw unavailable(e);
         }
+    }
+
+    /** The tenants {@code deviceId} may bill, sorted. */
+    static Set<String> tenants(Connection c, String deviceId) throws SQLException {
+        Set<String> out = new TreeSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT tenant FROM device_tenants WHERE device_id = ?")) {
+            ps.setString(1, deviceId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     public Optional<DeviceInfo> device(String id) throws LedgerException {
@@ -81,7 +143,15 @@ public final class Ledger {
     }
 
     public List<DeviceInfo> devices() throws LedgerException {
-        return query(DEVICE_COLUMNS + " ORDER BY id", ps -> { }, Ledger::deviceRow);
+        try (Connection c = db.connect()) {
+            List<DeviceInfo> out = new ArrayList<>();
+            for (String id : query("SELECT id FROM devices ORDER BY id", ps -> { }, rs -> rs.getString(1))) {
+                device(c, id).ifPresent(out::add);
+            }
+            return out;
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     private static final String DEVICE_COLUMNS = "SELECT id, public_key_pem, registered_at, head_seq, head_hash, "
@@ -91,14 +161,14 @@ public final class Ledger {
         try (PreparedStatement ps = c.prepareStatement(DEVICE_COLUMNS + " WHERE id = ?")) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(deviceRow(rs)) : Optional.empty();
+                return rs.next() ? Optional.of(deviceRow(rs, tenants(c, id))) : Optional.empty();
             }
         }
     }
 
-    private static DeviceInfo deviceRow(ResultSet rs) throws SQLException {
+    private static DeviceInfo deviceRow(ResultSet rs, Set<String> tenants) throws SQLException {
         return new DeviceInfo(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class), rs.getLong(4),
-                rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getString(8));
+                rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getString(8), Collections.unmodifiableSet(tenants));
     }
 
     /** Stored USAGE records in (device, seq) order, at most {@code limit}. */
@@ -217,11 +287,34 @@ public final class Ledger {
                         rs.getObject(7, OffsetDateTime.class)));
     }
 
-    /** The lowest seq held in pending (beyond a gap) for a device, if any. */
+    /** The lowest seq held in pending (waiting for a seal) for a device, if any. */
     public OptionalLong firstPending(String device) throws LedgerException {
         List<Long> n = query("SELECT MIN(seq) FROM pending WHERE device_id = ?", ps -> ps.setString(1, device),
                 rs -> (Long) rs.getObject(1, Long.class));
         return n.isEmpty() || n.get(0) == null ? OptionalLong.empty() : OptionalLong.of(n.get(0));
+    }
+
+    /** A device's open gap: what to ask it to resend and why, after the ledger's own rule (docs/billing.md). */
+    public record Gap(long fromSeq, String reason) {
+    }
+
+    /**
+     * The device's gap as the ledger stands now: a verified seal waits in pending that vouches for records beyond the
+     * sealed head the ledger cannot walk to; empty when there is none (or the device is unknown or broken).
+     */
+    public Optional<Gap> gap(String device) throws LedgerException {
+        try (Connection c = db.connect()) {
+            Optional<DeviceInfo> d = device(c, device);
+            if (d.isEmpty() || d.get().brokenAtSeq() > 0) {
+                return Optional.empty();
+            }
+            long head = d.get().headSeq();
+            OptionalLong sealed = PendingRecords.sealedBeyond(c, device, head);
+            return sealed.isEmpty() ? Optional.empty()
+                    : Optional.of(new Gap(head + 1, BatchIngest.gapReason(head, sealed.getAsLong())));
+        } catch (SQLException e) {
+            throw unavailable(e);
+        }
     }
 
     public long quarantineCount(String device) throws LedgerException {
@@ -319,7 +412,7 @@ public final class Ledger {
     }
 
     private static Where where(UsageFilter f) {
-        StringBuilder sql = new StringBuilder(" WHERE kind = 'usage'");
+        StringBuilder sql = new StringBuilder(" WHERE kind = 'usage' AND billable = TRUE");
         List<Object> params = new ArrayList<>();
         if (f.device() != null) {
             sql.append(" AND device_id = ?");

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class SchemaMigrations {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
     /** Every migration, in order. A new one is appended here and added as a resource. */
-    static final List<String> MIGRATIONS = List.of("V1__ledger.sql", "V2__drop_device_time_index.sql");
+    static final List<String> MIGRATIONS = List.of("V1__ledger.sql", "V2__drop_device_time_index.sql",
+            "V3__sealed_only_and_tenants.sql");
 
     private SchemaMigrations() {
     }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code records} table during ingest: the verified, billable records (one row per device and seq), read back
+ * The {@code records} table during ingest: the sealed records (billable unless {@code billable} is false) (one row per device and seq), read back
  * to absorb duplicates and to check seals, and written in one JDBC batch per ingest.
  *
  * <p>Threads: called within one ingest transaction (one thread); holds no state.
@@ -19,8 +19,8 @@ import java.util.Map;
 final class StoredRecords {
     private static final String INSERT_RECORD = "INSERT INTO records (device_id, seq, kind, wall_time_nanos, tenant, model, "
             + "model_version, plugin, plugin_version, license_id, meter, quantity, compute_nanos, accelerator, "
-            + "request_id, status, sealed_seq, hash, bytes, received_at) "
-            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + "request_id, status, sealed_seq, hash, bytes, received_at, billable) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private StoredRecords() {
     }
@@ -56,11 +56,13 @@ final class StoredRecords {
         return out;
     }
 
-    /** Inserts the verified records in one JDBC batch. */
-    static void insert(Connection c, List<UsageRecord> records, OffsetDateTime now) throws SQLException {
+    /** Inserts the sealed records in one JDBC batch; those at {@code notBillable} seqs are kept but never billed. */
+    static void insert(Connection c, List<UsageRecord> records, java.util.Set<Long> notBillable, OffsetDateTime now)
+            throws SQLException {
         try (PreparedStatement insert = c.prepareStatement(INSERT_RECORD)) {
             for (UsageRecord r : records) {
                 bind(insert, r, now);
+                insert.setBoolean(21, !notBillable.contains(r.seq()));
                 insert.addBatch();
             }
             insert.executeBatch();

@@ -4,15 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tollgate.cloud.ledger.Ledger;
 import io.tollgate.cloud.ledger.LedgerException;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Asks a device to resend what is missing when a batch left a gap: waits {@code resendDelayMs} and, if the gap is
- * still open then, publishes {@code {"from_seq": head + 1, "reason": "gap: have up to H, got F"}} on
+ * Asks a device to resend what is missing when a batch left a gap — a seal that verified with the device key vouches
+ * for records beyond the ledger's sealed head that the ledger does not have ({@link Ledger#gap}): waits
+ * {@code resendDelayMs} and, if the gap is still open then, publishes
+ * {@code {"from_seq": head + 1, "reason": "gap: have up to H, the device sealed up to S"}} on
  * {@code tollgate/v1/{device}/resend}. The wait matters with several instances: a batch often overtakes its
  * predecessor that another instance is committing. One request per device is scheduled at a time.
  *
@@ -46,17 +48,16 @@ final class ResendRequester {
     private void resendIfStillMissing(String device, String reason) {
         scheduled.remove(device);
         try {
-            long head = ledger.device(device).map(d -> d.brokenAtSeq() > 0 ? -1 : d.headSeq()).orElse(-1L);
-            OptionalLong firstPending = ledger.firstPending(device);
-            if (head < 0 || firstPending.isEmpty() || firstPending.getAsLong() <= head + 1) {
+            Optional<Ledger.Gap> gap = ledger.gap(device);
+            if (gap.isEmpty()) {
                 return; // the gap closed meanwhile (or the chain is broken: resending would not help)
             }
             ObjectNode resend = JSON.createObjectNode();
-            resend.put("from_seq", head + 1);
-            resend.put("reason", "gap: have up to " + head + ", got " + firstPending.getAsLong());
+            resend.put("from_seq", gap.get().fromSeq());
+            resend.put("reason", gap.get().reason());
             if (publisher.publish(UsageTopics.resend(device), resend.toString())) {
                 stats.resends.incrementAndGet();
-                LOG.info("Asked {} to resend from seq {} ({})", device, head + 1, reason);
+                LOG.info("Asked {} to resend from seq {} ({})", device, gap.get().fromSeq(), gap.get().reason());
             }
         } catch (LedgerException e) {
             LOG.warn("Cannot check the gap of {}: {}", device, e.getMessage());

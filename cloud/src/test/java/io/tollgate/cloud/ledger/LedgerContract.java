@@ -21,6 +21,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -65,7 +66,7 @@ public abstract class LedgerContract {
 
     TestRecordWriter registered() throws LedgerException {
         TestRecordWriter w = TestRecordWriter.newDevice();
-        ledger.registerDevice(w.deviceId(), w.publicPem());
+        ledger.registerDevice(w.deviceId(), w.publicPem(), Set.of("acme", "beta", "other"));
         return w;
     }
 
@@ -88,6 +89,9 @@ public abstract class LedgerContract {
             assertTrue(rs.next());
             assertEquals(2, rs.getInt(1));
             assertEquals("drop_device_time_index", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals(3, rs.getInt(1));
+            assertEquals("sealed_only_and_tenants", rs.getString(2));
             assertFalse("each migration recorded once", rs.next());
         }
     }
@@ -98,14 +102,19 @@ public abstract class LedgerContract {
     @Test
     public void storesTheDocumentTestVector() throws Exception {
         ledger.registerDevice("tg-06e3fd8fda29bb60", new String(RecordVectorTest.resource("device.pub.pem"),
-                StandardCharsets.US_ASCII));
+                StandardCharsets.US_ASCII), Set.of("acme"));
+        try (Connection c = db.connect(); Statement st = c.createStatement()) { // a tenant name outside C1's alphabet
+            st.execute("INSERT INTO device_tenants (device_id, tenant) VALUES ('tg-06e3fd8fda29bb60', 'müller-gmbh')");
+        }
         IngestResult r = ingest.ingest("tg-06e3fd8fda29bb60",
                 TestRecordWriter.batch(2, 1, Arrays.asList(RecordVectorTest.vector())));
-        assertEquals(5, r.stored());
+        // the seal at seq 5 covers 1..4; the seal itself waits for the next one
+        assertEquals(4, r.stored());
         assertEquals(0, r.quarantined());
-        assertEquals(5, r.ackedSeq());
+        assertEquals(4, r.ackedSeq());
+        assertEquals(1, r.pending());
         DeviceInfo d = ledger.device("tg-06e3fd8fda29bb60").orElseThrow();
-        assertEquals("5bac676291e8dd2846e8459e668f937c02530d2963a4b9f035014fcfa54dbde5", d.headHash());
+        assertEquals("eef36f12241bde16b9e127684b53d09b604fdbba168217e139cb0f5d8f60d7ca", d.headHash());
         assertEquals(4, d.sealedSeq());
         List<Ledger.Total> totals = ledger.totals(UsageFilter.all());
         assertEquals(2, totals.size());
@@ -122,16 +131,22 @@ public abstract class LedgerContract {
         TestRecordWriter w = registered();
         List<byte[]> first = sixRecords(w);
         IngestResult r1 = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, first));
-        assertEquals(6, r1.stored());
-        assertEquals(6, r1.ackedSeq());
-        // the next batch continues the chain from the stored head (raw encoding this time), unsealed tail included
+        assertEquals(5, r1.stored());
+        assertEquals(5, r1.ackedSeq());
+        // the next batch continues the chain (raw encoding this time): unsealed, so neither billed nor acked
         List<byte[]> second = List.of(w.usage("acme", "fashion-mnist", "inference", 10),
                 w.usage("beta", "fashion-mnist", "inference", 3));
         IngestResult r2 = ingest.ingest(w.deviceId(), TestRecordWriter.batch(0, 7, second));
-        assertEquals(2, r2.stored());
-        assertEquals(8, r2.ackedSeq());
+        assertEquals(0, r2.stored());
+        assertEquals(5, r2.ackedSeq());
+        assertEquals(7, billedQuantity(w.deviceId()));
+        // the seal over seq 8 arrives: 6 (the previous seal), 7 and 8 are billed
+        IngestResult r3 = ingest.ingest(w.deviceId(), TestRecordWriter.batch(0, 9, List.of(w.seal(1))));
+        assertEquals(3, r3.stored());
+        assertEquals(8, r3.ackedSeq());
+        assertFalse(r3.hasGap());
         assertEquals(20, billedQuantity(w.deviceId()));
-        assertEquals(5, ledger.device(w.deviceId()).orElseThrow().sealedSeq());
+        assertEquals(8, ledger.device(w.deviceId()).orElseThrow().sealedSeq());
         List<Ledger.Range> ranges = ledger.ranges(new UsageFilter(w.deviceId(), "acme", null, null, null));
         assertEquals(List.of(new Ledger.Range(w.deviceId(), 3, 7, 4, Hex.of(w.hashOf(7)))), ranges);
     }
@@ -144,14 +159,15 @@ public abstract class LedgerContract {
         ingest.ingest(w.deviceId(), batch);
         IngestResult again = ingest.ingest(w.deviceId(), batch);
         assertEquals(0, again.stored());
-        assertEquals(6, again.duplicates());
-        assertEquals(6, again.ackedSeq());
-        // an overlapping batch in another encoding: the old part absorbed, the new part stored
+        assertEquals(6, again.duplicates()); // 1..5 stored, 6 (the seal) pending
+        assertEquals(5, again.ackedSeq());
+        // an overlapping batch in another encoding: the old part absorbed, the new part sealed and stored
         List<byte[]> overlap = new ArrayList<>(records.subList(3, 6));
         overlap.add(w.usage("acme", "fashion-mnist", "inference", 5));
+        overlap.add(w.seal(1));
         IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(1, 4, overlap));
         assertEquals(3, r.duplicates());
-        assertEquals(1, r.stored());
+        assertEquals(2, r.stored());
         assertEquals(12, billedQuantity(w.deviceId()));
         assertEquals(0, ledger.quarantineCount(null));
     }
@@ -169,71 +185,113 @@ public abstract class LedgerContract {
         List<QuarantineEntry> q = ledger.quarantine(w.deviceId(), 10);
         assertEquals(1, q.size());
         assertEquals(Long.valueOf(3), q.get(0).seq());
-        assertTrue(q.get(0).reason(), q.get(0).reason().startsWith("conflict: seq 3 differs"));
+        assertTrue(q.get(0).reason(), q.get(0).reason().startsWith("conflict: seq 3 differs from the sealed record"));
         assertEquals(Hex.of(RecordDecoder.sha256(forged)), q.get(0).hash());
     }
 
     @Test
-    public void tamperedRecordIsQuarantinedAndNotBilled() throws Exception {
+    public void tamperedRecordIsNeverBilledAndTheGenuineOneIsWhenResent() throws Exception {
         TestRecordWriter w = registered();
         List<byte[]> records = sixRecords(w);
         byte[] tampered = records.get(3).clone();
         tampered[tampered.length - 40] ^= 0x08; // record 4: quantity 1 -> 9
-        records.set(3, tampered);
-        // elided hashes: the chain stays self-consistent, the seal over record 5 exposes it
-        IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
+        List<byte[]> sent = new ArrayList<>(records);
+        sent.set(3, tampered);
+        // elided hashes: the chain stays self-consistent, but the seal at 6 signs the genuine hash of record 5
+        IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, sent));
         assertEquals(1, r.ackedSeq()); // the START seal vouches for record 1 only
         assertEquals(0, billedQuantity(w.deviceId()));
-        assertEquals(5, r.quarantined());
-        DeviceInfo d = ledger.device(w.deviceId()).orElseThrow();
-        assertEquals(2, d.brokenAtSeq());
-        assertTrue(d.brokenReason(), d.brokenReason().contains("seq 6: seal's sealed_hash is not the hash of seq 5"));
-        // raw encoding: the record after the tampered one no longer links
-        TestRecordWriter w2 = registered();
-        List<byte[]> raw = sixRecords(w2);
-        byte[] t2 = raw.get(4).clone();
-        t2[t2.length - 40] ^= 0x08;
-        raw.set(4, t2);
-        IngestResult r2 = ingest.ingest(w2.deviceId(), TestRecordWriter.batch(0, 1, raw));
-        assertEquals(1, r2.ackedSeq());
-        assertEquals(0, billedQuantity(w2.deviceId()));
-        assertTrue(ledger.device(w2.deviceId()).orElseThrow().brokenReason()
-                .contains("seq 6: prev_hash does not match the hash of seq 5"));
-        // later records of a broken device are quarantined too, never billed
-        IngestResult later = ingest.ingest(w2.deviceId(), TestRecordWriter.batch(0, 7,
-                List.of(w2.usage("acme", "fashion-mnist", "inference", 100))));
-        assertEquals(1, later.quarantined());
-        assertEquals(0, billedQuantity(w2.deviceId()));
-        assertTrue(ledger.invoiceUsage("acme", Long.MIN_VALUE, Long.MAX_VALUE).isEmpty());
+        assertTrue("a verified seal vouches for records the ledger lacks", r.hasGap());
+        assertEquals(2, r.gapFrom());
+        assertEquals("gap: have up to 1, the device sealed up to 5", r.gapReason());
+        assertEquals(java.util.Optional.of(new Ledger.Gap(2, "gap: have up to 1, the device sealed up to 5")),
+                ledger.gap(w.deviceId()));
+        // the device resends from 2: the genuine records are covered by the seal, the tampered ones quarantined
+        IngestResult resent = ingest.ingest(w.deviceId(), TestRecordWriter.batch(0, 2, records.subList(1, 6)));
+        assertEquals(5, resent.ackedSeq());
+        assertFalse(resent.hasGap());
+        assertTrue(ledger.gap(w.deviceId()).isEmpty());
+        assertEquals(7, billedQuantity(w.deviceId()));
+        List<QuarantineEntry> q = ledger.quarantine(w.deviceId(), 10);
+        assertEquals(2, q.size()); // the tampered 4 and the 5 that chained to it
+        assertEquals(Hex.of(RecordDecoder.sha256(tampered)), q.get(0).hash());
+        assertTrue(q.get(0).reason(), q.get(0).reason().contains("not covered by the device's seal"));
     }
 
     @Test
-    public void badSealQuarantinesFromThenOn() throws Exception {
+    public void aForgedUnsealedRecordIsNeverBilledAndNeverBlocksTheGenuineOne() throws Exception {
         TestRecordWriter w = registered();
-        List<byte[]> records = sixRecords(w);
-        ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
-        // unsealed usage is stored and billed at once
+        ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, sixRecords(w)));
+        List<byte[]> genuine = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            genuine.add(w.usage("acme", "fashion-mnist", "inference", 1));
+        }
+        // an anonymous publisher's record 7 in the device's name: right seq, right prev_hash, its own quantity
+        byte[] forged = genuine.get(0).clone();
+        forged[forged.length - 40] ^= 0x7f;
+        IngestResult f = ingest.ingest(w.deviceId(), TestRecordWriter.batch(0, 7, List.of(forged)));
+        assertEquals(0, f.stored());
+        assertEquals(5, f.ackedSeq());
+        assertEquals(1, f.pending());
+        assertFalse("an unsigned record never triggers resends", f.hasGap());
+        // the genuine 1,000 records and their seal: all billed, the forged record quarantined
+        genuine.add(w.seal(1));
+        for (int from = 0; from < genuine.size(); from += 300) {
+            List<byte[]> part = genuine.subList(from, Math.min(genuine.size(), from + 300));
+            ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 7 + from, part));
+        }
+        assertEquals(1006, ledger.device(w.deviceId()).orElseThrow().headSeq());
+        assertEquals(1007, billedQuantity(w.deviceId()));
+        List<QuarantineEntry> q = ledger.quarantine(w.deviceId(), 10);
+        assertEquals(1, q.size());
+        assertEquals(Hex.of(RecordDecoder.sha256(forged)), q.get(0).hash());
+        assertTrue(q.get(0).reason(), q.get(0).reason().contains("not covered by the device's seal"));
+        // the forged record again, now below the sealed head: a conflict, still never billed
+        IngestResult again = ingest.ingest(w.deviceId(), TestRecordWriter.batch(0, 7, List.of(forged)));
+        assertEquals(1, again.quarantined());
+        assertEquals(1007, billedQuantity(w.deviceId()));
+    }
+
+    @Test
+    public void aRecordNamingAnUnboundTenantIsSealedAckedAndNeverBilled() throws Exception {
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        assertTrue(ledger.registerDevice(w.deviceId(), w.publicPem(), Set.of("acme")));
+        List<byte[]> records = sixRecords(w); // acme 4 + 1 + 2
+        records.add(w.usage("globex", "fashion-mnist", "inference", 50_000));
+        records.add(w.usage("acme", "fashion-mnist", "inference", 3));
+        records.add(w.seal(1));
+        IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
+        assertEquals(8, r.ackedSeq()); // the chain goes on: acked past the globex record
+        assertEquals(1, r.quarantined());
+        assertEquals(10, billedQuantity(w.deviceId()));
+        assertTrue(ledger.invoiceUsage("globex", Long.MIN_VALUE, Long.MAX_VALUE).isEmpty());
+        assertTrue(ledger.usage(new UsageFilter(null, "globex", null, null, null), 10).isEmpty());
+        QuarantineEntry q = ledger.quarantine(w.deviceId(), 10).get(0);
+        assertEquals(Long.valueOf(7), q.seq());
+        assertTrue(q.reason(), q.reason().contains("tenant 'globex' is not bound to device " + w.deviceId()
+                + " (bound: acme)"));
+        assertEquals(Set.of("acme"), ledger.device(w.deviceId()).orElseThrow().tenants());
+    }
+
+    @Test
+    public void aSealWithABadSignatureIsQuarantinedAndBlocksNothing() throws Exception {
+        TestRecordWriter w = registered();
+        ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, sixRecords(w)));
         ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 7, List.of(w.usage("acme", "fashion-mnist",
                 "inference", 10))));
+        assertEquals("unsealed usage is not billed", 7, billedQuantity(w.deviceId()));
+        byte[] genuineSeal = w.seal(1); // seq 8 over 7
+        byte[] badSeal = genuineSeal.clone();
+        badSeal[badSeal.length - 1] ^= 1;
+        IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 8, List.of(badSeal)));
+        assertEquals(1, r.quarantined());
+        assertEquals(5, r.ackedSeq());
+        assertEquals(7, billedQuantity(w.deviceId()));
+        assertTrue(ledger.quarantine(w.deviceId(), 10).get(0).reason().contains("seq 8: seal signature invalid"));
+        // the device's own seal at seq 8 is not blocked by it
+        IngestResult ok = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 8, List.of(genuineSeal)));
+        assertEquals(7, ok.ackedSeq());
         assertEquals(17, billedQuantity(w.deviceId()));
-        // a seal signed by another key
-        byte[] forgedSeal = w.seal(7, w.hashOf(7), 1, Ed25519Keys.generate());
-        byte[] after = w.usage("acme", "fashion-mnist", "inference", 50);
-        IngestResult r = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 8, List.of(forgedSeal, after)));
-        assertEquals(2, r.quarantined());
-        assertEquals(7, r.ackedSeq());
-        assertEquals(17, billedQuantity(w.deviceId()));
-        DeviceInfo d = ledger.device(w.deviceId()).orElseThrow();
-        assertEquals(8, d.brokenAtSeq());
-        assertEquals("seq 8: seal signature invalid", d.brokenReason());
-        // a seal that does not move forward is invalid as well
-        TestRecordWriter w2 = registered();
-        List<byte[]> r2 = sixRecords(w2);
-        r2.add(w2.seal(5, w2.hashOf(5), 1, null)); // seq 7 seals 5 again
-        IngestResult res = ingest.ingest(w2.deviceId(), TestRecordWriter.batch(0, 1, r2));
-        assertEquals(5, res.ackedSeq());
-        assertTrue(ledger.device(w2.deviceId()).orElseThrow().brokenReason()
-                .contains("sealed_seq 5 is not after the previous seal's 5"));
     }
 
     @Test
@@ -250,7 +308,8 @@ public abstract class LedgerContract {
         TestRecordWriter stranger = TestRecordWriter.newDevice();
         IngestResult wrong = ingest.ingest(other.deviceId(), TestRecordWriter.batch(2, 1, sixRecords(stranger)));
         assertEquals(0, wrong.stored());
-        assertTrue(ledger.device(other.deviceId()).orElseThrow().brokenReason().contains("names device '"
+        assertEquals(6, wrong.quarantined());
+        assertTrue(ledger.quarantine(other.deviceId(), 1).get(0).reason().contains("names device '"
                 + stranger.deviceId() + "'"));
     }
 
@@ -272,17 +331,17 @@ public abstract class LedgerContract {
         IngestResult gap = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 7, tail));
         assertTrue(gap.hasGap());
         assertEquals(1, gap.gapFrom());
-        assertEquals("gap: have up to 0, got 7", gap.gapReason());
+        assertEquals("gap: have up to 0, the device sealed up to 7", gap.gapReason());
         assertEquals(2, gap.pending());
         assertEquals(0, gap.ackedSeq());
         assertEquals(0, billedQuantity(w.deviceId()));
         assertEquals(7, ledger.firstPending(w.deviceId()).orElseThrow());
         IngestResult fill = ingest.ingest(w.deviceId(), TestRecordWriter.batch(2, 1, records));
         assertFalse(fill.hasGap());
-        assertEquals(8, fill.stored());
-        assertEquals(8, fill.ackedSeq());
+        assertEquals(7, fill.stored());
+        assertEquals(7, fill.ackedSeq());
         assertEquals(17, billedQuantity(w.deviceId()));
-        assertTrue(ledger.firstPending(w.deviceId()).isEmpty());
+        assertEquals(8, ledger.firstPending(w.deviceId()).orElseThrow()); // the last seal waits for the next one
         assertEquals(7, ledger.device(w.deviceId()).orElseThrow().sealedSeq());
     }
 
@@ -297,10 +356,12 @@ public abstract class LedgerContract {
         ra.add(a.usage("acme", "ocr", "1.0.0", "io.tollgate.plugin.ocr", "1.0.0", "", "page", 3, 1, "cpu", "r", "OK"));
         a.at(dec, 2);
         ra.add(a.usage("acme", "fashion-mnist", "inference", 1000)); // December: not on the November invoice
+        ra.add(a.seal(1));
         ingest.ingest(a.deviceId(), TestRecordWriter.batch(2, 1, ra));
         b.at(nov + 5, 1);
         List<byte[]> rb = sixRecords(b);
         rb.add(b.usage("other", "fashion-mnist", "inference", 70)); // another tenant
+        rb.add(b.seal(1));
         ingest.ingest(b.deviceId(), TestRecordWriter.batch(2, 1, rb));
 
         ledger.replacePrices(List.of(
@@ -336,26 +397,38 @@ public abstract class LedgerContract {
     }
 
     @Test
-    public void registrationValidatesTheKeyAndRefusesAnotherKeyForAnId() throws Exception {
+    public void registrationValidatesTheKeyTheTenantsAndRefusesAnotherKeyForAnId() throws Exception {
         TestRecordWriter w = registered();
-        ledger.registerDevice(w.deviceId(), w.publicPem()); // same key again: fine
+        assertFalse("same id, key and tenants again: not new",
+                ledger.registerDevice(w.deviceId(), w.publicPem(), Set.of("acme", "beta", "other")));
+        expect(LedgerException.Reason.CONFLICT, () -> ledger.registerDevice(w.deviceId(),
+                TestRecordWriter.newDevice().publicPem(), null));
+        expect(LedgerException.Reason.CONFLICT, () -> ledger.registerDevice(w.deviceId(), w.publicPem(),
+                Set.of("globex")));
+        expect(LedgerException.Reason.BAD_INPUT, () -> ledger.registerDevice("tg-x",
+                "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", null));
+        expect(LedgerException.Reason.BAD_INPUT, () -> ledger.registerDevice("a/b", w.publicPem(), null));
+        expect(LedgerException.Reason.BAD_INPUT, () -> ledger.registerDevice("tollgate-billing", w.publicPem(), null));
+        TestRecordWriter x = TestRecordWriter.newDevice();
+        expect(LedgerException.Reason.BAD_INPUT, () -> ledger.registerDevice(x.deviceId(), x.publicPem(),
+                Set.of("Acme")));
+        expect(LedgerException.Reason.BAD_INPUT, () -> ledger.registerDevice(x.deviceId(), x.publicPem(),
+                Set.of("-acme")));
+        assertTrue(ledger.device(x.deviceId()).isEmpty());
+        assertTrue(ledger.registerDevice(x.deviceId(), x.publicPem(), null));
+        assertEquals(Set.of("default"), ledger.device(x.deviceId()).orElseThrow().tenants());
+    }
+
+    private interface Registration {
+        void run() throws LedgerException;
+    }
+
+    private static void expect(LedgerException.Reason reason, Registration r) {
         try {
-            ledger.registerDevice(w.deviceId(), TestRecordWriter.newDevice().publicPem());
-            fail("re-registered with another key");
+            r.run();
+            fail("accepted; expected " + reason);
         } catch (LedgerException e) {
-            assertEquals(LedgerException.Reason.CONFLICT, e.reason());
-        }
-        try {
-            ledger.registerDevice("tg-x", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
-            fail("accepted a non-Ed25519 key");
-        } catch (LedgerException e) {
-            assertEquals(LedgerException.Reason.BAD_INPUT, e.reason());
-        }
-        try {
-            ledger.registerDevice("a/b", w.publicPem());
-            fail("accepted a topic-breaking id");
-        } catch (LedgerException e) {
-            assertEquals(LedgerException.Reason.BAD_INPUT, e.reason());
+            assertEquals(e.getMessage(), reason, e.reason());
         }
     }
 }

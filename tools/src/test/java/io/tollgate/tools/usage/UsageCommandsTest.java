@@ -73,7 +73,7 @@ public class UsageCommandsTest {
             j.append(TestJournal.event("acme", "ocr", 1, "r3"));
             j.append(TestJournal.event("globex", "fashion-mnist", 8, "r4, \"quoted\""));
             j.append(TestJournal.event("acme", "fashion-mnist", 1, "r5"));
-            j.append(TestJournal.event("globex", "fashion-mnist", 16, "r6"));
+            j.append(TestJournal.event("globex", "fashion-mnist", 16, "=r6+1"));
         }
     }
 
@@ -149,6 +149,7 @@ public class UsageCommandsTest {
                 + "sealed_hash,seal_reason,signature,previous_run,prev_hash,hash", rows[0]);
         assertTrue(rows[1], rows[1].startsWith(deviceId + ",3,usage,2026-03-01T10:00:02Z,"));
         assertTrue(rows[4], rows[4].contains(",\"r4, \"\"quoted\"\"\",OK,"));
+        assertTrue("a cell never starts a spreadsheet formula: " + rows[6], rows[6].contains(",'=r6+1,OK,"));
         ToolRun jsonl = cli("usage", "export", "--data", data.toString(), "--format", "JSONL");
         List<String> lines = Arrays.stream(jsonl.out().split("\n")).collect(Collectors.toList());
         assertEquals(6, lines.size());

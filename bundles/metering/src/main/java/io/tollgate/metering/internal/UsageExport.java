@@ -124,11 +124,19 @@ public final class UsageExport {
         return v;
     }
 
-    private static String csv(Object o) {
+    /**
+     * One RFC 4180 cell. Text that a spreadsheet would run as a formula (starting with {@code = + - @}, a tab or a
+     * CR — OWASP "CSV injection") gets a leading single quote: tenant, model, request id and status come from clients
+     * and plugins. Numbers are written as they are (a negative monotonic reading stays a number).
+     */
+    static String csv(Object o) {
         if (o == null) {
             return "";
         }
         String s = o.toString();
+        if (o instanceof CharSequence && !s.isEmpty() && "=+-@\t\r".indexOf(s.charAt(0)) >= 0) {
+            s = "'" + s;
+        }
         if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) {
             return s;
         }
