@@ -146,7 +146,7 @@ public class ApiAuthTest {
     @Test
     public void aTenantReaderSeesOnlyItsTenantAndOnlyReads() throws Exception {
         TestRecordWriter w = TestRecordWriter.newDevice();
-        assertEquals(201, register(admin, w.deviceId(), w.publicPem()).statusCode());
+        assertEquals(201, register(admin, w.deviceId(), w.publicPem(), "acme", "globex").statusCode());
         w.at(io.tollgate.cloud.billing.Period.nanos(Instant.parse("2026-11-23T17:00:00Z")), 1);
         List<byte[]> records = new ArrayList<>();
         records.add(w.start(0));
@@ -204,9 +204,9 @@ public class ApiAuthTest {
         assertEquals(1, JSON.readTree(get("/v1/devices", admin).body()).get("devices").size());
         assertEquals(201, register(acmeEnroll, w2.deviceId(), w2.publicPem(), "acme").statusCode());
 
-        // admin may register again: a new broker password replaces the old one
+        // admin may register again (200: the same id, key and tenants): a new broker password replaces the old one
         HttpResponse<String> again = register(admin, w.deviceId(), w.publicPem());
-        assertEquals(again.body(), 201, again.statusCode());
+        assertEquals(again.body(), 200, again.statusCode());
         String newPassword = JSON.readTree(again.body()).get("mqtt").get("password").asText();
         String stored = MqttPasswords.read(MqttPasswords.file(data)).get(w.deviceId());
         assertTrue(MqttPasswords.matches(newPassword, stored));
