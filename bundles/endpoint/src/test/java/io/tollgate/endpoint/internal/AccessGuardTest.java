@@ -229,7 +229,7 @@ public class AccessGuardTest {
     public void malformedAuthorizationHeadersAre401() throws Exception {
         String id = infer.entry().id();
         String secret = infer.key().substring(("tgk_" + id + "_").length());
-        List<String> bad = List.of(
+        List<String> bad = new java.util.ArrayList<>(List.of(
                 "Basic dXNlcjpwYXNz",                       // another scheme
                 "Bearer",                                   // no token
                 "Bearer    ",
@@ -237,9 +237,12 @@ public class AccessGuardTest {
                 "Bearer not-a-key",
                 "Bearer tgk_" + id,                         // truncated
                 "Bearer tgk_" + id + "_" + secret + "x",    // too long
-                "Bearer tgk_" + id.toUpperCase() + "_" + secret,
                 "Bearer tgk_" + id + "_" + secret.substring(1) + "A",  // right id, wrong secret
-                "Bearer tgk_0123456789ab_" + secret);       // unknown id
+                "Bearer tgk_0123456789ab_" + secret));      // unknown id
+        if (!id.toUpperCase().equals(id)) {
+            // ids are lower-case hex; an id of digits only (about 1 in 280) has no upper-case form to refuse
+            bad.add("Bearer tgk_" + id.toUpperCase() + "_" + secret);
+        }
         for (String h : bad) {
             RequestException e = refused(keys, Access.INFER, "echo", "10.1.2.3", h, RequestException.Kind.UNAUTHORIZED);
             assertEquals(h, AccessGuard.CHALLENGE_INVALID, e.challenge());
