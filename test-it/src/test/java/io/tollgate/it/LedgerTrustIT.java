@@ -88,7 +88,7 @@ public class LedgerTrustIT {
         billing = new BillingProcess("h2", broker.uri(), billingData, null, billingLog).start();
         int port = TollgateExam.freePort();
         Process dev = appliance.run(port, data, plugins, appliance.dist().resolve("conf"), Map.of(), "--mqtt",
-                broker.uri());
+                broker.uri(), "--cloud-key", billing.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
 
         long units = infer(port, "warm-", 20, null);
@@ -150,7 +150,8 @@ public class LedgerTrustIT {
         String acmeKey = key(conf, "acme");
         String globexKey = key(conf, "globex");
         int port = TollgateExam.freePort();
-        Process dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri());
+        Process dev = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri(), "--cloud-key",
+                billing.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
 
         long acmeUnits = infer(port, "acme-", 10, acmeKey);
