@@ -66,10 +66,14 @@ public final class DeviceCommand {
                         + "unless --allow-plain).")
         private String billing;
 
-        @Option(names = "--token", required = true, paramLabel = "T",
+        @Option(names = "--token", paramLabel = "T",
                 description = "A billing API token that may enroll devices (tollgate-billing token create --role "
-                        + "enroll).")
+                        + "enroll). On a shared box prefer --token-file: a command line is visible to other users.")
         private String token;
+
+        @Option(names = "--token-file", paramLabel = "FILE",
+                description = "A file holding the token (mode 0600 or 0400), instead of --token.")
+        private Path tokenFile;
 
         @Option(names = "--tenant", paramLabel = "T",
                 description = "A tenant this device's usage may be billed to; repeat for several (default: the "
@@ -90,8 +94,8 @@ public final class DeviceCommand {
 
         @Override
         public Integer call() throws Exception {
-            return Enrollment.enroll(billing, token, tenants, mqtt, tlsCa, allowPlain, data(), conf.resolve(), out(),
-                    err());
+            return Enrollment.enroll(billing, Enrollment.token(token, tokenFile), tenants, mqtt, tlsCa, allowPlain,
+                    data(), conf.resolve(), out(), err());
         }
     }
 }

@@ -56,9 +56,41 @@ final class Enrollment {
     }
 
     /** Plain arguments, so that the command class names no type of this one (LauncherClassPathTest). */
+    /** The tenant the endpoint bills requests without an API key to (loopback clients in protected mode). */
+    static final String KEYLESS_TENANT = "default";
+
     static int enroll(String billing, String token, List<String> tenants, String mqtt, Path tlsCa, boolean allowPlain,
                       Path data, Path conf, PrintStream out, PrintStream err) throws ToolException {
         return enroll(new Request(billing, token, List.copyOf(tenants), mqtt, tlsCa, allowPlain, data, conf), out, err);
+    }
+
+    /**
+     * The token from {@code --token} or {@code --token-file} (exactly one): a token file must be readable by its
+     * owner only (0600 or 0400), as the device's other secrets are.
+     */
+    static String token(String token, Path tokenFile) throws ToolException {
+        if ((token == null) == (tokenFile == null)) {
+            throw new ToolException(ExitCodes.USAGE, "give the billing API token with --token T or --token-file FILE "
+                    + "(one of them)");
+        }
+        if (token != null) {
+            return token;
+        }
+        try {
+            String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile));
+            if (!mode.equals("rw-------") && !mode.equals("r--------")) {
+                throw new ToolException(ExitCodes.FAILED, "--token-file " + tokenFile + " has mode " + mode
+                        + "; make it readable by its owner only (chmod 600 " + tokenFile + ")");
+            }
+            String t = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+            if (t.isEmpty()) {
+                throw new ToolException(ExitCodes.FAILED, "--token-file " + tokenFile + " is empty");
+            }
+            return t;
+        } catch (IOException e) {
+            throw new ToolException(ExitCodes.IO_ERROR, "cannot read --token-file " + tokenFile + ": "
+                    + PathValues.reason(e), e);
+        }
     }
 
     static int enroll(Request r, PrintStream out, PrintStream err) throws ToolException {
@@ -126,6 +158,15 @@ final class Enrollment {
         out.println("Updated " + r.conf().resolve(SYNC_CFG) + ": " + String.join(", ", settings.keySet()) + ".");
         out.println(r.mqtt() != null ? "Start it: bin/tollgate run" : "Set broker.url there (or re-run with --mqtt "
                 + "URL), then: bin/tollgate run");
+        List<String> bound = tenants(answer, r.tenants());
+        if (!bound.contains(KEYLESS_TENANT)) {
+            // requests without an API key (loopback in protected mode) bill "default": not bound, never billed
+            err.println("device enroll: note: requests without an API key are billed to tenant '" + KEYLESS_TENANT
+                    + "', which device " + id + " is not bound to (" + String.join(", ", bound) + "): the billing "
+                    + "service would quarantine them, not bill them. Give every client a key of a bound tenant "
+                    + "(bin/tollgate keys add --tenant " + bound.get(0) + " --role infer), or enroll with --tenant "
+                    + KEYLESS_TENANT + " as well.");
+        }
         return ExitCodes.OK;
     }
 

@@ -125,6 +125,38 @@ public class EnrollCommandTest {
     }
 
     @Test
+    public void theTokenMayComeFromAnOwnerOnlyFileAndExactlyOneWayIsGiven() throws Exception {
+        answer = registered("tg-1", false);
+        Path file = tmp.newFile("enroll.token").toPath();
+        Files.writeString(file, "tgb_from_file\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        ToolRun r = enroll("--token-file", file.toString());
+        assertEquals(r.toString(), 1, r.code());
+        assertTrue(r.err(), r.err().contains("has mode rw-r--r--; make it readable by its owner only (chmod 600"));
+        assertEquals("nothing was sent", null, authorization.get());
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        r = enroll("--token-file", file.toString());
+        assertEquals(r.toString(), 0, r.code());
+        assertEquals("Bearer tgb_from_file", authorization.get());
+
+        assertEquals(2, enroll().code());
+        assertEquals(2, enroll("--token", "t", "--token-file", file.toString()).code());
+        assertEquals(3, enroll("--token-file", tmp.getRoot().toPath().resolve("missing").toString()).code());
+    }
+
+    @Test
+    public void aDeviceNotBoundToTheKeylessTenantIsToldItsKeylessRequestsWillNotBeBilled() throws Exception {
+        answer = registered("tg-2", false);   // bound to acme and globex, not default
+        ToolRun r = enroll("--token", "t", "--tenant", "acme", "--tenant", "globex");
+        assertEquals(r.toString(), 0, r.code());
+        assertTrue(r.err(), r.err().contains("requests without an API key are billed to tenant 'default', which "
+                + "device " + ToolRun.of("device", "id", "--data", data.toString()).out().trim() + " is not bound to (acme, "
+                + "globex)"));
+        assertTrue(r.err(), r.err().contains("bin/tollgate keys add --tenant acme --role infer"));
+    }
+
+    @Test
     public void withoutMqttCredentialsInTheAnswerNoPasswordIsConfigured() throws Exception {
         answer = registered("ignored", false);
         Path ca = tmp.newFile("ca.pem").toPath();
