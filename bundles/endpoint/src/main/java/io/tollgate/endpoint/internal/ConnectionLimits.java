@@ -12,13 +12,15 @@ package io.tollgate.endpoint.internal;
  * @param maxLineBytes        longest request line ({@code max.line.bytes}): 414
  * @param maxHeaderBytes      largest header section ({@code max.header.bytes}): 431
  * @param compressionMinBytes smallest response compressed for a client that accepts it; 0 = never
+ * @param maxConnectionsPerClient open connections from one client address ({@code max.connections.per.client})
  */
 record ConnectionLimits(int maxBodyBytes, int maxConnections, long idleTimeoutMs, long headerTimeoutMs,
-                        long bodyTimeoutMs, int maxLineBytes, int maxHeaderBytes, int compressionMinBytes) {
+                        long bodyTimeoutMs, int maxLineBytes, int maxHeaderBytes, int compressionMinBytes,
+                        int maxConnectionsPerClient) {
 
     static ConnectionLimits of(EndpointConfig c) {
         return new ConnectionLimits(c.max_body_bytes(), c.max_connections(), c.idle_timeout_ms(),
                 c.header_timeout_ms(), c.body_timeout_ms(), c.max_line_bytes(), c.max_header_bytes(),
-                c.compression_min_bytes());
+                c.compression_min_bytes(), c.max_connections_per_client());
     }
 }

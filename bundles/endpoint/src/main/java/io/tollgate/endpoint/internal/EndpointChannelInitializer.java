@@ -41,6 +41,9 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
     private final RequestRouter router;
     private final ChannelGroup channels;
     private final SslContext tls;
+    /** Open connections per client address ({@code max.connections.per.client}). */
+    private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, Integer> perClient =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
 
     /** @param tls the TLS context, or null for plain HTTP */
@@ -58,14 +61,20 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         channels.add(ch);
         int open = metrics.connectionOpened();
         ch.closeFuture().addListener(f -> metrics.connectionClosed());
+        java.net.InetAddress client = ch.remoteAddress() == null ? null : ch.remoteAddress().getAddress();
+        int fromClient = 0;
+        if (client != null) {
+            fromClient = perClient.merge(client, 1, Integer::sum);
+            ch.closeFuture().addListener(f -> perClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1));
+        }
         ChannelPipeline p = ch.pipeline();
         p.addLast("linger", new LingeringClose());
         if (tls != null) {
             p.addLast("tls", new HttpsOnlyHandler(tls, metrics, router.requestIds()));
         }
-        if (open > limits.maxConnections()) {
+        if (open > limits.maxConnections() || fromClient > limits.maxConnectionsPerClient()) {
             p.addLast("http", new HttpServerCodec());
-            p.addLast("over-limit", new OverLimit(open));
+            p.addLast("over-limit", new OverLimit(open, fromClient > limits.maxConnectionsPerClient() ? client : null));
             return;
         }
         ReadDeadlines deadlines = new ReadDeadlines(limits, metrics, router.requestIds());
@@ -92,9 +101,12 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
     /** Answers a connection over {@code max.connections} with 503 + Retry-After and closes it. */
     private final class OverLimit extends ChannelInboundHandlerAdapter {
         private final int open;
+        /** The client over its own limit, or null when the endpoint as a whole is full. */
+        private final java.net.InetAddress client;
 
-        OverLimit(int open) {
+        OverLimit(int open, java.net.InetAddress client) {
             this.open = open;
+            this.client = client;
         }
 
         @Override
@@ -103,12 +115,22 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
             long now = System.nanoTime();
             long last = lastRefusalLog.get();
             if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
-                LOG.warn("refusing connections over max.connections = {} ({} open); raise max.connections in the "
-                        + "io.tollgate.endpoint configuration if this is expected load (logged once per 10 s; "
-                        + "tollgate_http_connections_refused_total counts them)", limits.maxConnections(), open - 1);
+                if (client != null) {
+                    LOG.warn("refusing connections from {} over max.connections.per.client = {} (logged once per "
+                            + "10 s; tollgate_http_connections_refused_total counts them)", client.getHostAddress(),
+                            limits.maxConnectionsPerClient());
+                } else {
+                    LOG.warn("refusing connections over max.connections = {} ({} open); raise max.connections in the "
+                            + "io.tollgate.endpoint configuration if this is expected load (logged once per 10 s; "
+                            + "tollgate_http_connections_refused_total counts them)", limits.maxConnections(), open - 1);
+                }
             }
-            HttpReply reply = ErrorMapper.reply(new RequestException(RequestException.Kind.BUSY, "the endpoint has "
-                    + limits.maxConnections() + " connections open (max.connections); retry after a second"),
+            String why = client != null
+                    ? "this client has " + limits.maxConnectionsPerClient() + " connections open "
+                            + "(max.connections.per.client); reuse them, or retry after a second"
+                    : "the endpoint has " + limits.maxConnections() + " connections open (max.connections); retry "
+                            + "after a second";
+            HttpReply reply = ErrorMapper.reply(new RequestException(RequestException.Kind.BUSY, why),
                     router.requestIds().next(), "connection from " + ctx.channel().remoteAddress());
             metrics.response(reply.status().code());
             FullHttpResponse response = RequestRouter.toResponse(HttpVersion.HTTP_1_1, reply);

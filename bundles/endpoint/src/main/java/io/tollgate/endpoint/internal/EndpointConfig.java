@@ -9,7 +9,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@code native.transport}, {@code drain.timeout.ms}, {@code keys.file}, {@code keys.poll.ms}, {@code tls.cert.file},
  * {@code tls.key.file}, {@code tls.client.auth}, {@code tls.client.ca.file}, {@code max.connections},
  * {@code idle.timeout.ms}, {@code header.timeout.ms}, {@code body.timeout.ms}, {@code max.line.bytes},
- * {@code max.header.bytes}, {@code compression.min.bytes}, {@code max.inflight.body.bytes}.
+ * {@code max.header.bytes}, {@code compression.min.bytes}, {@code max.inflight.body.bytes}, {@code max.connections.per.client}.
  */
 @ObjectClassDefinition(name = "Tollgate HTTP endpoint",
         description = "Open Inference Protocol (KServe v2 REST) server, admin API and Prometheus metrics")
@@ -79,4 +79,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Bytes of request bodies held at once across all connections; a body that would "
             + "exceed it gets 503 + Retry-After; 0 = a quarter of the JVM's largest heap")
     long max_inflight_body_bytes() default 0;
+
+    @AttributeDefinition(description = "Open connections from one client address at most; one more is answered 503 "
+            + "+ Retry-After and closed, so one host cannot take every slot of max.connections")
+    int max_connections_per_client() default 128;
 }

@@ -63,7 +63,7 @@ public final class HttpEndpoint {
     private static final List<String> UNDERSCORED_KEYS = List.of("max_body_bytes", "io_threads", "native_transport",
             "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
             "tls_client_ca_file", "max_connections", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms",
-            "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes");
+            "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes", "max_connections_per_client");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
     private final KeyFileWatcher keys;
@@ -173,6 +173,10 @@ public final class HttpEndpoint {
                 && c.max_inflight_body_bytes() < c.max_body_bytes()) {
             problems.append("max.inflight.body.bytes must be 0 (a quarter of the heap) or at least max.body.bytes (")
                     .append(c.max_body_bytes()).append("), not ").append(c.max_inflight_body_bytes()).append("; ");
+        }
+        if (c.max_connections_per_client() < 1) {
+            problems.append("max.connections.per.client must be at least 1, not ").append(c.max_connections_per_client())
+                    .append("; ");
         }
         if (c.max_connections() < 1) {
             problems.append("max.connections must be at least 1, not ").append(c.max_connections()).append("; ");

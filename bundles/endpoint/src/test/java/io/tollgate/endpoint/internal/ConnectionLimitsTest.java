@@ -281,6 +281,42 @@ public class ConnectionLimitsTest {
     }
 
     @Test
+    public void oneClientCannotTakeEverySlotOfTheEndpoint() throws Exception {
+        TestConfig c = new TestConfig();
+        c.maxConnections = 20;
+        c.maxConnectionsPerClient = 3;
+        List<Socket> held = new ArrayList<>();
+        try (TestServer limited = new TestServer(c)) {
+            for (int i = 0; i < 3; i++) {
+                Socket s = new Socket("127.0.0.1", limited.port());
+                s.setSoTimeout(10_000);
+                held.add(s);
+                send(s, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals(200, TestServer.readResponse(s.getInputStream()).status());
+            }
+            try (Socket fourth = new Socket("127.0.0.1", limited.port())) {
+                fourth.setSoTimeout(10_000);
+                TestServer.RawResponse r = TestServer.readResponse(fourth.getInputStream());
+                assertEquals(503, r.status());
+                assertEquals("1", r.header("retry-after"));
+                assertTrue(r.body(), r.body().contains("this client has 3 connections open "
+                        + "(max.connections.per.client)"));
+            }
+            // another address of the same box is another client: it still gets in (the endpoint is not full)
+            java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.2");
+            try (Socket s = new Socket(java.net.InetAddress.getByName("127.0.0.1"), limited.port(), other, 0)) {
+                s.setSoTimeout(10_000);
+                send(s, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals(200, TestServer.readResponse(s.getInputStream()).status());
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     public void oversizedHeadersGet431AndTheConnectionIsClosedNotLeftHanging() throws Exception {
         try (Socket s = open()) {
             send(s, "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(8000) + "\r\n\r\n");

@@ -25,6 +25,7 @@ final class TestConfig implements EndpointConfig {
     int maxHeaderBytes = 16384;
     int compressionMinBytes = 1024;
     long maxInflightBodyBytes = 0;
+    int maxConnectionsPerClient = 128;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -129,5 +130,10 @@ final class TestConfig implements EndpointConfig {
     @Override
     public long max_inflight_body_bytes() {
         return maxInflightBodyBytes;
+    }
+
+    @Override
+    public int max_connections_per_client() {
+        return maxConnectionsPerClient;
     }
 }
