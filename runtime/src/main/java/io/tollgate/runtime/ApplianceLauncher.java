@@ -100,13 +100,41 @@ final class ApplianceLauncher {
         throw new CommandException(message);
     }
 
+    /**
+     * The data folder holds every tenant's usage (the journal), the device key and the broker password: a new one is
+     * made readable by its owner only (0700); an existing one open to others is logged as a WARN, not changed (the
+     * operator may have a reason, e.g. a backup group).
+     */
+    static void ownerOnly(Path data) throws IOException {
+        if (!Files.exists(data)) {
+            Files.createDirectories(data);
+            try {
+                Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            } catch (UnsupportedOperationException notPosix) {
+                return;
+            }
+            return;
+        }
+        try {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(data);
+            if (mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+                    || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                LOG.warn("the data folder {} is open to every local user ({}): it holds the usage journal of every "
+                        + "tenant; chmod 700 {}", data, java.nio.file.attribute.PosixFilePermissions.toString(mode),
+                        data);
+            }
+        } catch (UnsupportedOperationException notPosix) {
+            // nothing to check
+        }
+    }
+
     Framework start() throws Exception {
         if (!Files.isDirectory(system)) {
             throw new CommandException("no bundles folder at " + system + "; run bin/tollgate from a built distribution "
                     + "(runtime/target/tollgate) or pass --home");
         }
         Files.createDirectories(plugins);
-        Files.createDirectories(data);
+        ownerOnly(data);
         ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());

@@ -126,4 +126,12 @@ public class ApplianceLauncherTest {
         }
         return bytes.toByteArray();
     }
+
+    @Test
+    public void aNewDataFolderIsReadableByItsOwnerOnly() throws Exception {
+        java.nio.file.Path data = java.nio.file.Files.createTempDirectory("tollgate-data").resolve("data");
+        ApplianceLauncher.ownerOnly(data);
+        org.junit.Assert.assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(data)));
+    }
 }
