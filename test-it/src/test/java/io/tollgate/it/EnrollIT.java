@@ -53,9 +53,11 @@ public class EnrollIT {
         Path data = tmp.resolve("data");
         Path conf = appliance.copyConf(tmp.resolve("conf"));
 
+        // bound to acme and to default: the requests below come without an API key, which bills tenant default
+        String enrollToken = BillingProcess.createToken(billingData, "enroll", null, tmp.resolve("billing.log"));
         ApplianceProcess.Result enrolled = appliance.tool("device", "enroll", "--billing", billing.url(), "--token",
-                "tgt_enroll_it", "--tenant", "acme", "--mqtt", broker.uri(), "--data", data.toString(), "--conf",
-                conf.toString());
+                enrollToken, "--tenant", "acme", "--tenant", "default", "--mqtt", broker.uri(), "--data",
+                data.toString(), "--conf", conf.toString());
         assertEquals(enrolled.toString(), 0, enrolled.exit());
         String device = appliance.tool("device", "id", "--data", data.toString()).out().trim();
         assertTrue(enrolled.out(), enrolled.out().startsWith("Enrolled device " + device + " with " + billing.url()));
@@ -67,10 +69,15 @@ public class EnrollIT {
         assertTrue(cfg, cfg.contains("\nbroker.url=" + broker.uri() + "\n"));
         assertTrue(cfg, cfg.contains("\ncloud.public.key.file=${tollgate.conf}/cloud.pub.pem\n"));
 
-        // enrolling again is harmless (same id and key)
+        // an enroll token registers new devices only; enrolling again takes an admin token (same id, key, tenants)
+        ApplianceProcess.Result refused = appliance.tool("device", "enroll", "--billing", billing.url(), "--token",
+                enrollToken, "--tenant", "acme", "--tenant", "default", "--mqtt", broker.uri(), "--data",
+                data.toString(), "--conf", conf.toString());
+        assertEquals(refused.toString(), 1, refused.exit());
+        assertTrue(refused.err(), refused.err().contains("(403)"));
         ApplianceProcess.Result again = appliance.tool("device", "enroll", "--billing", billing.url(), "--token",
-                "tgt_enroll_it", "--tenant", "acme", "--mqtt", broker.uri(), "--data", data.toString(), "--conf",
-                conf.toString());
+                billing.adminToken(), "--tenant", "acme", "--tenant", "default", "--mqtt", broker.uri(), "--data",
+                data.toString(), "--conf", conf.toString());
         assertEquals(again.toString(), 0, again.exit());
 
         int port = TollgateExam.freePort();
