@@ -46,7 +46,7 @@ public final class BillingService implements AutoCloseable {
         Database db = null;
         UsageConsumer consumer = null;
         try {
-            Files.createDirectories(options.dataDir());
+            DataDirectory.ensure(options.dataDir());
             String url = options.jdbcUrl() != null ? options.jdbcUrl() : Database.defaultUrl(options.dataDir());
             db = Database.open(url, options.dbPassword());
             Ledger ledger = new Ledger(db);

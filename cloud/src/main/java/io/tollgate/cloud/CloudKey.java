@@ -38,6 +38,7 @@ public final class CloudKey {
     public static CloudKey loadOrCreate(Path dataDir) throws IOException {
         Path dir = folder(dataDir);
         Path key = dir.resolve(KEY_FILE);
+        DataDirectory.ensure(dataDir);
         Files.createDirectories(dir);
         if (!Files.exists(key)) {
             Ed25519PrivateKeyParameters fresh = Ed25519Keys.generate();

@@ -6,6 +6,7 @@ import io.tollgate.cloud.cli.CloudCommand;
 import io.tollgate.cloud.cli.DeviceCommand;
 import io.tollgate.cloud.cli.RunCommand;
 import io.tollgate.cloud.cli.TokenCommand;
+import io.tollgate.cloud.http.ApiServer;
 import io.tollgate.tools.CommandLines;
 import io.tollgate.tools.HelpCommand;
 import io.tollgate.tools.ToolOutput;
@@ -24,6 +25,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        ApiServer.requestTimeLimitDefault(); // before anything loads the JDK's HttpServer configuration
         System.exit(run(args, System.out, System.err));
     }
 

@@ -208,6 +208,9 @@ public class ApiServerTest {
         other.put("id", w.deviceId());
         other.put("public_key_pem", TestRecordWriter.newDevice().publicPem());
         assertError(post("/v1/devices", other.toString()), 409, "already registered with another public key");
+        other.put("id", w.deviceId().toUpperCase(java.util.Locale.ROOT));
+        assertError(post("/v1/devices", other.toString()), 409, "differs only in letter case from the registered "
+                + "device " + w.deviceId());
     }
 
     private static void assertError(HttpResponse<String> r, int status, String fragment) throws Exception {

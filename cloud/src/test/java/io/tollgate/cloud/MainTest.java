@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.Rule;
@@ -67,6 +68,26 @@ public class MainTest {
         try (Database db = Database.open(Database.defaultUrl(data))) {
             assertEquals(w.publicPem(), new Ledger(db).device(w.deviceId()).orElseThrow().publicKeyPem());
         }
+    }
+
+    @Test
+    public void theDataFolderIsOwnerOnly() throws Exception {
+        Path data = tmp.getRoot().toPath().resolve("new/data");
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        Path pem = tmp.newFile("device.pub.pem").toPath();
+        Files.writeString(pem, w.publicPem());
+        assertEquals(err(), 0, run("device", "register", "--id", w.deviceId(), "--public-key", pem.toString(),
+                "--data", data.toString()));
+        assertTrue(Files.isRegularFile(data.resolve("ledger.mv.db")));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
+        Path old = tmp.newFolder("old").toPath();
+        Files.setPosixFilePermissions(old, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertEquals(err(), 0, run("cloud", "pubkey", "--data", old.toString()));
+        assertEquals("an existing wider one is narrowed", "rwx------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(old)));
+        Path token = tmp.getRoot().toPath().resolve("tokens-data");
+        assertEquals(err(), 0, run("token", "create", "--role", "admin", "--data", token.toString()));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
     }
 
     @Test
@@ -135,6 +156,25 @@ public class MainTest {
         assertEquals(1, run("device", "register", "--id", "tollgate-billing", "--public-key", pem.toString(),
                 "--data", data.toString()));
         assertTrue(err(), err().contains("reserved for the billing service's own broker identity"));
+    }
+
+    @Test
+    public void anH2UrlThatOpensOrReachesAServerIsRefused() throws Exception {
+        Path data = tmp.newFolder("h2").toPath();
+        String file = "jdbc:h2:file:" + data.resolve("x");
+        for (String url : List.of(file + ";AUTO_SERVER=TRUE", file + ";auto_server=true", file + ";Auto_Server=1",
+                file + ";AUTO_SERVER_PORT=9090", file + ";%41UTO_SERVER=TRUE", file + "%3BAUTO%5FSERVER%3DTRUE",
+                "jdbc:h2:tcp://localhost/~/ledger", "JDBC:H2:TCP://10.0.0.1:9092/ledger",
+                "jdbc:h2:ssl://localhost/ledger", "jdbc:h2:%74cp://localhost/ledger")) {
+            assertEquals(url, 2, run("device", "list", "--db", url));
+            assertTrue(err(), err().contains("--db opens an H2 server or a remote H2 connection"));
+            assertEquals(url, 2, run("run", "--mqtt", "none", "--http-port", "-1", "--data", data.toString(),
+                    "--db", url));
+            assertTrue(err(), err().contains("the ledger is never on the network"));
+        }
+        assertFalse("nothing was created", Files.exists(data.resolve("x.mv.db")));
+        assertEquals("an embedded file URL is still accepted", 0,
+                run("device", "list", "--db", file));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.tollgate.cloud.auth;
 
+import io.tollgate.cloud.DataDirectory;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -40,7 +41,7 @@ public final class AuthFiles {
     static Path ensureFolder(Path dataDir) throws IOException {
         Path dir = folder(dataDir);
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dataDir);
+            DataDirectory.ensure(dataDir);
             try {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_DIR));
             } catch (java.nio.file.FileAlreadyExistsException raced) {

@@ -1,5 +1,6 @@
 package io.tollgate.cloud.cli;
 
+import io.tollgate.cloud.DataDirectory;
 import io.tollgate.cloud.ledger.Database;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.tools.ExitCodes;
@@ -27,6 +28,10 @@ final class LedgerOption {
     /** password=…, or user:password@ in the authority, after %-decoding, in any case. */
     private static final Pattern PASSWORD_IN_URL = Pattern.compile("(?i)(password\\s*=)|(//[^/@?;]*:[^/@?;]*@)");
 
+    /** jdbc:h2:tcp: / jdbc:h2:ssl:, or an AUTO_SERVER / AUTO_SERVER_PORT setting in an H2 URL, in any case. */
+    private static final Pattern H2_SERVER_URL = Pattern.compile(
+            "(?i)^\\s*jdbc:h2:(?:(?:tcp|ssl):|.*auto_server)", Pattern.DOTALL);
+
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
@@ -41,6 +46,11 @@ final class LedgerOption {
             throw new ParameterException(command.commandLine(), "--db carries a password; put it in a file readable "
                     + "only by you (chmod 600 FILE) and give --db-password-file FILE");
         }
+        if (opensH2Server(value)) {
+            throw new ParameterException(command.commandLine(), "--db opens an H2 server or a remote H2 connection "
+                    + "(AUTO_SERVER, AUTO_SERVER_PORT, jdbc:h2:tcp: or jdbc:h2:ssl:); the ledger is never on the "
+                    + "network: give an embedded jdbc:h2:file: URL, or PostgreSQL for a shared ledger");
+        }
         db = value;
     }
 
@@ -51,14 +61,24 @@ final class LedgerOption {
     }
 
     static boolean carriesPassword(String url) {
-        String decoded;
-        try {
-            decoded = URLDecoder.decode(url.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            decoded = url;
-        }
-        return PASSWORD_IN_URL.matcher(decoded.toLowerCase(Locale.ROOT)).find()
+        return PASSWORD_IN_URL.matcher(decoded(url).toLowerCase(Locale.ROOT)).find()
                 || PASSWORD_IN_URL.matcher(url).find();
+    }
+
+    /**
+     * An H2 URL that makes H2 listen (AUTO_SERVER, AUTO_SERVER_PORT: a TCP server on every interface) or connect to
+     * one (tcp:, ssl:), after %-decoding, in any case. The AUTO_SERVER settings are refused whatever their value.
+     */
+    static boolean opensH2Server(String url) {
+        return H2_SERVER_URL.matcher(decoded(url)).find() || H2_SERVER_URL.matcher(url).find();
+    }
+
+    private static String decoded(String url) {
+        try {
+            return URLDecoder.decode(url.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return url;
+        }
     }
 
     /** {@code --db} as given (null = the embedded default). */
@@ -93,6 +113,14 @@ final class LedgerOption {
 
     /** Opens the ledger of {@code --db} (with the password file's password) or the embedded one in {@code dataDir}. */
     Database open(Path dataDir) throws ToolException, LedgerException {
+        if (db == null) {
+            try {
+                DataDirectory.ensure(dataDir);
+            } catch (IOException e) {
+                throw new ToolException(ExitCodes.IO_ERROR, "cannot create the data folder " + dataDir + ": "
+                        + PathValues.reason(e), e);
+            }
+        }
         return Database.open(jdbcUrl(dataDir), password());
     }
 

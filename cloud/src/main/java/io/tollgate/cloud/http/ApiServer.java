@@ -53,6 +53,14 @@ public final class ApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_LIMIT = 10_000;
+    /** Handler threads: requests are blocking JDBC, and a client that is slow to send its request holds one. */
+    static final int THREADS = 16;
+    /**
+     * The JDK HttpServer's limit (seconds) on receiving a request, headers included; past it the connection is closed
+     * and its thread freed. Read once, when {@code sun.net.httpserver.ServerConfig} loads (the first HttpServer).
+     */
+    public static final String MAX_REQ_TIME_PROPERTY = "sun.net.httpserver.maxReqTime";
+    static final String DEFAULT_MAX_REQ_TIME_SECONDS = "20";
 
     private final HttpServer server;
     private final ExecutorService pool;
@@ -83,6 +91,7 @@ public final class ApiServer implements AutoCloseable {
         this.cloudPublicKeyPem = cloudPublicKeyPem;
         this.invoices = new InvoiceCalculator(ledger);
         this.consumer = consumer;
+        requestTimeLimitDefault();
         if (tls == null) {
             this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
         } else {
@@ -90,7 +99,7 @@ public final class ApiServer implements AutoCloseable {
             https.setHttpsConfigurator(new HttpsConfigurator(tls));
             this.server = https;
         }
-        this.pool = Executors.newFixedThreadPool(4, r -> {
+        this.pool = Executors.newFixedThreadPool(THREADS, r -> {
             Thread t = new Thread(r, "tollgate-billing-http");
             t.setDaemon(true);
             return t;
@@ -98,6 +107,17 @@ public final class ApiServer implements AutoCloseable {
         server.setExecutor(pool);
         server.createContext("/", this::handle);
         server.start();
+    }
+
+    /**
+     * Sets {@link #MAX_REQ_TIME_PROPERTY} to 20 s unless the user set it (-D in TOLLGATE_BILLING_JAVA_OPTS): without
+     * it, a connection that never finishes its headers holds a handler thread forever, and {@link #THREADS} of them
+     * freeze the API (slowloris). Takes effect only before the JVM's first HttpServer; {@code Main} calls it first.
+     */
+    public static void requestTimeLimitDefault() {
+        if (System.getProperty(MAX_REQ_TIME_PROPERTY) == null) {
+            System.setProperty(MAX_REQ_TIME_PROPERTY, DEFAULT_MAX_REQ_TIME_SECONDS);
+        }
     }
 
     public int port() {

@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -94,6 +95,13 @@ public final class Ledger {
                     }
                     return false;
                 }
+                Optional<String> lookAlike = idIgnoringCase(c, id);
+                if (lookAlike.isPresent()) {
+                    c.rollback();
+                    throw new LedgerException(LedgerException.Reason.CONFLICT, "device id " + id + " differs only in "
+                            + "letter case from the registered device " + lookAlike.get() + "; ids are compared "
+                            + "ignoring case, so give that device's id or a new one");
+                }
                 try (PreparedStatement ps = c.prepareStatement(
                         "INSERT INTO devices (id, public_key_pem, registered_at) VALUES (?, ?, ?)");
                      PreparedStatement pt = c.prepareStatement(
@@ -156,6 +164,17 @@ public final class Ledger {
 
     private static final String DEVICE_COLUMNS = "SELECT id, public_key_pem, registered_at, head_seq, head_hash, "
             + "sealed_seq, broken_at_seq, broken_reason FROM devices";
+
+    /** A registered id equal to {@code id} ignoring ASCII case but not equal to it (a look-alike), if any. */
+    private static Optional<String> idIgnoringCase(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM devices WHERE LOWER(id) = ? AND id <> ?")) {
+            ps.setString(1, id.toLowerCase(Locale.ROOT));
+            ps.setString(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
 
     private static Optional<DeviceInfo> device(Connection c, String id) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(DEVICE_COLUMNS + " WHERE id = ?")) {

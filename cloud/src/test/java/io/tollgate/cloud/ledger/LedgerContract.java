@@ -419,6 +419,24 @@ public abstract class LedgerContract {
         assertEquals(Set.of("default"), ledger.device(x.deviceId()).orElseThrow().tenants());
     }
 
+    @Test
+    public void anIdThatDiffersOnlyInLetterCaseIsRefusedNamingTheRegisteredOne() throws Exception {
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        assertTrue(ledger.registerDevice("TG-574E0A1B", w.publicPem(), null));
+        TestRecordWriter other = TestRecordWriter.newDevice();
+        try {
+            ledger.registerDevice("tg-574e0a1b", other.publicPem(), null);
+            fail("a look-alike id was registered as a new device");
+        } catch (LedgerException e) {
+            assertEquals(e.getMessage(), LedgerException.Reason.CONFLICT, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("TG-574E0A1B"));
+        }
+        expect(LedgerException.Reason.CONFLICT, () -> ledger.registerDevice("Tg-574E0a1B", w.publicPem(), null));
+        assertTrue(ledger.device("tg-574e0a1b").isEmpty());
+        assertFalse("the registered id itself again: not new", ledger.registerDevice("TG-574E0A1B", w.publicPem(),
+                null));
+    }
+
     private interface Registration {
         void run() throws LedgerException;
     }
