@@ -104,6 +104,37 @@ public class PluginLifecycleIT {
     }
 
     @Test
+    public void aPluginWithAnotherSymbolicNameCannotTakeOverAModel() throws Exception {
+        Bundle genuine = installExample();
+        Bundle impostor = Appliance.installOnce(context, TestPlugins.dir().resolve("evil-impostor.jar").toString());
+        String error = null;
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (error == null && System.currentTimeMillis() < deadline) {
+            for (JsonNode p : http.get("/admin/plugins").json()) {
+                if (TestPlugins.IMPOSTOR.equals(p.path("symbolic_name").asText())
+                        && "FAILED".equals(p.path("state").asText())) {
+                    error = p.path("error").asText();
+                }
+            }
+            if (error == null) {
+                Thread.sleep(200);
+            }
+        }
+        assertEquals("plugin evil.impostor 9.0.0: model 'fashion-mnist' is already served by plugin "
+                + genuine.getSymbolicName() + "; a model's versions must come from the plugin that owns its name", error);
+        JsonNode answer = infer("/v2/models/fashion-mnist/infer").json();
+        assertEquals(answer.toString(), "1.0.0", answer.get("model_version").asText());
+        assertEquals(404, infer("/v2/models/fashion-mnist/versions/9.0.0/infer").status());
+
+        genuine.uninstall();                            // the owner is gone: the name is free again
+        http.await("/v2/models/fashion-mnist/ready", 404, 30_000);
+        awaitState("fashion-mnist", "1.0.0", null, 30_000);
+        impostor.stop();
+        impostor.start();
+        http.await("/v2/models/fashion-mnist/versions/9.0.0/ready", 200, 60_000);
+    }
+
+    @Test
     public void uninstallUnloadsTheModel() throws Exception {
         Bundle plugin = installExample();
         assertEquals(200, infer("/v2/models/fashion-mnist/infer").status());

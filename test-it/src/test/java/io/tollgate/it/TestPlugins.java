@@ -17,6 +17,7 @@ import java.util.jar.JarFile;
  */
 final class TestPlugins {
     static final String DIR = "tollgate.it.test-plugins";
+    static final String IMPOSTOR = "evil.impostor";
 
     private TestPlugins() {
     }
@@ -32,6 +33,9 @@ final class TestPlugins {
         List<String> labels = new String(exampleEntry("TOLLGATE-INF/labels.txt"), StandardCharsets.UTF_8).lines().toList();
         fashion("1.1.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.1.0.jar"));
         fashion("1.2.0", model, labels).writeTo(dir.resolve("fashion-mnist-1.2.0.jar"));
+        // Another bundle symbolic name declaring the example's model at a higher version: refused (docs/plugins.md).
+        fashion("9.0.0", model, labels).header("Bundle-SymbolicName", IMPOSTOR)
+                .writeTo(dir.resolve("evil-impostor.jar"));
         byte[] garbage = new byte[4096];
         new Random(7).nextBytes(garbage);
         new PluginJar("broken-corrupt", "1.0.0").model("model.onnx", garbage).writeTo(dir.resolve("broken-corrupt.jar"));

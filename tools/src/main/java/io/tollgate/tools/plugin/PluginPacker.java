@@ -9,6 +9,7 @@ import io.tollgate.engine.spi.EngineException;
 import io.tollgate.engine.spi.ModelSignature;
 import io.tollgate.guard.PluginCodeRule;
 import io.tollgate.guard.PluginVerdict;
+import io.tollgate.model.PluginPaths;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
@@ -164,7 +165,10 @@ final class PluginPacker {
                 }
                 if (verdict.passes()) {
                     checkDescriptor(file, path, json);
-                    modelRefusal = onnxModelRefusal(jar, path, json);
+                    modelRefusal = pathRefusal(path, json);
+                    if (modelRefusal.isEmpty()) {
+                        modelRefusal = onnxModelRefusal(jar, path, json);
+                    }
                 }
                 report.append('\n').append(new String(json, StandardCharsets.UTF_8));
             }
@@ -189,18 +193,7 @@ final class PluginPacker {
      * Runtime. A missing model file is left to the appliance's own message.
      */
     private static Optional<String> onnxModelRefusal(JarFile jar, String descriptorPath, byte[] json) throws IOException {
-        Map<String, String> fields = new java.util.HashMap<>();
-        try (JsonParser p = new JsonFactory().createParser(json)) {
-            p.nextToken();
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                if (p.nextToken() == JsonToken.VALUE_STRING) {
-                    fields.put(name, p.getText());
-                } else {
-                    p.skipChildren();
-                }
-            }
-        }
+        Map<String, String> fields = topLevelStrings(json);
         String engine = fields.getOrDefault("engine", fields.get("platform"));
         String model = fields.get("file");
         if (!OnnxModelInspector.ENGINE.equals(engine) || model == null) {
@@ -215,6 +208,42 @@ final class PluginPacker {
         try (InputStream in = jar.getInputStream(entry)) {
             return OnnxModelInspector.refusal(in.readAllBytes()).map(why -> "model " + entryPath + " " + why);
         }
+    }
+
+    /**
+     * Why the appliance would refuse a path the descriptor names (field {@code file} or {@code labels_file}) that
+     * leaves the plugin, in the appliance's words (its rule, {@link PluginPaths}), or empty. A blank or missing field
+     * is left to the appliance's own message.
+     */
+    private static Optional<String> pathRefusal(String descriptorPath, byte[] json) throws IOException {
+        Map<String, String> fields = topLevelStrings(json);
+        int slash = descriptorPath.lastIndexOf('/');
+        String folder = slash < 0 ? "" : descriptorPath.substring(0, slash + 1);
+        for (String field : List.of("file", "labels_file")) {
+            String value = fields.getOrDefault(field, "").trim();
+            if (!value.isEmpty() && !PluginPaths.isInside(value)) {
+                return Optional.of(descriptorPath + ": field '" + field + "' is '" + value + "'; expected "
+                        + PluginPaths.expected(folder));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The descriptor's top-level fields that are strings (the descriptor is known to be one JSON object). */
+    private static Map<String, String> topLevelStrings(byte[] json) throws IOException {
+        Map<String, String> fields = new java.util.HashMap<>();
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            p.nextToken();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (p.nextToken() == JsonToken.VALUE_STRING) {
+                    fields.put(name, p.getText());
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        return fields;
     }
 
     /** The descriptor must be one JSON object (what it holds, the appliance checks when it loads the plugin). */

@@ -76,6 +76,24 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void inspectRefusesADescriptorPathThatLeavesThePluginAsTheApplianceDoes() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("escape.jar");
+        String expected = "; expected a path inside the plugin relative to TOLLGATE-INF/ (no '..', no leading '/')";
+        List<List<String>> cases = List.of(List.of("file", "../model.onnx"), List.of("file", "/etc/passwd"),
+                List.of("file", "a/../../b.onnx"), List.of("labels_file", "../../data/labels.txt"));
+        for (List<String> c : cases) {
+            String extra = c.get(0).equals("file") ? "" : "\"file\": \"model.onnx\", ";
+            new PluginJar("escape", "1.0.0").descriptorText("{\"name\": \"escape\", \"version\": \"1.0.0\", "
+                    + "\"engine\": \"onnx\", " + extra + "\"" + c.get(0) + "\": \"" + c.get(1) + "\"}").writeTo(jar);
+            String reason = "TOLLGATE-INF/model.json: field '" + c.get(0) + "' is '" + c.get(1) + "'" + expected;
+            ToolRun r = ToolRun.of("plugin", "inspect", jar.toString());
+            assertEquals(r.toString(), ExitCodes.FAILED, r.code());
+            assertTrue(r.out(), r.out().contains("\nrefused: " + reason + "\n"));
+            assertEquals("tollgate plugin inspect: " + jar + " would be refused: " + reason + "\n", r.err());
+        }
+    }
+
+    @Test
     public void optionsOverrideWhatTheModelSays() throws Exception {
         Path labels = tmp.newFile("labels.txt").toPath();
         Files.writeString(labels, "a\nb\n\n");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.model.DataType;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.PluginPaths;
 import io.tollgate.model.TensorSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -286,10 +287,8 @@ final class DescriptorReader {
         private String relativePath(JsonNode root, String field, boolean required) throws PluginException {
             String value = required ? requiredString(root, field) : optionalString(root, field, "");
             String folder = entryPath(path, "");
-            if (value.isBlank() || value.startsWith("/") || value.contains("\\")
-                    || Arrays.asList(value.split("/")).contains("..")) {
-                throw fault(field, root.get(field), "a path inside the plugin relative to "
-                        + (folder.isEmpty() ? "the bundle root" : folder) + " (no '..', no leading '/')");
+            if (!PluginPaths.isInside(value)) {
+                throw fault(field, root.get(field), PluginPaths.expected(folder));
             }
             return value;
         }

@@ -59,10 +59,25 @@ final class ModelRepository {
     /**
      * Registers a version that is about to load (LOADING).
      *
-     * @throws PluginException when another plugin that is still active already provides this model version
+     * <p>A model's name belongs to the plugin bundle symbolic name that first registered it: while the repository
+     * holds any version of that name from another symbolic name (loading, ready, retiring, draining or failed; not
+     * one listed only because the guard refused its plugin), this plugin is refused. Versions of one model come
+     * from one plugin (side by side, or by upgrading its jar); once every version of the owner is gone (it was
+     * uninstalled and drained), the name is free again.
+     *
+     * @throws PluginException when another plugin owns the model's name, or another plugin that is still active
+     * already provides this model version
      */
     synchronized ModelVersion add(PluginInfo plugin, ModelDescriptor declared) throws PluginException {
         Version v = ModelVersion.parse(declared.version());
+        for (ModelVersion other : versions) {
+            if (other.ownsName() && other.state() != ModelState.UNLOADED && other.name().equals(declared.name())
+                    && !other.plugin().symbolicName().equals(plugin.symbolicName())) {
+                throw new PluginException(plugin.label() + ": model '" + declared.name() + "' is already served by"
+                        + " plugin " + other.plugin().symbolicName() + "; a model's versions must come from the"
+                        + " plugin that owns its name");
+            }
+        }
         for (ModelVersion other : versions) {
             boolean live = other.state() == ModelState.LOADING || other.state() == ModelState.READY;
             if (live && !other.retiring() && other.plugin().bundleId() != plugin.bundleId()
@@ -85,7 +100,7 @@ final class ModelRepository {
      */
     synchronized ModelVersion refused(PluginInfo plugin, String name, String version, String error) {
         ModelVersion refused = new ModelVersion(plugin, new ModelDescriptor(name, version, "", "", "", List.of(),
-                List.of(), 0, List.of(), "", "", Map.of()));
+                List.of(), 0, List.of(), "", "", Map.of()), false);
         refused.stopServing(ModelState.FAILED, error);
         versions.add(refused);
         changed();

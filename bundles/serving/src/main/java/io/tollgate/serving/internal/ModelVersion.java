@@ -27,6 +27,8 @@ final class ModelVersion {
     private final AtomicLong served = new AtomicLong();
     private final AtomicBoolean closeStarted = new AtomicBoolean();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    /** False for a version listed only to say why its plugin was refused: it never owns its model's name. */
+    private final boolean ownsName;
 
     private final Object lock = new Object();
     private ModelDescriptor descriptor;
@@ -40,9 +42,19 @@ final class ModelVersion {
     private long inFlight;
 
     ModelVersion(PluginInfo plugin, ModelDescriptor descriptor) {
+        this(plugin, descriptor, true);
+    }
+
+    ModelVersion(PluginInfo plugin, ModelDescriptor descriptor, boolean ownsName) {
         this.plugin = plugin;
         this.descriptor = descriptor;
         this.parsedVersion = parse(descriptor.version());
+        this.ownsName = ownsName;
+    }
+
+    /** True when this version holds its model's name for its plugin's symbolic name (see ModelRepository#add). */
+    boolean ownsName() {
+        return ownsName;
     }
 
     long id() {

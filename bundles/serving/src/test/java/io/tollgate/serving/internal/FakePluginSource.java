@@ -15,7 +15,7 @@ class FakePluginSource implements PluginSource {
     private final String symbolicName;
     private final String version;
     private final String revision = "r" + REVISIONS.incrementAndGet();
-    private final Map<String, byte[]> entries = new HashMap<>();
+    final Map<String, byte[]> entries = new HashMap<>();
     String declaredModel;
     String declaredModelVersion;
     String descriptorPath = DEFAULT_DESCRIPTOR;

@@ -38,7 +38,11 @@ public class ModelRepositoryTest {
     }
 
     private static PluginInfo plugin(long bundleId) {
-        return new PluginInfo(bundleId, "io.acme.p" + bundleId, "1.0.0", "file:p" + bundleId + ".jar",
+        return plugin(bundleId, "io.acme.fm");     // side-by-side plugin bundles of one model share one name
+    }
+
+    private static PluginInfo plugin(long bundleId, String symbolicName) {
+        return new PluginInfo(bundleId, symbolicName, bundleId + ".0.0", "file:p" + bundleId + ".jar",
                 bundleId + "@1");
     }
 
@@ -135,8 +139,61 @@ public class ModelRepositoryTest {
             loading(2, "fm", "1.0.0");
             fail("two plugins provide fm 1.0.0");
         } catch (PluginException e) {
-            assertEquals("plugin io.acme.p2 1.0.0: model 'fm' 1.0.0 is already provided by plugin io.acme.p1 1.0.0"
+            assertEquals("plugin io.acme.fm 2.0.0: model 'fm' 1.0.0 is already provided by plugin io.acme.fm 1.0.0"
                     + " (bundle 1); uninstall one of the two plugins", e.getMessage());
+        }
+    }
+
+    @Test
+    public void aModelNameBelongsToThePluginThatFirstServesIt() throws Exception {
+        ModelVersion genuine = ready(1, "fm", "1.0.0");
+        for (String version : List.of("9.0.0", "1.0.0", "0.1.0")) {
+            try {
+                repository.add(plugin(7, "evil.impostor"), descriptor("fm", version));
+                fail("another plugin took model 'fm' " + version);
+            } catch (PluginException e) {
+                assertEquals("plugin evil.impostor 7.0.0: model 'fm' is already served by plugin io.acme.fm; a model's"
+                        + " versions must come from the plugin that owns its name", e.getMessage());
+            }
+        }
+        assertSame(genuine, repository.route("fm", null));
+        assertEquals(List.of("1.0.0"), repository.statuses().stream().map(ModelStatus::version)
+                .collect(Collectors.toList()));
+        ModelVersion sideBySide = ready(2, "fm", "1.1.0");           // the owner's own second plugin bundle
+        assertSame(sideBySide, repository.route("fm", null));
+        ready(8, "other", "9.0.0");                                // names it does not own are fine
+    }
+
+    @Test
+    public void aLoadingOrFailedVersionHoldsTheNameButARefusedPluginDoesNot() throws Exception {
+        ModelVersion loading = loading(1, "fm", "1.0.0");
+        assertRefused(plugin(7, "evil.impostor"), "fm");
+        repository.fail(loading, "plugin io.acme.fm 1.0.0: engine 'fake' is not available");
+        assertRefused(plugin(7, "evil.impostor"), "fm");
+
+        repository.refused(plugin(9, "io.acme.coder"), "dm", "1.0.0", "plugin io.acme.coder 9.0.0 is refused: code");
+        ModelVersion dm = repository.add(plugin(10, "io.acme.dm"), descriptor("dm", "1.0.0"));
+        assertEquals(ModelState.LOADING, dm.state());
+    }
+
+    @Test
+    public void theNameIsFreeOnceEveryVersionOfItsOwnerIsGone() throws Exception {
+        ModelVersion v1 = ready(1, "fm", "1.0.0");
+        ModelVersion v2 = loading(2, "fm", "1.1.0");
+        repository.remove(v2);
+        assertRefused(plugin(7, "io.acme.other"), "fm");
+        repository.remove(v1);                                     // uninstalled: drains, then closes
+        awaitTrue("the owner's last version unloaded", () -> repository.all().isEmpty());
+        ModelVersion next = repository.add(plugin(7, "io.acme.other"), descriptor("fm", "2.0.0"));
+        assertEquals(ModelState.LOADING, next.state());
+    }
+
+    private void assertRefused(PluginInfo plugin, String name) {
+        try {
+            repository.add(plugin, descriptor(name, "5.0.0"));
+            fail(plugin.label() + " took model '" + name + "'");
+        } catch (PluginException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("is already served by plugin io.acme.fm;"));
         }
     }
 
@@ -204,7 +261,7 @@ public class ModelRepositoryTest {
         FakeModel oldModel = model(old);
         assertEquals(List.of(old), repository.retire(1));
         assertSame("a retiring version still serves", old, repository.route("fm", null));
-        ModelVersion next = repository.add(new PluginInfo(1, "io.acme.p1", "1.1.0", "file:p1.jar", "1@2"),
+        ModelVersion next = repository.add(new PluginInfo(1, "io.acme.fm", "1.1.0", "file:p1.jar", "1@2"),
                 descriptor("fm", "1.1.0"));
         assertSame("the new revision is still loading", old, repository.route("fm", null));
         assertTrue(repository.ready(next, new FakeModel(List.of(), List.of(), 0), engine, descriptor("fm", "1.1.0")));
@@ -241,7 +298,7 @@ public class ModelRepositoryTest {
             for (int revision = 2; revision <= 300; revision++) {
                 repository.retire(1);
                 String version = "1.0." + revision;
-                ModelVersion next = repository.add(new PluginInfo(1, "io.acme.p1", version, "file:p1.jar",
+                ModelVersion next = repository.add(new PluginInfo(1, "io.acme.fm", version, "file:p1.jar",
                         "1@" + revision), descriptor("fm", version));
                 FakeModel m = new FakeModel(List.of(), List.of(), revision);
                 models.add(m);

@@ -151,6 +151,45 @@ public class ServingServiceTest {
         assertEquals(1, service.model("fm", null).orElseThrow().served());
     }
 
+    /** A plugin with its own symbolic name declaring model fm (the reviewer's "evil.impostor" jar). */
+    private static FakePluginSource impostor(long bundleId, String version, float tag) {
+        FakePluginSource p = new FakePluginSource(bundleId, "evil.impostor", version);
+        FakePluginSource genuine = fm(bundleId, version, tag);
+        p.declaredModel = genuine.declaredModel;
+        p.declaredModelVersion = genuine.declaredModelVersion;
+        p.entries.putAll(genuine.entries);
+        return p;
+    }
+
+    @Test
+    public void aPluginWithAnotherSymbolicNameCannotTakeOverAServedModel() throws Exception {
+        start();
+        service.trackerOpened(Set.of());
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        service.pluginStarted(impostor(2, "9.0.0", 9));
+        PluginStatus refused = awaitPlugin(2, ModelState.FAILED);
+        assertEquals("plugin evil.impostor 9.0.0: model 'fm' is already served by plugin io.acme.fm; a model's"
+                + " versions must come from the plugin that owns its name", refused.error());
+        assertEquals(Optional.empty(), status("fm", "9.0.0"));
+        assertEquals("the genuine plugin still answers", 1f, tag(infer("fm", null)), 0f);
+        assertEquals("io.acme.fm", journal.events().get(0).plugin());
+
+        service.pluginStarted(fm(3, "1.1.0", 11));                 // the owner's side-by-side version still loads
+        awaitState("fm", "1.1.0", ModelState.READY);
+        assertEquals(11f, tag(infer("fm", null)), 0f);
+
+        service.pluginStopped(1);                                  // the owner uninstalled completely: the name is free
+        service.pluginUninstalled(1);
+        service.pluginStopped(3);
+        service.pluginUninstalled(3);
+        await("fm unloaded", () -> service.models().isEmpty());
+        service.pluginStopped(2);
+        service.pluginStarted(impostor(2, "9.0.0", 9));
+        awaitState("fm", "9.0.0", ModelState.READY);
+        assertEquals(9f, tag(infer("fm", null)), 0f);
+    }
+
     @Test
     public void isReadyOnlyOnceEveryPluginPresentAtStartHasBeenProcessed() throws Exception {
         start();
