@@ -34,7 +34,8 @@ public final class PluginCommand {
         }
 
         @Option(names = "--name", required = true, paramLabel = "NAME",
-                description = "Plugin name: 1-64 characters of a-z, 0-9, '.', '_', '-'.")
+                description = "Model name, as a Triton model directory is named: 1-128 printable characters,"
+                        + " case-sensitive (e.g. ResNet50), without a slash, backslash or double quote.")
         private String name;
 
         @Option(names = "--version", required = true, paramLabel = "X.Y.Z", description = "Plugin version.")

@@ -28,10 +28,11 @@ import java.util.regex.Pattern;
  * The format is documented in docs/plugins.md.
  */
 public final class PluginJar {
-    public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     public static final Pattern VERSION = Pattern.compile("\\d+\\.\\d+\\.\\d+(\\.[A-Za-z0-9_-]+)?");
-    /** A meter name: the same characters as a plugin name (it lands in usage records, prices and CSV exports). */
-    public static final Pattern METER = NAME;
+    /** A meter name: 1-64 characters of a-z, 0-9, '.', '_', '-' (it lands in usage records, prices and CSV exports). */
+    public static final Pattern METER = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    /** A model name that is also an OSGi symbolic-name tail as it is: {@code token('.'token)*}, ASCII only. */
+    private static final Pattern SYMBOLIC = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -51,9 +52,10 @@ public final class PluginJar {
     private String descriptorOverride;
 
     public PluginJar(String name, String version) {
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("plugin name '" + name + "' must be 1-64 characters of a-z, 0-9, '.', '_' "
-                    + "or '-', starting with a letter or digit");
+        java.util.Optional<String> bad = io.tollgate.model.ModelNames.problem(name);
+        if (bad.isPresent()) {
+            throw new IllegalArgumentException("model name '" + name + "' " + bad.get() + "; a model name is "
+                    + io.tollgate.model.ModelNames.RULE);
         }
         if (!VERSION.matcher(version).matches()) {
             throw new IllegalArgumentException("version '" + version + "' must look like 1.2.3 (or 1.2.3.qualifier)");
@@ -86,8 +88,29 @@ public final class PluginJar {
     /** Uses this text as TOLLGATE-INF/model.json instead of the generated descriptor. */
     public PluginJar descriptorText(String json) { this.descriptorOverride = json; return this; }
 
+    /**
+     * The plugin's {@code Bundle-SymbolicName}: {@code tollgate.plugin.<name>} when the model name is a valid
+     * symbolic-name tail as it is ({@code ResNet50}, {@code yolov8n-Seg}, {@code bert.base}), so plugins packed
+     * before any name rule change keep their identity across upgrades; otherwise (spaces, other scripts, other
+     * punctuation) {@code tollgate.plugin.n<first 20 hex digits of SHA-256 of the UTF-8 name>}, which is valid,
+     * stable for the name and unique in practice. The model name itself is in the capability and the descriptor.
+     */
     public String symbolicName() {
-        return "tollgate.plugin." + name;
+        return symbolicName(name);
+    }
+
+    /** The symbolic name {@code plugin pack} gives the plugin of model {@code name} (see {@link #symbolicName()}). */
+    public static String symbolicName(String name) {
+        if (SYMBOLIC.matcher(name).matches()) {
+            return "tollgate.plugin." + name;
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "tollgate.plugin.n" + java.util.HexFormat.of().formatHex(digest, 0, 10);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     public Manifest manifest() {

@@ -107,6 +107,41 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void packTakesTheNamesTritonTakesAndZeroSizeDimensions() throws Exception {
+        // upper case keeps the readable symbolic name; a name that is no symbolic-name tail gets a stable hashed one
+        String[][] cases = {{"ResNet50", "tollgate.plugin.ResNet50"}, {"yolov8n-Seg", "tollgate.plugin.yolov8n-Seg"},
+                {"Line 3 camera", "tollgate.plugin.n"}};
+        for (String[] c : cases) {
+            Path jar = tmp.getRoot().toPath().resolve(c[0] + ".jar");
+            ToolRun packed = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", c[0], "--version",
+                    "1.0.0", "--output", jar.toString());
+            assertEquals(packed.toString(), 0, packed.code());
+            ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+            assertEquals(inspected.toString(), 0, inspected.code());
+            assertTrue(inspected.out(), inspected.out().contains("Bundle-SymbolicName: " + c[1]));
+            assertTrue(inspected.out(), inspected.out().contains("\"name\": \"" + c[0] + "\""));
+            assertTrue(inspected.out(), inspected.out().contains("tollgate.model=\"" + c[0] + "\""));
+            try (JarFile written = new JarFile(jar.toFile())) {
+                assertTrue(PluginCodeRule.check(written).passes());
+                String bsn = written.getManifest().getMainAttributes().getValue("Bundle-SymbolicName");
+                assertEquals(PluginJar.symbolicName(c[0]), bsn);
+                assertTrue(bsn, bsn.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*"));
+            }
+        }
+        assertEquals("tollgate.plugin.n".length() + 20, PluginJar.symbolicName("Line 3 camera").length());
+        assertTrue("names are case-sensitive, so are their plugins",
+                !PluginJar.symbolicName("Line 3 camera").equals(PluginJar.symbolicName("Line 3 Camera")));
+        // a model whose output has a zero-size dimension packs, and the descriptor keeps the 0 (the appliance loads it)
+        Path zero = tmp.newFile("zero.onnx").toPath();
+        Files.write(zero, ExternalDataModels.identityOfEmbedded(new byte[0]));
+        Path jar = tmp.getRoot().toPath().resolve("zero.jar");
+        ToolRun packed = ToolRun.of("plugin", "pack", "--model", zero.toString(), "--name", "Zero", "--version", "1.0.0",
+                "--output", jar.toString());
+        assertEquals(packed.toString(), 0, packed.code());
+        assertTrue(packed.out(), packed.out().contains("out:UINT8[0]"));
+    }
+
+    @Test
     public void failuresSayWhatWasWrong() throws Exception {
         String out = tmp.getRoot().toPath().resolve("x.jar").toString();
         ToolRun missing = ToolRun.of("plugin", "pack", "--model", "missing.onnx", "--name", "x", "--version", "1.0.0",
@@ -120,10 +155,11 @@ public class PluginCommandsTest {
         assertEquals(ExitCodes.FAILED, corrupt.code());
         assertTrue(corrupt.err(), corrupt.err().startsWith("tollgate plugin pack: " + garbage
                 + " is not a model ONNX Runtime can load: "));
-        ToolRun badName = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "Bad Name", "--version",
+        ToolRun badName = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "Bad/Name", "--version",
                 "1.0.0", "--output", out);
         assertEquals(badName.toString(), ExitCodes.USAGE, badName.code());
-        assertTrue(badName.err(), badName.err().startsWith("tollgate plugin pack: plugin name 'Bad Name' must be"));
+        assertTrue(badName.err(), badName.err().startsWith("tollgate plugin pack: model name 'Bad/Name' contains '/';"
+                + " a model name is 1 to 128 printable characters"));
         assertTrue(badName.err(), badName.err().endsWith("(try 'tollgate plugin pack --help')\n"));
         ToolRun badBatch = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "x", "--version",
                 "1.0.0", "--output", out, "--max-batch", "-1");

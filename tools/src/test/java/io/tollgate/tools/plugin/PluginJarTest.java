@@ -61,7 +61,7 @@ public class PluginJarTest {
 
     @Test
     public void refusesBadNamesAndVersions() {
-        for (String[] bad : new String[][] {{"Bad Name", "1.0.0"}, {"ok", "1.0"}, {"", "1.0.0"}, {"ok", "v1.0.0"}}) {
+        for (String[] bad : new String[][] {{"Bad/Name", "1.0.0"}, {" padded", "1.0.0"}, {"ok", "1.0"}, {"", "1.0.0"}, {"ok", "v1.0.0"}}) {
             try {
                 new PluginJar(bad[0], bad[1]);
                 fail("accepted " + bad[0] + " " + bad[1]);

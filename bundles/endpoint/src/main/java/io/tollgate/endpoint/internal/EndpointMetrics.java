@@ -84,6 +84,13 @@ final class EndpointMetrics {
     /** The sync uplink whose status the tollgate_sync_* gauges show; null while there is none. */
     private final AtomicReference<SyncStatusProvider> sync = new AtomicReference<>();
 
+    /** The readiness checks that {@code /v2/health/ready} and the {@code tollgate_ready} gauges read. */
+    private final ReadinessChecks readiness = new ReadinessChecks();
+
+    ReadinessChecks readiness() {
+        return readiness;
+    }
+
     void sync(SyncStatusProvider p) {
         sync.set(p);
     }
@@ -242,6 +249,7 @@ final class EndpointMetrics {
         }
         renderJournal(out);
         renderSync(out);
+        renderReadiness(out);
         return out.toString();
     }
 
@@ -278,6 +286,19 @@ final class EndpointMetrics {
                 s.diskWarning() ? 1 : 0);
         gauge(out, "tollgate_usage_refusing", "1 while the usage journal is at its disk budget and refuses records "
                 + "(metered requests get 503).", s.refusing() ? 1 : 0);
+    }
+
+    /** One gauge per readiness check, 1 when ready, with its name and whether the appliance needs it. */
+    private void renderReadiness(StringBuilder out) {
+        List<ReadinessChecks.State> states = readiness.states();
+        header(out, "tollgate_ready", "gauge", "1 when the appliance is ready (every required check is), else 0.");
+        out.append("tollgate_ready ").append(ReadinessChecks.ready(states) ? 1 : 0).append('\n');
+        header(out, "tollgate_ready_check", "gauge", "1 when this part of the appliance is ready, else 0 (the reason is "
+                + "in /v2/health/ready and the log); required=\"false\" parts do not make the appliance unready.");
+        for (ReadinessChecks.State s : states) {
+            out.append("tollgate_ready_check{check=\"").append(escape(s.name())).append("\",required=\"")
+                    .append(s.required()).append("\"} ").append(s.ready() ? 1 : 0).append('\n');
+        }
     }
 
     /** The uplink's status snapshot: link state, backlog and how far the cloud has acknowledged. */

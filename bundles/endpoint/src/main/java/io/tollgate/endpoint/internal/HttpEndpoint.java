@@ -11,6 +11,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tollgate.endpoint.keys.ApiKeyFile;
+import io.tollgate.health.ReadinessCheck;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.serving.InferenceService;
@@ -231,6 +232,16 @@ public final class HttpEndpoint {
 
     void unbindSync(SyncStatusProvider provider) {
         metrics.syncGone(provider);
+    }
+
+    @Reference(name = "readiness", service = ReadinessCheck.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindReadiness")
+    void bindReadiness(ReadinessCheck check) {
+        metrics.readiness().add(check);
+    }
+
+    void unbindReadiness(ReadinessCheck check) {
+        metrics.readiness().remove(check);
     }
 
     /** The port actually bound (differs from the configured one when that was 0). */

@@ -24,10 +24,12 @@ final class MetadataRoutes {
 
     private final ModelRegistry registry;
     private final String serverVersion;
+    private final ReadinessChecks readiness;
 
-    MetadataRoutes(ModelRegistry registry, String serverVersion) {
+    MetadataRoutes(ModelRegistry registry, String serverVersion, ReadinessChecks readiness) {
         this.registry = registry;
         this.serverVersion = serverVersion;
+        this.readiness = readiness;
     }
 
     HttpReply live() {
@@ -38,12 +40,29 @@ final class MetadataRoutes {
         }));
     }
 
+    /**
+     * {@code GET /v2/health/ready}: 200 when every required part is ready, else 503; the body lists each check:
+     * {@code {"ready":false,"checks":[{"name":"metering","required":true,"ready":false,"reason":"..."}]}}.
+     */
     HttpReply ready() {
-        boolean ready = registry.ready();
+        List<ReadinessChecks.State> states = readiness.states();
+        boolean ready = ReadinessChecks.ready(states);
         return HttpReply.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                 JsonBodies.bytes(g -> {
                     g.writeStartObject();
                     g.writeBooleanField("ready", ready);
+                    g.writeArrayFieldStart("checks");
+                    for (ReadinessChecks.State s : states) {
+                        g.writeStartObject();
+                        g.writeStringField("name", s.name());
+                        g.writeBooleanField("required", s.required());
+                        g.writeBooleanField("ready", s.ready());
+                        if (!s.ready()) {
+                            g.writeStringField("reason", s.reason());
+                        }
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
                     g.writeEndObject();
                 }));
     }

@@ -80,7 +80,8 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.metrics = metrics;
         this.guard = guard;
         this.bodies = bodies;
-        this.metadata = new MetadataRoutes(registry, serverVersion);
+        metrics.readiness().registry(registry);
+        this.metadata = new MetadataRoutes(registry, serverVersion, metrics.readiness());
         this.infer = new InferRoute(service, registry, metrics, decoder);
     }
 

@@ -29,8 +29,6 @@ public record ApiKey(String id, String tenant, ApiKeyRole role, List<String> mod
      * nothing that needs quoting in a log line, JSON, CSV or a shell, and nothing a spreadsheet reads as a formula.
      */
     public static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    /** What a model name may be (the plugin descriptor's rule). */
-    public static final Pattern MODEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     /** Longest {@link #name}, in characters. */
     public static final int MAX_NAME_LENGTH = 64;
 
@@ -45,9 +43,10 @@ public record ApiKey(String id, String tenant, ApiKeyRole role, List<String> mod
         Objects.requireNonNull(role, "role");
         models = List.copyOf(models);
         for (String m : models) {
-            if (!MODEL.matcher(m).matches()) {
-                throw new IllegalArgumentException("model '" + m + "' is not a model name (1 to 128 characters of "
-                        + "A-Z a-z 0-9 . _ - starting with a letter or a digit)");
+            java.util.Optional<String> bad = io.tollgate.model.ModelNames.problem(m);
+            if (bad.isPresent()) {
+                throw new IllegalArgumentException("model '" + m + "' is not a model name: it " + bad.get()
+                        + "; a model name is " + io.tollgate.model.ModelNames.RULE);
             }
         }
         if (!models.isEmpty() && role != ApiKeyRole.INFER) {

@@ -37,6 +37,8 @@ import io.tollgate.metering.UsageRecord;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import io.tollgate.health.ReadinessCheck;
+import java.util.Optional;
 
 /** The endpoint over real loopback sockets, with a fake serving layer behind it. */
 public class HttpEndpointTest {
@@ -73,7 +75,8 @@ public class HttpEndpointTest {
         assertEquals(TestServer.JSON.readTree("{\"live\":true}"), TestServer.json(live));
         HttpResponse<String> ready = server.get("/v2/health/ready");
         assertEquals(200, ready.statusCode());
-        assertEquals(TestServer.JSON.readTree("{\"ready\":true}"), TestServer.json(ready));
+        assertEquals(TestServer.JSON.readTree("{\"ready\":true,\"checks\":[{\"name\":\"models\",\"required\":true,"
+                + "\"ready\":true}]}"), TestServer.json(ready));
     }
 
     @Test
@@ -82,12 +85,63 @@ public class HttpEndpointTest {
         try {
             HttpResponse<String> ready = server.get("/v2/health/ready");
             assertEquals(503, ready.statusCode());
-            assertEquals(TestServer.JSON.readTree("{\"ready\":false}"), TestServer.json(ready));
+            assertEquals(TestServer.JSON.readTree("{\"ready\":false,\"checks\":[{\"name\":\"models\",\"required\":true,"
+                    + "\"ready\":false,\"reason\":\"plugins present at start are still loading, or the appliance is "
+                    + "shutting down (see /admin/plugins)\"}]}"), TestServer.json(ready));
             assertEquals(200, server.get("/v2/health/live").statusCode());
         } finally {
             server.registry.ready = true;
         }
         assertEquals(200, server.get("/v2/health/ready").statusCode());
+    }
+
+    @Test
+    public void aRequiredPartThatIsNotReadyMakesTheApplianceUnreadyAndSaysWhyAnOptionalOneDoesNot() throws Exception {
+        ReadinessCheck metering = check("metering", true, "disk full on /data (12 KiB free)");
+        ReadinessCheck uplink = check("uplink", false, "broker refused the connection");
+        ReadinessCheck broken = new ReadinessCheck() {
+            @Override public String name() { return "broken"; }
+            @Override public boolean required() { return false; }
+            @Override public Optional<String> notReadyReason() { throw new IllegalStateException("boom"); }
+        };
+        server.endpoint.bindReadiness(uplink);
+        server.endpoint.bindReadiness(broken);
+        try {
+            HttpResponse<String> ready = server.get("/v2/health/ready");
+            assertEquals("an optional part never makes the box unready", 200, ready.statusCode());
+            JsonNode body = TestServer.json(ready);
+            assertEquals("broken", body.at("/checks/1/name").asText());
+            assertEquals("the readiness check failed: java.lang.IllegalStateException: boom",
+                    body.at("/checks/1/reason").asText());
+            assertEquals("broker refused the connection", body.at("/checks/2/reason").asText());
+            server.endpoint.bindReadiness(metering);
+            ready = server.get("/v2/health/ready");
+            assertEquals(503, ready.statusCode());
+            body = TestServer.json(ready);
+            assertEquals(false, body.get("ready").asBoolean());
+            assertEquals("metering", body.at("/checks/2/name").asText());
+            assertEquals(true, body.at("/checks/2/required").asBoolean());
+            assertEquals("disk full on /data (12 KiB free)", body.at("/checks/2/reason").asText());
+            String metrics = server.get("/metrics").body();
+            assertTrue(metrics, metrics.contains("\ntollgate_ready 0\n"));
+            assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"metering\",required=\"true\"} 0\n"));
+            assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"uplink\",required=\"false\"} 0\n"));
+            assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"models\",required=\"true\"} 1\n"));
+        } finally {
+            server.endpoint.unbindReadiness(metering);
+            server.endpoint.unbindReadiness(uplink);
+            server.endpoint.unbindReadiness(broken);
+        }
+        assertEquals(200, server.get("/v2/health/ready").statusCode());
+        assertTrue(server.get("/metrics").body().contains("\ntollgate_ready 1\n"));
+    }
+
+    private static ReadinessCheck check(String name, boolean required, String reason) {
+        return new ReadinessCheck() {
+            @Override public String name() { return name; }
+            @Override public boolean required() { return required; }
+            @Override public Optional<String> notReadyReason() { return Optional.of(reason); }
+        };
     }
 
     @Test

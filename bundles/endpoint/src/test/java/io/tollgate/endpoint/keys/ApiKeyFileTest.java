@@ -112,7 +112,7 @@ public class ApiKeyFileTest {
         assertBad(() -> file.add("=cmd|calc", ApiKeyRole.INFER, List.of(), ""), "tenant '=cmd|calc'");
         assertBad(() -> file.add("a".repeat(65), ApiKeyRole.INFER, List.of(), ""), "is not 1 to 64 characters");
         assertBad(() -> file.add("acme", ApiKeyRole.ADMIN, List.of("echo"), ""), "only an infer key can be limited");
-        assertBad(() -> file.add("acme", ApiKeyRole.INFER, List.of("a,b"), ""), "model 'a,b' is not a model name");
+        assertBad(() -> file.add("acme", ApiKeyRole.INFER, List.of("a/b"), ""), "model 'a/b' is not a model name");
         assertBad(() -> file.add("acme", ApiKeyRole.INFER, List.of(), "tab\there"), "without control characters");
         assertEquals("role 'root' is not one of infer, admin, metrics",
                 assertThrows(() -> ApiKeyRole.parse("root")).getMessage());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.model.DataType;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.ModelNames;
 import io.tollgate.model.PluginPaths;
 import io.tollgate.model.TensorSpec;
 import java.io.IOException;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.osgi.framework.Version;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +35,6 @@ final class DescriptorReader {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    private static final Pattern MODEL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
             "parameters");
@@ -107,9 +106,9 @@ final class DescriptorReader {
             }
             warnUnknown(root, FIELDS, "");
             String name = requiredString(root, "name");
-            if (!MODEL_NAME.matcher(name).matches()) {
-                throw fault("name", root.get("name"), "letters, digits, '.', '_' and '-' only, starting with a"
-                        + " letter or digit, at most 128 characters (the name is part of the URL /v2/models/{name})");
+            java.util.Optional<String> badName = ModelNames.problem(name);
+            if (badName.isPresent()) {
+                throw fault("name", root.get("name"), ModelNames.RULE + " (the name " + badName.get() + ")");
             }
             String version = version(root);
             String platform = requiredString(root, "platform");
@@ -213,7 +212,7 @@ final class DescriptorReader {
         }
 
         private long[] shape(JsonNode n, String field) throws PluginException {
-            String expected = "an array of dimensions, each a positive size or -1 for a dynamic one,"
+            String expected = "an array of dimensions, each a size >= 0 or -1 for a dynamic one,"
                     + " e.g. [-1,1,28,28]";
             if (n == null || n.isNull()) {
                 throw missing(field, expected);
@@ -224,8 +223,8 @@ final class DescriptorReader {
             long[] shape = new long[n.size()];
             for (int i = 0; i < shape.length; i++) {
                 JsonNode d = n.get(i);
-                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() == 0 || d.longValue() < -1) {
-                    throw fault(field + "[" + i + "]", d, "a positive size or -1 for a dynamic dimension");
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < -1) {
+                    throw fault(field + "[" + i + "]", d, "a size >= 0 or -1 for a dynamic dimension");
                 }
                 shape[i] = d.longValue();
             }

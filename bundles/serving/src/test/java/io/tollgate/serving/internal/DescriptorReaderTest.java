@@ -153,10 +153,41 @@ public class DescriptorReaderTest {
     }
 
     @Test
-    public void refusesAModelNameThatCannotBeAUrlSegment() {
-        assertEquals(PREFIX + "field 'name' is 'fashion mnist'; expected letters, digits, '.', '_' and '-' only,"
-                + " starting with a letter or digit, at most 128 characters (the name is part of the URL"
-                + " /v2/models/{name})", refusal(minimal("").replace("\"name\":\"m\"", "\"name\":\"fashion mnist\"")));
+    public void acceptsTheModelNamesTritonAccepts() throws Exception {
+        // Triton takes any directory name: upper case, spaces, punctuation, other scripts; names are case-sensitive
+        for (String name : new String[] {"ResNet50", "yolov8n-Seg", "fashion mnist", "bert_base.v2", "détecteur",
+                "模型", "a+b (v2) #1", "resnet50"}) {
+            String json = minimal("").replace("\"name\":\"m\"", "\"name\":\"" + name + "\"");
+            assertEquals(name, DescriptorReader.read(plugin(json)).name());
+        }
+    }
+
+    @Test
+    public void refusesAModelNameThatNoDirectoryOrHeaderCanHold() {
+        String rule = "; expected " + io.tollgate.model.ModelNames.RULE;
+        String[][] cases = {
+                {"a/b", "(the name contains '/')"},
+                {"..", "(the name is '..', which names a directory itself)"},
+                {"a\\\"b", "(the name contains '\"')"},
+                {"a\\u202eb", "(the name contains the unprintable character U+202E)"},
+                {"a\\u0007b", "(the name contains the unprintable character U+0007)"},
+        };
+        for (String[] c : cases) {
+            String m = refusal(minimal("").replace("\"name\":\"m\"", "\"name\":\"" + c[0] + "\""));
+            assertTrue(m, m.startsWith(PREFIX + "field 'name' is '"));
+            assertTrue(m, m.endsWith(rule + " " + c[1]));
+        }
+        String m = refusal(minimal("").replace("\"name\":\"m\"", "\"name\":\"" + "x".repeat(129) + "\""));
+        assertTrue(m, m.endsWith("(the name has 129 characters, more than 128)"));
+    }
+
+    @Test
+    public void acceptsZeroSizeDimensions() throws Exception {
+        ModelDescriptor d = DescriptorReader.read(plugin(minimal(
+                "\"outputs\":[{\"name\":\"out\",\"datatype\":\"UINT8\",\"shape\":[0]}],"
+                        + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,0,3]}]")));
+        assertEquals(0, d.outputs().get(0).shape()[0]);
+        assertEquals(0, d.inputs().get(0).shape()[1]);
     }
 
     @Test
@@ -213,14 +244,12 @@ public class DescriptorReaderTest {
 
     @Test
     public void refusesBadShapes() {
-        String dims = "; expected an array of dimensions, each a positive size or -1 for a dynamic one, e.g. [-1,1,28,28]";
+        String dims = "; expected an array of dimensions, each a size >= 0 or -1 for a dynamic one, e.g. [-1,1,28,28]";
         assertEquals(PREFIX + "field 'inputs[0].shape' is missing" + dims,
                 refusal(minimal("\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\"}]")));
         assertEquals(PREFIX + "field 'inputs[0].shape' is '1x28'" + dims,
                 refusal(minimal("\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"shape\":\"1x28\"}]")));
-        String dim = "; expected a positive size or -1 for a dynamic dimension";
-        assertEquals(PREFIX + "field 'inputs[0].shape[1]' is 0" + dim,
-                refusal(minimal("\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"shape\":[-1,0]}]")));
+        String dim = "; expected a size >= 0 or -1 for a dynamic dimension";
         assertEquals(PREFIX + "field 'inputs[0].shape[0]' is -2" + dim,
                 refusal(minimal("\"inputs\":[{\"name\":\"a\",\"datatype\":\"FP32\",\"shape\":[-2]}]")));
         assertEquals(PREFIX + "field 'inputs[0].shape[0]' is 'N'" + dim,
