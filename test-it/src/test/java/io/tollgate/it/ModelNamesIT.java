@@ -85,7 +85,7 @@ public class ModelNamesIT {
             assertEquals(meta.body(), 200, meta.status());
             assertEquals(name, Http.JSON.readTree(meta.body()).path("name").asText());
             Http.Response answer = http.post(path + "/infer",
-                    ApplianceProcess.fashionMnistBody("id-" + name, 1, 0.5f));
+                    ApplianceProcess.fashionMnistBody("id-" + NAMES.indexOf(name), 1, 0.5f));
             assertEquals(name + ": " + answer.body(), 200, answer.status());
             JsonNode json = Http.JSON.readTree(answer.body());
             assertEquals(name, json.path("model_name").asText());
