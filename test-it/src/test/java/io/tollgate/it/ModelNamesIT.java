@@ -111,7 +111,7 @@ public class ModelNamesIT {
         String metrics = http.get("/metrics").body();
         assertTrue(metrics, metrics.contains("model=\"Line 3 camera\""));
 
-        assertEquals(0, appliance.stop(p, 30));
+        assertEquals("a clean stop (SIGTERM)", 143, appliance.stop(p, 30));
         List<JsonNode> records = appliance.exportAll(data);
         Set<String> billed = records.stream().map(r -> r.path("model").asText()).collect(Collectors.toSet());
         assertTrue(billed.toString(), billed.containsAll(NAMES));
