@@ -49,6 +49,8 @@ public class Flood {
         for (int i = 0; i < n; i++) {
             Socket s = new Socket();
             try {
+                // 100 connections per source address (127.0.0.2, .3, ...: all loopback), under the per-client cap
+                s.bind(new InetSocketAddress("127.0.0." + (2 + i / 100), 0));
                 s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                 s.setSoTimeout(5000);
                 s.getOutputStream().write(("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -70,6 +70,8 @@ public final class HttpEndpoint {
     private final KeyFileWatcher keys;
     private final RequestRouter router;
     private final EventLoopGroup group;
+    /** One thread that only accepts connections, so that a flood of body bytes on the I/O threads never delays it. */
+    private final EventLoopGroup acceptor;
     private final ChannelGroup channels;
     private final Channel serverChannel;
     private final long drainTimeoutMs;
@@ -100,9 +102,11 @@ public final class HttpEndpoint {
         }
         this.group = new MultiThreadIoEventLoopGroup(config.io_threads(), new DefaultThreadFactory("tollgate-endpoint"),
                 transport.ioHandlers());
+        this.acceptor = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tollgate-endpoint-accept"),
+                transport.ioHandlers());
         this.channels = new DefaultChannelGroup("tollgate-endpoint", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(group)
+                .group(acceptor, group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -113,6 +117,7 @@ public final class HttpEndpoint {
             this.serverChannel = bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
         } catch (Exception e) {
             keys.close();
+            acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + " (" + e
                     + "); another process may hold the port: stop it, or set another port in the " + PID
@@ -270,6 +275,7 @@ public final class HttpEndpoint {
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         decodeThreads.shutdownNow();
         keys.close();
+        acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         LOG.info("HTTP endpoint on port {} stopped", port);
     }
