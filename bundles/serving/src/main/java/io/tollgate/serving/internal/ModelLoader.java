@@ -41,7 +41,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(ModelLoader.class);
 
     /** Timings of the lifecycle. */
-    record Settings(long upgradeGraceMs, long engineWaitMs, long resolveSettleMs) {
+    record Settings(long upgradeGraceMs, long engineWaitMs, long resolveSettleMs, long maxModelBytes,
+                    long loadTimeoutMs) {
     }
 
     private final ModelRepository repository;
@@ -57,7 +58,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 Executor loaders, Settings settings) {
         this.repository = repository;
         this.threads = new LifecycleExecutor(lifecycle, loaders);
-        this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(), this);
+        this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
+                settings.maxModelBytes(), settings.loadTimeoutMs(), this);
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
     }

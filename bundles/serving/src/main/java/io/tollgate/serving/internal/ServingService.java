@@ -3,6 +3,9 @@ package io.tollgate.serving.internal;
 import io.tollgate.config.ConfigurationKeys;
 import java.util.Map;
 import io.tollgate.engine.spi.EngineException;
+import io.tollgate.guard.PluginFile;
+import io.tollgate.guard.PluginFileReport;
+import io.tollgate.serving.ModelState;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.metering.MeteringException;
@@ -79,6 +82,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ModelRepository repository;
     private final ModelLoader loader;
     private volatile boolean shuttingDown;
+    private volatile PluginFileReport files;
 
     @Activate
     public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config,
@@ -108,10 +112,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 new LinkedBlockingQueue<>(), threads("tollgate-model-loader-"));
         this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
-                new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs()));
+                new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
+                        settings.maxModelBytes(), settings.loadTimeoutMs()));
         LOG.info("serving started: {} worker threads, {} requests per model queue, drain {} ms, upgrade grace {} ms,"
-                        + " engine wait {} ms", settings.workerThreads(), settings.maxQueuePerModel(),
-                settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs());
+                        + " engine wait {} ms, models up to {} bytes loaded within {} ms", settings.workerThreads(),
+                settings.maxQueuePerModel(), settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs(),
+                settings.maxModelBytes(), settings.loadTimeoutMs());
     }
 
     @Reference(name = "engine", service = InferenceEngine.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -273,7 +279,39 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public List<PluginStatus> plugins() {
-        return loader.statuses();
+        List<PluginStatus> statuses = loader.statuses();
+        PluginFileReport report = files;
+        if (report == null) {
+            return statuses;
+        }
+        List<PluginFile> pending = report.files();
+        if (pending.isEmpty()) {
+            return statuses;
+        }
+        List<PluginStatus> all = new java.util.ArrayList<>(pending.size() + statuses.size());
+        for (PluginFile f : pending) {
+            // No bundle (yet) for this content: id -1. A version installed from the same file before is listed too.
+            all.add(new PluginStatus(-1, f.symbolicName(), f.version(), f.location(), "", "",
+                    f.copying() ? ModelState.LOADING : ModelState.FAILED, f.reason()));
+        }
+        all.addAll(statuses);
+        return all;
+    }
+
+    /**
+     * The launcher's plugin folder gate: the files of {@code plugins/} that are being written or were refused before
+     * they became bundles. Absent where no launcher watches a folder (Pax Exam).
+     */
+    @Reference(name = "files", service = PluginFileReport.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindFiles")
+    void bindFiles(PluginFileReport report) {
+        files = report;
+    }
+
+    void unbindFiles(PluginFileReport report) {
+        if (files == report) {
+            files = null;
+        }
     }
 
     @Override
