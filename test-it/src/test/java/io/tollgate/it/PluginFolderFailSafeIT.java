@@ -157,8 +157,7 @@ public class PluginFolderFailSafeIT {
         Path stash = Files.createDirectories(tmp.resolve("stash"));
         writeLibrary(stash.resolve("library.jar"));
         ApplianceProcess.drop(stash.resolve("library.jar"), plugins);
-        JsonNode library = awaitFile(http, "library.jar", 30_000);
-        assertEquals("FAILED", library.path("state").asText());
+        JsonNode library = awaitFile(http, "library.jar", "FAILED", 30_000);      // LOADING while it settles
         assertEquals(-1, library.path("id").asLong());
         assertEquals("com.acme.library", library.path("symbolic_name").asText());
         assertTrue(library.toString(), library.path("error").asText().contains("com.acme.library 1.0.0 is refused:"
@@ -185,17 +184,23 @@ public class PluginFolderFailSafeIT {
         throw new AssertionError("/admin/plugins does not list " + fileName + ": " + http.get("/admin/plugins").body());
     }
 
-    private static JsonNode awaitFile(Http http, String fileName, long timeoutMs) throws Exception {
+    private static JsonNode awaitFile(Http http, String fileName, String state, long timeoutMs) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (true) {
             try {
-                return file(http, fileName);
+                JsonNode f = file(http, fileName);
+                if (state.equals(f.path("state").asText())) {
+                    return f;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError(fileName + " is not " + state + " within " + timeoutMs + " ms: " + f);
+                }
             } catch (AssertionError e) {
                 if (System.currentTimeMillis() > deadline) {
                     throw e;
                 }
-                Thread.sleep(200);
             }
+            Thread.sleep(200);
         }
     }
 
