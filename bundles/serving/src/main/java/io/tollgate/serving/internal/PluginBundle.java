@@ -118,17 +118,20 @@ final class PluginBundle implements PluginSource {
 
     @Override
     public byte[] read(String path) throws IOException {
-        URL url;
-        try {
-            url = bundle.getEntry(path);
-        } catch (IllegalStateException e) {
-            throw new IOException("the bundle was uninstalled", e);
-        }
+        URL url = entry(path);
         if (url == null) {
             return null;
         }
         try (InputStream in = url.openStream()) {
             return in.readAllBytes();
+        }
+    }
+
+    private URL entry(String path) throws IOException {
+        try {
+            return bundle.getEntry(path);
+        } catch (IllegalStateException e) {
+            throw new IOException("the bundle was uninstalled", e);
         }
     }
 
@@ -139,12 +142,7 @@ final class PluginBundle implements PluginSource {
      */
     @Override
     public byte[] read(String path, long maxBytes) throws IOException {
-        URL url;
-        try {
-            url = bundle.getEntry(path);
-        } catch (IllegalStateException e) {
-            throw new IOException("the bundle was uninstalled", e);
-        }
+        URL url = entry(path);
         if (url == null) {
             return null;
         }
