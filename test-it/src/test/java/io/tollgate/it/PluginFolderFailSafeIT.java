@@ -120,12 +120,9 @@ public class PluginFolderFailSafeIT {
     }
 
     @Test
-    public void brokenFilesAreListedAndAZipBombFailsWithoutHoldingReadiness() throws Exception {
+    public void aZipBombPresentAtStartFailsWithTheReasonAndDoesNotHoldReadiness() throws Exception {
         Path plugins = tmp.resolve("plugins");
         appliance.copyExamplePlugin(plugins);
-        byte[] good = Files.readAllBytes(plugins.resolve("fashion-mnist-1.0.0.jar"));
-        Files.write(plugins.resolve("empty.jar"), new byte[0]);
-        Files.write(plugins.resolve("truncated.jar"), java.util.Arrays.copyOf(good, good.length / 2));
         writeBomb(plugins.resolve("bomb.jar"));
 
         int port = TollgateExam.freePort();
@@ -137,12 +134,32 @@ public class PluginFolderFailSafeIT {
         Http http = new Http(port);
         Http.Response ready = http.get("/v2/health/ready");
         assertEquals(ready.body(), 200, ready.status());
-        // needs endpoint readiness aggregation: the body then lists the checks, none of them about bomb.jar
+        // needs endpoint readiness aggregation: the body then lists the checks, none of them held by bomb.jar
         assertEquals(200, infer(http).status());
 
         JsonNode bomb = http.awaitPlugin("tollgate.plugin.bomb", "FAILED", 30_000);
         assertTrue(bomb.toString(), bomb.path("error").asText().contains("model file TOLLGATE-INF/model.onnx inflates"
                 + " to more than 1073741824 bytes, the limit max.model.bytes of io.tollgate.serving"));
+        assertEquals("one WARN line about the bomb", 1, Files.readString(log).lines()
+                .filter(l -> l.contains(" WARN ") && l.contains("max.model.bytes")).count());
+        System.out.println("zip bomb at start: ready after " + readyMs + " ms; peak RSS of the appliance "
+                + peakRssKb(p) + " kB");
+    }
+
+    @Test
+    public void emptyAndTruncatedJarsAreListedWithTheReasonAndLoggedOnce() throws Exception {
+        Path plugins = tmp.resolve("plugins");
+        appliance.copyExamplePlugin(plugins);
+        byte[] good = Files.readAllBytes(plugins.resolve("fashion-mnist-1.0.0.jar"));
+        Files.write(plugins.resolve("empty.jar"), new byte[0]);
+        Files.write(plugins.resolve("truncated.jar"), java.util.Arrays.copyOf(good, good.length / 2));
+
+        int port = TollgateExam.freePort();
+        Process p = appliance.run(port, tmp.resolve("data"), plugins, null);
+        appliance.awaitReady(p, port, 90_000);
+        Http http = new Http(port);
+        assertEquals(200, infer(http).status());
+
         JsonNode empty = file(http, "empty.jar");
         assertEquals("FAILED", empty.path("state").asText());
         assertEquals(-1, empty.path("id").asLong());
@@ -152,27 +169,37 @@ public class PluginFolderFailSafeIT {
         assertEquals("FAILED", truncated.path("state").asText());
         assertTrue(truncated.toString(), truncated.path("error").asText().contains("truncated.jar is not installed:"
                 + " it is not a complete jar"));
+        Thread.sleep(2_500);        // a few more polls: still one WARN line each
+        assertOneWarning("empty.jar");
+        assertOneWarning("truncated.jar");
+    }
 
-        // A bundle that is no Tollgate model plugin (a library with no code at all: nothing kept it from starting).
+    @Test
+    public void aBundleThatIsNoModelPluginIsRefusedWithTheReasonAndNeverInstalled() throws Exception {
+        Path plugins = tmp.resolve("plugins");
+        appliance.copyExamplePlugin(plugins);
+        int port = TollgateExam.freePort();
+        Process p = appliance.run(port, tmp.resolve("data"), plugins, null);
+        appliance.awaitReady(p, port, 90_000);
+        Http http = new Http(port);
+
+        // A library with no code at all: nothing kept it from being installed and started.
         Path stash = Files.createDirectories(tmp.resolve("stash"));
         writeLibrary(stash.resolve("library.jar"));
         ApplianceProcess.drop(stash.resolve("library.jar"), plugins);
         JsonNode library = awaitFile(http, "library.jar", "FAILED", 30_000);      // LOADING while it settles
-        assertEquals(-1, library.path("id").asLong());
+        assertEquals("never installed: no bundle id", -1, library.path("id").asLong());
         assertEquals("com.acme.library", library.path("symbolic_name").asText());
         assertTrue(library.toString(), library.path("error").asText().contains("com.acme.library 1.0.0 is refused:"
                 + " not a model plugin: it provides no tollgate.model capability"));
+        assertOneWarning("library.jar");
+        assertEquals(200, infer(http).status());
+    }
 
-        String output = Files.readString(log);
-        for (String name : List.of("empty.jar", "truncated.jar", "library.jar")) {
-            List<String> warnings = output.lines().filter(l -> l.contains(" WARN ") && l.contains(name + " is not"
-                    + " installed")).collect(Collectors.toList());
-            assertEquals("one WARN line names " + name + ": " + warnings, 1, warnings.size());
-        }
-        assertEquals("one WARN line about the bomb", 1, output.lines().filter(l -> l.contains(" WARN ")
-                && l.contains("max.model.bytes")).count());
-        System.out.println("zip bomb at start: ready after " + readyMs + " ms; peak RSS of the appliance "
-                + peakRssKb(p) + " kB");
+    private void assertOneWarning(String fileName) throws IOException {
+        List<String> warnings = Files.readString(log).lines().filter(l -> l.contains(" WARN ")
+                && l.contains(fileName + " is not installed")).collect(Collectors.toList());
+        assertEquals("one WARN line names " + fileName + ": " + warnings, 1, warnings.size());
     }
 
     private static JsonNode file(Http http, String fileName) throws Exception {
