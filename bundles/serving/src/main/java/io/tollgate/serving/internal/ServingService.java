@@ -4,6 +4,7 @@ import io.tollgate.config.ConfigurationKeys;
 import java.util.Map;
 import io.tollgate.engine.spi.EngineException;
 import io.tollgate.guard.PluginFile;
+import io.tollgate.health.ReadinessCheck;
 import io.tollgate.guard.PluginFileReport;
 import io.tollgate.serving.ModelState;
 import io.tollgate.engine.spi.InferenceEngine;
@@ -61,10 +62,10 @@ import org.slf4j.LoggerFactory;
  * unmetered. The journal is a mandatory static reference, so without it this component does not
  * activate and nothing serves.
  */
-@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class},
+@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class, ReadinessCheck.class},
         configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ServingConfig.class)
-public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle {
+public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle, ReadinessCheck {
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
 
@@ -317,6 +318,27 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Override
     public boolean ready() {
         return !shuttingDown && loader.ready();
+    }
+
+    // ---- ReadinessCheck: "plugins" ------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "plugins";
+    }
+
+    /** Required: until the plugins present at start-up are processed, the box would answer 404 for their models. */
+    @Override
+    public boolean required() {
+        return true;
+    }
+
+    @Override
+    public Optional<String> notReadyReason() {
+        if (shuttingDown) {
+            return Optional.of("serving is shutting down");
+        }
+        return loader.notReadyReason();
     }
 
     // ---- PluginLifecycle -----------------------------------------------------------------------

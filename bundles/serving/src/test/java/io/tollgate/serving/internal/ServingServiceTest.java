@@ -157,17 +157,25 @@ public class ServingServiceTest {
     @Test
     public void aLoadOverTheTimeLimitFailsWithTheReasonAndSettlesReadiness() throws Exception {
         service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50,
-                ServingConfig.DEFAULT_MAX_MODEL_BYTES, 300), journal);
+                ServingConfig.DEFAULT_MAX_MODEL_BYTES, 1_500), journal);
         service.bindEngine(engine);
+        assertEquals("plugins", service.name());
+        assertTrue(service.required());
+        assertEquals(Optional.of("the model plugin tracker has not opened yet (serving is starting)"),
+                service.notReadyReason());
         CountDownLatch never = new CountDownLatch(1);
         engine.loadGate = never;                // the engine does not finish loading (a model that takes hours)
         service.pluginStarted(fm(1, "1.0.0", 1));
         service.trackerOpened(Set.of(1L));
+        await("the readiness check names the plugin", () -> service.notReadyReason().orElse("").equals("model plugins"
+                + " present at start-up are still loading: plugin io.acme.fm 1.0.0; each ends READY or FAILED within"
+                + " load.timeout.ms (1500 ms): GET /admin/plugins"));
         PluginStatus failed = awaitPlugin(1, ModelState.FAILED);
-        assertEquals("plugin io.acme.fm 1.0.0: loading did not finish within 300 ms, the limit load.timeout.ms of"
+        assertEquals("plugin io.acme.fm 1.0.0: loading did not finish within 1500 ms, the limit load.timeout.ms of"
                 + " io.tollgate.serving; the plugin is FAILED (replace or restart it to try again, or raise"
                 + " load.timeout.ms in conf/io.tollgate.serving.cfg for a model that is slow to load)", failed.error());
         await("ready once the slow plugin failed", service::ready);
+        assertEquals(Optional.empty(), service.notReadyReason());
         assertEquals(ModelState.FAILED, status("fm", "1.0.0").orElseThrow().state());
         never.countDown();                      // the late model is discarded and closed, never served
         await("the late model closed", () -> !engine.models.isEmpty() && engine.models.get(0).closes.get() > 0);
