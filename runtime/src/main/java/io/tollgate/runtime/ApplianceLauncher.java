@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts the appliance: an embedded Felix framework provisioned with the bundles in
  * {@code system/}, configuration from {@code conf/*.cfg} pushed through ConfigAdmin, and
- * fileinstall watching {@code plugins/} so dropping, replacing or deleting a plugin jar installs,
- * upgrades or uninstalls it. The plugin guard (a resolver hook) is in the framework before any bundle:
+ * {@link PluginFolderGate} watching {@code plugins/} so dropping, replacing or deleting a plugin jar installs,
+ * upgrades or uninstalls it, once the file is complete. The plugin guard (a resolver hook) is in the framework before any bundle:
  * a plugin that carries code stays INSTALLED (docs/plugins.md).
  *
  * <p>Threads: the caller's thread waits for the framework to stop; a JVM shutdown hook (SIGTERM,
@@ -41,9 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ApplianceLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceLauncher.class);
-    static final String FILEINSTALL_BSN = "org.apache.felix.fileinstall";
     static final String CONFIGADMIN_BSN = "org.apache.felix.configadmin";
-    static final long INITIAL_PLUGINS_TIMEOUT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 60_000;
     /** Felix's switch for framework extension bundles (a JVM system property, FelixConstants.FELIX_EXTENSIONS_DISABLE). */
     static final String EXTENSIONS_DISABLE = "felix.extensions.disable";
@@ -156,15 +154,16 @@ final class ApplianceLauncher {
         }
         // Order matters, so that nothing activates twice and readiness means "plugins loaded":
         // 1. ConfigAdmin, then every conf/*.cfg, so components activate once with their final settings;
-        // 2. fileinstall, which installs and starts the plugins already in plugins/ (they resolve against
-        //    the installed serving and engine bundles);
+        // 2. the plugin folder gate, which installs and starts the plugins already in plugins/ (they resolve
+        //    against the installed serving and engine bundles), then watches the folder;
         // 3. everything else: the serving extender opens its tracker with those plugins present and
         //    reports ready only once each of them is loaded or refused.
         start(framework, bundle(installed, CONFIGADMIN_BSN));
         int applied = configFiles.apply(ctx);
-        Bundle fileinstall = bundle(installed, FILEINSTALL_BSN);
-        start(framework, fileinstall);
-        awaitInitialPlugins(ctx);
+        PluginFolderGate gate = new PluginFolderGate(ctx, plugins, data.resolve("plugin-copies"),
+                () -> System.nanoTime() / 1_000_000);
+        gate.installPresent();
+        gate.watch();
         for (Bundle b : installed) {
             if (b.getState() != Bundle.ACTIVE && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 start(framework, b);
@@ -267,40 +266,12 @@ final class ApplianceLauncher {
         }
     }
 
-    /** Waits until fileinstall has installed each jar that was in plugins/ at start (broken ones are logged). */
-    private void awaitInitialPlugins(BundleContext ctx) throws IOException, InterruptedException {
-        List<Path> jars = listJars(plugins);
-        long deadline = System.currentTimeMillis() + INITIAL_PLUGINS_TIMEOUT_MS;
-        List<Path> missing = jars;
-        while (!missing.isEmpty() && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            missing = jars.stream().filter(j -> ctx.getBundle(j.toUri().toString()) == null
-                    && ctx.getBundle(j.toFile().toURI().toString()) == null).collect(Collectors.toList());
-        }
-        if (!missing.isEmpty()) {
-            LOG.warn("fileinstall did not install {} within {} ms; are they valid bundle jars?", missing,
-                    INITIAL_PLUGINS_TIMEOUT_MS);
-        }
-    }
-
     private Map<String, String> frameworkProperties() throws IOException {
         Map<String, String> p = new HashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache").toString());
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", SystemPackages.list()));
-        p.put("felix.fileinstall.dir", plugins.toString());
         p.put(PluginGuard.PLUGINS_PROPERTY, plugins.toString());       // what the plugin guard watches too
-        p.put("felix.fileinstall.poll", "1000");
-        p.put("felix.fileinstall.noInitialDelay", "true");
-        p.put("felix.fileinstall.filter", ".*\\.jar");
-        p.put("felix.fileinstall.bundles.new.start", "true");
-        p.put("felix.fileinstall.tmpdir", data.resolve("fileinstall-tmp").toString());
-        p.put("felix.fileinstall.log.level", "3");
-        // fileinstall refreshes, when it installs a fragment or a bundle with optional imports, every bundle that
-        // could be its host or exporter: by default all of them. A plugin has neither (the guard refuses both),
-        // so a jar dropped into plugins/ never makes the system bundles refresh (restart) or rewire.
-        p.put("felix.fileinstall.fragmentRefreshScope", "none");
-        p.put("felix.fileinstall.optionalImportRefreshScope", "none");
         p.put("tollgate.home", home.toString());
         p.put("tollgate.data", data.toString());
         p.put("tollgate.conf", conf.toString());

@@ -64,7 +64,7 @@ public class DistributionIT {
         http.await("/v2/health/ready", 200, 60_000);
         assertEquals(404, http.get("/v2/models/garments").status());
 
-        // Drop: fileinstall picks the jar up within seconds.
+        // Drop: the plugin folder gate picks the jar up within seconds.
         copyAtomically(work.resolve("garments-1.0.0.jar"), plugins.resolve("garments.jar"));
         http.await("/v2/models/garments/ready", 200, 30_000);
 

@@ -19,7 +19,7 @@ import org.junit.Test;
  * resolver hook, and runs its {@code ExtensionBundle-Activator} at once; the launcher disables extension bundles, so
  * the install fails: the log says it was refused and why, its code never runs (it would leave
  * {@code plugin-code-ran-*} in the data folder), and the appliance keeps serving. For a plugin that is a fragment of the
- * serving bundle fileinstall does not refresh (restart) serving: the example plugin is not loaded again.
+ * serving bundle the plugin folder gate does not refresh (restart) serving: the example plugin is not loaded again.
  */
 public class FrameworkExtensionDropIT {
     private static final float[] ZEROS = new float[784];
@@ -60,16 +60,17 @@ public class FrameworkExtensionDropIT {
         assertEquals(1, loads(Files.readString(log)));
 
         ApplianceProcess.drop(stash.resolve("extension.jar"), plugins);
+        // It declares no model, so the plugin folder gate never hands it to the framework (an extension that
+        // declared one would be refused by the framework itself: FrameworkLog's "refused file:..." line).
         String refused = appliance.awaitLogLine(" WARN ", "extension.jar", 30_000);
-        assertTrue(refused, refused.contains("refused file:" + plugins.resolve("extension.jar") + " "));
+        assertTrue(refused, refused.contains("plugins folder: extension.jar is not installed: "));
         assertTrue(refused, refused.contains("plugin carries code: ExtensionBundle-Activator "
                 + "io.tollgate.it.evil.MarkerActivator, Fragment-Host system.bundle;extension:=framework"));
-        assertTrue(refused, refused.contains("Framework extension bundles are disabled, so the framework did not install"
-                + " it and none of its code runs"));
+        assertTrue(refused, refused.contains("it was not installed, so none of its code runs"));
 
         ApplianceProcess.drop(stash.resolve("fragment.jar"), plugins);
-        appliance.awaitLogLine("", "Installing bundle tollgate.plugin.fragment", 30_000);
-        Thread.sleep(3_000);        // a refresh of serving would follow fileinstall's install within its poll cycle
+        appliance.awaitLogLine("", "installed fragment.jar (tollgate.plugin.fragment", 30_000);
+        Thread.sleep(3_000);        // a refresh of serving would follow the install within the gate's poll cycle
 
         try (Stream<Path> files = Files.list(data)) {
             List<String> ran = files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("plugin-code-ran"))

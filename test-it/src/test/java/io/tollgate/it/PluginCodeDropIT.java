@@ -18,7 +18,8 @@ import org.junit.Test;
  * Issue 9, "plugins carry no code of their own", on the built distribution: {@code bin/tollgate run} with a
  * plugin that has an activator already in {@code plugins/} at start-up, then two more jars dropped into
  * {@code plugins/} of the running box (another plugin with an activator, and a bundle that declares no model
- * at all but has an activator). fileinstall installs and starts each; none of their code may ever run (their
+ * at all but has an activator). The plugin folder gate installs and starts each plugin and never installs the
+ * bundle that declares no model; none of their code may ever run (their
  * activators would leave {@code plugin-code-ran-*} in the data folder, where the device key lives), the
  * appliance gets ready and serves the example plugin, {@code /admin/plugins} says why each plugin was
  * refused, and the log names each refused file once, at WARN.
@@ -66,7 +67,7 @@ public class PluginCodeDropIT {
         ApplianceProcess.drop(stash.resolve("impostor.jar"), plugins);
         assertRefused(http, "dropped");
         appliance.awaitLogLine(" WARN ", "impostor.jar", 30_000);
-        Thread.sleep(3_000);        // fileinstall polls every second and retries starting what failed to start
+        Thread.sleep(3_000);        // the gate polls every second
 
         try (Stream<Path> files = Files.list(data)) {
             List<String> ran = files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("plugin-code-ran"))

@@ -64,9 +64,31 @@ final class DescriptorReader {
 
     /** Reads the model file the descriptor names. */
     static byte[] readModelFile(PluginSource source, ModelDescriptor descriptor) throws PluginException {
+        return readModelFile(source, descriptor, ServingSettings.MAX_MODEL_BYTES_LIMIT);
+    }
+
+    /**
+     * Reads the model file the descriptor names, refusing one that inflates to more than {@code maxBytes}
+     * ({@code max.model.bytes}).
+     */
+    static byte[] readModelFile(PluginSource source, ModelDescriptor descriptor, long maxBytes) throws PluginException {
         String path = entryPath(source.descriptorPath(), descriptor.file());
-        return readEntry(source, path, "model file " + path + " (field 'file' of " + source.descriptorPath()
-                + ") is missing from the plugin");
+        byte[] bytes;
+        try {
+            bytes = source.read(path, maxBytes);
+        } catch (PluginSource.TooLargeException e) {
+            throw new PluginException(source.label() + ": model file " + path + " inflates to more than "
+                    + e.limit() + " bytes, the limit max.model.bytes of io.tollgate.serving (a zip bomb, or a model"
+                    + " larger than the appliance accepts: raise max.model.bytes in conf/io.tollgate.serving.cfg"
+                    + " if it is genuine)", e);
+        } catch (IOException | RuntimeException e) {
+            throw new PluginException(source.label() + ": " + path + " cannot be read: " + e, e);
+        }
+        if (bytes == null) {
+            throw new PluginException(source.label() + ": model file " + path + " (field 'file' of "
+                    + source.descriptorPath() + ") is missing from the plugin");
+        }
+        return bytes;
     }
 
     /** The entry path of {@code relative}, a path given inside the descriptor at {@code descriptorPath}. */

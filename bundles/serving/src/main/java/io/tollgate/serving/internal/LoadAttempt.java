@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +48,7 @@ final class LoadAttempt {
 
     /** What every attempt works with. */
     record Context(ModelRepository repository, EngineDirectory engines, LifecycleExecutor threads,
-                   long engineWaitMs, Owner owner) {
+                   long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner) {
     }
 
     private final PluginSource source;
@@ -56,6 +57,7 @@ final class LoadAttempt {
     private volatile boolean done;
     private ModelVersion version;                               // lifecycle thread
     private CompletableFuture<InferenceEngine> engineWait;      // lifecycle thread
+    private ScheduledFuture<?> deadline;                        // lifecycle thread
 
     LoadAttempt(PluginSource source, Context context) {
         this.source = source;
@@ -81,11 +83,29 @@ final class LoadAttempt {
         return version;
     }
 
-    /** Begins with reading the plugin on a loader thread. */
+    /**
+     * Begins with reading the plugin on a loader thread; the attempt fails if it has not ended within
+     * {@code loadTimeoutMs}, so that no plugin stays LOADING for ever (or holds readiness at start-up).
+     */
     void start() {
+        deadline = context.threads().schedule(this::expired, context.loadTimeoutMs());
         if (!context.threads().onLoader(this::read)) {
             LOG.debug("{}: not loaded, serving is shutting down", source.label());
         }
+    }
+
+    // lifecycle thread
+    private void expired() {
+        if (done || cancelled) {
+            return;
+        }
+        if (engineWait != null) {
+            engineWait.cancel(false);
+        }
+        // A loader still busy with this attempt finishes in its own time; what it finishes is discarded (closed).
+        fail(source.label() + ": loading did not finish within " + context.loadTimeoutMs() + " ms, the limit"
+                + " load.timeout.ms of io.tollgate.serving; the plugin is FAILED (replace or restart it to try again,"
+                + " or raise load.timeout.ms in conf/io.tollgate.serving.cfg for a model that is slow to load)", null);
     }
 
     /** Stops the attempt: whatever it finishes later is discarded; a version still LOADING is forgotten. */
@@ -94,6 +114,7 @@ final class LoadAttempt {
             return;
         }
         cancelled = true;
+        LifecycleExecutor.cancel(deadline);
         if (engineWait != null) {
             engineWait.cancel(false);
         }
@@ -123,7 +144,7 @@ final class LoadAttempt {
         byte[] bytes;
         try {
             descriptor = DescriptorReader.read(source);
-            bytes = DescriptorReader.readModelFile(source, descriptor);
+            bytes = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> fail(e.getMessage(), null));
             return;
@@ -216,6 +237,7 @@ final class LoadAttempt {
             return;
         }
         done = true;
+        LifecycleExecutor.cancel(deadline);
         context.owner().loaded(this, effective, millis);
     }
 
@@ -225,6 +247,7 @@ final class LoadAttempt {
             return;
         }
         done = true;
+        LifecycleExecutor.cancel(deadline);
         if (version != null) {
             context.repository().fail(version, message);
         }

@@ -41,7 +41,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(ModelLoader.class);
 
     /** Timings of the lifecycle. */
-    record Settings(long upgradeGraceMs, long engineWaitMs, long resolveSettleMs) {
+    record Settings(long upgradeGraceMs, long engineWaitMs, long resolveSettleMs, long maxModelBytes,
+                    long loadTimeoutMs) {
     }
 
     private final ModelRepository repository;
@@ -52,14 +53,17 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private final UpgradeGrace grace;
     private final ResolveDiagnosis diagnosis;
     private volatile boolean closed;
+    private final long loadTimeoutMs;
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings) {
         this.repository = repository;
         this.threads = new LifecycleExecutor(lifecycle, loaders);
-        this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(), this);
+        this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
+                settings.maxModelBytes(), settings.loadTimeoutMs(), this);
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
+        this.loadTimeoutMs = settings.loadTimeoutMs();
     }
 
     // ---- events (any thread) -------------------------------------------------------------------
@@ -175,6 +179,28 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     /** True once every plugin awaited at open has loaded or been refused. */
     boolean ready() {
         return readiness.ready();
+    }
+
+    /**
+     * Why serving is not ready yet, for the {@code plugins} readiness check; empty when it is. Any thread, never
+     * blocks.
+     */
+    Optional<String> notReadyReason() {
+        if (readiness.ready()) {
+            return Optional.empty();
+        }
+        Set<Long> waiting = readiness.waitingFor();
+        if (waiting == null) {
+            return Optional.of("the model plugin tracker has not opened yet (serving is starting)");
+        }
+        List<String> labels = new ArrayList<>();
+        for (Long id : waiting) {
+            PluginRecord r = plugins.get(id);
+            labels.add(r == null ? "bundle " + id : r.source().label());
+        }
+        labels.sort(null);
+        return Optional.of("model plugins present at start-up are still loading: " + String.join(", ", labels)
+                + "; each ends READY or FAILED within load.timeout.ms (" + loadTimeoutMs + " ms): GET /admin/plugins");
     }
 
     List<PluginStatus> statuses() {

@@ -118,18 +118,62 @@ final class PluginBundle implements PluginSource {
 
     @Override
     public byte[] read(String path) throws IOException {
-        URL url;
-        try {
-            url = bundle.getEntry(path);
-        } catch (IllegalStateException e) {
-            throw new IOException("the bundle was uninstalled", e);
-        }
+        URL url = entry(path);
         if (url == null) {
             return null;
         }
         try (InputStream in = url.openStream()) {
             return in.readAllBytes();
         }
+    }
+
+    private URL entry(String path) throws IOException {
+        try {
+            return bundle.getEntry(path);
+        } catch (IllegalStateException e) {
+            throw new IOException("the bundle was uninstalled", e);
+        }
+    }
+
+    /**
+     * Counts the entry's inflated bytes first, reading nothing into memory, and stops past {@code maxBytes}: a zip
+     * bomb (a few megabytes that inflate to gigabytes) is refused after inflating at most the limit, never held. Only
+     * then is the entry read, into one array of its size.
+     */
+    @Override
+    public byte[] read(String path, long maxBytes) throws IOException {
+        URL url = entry(path);
+        if (url == null) {
+            return null;
+        }
+        long size = 0;
+        try (InputStream in = url.openStream()) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                size += n;
+                if (size > maxBytes) {
+                    throw new TooLargeException(maxBytes);
+                }
+            }
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (size > heap / 2) {
+            throw new IOException("it inflates to " + size + " bytes, more than half of the JVM's largest heap ("
+                    + heap + " bytes): give the appliance more memory (TOLLGATE_JAVA_OPTS=-Xmx...)");
+        }
+        byte[] bytes;
+        try {
+            bytes = new byte[(int) size];
+        } catch (OutOfMemoryError e) {
+            throw new IOException("there is not enough heap free to hold its " + size + " bytes", e);
+        }
+        try (InputStream in = url.openStream()) {
+            int read = in.readNBytes(bytes, 0, bytes.length);
+            if (read != bytes.length || in.read() >= 0) {
+                throw new IOException("it changed while it was read");
+            }
+        }
+        return bytes;
     }
 
     /**

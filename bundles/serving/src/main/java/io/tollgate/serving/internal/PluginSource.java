@@ -42,6 +42,35 @@ public interface PluginSource {
     byte[] read(String path) throws IOException;
 
     /**
+     * Like {@link #read(String)}, for an entry that may be large (the model file): refuses one that inflates to more
+     * than {@code maxBytes} without holding more than that in memory.
+     *
+     * @throws TooLargeException when the entry inflates to more than {@code maxBytes}
+     */
+    default byte[] read(String path, long maxBytes) throws IOException {
+        byte[] bytes = read(path);
+        if (bytes != null && bytes.length > maxBytes) {
+            throw new TooLargeException(maxBytes);
+        }
+        return bytes;
+    }
+
+    /** An entry inflates to more than the limit it was read with (a zip bomb, or a model too large for the box). */
+    final class TooLargeException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final long limit;
+
+        public TooLargeException(long limit) {
+            super("it inflates to more than " + limit + " bytes");
+            this.limit = limit;
+        }
+
+        public long limit() {
+            return limit;
+        }
+    }
+
+    /**
      * Why this plugin cannot be resolved, after one attempt to resolve it; empty when it is now
      * resolved. Called once per revision that stays {@code INSTALLED}.
      */

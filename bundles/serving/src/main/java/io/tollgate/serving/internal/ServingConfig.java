@@ -10,6 +10,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @ObjectClassDefinition(name = "Tollgate serving",
         description = "Runs inferences on the models of the installed plugins; loads, upgrades and unloads them")
 public @interface ServingConfig {
+    /** 1 GiB: models on the appliance are tens of megabytes; a zip bomb stops here. */
+    long DEFAULT_MAX_MODEL_BYTES = 1L << 30;
+    /** 5 minutes: the largest model here loads in seconds. */
+    long DEFAULT_LOAD_TIMEOUT_MS = 300_000;
+
     @AttributeDefinition(name = "Worker threads",
             description = "Threads that run inferences; 0 = one per available processor")
     int worker_threads() default 0;
@@ -29,4 +34,12 @@ public @interface ServingConfig {
     @AttributeDefinition(name = "Engine wait (ms)",
             description = "How long a plugin waits for the inference engine it names before it is refused")
     long engine_wait_ms() default 30_000;
+
+    @AttributeDefinition(name = "Largest model (bytes)",
+            description = "The most bytes a plugin's model file may inflate to; a larger one (a zip bomb) is refused")
+    long max_model_bytes() default DEFAULT_MAX_MODEL_BYTES;
+
+    @AttributeDefinition(name = "Load time limit (ms)",
+            description = "How long one load of a plugin may take, from reading it to READY; a slower one is FAILED")
+    long load_timeout_ms() default DEFAULT_LOAD_TIMEOUT_MS;
 }

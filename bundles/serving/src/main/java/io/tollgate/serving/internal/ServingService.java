@@ -3,6 +3,10 @@ package io.tollgate.serving.internal;
 import io.tollgate.config.ConfigurationKeys;
 import java.util.Map;
 import io.tollgate.engine.spi.EngineException;
+import io.tollgate.guard.PluginFile;
+import io.tollgate.health.ReadinessCheck;
+import io.tollgate.guard.PluginFileReport;
+import io.tollgate.serving.ModelState;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.metering.MeteringException;
@@ -58,10 +62,10 @@ import org.slf4j.LoggerFactory;
  * unmetered. The journal is a mandatory static reference, so without it this component does not
  * activate and nothing serves.
  */
-@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class},
+@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class, ReadinessCheck.class},
         configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ServingConfig.class)
-public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle {
+public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle, ReadinessCheck {
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
 
@@ -79,6 +83,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ModelRepository repository;
     private final ModelLoader loader;
     private volatile boolean shuttingDown;
+    private volatile PluginFileReport files;
 
     @Activate
     public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config,
@@ -108,10 +113,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 new LinkedBlockingQueue<>(), threads("tollgate-model-loader-"));
         this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
-                new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs()));
+                new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
+                        settings.maxModelBytes(), settings.loadTimeoutMs()));
         LOG.info("serving started: {} worker threads, {} requests per model queue, drain {} ms, upgrade grace {} ms,"
-                        + " engine wait {} ms", settings.workerThreads(), settings.maxQueuePerModel(),
-                settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs());
+                        + " engine wait {} ms, models up to {} bytes loaded within {} ms", settings.workerThreads(),
+                settings.maxQueuePerModel(), settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs(),
+                settings.maxModelBytes(), settings.loadTimeoutMs());
     }
 
     @Reference(name = "engine", service = InferenceEngine.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -273,12 +280,65 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public List<PluginStatus> plugins() {
-        return loader.statuses();
+        List<PluginStatus> statuses = loader.statuses();
+        PluginFileReport report = files;
+        if (report == null) {
+            return statuses;
+        }
+        List<PluginFile> pending = report.files();
+        if (pending.isEmpty()) {
+            return statuses;
+        }
+        List<PluginStatus> all = new java.util.ArrayList<>(pending.size() + statuses.size());
+        for (PluginFile f : pending) {
+            // No bundle (yet) for this content: id -1. A version installed from the same file before is listed too.
+            all.add(new PluginStatus(-1, f.symbolicName(), f.version(), f.location(), "", "",
+                    f.copying() ? ModelState.LOADING : ModelState.FAILED, f.reason()));
+        }
+        all.addAll(statuses);
+        return all;
+    }
+
+    /**
+     * The launcher's plugin folder gate: the files of {@code plugins/} that are being written or were refused before
+     * they became bundles. Absent where no launcher watches a folder (Pax Exam).
+     */
+    @Reference(name = "files", service = PluginFileReport.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindFiles")
+    void bindFiles(PluginFileReport report) {
+        files = report;
+    }
+
+    void unbindFiles(PluginFileReport report) {
+        if (files == report) {
+            files = null;
+        }
     }
 
     @Override
     public boolean ready() {
         return !shuttingDown && loader.ready();
+    }
+
+    // ---- ReadinessCheck: "plugins" ------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "plugins";
+    }
+
+    /** Required: until the plugins present at start-up are processed, the box would answer 404 for their models. */
+    @Override
+    public boolean required() {
+        return true;
+    }
+
+    @Override
+    public Optional<String> notReadyReason() {
+        if (shuttingDown) {
+            return Optional.of("serving is shutting down");
+        }
+        return loader.notReadyReason();
     }
 
     // ---- PluginLifecycle -----------------------------------------------------------------------

@@ -19,6 +19,8 @@ final class StartupReadiness {
     private final Set<Long> awaited = new HashSet<>();
     private boolean opened;
     private volatile boolean ready;
+    /** What {@link #waitingFor()} answers: the awaited ids, copied at every change (null: the tracker is not open). */
+    private volatile Set<Long> waiting;
 
     /** The tracker opened; {@code unprocessed} are the plugins still to load or be diagnosed. */
     void opened(Collection<Long> unprocessed) {
@@ -45,8 +47,14 @@ final class StartupReadiness {
         return ready;
     }
 
+    /** The plugins still awaited, or null while the tracker is not open; any thread, never blocks. */
+    Set<Long> waitingFor() {
+        return waiting;
+    }
+
     private void update() {
         boolean now = opened && awaited.isEmpty();
+        waiting = opened ? Set.copyOf(awaited) : null;
         if (now && !ready) {
             LOG.info("every model plugin present at start-up has been processed");
         }

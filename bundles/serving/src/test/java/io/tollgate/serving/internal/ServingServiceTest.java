@@ -3,6 +3,7 @@ package io.tollgate.serving.internal;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -149,6 +150,59 @@ public class ServingServiceTest {
         assertEquals(ModelState.READY, plugin(1).state());
         assertEquals("fm", plugin(1).model());
         assertEquals(1, service.model("fm", null).orElseThrow().served());
+    }
+
+    // ---- fail safe: a plugin that never finishes loading (issue 8) ---------------------------------
+
+    @Test
+    public void aLoadOverTheTimeLimitFailsWithTheReasonAndSettlesReadiness() throws Exception {
+        service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50,
+                ServingConfig.DEFAULT_MAX_MODEL_BYTES, 1_500), journal);
+        service.bindEngine(engine);
+        assertEquals("plugins", service.name());
+        assertTrue(service.required());
+        assertEquals(Optional.of("the model plugin tracker has not opened yet (serving is starting)"),
+                service.notReadyReason());
+        CountDownLatch never = new CountDownLatch(1);
+        engine.loadGate = never;                // the engine does not finish loading (a model that takes hours)
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        service.trackerOpened(Set.of(1L));
+        await("the readiness check names the plugin", () -> service.notReadyReason().orElse("").equals("model plugins"
+                + " present at start-up are still loading: plugin io.acme.fm 1.0.0; each ends READY or FAILED within"
+                + " load.timeout.ms (1500 ms): GET /admin/plugins"));
+        PluginStatus failed = awaitPlugin(1, ModelState.FAILED);
+        assertEquals("plugin io.acme.fm 1.0.0: loading did not finish within 1500 ms, the limit load.timeout.ms of"
+                + " io.tollgate.serving; the plugin is FAILED (replace or restart it to try again, or raise"
+                + " load.timeout.ms in conf/io.tollgate.serving.cfg for a model that is slow to load)", failed.error());
+        await("ready once the slow plugin failed", service::ready);
+        assertEquals(Optional.empty(), service.notReadyReason());
+        assertEquals(ModelState.FAILED, status("fm", "1.0.0").orElseThrow().state());
+        never.countDown();                      // the late model is discarded and closed, never served
+        await("the late model closed", () -> !engine.models.isEmpty() && engine.models.get(0).closes.get() > 0);
+        assertEquals(ModelState.FAILED, plugin(1).state());
+    }
+
+    @Test
+    public void aModelFileOverTheSizeLimitIsRefusedWithTheReason() throws Exception {
+        service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50, 20, 60_000), journal);
+        service.bindEngine(engine);
+        service.trackerOpened(Set.of());
+        service.pluginStarted(fm(1, "1.0.0", 1));           // its model text is more than 20 bytes
+        PluginStatus failed = awaitPlugin(1, ModelState.FAILED);
+        assertTrue(failed.error(), failed.error().startsWith("plugin io.acme.fm 1.0.0: model file"
+                + " TOLLGATE-INF/model.bin inflates to more than 20 bytes, the limit max.model.bytes of"
+                + " io.tollgate.serving"));
+        assertEquals("the engine never saw it", 0, engine.loads.get());
+    }
+
+    @Test
+    public void limitsOutOfRangeAreRefusedNamingTheKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50, 0, 60_000));
+        assertTrue(e.getMessage(), e.getMessage().contains("max.model.bytes is 0"));
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50, 1024, 0));
+        assertTrue(e.getMessage(), e.getMessage().contains("load.timeout.ms is 0"));
     }
 
     /** A plugin with its own symbolic name declaring model fm (the reviewer's "evil.impostor" jar). */
