@@ -11,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link ReadinessCheck} services of the appliance's parts, plus the model repository's own readiness (check
- * {@code models}: the plugins present at start have settled), evaluated together for {@code /v2/health/ready} and
+ * The {@link ReadinessCheck} services of the appliance's parts, plus, when the model registry does not register its
+ * own check, the registry's readiness as check {@code plugins} (the plugins present at start have settled), evaluated
+ * together for {@code /v2/health/ready} and
  * {@code /metrics}. The appliance is ready when every <em>required</em> check is; optional checks (e.g. the usage
  * uplink) are reported but do not make it unready.
  *
@@ -43,13 +44,13 @@ final class ReadinessChecks {
         checks.remove(check);
     }
 
-    /** Every check now, {@code models} first, then by name. */
+    /** Every check now, by name (the registry's own, when it has none, first). */
     List<State> states() {
         List<State> out = new ArrayList<>();
         ModelRegistry r = registry;
-        if (r != null) {
+        if (r != null && !checks.contains(r)) {
             boolean ready = r.ready();
-            out.add(new State("models", true, ready, ready ? ""
+            out.add(new State("plugins", true, ready, ready ? ""
                     : "plugins present at start are still loading, or the appliance is shutting down (see /admin/plugins)"));
         }
         List<State> parts = new ArrayList<>();

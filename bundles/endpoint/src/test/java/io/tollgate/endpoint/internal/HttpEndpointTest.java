@@ -75,7 +75,7 @@ public class HttpEndpointTest {
         assertEquals(TestServer.JSON.readTree("{\"live\":true}"), TestServer.json(live));
         HttpResponse<String> ready = server.get("/v2/health/ready");
         assertEquals(200, ready.statusCode());
-        assertEquals(TestServer.JSON.readTree("{\"ready\":true,\"checks\":[{\"name\":\"models\",\"required\":true,"
+        assertEquals(TestServer.JSON.readTree("{\"ready\":true,\"checks\":[{\"name\":\"plugins\",\"required\":true,"
                 + "\"ready\":true}]}"), TestServer.json(ready));
     }
 
@@ -85,7 +85,7 @@ public class HttpEndpointTest {
         try {
             HttpResponse<String> ready = server.get("/v2/health/ready");
             assertEquals(503, ready.statusCode());
-            assertEquals(TestServer.JSON.readTree("{\"ready\":false,\"checks\":[{\"name\":\"models\",\"required\":true,"
+            assertEquals(TestServer.JSON.readTree("{\"ready\":false,\"checks\":[{\"name\":\"plugins\",\"required\":true,"
                     + "\"ready\":false,\"reason\":\"plugins present at start are still loading, or the appliance is "
                     + "shutting down (see /admin/plugins)\"}]}"), TestServer.json(ready));
             assertEquals(200, server.get("/v2/health/live").statusCode());
@@ -126,7 +126,7 @@ public class HttpEndpointTest {
             assertTrue(metrics, metrics.contains("\ntollgate_ready 0\n"));
             assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"metering\",required=\"true\"} 0\n"));
             assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"uplink\",required=\"false\"} 0\n"));
-            assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"models\",required=\"true\"} 1\n"));
+            assertTrue(metrics, metrics.contains("\ntollgate_ready_check{check=\"plugins\",required=\"true\"} 1\n"));
         } finally {
             server.endpoint.unbindReadiness(metering);
             server.endpoint.unbindReadiness(uplink);
