@@ -50,6 +50,8 @@ final class ChainWriter {
     private final ExcerptAppender appender;
     private final RollCycle rollCycle;
     private final JournalOptions options;
+    private final JournalRollTime rollTime;
+    private final DiskSpaceGuard disk;
 
     // Everything below is guarded by lock.
     private final ReentrantLock lock = new ReentrantLock();
@@ -64,20 +66,25 @@ final class ChainWriter {
     /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
     private BytesStore<?, ?> tailStore;
     private long tailEnd;
-    private boolean closed;
+    /** Written under the lock; volatile so that the readiness check reads it without the lock. */
+    private volatile boolean closed;
 
     /** The file the last record went to, for the fsync that follows a seal; read without the lock. */
     private volatile File lastWrittenFile;
     /** Wakes the sealer when a count-triggered seal is requested; set once, before any thread appends. */
     private Runnable sealRequested = () -> { };
+    /** Wakes the disk thread to delete a file a forced roll closed; set once, before any thread appends. */
+    private Runnable retentionWanted = () -> { };
 
     /** Continues the chain that {@link JournalRecovery} found in {@code queue}'s files. */
     ChainWriter(SingleChronicleQueue queue, ExcerptAppender appender, JournalOptions options,
-                JournalRecovery.Result recovered) {
+                JournalRecovery.Result recovered, JournalRollTime rollTime, DiskSpaceGuard disk) {
         this.queue = queue;
         this.appender = appender;
         this.rollCycle = queue.rollCycle();
         this.options = options;
+        this.rollTime = rollTime;
+        this.disk = disk;
         this.files = recovered.files();
         this.headSeq = recovered.headSeq();
         this.headHash = recovered.headHash();
@@ -90,6 +97,10 @@ final class ChainWriter {
         this.sealRequested = wake;
     }
 
+    void onRetentionWanted(Runnable wake) {
+        this.retentionWanted = wake;
+    }
+
     // ---- appending --------------------------------------------------------------------------------------
 
     /**
@@ -98,6 +109,7 @@ final class ChainWriter {
      */
     long appendUsage(RecordBuffer b) throws MeteringException {
         boolean sealDue;
+        boolean forcedRoll = false;
         long seq;
         lockForAppend();
         try {
@@ -105,7 +117,26 @@ final class ChainWriter {
                 throw new MeteringException(Reason.CLOSED, "the usage journal is closed (the appliance is stopping "
                         + "or metering is being reconfigured)");
             }
-            budget.check(files.usedBytes());
+            disk.check();
+            long used = files.usedBytes();
+            long reclaimable = files.releasedActiveBytes(releasedSeq);
+            budget.check(used - reclaimable);
+            JournalFileIndex.Cycle active = files.active();
+            if (reclaimable > 0 && used >= budget.budgetBytes()) {
+                // The cloud holds every record of the file being written and only that file keeps the budget full:
+                // roll to a new file so that retention can delete it (decision 2026-11-30 "Acknowledged space
+                // reopens service without a restart").
+                rollTime.rollAfter(active.cycle, rollCycle.lengthInMillis(), queue.epoch());
+                forcedRoll = true;
+                LOG.info("Rolling the usage journal to a new file before its cycle ends: every record of {} is "
+                        + "acknowledged and it holds {} bytes of the {} byte budget", active.file, reclaimable,
+                        budget.budgetBytes());
+            }
+            if (active == null || queue.cycle() != active.cycle) {
+                // a new file: its index area is written now, so look at the disk now rather than at the last poll
+                disk.poll();
+                disk.check();
+            }
             seq = writeLocked(b);
             sealDue = seals.recordWritten(seq, headHash);
         } finally {
@@ -113,6 +144,9 @@ final class ChainWriter {
         }
         if (sealDue) {
             sealRequested.run();
+        }
+        if (forcedRoll) {
+            retentionWanted.run();
         }
         return seq;
     }
@@ -316,6 +350,8 @@ final class ChainWriter {
                 return false;
             }
             releasedSeq = seq;
+            // the file being written may now be reclaimable by a roll: readiness says so before the next append
+            budget.recheck(files.usedBytes() - files.releasedActiveBytes(releasedSeq));
             return true;
         } finally {
             lock.unlock();
@@ -339,7 +375,7 @@ final class ChainWriter {
             for (JournalFileIndex.Cycle c : deleted) {
                 files.deleted(c);
             }
-            budget.recheck(files.usedBytes());
+            budget.recheck(files.usedBytes() - files.releasedActiveBytes(releasedSeq));
         } finally {
             lock.unlock();
         }
@@ -368,7 +404,8 @@ final class ChainWriter {
         lock.lock();
         try {
             return new JournalStatus(deviceId, files.firstSeq(), headSeq, seals.lastSealedSeq(), releasedSeq,
-                    files.usedBytes(), budget.budgetBytes(), budget.warning(), budget.refusing(), closed);
+                    files.usedBytes(), budget.budgetBytes(), budget.warning(),
+                    budget.refusing() || disk.refusal() != null, closed);
         } finally {
             lock.unlock();
         }
@@ -381,6 +418,18 @@ final class ChainWriter {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Why the next usage record would be refused (closed, disk full, disk budget), or null. Reads volatile fields
+     * only: the readiness check calls it on network threads.
+     */
+    String refusal() {
+        if (closed) {
+            return "the usage journal is closed (the appliance is stopping or metering is being reconfigured)";
+        }
+        String r = disk.refusal();
+        return r != null ? r : budget.refusal();
     }
 
     long usedBytes() {

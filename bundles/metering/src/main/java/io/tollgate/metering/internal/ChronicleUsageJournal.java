@@ -1,7 +1,10 @@
 package io.tollgate.metering.internal;
 
 import io.tollgate.config.ConfigurationKeys;
+import io.tollgate.health.ReadinessCheck;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
@@ -35,13 +38,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: any number of serving threads call {@link #append}; the record body is encoded before the chain lock
  * is taken (one buffer per thread), then {@link ChainWriter} gives it its seq and hash under the lock. The journal
- * owns two daemon threads, {@code tollgate-usage-sealer} ({@link JournalSealer}) and {@code
- * tollgate-usage-pretoucher} ({@link JournalPretoucher}). {@link #releaseUpTo} (which runs retention) and
+ * owns three daemon threads, {@code tollgate-usage-sealer} ({@link JournalSealer}), {@code
+ * tollgate-usage-pretoucher} ({@link JournalPretoucher}) and {@code tollgate-usage-disk}, which polls the free space
+ * ({@link DiskSpaceGuard}) every 250 ms and deletes the file a forced roll closed (see {@link JournalRollTime}).
+ * The {@link ReadinessCheck} methods read volatile state only and are called on network threads. {@link #releaseUpTo} (which runs retention) and
  * {@link #readFrom} are called by the sync bundle's thread; activation and {@link #close} by the SCR thread.
  */
-@Component(service = UsageJournal.class, configurationPid = "io.tollgate.metering.journal")
+@Component(service = {UsageJournal.class, ReadinessCheck.class}, configurationPid = "io.tollgate.metering.journal")
 @Designate(ocd = JournalConfig.class)
-public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable {
+public final class ChronicleUsageJournal implements UsageJournal, ReadinessCheck, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleUsageJournal.class);
 
     private final DeviceKey key;
@@ -55,6 +60,8 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
     private final JournalPretoucher pretoucher;
     private final JournalRetention retention;
     private final SeqRangeReader reader;
+    private final DiskSpaceGuard disk;
+    private final JournalThread diskThread;
     private final ThreadLocal<RecordBuffer> buffers = ThreadLocal.withInitial(() -> new RecordBuffer(512));
 
     @Activate
@@ -78,21 +85,35 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
      * and a seal over it, and starts the sealer and pretoucher threads.
      */
     public ChronicleUsageJournal(DeviceKey key, JournalOptions options) throws IOException {
-        this(key, options, JournalRetention.DELETE_FILE);
+        this(key, options, JournalRetention.DELETE_FILE, DiskSpaceGuard.fileStoreOf(options.directory()));
     }
 
     /** As above, with {@code deleter} deleting released files (tests hold a deletion open with it). */
     ChronicleUsageJournal(DeviceKey key, JournalOptions options, JournalRetention.Deleter deleter) throws IOException {
+        this(key, options, deleter, DiskSpaceGuard.fileStoreOf(options.directory()));
+    }
+
+    /** As above, with {@code freeSpace} saying how much room the journal's file system has (tests fake it). */
+    ChronicleUsageJournal(DeviceKey key, JournalOptions options, JournalRetention.Deleter deleter,
+                          DiskSpaceGuard.FreeSpace freeSpace) throws IOException {
         this.key = key;
         this.deviceId = key.deviceId();
         Path dir = options.directory();
         Files.createDirectories(dir);
+        this.disk = new DiskSpaceGuard(dir, options.diskReserveBytes(), freeSpace);
+        if (!disk.poll()) {
+            // Opening writes a START record and a seal, and Chronicle maps and writes its files: on a full disk that
+            // is a SIGBUS, not an IOException. Refuse to open instead (decision 2026-11-30 "A full disk refuses like
+            // the budget").
+            throw new IOException("cannot start the usage journal: " + disk.refusal());
+        }
         this.lockFile = JournalLockFile.acquire(dir);
+        JournalRollTime rollTime = new JournalRollTime(options.chronicleTime());
         SingleChronicleQueue q;
         try {
             q = SingleChronicleQueueBuilder.binary(dir)
                     .rollCycle(options.rollCycle())
-                    .timeProvider(options.chronicleTime())
+                    .timeProvider(rollTime)
                     // appender.sync() msyncs synchronously only in EVERY_RECORD; BATCH forces files itself.
                     .syncMode(options.sync() == JournalSync.EVERY_RECORD ? SyncMode.SYNC : SyncMode.NONE)
                     .build();
@@ -110,19 +131,25 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
         }
         boolean started = false;
         try {
+            if (queue.lastCycle() >= 0) {
+                // never write to a cycle older than the newest on disk (a forced roll may have run ahead of time)
+                rollTime.atLeast(queue.lastCycle() * rollCycle.lengthInMillis() + queue.epoch());
+            }
             this.appender = queue.createAppender();
             // One appender shared by all serving threads, only ever used under the chain lock.
             appender.singleThreadedCheckDisabled(true);
             Path meta = dir.resolve("metadata.cq4t");
             long metadataBytes = Files.exists(meta) ? Files.size(meta) : 0;
             JournalRecovery.Result recovered = JournalRecovery.recover(queue, dir, deviceId, metadataBytes);
-            this.chain = new ChainWriter(queue, appender, options, recovered);
+            this.chain = new ChainWriter(queue, appender, options, recovered, rollTime, disk);
             this.fsync = new JournalFsync(chain::lastWrittenFile);
-            this.pretoucher = new JournalPretoucher(chain);
+            this.pretoucher = new JournalPretoucher(chain, () -> disk.refusal() == null);
             this.sealer = new JournalSealer(key, chain, options, fsync, pretoucher::wake);
             this.retention = new JournalRetention(chain, queue, deleter);
             this.reader = new SeqRangeReader(chain, queue);
             chain.onSealRequested(sealer::wake);
+            this.diskThread = new JournalThread("tollgate-usage-disk", this::diskLoop);
+            chain.onRetentionWanted(diskThread::wake);
 
             RecordBuffer b = buffers.get();
             RecordFormat.beginRecord(b, RecordFormat.KIND_START, deviceId);
@@ -134,6 +161,7 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
                     chain.usedBytes(), options.diskBudgetBytes(), options.sync(), rollCycle);
             sealer.start();
             pretoucher.start();
+            diskThread.start();
             started = true;
         } catch (MeteringException e) {
             throw new IOException("cannot start the usage journal in " + dir + ": " + e.getMessage(), e);
@@ -180,6 +208,7 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
         }
         sealer.stop();
         pretoucher.stop();
+        diskThread.stop();
         try {
             sealer.sealNow(SealReason.SHUTDOWN);
             fsync.force();
@@ -191,6 +220,44 @@ public final class ChronicleUsageJournal implements UsageJournal, AutoCloseable 
             queue.close();
             lockFile.release();
         }
+    }
+
+    /**
+     * The {@code tollgate-usage-disk} loop: polls the free space (appends resume within one poll of space being
+     * freed) and deletes files that are all released, e.g. the one a forced roll just closed. Never throws.
+     */
+    private void diskLoop() {
+        long lastWarned = 0;
+        while (!diskThread.stopping()) {
+            try {
+                disk.poll();
+                retention.run();
+            } catch (Throwable e) { // the thread that lets service resume must outlive any one failure
+                if (System.nanoTime() - lastWarned > TimeUnit.MINUTES.toNanos(1)) {
+                    lastWarned = System.nanoTime();
+                    LOG.error("Checking the usage journal's free space failed; retrying", e);
+                }
+            }
+            diskThread.park(TimeUnit.MILLISECONDS.toNanos(DiskSpaceGuard.POLL_MILLIS));
+        }
+    }
+
+    /** {@code metering}. */
+    @Override
+    public String name() {
+        return "metering";
+    }
+
+    /** Every served request needs its usage record: nothing is served while the journal refuses records. */
+    @Override
+    public boolean required() {
+        return true;
+    }
+
+    @Override
+    public Optional<String> notReadyReason() {
+        String r = chain.refusal();
+        return r == null ? Optional.empty() : Optional.of("usage records cannot be written: " + r);
     }
 
     /** Pages the pretoucher touched so far (for tests). */
