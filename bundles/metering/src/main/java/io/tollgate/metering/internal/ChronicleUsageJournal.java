@@ -133,7 +133,7 @@ public final class ChronicleUsageJournal implements UsageJournal, ReadinessCheck
         try {
             if (queue.lastCycle() >= 0) {
                 // never write to a cycle older than the newest on disk (a forced roll may have run ahead of time)
-                rollTime.atLeast(queue.lastCycle() * rollCycle.lengthInMillis() + queue.epoch());
+                rollTime.atLeast((long) queue.lastCycle() * rollCycle.lengthInMillis() + queue.epoch());
             }
             this.appender = queue.createAppender();
             // One appender shared by all serving threads, only ever used under the chain lock.
