@@ -110,15 +110,31 @@ public class DiskFullTest {
     }
 
     @Test
-    public void aJournalDoesNotOpenOnAFullDisk() throws Exception {
+    public void aJournalOnAFullDiskOpensByItselfOnceThereIsRoom() throws Exception {
         Path dir = tmp.newFolder("usage").toPath();
+        AtomicLong free = new AtomicLong(4096);
         try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
-                Fixtures.options(dir).withDiskReserve(RESERVE), JournalRetention.DELETE_FILE, () -> 4096)) {
-            fail("opened on a full disk");
-        } catch (IOException e) {
-            assertEquals("cannot start the usage journal: disk full on " + dir + " (4096 bytes free, needs " + RESERVE
-                    + "); free space on that file system (the usage journal resumes by itself)", e.getMessage());
+                Fixtures.options(dir).withDiskReserve(RESERVE), JournalRetention.DELETE_FILE, free::get)) {
+            String reason = "the usage journal has not opened: disk full on " + dir + " (4096 bytes free, needs "
+                    + RESERVE + "); free space on that file system (the usage journal resumes by itself)";
+            try {
+                j.append(Fixtures.event("acme", 0));
+                fail("appended to a journal that could not open");
+            } catch (MeteringException e) {
+                assertEquals(MeteringException.Reason.DISK_FULL, e.reason());
+                assertEquals(reason, e.getMessage());
+            }
+            assertEquals(Optional.of("usage records cannot be written: " + reason), j.notReadyReason());
+            assertTrue(j.status().refusing());
+            assertEquals("nothing written on the full disk", 0, cq4Files(dir));
+
+            free.set(1L << 30);
+            long took = awaitAccepting(j, 2_000);
+            assertTrue("opened within 2 polls: " + took + " ms", took <= 2 * DiskSpaceGuard.POLL_MILLIS + 500);
+            assertEquals(Optional.empty(), j.notReadyReason());
+            assertEquals("START 1, seal 2, usage 3", 3, j.status().lastSeq());
         }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
     }
 
     /**
