@@ -276,8 +276,8 @@ final class EndpointMetrics {
                 s.diskBudgetBytes());
         gauge(out, "tollgate_usage_disk_warning", "1 from 80% of the usage journal's disk budget on.",
                 s.diskWarning() ? 1 : 0);
-        gauge(out, "tollgate_usage_refusing", "1 while the usage journal is at its disk budget and refuses records "
-                + "(metered requests get 503).", s.refusing() ? 1 : 0);
+        gauge(out, "tollgate_usage_refusing", "1 while the usage journal refuses records (disk budget reached or "
+                + "disk full; metered requests get 503).", s.refusing() ? 1 : 0);
     }
 
     /** The uplink's status snapshot: link state, backlog and how far the cloud has acknowledged. */

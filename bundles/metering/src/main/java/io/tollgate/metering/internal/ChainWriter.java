@@ -124,8 +124,8 @@ final class ChainWriter {
             JournalFileIndex.Cycle active = files.active();
             if (reclaimable > 0 && used >= budget.budgetBytes()) {
                 // The cloud holds every record of the file being written and only that file keeps the budget full:
-                // roll to a new file so that retention can delete it (decision 2026-11-30 "Acknowledged space
-                // reopens service without a restart").
+                // roll to a new file so that retention can delete it (docs/decisions.md, 2026-11-30 "Full disk
+                // and budget recovery").
                 rollTime.rollAfter(active.cycle, rollCycle.lengthInMillis(), queue.epoch());
                 forcedRoll = true;
                 LOG.info("Rolling the usage journal to a new file before its cycle ends: every record of {} is "

@@ -25,19 +25,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The usage journal service: canonical records, hash-chained, in a Chronicle Queue, sealed by the device key. This
- * class opens and closes the journal and answers the {@link UsageJournal} calls; each job is a class of its own:
- * {@link JournalLockFile} (one writer per directory), {@link JournalRecovery} (continuing the chain found on disk),
- * {@link ChainWriter} (the chain head and its lock), {@link JournalSealer} and {@link SealSchedule} (seals),
- * {@link JournalFsync}, {@link JournalPretoucher}, {@link JournalRetention} (deleting released files),
- * {@link DiskBudget}, {@link JournalFileIndex} and {@link SeqRangeReader}.
+ * class opens and closes the journal (the opened state is an {@link OpenJournal}) and answers the {@link UsageJournal}
+ * and {@link ReadinessCheck} calls; each job is a class of its own: {@link JournalLockFile} (one writer per
+ * directory), {@link JournalRecovery} (continuing the chain found on disk), {@link ChainWriter} (the chain head and
+ * its lock), {@link JournalSealer} and {@link SealSchedule} (seals), {@link JournalFsync}, {@link JournalPretoucher},
+ * {@link JournalRetention} (deleting released files), {@link DiskBudget}, {@link DiskSpaceGuard} (a full disk),
+ * {@link JournalRollTime} (rolling early), {@link JournalFileIndex} and {@link SeqRangeReader}.
  *
  * <p>Threads: any number of serving threads call {@link #append}; the record body is encoded before the chain lock
  * is taken (one buffer per thread), then {@link ChainWriter} gives it its seq and hash under the lock. The journal
  * owns three daemon threads, {@code tollgate-usage-sealer} ({@link JournalSealer}), {@code
  * tollgate-usage-pretoucher} ({@link JournalPretoucher}) and {@code tollgate-usage-disk}, which polls the free space
- * ({@link DiskSpaceGuard}) every 250 ms and deletes the file a forced roll closed (see {@link JournalRollTime}).
- * The {@link ReadinessCheck} methods read volatile state only and are called on network threads. {@link #releaseUpTo} (which runs retention) and
- * {@link #readFrom} are called by the sync bundle's thread; activation and {@link #close} by the SCR thread.
+ * every 250 ms, opens the journal late when the disk was full at activation, and deletes the file a forced roll
+ * closed. The {@link ReadinessCheck} methods read volatile state only; they are called on network threads.
+ * {@link #releaseUpTo} (which runs retention) and {@link #readFrom} are called by the sync bundle's thread;
+ * activation and {@link #close} by the SCR thread.
  */
 @Component(service = {UsageJournal.class, ReadinessCheck.class}, configurationPid = "io.tollgate.metering.journal")
 @Designate(ocd = JournalConfig.class)
@@ -78,7 +80,7 @@ public final class ChronicleUsageJournal implements UsageJournal, ReadinessCheck
      * and a seal over it, and starts the sealer, pretoucher and disk threads. When the disk under the journal has
      * less free space than the reserve, the journal is not opened (that writes, and writing a mapped page of a full
      * disk is a SIGBUS): the service refuses records with the reason and opens the journal by itself once there is
-     * room (decision 2026-11-30 "A full disk refuses like the budget").
+     * room (decision 2026-11-30 "Full disk and budget recovery").
      */
     public ChronicleUsageJournal(DeviceKey key, JournalOptions options) throws IOException {
         this(key, options, JournalRetention.DELETE_FILE, DiskSpaceGuard.fileStoreOf(options.directory()));

@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Refuses new usage records while the file system under the journal has less free space than {@code
- * disk.reserve.bytes}, and accepts them again once it has (docs/decisions.md, 2026-11-30 "A full disk refuses like
- * the budget"). The journal's files are memory-mapped: a write to a page the file system cannot back is not an
+ * disk.reserve.bytes}, and accepts them again once it has (docs/decisions.md, 2026-11-30 "Full disk and
+ * budget recovery"). The journal's files are memory-mapped: a write to a page the file system cannot back is not an
  * {@code ENOSPC} but a SIGBUS, which the JVM turns into an asynchronous {@link InternalError} that can surface
  * outside any try block and kill the thread. So the check has to come before the write, with a reserve that covers
  * what the journal may touch until the next poll: the pretoucher's 1 MiB ahead, a new cycle file's index area

@@ -7,7 +7,7 @@ import net.openhft.chronicle.core.time.TimeProvider;
  * the journal raises to roll to a new file before the cycle ends. Chronicle Queue rolls only when its time provider
  * enters a new cycle, and retention deletes whole files, never the one being written; a budget filled within one
  * cycle whose records the cloud has all acknowledged would otherwise stay full until the cycle ends (an hour with
- * FAST_HOURLY): docs/decisions.md, 2026-11-30 "Acknowledged space reopens service without a restart". The floor only
+ * FAST_HOURLY): docs/decisions.md, 2026-11-30 "Full disk and budget recovery". The floor only
  * rises, so cycles stay in order; at start it is the start of the newest cycle on disk, so that a run after a forced
  * roll never writes to a cycle older than one already written.
  *
