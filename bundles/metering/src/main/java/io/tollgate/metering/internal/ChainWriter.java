@@ -66,6 +66,13 @@ final class ChainWriter {
     /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
     private BytesStore<?, ?> tailStore;
     private long tailEnd;
+    /** Seq of the newest seal record (0 before the first): the chain's last record is a seal when it is the head. */
+    private long lastSealRecordSeq;
+    /**
+     * The file a forced roll closed, until retention deletes it; its bytes no longer count against the budget (at most
+     * one such file: the journal may exceed its budget by one file while the cloud acknowledges its last seal).
+     */
+    private JournalFileIndex.Cycle retired;
     /** Written under the lock; volatile so that the readiness check reads it without the lock. */
     private volatile boolean closed;
 
@@ -119,18 +126,19 @@ final class ChainWriter {
             }
             disk.check();
             long used = files.usedBytes();
-            long reclaimable = files.releasedActiveBytes(releasedSeq);
-            budget.check(used - reclaimable);
+            boolean rollable = activeReclaimableLocked();
             JournalFileIndex.Cycle active = files.active();
-            if (reclaimable > 0 && used >= budget.budgetBytes()) {
-                // The cloud holds every record of the file being written and only that file keeps the budget full:
-                // roll to a new file so that retention can delete it (docs/decisions.md, 2026-11-30 "Full disk
-                // and budget recovery").
+            budget.check(used - reclaimableLocked());
+            if (rollable && used - (retired == null ? 0 : retired.extent) >= budget.budgetBytes()) {
+                // The cloud holds every record of the file being written (but its closing seal, which only the next
+                // seal lets it store) and only that file keeps the budget full: roll to a new file so that
+                // retention can delete it (docs/decisions.md, 2026-11-30 "Full disk and budget recovery").
                 rollTime.rollAfter(active.cycle, rollCycle.lengthInMillis(), queue.epoch());
+                retired = active;
                 forcedRoll = true;
-                LOG.info("Rolling the usage journal to a new file before its cycle ends: every record of {} is "
-                        + "acknowledged and it holds {} bytes of the {} byte budget", active.file, reclaimable,
-                        budget.budgetBytes());
+                LOG.info("Rolling the usage journal to a new file before its cycle ends: the records of {} are "
+                        + "acknowledged up to seq {} and it holds {} of the {} byte budget", active.file, releasedSeq,
+                        active.extent, budget.budgetBytes());
             }
             if (active == null || queue.cycle() != active.cycle) {
                 // a new file: its index area is written now, so look at the disk now rather than at the last poll
@@ -174,6 +182,7 @@ final class ChainWriter {
                 return;
             }
             writeLocked(b);
+            lastSealRecordSeq = headSeq;
             seals.sealed(sealedSeq, System.nanoTime());
         } finally {
             lock.unlock();
@@ -267,6 +276,26 @@ final class ChainWriter {
         }
     }
 
+    /**
+     * True when the file being written may be rolled away from and deleted soon: the cloud holds all its records, or
+     * all but the last when that is a seal (the cloud stores only sealed records, so the journal's closing seal is
+     * acknowledged after the next seal, in the next file). Only one file is retired at a time.
+     */
+    private boolean activeReclaimableLocked() {
+        JournalFileIndex.Cycle a = files.active();
+        return retired == null && a != null && a.extent > 0
+                && (a.lastSeq <= releasedSeq || a.lastSeq == releasedSeq + 1 && a.lastSeq == lastSealRecordSeq);
+    }
+
+    /** Bytes that leave the disk without another acknowledgement of a usage record: not counted by the budget. */
+    private long reclaimableLocked() {
+        long r = retired == null ? 0 : retired.extent;
+        if (activeReclaimableLocked()) {
+            r += files.active().extent;
+        }
+        return r;
+    }
+
     // ---- for the sealer ---------------------------------------------------------------------------------
 
     /** The record the schedule says to seal now, or null (also once closed). */
@@ -351,7 +380,7 @@ final class ChainWriter {
             }
             releasedSeq = seq;
             // the file being written may now be reclaimable by a roll: readiness says so before the next append
-            budget.recheck(files.usedBytes() - files.releasedActiveBytes(releasedSeq));
+            budget.recheck(files.usedBytes() - reclaimableLocked());
             return true;
         } finally {
             lock.unlock();
@@ -374,8 +403,11 @@ final class ChainWriter {
         try {
             for (JournalFileIndex.Cycle c : deleted) {
                 files.deleted(c);
+                if (c == retired) {
+                    retired = null;
+                }
             }
-            budget.recheck(files.usedBytes() - files.releasedActiveBytes(releasedSeq));
+            budget.recheck(files.usedBytes() - reclaimableLocked());
         } finally {
             lock.unlock();
         }

@@ -106,14 +106,6 @@ final class JournalFileIndex {
         return metadataBytes + closedBytes + (active == null ? 0 : active.extent);
     }
 
-    /**
-     * Bytes of the file being written when the cloud holds all its records ({@code lastSeq <= releasedSeq}), else 0:
-     * they leave the disk once the journal rolls to a new file and retention deletes this one.
-     */
-    long releasedActiveBytes(long releasedSeq) {
-        return active != null && active.lastSeq <= releasedSeq ? active.extent : 0;
-    }
-
     /** The first seq still on disk (0 when there is none). */
     long firstSeq() {
         return cycles.isEmpty() ? 0 : cycles.firstEntry().getValue().firstSeq;
