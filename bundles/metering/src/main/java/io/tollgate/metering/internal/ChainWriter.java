@@ -129,7 +129,7 @@ final class ChainWriter {
             boolean rollable = activeReclaimableLocked();
             JournalFileIndex.Cycle active = files.active();
             budget.check(used - reclaimableLocked());
-            if (rollable && used - (retired == null ? 0 : retired.extent) >= budget.budgetBytes()) {
+            if (rollable && used >= budget.budgetBytes()) {   // rollable: no other file is retired
                 // The cloud holds every record of the file being written (but its closing seal, which only the next
                 // seal lets it store) and only that file keeps the budget full: roll to a new file so that
                 // retention can delete it (docs/decisions.md, 2026-11-30 "Full disk and budget recovery").
