@@ -76,8 +76,8 @@ public class DiskFullIT {
             appliance.killAll();
             ApplianceProcess.keepLogs(tmp, Path.of("target", "it-logs", "DiskFullIT"));
         }
-        if (mounted) {
-            run("umount", mnt.toString());
+        if (mounted && run("umount", mnt.toString()) != 0) {
+            run("umount", "-l", mnt.toString());   // still busy: detach now, freed once unused
         }
         ApplianceProcess.deleteTree(tmp);
     }
