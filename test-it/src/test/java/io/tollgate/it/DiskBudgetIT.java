@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,6 +49,10 @@ public class DiskBudgetIT {
 
     private Path tmp;
     private ApplianceProcess appliance;
+    private Mosquitto broker;
+    @org.junit.Rule
+    public final org.junit.rules.TestName testName = new org.junit.rules.TestName();
+    private BillingProcess billing;
     private final Map<String, Boolean> served = new ConcurrentHashMap<>();
     private final Set<String> refused = ConcurrentHashMap.newKeySet();
     private final List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -66,10 +71,18 @@ public class DiskBudgetIT {
     }
 
     @After
-    public void tearDown() {
+    public void tearDown() throws Exception {
         if (appliance != null) {
             appliance.killAll();
         }
+        if (billing != null) {
+            billing.killQuietly();
+        }
+        if (broker != null) {
+            broker.stop();
+            broker.close();
+        }
+        ApplianceProcess.keepLogs(tmp, Path.of("target", "it-logs", "DiskBudgetIT-" + testName.getMethodName()));
         ApplianceProcess.deleteTree(tmp);
     }
 
@@ -160,6 +173,113 @@ public class DiskBudgetIT {
                 served.size() - servedBeforeBudget, LARGER_BUDGET, verify.out().lines().findFirst().orElse(""));
     }
 
+    /**
+     * Issue 8: the budget fills while the cloud is away; once the billing endpoint is up and acknowledges every
+     * record, service resumes without a restart (the journal rolls to a new file and deletes the acknowledged one).
+     * The ledger bills each served request once and no refused one, and the device's chain verifies.
+     */
+    @Test
+    public void resumesWithoutARestartOnceTheCloudAcknowledgesEverything() throws Exception {
+        Path data = tmp.resolve("data");
+        Path plugins = tmp.resolve("plugins");
+        Path conf = tmp.resolve("conf");
+        writeBudget(SMALL_BUDGET);
+        Path sync = conf.resolve("io.tollgate.sync.cfg");
+        Files.writeString(sync, Files.readString(sync).replaceAll("(?m)^ack\\.timeout\\.ms=.*$", "ack.timeout.ms=5000"));
+        broker = Mosquitto.start(tmp);
+        Path billingData = tmp.resolve("billing");
+        Path billingLog = tmp.resolve("billing.log");
+        String device = appliance.initDevice(data);
+        BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
+        billing = new BillingProcess("h2", broker.uri(), billingData, null, billingLog).start();   // makes its key
+        billing.stop();
+
+        int port = TollgateExam.freePort();
+        Process p = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri(), "--cloud-key",
+                BillingProcess.cloudKey(billingData).toString());
+        appliance.awaitReady(p, port, 90_000);
+        String firstRefusal = fillUntilRefused(port);   // the cloud is away: nothing is acknowledged
+        assertTrue(firstRefusal, firstRefusal.contains("metering unavailable: usage journal is at its disk budget ("));
+        assertEquals(1, metric(port, "tollgate_usage_refusing"));
+        // needs endpoint readiness aggregation: /v2/health/ready is 503 with the metering check's reason
+        Http.Response ready = new Http(port).get("/v2/health/ready");
+        if (ready.body().contains("\"checks\"")) {
+            assertEquals(ready.body(), 503, ready.status());
+            assertTrue(ready.body(), ready.body().contains("usage journal is at its disk budget"));
+        }
+
+        billing.start();
+        long cloudUpAt = System.nanoTime();
+        HttpClient client = HttpClient.newHttpClient();
+        long resumedMs = -1;
+        for (int i = 0; resumedMs < 0; i++) {
+            String id = "after-ack-" + i;
+            HttpResponse<String> r = infer(client, port, id, 1);
+            if (r.statusCode() == 200) {
+                served.put(id, true);
+                resumedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cloudUpAt);
+            } else {
+                assertEquals(r.body(), 503, r.statusCode());
+                refused.add(id);
+                if (System.nanoTime() - cloudUpAt > TimeUnit.SECONDS.toNanos(120)) {
+                    throw new AssertionError("still refusing 120 s after the cloud came back: " + r.body()
+                            + "; released seq " + metric(port, "tollgate_usage_released_seq") + ", last seq "
+                            + metric(port, "tollgate_usage_last_seq"));
+                }
+                Thread.sleep(200);
+            }
+        }
+        String acceptingAgain = appliance.awaitLogLine("INFO", "Usage journal below its disk budget again", 5_000);
+        for (int i = 0; i < 50; i++) {
+            String id = "resumed-" + i;
+            HttpResponse<String> r = infer(client, port, id, 2);
+            assertEquals(r.body(), 200, r.statusCode());
+            served.put(id, true);
+        }
+        assertEquals(0, metric(port, "tollgate_usage_refusing"));
+        assertTrue("the acknowledged file was deleted", metric(port, "tollgate_usage_first_seq") > 1);
+        assertTrue(metric(port, "tollgate_usage_disk_bytes") < SMALL_BUDGET);
+        long lastSeq = metric(port, "tollgate_usage_last_seq");
+        long t0 = System.nanoTime();
+        while (metric(port, "tollgate_usage_released_seq") < lastSeq
+                && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60)) {
+            Thread.sleep(200);
+        }
+        appliance.stop(p, 60);
+
+        ApplianceProcess.Result verify = appliance.tool("usage", "verify", "--data", data.toString());
+        assertEquals("usage verify: " + verify.out() + verify.err(), 0, verify.exit());
+        Map<String, Integer> billed = new HashMap<>();
+        long deadline = System.currentTimeMillis() + 60_000;
+        do {
+            billed.clear();
+            for (JsonNode r : billing.get("/v1/usage?device=" + device + "&limit=100000000").path("records")) {
+                billed.merge(r.path("request_id").asText(), 1, Integer::sum);
+            }
+        } while (!billed.keySet().containsAll(served.keySet()) && System.currentTimeMillis() < deadline
+                && sleep(500));
+        for (String id : served.keySet()) {
+            assertEquals("ledger records of served request " + id, Integer.valueOf(1), billed.get(id));
+        }
+        for (String id : refused) {
+            assertEquals("refused request " + id + " was billed", null, billed.get(id));
+        }
+        assertEquals("nothing billed that was not served", served.size(), billed.size());
+        for (JsonNode d : billing.get("/v1/devices").path("devices")) {
+            assertTrue("device chain not broken: " + d, !d.has("broken_at_seq"));
+        }
+        assertTrue("unexpected answers: " + unexpected, unexpected.isEmpty());
+        System.out.printf("DiskBudgetIT: %d served, refused at the budget; the cloud came back and service resumed "
+                + "%d ms later without a restart (%s); %d served in all, %d refused, all billed once; %s%n",
+                served.size() - 51, resumedMs, acceptingAgain.trim(), served.size(), refused.size(),
+                verify.out().lines().findFirst().orElse(""));
+    }
+
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
+    }
+
     /** Sends requests from several threads until one is refused; returns the first refusal's error message. */
     private String fillUntilRefused(int port) throws Exception {
         AtomicBoolean full = new AtomicBoolean();
@@ -213,8 +333,11 @@ public class DiskBudgetIT {
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** One client per port: a new one per call would leave its connection open (the endpoint allows 128). */
+    private static final Map<Integer, Http> METRICS = new ConcurrentHashMap<>();
+
     private static long metric(int port, String series) throws Exception {
-        String text = new Http(port).get("/metrics").body();
+        String text = METRICS.computeIfAbsent(port, Http::new).get("/metrics").body();
         Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(text);
         if (!m.find()) {
             throw new AssertionError("no " + series + " in /metrics:\n" + text);

@@ -11,7 +11,8 @@ package io.tollgate.metering;
  * @param diskUsedBytes   bytes the journal takes on disk, as counted against the budget
  * @param diskBudgetBytes the configured budget
  * @param diskWarning     true from 80% of the budget on
- * @param refusing        true while the budget is exhausted and {@link UsageJournal#append} refuses records
+ * @param refusing        true while {@link UsageJournal#append} refuses records: the budget is exhausted, or the
+ *                        journal's file system has less free space than its reserve, or the journal has not opened
  * @param closed          true once the journal has been closed
  */
 public record JournalStatus(String deviceId, long firstSeq, long lastSeq, long lastSealedSeq, long releasedSeq,

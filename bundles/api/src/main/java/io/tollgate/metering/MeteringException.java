@@ -11,6 +11,13 @@ public class MeteringException extends Exception {
     public enum Reason {
         /** The journal has reached its disk budget; appends work again once space is released. */
         DISK_BUDGET_EXCEEDED,
+        /**
+         * The file system under the journal has less free space than the journal's reserve; appends work again
+         * once space is freed (checked every 250 ms).
+         *
+         * @since 1.1
+         */
+        DISK_FULL,
         /** Reading or writing the journal failed. */
         IO_FAILURE,
         /** The journal is closed (the appliance is shutting down or metering was reconfigured). */

@@ -284,8 +284,8 @@ final class EndpointMetrics {
                 s.diskBudgetBytes());
         gauge(out, "tollgate_usage_disk_warning", "1 from 80% of the usage journal's disk budget on.",
                 s.diskWarning() ? 1 : 0);
-        gauge(out, "tollgate_usage_refusing", "1 while the usage journal is at its disk budget and refuses records "
-                + "(metered requests get 503).", s.refusing() ? 1 : 0);
+        gauge(out, "tollgate_usage_refusing", "1 while the usage journal refuses records (disk budget reached or "
+                + "disk full; metered requests get 503).", s.refusing() ? 1 : 0);
     }
 
     /** One gauge per readiness check, 1 when ready, with its name and whether the appliance needs it. */

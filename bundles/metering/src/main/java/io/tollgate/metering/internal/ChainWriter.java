@@ -50,6 +50,8 @@ final class ChainWriter {
     private final ExcerptAppender appender;
     private final RollCycle rollCycle;
     private final JournalOptions options;
+    private final JournalRollTime rollTime;
+    private final DiskSpaceGuard disk;
 
     // Everything below is guarded by lock.
     private final ReentrantLock lock = new ReentrantLock();
@@ -64,20 +66,32 @@ final class ChainWriter {
     /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
     private BytesStore<?, ?> tailStore;
     private long tailEnd;
-    private boolean closed;
+    /** Seq of the newest seal record (0 before the first): the chain's last record is a seal when it is the head. */
+    private long lastSealRecordSeq;
+    /**
+     * The file a forced roll closed, until retention deletes it; its bytes no longer count against the budget (at most
+     * one such file: the journal may exceed its budget by one file while the cloud acknowledges its last seal).
+     */
+    private JournalFileIndex.Cycle retired;
+    /** Written under the lock; volatile so that the readiness check reads it without the lock. */
+    private volatile boolean closed;
 
     /** The file the last record went to, for the fsync that follows a seal; read without the lock. */
     private volatile File lastWrittenFile;
     /** Wakes the sealer when a count-triggered seal is requested; set once, before any thread appends. */
     private Runnable sealRequested = () -> { };
+    /** Wakes the disk thread to delete a file a forced roll closed; set once, before any thread appends. */
+    private Runnable retentionWanted = () -> { };
 
     /** Continues the chain that {@link JournalRecovery} found in {@code queue}'s files. */
     ChainWriter(SingleChronicleQueue queue, ExcerptAppender appender, JournalOptions options,
-                JournalRecovery.Result recovered) {
+                JournalRecovery.Result recovered, JournalRollTime rollTime, DiskSpaceGuard disk) {
         this.queue = queue;
         this.appender = appender;
         this.rollCycle = queue.rollCycle();
         this.options = options;
+        this.rollTime = rollTime;
+        this.disk = disk;
         this.files = recovered.files();
         this.headSeq = recovered.headSeq();
         this.headHash = recovered.headHash();
@@ -90,6 +104,10 @@ final class ChainWriter {
         this.sealRequested = wake;
     }
 
+    void onRetentionWanted(Runnable wake) {
+        this.retentionWanted = wake;
+    }
+
     // ---- appending --------------------------------------------------------------------------------------
 
     /**
@@ -98,6 +116,7 @@ final class ChainWriter {
      */
     long appendUsage(RecordBuffer b) throws MeteringException {
         boolean sealDue;
+        boolean forcedRoll = false;
         long seq;
         lockForAppend();
         try {
@@ -105,7 +124,27 @@ final class ChainWriter {
                 throw new MeteringException(Reason.CLOSED, "the usage journal is closed (the appliance is stopping "
                         + "or metering is being reconfigured)");
             }
-            budget.check(files.usedBytes());
+            disk.check();
+            long used = files.usedBytes();
+            boolean rollable = activeReclaimableLocked();
+            JournalFileIndex.Cycle active = files.active();
+            budget.check(used - reclaimableLocked());
+            if (rollable && used >= budget.budgetBytes()) {   // rollable: no other file is retired
+                // The cloud holds every record of the file being written (but its closing seal, which only the next
+                // seal lets it store) and only that file keeps the budget full: roll to a new file so that
+                // retention can delete it (docs/decisions.md, 2026-11-30 "Full disk and budget recovery").
+                rollTime.rollAfter(active.cycle, rollCycle.lengthInMillis(), queue.epoch());
+                retired = active;
+                forcedRoll = true;
+                LOG.info("Rolling the usage journal to a new file before its cycle ends: the records of {} are "
+                        + "acknowledged up to seq {} and it holds {} of the {} byte budget", active.file, releasedSeq,
+                        active.extent, budget.budgetBytes());
+            }
+            if (active == null || queue.cycle() != active.cycle) {
+                // a new file: its index area is written now, so look at the disk now rather than at the last poll
+                disk.poll();
+                disk.check();
+            }
             seq = writeLocked(b);
             sealDue = seals.recordWritten(seq, headHash);
         } finally {
@@ -113,6 +152,9 @@ final class ChainWriter {
         }
         if (sealDue) {
             sealRequested.run();
+        }
+        if (forcedRoll) {
+            retentionWanted.run();
         }
         return seq;
     }
@@ -140,6 +182,7 @@ final class ChainWriter {
                 return;
             }
             writeLocked(b);
+            lastSealRecordSeq = headSeq;
             seals.sealed(sealedSeq, System.nanoTime());
         } finally {
             lock.unlock();
@@ -233,6 +276,26 @@ final class ChainWriter {
         }
     }
 
+    /**
+     * True when the file being written may be rolled away from and deleted soon: the cloud holds all its records, or
+     * all but the last when that is a seal (the cloud stores only sealed records, so the journal's closing seal is
+     * acknowledged after the next seal, in the next file). Only one file is retired at a time.
+     */
+    private boolean activeReclaimableLocked() {
+        JournalFileIndex.Cycle a = files.active();
+        return retired == null && a != null && a.extent > 0
+                && (a.lastSeq <= releasedSeq || a.lastSeq == releasedSeq + 1 && a.lastSeq == lastSealRecordSeq);
+    }
+
+    /** Bytes that leave the disk without another acknowledgement of a usage record: not counted by the budget. */
+    private long reclaimableLocked() {
+        long r = retired == null ? 0 : retired.extent;
+        if (activeReclaimableLocked()) {
+            r += files.active().extent;
+        }
+        return r;
+    }
+
     // ---- for the sealer ---------------------------------------------------------------------------------
 
     /** The record the schedule says to seal now, or null (also once closed). */
@@ -316,6 +379,8 @@ final class ChainWriter {
                 return false;
             }
             releasedSeq = seq;
+            // the file being written may now be reclaimable by a roll: readiness says so before the next append
+            budget.recheck(files.usedBytes() - reclaimableLocked());
             return true;
         } finally {
             lock.unlock();
@@ -338,8 +403,11 @@ final class ChainWriter {
         try {
             for (JournalFileIndex.Cycle c : deleted) {
                 files.deleted(c);
+                if (c == retired) {
+                    retired = null;
+                }
             }
-            budget.recheck(files.usedBytes());
+            budget.recheck(files.usedBytes() - reclaimableLocked());
         } finally {
             lock.unlock();
         }
@@ -368,7 +436,8 @@ final class ChainWriter {
         lock.lock();
         try {
             return new JournalStatus(deviceId, files.firstSeq(), headSeq, seals.lastSealedSeq(), releasedSeq,
-                    files.usedBytes(), budget.budgetBytes(), budget.warning(), budget.refusing(), closed);
+                    files.usedBytes(), budget.budgetBytes(), budget.warning(),
+                    budget.refusing() || disk.refusal() != null, closed);
         } finally {
             lock.unlock();
         }
@@ -381,6 +450,18 @@ final class ChainWriter {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Why the next usage record would be refused (closed, disk full, disk budget), or null. Reads volatile fields
+     * only: the readiness check calls it on network threads.
+     */
+    String refusal() {
+        if (closed) {
+            return "the usage journal is closed (the appliance is stopping or metering is being reconfigured)";
+        }
+        String r = disk.refusal();
+        return r != null ? r : budget.refusal();
     }
 
     long usedBytes() {

@@ -19,6 +19,8 @@ final class DiskBudget {
     private final long budgetBytes;
     private volatile boolean warning;
     private volatile boolean refusing;
+    /** The message appends are refused with, while {@link #refusing}. */
+    private volatile String refusal;
 
     DiskBudget(long budgetBytes) {
         this.budgetBytes = budgetBytes;
@@ -36,6 +38,11 @@ final class DiskBudget {
         return refusing;
     }
 
+    /** Why appends are refused, or null. */
+    String refusal() {
+        return refusing ? refusal : null;
+    }
+
     /** Accepts a new usage record when {@code usedBytes} is below the budget, else refuses it. */
     void check(long usedBytes) throws MeteringException {
         if (usedBytes >= budgetBytes) {
@@ -45,9 +52,10 @@ final class DiskBudget {
                         + "cloud acknowledges and old files are deleted, or disk.budget.bytes is raised", usedBytes,
                         budgetBytes);
             }
-            throw new MeteringException(Reason.DISK_BUDGET_EXCEEDED, "usage journal is at its disk budget ("
-                    + usedBytes + " of " + budgetBytes + " bytes); free space or raise disk.budget.bytes in "
-                    + "configuration io.tollgate.metering.journal");
+            String message = "usage journal is at its disk budget (" + usedBytes + " of " + budgetBytes
+                    + " bytes); free space or raise disk.budget.bytes in configuration io.tollgate.metering.journal";
+            refusal = message;
+            throw new MeteringException(Reason.DISK_BUDGET_EXCEEDED, message);
         }
         if (refusing) {
             refusing = false;

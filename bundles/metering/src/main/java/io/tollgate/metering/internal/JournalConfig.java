@@ -19,6 +19,11 @@ public @interface JournalConfig {
             description = "Warn at 80%, refuse new usage records at 100% until released records are deleted")
     long disk_budget_bytes() default 2L << 30;
 
+    @AttributeDefinition(name = "Disk reserve (bytes)",
+            description = "Refuse new usage records while the journal's file system has less free space than this "
+                    + "(at least 2 MiB); accepted again within 250 ms of space being freed")
+    long disk_reserve_bytes() default 16L << 20;
+
     @AttributeDefinition(name = "Seal every N records", description = "A seal is requested after this many records")
     int seal_every_records() default 256;
 

@@ -1,6 +1,7 @@
 package io.tollgate.metering.internal;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.core.io.ReferenceOwner;
 import org.slf4j.Logger;
@@ -29,12 +30,15 @@ final class JournalPretoucher {
     private static final long PAGE = 4096;
 
     private final ChainWriter chain;
+    /** False while the disk is too full to back new pages: touching one would be a SIGBUS. */
+    private final BooleanSupplier roomToTouch;
     private final JournalThread thread;
     /** Pages touched so far (written by the pretoucher thread only; for tests). */
     private volatile long touchedPages;
 
-    JournalPretoucher(ChainWriter chain) {
+    JournalPretoucher(ChainWriter chain, BooleanSupplier roomToTouch) {
         this.chain = chain;
+        this.roomToTouch = roomToTouch;
         this.thread = new JournalThread("tollgate-usage-pretoucher", this::pretouchLoop);
     }
 
@@ -60,18 +64,22 @@ final class JournalPretoucher {
         long[] end = new long[1];
         long lastWarned = 0;
         while (!thread.stopping()) {
-            BytesStore<?, ?> store = chain.reserveTail(owner, end);
-            if (store != null) {
-                try {
-                    touchedPages += touchAhead(store, end[0]);
-                } catch (RuntimeException e) {
-                    if (System.nanoTime() - lastWarned > TimeUnit.MINUTES.toNanos(1)) {
-                        lastWarned = System.nanoTime();
-                        LOG.warn("Pretouching the usage journal's next pages failed (appends may be slower, "
-                                + "nothing is lost)", e);
+            try {
+                BytesStore<?, ?> store = roomToTouch.getAsBoolean() ? chain.reserveTail(owner, end) : null;
+                if (store != null) {
+                    try {
+                        touchedPages += touchAhead(store, end[0]);
+                    } finally {
+                        store.release(owner);
                     }
-                } finally {
-                    store.release(owner);
+                }
+            } catch (RuntimeException | InternalError e) {
+                // InternalError: a page the file system could not back (SIGBUS on a full disk), raised by the JVM
+                // at the next safepoint of this thread, so caught around the whole turn; the thread lives on.
+                if (System.nanoTime() - lastWarned > TimeUnit.MINUTES.toNanos(1)) {
+                    lastWarned = System.nanoTime();
+                    LOG.warn("Pretouching the usage journal's next pages failed (appends may be slower, "
+                            + "nothing is lost)", e);
                 }
             }
             thread.park(INTERVAL_NANOS);

@@ -3,6 +3,8 @@ package io.tollgate.metering.internal;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One named daemon thread of the journal ({@code tollgate-usage-sealer}, {@code tollgate-usage-pretoucher}): runs
@@ -12,6 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  * threads, the closer); {@link #stopping} and {@link #park} by the loop on its own thread.
  */
 final class JournalThread {
+    private static final Logger LOG = LoggerFactory.getLogger(JournalThread.class);
     private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
 
     private final Thread thread;
@@ -24,8 +27,24 @@ final class JournalThread {
     private final AtomicBoolean woken = new AtomicBoolean();
 
     JournalThread(String name, Runnable loop) {
-        this.thread = new Thread(loop, name);
+        this.thread = new Thread(() -> runUntilStopped(loop), name);
         thread.setDaemon(true);
+    }
+
+    /**
+     * Runs the loop again if it ever ends by an exception or error before {@link #stop}: on a full disk the JVM raises
+     * a SIGBUS on a mapped page as an asynchronous {@link InternalError} at the thread's next safepoint, which may be
+     * outside the loop's own catch, and a dead sealer or disk thread would stop seals or the return of service.
+     */
+    private void runUntilStopped(Runnable loop) {
+        while (!stopping) {
+            try {
+                loop.run();
+            } catch (Throwable t) {
+                LOG.error("{} failed; running it again", thread.getName(), t);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        }
     }
 
     void start() {

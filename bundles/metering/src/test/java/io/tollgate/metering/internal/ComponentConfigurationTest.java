@@ -33,6 +33,11 @@ public class ComponentConfigurationTest {
             }
 
             @Override
+            public long disk_reserve_bytes() {
+                return JournalOptions.DEFAULT_DISK_RESERVE_BYTES;
+            }
+
+            @Override
             public int seal_every_records() {
                 return 256;
             }

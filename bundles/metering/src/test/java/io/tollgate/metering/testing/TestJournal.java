@@ -93,7 +93,7 @@ public final class TestJournal implements AutoCloseable {
             if (clock != null) {
                 JournalOptions o = options;
                 options = new JournalOptions(o.directory(), o.diskBudgetBytes(), o.sealEveryRecords(), o.sealEveryMs(),
-                        o.sync(), o.rollCycle(), o.chronicleTime(), clock);
+                        o.sync(), o.rollCycle(), o.chronicleTime(), clock, o.diskReserveBytes());
             }
             return this;
         }

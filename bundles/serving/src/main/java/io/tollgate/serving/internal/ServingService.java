@@ -254,6 +254,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             // e.g. a string the validator let through that the record format cannot hold: still never unmetered
             LOG.error("{}: the usage journal refused the record of request {}", version.label(), requestId, e);
             throw meteringUnavailable(e.toString());
+        } catch (InternalError e) {
+            // A write to a memory-mapped journal page the disk could not back (SIGBUS) surfaces as an asynchronous
+            // InternalError, possibly after the journal's own catch: answer 503, never let the serving thread die.
+            LOG.error("{}: writing the usage record of request {} faulted (full disk?)", version.label(), requestId, e);
+            throw meteringUnavailable(e.toString());
         }
     }
 

@@ -19,6 +19,8 @@ final class FakeUsageJournal implements UsageJournal {
     private long seq;
     /** When set, {@link #append} throws it and records nothing. */
     volatile MeteringException failWith;
+    /** Thrown by the next append, as the JVM raises a SIGBUS on a mapped page of a full disk; then cleared. */
+    volatile Error faultOnce;
     /** When set, appends wait for it (before recording), so a test can look at the request meanwhile. */
     volatile CountDownLatch appendGate;
     /** Counts down when an append has started. */
@@ -39,6 +41,11 @@ final class FakeUsageJournal implements UsageJournal {
     }
 
     private synchronized long record(UsageEvent event) throws MeteringException {
+        Error fault = faultOnce;
+        if (fault != null) {
+            faultOnce = null;
+            throw fault;
+        }
         MeteringException failure = failWith;
         if (failure != null) {
             throw failure;

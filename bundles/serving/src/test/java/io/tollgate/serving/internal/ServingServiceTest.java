@@ -545,6 +545,25 @@ public class ServingServiceTest {
         assertEquals(List.of("req-z"), journal.events().stream().map(UsageEvent::requestId).collect(Collectors.toList()));
     }
 
+    /** Issue 8: a SIGBUS on a full disk surfaces as an InternalError; the request gets 503 and the thread lives on. */
+    @Test
+    public void aFaultWritingTheRecordIsARefusalAndServingGoesOn() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        journal.faultOnce = new InternalError("a fault occurred in a recent unsafe memory access operation in compiled"
+                + " Java code");
+        InferenceException e = refusal(requestWithId("req-f", null, 1));
+        assertEquals(Reason.METERING_UNAVAILABLE, e.reason());
+        assertEquals("metering unavailable: java.lang.InternalError: a fault occurred in a recent unsafe memory access"
+                + " operation in compiled Java code; the request was not served", e.getMessage());
+        for (int i = 0; i < 4; i++) {   // every serving thread still answers
+            assertNotNull(service.infer(requestWithId("req-ok-" + i, null, 1)).toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(4, journal.events().size());
+    }
+
     @Test
     public void failedRequestsWriteNoRecord() throws Exception {
         start();

@@ -1,0 +1,276 @@
+package io.tollgate.metering.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import io.tollgate.metering.JournalStatus;
+import io.tollgate.metering.MeteringException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import net.openhft.chronicle.core.time.SetTimeProvider;
+import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
+import org.junit.After;
+import org.junit.Assume;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * A full disk under the journal and a budget whose records the cloud has all acknowledged: both refuse records with
+ * a reason, say so through the readiness check, and reopen service by themselves (issue 8, "Fail safe").
+ */
+public class DiskFullTest {
+    private static final long RESERVE = 2L << 20;
+
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private Path mounted;
+
+    @After
+    public void unmount() throws Exception {
+        if (mounted != null && run("umount", mounted.toString()) != 0) {
+            // still busy: Chronicle unmaps closed files lazily; detach now, the kernel frees it once unused
+            run("umount", "-l", mounted.toString());
+        }
+    }
+
+    private static int run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
+    }
+
+    /** Waits up to {@code millis} for the journal to take a record; returns how long it took. */
+    private static long awaitAccepting(ChronicleUsageJournal j, long millis) throws Exception {
+        long t0 = System.nanoTime();
+        while (true) {
+            try {
+                j.append(Fixtures.event("acme", 1));
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            } catch (MeteringException e) {
+                if (System.nanoTime() - t0 > TimeUnit.MILLISECONDS.toNanos(millis)) {
+                    throw new AssertionError("still refusing after " + millis + " ms: " + e.getMessage(), e);
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    private static MeteringException awaitRefusal(ChronicleUsageJournal j, long millis) throws Exception {
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(millis)) {
+            try {
+                j.append(Fixtures.event("acme", 2));
+            } catch (MeteringException e) {
+                return e;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no refusal within " + millis + " ms: " + j.status());
+    }
+
+    @Test
+    public void lowFreeSpaceRefusesWithTheReasonAndResumesWhenSpaceReturns() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        AtomicLong free = new AtomicLong(1L << 30);
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
+                Fixtures.options(dir).withDiskReserve(RESERVE), JournalRetention.DELETE_FILE, free::get)) {
+            assertEquals("metering", j.name());
+            assertTrue(j.required());
+            assertEquals(Optional.empty(), j.notReadyReason());
+            j.append(Fixtures.event("acme", 0));
+
+            free.set(RESERVE - 1);
+            MeteringException e = awaitRefusal(j, 2_000);
+            assertEquals(MeteringException.Reason.DISK_FULL, e.reason());
+            assertEquals("disk full on " + dir + " (" + (RESERVE - 1) + " bytes free, needs " + RESERVE
+                    + "); free space on that file system (the usage journal resumes by itself)", e.getMessage());
+            assertEquals(Optional.of("usage records cannot be written: " + e.getMessage()), j.notReadyReason());
+            JournalStatus s = j.status();
+            assertTrue(s.refusing());
+            assertTrue("gauges keep their values while refusing: " + s, s.diskUsedBytes() > 0 && s.lastSeq() >= 4);
+            long head = s.lastSeq();
+
+            free.set(RESERVE);
+            long took = awaitAccepting(j, 2_000);
+            assertTrue("resumed within 2 polls: " + took + " ms", took <= 2 * DiskSpaceGuard.POLL_MILLIS + 200);
+            assertEquals(Optional.empty(), j.notReadyReason());
+            assertEquals("no record was written while refusing", head + 1, j.status().lastSeq());
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    @Test
+    public void aJournalOnAFullDiskOpensByItselfOnceThereIsRoom() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        AtomicLong free = new AtomicLong(4096);
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
+                Fixtures.options(dir).withDiskReserve(RESERVE), JournalRetention.DELETE_FILE, free::get)) {
+            String reason = "the usage journal has not opened: disk full on " + dir + " (4096 bytes free, needs "
+                    + RESERVE + "); free space on that file system (the usage journal resumes by itself)";
+            try {
+                j.append(Fixtures.event("acme", 0));
+                fail("appended to a journal that could not open");
+            } catch (MeteringException e) {
+                assertEquals(MeteringException.Reason.DISK_FULL, e.reason());
+                assertEquals(reason, e.getMessage());
+            }
+            assertEquals(Optional.of("usage records cannot be written: " + reason), j.notReadyReason());
+            assertTrue(j.status().refusing());
+            assertEquals("nothing written on the full disk", 0, cq4Files(dir));
+
+            free.set(1L << 30);
+            long took = awaitAccepting(j, 2_000);
+            assertTrue("opened within 2 polls: " + took + " ms", took <= 2 * DiskSpaceGuard.POLL_MILLIS + 500);
+            assertEquals(Optional.empty(), j.notReadyReason());
+            assertEquals("START 1, seal 2, usage 3", 3, j.status().lastSeq());
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    /**
+     * A real 8 MiB tmpfs filled by another writer: appends are refused (no SIGBUS, no dead thread, nothing written)
+     * and resume once the filler is deleted; the chain verifies.
+     */
+    @Test
+    public void aRealFullTmpfsRefusesAndResumes() throws Exception {
+        Path mnt = tmp.newFolder("tmpfs").toPath();
+        int rc = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString());
+        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
+                + "the real full-disk case is not tested here", rc == 0);
+        mounted = mnt;
+        Path dir = mnt.resolve("usage");
+        Path filler = mnt.resolve("filler");
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
+                Fixtures.options(dir).withDiskReserve(RESERVE))) {
+            for (int i = 0; i < 100; i++) {
+                j.append(Fixtures.event("acme", i));
+            }
+            fill(filler);
+            MeteringException e = awaitRefusal(j, 5_000);
+            assertEquals(e.getMessage(), MeteringException.Reason.DISK_FULL, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("disk full on " + dir + " ("));
+            assertTrue(j.notReadyReason().isPresent());
+            // keep asking for a while: every answer is a refusal, none a fault
+            long head = j.status().lastSeq();
+            for (int i = 0; i < 2000; i++) {
+                try {
+                    j.append(Fixtures.event("acme", i));
+                    fail("appended on a full disk");
+                } catch (MeteringException refused) {
+                    assertEquals(MeteringException.Reason.DISK_FULL, refused.reason());
+                }
+            }
+            Thread.sleep(300); // the pretoucher and disk threads run a few turns on the full disk
+            assertEquals(head, j.status().lastSeq());
+
+            Files.delete(filler);
+            long took = awaitAccepting(j, 5_000);
+            System.out.println("DiskFullTest: service resumed " + took + " ms after the filler was deleted");
+            for (int i = 0; i < 3000; i++) {
+                j.append(Fixtures.event("acme", i));   // past the pages touched before the disk filled
+            }
+            assertEquals(Optional.empty(), j.notReadyReason());
+            long touched = j.pretouchedPages();
+            Thread.sleep(100);
+            j.append(Fixtures.event("acme", 0));
+            Thread.sleep(100);
+            assertTrue("the pretoucher lives on: " + touched + " pages, then " + j.pretouchedPages() + "; threads "
+                    + Thread.getAllStackTraces().keySet(), j.pretouchedPages() > touched);
+            assertTrue(threadAlive("tollgate-usage-disk"));
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    private static boolean threadAlive(String name) {
+        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive());
+    }
+
+    private static void fill(Path filler) throws IOException {
+        byte[] block = new byte[64 * 1024];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException full) {
+            // no space left: what we want
+        }
+        byte[] small = new byte[512];
+        while (true) {   // the last partial blocks, so that not even a page is left
+            try (OutputStream out = Files.newOutputStream(filler, java.nio.file.StandardOpenOption.APPEND)) {
+                out.write(small);
+            } catch (IOException full) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The budget is full with one file being written, and the cloud acknowledges every record: the journal rolls to a
+     * new file on the next record, deletes the old one, and serves again without a restart.
+     */
+    @Test
+    public void acknowledgedRecordsReopenAFullBudgetWithoutARestart() throws Exception {
+        Path dir = tmp.newFolder("usage").toPath();
+        long budget = 1L << 20;
+        SetTimeProvider time = new SetTimeProvider(Instant.parse("2026-01-01T00:00:00Z"));
+        JournalOptions options = Fixtures.options(dir).withRollCycle(TestRollCycles.TEST_SECONDLY, time)
+                .withBudget(budget);
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, options)) {
+            MeteringException refused = null;
+            for (int i = 0; i < 100_000 && refused == null; i++) {
+                try {
+                    j.append(Fixtures.event("acme", i));
+                } catch (MeteringException e) {
+                    refused = e;
+                }
+            }
+            assertEquals(MeteringException.Reason.DISK_BUDGET_EXCEEDED, refused.reason());
+            assertEquals("one file: time did not move", 1, cq4Files(dir));
+            assertEquals(Optional.of("usage records cannot be written: " + refused.getMessage()), j.notReadyReason());
+            JournalStatus full = j.status();
+
+            j.releaseUpTo(full.lastSeq());   // the cloud holds everything
+            assertEquals("ready once everything is acknowledged", Optional.empty(), j.notReadyReason());
+            long seq = j.append(Fixtures.event("acme", -1));
+            assertEquals(full.lastSeq() + 1, seq);
+            long t0 = System.nanoTime();
+            while ((cq4Files(dir) > 1 || j.status().diskUsedBytes() >= full.diskUsedBytes())
+                    && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5)) {
+                Thread.sleep(10);
+            }
+            System.out.println("DiskFullTest: acknowledged file deleted " + TimeUnit.NANOSECONDS.toMillis(
+                    System.nanoTime() - t0) + " ms after the record that rolled past it");
+            assertEquals("the acknowledged file is deleted", 1, cq4Files(dir));
+            JournalStatus after = j.status();
+            assertEquals(seq, after.firstSeq());
+            assertFalse(after.refusing());
+            assertTrue("space given back: " + after + " after " + full, after.diskUsedBytes() < full.diskUsedBytes());
+            for (int i = 0; i < 100; i++) {
+                j.append(Fixtures.event("acme", i));
+            }
+        }
+        // a restart continues in the newest cycle, though the clock still says the first one
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY, options)) {
+            j.append(Fixtures.event("acme", 0));
+            assertEquals("no file for the older cycle again", 1, cq4Files(dir));
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
+    }
+
+    private static long cq4Files(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".cq4")).count();
+        }
+    }
+}
