@@ -1,6 +1,7 @@
 package io.tollgate.runtime;
 
 import io.tollgate.guard.PluginGuard;
+import io.tollgate.tools.DeviceHost;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ProductVersion;
@@ -45,6 +46,8 @@ final class ApplianceLauncher {
     static final String CONFIGADMIN_BSN = "org.apache.felix.configadmin";
     static final long INITIAL_PLUGINS_TIMEOUT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 60_000;
+    /** How long the required components may take to become active (run --start-timeout). */
+    static final long DEFAULT_START_TIMEOUT_MS = 60_000;
     /** Felix's switch for framework extension bundles (a JVM system property, FelixConstants.FELIX_EXTENSIONS_DISABLE). */
     static final String EXTENSIONS_DISABLE = "felix.extensions.disable";
 
@@ -54,6 +57,9 @@ final class ApplianceLauncher {
     private final Path plugins;
     private final Path data;
     private final Map<String, Map<String, String>> overrides;
+    private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+    private boolean uplinkRequired;
+    private DataDirLock lock;
 
     ApplianceLauncher(Path home, Path conf, Path plugins, Path data, Map<String, Map<String, String>> overrides) {
         this.home = home;
@@ -62,6 +68,18 @@ final class ApplianceLauncher {
         this.plugins = plugins;
         this.data = data;
         this.overrides = overrides;
+    }
+
+    /** How long {@link #start} waits for the required components (run --start-timeout). */
+    ApplianceLauncher startTimeoutMs(long ms) {
+        this.startTimeoutMs = ms;
+        return this;
+    }
+
+    /** Makes the uplink a required component (the operator gave --mqtt on the command line). */
+    ApplianceLauncher uplinkRequired(boolean required) {
+        this.uplinkRequired = required;
+        return this;
     }
 
     /**
@@ -135,6 +153,14 @@ final class ApplianceLauncher {
         }
         Files.createDirectories(plugins);
         ownerOnly(data);
+        // Before anything else uses the data folder: one appliance per folder, and a device key of this host.
+        lock = DataDirLock.take(data);
+        String host = DeviceHost.current();
+        String foreignKey = DeviceHost.problem(data, host);
+        if (foreignKey != null) {
+            LOG.error(foreignKey);
+            throw new StartFailure(StartFailure.KEY_FROM_ANOTHER_HOST, foreignKey);
+        }
         ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
@@ -170,9 +196,40 @@ final class ApplianceLauncher {
                 start(framework, b);
             }
         }
+        awaitRequiredComponents(framework);
+        if (!uplinkRequired) {
+            OptionalReadiness.register(ctx, "uplink", RequiredComponents.UPLINK);
+        }
+        if (DeviceHost.recordIfMissing(data, host)) {
+            LOG.info("recorded the host of the device key in {}: {}", data.resolve("device").resolve(DeviceHost.FILE),
+                    host);
+        }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
+    }
+
+    /**
+     * Waits until every required component is active (bounded by {@link #startTimeoutMs}); on a failure or the
+     * timeout logs why, stops the framework and throws the {@link StartFailure} that is run's exit code.
+     */
+    private void awaitRequiredComponents(Framework framework) throws InterruptedException, StartFailure {
+        List<RequiredComponents.Part> parts = RequiredComponents.required(uplinkRequired);
+        long deadline = System.nanoTime() + startTimeoutMs * 1_000_000L;
+        while (true) {
+            boolean last = System.nanoTime() - deadline >= 0;
+            RequiredComponents.Verdict v = RequiredComponents.verdict(ComponentStates.read(framework.getBundleContext()),
+                    parts, last, startTimeoutMs);
+            if (v.done()) {
+                if (v.failure() != null) {
+                    LOG.error(v.failure().getMessage());
+                    stop(framework);
+                    throw v.failure();
+                }
+                return;
+            }
+            Thread.sleep(50);
+        }
     }
 
     private ConfigFiles configFiles() {
