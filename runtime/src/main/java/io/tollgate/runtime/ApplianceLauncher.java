@@ -154,7 +154,12 @@ final class ApplianceLauncher {
         Files.createDirectories(plugins);
         ownerOnly(data);
         // Before anything else uses the data folder: one appliance per folder, and a device key of this host.
-        lock = DataDirLock.take(data);
+        try {
+            lock = DataDirLock.take(data);
+        } catch (StartFailure inUse) {
+            LOG.error(inUse.getMessage());
+            throw inUse;
+        }
         String host = DeviceHost.current();
         String foreignKey = DeviceHost.problem(data, host);
         if (foreignKey != null) {
@@ -196,17 +201,29 @@ final class ApplianceLauncher {
                 start(framework, b);
             }
         }
-        awaitRequiredComponents(framework);
+        try {
+            awaitRequiredComponents(framework);
+        } finally {
+            // the first start made the key (or failed after making it): this host made it
+            recordHost(host);
+        }
         if (!uplinkRequired) {
             OptionalReadiness.register(ctx, "uplink", RequiredComponents.UPLINK);
-        }
-        if (DeviceHost.recordIfMissing(data, host)) {
-            LOG.info("recorded the host of the device key in {}: {}", data.resolve("device").resolve(DeviceHost.FILE),
-                    host);
         }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
+    }
+
+    private void recordHost(String host) {
+        try {
+            if (DeviceHost.recordIfMissing(data, host)) {
+                LOG.info("recorded the host of the device key in {}: {}", data.resolve("device").resolve(DeviceHost.FILE),
+                        host);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot record the host of the device key in {}: {}", data.resolve("device"), e.toString());
+        }
     }
 
     /**

@@ -85,8 +85,9 @@ public final class DeviceHost {
         }
         return "the device key in " + dir + " was created on another host (" + recorded + "; this host is " + host
                 + "): a copied data folder gives two boxes one identity, and the cloud one device. Give this box "
-                + "its own: move " + dir + " away, then bin/tollgate device init --data " + data
-                + " and bin/tollgate device enroll (docs/operations.md, \"Install and run\"); if this really is the "
-                + "same box (its machine-id changed), delete " + record;
+                + "its own: move " + data + " away (it holds the other box's key and usage journal), then "
+                + "bin/tollgate device init --data " + data + " and bin/tollgate device enroll (docs/operations.md, "
+                + "\"Install and run\"); if this really is the box that made the key (its machine-id changed), "
+                + "delete " + record;
     }
 }
