@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 public class LogConfigurationTest {
     private static final Path CONFIG = Paths.get("src/dist/conf/logback.xml");
     private static final String[] PROPERTIES = {"tollgate.home", "tollgate.log.max.file.size", "tollgate.log.files",
-        "tollgate.log.level", "tollgate.log.check.increment"};
+        "tollgate.log.level", "tollgate.log.check.increment", "tollgate.log.level.endpoint"};
 
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
@@ -57,6 +57,7 @@ public class LogConfigurationTest {
         System.setProperty("tollgate.log.max.file.size", "2KB");
         System.setProperty("tollgate.log.files", "2");
         System.setProperty("tollgate.log.check.increment", "20 milliseconds");
+        System.setProperty("tollgate.log.level.endpoint", "debug");
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         err = System.err;
         System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
@@ -70,6 +71,8 @@ public class LogConfigurationTest {
         assertTrue("logback: " + errors, errors.isEmpty());
 
         Logger log = context.getLogger("io.tollgate.test");
+        context.getLogger("io.tollgate.endpoint.internal.HttpEndpoint").debug("one area at debug");
+        context.getLogger("io.tollgate.serving.internal.ServingService").debug("not this one");
         String padding = "x".repeat(200);
         for (int i = 0; i < 120; i++) {
             log.info("line {} {}", i, padding);
@@ -96,6 +99,8 @@ public class LogConfigurationTest {
         assertTrue(current, current.contains(" INFO io.tollgate.test - line 119 "));
         assertFalse(current, current.contains("not at info level"));
         String console = stderr.toString(StandardCharsets.UTF_8);
+        assertTrue(console, console.contains(" DEBUG io.tollgate.endpoint.internal.HttpEndpoint - one area at debug"));
+        assertFalse(console, console.contains("not this one"));
         assertTrue("every line on stderr too", console.contains(" INFO io.tollgate.test - line 0 ")
                 && console.contains(" INFO io.tollgate.test - line 119 "));
     }
