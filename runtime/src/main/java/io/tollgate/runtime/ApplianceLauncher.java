@@ -59,6 +59,7 @@ final class ApplianceLauncher {
     private final Map<String, Map<String, String>> overrides;
     private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
     private boolean uplinkRequired;
+    /** The data folder's lock: referenced for the life of the process, so that nothing closes its channel. */
     private DataDirLock lock;
 
     ApplianceLauncher(Path home, Path conf, Path plugins, Path data, Map<String, Map<String, String>> overrides) {
