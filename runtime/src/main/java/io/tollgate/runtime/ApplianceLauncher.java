@@ -1,6 +1,7 @@
 package io.tollgate.runtime;
 
 import io.tollgate.guard.PluginGuard;
+import io.tollgate.tools.DeviceHost;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ProductVersion;
@@ -43,6 +44,8 @@ final class ApplianceLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceLauncher.class);
     static final String CONFIGADMIN_BSN = "org.apache.felix.configadmin";
     static final long STOP_TIMEOUT_MS = 60_000;
+    /** How long the required components may take to become active (run --start-timeout). */
+    static final long DEFAULT_START_TIMEOUT_MS = 60_000;
     /** Felix's switch for framework extension bundles (a JVM system property, FelixConstants.FELIX_EXTENSIONS_DISABLE). */
     static final String EXTENSIONS_DISABLE = "felix.extensions.disable";
 
@@ -52,6 +55,10 @@ final class ApplianceLauncher {
     private final Path plugins;
     private final Path data;
     private final Map<String, Map<String, String>> overrides;
+    private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+    private boolean uplinkRequired;
+    /** The data folder's lock: referenced for the life of the process, so that nothing closes its channel. */
+    private DataDirLock lock;
 
     ApplianceLauncher(Path home, Path conf, Path plugins, Path data, Map<String, Map<String, String>> overrides) {
         this.home = home;
@@ -60,6 +67,18 @@ final class ApplianceLauncher {
         this.plugins = plugins;
         this.data = data;
         this.overrides = overrides;
+    }
+
+    /** How long {@link #start} waits for the required components (run --start-timeout). */
+    ApplianceLauncher startTimeoutMs(long ms) {
+        this.startTimeoutMs = ms;
+        return this;
+    }
+
+    /** Makes the uplink a required component (the operator gave --mqtt on the command line). */
+    ApplianceLauncher uplinkRequired(boolean required) {
+        this.uplinkRequired = required;
+        return this;
     }
 
     /**
@@ -133,6 +152,19 @@ final class ApplianceLauncher {
         }
         Files.createDirectories(plugins);
         ownerOnly(data);
+        // Before anything else uses the data folder: one appliance per folder, and a device key of this host.
+        try {
+            lock = DataDirLock.take(data);
+        } catch (StartFailure inUse) {
+            LOG.error(inUse.getMessage());
+            throw inUse;
+        }
+        String host = DeviceHost.current();
+        String foreignKey = DeviceHost.problem(data, host);
+        if (foreignKey != null) {
+            LOG.error(foreignKey);
+            throw new StartFailure(StartFailure.KEY_FROM_ANOTHER_HOST, foreignKey);
+        }
         ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
@@ -169,9 +201,52 @@ final class ApplianceLauncher {
                 start(framework, b);
             }
         }
+        try {
+            awaitRequiredComponents(framework);
+        } finally {
+            // the first start made the key (or failed after making it): this host made it
+            recordHost(host);
+        }
+        if (!uplinkRequired) {
+            OptionalReadiness.register(ctx, "uplink", RequiredComponents.UPLINK);
+        }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
+    }
+
+    private void recordHost(String host) {
+        try {
+            if (DeviceHost.recordIfMissing(data, host)) {
+                LOG.info("recorded the host of the device key in {}: {}", data.resolve("device").resolve(DeviceHost.FILE),
+                        host);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot record the host of the device key in {}: {}", data.resolve("device"), e.toString());
+        }
+    }
+
+    /**
+     * Waits until every required component is active (bounded by {@link #startTimeoutMs}); on a failure or the
+     * timeout logs why, stops the framework and throws the {@link StartFailure} that is run's exit code.
+     */
+    private void awaitRequiredComponents(Framework framework) throws InterruptedException, StartFailure {
+        List<RequiredComponents.Part> parts = RequiredComponents.required(uplinkRequired);
+        long deadline = System.nanoTime() + startTimeoutMs * 1_000_000L;
+        while (true) {
+            boolean last = System.nanoTime() - deadline >= 0;
+            RequiredComponents.Verdict v = RequiredComponents.verdict(ComponentStates.read(framework.getBundleContext()),
+                    parts, last, startTimeoutMs);
+            if (v.done()) {
+                if (v.failure() != null) {
+                    LOG.error(v.failure().getMessage());
+                    stop(framework);
+                    throw v.failure();
+                }
+                return;
+            }
+            Thread.sleep(50);
+        }
     }
 
     private ConfigFiles configFiles() {

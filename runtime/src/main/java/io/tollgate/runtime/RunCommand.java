@@ -43,6 +43,24 @@ final class RunCommand implements Callable<Integer> {
 
     private String cloudKey;
 
+    private long startTimeoutMs = ApplianceLauncher.DEFAULT_START_TIMEOUT_MS;
+
+    @Option(names = "--start-timeout", paramLabel = "SECONDS", description = "How long the endpoint, serving, the "
+            + "usage journal and the device key may take to start before run gives up with exit 13 (default: 60).")
+    private void startTimeout(String value) {
+        long s;
+        try {
+            s = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            s = -1;
+        }
+        if (s < 1 || s > 3600) {
+            throw new ParameterException(spec.commandLine(), "--start-timeout must be a number of seconds from 1 to "
+                    + "3600, not '" + value + "'");
+        }
+        startTimeoutMs = s * 1000;
+    }
+
     @Option(names = "--cloud-key", paramLabel = "FILE", description = "The cloud's Ed25519 public key (PEM) every ack "
             + "must be signed with; needed with a broker (default: cloud.public.key.file of conf/io.tollgate.sync.cfg, "
             + "which bin/tollgate device enroll sets).")
@@ -123,7 +141,10 @@ final class RunCommand implements Callable<Integer> {
         if (cloudKey != null) {
             overrides.computeIfAbsent(ConfigFiles.SYNC_PID, k -> new HashMap<>()).put("cloud.public.key.file", cloudKey);
         }
-        ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides);
+        // Asked for on this run's command line, the uplink is required: a broker URL the uplink refuses stops the
+        // start (exit 12) instead of an appliance that keeps every record on the box unnoticed.
+        ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides)
+                .startTimeoutMs(startTimeoutMs).uplinkRequired(mqtt != null);
         launcher.checkSyncConfig();
         return launcher;
     }

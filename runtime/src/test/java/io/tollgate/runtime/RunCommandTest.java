@@ -43,7 +43,8 @@ public class RunCommandTest {
     @Test
     public void runAnswersHelpWithEveryOption() {
         assertEquals(0, main("run", "--help"));
-        for (String option : new String[] {"--port", "--plugins", "--data", "--conf", "--mqtt", "--cloud-key", "--demo"}) {
+        for (String option : new String[] {"--port", "--plugins", "--data", "--conf", "--mqtt", "--cloud-key", "--demo",
+            "--start-timeout"}) {
             assertTrue(option + " in\n" + out, out.contains(option));
         }
         assertTrue("--home is for the script, not the user:\n" + out, !out.contains("--home"));
@@ -61,6 +62,11 @@ public class RunCommandTest {
         assertEquals("tollgate run: unknown option '--prot' (try 'tollgate run --help')\n", err);
         assertEquals(2, main("run", "--demo"));
         assertTrue(err, err.contains("bin/tollgate run --demo"));
+        for (String bad : new String[] {"0", "-5", "3601", "soon"}) {
+            assertEquals(bad, 2, main("run", "--start-timeout", bad));
+            assertEquals("tollgate run: --start-timeout must be a number of seconds from 1 to 3600, not '" + bad
+                    + "' (try 'tollgate run --help')\n", err);
+        }
     }
 
     /** A cloud public key PEM (the header is what run checks; sync parses the key itself). */

@@ -1,6 +1,7 @@
 package io.tollgate.tools.device;
 
 import io.tollgate.metering.files.DeviceFiles;
+import io.tollgate.tools.DeviceHost;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -10,7 +11,10 @@ final class DeviceReports {
     }
 
     static String init(Path data) throws IOException {
-        return DeviceFiles.of(data).init();
+        String id = DeviceFiles.of(data).init();
+        // which host made the key: run refuses a key copied to another box (docs/operations.md, "Install and run")
+        DeviceHost.recordIfMissing(data, DeviceHost.current());
+        return id;
     }
 
     static String id(Path data) throws IOException {
