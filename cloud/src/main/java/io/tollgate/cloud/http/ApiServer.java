@@ -143,6 +143,9 @@ public final class ApiServer implements AutoCloseable {
                 if (e.status == 401) {
                     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"tollgate-billing\"");
                 }
+                if (e.status == 400) {
+                    badRequest(ex, e.getMessage());
+                }
                 sendJson(ex, e.status, error(e.getMessage()));
             } catch (LedgerException e) {
                 int status = switch (e.reason()) {
@@ -153,6 +156,7 @@ public final class ApiServer implements AutoCloseable {
                 };
                 sendJson(ex, status, error(e.getMessage()));
             } catch (IllegalArgumentException e) {
+                badRequest(ex, e.getMessage());
                 sendJson(ex, 400, error(e.getMessage()));
             } catch (IOException | UncheckedIOException e) {
                 LOG.debug("Client went away: {}", e.getMessage());
@@ -161,6 +165,11 @@ public final class ApiServer implements AutoCloseable {
                 sendJson(ex, 500, error("internal error: " + e));
             }
         }
+    }
+
+    /** A client's mistake: one WARN line naming the request (its query only, never a header), then a 400. */
+    private static void badRequest(HttpExchange ex, String why) {
+        LOG.warn("400 for {} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), why);
     }
 
     private void route(HttpExchange ex) throws ApiError, LedgerException, IOException {
@@ -394,15 +403,23 @@ public final class ApiServer implements AutoCloseable {
         if (text == null) {
             return null;
         }
+        Instant t;
         try {
-            return Period.nanos(Instant.parse(text));
+            t = Instant.parse(text);
         } catch (DateTimeParseException e) {
             try {
-                return Period.nanos(LocalDate.parse(text).atStartOfDay().toInstant(ZoneOffset.UTC));
-            } catch (DateTimeParseException e2) {
+                t = LocalDate.parse(text).atStartOfDay().toInstant(ZoneOffset.UTC);
+            } catch (java.time.DateTimeException e2) {
                 throw new ApiError(400, name + "='" + text + "' is not an ISO-8601 instant (2026-11-01T00:00:00Z) "
                         + "or date (2026-11-01)");
             }
+        }
+        try {
+            return Period.nanos(t);
+        } catch (ArithmeticException e) {
+            // parsed, but record times are nanoseconds since 1970 in a signed 64-bit integer
+            throw new ApiError(400, name + "='" + text + "' is out of range: give a time from "
+                    + Period.instant(Long.MIN_VALUE) + " to " + Period.instant(Long.MAX_VALUE));
         }
     }
 
