@@ -242,6 +242,8 @@ public final class ApiServer implements AutoCloseable {
             st.put("acks", s.acks.get());
             st.put("resends", s.resends.get());
             st.put("db_retries", s.dbRetries.get());
+            st.put("salvaged_batches", s.salvaged.get());
+            st.put("poison_batches", s.poisonBatches.get());
             st.put("mqtt_connects", s.connects.get());
         }
         sendJson(ex, dbUp ? 200 : 503, o);
@@ -312,6 +314,12 @@ public final class ApiServer implements AutoCloseable {
             if (d.brokenAtSeq() > 0) {
                 n.put("broken_at_seq", d.brokenAtSeq());
                 n.put("broken_reason", d.brokenReason());
+            }
+            n.put("cloned", d.cloned());
+            if (d.cloned()) {
+                // issue 8: two chains signed with this device's key; only the one the ledger holds is billed
+                n.put("cloned_at", d.clonedAt().toInstant().toString());
+                n.put("cloned_reason", d.clonedReason());
             }
         }
         sendJson(ex, 200, o);
@@ -384,6 +392,27 @@ public final class ApiServer implements AutoCloseable {
             n.put("hash", e.hash());
             n.put("bytes", e.size());
             n.put("received_at", e.receivedAt().toInstant().toString());
+        }
+        ArrayNode batches = o.putArray("batches");
+        for (Ledger.QuarantinedBatch b : ledger.quarantinedBatches(device, intParam(q, "limit", 1000))) {
+            ObjectNode n = batches.addObject();
+            n.put("id", b.id());
+            n.put("device", b.deviceId());
+            if (b.firstSeq() == null) {
+                n.putNull("first_seq");
+            } else {
+                n.put("first_seq", b.firstSeq());
+            }
+            if (b.records() == null) {
+                n.putNull("records");
+            } else {
+                n.put("records", b.records());
+            }
+            n.put("reason", b.reason());
+            n.put("hash", b.hash());
+            n.put("bytes", b.size());
+            n.put("received_at", b.receivedAt().toInstant().toString());
+            n.put("times_seen", b.timesSeen());
         }
         sendJson(ex, 200, o);
     }
