@@ -73,8 +73,9 @@ public class BrokerLimitsIT {
         BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
         billing = new BillingProcess("h2", broker.uri(), billingData, null, billingLog).start();
         int port = TollgateExam.freePort();
-        Process dev = appliance.run(port, data, plugins, syncConf(), Map.of(), "--mqtt", broker.uri(), "--cloud-key",
-                billing.cloudKey().toString());
+        // batches wait up to 3 s, so each holds hundreds of records: far more than 4 KiB before the split
+        Process dev = appliance.run(port, data, plugins, syncConf(3000), Map.of(), "--mqtt", broker.uri(),
+                "--cloud-key", billing.cloudKey().toString());
         appliance.awaitReady(dev, port, 90_000);
 
         SyncBillingIT.Load load = new SyncBillingIT.Load(port);
@@ -116,7 +117,7 @@ public class BrokerLimitsIT {
         String device = appliance.initDevice(data);
         BillingProcess.register(device, data.resolve("device/device.pub.pem"), billingData, null, billingLog);
         billing = new BillingProcess("h2", broker.uri(), billingData, null, billingLog).start();
-        Path conf = syncConf();
+        Path conf = syncConf(200);
         int port = TollgateExam.freePort();
         Process first = appliance.run(port, data, plugins, conf, Map.of(), "--mqtt", broker.uri(), "--cloud-key",
                 billing.cloudKey().toString());
@@ -222,16 +223,16 @@ public class BrokerLimitsIT {
     }
 
     /** The distribution's conf folder with a shorter ack timeout and reconnect back-off, as SyncBillingIT's. */
-    private Path syncConf() throws Exception {
+    private Path syncConf(long maxDelayMs) throws Exception {
         Path conf = tmp.resolve("conf");
-        if (Files.isDirectory(conf)) {
-            return conf;
-        }
         appliance.copyConf(conf);
         Path sync = conf.resolve("io.tollgate.sync.cfg");
         String cfg = Files.readString(sync, StandardCharsets.UTF_8)
                 .replaceAll("(?m)^ack\\.timeout\\.ms=.*$", "ack.timeout.ms=10000")
-                .replaceAll("(?m)^reconnect\\.max\\.ms=.*$", "reconnect.max.ms=4000");
+                .replaceAll("(?m)^reconnect\\.max\\.ms=.*$", "reconnect.max.ms=4000")
+                .replaceAll("(?m)^max\\.delay\\.ms=.*$", "max.delay.ms=" + maxDelayMs);
+        assertTrue("the distribution's sync config has the keys the test sets", cfg.contains("max.delay.ms="
+                + maxDelayMs) && cfg.contains("reconnect.max.ms=4000"));
         Files.writeString(sync, cfg, StandardCharsets.UTF_8);
         return conf;
     }

@@ -186,9 +186,8 @@ final class UsageSender {
             return;
         }
         stats.maxPacketBytes(c.maxPacketBytes());
-        if (c.maxPacketBytes() == 0) {
-            sizeLimit("");
-        } else {
+        sizeLimit(""); // each connection finds out again what its broker's limit does (it may have been raised)
+        if (c.maxPacketBytes() > 0) {
             LOG.info("The broker's maximum packet size is {} bytes: batches are at most {} bytes", c.maxPacketBytes(),
                     c.maxPayloadBytes(usageTopic));
         }
