@@ -314,8 +314,9 @@ public class MqttUsageUplinkTest {
 
         cloud.ack(100);                            // properly signed
         await("the signed ack", 5_000, () -> device.cursor() == 100);
-        assertEquals(100, u.syncStatus().ackedSeq());
-        assertEquals(100, device.journal.status().releasedSeq());
+        // the cursor file is written first, then the status and the journal release: wait for those too
+        await("the status to say 100", 5_000, () -> u.syncStatus().ackedSeq() == 100);
+        await("the journal release up to 100", 5_000, () -> device.journal.status().releasedSeq() == 100);
         assertEquals(3, u.syncStatus().acksRejected());
     }
 
