@@ -213,6 +213,33 @@ public class ApiServerTest {
                 + "device " + w.deviceId());
     }
 
+    /** Issue 8: every period, date and number an endpoint parses is a 400 with a message, never a 500. */
+    @Test
+    public void outOfRangePeriodsDatesAndNumbersAre400() throws Exception {
+        for (String p : new String[] {"/v1/invoices?tenant=acme&", "/v1/invoices.csv?tenant=acme&", "/v1/usage?",
+                "/v1/export/cloudevents?"}) {
+            assertError(get(p + "period=%2B10000-01"), 400, "period '+10000-01' is out of range");
+            assertError(get(p + "period=%2B999999999-12"), 400, "is out of range");
+            assertError(get(p + "period=-999999999-01"), 400, "is out of range");
+            assertError(get(p + "period=1677-09"), 400, "give a month from 1677-10 to 2262-03");
+            assertError(get(p + "period=2262-04"), 400, "give a month from 1677-10 to 2262-03");
+            assertError(get(p + "period=nope"), 400, "not a month like 2026-11");
+        }
+        assertEquals(200, get("/v1/invoices?tenant=acme&period=2262-03").statusCode());
+        for (String p : new String[] {"/v1/usage?", "/v1/export/cloudevents?"}) {
+            for (String name : new String[] {"from", "to"}) {
+                assertError(get(p + name + "=%2B1000000-01-01"), 400, name + "='+1000000-01-01' is out of range");
+                assertError(get(p + name + "=%2B1000000-01-01T00:00:00Z"), 400, "is out of range");
+                assertError(get(p + name + "=1600-01-01T00:00:00Z"), 400, "is out of range");
+                assertError(get(p + name + "=2300-01-01"), 400, "is out of range");
+                assertError(get(p + name + "=2026-02-30"), 400, "is not an ISO-8601 instant");
+            }
+        }
+        assertError(get("/v1/usage?limit=99999999999"), 400, "limit='99999999999' is not a non-negative integer");
+        assertError(get("/v1/usage?limit=-1"), 400, "is not a non-negative integer");
+        assertError(get("/v1/quarantine?limit=1e3"), 400, "limit='1e3' is not a non-negative integer");
+    }
+
     private static void assertError(HttpResponse<String> r, int status, String fragment) throws Exception {
         assertEquals(r.body(), status, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));

@@ -34,6 +34,11 @@ final class Mosquitto implements AutoCloseable {
 
     /** Starts a broker on a free port; its config and log live in a new folder under {@code parent}. */
     static Mosquitto start(Path parent) throws IOException, InterruptedException {
+        return start(parent, "");
+    }
+
+    /** As {@link #start(Path)}, with {@code extraConf} lines added (e.g. {@code max_packet_size 4096}). */
+    static Mosquitto start(Path parent, String extraConf) throws IOException, InterruptedException {
         if (!Files.isExecutable(BINARY)) {
             fail("mosquitto is not installed at " + BINARY + ": run `apt-get install mosquitto mosquitto-clients`");
         }
@@ -41,7 +46,8 @@ final class Mosquitto implements AutoCloseable {
         // user root: started as root, mosquitto would otherwise drop to user mosquitto, who cannot read the temp dir
         Files.writeString(m.dir.resolve("mosquitto.conf"), "listener " + m.port + " 127.0.0.1\nallow_anonymous true\n"
                 + "persistence false\nmax_queued_messages 100000\n"
-                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "") + "log_dest stdout\n" + System.getProperty("tollgate.it.mosquitto.extra", "").replace(";", "\n") + "\n");
+                + ("root".equals(System.getProperty("user.name")) ? "user root\n" : "") + "log_dest stdout\n" + System.getProperty("tollgate.it.mosquitto.extra", "").replace(";", "\n") + "\n" + extraConf
+                + "\n");
         m.start();
         return m;
     }

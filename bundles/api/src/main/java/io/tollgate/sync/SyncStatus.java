@@ -20,10 +20,26 @@ import java.util.Objects;
  * @param lastError          the last connection or publish error ("" when none since the last connect)
  * @param acksRejected       acks ignored this run because their signature was missing or did not verify with the
  *                           cloud's key (someone other than the cloud publishes on the ack topic); @since 1.1
+ * @param brokerMaxPacketBytes   the broker's maximum packet size from CONNACK, bytes (0: none stated, or not
+ *                               connected yet); batches are sized to fit it; @since 1.2
+ * @param sizeLimit              what that limit does to sending, one line for an operator ("" when nothing), e.g.
+ *                               "broker maximum packet size 4096 bytes: batches are split to fit it" or a record
+ *                               too large for it, which holds sending at its seq; @since 1.2
+ * @param disconnectsAfterPublish connections the broker dropped after a publish before taking any batch on them,
+ *                               this run (each one backs off longer); @since 1.2
  */
 public record SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
                          long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
-                         long recordsSent, long batchesSent, long connects, String lastError, long acksRejected) {
+                         long recordsSent, long batchesSent, long connects, String lastError, long acksRejected,
+                         long brokerMaxPacketBytes, String sizeLimit, long disconnectsAfterPublish) {
+
+    /** The 1.1 form, without the broker packet limit's fields (0, "", 0). */
+    public SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
+                      long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
+                      long recordsSent, long batchesSent, long connects, String lastError, long acksRejected) {
+        this(link, brokerUrl, lastSeq, ackedSeq, backlog, oldestUnackedAgeMs, lastAckEpochMs, lastCloudTimeNanos,
+                bytesSent, recordsSent, batchesSent, connects, lastError, acksRejected, 0, "", 0);
+    }
 
     /** The 1.0 form, without {@code acksRejected} (0). */
     public SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
@@ -49,5 +65,6 @@ public record SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ac
         Objects.requireNonNull(link, "link");
         Objects.requireNonNull(brokerUrl, "brokerUrl");
         Objects.requireNonNull(lastError, "lastError");
+        Objects.requireNonNull(sizeLimit, "sizeLimit");
     }
 }

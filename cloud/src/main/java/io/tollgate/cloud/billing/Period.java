@@ -7,12 +7,30 @@ import java.time.format.DateTimeParseException;
 
 /** A billing period: one calendar month in UTC, written {@code 2026-11}. */
 public record Period(YearMonth month) {
+    /** The first month whose start the ledger's nanosecond times can hold (1677-09-21 is the earliest instant). */
+    public static final YearMonth FIRST = YearMonth.of(1677, 10);
+    /** The last month whose end the ledger's nanosecond times can hold (2262-04-11 is the latest instant). */
+    public static final YearMonth LAST = YearMonth.of(2262, 3);
+
+    /**
+     * Parses {@code 2026-11}.
+     *
+     * @throws IllegalArgumentException (a 400 on the API) when it is not a month, or a month outside
+     *                                  {@link #FIRST}..{@link #LAST}: record times are nanoseconds since 1970 in a
+     *                                  signed 64-bit integer, so a month like {@code +10000-01} has no start in them
+     */
     public static Period parse(String text) {
+        YearMonth m;
         try {
-            return new Period(YearMonth.parse(text));
+            m = YearMonth.parse(text);
         } catch (DateTimeParseException | NullPointerException e) {
             throw new IllegalArgumentException("period '" + text + "' is not a month like 2026-11");
         }
+        if (m.isBefore(FIRST) || m.isAfter(LAST)) {
+            throw new IllegalArgumentException("period '" + text + "' is out of range: give a month from " + FIRST
+                    + " to " + LAST + " (record times are nanoseconds since 1970 in 64 bits)");
+        }
+        return new Period(m);
     }
 
     public Instant start() {

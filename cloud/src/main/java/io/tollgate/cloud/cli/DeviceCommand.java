@@ -121,7 +121,9 @@ public final class DeviceCommand {
                 for (DeviceInfo d : new Ledger(db).devices()) {
                     out().println(d.id() + "\ttenants=" + String.join(",", d.tenants()) + "\tacked_seq=" + d.headSeq()
                             + "\tsealed_seq=" + d.sealedSeq()
-                            + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : ""));
+                            + (d.brokenAtSeq() > 0 ? "\tBROKEN at " + d.brokenAtSeq() + ": " + d.brokenReason() : "")
+                            + (d.cloned() ? "\tCLONED since " + d.clonedAt().toInstant() + ": " + d.clonedReason()
+                            : ""));
                 }
             }
             return ExitCodes.OK;

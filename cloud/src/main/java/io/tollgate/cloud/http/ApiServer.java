@@ -143,6 +143,9 @@ public final class ApiServer implements AutoCloseable {
                 if (e.status == 401) {
                     ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"tollgate-billing\"");
                 }
+                if (e.status == 400) {
+                    badRequest(ex, e.getMessage());
+                }
                 sendJson(ex, e.status, error(e.getMessage()));
             } catch (LedgerException e) {
                 int status = switch (e.reason()) {
@@ -153,6 +156,7 @@ public final class ApiServer implements AutoCloseable {
                 };
                 sendJson(ex, status, error(e.getMessage()));
             } catch (IllegalArgumentException e) {
+                badRequest(ex, e.getMessage());
                 sendJson(ex, 400, error(e.getMessage()));
             } catch (IOException | UncheckedIOException e) {
                 LOG.debug("Client went away: {}", e.getMessage());
@@ -161,6 +165,11 @@ public final class ApiServer implements AutoCloseable {
                 sendJson(ex, 500, error("internal error: " + e));
             }
         }
+    }
+
+    /** A client's mistake: one WARN line naming the request (its query only, never a header), then a 400. */
+    private static void badRequest(HttpExchange ex, String why) {
+        LOG.warn("400 for {} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), why);
     }
 
     private void route(HttpExchange ex) throws ApiError, LedgerException, IOException {
@@ -233,6 +242,8 @@ public final class ApiServer implements AutoCloseable {
             st.put("acks", s.acks.get());
             st.put("resends", s.resends.get());
             st.put("db_retries", s.dbRetries.get());
+            st.put("salvaged_batches", s.salvaged.get());
+            st.put("poison_batches", s.poisonBatches.get());
             st.put("mqtt_connects", s.connects.get());
         }
         sendJson(ex, dbUp ? 200 : 503, o);
@@ -303,6 +314,12 @@ public final class ApiServer implements AutoCloseable {
             if (d.brokenAtSeq() > 0) {
                 n.put("broken_at_seq", d.brokenAtSeq());
                 n.put("broken_reason", d.brokenReason());
+            }
+            n.put("cloned", d.cloned());
+            if (d.cloned()) {
+                // issue 8: two chains signed with this device's key; only the one the ledger holds is billed
+                n.put("cloned_at", d.clonedAt().toInstant().toString());
+                n.put("cloned_reason", d.clonedReason());
             }
         }
         sendJson(ex, 200, o);
@@ -376,6 +393,27 @@ public final class ApiServer implements AutoCloseable {
             n.put("bytes", e.size());
             n.put("received_at", e.receivedAt().toInstant().toString());
         }
+        ArrayNode batches = o.putArray("batches");
+        for (Ledger.QuarantinedBatch b : ledger.quarantinedBatches(device, intParam(q, "limit", 1000))) {
+            ObjectNode n = batches.addObject();
+            n.put("id", b.id());
+            n.put("device", b.deviceId());
+            if (b.firstSeq() == null) {
+                n.putNull("first_seq");
+            } else {
+                n.put("first_seq", b.firstSeq());
+            }
+            if (b.records() == null) {
+                n.putNull("records");
+            } else {
+                n.put("records", b.records());
+            }
+            n.put("reason", b.reason());
+            n.put("hash", b.hash());
+            n.put("bytes", b.size());
+            n.put("received_at", b.receivedAt().toInstant().toString());
+            n.put("times_seen", b.timesSeen());
+        }
         sendJson(ex, 200, o);
     }
 
@@ -394,15 +432,23 @@ public final class ApiServer implements AutoCloseable {
         if (text == null) {
             return null;
         }
+        Instant t;
         try {
-            return Period.nanos(Instant.parse(text));
+            t = Instant.parse(text);
         } catch (DateTimeParseException e) {
             try {
-                return Period.nanos(LocalDate.parse(text).atStartOfDay().toInstant(ZoneOffset.UTC));
-            } catch (DateTimeParseException e2) {
+                t = LocalDate.parse(text).atStartOfDay().toInstant(ZoneOffset.UTC);
+            } catch (java.time.DateTimeException e2) {
                 throw new ApiError(400, name + "='" + text + "' is not an ISO-8601 instant (2026-11-01T00:00:00Z) "
                         + "or date (2026-11-01)");
             }
+        }
+        try {
+            return Period.nanos(t);
+        } catch (ArithmeticException e) {
+            // parsed, but record times are nanoseconds since 1970 in a signed 64-bit integer
+            throw new ApiError(400, name + "='" + text + "' is out of range: give a time from "
+                    + Period.instant(Long.MIN_VALUE) + " to " + Period.instant(Long.MAX_VALUE));
         }
     }
 

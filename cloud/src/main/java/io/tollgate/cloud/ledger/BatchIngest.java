@@ -46,12 +46,92 @@ public final class BatchIngest {
      * of the result never runs ahead of the ledger.
      */
     public IngestResult ingest(String deviceId, byte[] payload) throws SQLException {
+        return ingest(deviceId, payload, false);
+    }
+
+    /**
+     * Ingests a batch whose plain {@link #ingest} failed deterministically ({@link IngestFailures}): the same rules,
+     * but sealed records are inserted one at a time, and one the database refuses is kept in the chain without its
+     * usage columns, never billed, and quarantined with the database's reason — so the chain, the ack and every later
+     * record go on (issue 8). Throws when even that fails (then {@link #quarantineBatch}).
+     */
+    public IngestResult ingestSalvaging(String deviceId, byte[] payload) throws SQLException {
+        return ingest(deviceId, payload, true);
+    }
+
+    /**
+     * Keeps a batch that cannot be ingested at all in {@code quarantined_batches} with {@code reason} (the same bytes
+     * again only count {@code times_seen}); nothing of it is stored or billed. Returns the device's unchanged head.
+     */
+    public IngestResult quarantineBatch(String deviceId, byte[] payload, String reason) throws SQLException {
         Connection c = db.acquire();
         boolean reusable = false;
         try {
             c.setAutoCommit(false);
             try {
-                IngestResult result = ingest(c, deviceId, payload);
+                OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+                String hash = Hex.of(RecordDecoder.sha256(payload));
+                int seen;
+                try (java.sql.PreparedStatement up = c.prepareStatement("UPDATE quarantined_batches SET times_seen = "
+                        + "times_seen + 1 WHERE device_id = ? AND hash = ?")) {
+                    up.setString(1, deviceId);
+                    up.setString(2, hash);
+                    seen = up.executeUpdate();
+                }
+                if (seen == 0) {
+                    Long firstSeq = null;
+                    Integer count = null;
+                    try {
+                        Batch b = BatchDecoder.decode(payload);
+                        firstSeq = b.firstSeq();
+                        count = b.count();
+                    } catch (RecordFormatException | RuntimeException e) {
+                        // the reason says what failed; the framing fields are only a help
+                    }
+                    try (java.sql.PreparedStatement ins = c.prepareStatement("INSERT INTO quarantined_batches "
+                            + "(device_id, first_seq, record_count, reason, hash, bytes, received_at) "
+                            + "VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                        ins.setString(1, deviceId);
+                        ins.setObject(2, firstSeq, java.sql.Types.BIGINT);
+                        ins.setObject(3, count, java.sql.Types.INTEGER);
+                        ins.setString(4, reason.length() > 4000 ? reason.substring(0, 4000) : reason);
+                        ins.setString(5, hash);
+                        ins.setBytes(6, payload);
+                        ins.setObject(7, now);
+                        ins.executeUpdate();
+                    }
+                }
+                long head = 0;
+                boolean known = false;
+                try (java.sql.PreparedStatement q = c.prepareStatement("SELECT head_seq FROM devices WHERE id = ?")) {
+                    q.setString(1, deviceId);
+                    try (java.sql.ResultSet rs = q.executeQuery()) {
+                        if (rs.next()) {
+                            known = true;
+                            head = rs.getLong(1);
+                        }
+                    }
+                }
+                c.commit();
+                reusable = true;
+                return new IngestResult(deviceId, known, head, 0, 0, 1, 0, 0, null);
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                reusable = e instanceof RuntimeException;
+                throw e;
+            }
+        } finally {
+            db.release(c, reusable);
+        }
+    }
+
+    private IngestResult ingest(String deviceId, byte[] payload, boolean salvage) throws SQLException {
+        Connection c = db.acquire();
+        boolean reusable = false;
+        try {
+            c.setAutoCommit(false);
+            try {
+                IngestResult result = ingest(c, deviceId, payload, salvage);
                 c.commit();
                 reusable = true;
                 return result;
@@ -65,7 +145,8 @@ public final class BatchIngest {
         }
     }
 
-    private static IngestResult ingest(Connection c, String deviceId, byte[] payload) throws SQLException {
+    private static IngestResult ingest(Connection c, String deviceId, byte[] payload, boolean salvage)
+            throws SQLException {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         Quarantine quarantine = new Quarantine(c, deviceId, now);
         DeviceHead head = DeviceHead.lock(c, deviceId);
@@ -90,7 +171,7 @@ public final class BatchIngest {
         List<ChainLink> chain = SealedChain.longest(head.seq, head.hash, triage.pool());
         int stored = 0;
         if (!chain.isEmpty()) {
-            stored = commit(c, head, chain, triage.pool(), quarantine, now);
+            stored = commit(c, head, chain, triage.pool(), quarantine, now, salvage);
         }
         List<ChainLink> waiting = new ArrayList<>();
         long sealedBeyond = 0;
@@ -124,7 +205,7 @@ public final class BatchIngest {
      * record of the pool at those seqs. Returns the records stored.
      */
     private static int commit(Connection c, DeviceHead head, List<ChainLink> chain, List<ChainLink> pool,
-                              Quarantine quarantine, OffsetDateTime now) throws SQLException {
+                              Quarantine quarantine, OffsetDateTime now, boolean salvage) throws SQLException {
         List<UsageRecord> records = new ArrayList<>(chain.size());
         Set<Long> notBillable = new HashSet<>();
         Set<String> onChain = new HashSet<>();
@@ -147,14 +228,30 @@ public final class BatchIngest {
                         + "and acked, never billed", l.bytes());
             }
         }
-        StoredRecords.insert(c, records, notBillable, now);
+        if (salvage) {
+            StoredRecords.insertSalvaging(c, records, notBillable, now, quarantine);
+        } else {
+            StoredRecords.insert(c, records, notBillable, now);
+        }
         ChainLink last = chain.get(chain.size() - 1);
         long from = head.seq + 1;
         head.seq = last.seq();
         head.hash = last.hash();
         head.sealedSeq = Math.max(head.sealedSeq, last.seq());
+        java.util.Map<Long, byte[]> chainHashes = new java.util.HashMap<>();
+        for (ChainLink l : chain) {
+            chainHashes.put(l.seq(), l.hash());
+        }
         for (ChainLink l : pool) {
+            byte[] held = l.vouches() ? chainHashes.get(l.sealedSeq()) : null;
+            if (held != null && !java.util.Arrays.equals(held, l.sealedHash())) {
+                head.clonedIdentity(BatchTriage.otherChain(l.seq(), l.sealedSeq(), l.sealedHash(), held), now);
+            }
             if (l.seq() <= head.seq && !onChain.contains(Hex.of(l.hash()))) {
+                if (l.vouches()) {
+                    head.clonedIdentity("seq " + l.seq() + ": a seal signed with the device's key vouches for another "
+                            + "chain than the sealed one the ledger holds (its hash " + Hex.of(l.hash()) + ")", now);
+                }
                 quarantine.add(l.seq(), "seq " + l.seq() + ": not covered by the device's seal (the sealed chain "
                         + "holds another record at this seq); never billed", l.bytes());
             }

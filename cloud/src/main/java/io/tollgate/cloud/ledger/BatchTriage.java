@@ -53,6 +53,11 @@ record BatchTriage(List<ChainLink> pool, List<ChainLink> fresh, int duplicates) 
                 if (Arrays.equals(stored, bytes)) {
                     duplicates++;
                 } else {
+                    if (stored != null && signedByTheDevice(head, key, seq, bytes)) {
+                        head.clonedIdentity("seq " + seq + ": a seal signed with the device's key differs from the "
+                                + "sealed record the ledger holds (stored hash " + Hex.of(RecordDecoder.sha256(stored))
+                                + ", received hash " + Hex.of(RecordDecoder.sha256(bytes)) + ")", quarantine.now());
+                    }
                     quarantine.add(seq, "conflict: seq " + seq + " differs from the sealed record the ledger holds "
                             + "(stored hash " + (stored == null ? "none" : Hex.of(RecordDecoder.sha256(stored)))
                             + ", received hash " + Hex.of(RecordDecoder.sha256(bytes)) + ")", bytes);
@@ -74,6 +79,15 @@ record BatchTriage(List<ChainLink> pool, List<ChainLink> fresh, int duplicates) 
                     continue;
                 }
                 boolean seal = r.kind() == RecordKind.SEAL;
+                if (seal && r.seal().sealedSeq() <= head.seq && r.seal().sealedSeq() > 0) {
+                    // a seal only the device's key can make vouches for a record the ledger holds another of
+                    byte[] ours = r.seal().sealedSeq() == head.seq ? head.hash
+                            : hashOf(StoredRecords.bytes(c, head.deviceId, r.seal().sealedSeq()));
+                    if (ours != null && !Arrays.equals(ours, r.seal().sealedHash())) {
+                        head.clonedIdentity(otherChain(seq, r.seal().sealedSeq(), r.seal().sealedHash(), ours),
+                                quarantine.now());
+                    }
+                }
                 ChainLink l = new ChainLink(seq, r.hash(), r.prevHash(), r.kind().label(),
                         seal ? r.seal().sealedSeq() : 0, seal ? r.seal().sealedHash() : null, bytes, false, r);
                 fresh.add(l);
@@ -81,5 +95,25 @@ record BatchTriage(List<ChainLink> pool, List<ChainLink> fresh, int duplicates) 
             }
         }
         return new BatchTriage(pool, fresh, duplicates);
+    }
+
+    /** A SEAL at {@code seq} whose signature verifies with the device's key: only the device's key can make one. */
+    private static boolean signedByTheDevice(DeviceHead head, Ed25519PublicKeyParameters key, long seq, byte[] bytes) {
+        try {
+            UsageRecord r = RecordDecoder.decode(bytes);
+            return r.kind() == RecordKind.SEAL && ChainRules.check(head.deviceId, seq, key, r) == null;
+        } catch (RecordFormatException e) {
+            return false;
+        }
+    }
+
+    private static byte[] hashOf(byte[] bytes) {
+        return bytes == null ? null : RecordDecoder.sha256(bytes);
+    }
+
+    /** The evidence of a cloned identity: a verified seal at {@code seq} vouching for another record at {@code at}. */
+    static String otherChain(long seq, long at, byte[] vouched, byte[] held) {
+        return "seq " + seq + ": a seal signed with the device's key vouches for seq " + at + " with hash "
+                + Hex.of(vouched) + ", but the ledger's sealed record " + at + " has hash " + Hex.of(held);
     }
 }

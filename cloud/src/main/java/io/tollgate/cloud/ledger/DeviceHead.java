@@ -17,6 +17,7 @@ import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
  * <p>Threads: belongs to the one transaction (one thread) that locked the row.
  */
 final class DeviceHead {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeviceHead.class);
     final String deviceId;
     final String publicKeyPem;
     /** Every record 1..seq is stored and chains. */
@@ -30,6 +31,9 @@ final class DeviceHead {
     /** The first seq not trusted since the chain broke; 0 while it holds. */
     long brokenAtSeq;
     String brokenReason;
+    /** When two chains signed with this device's key were first seen (a copied data folder); null while not. */
+    java.time.OffsetDateTime clonedAt;
+    String clonedReason;
 
     private DeviceHead(String deviceId, String publicKeyPem) {
         this.deviceId = deviceId;
@@ -39,7 +43,7 @@ final class DeviceHead {
     /** Locks and reads the device's row; null for a device that is not registered. */
     static DeviceHead lock(Connection c, String deviceId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT public_key_pem, head_seq, head_hash, sealed_seq, "
-                + "broken_at_seq, broken_reason FROM devices WHERE id = ? FOR UPDATE")) {
+                + "broken_at_seq, broken_reason, cloned_at, cloned_reason FROM devices WHERE id = ? FOR UPDATE")) {
             ps.setString(1, deviceId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -52,6 +56,8 @@ final class DeviceHead {
                 h.sealedSeq = rs.getLong(4);
                 h.brokenAtSeq = rs.getLong(5);
                 h.brokenReason = rs.getString(6);
+                h.clonedAt = rs.getObject(7, java.time.OffsetDateTime.class);
+                h.clonedReason = rs.getString(8);
                 h.tenants.addAll(Ledger.tenants(c, deviceId));
                 return h;
             }
@@ -61,15 +67,34 @@ final class DeviceHead {
     /** Writes the head back to the locked row. */
     void store(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET head_seq = ?, head_hash = ?, sealed_seq = ?, "
-                + "broken_at_seq = ?, broken_reason = ? WHERE id = ?")) {
+                + "broken_at_seq = ?, broken_reason = ?, cloned_at = ?, cloned_reason = ? WHERE id = ?")) {
             ps.setLong(1, seq);
             ps.setString(2, hash == null ? null : Hex.of(hash));
             ps.setLong(3, sealedSeq);
             ps.setObject(4, brokenAtSeq == 0 ? null : brokenAtSeq, java.sql.Types.BIGINT);
             ps.setString(5, brokenReason);
-            ps.setString(6, deviceId);
+            ps.setObject(6, clonedAt);
+            ps.setString(7, clonedReason == null || clonedReason.length() <= 2000 ? clonedReason
+                    : clonedReason.substring(0, 2000));
+            ps.setString(8, deviceId);
             ps.executeUpdate();
         }
+    }
+
+    /**
+     * Evidence that a second chain signed with this device's key exists (its data folder was copied to another box:
+     * docs/security.md, "Known gaps"): flags the device with the first evidence, WARN once. What that chain holds is
+     * quarantined by the caller, never billed.
+     */
+    void clonedIdentity(String evidence, java.time.OffsetDateTime now) {
+        if (clonedAt != null) {
+            return;
+        }
+        clonedAt = now;
+        clonedReason = evidence;
+        LOG.warn("Device {} is flagged as a cloned identity: {}. Two boxes send usage as this device (a copied data "
+                + "folder); only the chain the ledger holds is billed. Give the copy a new identity (`bin/tollgate "
+                + "device init` on it, then register it)", deviceId, evidence);
     }
 
     boolean broken() {

@@ -163,7 +163,7 @@ public final class Ledger {
     }
 
     private static final String DEVICE_COLUMNS = "SELECT id, public_key_pem, registered_at, head_seq, head_hash, "
-            + "sealed_seq, broken_at_seq, broken_reason FROM devices";
+            + "sealed_seq, broken_at_seq, broken_reason, cloned_at, cloned_reason FROM devices";
 
     /** A registered id equal to {@code id} ignoring ASCII case but not equal to it (a look-alike), if any. */
     private static Optional<String> idIgnoringCase(Connection c, String id) throws SQLException {
@@ -187,7 +187,8 @@ public final class Ledger {
 
     private static DeviceInfo deviceRow(ResultSet rs, Set<String> tenants) throws SQLException {
         return new DeviceInfo(rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class), rs.getLong(4),
-                rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getString(8), Collections.unmodifiableSet(tenants));
+                rs.getString(5), rs.getLong(6), rs.getLong(7), rs.getString(8), Collections.unmodifiableSet(tenants),
+                rs.getObject(9, OffsetDateTime.class), rs.getString(10));
     }
 
     /** Stored USAGE records in (device, seq) order, at most {@code limit}. */
@@ -304,6 +305,26 @@ public final class Ledger {
                 rs -> new QuarantineEntry(rs.getLong(1), rs.getString(2), (Long) rs.getObject(3, Long.class),
                         rs.getString(4), rs.getString(5), rs.getBytes(6).length,
                         rs.getObject(7, OffsetDateTime.class)));
+    }
+
+    /** A batch kept whole because its ingest failed deterministically (issue 8): never billed. */
+    public record QuarantinedBatch(long id, String deviceId, Long firstSeq, Integer records, String reason,
+                                   String hash, int size, OffsetDateTime receivedAt, long timesSeen) {
+    }
+
+    /** Quarantined batches, oldest first, of one device (null: all), at most {@code limit}. */
+    public List<QuarantinedBatch> quarantinedBatches(String device, int limit) throws LedgerException {
+        return query("SELECT id, device_id, first_seq, record_count, reason, hash, bytes, received_at, times_seen "
+                + "FROM quarantined_batches" + (device == null ? "" : " WHERE device_id = ?") + " ORDER BY id LIMIT "
+                + Math.max(0, limit),
+                ps -> {
+                    if (device != null) {
+                        ps.setString(1, device);
+                    }
+                },
+                rs -> new QuarantinedBatch(rs.getLong(1), rs.getString(2), (Long) rs.getObject(3, Long.class),
+                        (Integer) rs.getObject(4, Integer.class), rs.getString(5), rs.getString(6),
+                        rs.getBytes(7).length, rs.getObject(8, OffsetDateTime.class), rs.getLong(9)));
     }
 
     /** The lowest seq held in pending (waiting for a seal) for a device, if any. */

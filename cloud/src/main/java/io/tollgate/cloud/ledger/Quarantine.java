@@ -31,6 +31,10 @@ final class Quarantine {
         this.now = now;
     }
 
+    OffsetDateTime now() {
+        return now;
+    }
+
     /** Records this batch quarantined (an undecodable batch counts as one). */
     int count() {
         return count;

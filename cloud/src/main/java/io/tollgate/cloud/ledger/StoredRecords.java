@@ -69,6 +69,57 @@ final class StoredRecords {
         }
     }
 
+    /**
+     * Inserts the sealed records one at a time, each under a savepoint: a record the database refuses
+     * deterministically (SQLSTATE 22/23, {@link IngestFailures}) is inserted again without its usage columns, never
+     * billable, and quarantined with the database's reason; the chain goes on through it (issue 8). Other failures
+     * are thrown.
+     */
+    static void insertSalvaging(Connection c, List<UsageRecord> records, java.util.Set<Long> notBillable,
+                                OffsetDateTime now, Quarantine quarantine) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(INSERT_RECORD)) {
+            for (UsageRecord r : records) {
+                java.sql.Savepoint sp = c.setSavepoint();
+                try {
+                    bind(insert, r, now);
+                    insert.setBoolean(21, !notBillable.contains(r.seq()));
+                    insert.executeUpdate();
+                } catch (SQLException e) {
+                    if (!IngestFailures.deterministic(e)) {
+                        throw e;
+                    }
+                    c.rollback(sp);
+                    bindStub(insert, r, now);
+                    insert.executeUpdate();
+                    quarantine.add(r.seq(), "seq " + r.seq() + ": the ledger cannot store this record's fields ("
+                            + IngestFailures.describe(e) + "); kept in the chain without them, acked, never billed",
+                            r.bytes());
+                }
+                c.releaseSavepoint(sp);
+            }
+        }
+    }
+
+    /** The record's identity, chain and bytes only: no usage column, not billable. */
+    private static void bindStub(PreparedStatement ps, UsageRecord r, OffsetDateTime now) throws SQLException {
+        ps.setString(1, r.deviceId());
+        ps.setLong(2, r.seq());
+        ps.setString(3, r.kind().label());
+        ps.setLong(4, r.wallTimeNanos());
+        for (int i = 5; i <= 16; i++) {
+            if (i == 12 || i == 13) {
+                ps.setNull(i, java.sql.Types.BIGINT);
+            } else {
+                ps.setNull(i, java.sql.Types.VARCHAR);
+            }
+        }
+        ps.setObject(17, r.seal() == null ? null : r.seal().sealedSeq(), java.sql.Types.BIGINT);
+        ps.setString(18, r.hashHex());
+        ps.setBytes(19, r.bytes());
+        ps.setObject(20, now);
+        ps.setBoolean(21, false);
+    }
+
     private static void bind(PreparedStatement ps, UsageRecord r, OffsetDateTime now) throws SQLException {
         UsageRecord.Usage u = r.usage();
         ps.setString(1, r.deviceId());

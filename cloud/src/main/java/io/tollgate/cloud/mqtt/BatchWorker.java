@@ -1,6 +1,7 @@
 package io.tollgate.cloud.mqtt;
 
 import io.tollgate.cloud.ledger.BatchIngest;
+import io.tollgate.cloud.ledger.IngestFailures;
 import io.tollgate.cloud.ledger.IngestResult;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -90,13 +91,37 @@ final class BatchWorker implements Runnable {
         }
     }
 
-    /** Ingests until it is stored; null when the consumer stops first. */
+    /**
+     * Ingests until it is stored; null when the consumer stops first. A deterministic failure ({@link IngestFailures})
+     * is not retried — on this one thread that stopped billing for every device (issue 8): the batch is ingested
+     * again salvaging what the database refuses ({@link BatchIngest#ingestSalvaging}), and when even that fails it is
+     * quarantined whole ({@link BatchIngest#quarantineBatch}). Transient failures (the database down) are retried with
+     * back-off, at every step.
+     */
     private IngestResult store(String device, byte[] payload) throws InterruptedException {
         long backoff = 200;
+        int step = 0; // 0: plain ingest, 1: salvaging, 2: quarantine the batch
+        String firstFailure = null;
         while (!stop.stopped()) {
             try {
-                return ingest.ingest(device, payload);
+                return switch (step) {
+                    case 0 -> ingest.ingest(device, payload);
+                    case 1 -> salvaged(device, ingest.ingestSalvaging(device, payload), firstFailure);
+                    default -> poisoned(device, payload, firstFailure);
+                };
             } catch (Exception e) {
+                if (IngestFailures.deterministic(e) && step < 2) {
+                    String why = IngestFailures.describe(e);
+                    if (step == 0) {
+                        firstFailure = why;
+                        LOG.warn("A batch of {} fails deterministically ({}); storing it again record by record, "
+                                + "quarantining what the ledger refuses", device, why);
+                    } else {
+                        firstFailure = firstFailure + "; record by record: " + why;
+                    }
+                    step++;
+                    continue;
+                }
                 stats.dbRetries.incrementAndGet();
                 LOG.error("Cannot store a batch of {} ({}); retrying in {} ms. The batch is not acknowledged until "
                         + "it is stored.", device, e.getMessage(), backoff);
@@ -105,6 +130,21 @@ final class BatchWorker implements Runnable {
             }
         }
         return null;
+    }
+
+    private IngestResult salvaged(String device, IngestResult r, String why) {
+        stats.salvaged.incrementAndGet();
+        LOG.warn("Batch of {} stored record by record after: {}; {} record(s) quarantined (GET /v1/quarantine?device="
+                + "{}), the chain goes on at seq {}", device, why, r.quarantined(), device, r.ackedSeq());
+        return r;
+    }
+
+    private IngestResult poisoned(String device, byte[] payload, String why) throws java.sql.SQLException {
+        IngestResult r = ingest.quarantineBatch(device, payload, "ingest failed deterministically: " + why);
+        stats.poisonBatches.incrementAndGet();
+        LOG.warn("Batch of {} ({} bytes) quarantined whole, never billed: {}; going on with the next batch "
+                + "(GET /v1/quarantine?device={})", device, payload.length, why, device);
+        return r;
     }
 
     /** PUBACKs the batch on the connection it came in on; after that connection died the broker re-delivers it. */

@@ -43,6 +43,10 @@ public final class UsageConsumer implements AutoCloseable {
         public final AtomicLong acks = new AtomicLong();
         public final AtomicLong resends = new AtomicLong();
         public final AtomicLong dbRetries = new AtomicLong();
+        /** Batches that failed deterministically and were stored record by record, refused records quarantined. */
+        public final AtomicLong salvaged = new AtomicLong();
+        /** Batches that failed deterministically even record by record: kept whole in quarantined_batches. */
+        public final AtomicLong poisonBatches = new AtomicLong();
         /** Successful connections (connect + subscribe) to the broker. */
         public final AtomicLong connects = new AtomicLong();
     }

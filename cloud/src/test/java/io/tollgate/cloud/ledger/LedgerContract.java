@@ -92,6 +92,9 @@ public abstract class LedgerContract {
             assertTrue(rs.next());
             assertEquals(3, rs.getInt(1));
             assertEquals("sealed_only_and_tenants", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals(4, rs.getInt(1));
+            assertEquals("quarantined_batches_and_clones", rs.getString(2));
             assertFalse("each migration recorded once", rs.next());
         }
     }

@@ -42,11 +42,15 @@ final class SyncStatusReport {
             }
             return true;
         });
+        String note = state.uplinkNote();
         out.println("acked seq:      " + acked + (state.hasCursor() ? "" : "   (no " + state.cursorFile()
                 + ": the cloud has acknowledged nothing yet, or sync never ran)"));
         if (r.count == 0) {
             out.println("journal:        empty (" + journal.directory() + ")");
             out.println("backlog:        0 records");
+            if (!note.isEmpty()) {
+                out.println("uplink:         " + note);
+            }
             return ExitCodes.OK;
         }
         out.println("journal:        seq " + r.firstSeq + " .. " + r.lastSeq + " on disk (" + journal.directory() + ")");
@@ -55,6 +59,9 @@ final class SyncStatusReport {
             long age = Math.max(0, System.currentTimeMillis() - r.oldestUnackedTime.toEpochMilli());
             out.println("oldest unacked: seq " + r.oldestUnackedSeq + " written " + r.oldestUnackedTime + " (" + age
                     + " ms ago)");
+        }
+        if (!note.isEmpty()) {
+            out.println("uplink:         " + note);
         }
         if (acked > r.lastSeq) {
             out.println("warning:        the cursor is beyond the journal's last seq (was the journal replaced?)");

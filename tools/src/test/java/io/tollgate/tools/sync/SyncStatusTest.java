@@ -38,6 +38,27 @@ public class SyncStatusTest {
         }
     }
 
+    /** Issue 8: what the broker's packet limit does to sending, as the uplink wrote it, is one line of the status. */
+    @Test
+    public void statusSaysWhatTheBrokersPacketLimitDoesToSending() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        try (TestJournal device = TestJournal.open(data, 256, 3_600_000, null)) {
+            device.append(TestJournal.event("acme", "fashion-mnist", 1, "r1"));
+            device.settledLastSeq();
+            ToolRun before = ToolRun.of("sync", "status", "--data", data.toString());
+            assertTrue(before.out(), !before.out().contains("uplink:"));
+            Files.createDirectories(data.resolve("sync"));
+            Files.writeString(data.resolve("sync/uplink-note"), "usage record seq 2 needs a packet of 8214 bytes, "
+                    + "over the broker maximum packet size 4096 bytes: sending is held at seq 2; raise the broker's "
+                    + "limit (mosquitto: max_packet_size) to at least 8214\n", StandardCharsets.UTF_8);
+            ToolRun r = ToolRun.of("sync", "status", "--data", data.toString());
+            assertEquals(r.toString(), 0, r.code());
+            assertTrue(r.out(), r.out().contains("uplink:         usage record seq 2 needs a packet of 8214 bytes, over "
+                    + "the broker maximum packet size 4096 bytes: sending is held at seq 2; raise the broker's limit "
+                    + "(mosquitto: max_packet_size) to at least 8214\n"));
+        }
+    }
+
     @Test
     public void withoutAJournalItExitsThreeLikeTheUsageCommands() throws Exception {
         Path empty = tmp.newFolder("empty").toPath();

@@ -337,6 +337,19 @@ final class EndpointMetrics {
         header(out, "tollgate_sync_acks_rejected_total", "counter", "Acks ignored because their signature was missing "
                 + "or did not verify with the cloud key (someone else publishes on the ack topic).");
         out.append("tollgate_sync_acks_rejected_total ").append(s.acksRejected()).append('\n');
+        gauge(out, "tollgate_sync_broker_max_packet_bytes", "The broker's maximum packet size from CONNACK (0: none "
+                + "stated); usage batches are sized to fit it.", s.brokerMaxPacketBytes());
+        header(out, "tollgate_sync_disconnects_after_publish_total", "counter", "Connections the broker dropped after "
+                + "a publish before taking any batch on them (each one backs off longer).");
+        out.append("tollgate_sync_disconnects_after_publish_total ").append(s.disconnectsAfterPublish()).append('\n');
+        header(out, "tollgate_sync_size_limited", "gauge", "1 while the broker's maximum packet size limits sending; "
+                + "the reason label says how (batches split, or a record too large that holds sending).");
+        out.append("tollgate_sync_size_limited");
+        if (!s.sizeLimit().isEmpty()) {
+            out.append("{reason=\"").append(escape(s.sizeLimit())).append("\"} 1\n");
+        } else {
+            out.append(" 0\n");
+        }
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {

@@ -662,6 +662,35 @@ public class HttpEndpointTest {
         assertFalse(server.get("/metrics").body().contains("tollgate_sync_"));
     }
 
+    /** Issue 8: the broker's packet limit, what it does to sending and the refusals show on /metrics. */
+    @Test
+    public void metricsShowTheBrokerPacketLimitAndWhy() throws Exception {
+        SyncStatus status = new SyncStatus(SyncStatus.LinkState.ONLINE, "tcp://127.0.0.1:1883", 5000, 4096, 904,
+                12_500, 1_768_478_400_000L, 0, 123_456, 5100, 7, 2, "", 0, 4096,
+                "broker maximum packet size 4096 bytes: batches are split to fit it", 2);
+        SyncStatusProvider provider = () -> status;
+        server.endpoint.bindSync(provider);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(4096, metric(text, "tollgate_sync_broker_max_packet_bytes"));
+            assertEquals(2, metric(text, "tollgate_sync_disconnects_after_publish_total"));
+            assertEquals(1, metric(text, "tollgate_sync_size_limited{reason=\"broker maximum packet size 4096 bytes: "
+                    + "batches are split to fit it\"}"));
+        } finally {
+            server.endpoint.unbindSync(provider);
+        }
+        SyncStatusProvider plain = () -> new SyncStatus(SyncStatus.LinkState.ONLINE, "tcp://127.0.0.1:1883", 1, 1, 0,
+                0, 0, 0, 0, 0, 0, 1, "", 0);
+        server.endpoint.bindSync(plain);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(0, metric(text, "tollgate_sync_size_limited"));
+            assertEquals(0, metric(text, "tollgate_sync_broker_max_packet_bytes"));
+        } finally {
+            server.endpoint.unbindSync(plain);
+        }
+    }
+
     @Test
     public void meteringUnavailableIsA503ThatSaysTheRequestWasNotServed() throws Exception {
         String body = "{\"id\":\"m1\",\"parameters\":{\"fail\":\"METERING_UNAVAILABLE\"},\"inputs\":[{\"name\":\"x\","

@@ -1,6 +1,7 @@
 package io.tollgate.sync.files;
 
 import io.tollgate.sync.internal.AckedSeqFile;
+import io.tollgate.sync.internal.UplinkNoteFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +12,11 @@ import java.nio.file.Path;
  */
 public final class SyncStateFiles {
     private final AckedSeqFile cursor;
+    private final UplinkNoteFile note;
 
     private SyncStateFiles(Path dataDir) {
         this.cursor = new AckedSeqFile(dataDir.resolve("sync"));
+        this.note = new UplinkNoteFile(dataDir.resolve("sync"));
     }
 
     /** The sync state of the appliance whose data directory is {@code dataDir}. */
@@ -38,5 +41,15 @@ public final class SyncStateFiles {
      */
     public long ackedSeq() throws IOException {
         return cursor.read();
+    }
+
+    /**
+     * Why the uplink last could not send as configured (e.g. the broker's maximum packet size), as the running or
+     * last run of the appliance wrote it to {@code DIR/sync/uplink-note}; "" when there is nothing to say.
+     *
+     * @since 1.1
+     */
+    public String uplinkNote() throws IOException {
+        return note.read();
     }
 }

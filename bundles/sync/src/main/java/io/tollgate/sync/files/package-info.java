@@ -3,5 +3,5 @@
  * status}, module {@code tools/}): what the cloud has acknowledged. Plain Java, no OSGi framework needed.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package io.tollgate.sync.files;

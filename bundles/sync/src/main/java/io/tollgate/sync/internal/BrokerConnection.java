@@ -35,15 +35,47 @@ final class BrokerConnection {
     private static final long INFLIGHT_RETRY_PAUSE_MS = 20;
     private static final int INFLIGHT_RETRIES = 50;
 
+    /**
+     * Bytes of a PUBLISH besides its payload, at most: fixed header (1 + a remaining length of up to 4), topic length
+     * (2), packet id (2), properties length (1: Paho sends no properties on our batches), plus a margin of 8.
+     */
+    static final int PUBLISH_OVERHEAD_BYTES = 1 + 4 + 2 + 2 + 1 + 8;
+
     private final MqttAsyncClient client;
     private final Queue<SenderEvent> events;
     private final String statusTopic;
+    /** The server's Maximum Packet Size from CONNACK (MQTT 5, 3.2.2.3.6); 0 when it stated none. */
+    private volatile long maxPacketBytes;
 
     /** Wraps {@code client}; {@link #open} connects it. Package-private for tests, which wrap an unconnected one. */
     BrokerConnection(MqttAsyncClient client, Queue<SenderEvent> events, String statusTopic) {
         this.client = client;
         this.events = events;
         this.statusTopic = statusTopic;
+    }
+
+    /** The broker's maximum packet size from CONNACK, bytes; 0 when it stated none (then only the protocol's limit). */
+    long maxPacketBytes() {
+        return maxPacketBytes;
+    }
+
+    void maxPacketBytes(long bytes) {
+        this.maxPacketBytes = Math.max(0, bytes);
+    }
+
+    /**
+     * The largest batch payload a PUBLISH on {@code topic} may carry on this connection; {@link Integer#MAX_VALUE}
+     * when the broker stated no maximum packet size. Paho 1.2.5 does not enforce the server's limit itself (its
+     * {@code ClientState} swaps the incoming and outgoing maxima), and a broker such as mosquitto answers an
+     * over-size PUBLISH by dropping the connection, so the sender must (issue 8).
+     */
+    int maxPayloadBytes(String topic) {
+        long max = maxPacketBytes;
+        if (max <= 0) {
+            return Integer.MAX_VALUE;
+        }
+        long room = max - PUBLISH_OVERHEAD_BYTES - topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, room));
     }
 
     /**
@@ -59,7 +91,11 @@ final class BrokerConnection {
         BrokerConnection conn = new BrokerConnection(c, events, o.topic("status"));
         try {
             c.setCallback(conn.callback());
-            c.connect(conn.connectionOptions(o)).waitForCompletion(CONNECT_TIMEOUT_MS);
+            IMqttToken connected = c.connect(conn.connectionOptions(o));
+            connected.waitForCompletion(CONNECT_TIMEOUT_MS);
+            MqttProperties connack = connected.getResponseProperties();
+            Long max = connack == null ? null : connack.getMaximumPacketSize();
+            conn.maxPacketBytes(max == null ? 0 : max);
             IMqttToken sub = c.subscribe(new MqttSubscription[] {new MqttSubscription(ackTopic, 1),
                     new MqttSubscription(resendTopic, 1)});
             sub.waitForCompletion(CONNECT_TIMEOUT_MS);

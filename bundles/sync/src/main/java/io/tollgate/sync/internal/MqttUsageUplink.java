@@ -112,7 +112,7 @@ public final class MqttUsageUplink implements SyncStatusProvider {
         return new SyncStatus(sender.link(), options.brokerUrl(), last, acked, Math.max(0, last - acked),
                 unackedAge.ageMs(acked, last), sender.lastAckEpochMs(), sender.lastCloudTimeNanos(),
                 sender.bytesSent(), sender.recordsSent(), sender.batchesSent(), sender.connects(), sender.lastError(),
-                sender.acksRejected());
+                sender.acksRejected(), sender.maxPacketBytes(), sender.sizeLimit(), sender.disconnectsAfterPublish());
     }
 
     static Path dataDir(BundleContext context) {

@@ -18,11 +18,16 @@ import org.slf4j.LoggerFactory;
  *   Connecting(f) --attempt ok--------> Online(connection)
  *   Connecting(f) --attempt failed----> BackingOff(f + 1)
  *   Online --lost (Paho said so, or a publish failed)--> Connecting(1)       reconnect at once
+ *   Online --lost after a publish, nothing delivered---> BackingOff(r)       r such losses in a row (issue 8)
  *   Online --failed (the sender noticed or erred)------> BackingOff(1)       wait first
  *   BackingOff(f) --waited------------> Connecting(f)
  *   any --stop------------------------> Stopped
  * </pre>
  * A back-off waits {@code reconnect.min.ms × 2^(f − 1)}, at most {@code reconnect.max.ms}, jittered to 50–100 %.
+ * A connection the broker drops after a publish without having taken a single batch on it (a broker that refuses
+ * what we send, e.g. over its maximum packet size or an ACL that disconnects) counts as a failed attempt: such
+ * losses in a row back off exponentially instead of reconnecting and re-sending the same batch at once forever; one
+ * delivered batch resets the count.
  * Leaving {@code Online} closes its connection. Nothing is lost meanwhile: the journal is the store, and every
  * connect starts again from the persisted ack + 1.
  *
@@ -82,6 +87,11 @@ final class ReconnectStateMachine {
     /** Given n > 0, a random number in [0, n); tests fix it. */
     private final LongUnaryOperator random;
     private volatile State state = new Connecting(0);
+    /** The current connection published a batch / had one taken by the broker (PUBACK). */
+    private boolean publishedOnLink;
+    private boolean deliveredOnLink;
+    /** Connections in a row the broker dropped after a publish without taking any batch. */
+    private int refusedInARow;
 
     ReconnectStateMachine(UplinkOptions o, Queue<SenderEvent> events, SenderStats stats) {
         this(o, () -> BrokerConnection.open(o, events), stats, n -> ThreadLocalRandom.current().nextLong(n));
@@ -124,19 +134,56 @@ final class ReconnectStateMachine {
             return null;
         }
         stats.connected();
+        publishedOnLink = false;
+        deliveredOnLink = false;
         moveTo(new Online(conn), Trigger.CONNECTED, "", fromSeq);
         return conn;
     }
 
-    /** Paho reported the loss of the current connection, or a publish failed: reconnect at once. */
+    /** A batch went out on the current connection. */
+    void published() {
+        publishedOnLink = true;
+    }
+
+    /** The broker took a batch on the current connection (PUBACK): it accepts what we send. */
+    void delivered() {
+        deliveredOnLink = true;
+        refusedInARow = 0;
+    }
+
+    /** Connections in a row the broker dropped after a publish before taking any batch (0 after a delivery). */
+    int refusedInARow() {
+        return refusedInARow;
+    }
+
+    /**
+     * Paho reported the loss of the current connection, or a publish failed: reconnect at once, unless the broker
+     * dropped it after a publish without taking anything on it — then back off, longer each time in a row.
+     */
     void lost(String why) {
         stats.error(why);
-        moveTo(new Connecting(Math.max(failedAttempts(), 1)), Trigger.LOST, why, 0);
+        if (!refused(why)) {
+            moveTo(new Connecting(Math.max(failedAttempts(), 1)), Trigger.LOST, why, 0);
+        }
+    }
+
+    /** When the Online link was dropped after a publish with nothing taken, backs off and returns true. */
+    private boolean refused(String why) {
+        if (!(state instanceof Online) || !publishedOnLink || deliveredOnLink) {
+            return false;
+        }
+        refusedInARow++;
+        stats.disconnectedAfterPublish();
+        moveTo(backingOff(refusedInARow), Trigger.REFUSED, why, refusedInARow);
+        return true;
     }
 
     /** The sender's own turn failed or found the client disconnected: drop the link and back off first. */
     void failed(String why) {
         stats.error(why);
+        if (refused(why)) {
+            return;
+        }
         moveTo(backingOff(Math.max(failedAttempts(), 1)), Trigger.FAILED, why, 0);
     }
 
@@ -176,7 +223,7 @@ final class ReconnectStateMachine {
     }
 
     /** Why a transition happens. */
-    private enum Trigger { CONNECTED, ATTEMPT_FAILED, LOST, FAILED, WAITED, STOPPED }
+    private enum Trigger { CONNECTED, ATTEMPT_FAILED, LOST, REFUSED, FAILED, WAITED, STOPPED }
 
     /** Every transition: leaving Online closes its connection (its later events are stale); one log line each. */
     private void moveTo(State next, Trigger trigger, String why, long seq) {
@@ -185,7 +232,12 @@ final class ReconnectStateMachine {
             return;
         }
         if (previous instanceof Online on && !(next instanceof Online)) {
-            if (trigger != Trigger.STOPPED) {
+            if (trigger == Trigger.REFUSED) {
+                long ms = TimeUnit.NANOSECONDS.toMillis(((BackingOff) next).untilNanos() - System.nanoTime());
+                LOG.warn("The broker {} dropped the connection after a publish without taking any batch ({} time(s) "
+                        + "in a row): {}; reconnecting in {} ms (records stay in the journal; see `sync status`)",
+                        o.brokerUrl(), seq, why, Math.max(0, ms));
+            } else if (trigger != Trigger.STOPPED) {
                 LOG.warn("Lost the connection to {}: {}; reconnecting with back-off (records stay in the journal)",
                         o.brokerUrl(), why);
             }

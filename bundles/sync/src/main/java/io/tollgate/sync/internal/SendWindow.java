@@ -130,6 +130,11 @@ final class SendWindow {
         pausedUntilNanos = nowNanos + TimeUnit.MILLISECONDS.toNanos(o.reconnectMinMs());
     }
 
+    /** Nothing can be sent now (the next record does not fit the broker's limit): ask again in {@code ms}. */
+    void hold(long ms, long nowNanos) {
+        pausedUntilNanos = nowNanos + TimeUnit.MILLISECONDS.toNanos(ms);
+    }
+
     /** The cloud acknowledged up to {@code ackedSeq}: never send below it again. */
     void acked(long ackedSeq, long nowNanos) {
         progressNanos = nowNanos;

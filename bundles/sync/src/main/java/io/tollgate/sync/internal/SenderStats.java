@@ -14,6 +14,9 @@ final class SenderStats {
     private final AtomicLong batchesSent = new AtomicLong();
     private volatile long connects;
     private volatile String lastError = "";
+    private volatile long maxPacketBytes;
+    private volatile String sizeLimit = "";
+    private final AtomicLong disconnectsAfterPublish = new AtomicLong();
 
     /** The broker acknowledged a batch (PUBACK). */
     void batchDelivered(int bytes, int records) {
@@ -30,6 +33,35 @@ final class SenderStats {
 
     void error(String why) {
         lastError = why;
+    }
+
+    /** The current connection's broker maximum packet size (0: none stated, or not connected yet). */
+    void maxPacketBytes(long bytes) {
+        maxPacketBytes = bytes;
+    }
+
+    long maxPacketBytes() {
+        return maxPacketBytes;
+    }
+
+    /** What the broker's packet limit does to sending ("" when nothing); returns true when it changed. */
+    boolean sizeLimit(String note) {
+        boolean changed = !note.equals(sizeLimit);
+        sizeLimit = note;
+        return changed;
+    }
+
+    String sizeLimit() {
+        return sizeLimit;
+    }
+
+    /** The broker dropped a connection after a publish, before taking any batch on it. */
+    void disconnectedAfterPublish() {
+        disconnectsAfterPublish.incrementAndGet();
+    }
+
+    long disconnectsAfterPublish() {
+        return disconnectsAfterPublish.get();
     }
 
     long bytesSent() {

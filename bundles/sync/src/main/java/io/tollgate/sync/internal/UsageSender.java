@@ -40,6 +40,7 @@ final class UsageSender {
     private final CloudReplies replies;
     private final StatusReporter status;
     private final Thread thread;
+    private final UplinkNoteFile notes;
     private volatile boolean stopping;
 
     UsageSender(UsageJournal journal, UplinkOptions options, AckedSeqFile cursor, long ackedSeq, UnackedAge unackedAge,
@@ -52,6 +53,7 @@ final class UsageSender {
         this.batches = new BatchAssembler(journal, options);
         this.replies = new CloudReplies(journal, options, cursor, ackedSeq, window, stats);
         this.status = new StatusReporter(options, unackedAge, version);
+        this.notes = new UplinkNoteFile(options.directory());
         this.thread = new Thread(this::run, "tollgate-sync-sender");
         thread.setDaemon(true);
     }
@@ -116,12 +118,42 @@ final class UsageSender {
         return stats.lastError();
     }
 
+    long maxPacketBytes() {
+        return stats.maxPacketBytes();
+    }
+
+    String sizeLimit() {
+        return stats.sizeLimit();
+    }
+
+    long disconnectsAfterPublish() {
+        return stats.disconnectsAfterPublish();
+    }
+
+    /** Sets what the broker's limit does to sending, and keeps it in the sync folder for `sync status`. */
+    private boolean sizeLimit(String note) {
+        if (!stats.sizeLimit(note)) {
+            return false;
+        }
+        try {
+            notes.write(note);
+        } catch (java.io.IOException e) {
+            LOG.warn("Cannot write {}: {}", notes.path(), e.getMessage());
+        }
+        return true;
+    }
+
     // ---- the loop ------------------------------------------------------------------------------------
 
     private void run() {
         LOG.info("Usage uplink to {} as {} (user {}{}) starting from acked seq {}; acks are verified with the cloud "
                 + "key", o.brokerUrl(), o.clientId(), o.mqttUsername(), o.mqttPasswordFile() == null ? ", no password"
                 : ", password from " + o.mqttPasswordFile(), replies.ackedSeq());
+        try {
+            notes.write(""); // a note of an earlier run is history until this run finds it again
+        } catch (java.io.IOException e) {
+            LOG.warn("Cannot remove {}: {}", notes.path(), e.getMessage());
+        }
         try {
             while (!stopping) {
                 try {
@@ -152,6 +184,12 @@ final class UsageSender {
         BrokerConnection c = link.attempt(acked + 1);
         if (c == null) {
             return;
+        }
+        stats.maxPacketBytes(c.maxPacketBytes());
+        sizeLimit(""); // each connection finds out again what its broker's limit does (it may have been raised)
+        if (c.maxPacketBytes() > 0) {
+            LOG.info("The broker's maximum packet size is {} bytes: batches are at most {} bytes", c.maxPacketBytes(),
+                    c.maxPayloadBytes(usageTopic));
         }
         window.restart(acked, System.nanoTime());
         try {
@@ -194,9 +232,26 @@ final class UsageSender {
     }
 
     private void publishBatch(BrokerConnection c) throws MeteringException, InterruptedException {
-        BatchAssembler.Batch b = batches.next(window.nextSeq());
+        int max = c.maxPayloadBytes(usageTopic);
+        BatchAssembler.Batch b = batches.next(window.nextSeq(), max);
         if (b == null) {
             return;
+        }
+        if (b.tooLarge()) {
+            // the broker drops the connection on an over-size PUBLISH: sending it would loop forever (issue 8)
+            long need = (long) b.bytes() + c.maxPacketBytes() - max;
+            if (sizeLimit("usage record seq " + b.firstSeq() + " needs a packet of " + need + " bytes, over the "
+                    + "broker maximum packet size " + c.maxPacketBytes() + " bytes: sending is held at seq "
+                    + b.firstSeq() + "; raise the broker's limit (mosquitto: max_packet_size) to at least " + need)) {
+                LOG.warn("Usage uplink: {}", stats.sizeLimit());
+            }
+            window.hold(o.reconnectMaxMs(), System.nanoTime());
+            return;
+        }
+        if (b.split() && sizeLimit("broker maximum packet size " + c.maxPacketBytes() + " bytes: batches are split "
+                + "to fit it")) {
+            LOG.info("Usage uplink: the broker's maximum packet size is {} bytes; batches are split to fit it (this "
+                    + "one: {} records, {} bytes)", c.maxPacketBytes(), b.records(), b.bytes());
         }
         try {
             if (!c.publishBatch(usageTopic, b.payload(), b.firstSeq(), b.records())) {
@@ -206,6 +261,7 @@ final class UsageSender {
             link.lost("publish to " + usageTopic + " failed: " + BrokerConnection.describe(e));
             return;
         }
+        link.published();
         window.published(b.firstSeq(), b.lastSeq(), replies.ackedSeq(), System.nanoTime());
         LOG.debug("Published seq {}..{} ({} bytes)", b.firstSeq(), b.lastSeq(), b.payload().length);
     }
@@ -235,6 +291,7 @@ final class UsageSender {
                 return;
             }
             if (p.error() == null) {
+                link.delivered();
                 window.delivered();
                 stats.batchDelivered(p.bytes(), p.records());
             } else {

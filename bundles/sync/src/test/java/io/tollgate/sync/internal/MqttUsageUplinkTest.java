@@ -314,8 +314,9 @@ public class MqttUsageUplinkTest {
 
         cloud.ack(100);                            // properly signed
         await("the signed ack", 5_000, () -> device.cursor() == 100);
-        assertEquals(100, u.syncStatus().ackedSeq());
-        assertEquals(100, device.journal.status().releasedSeq());
+        // the cursor file is written first, then the status and the journal release: wait for those too
+        await("the status to say 100", 5_000, () -> u.syncStatus().ackedSeq() == 100);
+        await("the journal release up to 100", 5_000, () -> device.journal.status().releasedSeq() == 100);
         assertEquals(3, u.syncStatus().acksRejected());
     }
 
@@ -354,5 +355,77 @@ public class MqttUsageUplinkTest {
         assertEquals(device.lastSeq(), s.backlog());
         assertEquals(0, s.ackedSeq());
         assertTrue(s.oldestUnackedAgeMs() >= 0);
+    }
+
+    /** A broker whose maximum packet size (sent in CONNACK) is 4 KiB, with its fake cloud. */
+    private FakeCloud smallPacketBroker() throws Exception {
+        broker.close();
+        broker = new Mosquitto(tmp.newFolder("small-broker").toPath(), "max_packet_size 4096\n");
+        return cloud(true);
+    }
+
+    /**
+     * Issue 8: with a broker maximum packet size below a batch's size, the device used to be disconnected at every
+     * publish and reconnect and resend the same batch forever. Now batches are split to fit the CONNACK limit: every
+     * record arrives on one connection, and the status says why batches are small.
+     */
+    @Test
+    public void batchesFitTheBrokersMaximumPacketSize() throws Exception {
+        FakeCloud cloud = smallPacketBroker();
+        MqttUsageUplink uplink = start(Map.of());
+        device.append(3000);
+        long last = device.settledLastSeq();
+        await("the cloud to hold every record through a 4 KiB broker limit", 30_000, () -> cloud.prefix() == last);
+        await("the ack cursor to reach the last seq", 10_000, () -> device.cursor() == last);
+        assertEquals("ok", cloud.verifyChain());
+        SyncStatus s = uplink.syncStatus();
+        assertEquals("one connection: the broker never dropped us", 1, s.connects());
+        assertEquals(0, s.disconnectsAfterPublish());
+        assertEquals(4096, s.brokerMaxPacketBytes());
+        assertEquals("broker maximum packet size 4096 bytes: batches are split to fit it", s.sizeLimit());
+        assertEquals(s.sizeLimit(), io.tollgate.sync.files.SyncStateFiles.of(device.data).uplinkNote());
+        assertTrue("batches of at most 4 KiB: " + cloud.payloadBytes.get() + " bytes in "
+                + cloud.batchFirstSeqs.size() + " batches", cloud.batchFirstSeqs.size() >= cloud.payloadBytes.get() / 4096);
+        stop(uplink);
+        MqttUsageUplink again = start(Map.of());
+        await("a new run forgets the note until it meets the limit again", 5_000,
+                () -> again.syncStatus().connects() == 1);
+        assertEquals("", io.tollgate.sync.files.SyncStateFiles.of(device.data).uplinkNote());
+    }
+
+    /**
+     * Issue 8: a single record larger than the broker's limit is not sent (the broker would drop the connection at
+     * every try): sending holds at its seq, without reconnecting, and the status and the note say what to raise.
+     */
+    @Test
+    public void aRecordLargerThanTheBrokersLimitHoldsSendingAndSaysWhy() throws Exception {
+        FakeCloud cloud = smallPacketBroker();
+        MqttUsageUplink uplink = start(Map.of());
+        device.append(10);
+        long big = device.journal.append(hugeEvent());
+        device.append(10);
+        await("the records before the huge one to arrive", 10_000, () -> cloud.prefix() == big - 1);
+        await("the status to name the record", 10_000, () -> uplink.syncStatus().sizeLimit().contains("usage record "
+                + "seq " + big));
+        Thread.sleep(3_000);
+        SyncStatus s = uplink.syncStatus();
+        assertEquals(big - 1, cloud.prefix());
+        assertEquals("no reconnect loop", 1, s.connects());
+        assertEquals(0, s.disconnectsAfterPublish());
+        assertEquals(LinkState.ONLINE, s.link());
+        assertTrue(s.sizeLimit(), s.sizeLimit().contains("over the broker maximum packet size 4096 bytes: sending is "
+                + "held at seq " + big + "; raise the broker's limit (mosquitto: max_packet_size) to at least "));
+        assertEquals(s.sizeLimit(), io.tollgate.sync.files.SyncStateFiles.of(device.data).uplinkNote());
+    }
+
+    /** A usage event whose request id (16 000 random hex digits) makes its record about 8 KiB even deflated. */
+    private static io.tollgate.metering.UsageEvent hugeEvent() {
+        java.util.Random r = new java.util.Random(7);
+        StringBuilder id = new StringBuilder();
+        while (id.length() < 16_000) {
+            id.append(Long.toHexString(r.nextLong()));
+        }
+        return new io.tollgate.metering.UsageEvent("acme", "fashion-mnist", "1.0.0", "io.tollgate.plugin.fashion-mnist",
+                "1.0.0", "", "inference", 1, 1000, "cpu", id.toString(), "OK");
     }
 }

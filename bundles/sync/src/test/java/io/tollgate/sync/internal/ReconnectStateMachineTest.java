@@ -168,4 +168,50 @@ public class ReconnectStateMachineTest {
         assertEquals(new Stopped(), m.state());
         assertNotNull(stats.lastError());
     }
+
+    /**
+     * Issue 8: a broker that drops the connection at every publish (over its packet limit, an ACL) made the device
+     * reconnect at once and resend the same batch ~3 times a second forever. Losses after a publish with nothing
+     * delivered back off exponentially; one delivered batch resets the count.
+     */
+    @Test
+    public void linksDroppedAfterAPublishWithNothingDeliveredBackOffLongerEachTime() throws Exception {
+        ReconnectStateMachine m = machine(n -> n - 1);   // jitter at its top: the full delay
+        long[] expected = {1000, 2000, 4000, 8000};
+        for (int i = 0; i < expected.length; i++) {
+            script.add(connection());
+            m.attempt(1);
+            m.published();
+            m.lost("disconnected: MqttDisconnectResponse [reasonCode=149]");
+            BackingOff b = (BackingOff) m.state();
+            assertEquals(i + 1, b.failedAttempts());
+            long w = waitMs(m);
+            assertTrue("refusal " + (i + 1) + " waits " + w + " ms, expected about " + expected[i],
+                    w <= expected[i] && w >= expected[i] - 1000);
+            assertEquals(i + 1, m.refusedInARow());
+            assertEquals(i + 1, stats.disconnectsAfterPublish());
+            m.waited();
+        }
+        // the sender noticing the dead client itself counts the same
+        script.add(connection());
+        m.attempt(1);
+        m.published();
+        m.failed("the connection was lost");
+        assertEquals(5, m.refusedInARow());
+        m.waited();
+        // a connection that delivered a batch was useful: its loss reconnects at once and resets the count
+        script.add(connection());
+        m.attempt(1);
+        m.published();
+        m.delivered();
+        assertEquals(0, m.refusedInARow());
+        m.lost("disconnected: broker went away");
+        assertTrue(m.state() instanceof Connecting);
+        // and a loss without any publish on the link is not the broker refusing what we send
+        script.add(connection());
+        m.attempt(1);
+        m.lost("disconnected: broker went away");
+        assertTrue(m.state() instanceof Connecting);
+        assertEquals(5, stats.disconnectsAfterPublish());
+    }
 }
