@@ -134,7 +134,11 @@ public class PluginFolderFailSafeIT {
         Http http = new Http(port);
         Http.Response ready = http.get("/v2/health/ready");
         assertEquals(ready.body(), 200, ready.status());
-        // needs endpoint readiness aggregation: the body then lists the checks, none of them held by bomb.jar
+        // the body lists the checks: every one ready, the plugins check included (bomb.jar holds none of them)
+        for (JsonNode c : Http.JSON.readTree(ready.body()).path("checks")) {
+            assertTrue(ready.body(), c.path("ready").asBoolean());
+        }
+        assertTrue(ready.body(), ready.body().contains("\"name\":\"plugins\""));
         assertEquals(200, infer(http).status());
 
         JsonNode bomb = http.awaitPlugin("tollgate.plugin.bomb", "FAILED", 30_000);
