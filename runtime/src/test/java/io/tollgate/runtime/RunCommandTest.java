@@ -126,6 +126,10 @@ public class RunCommandTest {
             assertEquals(bad, 2, main("run", "--home", home, "--check", "--mqtt", bad));
             assertTrue(err, err.contains("must look like ssl://broker:8883") && err.lines().count() == 1);
         }
+        for (String badPort : new String[] {"ssl://host:99999", "ssl://host:0", "tcp://127.0.0.1:65536"}) {
+            assertEquals(badPort, 2, main("run", "--home", home, "--check", "--mqtt", badPort));
+            assertTrue(err, err.contains("; a port is 1 to 65535") && err.lines().count() == 1);
+        }
         for (String good : new String[] {"ssl://example.com:8883", "SSL://10.0.0.7:8883", "tcp://127.0.0.1:1883",
             "tcp://localhost:1883", "tcp://[::1]:1883", "tcp://127.0.0.2:1883"}) {
             assertEquals(good + ": " + err, 0, main("run", "--home", home, "--check", "--mqtt", good, "--cloud-key",

@@ -33,6 +33,9 @@ public final class BrokerUrls {
         if (uri == null || uri.getHost() == null || !bare || !(scheme.equals("tcp") || scheme.equals("ssl"))) {
             return "must look like ssl://broker:8883 (or tcp://127.0.0.1:1883 on this box), not '" + url + "'";
         }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            return url + " has port " + uri.getPort() + "; a port is 1 to 65535 (ssl://broker:8883)";
+        }
         if (scheme.equals("tcp") && !allowPlain && !isLoopback(uri.getHost())) {
             return url + " is plain TCP to a host that is not loopback: usage records would cross the network "
                     + "unencrypted; use ssl://" + uri.getHost() + ":8883 (CA in tls.ca.file of conf/io.tollgate.sync.cfg), "

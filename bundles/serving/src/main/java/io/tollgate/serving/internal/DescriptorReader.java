@@ -97,10 +97,20 @@ final class DescriptorReader {
         return slash < 0 ? relative : descriptorPath.substring(0, slash + 1) + relative;
     }
 
+    /**
+     * The most bytes the descriptor or the labels file may inflate to: 4 MiB is room for a million short labels,
+     * and a plugin whose small entry inflates to gigabytes (a zip bomb in {@code labels.txt}) is refused as it
+     * inflates instead of taking the heap (and with it any thread that allocates next).
+     */
+    static final long MAX_SMALL_ENTRY_BYTES = 4L * 1024 * 1024;
+
     private static byte[] readEntry(PluginSource source, String path, String missing) throws PluginException {
         byte[] bytes;
         try {
-            bytes = source.read(path);
+            bytes = source.read(path, MAX_SMALL_ENTRY_BYTES);
+        } catch (PluginSource.TooLargeException e) {
+            throw new PluginException(source.label() + ": " + path + " inflates to more than " + e.limit()
+                    + " bytes; a descriptor or labels file is never that large (a zip bomb?)", e);
         } catch (IOException | RuntimeException e) {
             throw new PluginException(source.label() + ": " + path + " cannot be read: " + e, e);
         }
@@ -165,7 +175,7 @@ final class DescriptorReader {
             boolean versionDiffers = capVersion != null && !sameVersion(capVersion, version);
             if (nameDiffers || versionDiffers) {
                 throw new PluginException(source.label() + ": " + path + " describes model '" + name + "' " + version
-                        + " but the bundle's tollgate.model capability declares '" + capName + "' " + capVersion
+                        + " but the bundle's tollgate.model capability declares '" + printable(String.valueOf(capName)) + "' " + printable(String.valueOf(capVersion))
                         + "; make the Provide-Capability header and the descriptor agree");
             }
         }
@@ -380,9 +390,34 @@ final class DescriptorReader {
             return "empty";
         }
         if (value.isTextual()) {
-            return "'" + value.textValue() + "'";
+            return "'" + printable(value.textValue()) + "'";
         }
         String json = value.toString();
-        return json.length() > 80 ? json.substring(0, 77) + "..." : json;
+        return printable(json.length() > 80 ? json.substring(0, 77) + "..." : json);
+    }
+
+    /**
+     * {@code text} as it may appear in a message that is logged: at most 200 characters, every character that is
+     * not printable (controls such as CR, LF and ESC, format characters such as bidirectional overrides, line and
+     * paragraph separators, lone surrogates) and the backslash written as a backslash, u and four hex digits, so that a value taken from
+     * a plugin can neither forge a log line nor hide itself.
+     */
+    static String printable(String text) {
+        String cut = text.length() > 200 ? text.substring(0, 200) + "..." : text;
+        StringBuilder out = new StringBuilder(cut.length());
+        for (int i = 0; i < cut.length(); i++) {
+            char c = cut.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < cut.length()
+                    && Character.isLowSurrogate(cut.charAt(i + 1));
+            if (pair) {
+                out.append(c).append(cut.charAt(++i));
+            } else if (c == '\\' || Character.isISOControl(c) || Character.isSurrogate(c)
+                    || Character.getType(c) == Character.FORMAT || c == '\u2028' || c == '\u2029') {
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 }

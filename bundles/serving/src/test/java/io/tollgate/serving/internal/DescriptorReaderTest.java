@@ -182,6 +182,23 @@ public class DescriptorReaderTest {
     }
 
     @Test
+    public void aLabelsFileThatInflatesPastTheSmallEntryLimitIsRefusedNotRead() {
+        FakePluginSource p = plugin(minimal("\"labels_file\":\"labels.txt\""));
+        p.put("TOLLGATE-INF/labels.txt", "a\n".repeat((int) (DescriptorReader.MAX_SMALL_ENTRY_BYTES / 2) + 1));
+        assertEquals("plugin io.acme.x 1.0.0: TOLLGATE-INF/labels.txt inflates to more than 4194304 bytes; a descriptor"
+                + " or labels file is never that large (a zip bomb?)", refusal(p));
+    }
+
+    @Test
+    public void valuesFromThePluginCannotForgeALogLine() {
+        String m = refusal(minimal("").replace("\"name\":\"m\"",
+                "\"name\":\"hn\\n2026-11-30 [main] ERROR io.tollgate.FAKE forged\\u001b[31m\""));
+        assertTrue(m, m.startsWith(PREFIX + "field 'name' is 'hn\\u000a2026-11-30 [main] ERROR io.tollgate.FAKE"
+                + " forged\\u001b[31m'"));
+        assertTrue(m, m.chars().noneMatch(Character::isISOControl));
+    }
+
+    @Test
     public void acceptsZeroSizeDimensions() throws Exception {
         ModelDescriptor d = DescriptorReader.read(plugin(minimal(
                 "\"outputs\":[{\"name\":\"out\",\"datatype\":\"UINT8\",\"shape\":[0]}],"

@@ -91,6 +91,10 @@ record UplinkOptions(String brokerUrl, String clientId, String deviceId, long se
                 throw new IllegalArgumentException("broker.url '" + url + "' must look like ssl://host:8883 (or "
                         + "tcp://127.0.0.1:1883 on loopback)");
             }
+            if (uri.getPort() == 0 || uri.getPort() > 65535) {
+                throw new IllegalArgumentException("broker.url '" + url + "' has port " + uri.getPort()
+                        + "; a port is 1 to 65535");
+            }
             boolean tlsFiles = !c.tls_ca_file().isBlank() || !c.tls_cert_file().isBlank() || !c.tls_key_file().isBlank();
             if (scheme.equals("tcp")) {
                 if (tlsFiles) {

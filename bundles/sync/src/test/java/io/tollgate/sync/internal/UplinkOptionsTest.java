@@ -80,6 +80,7 @@ public class UplinkOptionsTest {
     public void badValuesAreRefusedWithTheKeyName() throws Exception {
         refused("broker.url", "broker.url", "http://x:80");
         refused("broker.url", "broker.url", "mqtt broker");
+        refused("a port is 1 to 65535", "broker.url", "ssl://host:99999");
         refused("encoding", "encoding", 3);
         refused("max.records", "max.records", 0);
         refused("max.in.flight", "max.in.flight", 0);
