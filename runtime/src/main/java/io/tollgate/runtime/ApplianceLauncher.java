@@ -207,12 +207,33 @@ final class ApplianceLauncher {
             // the first start made the key (or failed after making it): this host made it
             recordHost(host);
         }
+        checkEveryConfigurationIsRead(framework, configFiles.appliedPids());
         if (!uplinkRequired) {
             OptionalReadiness.register(ctx, "uplink", RequiredComponents.UPLINK);
         }
         LOG.info("Tollgate {} started: {} system bundles, {} configurations from {}, plugins from {}, data in {}",
                 ProductVersion.current(), installed.size(), applied, conf, plugins, data);
         return framework;
+    }
+
+    /**
+     * A {@code conf/<pid>.cfg} that no component reads is a misspelled file name ({@code io.tollgate.metering.jornal})
+     * whose settings would silently not apply: exit 12 naming the file and the PIDs that are read.
+     */
+    private void checkEveryConfigurationIsRead(Framework framework, java.util.Set<String> applied) throws StartFailure {
+        java.util.Set<String> read = ComponentStates.configurationPids(framework.getBundleContext());
+        List<String> unread = applied.stream().filter(p -> !read.contains(p)).toList();
+        if (read.isEmpty() || unread.isEmpty()) {
+            return;
+        }
+        StartFailure f = new StartFailure(StartFailure.COMPONENT_FAILED, unread.stream()
+                .map(p -> conf.resolve(p + ".cfg").toString()).collect(java.util.stream.Collectors.joining(", "))
+                + (unread.size() == 1 ? " configures" : " configure") + " nothing: no component reads the"
+                + " configuration PID " + String.join(", ", unread) + " (a misspelled file name?); the PIDs read are "
+                + String.join(", ", read) + ". Rename or remove the file");
+        LOG.error(f.getMessage());
+        stop(framework);
+        throw f;
     }
 
     private void recordHost(String host) {
@@ -312,10 +333,15 @@ final class ApplianceLauncher {
      * an appliance without its endpoint must not look as if it were running.
      */
     static void checkPortIsFree(Map<String, String> endpoint) throws CommandException {
-        int port = Integer.parseInt(endpoint.getOrDefault("port", "8000"));
+        int port;
+        try {
+            port = Integer.parseInt(endpoint.getOrDefault("port", "8000"));
+        } catch (NumberFormatException e) {
+            return; // the endpoint refuses the value, naming the key (exit 12)
+        }
         String host = endpoint.getOrDefault("host", "0.0.0.0");
-        if (port == 0) {
-            return;
+        if (port <= 0 || port > 65535) {
+            return; // 0: any free port; out of range: the endpoint refuses it
         }
         try (java.net.ServerSocket s = new java.net.ServerSocket()) {
             s.setReuseAddress(true);

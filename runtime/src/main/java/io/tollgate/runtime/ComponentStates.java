@@ -74,6 +74,37 @@ final class ComponentStates {
         }
     }
 
+    /** The configuration PIDs the components SCR knows read ({@code ComponentDescriptionDTO.configurationPid}). */
+    static java.util.Set<String> configurationPids(BundleContext ctx) {
+        java.util.Set<String> pids = new java.util.TreeSet<>();
+        ServiceReference<?> ref = ctx.getServiceReference(SCR);
+        if (ref == null) {
+            return pids;
+        }
+        Object scr = ctx.getService(ref);
+        if (scr == null) {
+            return pids;
+        }
+        try {
+            Method descriptions = method(apiOf(scr.getClass()), "getComponentDescriptionDTOs");
+            Collection<?> dtos = (Collection<?>) descriptions.invoke(scr, (Object) Array.newInstance(
+                    descriptions.getParameterTypes()[0].getComponentType(), 0));
+            for (Object d : dtos) {
+                Object p = field(d, "configurationPid");
+                if (p != null) {
+                    for (int i = 0; i < Array.getLength(p); i++) {
+                        pids.add((String) Array.get(p, i));
+                    }
+                }
+            }
+            return pids;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read the component descriptions from " + SCR + ": " + e, e);
+        } finally {
+            ctx.ungetService(ref);
+        }
+    }
+
     private static Configuration configuration(Object c) throws ReflectiveOperationException {
         int state = (Integer) field(c, "state");
         Object failure = optionalField(c, "failure");

@@ -82,9 +82,17 @@ final class ConfigFiles {
         return out.toString();
     }
 
+    /** The PIDs {@link #apply} pushed (empty before it ran). */
+    private java.util.Set<String> applied = java.util.Set.of();
+
+    java.util.Set<String> appliedPids() {
+        return applied;
+    }
+
     /** Pushes every configuration to ConfigAdmin; returns how many. */
     int apply(BundleContext ctx) throws Exception {
         Map<String, Map<String, String>> all = read();
+        applied = new java.util.TreeSet<>(all.keySet());
         ServiceTracker<ConfigurationAdmin, ConfigurationAdmin> tracker = new ServiceTracker<>(ctx, ConfigurationAdmin.class, null);
         tracker.open();
         try {

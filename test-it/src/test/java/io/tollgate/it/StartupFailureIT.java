@@ -87,6 +87,36 @@ public class StartupFailureIT {
         notStarted(r);
     }
 
+    @Test
+    public void aConfigurationFileNoComponentReadsExits12() throws Exception {
+        Path conf = dist.copyConf(work.resolve("conf"));
+        Files.writeString(conf.resolve("io.tollgate.metering.jornal.cfg"), "disk.budget.bytes=1000000\n");
+        ApplianceProcess.Result r = run("--port", Integer.toString(TollgateExam.freePort()), "--conf", conf.toString(),
+                "--data", work.resolve("data").toString(), "--plugins", work.resolve("plugins").toString());
+        assertEquals(r.toString(), 12, r.exit());
+        assertTrue(r.err(), r.err().contains("io.tollgate.metering.jornal.cfg configures nothing: no component reads the"
+                + " configuration PID io.tollgate.metering.jornal (a misspelled file name?)"));
+        assertTrue(r.err(), r.err().contains("io.tollgate.metering.journal"));
+        notStarted(r);
+    }
+
+    @Test
+    public void aValueOfTheWrongTypeExits12NamingTheKey() throws Exception {
+        Path conf = dist.copyConf(work.resolve("conf"));
+        // a port with a letter in it (the launcher's own port check leaves it to the endpoint), a queue of "abc"
+        Files.writeString(conf.resolve("io.tollgate.endpoint.cfg"), Files.readString(conf.resolve(
+                "io.tollgate.endpoint.cfg")).replace("port=8000", "port=8000x"));
+        append(conf.resolve("io.tollgate.serving.cfg"), "max.queue.per.model=abc\n");
+        ApplianceProcess.Result r = run("--conf", conf.toString(), "--data", work.resolve("data").toString(),
+                "--plugins", work.resolve("plugins").toString());
+        assertEquals(r.toString(), 12, r.exit());
+        assertTrue(r.err(), r.err().contains("configuration io.tollgate.endpoint: 'port' is '8000x'; expected a whole"
+                + " number") || r.err().contains("configuration io.tollgate.serving: 'max.queue.per.model' is 'abc';"
+                + " expected a whole number"));
+        assertTrue(r.err(), !r.err().contains("NumberFormatException"));
+        notStarted(r);
+    }
+
     /** --mqtt on the command line makes the uplink required: a URL it refuses is exit 12, not a silent offline box. */
     @Test
     public void anMqttUrlTheUplinkRefusesExits12() throws Exception {

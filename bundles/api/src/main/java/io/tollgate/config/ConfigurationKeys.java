@@ -64,14 +64,16 @@ public final class ConfigurationKeys {
     }
 
     /**
-     * Refuses a configuration holding a key {@code configType} does not declare.
+     * Refuses a configuration holding a key {@code configType} does not declare, or a value DS could not convert to
+     * its key's type.
      *
      * @param pid        the configuration PID, named in the message
      * @param configType the {@code @ObjectClassDefinition} annotation type the component reads
      * @param properties the component properties DS passes to the activator (may be null: nothing to check)
      * @param extraKeys  further keys the component accepts (its own {@code @Component(property=...)} keys)
      * @throws IllegalArgumentException naming every unknown key, the declared key it most likely means, and the
-     *                                  declared keys
+     *                                  declared keys; or naming every value that is not of its key's type (text
+     *                                  that is no number for a number, anything but true/false for a boolean)
      */
     public static void refuseUnknown(String pid, Class<?> configType, Map<String, ?> properties, String... extraKeys) {
         if (properties == null) {
@@ -92,6 +94,63 @@ public final class ConfigurationKeys {
                     ? "an unknown key " : "unknown keys ") + String.join(", ", problems) + "; the keys are: "
                     + String.join(", ", declared));
         }
+        List<String> badValues = new ArrayList<>();
+        for (Method m : configType.getDeclaredMethods()) {
+            if (m.getParameterCount() != 0 || m.isSynthetic()) {
+                continue;
+            }
+            String k = key(m.getName());
+            Object value = properties.get(k);
+            if (value instanceof String text) {
+                String expected = expected(m.getReturnType(), text);
+                if (expected != null) {
+                    badValues.add("'" + k + "' is '" + text + "'; expected " + expected);
+                }
+            }
+        }
+        if (!badValues.isEmpty()) {
+            throw new IllegalArgumentException("configuration " + pid + ": " + String.join("; ", badValues));
+        }
+    }
+
+    /**
+     * What a text value of a key whose method returns {@code type} must look like, or null when {@code text} is
+     * one: DS converts such text to the method's type and would fail with a bare {@code NumberFormatException}, or
+     * (for a boolean) silently read anything but "true" as false.
+     */
+    static String expected(Class<?> type, String text) {
+        try {
+            if (type == int.class || type == Integer.class) {
+                Integer.parseInt(text);
+            } else if (type == long.class || type == Long.class) {
+                Long.parseLong(text);
+            } else if (type == short.class || type == Short.class) {
+                Short.parseShort(text);
+            } else if (type == byte.class || type == Byte.class) {
+                Byte.parseByte(text);
+            } else if (type == double.class || type == Double.class || type == float.class || type == Float.class) {
+                Double.parseDouble(text);
+            } else if (type == boolean.class || type == Boolean.class) {
+                return text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false") ? null : "true or false";
+            }
+            return null;
+        } catch (NumberFormatException e) {
+            return type == double.class || type == Double.class || type == float.class || type == Float.class
+                    ? "a number" : "a whole number from " + range(type);
+        }
+    }
+
+    private static String range(Class<?> type) {
+        if (type == int.class || type == Integer.class) {
+            return Integer.MIN_VALUE + " to " + Integer.MAX_VALUE;
+        }
+        if (type == short.class || type == Short.class) {
+            return Short.MIN_VALUE + " to " + Short.MAX_VALUE;
+        }
+        if (type == byte.class || type == Byte.class) {
+            return Byte.MIN_VALUE + " to " + Byte.MAX_VALUE;
+        }
+        return Long.MIN_VALUE + " to " + Long.MAX_VALUE;
     }
 
     /** The declared key nearest to {@code key}: same after '_' → '.', else within an edit distance of 3. */

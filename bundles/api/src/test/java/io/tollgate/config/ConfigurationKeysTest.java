@@ -19,6 +19,43 @@ public class ConfigurationKeysTest {
         String weird__name$_$x() default "";
     }
 
+    @interface TypedConfig {
+        int max_queue_per_model() default 1;
+
+        String directory() default "";
+
+        long disk_budget_bytes() default 0;
+
+        boolean allow_plain() default false;
+
+        double ratio() default 0.5;
+    }
+
+    @Test
+    public void refusesValuesThatAreNotOfTheKeysTypeNamingEachKey() {
+        try {
+            ConfigurationKeys.refuseUnknown("io.tollgate.serving", TypedConfig.class, Map.of("max.queue.per.model",
+                    "abc", "disk.budget.bytes", "10GB", "allow.plain", "ture", "ratio", "half", "directory", "x"));
+            fail("accepted values of the wrong type");
+        } catch (IllegalArgumentException e) {
+            assertEquals("configuration io.tollgate.serving: 'allow.plain' is 'ture'; expected true or false; "
+                    + "'disk.budget.bytes' is '10GB'; expected a whole number from -9223372036854775808 to "
+                    + "9223372036854775807; 'max.queue.per.model' is 'abc'; expected a whole number from -2147483648 to "
+                    + "2147483647; 'ratio' is 'half'; expected a number", sorted(e.getMessage()));
+        }
+        ConfigurationKeys.refuseUnknown("p", TypedConfig.class, Map.of("max.queue.per.model", "12",
+                "disk.budget.bytes", "9000000000", "allow.plain", "TRUE", "ratio", "0.25"));
+        ConfigurationKeys.refuseUnknown("p", TypedConfig.class, Map.of("max.queue.per.model", 12, "allow.plain", true));
+    }
+
+    /** The message with its "; "-separated problems in key order (getDeclaredMethods has no fixed order). */
+    private static String sorted(String message) {
+        String head = "configuration io.tollgate.serving: ";
+        String[] parts = message.substring(head.length()).split("; (?=')");
+        java.util.Arrays.sort(parts);
+        return head + String.join("; ", parts);
+    }
+
     @Test
     public void mapsMethodNamesAsDeclarativeServicesDoes() {
         assertEquals("max.queue.per.model", ConfigurationKeys.key("max_queue_per_model"));

@@ -50,6 +50,8 @@ final class FakeCloud implements AutoCloseable {
     final AtomicInteger resendsSent = new AtomicInteger();
     private volatile long lastResendFrom = -1;
     private volatile long lastResendNanos;
+    private long lastAckedPrefix;
+    private long lastAckNanos;
 
     FakeCloud(String url, String device, boolean autoAck, Ed25519PrivateKeyParameters signingKey) throws MqttException {
         this.url = url;
@@ -142,7 +144,14 @@ final class FakeCloud implements AutoCloseable {
         }
         if (autoAck) {
             long p = prefix();
-            if (p > 0) {
+            long now = System.nanoTime();
+            // ack progress at once; the same prefix again at most every 500 ms (an ack lost with the broker is
+            // repeated, but duplicate batches after a resend do not each cost a publish: a publish that waits for a
+            // free in-flight slot blocks this callback thread, the broker queues and then drops what comes next,
+            // and the test measured that harness, not the device)
+            if (p > 0 && (p > lastAckedPrefix || now - lastAckNanos > 500_000_000L)) {
+                lastAckedPrefix = p;
+                lastAckNanos = now;
                 ack(p);
             }
         }
