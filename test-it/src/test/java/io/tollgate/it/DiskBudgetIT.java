@@ -235,6 +235,12 @@ public class DiskBudgetIT {
             served.put(id, true);
         }
         assertEquals(0, metric(port, "tollgate_usage_refusing"));
+        // the file the cloud acknowledged is deleted once the journal has rolled past it (the roll comes with the
+        // first records after the refusal ended; the deletion follows on the journal's own thread)
+        long firstSeqDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (metric(port, "tollgate_usage_first_seq") <= 1 && System.nanoTime() < firstSeqDeadline) {
+            Thread.sleep(100);
+        }
         assertTrue("the acknowledged file was deleted", metric(port, "tollgate_usage_first_seq") > 1);
         assertTrue(metric(port, "tollgate_usage_disk_bytes") < SMALL_BUDGET);
         long lastSeq = metric(port, "tollgate_usage_last_seq");
