@@ -35,7 +35,7 @@ final class FakeCloud implements AutoCloseable {
     private final String device;
     private final Ed25519PrivateKeyParameters signingKey;
     private volatile boolean autoAck;
-    private MqttAsyncClient client;
+    private volatile MqttAsyncClient client;
 
     final ConcurrentSkipListMap<Long, byte[]> records = new ConcurrentSkipListMap<>();
     final Map<Long, AtomicInteger> timesSeen = new ConcurrentHashMap<>();
@@ -52,6 +52,19 @@ final class FakeCloud implements AutoCloseable {
     private volatile long lastResendNanos;
     private long lastAckedPrefix;
     private long lastAckNanos;
+    /**
+     * Acks and resend requests are published from this thread, never from Paho's callback thread: a QoS 1 publish
+     * that waits for a free in-flight slot there blocks Paho's receiver too (its callback queue is full), so the
+     * PUBACK that would free the slot is never read — the broker then queues and drops the next batches and the
+     * test measures that deadlock instead of the device. The billing service does the same
+     * (cloud's {@code ReplyPublisher}).
+     */
+    private final java.util.concurrent.ExecutorService replies = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "fake-cloud-replies");
+                t.setDaemon(true);
+                return t;
+            });
 
     FakeCloud(String url, String device, boolean autoAck, Ed25519PrivateKeyParameters signingKey) throws MqttException {
         this.url = url;
@@ -139,7 +152,7 @@ final class FakeCloud implements AutoCloseable {
             if (from != lastResendFrom || now - lastResendNanos > 500_000_000L) {
                 lastResendFrom = from;
                 lastResendNanos = now;
-                resend(from, "gap: have up to " + prefixBefore + ", got " + b.firstSeq());
+                replies.execute(() -> resend(from, "gap: have up to " + prefixBefore + ", got " + b.firstSeq()));
             }
         }
         if (autoAck) {
@@ -152,7 +165,7 @@ final class FakeCloud implements AutoCloseable {
             if (p > 0 && (p > lastAckedPrefix || now - lastAckNanos > 500_000_000L)) {
                 lastAckedPrefix = p;
                 lastAckNanos = now;
-                ack(p);
+                replies.execute(() -> ack(p));
             }
         }
     }
@@ -276,6 +289,7 @@ final class FakeCloud implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        // the replies thread stays (a daemon): tests close the cloud and connect it again
         if (client != null) {
             closeQuietly();
         }
