@@ -218,6 +218,36 @@ final class ApplianceProcess {
     }
 
     /**
+     * What a device's journal still holds: the usage records' hashes by seq, and the first seq on disk. Journal
+     * retention deletes whole files once the cloud acknowledged all their records (docs/operations.md, "Journal
+     * disk budget"), so after a file boundary (an hourly roll, by default) the journal starts above seq 1 and the
+     * ledger holds more than the journal: those records were acknowledged, hence billed, before they were deleted.
+     *
+     * @param firstSeq   the lowest seq of any record still in the journal (1 while nothing was deleted)
+     * @param usage      seq to hash (hex) of every USAGE record still in the journal
+     */
+    record JournalView(long firstSeq, java.util.Map<Long, String> usage) {
+        /** True when a ledger record of {@code seq} is accounted for: in the journal, or deleted after its ack. */
+        boolean deletedAfterAck(long seq) {
+            return seq < firstSeq;
+        }
+    }
+
+    /** The journal in {@code data} as {@link JournalView}, from {@link #exportAll}. */
+    JournalView journal(Path data) throws Exception {
+        java.util.Map<Long, String> usage = new java.util.TreeMap<>();
+        long first = Long.MAX_VALUE;
+        for (JsonNode r : exportAll(data)) {
+            long seq = r.path("seq").asLong();
+            first = Math.min(first, seq);
+            if ("usage".equals(r.path("kind").asText())) {
+                usage.put(seq, r.path("hash").asText());
+            }
+        }
+        return new JournalView(first == Long.MAX_VALUE ? 1 : first, usage);
+    }
+
+    /**
      * Waits for the first log line that holds both {@code level} (e.g. {@code " WARN "}, or "") and {@code text};
      * fails after {@code timeoutMs} with the log's tail.
      */

@@ -168,11 +168,14 @@ public class BrokerLimitsIT {
             ids.merge(r.path("request_id").asText(), 1, Integer::sum);
         }
         assertTrue("no request billed twice", ids.values().stream().allMatch(n -> n == 1));
-        Map<Long, String> journalA = usageHashes(data);
-        Map<Long, String> journalB = usageHashes(copy);
+        // (a box's records below its journal's first seq were deleted by retention after the cloud acked them)
+        ApplianceProcess.JournalView journalA = appliance.journal(data);
+        ApplianceProcess.JournalView journalB = appliance.journal(copy);
         for (Map.Entry<Long, String> e : billed.entrySet()) {
-            assertTrue("billed seq " + e.getKey() + " is a record of one of the boxes",
-                    e.getValue().equals(journalA.get(e.getKey())) || e.getValue().equals(journalB.get(e.getKey())));
+            long seq = e.getKey();
+            assertTrue("billed seq " + seq + " is a record of one of the boxes",
+                    e.getValue().equals(journalA.usage().get(seq)) || e.getValue().equals(journalB.usage().get(seq))
+                            || journalA.deletedAfterAck(seq) || journalB.deletedAfterAck(seq));
         }
         billing.stop(); // the embedded ledger is the service's alone while it runs
         String list = BillingProcess.cli(billingLog, "device", "list", "--data", billingData.toString());
@@ -188,14 +191,6 @@ public class BrokerLimitsIT {
             }
         }
         throw new AssertionError("device " + device + " is not in /v1/devices");
-    }
-
-    private Map<Long, String> usageHashes(Path data) throws Exception {
-        Map<Long, String> out = new HashMap<>();
-        for (JsonNode r : appliance.exportAll(data)) {
-            out.put(r.path("seq").asLong(), r.path("hash").asText());
-        }
-        return out;
     }
 
     /** Waits until each answered request id is billed once with its batch as quantity; returns the ms it took. */
