@@ -22,6 +22,7 @@ import java.security.PublicKey;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.Rule;
 import org.junit.Test;
@@ -196,6 +197,24 @@ public class VendorToolTest {
         Files.writeString(notJar, "hello");
         fails(1, "is not a jar", "sign-plugin", "--key", priv, notJar.toString());
         fails(1, "invalid license", "inspect", notJar.toString());
+    }
+
+    @Test
+    public void theMainClassRunsAsAProcessWithItsExitCodes() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("java.class.path");
+        Path keys = tmp.getRoot().toPath().resolve("p");
+        Process p = new ProcessBuilder(java, "-cp", cp, VendorTool.class.getName(), "keygen", "--out", keys.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(out, 0, p.exitValue());
+        assertTrue(out, out.contains("fingerprint: "));
+        p = new ProcessBuilder(java, "-cp", cp, VendorTool.class.getName(), "issue").redirectErrorStream(true).start();
+        out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(out, 2, p.exitValue());
+        assertEquals(out, 1, out.lines().count());
     }
 
     private String copy(Path from, String name) throws Exception {
