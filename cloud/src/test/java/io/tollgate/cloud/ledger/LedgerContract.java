@@ -95,6 +95,9 @@ public abstract class LedgerContract {
             assertTrue(rs.next());
             assertEquals(4, rs.getInt(1));
             assertEquals("quarantined_batches_and_clones", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals(5, rs.getInt(1));
+            assertEquals("licenses", rs.getString(2));
             assertFalse("each migration recorded once", rs.next());
         }
     }
