@@ -16,6 +16,7 @@ import io.tollgate.cloud.billing.Period;
 import io.tollgate.cloud.billing.UsageExport;
 import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.Licenses;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.cloud.ledger.QuarantineEntry;
 import io.tollgate.cloud.ledger.StoredUsage;
@@ -202,12 +203,13 @@ public final class ApiServer implements AutoCloseable {
                     devices(ex);
                 }
             }
+            case "/v1/licenses" -> licenses(ex, access.tenantScoped(q), requireGet(method));
             case "/v1/quarantine" -> {
                 access.requireAllTenants("the quarantine");
                 quarantine(ex, q, requireGet(method));
             }
             default -> throw new ApiError(404, "no resource " + path + "; try /v1/usage, /v1/invoices, "
-                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/quarantine or /health");
+                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/licenses, /v1/quarantine or /health");
         }
     }
 
@@ -245,6 +247,7 @@ public final class ApiServer implements AutoCloseable {
             st.put("salvaged_batches", s.salvaged.get());
             st.put("poison_batches", s.poisonBatches.get());
             st.put("mqtt_connects", s.connects.get());
+            st.put("license_pushes", s.licensePushes.get());
         }
         sendJson(ex, dbUp ? 200 : 503, o);
     }
@@ -296,6 +299,48 @@ public final class ApiServer implements AutoCloseable {
             }
         });
         out.close();
+    }
+
+    /** {@code GET /v1/licenses[?tenant=T]}: the known licenses and their deliveries (docs/billing.md). */
+    private void licenses(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException,
+            IOException {
+        String tenant = q.get("tenant");
+        if (tenant != null && !Ledger.TENANT.matcher(tenant).matches()) {
+            throw new ApiError(400, "tenant " + tenant + " is not a tenant name: 1 to 63 of a-z 0-9 . _ - starting "
+                    + "with a letter or digit");
+        }
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode list = o.putArray("licenses");
+        for (Licenses.LicenseRow r : new Licenses(ledger.database()).list(tenant)) {
+            ObjectNode n = list.addObject();
+            n.put("license_id", r.licenseId());
+            n.put("vendor", r.vendor());
+            n.put("vendor_key", r.vendorKey());
+            n.put("vendor_verified", r.vendorVerified());
+            n.put("tenant", r.tenant());
+            n.put("device_id", r.deviceId());
+            n.put("plugin", r.plugin());
+            n.put("versions", r.versions());
+            n.put("not_before", r.notBefore().toString());
+            n.put("expires", r.expires() == null ? null : r.expires().toString());
+            n.put("meter", r.meter());
+            if (r.quota() == null) {
+                n.putNull("quota");
+            } else {
+                n.put("quota", r.quota());
+            }
+            n.put("file_sha256", r.fileHash());
+            n.put("imported_at", r.importedAt().toInstant().toString());
+            ArrayNode pushes = n.putArray("deliveries");
+            for (Licenses.Push p : r.pushes()) {
+                ObjectNode d = pushes.addObject();
+                d.put("device_id", p.deviceId());
+                d.put("requested_at", p.requestedAt().toInstant().toString());
+                d.put("pushed_at", p.pushedAt() == null ? null : p.pushedAt().toInstant().toString());
+                d.put("attempts", p.attempts());
+            }
+        }
+        sendJson(ex, 200, o);
     }
 
     private void devices(HttpExchange ex) throws ApiError, LedgerException, IOException {

@@ -145,8 +145,10 @@ public final class LicenseFile {
                 throw new IllegalArgumentException(what + " is not a JSON object");
             }
             return n;
-        } catch (IOException e) {
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(what + " is not JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + " is not readable JSON: " + e.getMessage(), e);
         }
     }
 

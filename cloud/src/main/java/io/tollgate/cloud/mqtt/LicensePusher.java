@@ -1,0 +1,95 @@
+package io.tollgate.cloud.mqtt;
+
+import io.tollgate.cloud.ledger.LedgerException;
+import io.tollgate.cloud.ledger.Licenses;
+import java.util.Base64;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the files queued in the ledger ({@link Licenses#pending}: licenses bound to a device on import, those
+ * named with {@code license push}, revocation lists) to {@code tollgate/v1/{device}/cmd} as
+ * {@code {"command":"license"|"revocations","file":"<base64>"}} (docs/sync-protocol.md, "Commands"), QoS 1, one at a
+ * time through the {@link ReplyPublisher}, and marks each pushed when the broker acknowledged it (PUBACK). Polls the
+ * ledger every {@code intervalMs} and after every (re)connect, so that commands from the command line (another
+ * process) are picked up. A file the broker did not take stays queued for the next round.
+ *
+ * <p>The PUBACK says the broker has the message: a device with a persistent session (the appliance's: clean start
+ * off, 7 days) gets it when it next connects; one that never subscribed does not (queue it again with
+ * {@code license push}).
+ *
+ * <p>Threads: every push runs on the publisher thread ({@code tollgate-billing-publisher}).
+ */
+final class LicensePusher {
+    private static final Logger LOG = LoggerFactory.getLogger(LicensePusher.class);
+    private static final int BATCH = 100;
+    private static final long ERROR_LOG_INTERVAL_NANOS = 60_000_000_000L;
+
+    private final ReplyPublisher publisher;
+    private final Licenses licenses;
+    private final long intervalMs;
+    private final UsageConsumer.Stats stats;
+    private long nextErrorLog = System.nanoTime();
+
+    LicensePusher(ReplyPublisher publisher, Licenses licenses, long intervalMs, UsageConsumer.Stats stats) {
+        this.publisher = publisher;
+        this.licenses = licenses;
+        this.intervalMs = intervalMs;
+        this.stats = stats;
+    }
+
+    /** Starts polling. */
+    void start() {
+        publisher.schedule(this::tick, intervalMs);
+    }
+
+    /** After a (re)connect: push what waits at once. Does not block. */
+    void connected() {
+        publisher.execute(this::pushPending);
+    }
+
+    private void tick() {
+        try {
+            pushPending();
+        } finally {
+            publisher.schedule(this::tick, intervalMs);
+        }
+    }
+
+    /** The message of one delivery (docs/sync-protocol.md, "Commands"). */
+    static String message(String command, byte[] file) {
+        return "{\"command\":\"" + command + "\",\"file\":\"" + Base64.getEncoder().encodeToString(file) + "\"}";
+    }
+
+    private void pushPending() {
+        List<Licenses.PendingPush> due;
+        try {
+            due = licenses.pending(BATCH);
+        } catch (LedgerException | RuntimeException e) {
+            long now = System.nanoTime();
+            if (now - nextErrorLog >= 0) {
+                nextErrorLog = now + ERROR_LOG_INTERVAL_NANOS;
+                LOG.warn("Cannot read the license deliveries from the ledger: {}; trying again every {} ms",
+                        e.getMessage(), intervalMs);
+            }
+            return;
+        }
+        for (Licenses.PendingPush p : due) {
+            String topic = UsageTopics.cmd(p.deviceId());
+            boolean acked = publisher.publish(topic, message(p.command(), p.file()));
+            try {
+                licenses.attempted(p.id(), acked);
+            } catch (LedgerException e) {
+                LOG.warn("Pushed {} to {} but could not mark it pushed: {}; it is sent again (the device keeps one "
+                        + "copy: files are named from their content)", p.command(), p.deviceId(), e.getMessage());
+            }
+            if (!acked) {
+                return; // not connected, or refused: the next round tries again
+            }
+            stats.licensePushes.incrementAndGet();
+            LOG.info("Pushed {} {} to device {} on {}", p.command(), p.licenseId() == null ? "list" : p.licenseId(),
+                    p.deviceId(), topic);
+        }
+    }
+}
