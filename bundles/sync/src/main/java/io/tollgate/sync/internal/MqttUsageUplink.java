@@ -125,7 +125,11 @@ public final class MqttUsageUplink implements SyncStatusProvider {
         return new SyncStatus(sender.link(), options.brokerUrl(), last, acked, Math.max(0, last - acked),
                 unackedAge.ageMs(acked, last), sender.lastAckEpochMs(), sender.lastCloudTimeNanos(),
                 sender.bytesSent(), sender.recordsSent(), sender.batchesSent(), sender.connects(), sender.lastError(),
-                sender.acksRejected(), sender.maxPacketBytes(), sender.sizeLimit(), sender.disconnectsAfterPublish());
+                sender.acksRejected(), sender.maxPacketBytes(), sender.sizeLimit(), sender.disconnectsAfterPublish(),
+                commandCounts().entrySet().stream().map(e -> {
+                    String[] k = e.getKey().split(" ", 2);
+                    return new SyncStatus.CommandCount(k[0], k[1], e.getValue());
+                }).toList());
     }
 
     /** Command messages handled this run by "command result" (empty when sync is disabled). */

@@ -127,6 +127,8 @@ public class CloudCommandsTest {
                 .toList(), folder()); // no temporary files left behind
         assertEquals(1, count("license installed"));
         assertEquals(1, count("revocations installed"));
+        assertTrue(uplink.syncStatus().commands().toString(), uplink.syncStatus().commands().contains(
+                new io.tollgate.sync.SyncStatus.CommandCount("license", "duplicate", 1)));
     }
 
     @Test
