@@ -155,6 +155,50 @@ public class LicensePushTest {
         assertEquals(400, get("/v1/licenses?tenant=Not%20A%20Tenant", admin).statusCode());
     }
 
+    @Test
+    public void anAdminImportsAndPushesOverTheApiWhileTheServiceRuns() throws Exception {
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        billing.ledger().registerDevice(w.deviceId(), w.publicPem(), Set.of("acme"));
+        device = new DeviceClient(broker.uri(), w.deviceId());
+        String admin = ApiTokens.create(data, ApiRole.ADMIN, null, "ops").secret();
+        String reader = ApiTokens.create(data, ApiRole.READER, null, "look").secret();
+        KeyPair vendor = keys();
+        byte[] free = new LicenseIssuer("Acme Models", vendor.getPrivate(), vendor.getPublic()).id("lic-api")
+                .tenant("acme").plugin("fashion-mnist").issue();
+
+        assertEquals(403, post("/v1/licenses", reader, free).statusCode());
+        HttpResponse<String> bad = post("/v1/licenses", admin, "{\"format\":\"nope\"}".getBytes());
+        assertEquals(bad.body(), 400, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("not a license file"));
+        assertEquals(413, post("/v1/licenses", admin, new byte[Licenses.MAX_FILE_BYTES + 1]).statusCode());
+        HttpResponse<String> created = post("/v1/licenses?device=" + w.deviceId(), admin, free);
+        assertEquals(created.body(), 201, created.statusCode());
+        JsonNode c = JSON.readTree(created.body());
+        assertEquals("lic-api", c.get("license_id").asText());
+        assertEquals("new", c.get("imported").asText());
+        assertEquals(w.deviceId(), c.get("queued_for").get(0).asText());
+        JsonNode cmd = awaitCommand(15_000);
+        assertNotNull("the license imported over the API reaches the device", cmd);
+        assertArrayEquals(free, Base64.getDecoder().decode(cmd.get("file").asText()));
+
+        assertEquals(200, post("/v1/licenses", admin, free).statusCode()); // the same file again: unchanged
+        HttpResponse<String> again = post("/v1/licenses/push?license=lic-api&device=" + w.deviceId(), admin,
+                new byte[0]);
+        assertEquals(again.body(), 202, again.statusCode());
+        assertNotNull("pushed again on request", awaitCommand(15_000));
+        assertEquals(404, post("/v1/licenses/push?license=lic-nope&device=" + w.deviceId(), admin, new byte[0])
+                .statusCode());
+        assertEquals(404, post("/v1/licenses/push?license=lic-api&device=tg-nobody", admin, new byte[0])
+                .statusCode());
+        assertEquals(400, post("/v1/licenses/push?license=lic-api", admin, new byte[0]).statusCode());
+    }
+
+    private HttpResponse<String> post(String path, String token, byte[] body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + billing.httpPort() + path)).header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private HttpResponse<String> get(String path, String token) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + billing.httpPort() + path));
         if (token != null) {

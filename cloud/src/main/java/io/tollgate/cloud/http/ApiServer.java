@@ -34,6 +34,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -203,14 +204,93 @@ public final class ApiServer implements AutoCloseable {
                     devices(ex);
                 }
             }
-            case "/v1/licenses" -> licenses(ex, access.tenantScoped(q), requireGet(method));
+            case "/v1/licenses" -> {
+                if ("POST".equals(method)) {
+                    importLicense(ex, q, access);
+                } else {
+                    licenses(ex, access.tenantScoped(q), requireGet(method));
+                }
+            }
+            case "/v1/licenses/push" -> pushLicense(ex, requirePost(method), access);
             case "/v1/quarantine" -> {
                 access.requireAllTenants("the quarantine");
                 quarantine(ex, q, requireGet(method));
             }
             default -> throw new ApiError(404, "no resource " + path + "; try /v1/usage, /v1/invoices, "
-                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/licenses, /v1/quarantine or /health");
+                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/licenses, /v1/licenses/push, /v1/quarantine or "
+                    + "/health");
         }
+    }
+
+    private static boolean requirePost(String method) throws ApiError {
+        if (!"POST".equals(method)) {
+            throw new ApiError(405, method + " is not allowed here; use POST");
+        }
+        return true;
+    }
+
+    /**
+     * {@code POST /v1/licenses[?device=D,...]} (admin): the body is a license file (at most 64 KiB), imported as
+     * {@code license import} without {@code --vendor} does (the API has no vendor keys: the caller vouches); a bound
+     * license is queued for its device, an unbound one for the devices named in {@code device}. 201 for a new
+     * license, 200 for the same file again; 400 for a file that is not a license, 409 for another file under a known
+     * id, 404 for an unknown device.
+     */
+    private void importLicense(HttpExchange ex, Map<String, String> q, ApiAccess access) throws ApiError,
+            LedgerException, IOException {
+        byte[] file = ex.getRequestBody().readNBytes(Licenses.MAX_FILE_BYTES + 1);
+        if (file.length > Licenses.MAX_FILE_BYTES) {
+            throw new ApiError(413, "the license file is larger than " + Licenses.MAX_FILE_BYTES + " bytes");
+        }
+        io.tollgate.cloud.licenses.LicenseFile.Parsed p;
+        try {
+            p = io.tollgate.cloud.licenses.LicenseFile.license(file, null);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(400, "the body is not a license file (docs/licensing.md): " + e.getMessage());
+        }
+        Licenses licenses = new Licenses(ledger.database());
+        Licenses.Imported r = licenses.importLicense(p.license(), false, file);
+        ObjectNode o = JSON.createObjectNode();
+        o.put("license_id", p.license().id());
+        o.put("imported", r == Licenses.Imported.NEW ? "new" : "unchanged");
+        o.put("vendor_verified", false);
+        ArrayNode queued = o.putArray("queued_for");
+        if (p.license().bound() && r == Licenses.Imported.NEW) {
+            queued.add(p.license().deviceId());
+        }
+        for (String d : devicesParam(q)) {
+            licenses.push(p.license().id(), d);
+            queued.add(d);
+        }
+        LOG.info("Imported license {} ({}) over the API ({}); queued for {}", p.license().id(), o.get("imported")
+                .asText(), access.token().describe(), queued);
+        sendJson(ex, r == Licenses.Imported.NEW ? 201 : 200, o);
+    }
+
+    /** {@code POST /v1/licenses/push?license=ID&device=D,...} (admin): {@code license push}. 202; 404 / 409. */
+    private void pushLicense(HttpExchange ex, boolean post, ApiAccess access) throws ApiError, LedgerException,
+            IOException {
+        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        String id = q.get("license");
+        List<String> devices = devicesParam(q);
+        if (id == null || id.isEmpty() || devices.isEmpty()) {
+            throw new ApiError(400, "give license and device, e.g. ?license=LICENSE-ID&device=tg-06e3fd8fda29bb60");
+        }
+        Licenses licenses = new Licenses(ledger.database());
+        for (String d : devices) {
+            licenses.push(id, d);
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("license_id", id);
+        ArrayNode queued = o.putArray("queued_for");
+        devices.forEach(queued::add);
+        LOG.info("Queued license {} for {} over the API ({})", id, devices, access.token().describe());
+        sendJson(ex, 202, o);
+    }
+
+    private static List<String> devicesParam(Map<String, String> q) {
+        String d = q.get("device");
+        return d == null || d.isBlank() ? List.of() : List.of(d.split(","));
     }
 
     private static boolean requireGet(String method) throws ApiError {
