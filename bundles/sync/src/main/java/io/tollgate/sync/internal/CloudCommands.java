@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -131,11 +130,12 @@ final class CloudCommands {
             LOG.info("Installed a {} file from the cloud: {} ({} bytes); the license store verifies it", command,
                     target, c.file().length);
         } catch (Refused r) {
-            count(r.command, Result.REFUSED);
+            // the warning before the count: a reader that sees the count sees its reason
             warn("Dropped a command message on " + topic + " (" + message.length + " bytes): " + r.getMessage());
+            count(r.command, Result.REFUSED);
         } catch (IOException | RuntimeException e) {
-            count(command, Result.FAILED);
             warn("Could not write a " + command + " file from the cloud into " + licensesDir + ": " + e);
+            count(command, Result.FAILED);
         }
     }
 
@@ -303,9 +303,5 @@ final class CloudCommands {
         } catch (IOException e) {
             // some file systems cannot fsync a directory; the rename itself is atomic
         }
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -142,10 +142,22 @@ public final class MqttUsageUplink implements SyncStatusProvider {
         return sender == null ? null : sender.commands();
     }
 
-    /** {@code tollgate.licenses} (framework property, else system property), or null when unset. */
+    /**
+     * The first folder of {@code tollgate.licenses} (framework property, else system property; the launcher's list of
+     * licenses folders, separated by the platform's path separator, the install's {@code licenses/} first), or null
+     * when unset.
+     */
     static Path licensesDir(BundleContext context) {
-        String dir = context != null ? context.getProperty(LICENSES_PROPERTY) : System.getProperty(LICENSES_PROPERTY);
-        return dir == null || dir.isBlank() ? null : Paths.get(dir.trim());
+        String dirs = context != null ? context.getProperty(LICENSES_PROPERTY) : System.getProperty(LICENSES_PROPERTY);
+        if (dirs == null) {
+            return null;
+        }
+        for (String d : dirs.split(java.io.File.pathSeparator)) {
+            if (!d.isBlank()) {
+                return Paths.get(d.trim());
+            }
+        }
+        return null;
     }
 
     static Path dataDir(BundleContext context) {

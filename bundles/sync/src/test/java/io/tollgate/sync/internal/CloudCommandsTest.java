@@ -197,4 +197,22 @@ public class CloudCommandsTest {
             assertTrue(e.getMessage(), e.getMessage().contains("larger than"));
         }
     }
+
+    @Test
+    public void theLicensesFolderIsTheFirstOfTheLaunchersList() {
+        String before = System.getProperty(MqttUsageUplink.LICENSES_PROPERTY);
+        try {
+            System.setProperty(MqttUsageUplink.LICENSES_PROPERTY, "/opt/tollgate/licenses" + java.io.File.pathSeparator
+                    + "/srv/more-licenses");
+            assertEquals(Path.of("/opt/tollgate/licenses"), MqttUsageUplink.licensesDir(null));
+            System.setProperty(MqttUsageUplink.LICENSES_PROPERTY, " ");
+            assertEquals(null, MqttUsageUplink.licensesDir(null));
+            System.clearProperty(MqttUsageUplink.LICENSES_PROPERTY);
+            assertEquals(null, MqttUsageUplink.licensesDir(null));
+        } finally {
+            if (before != null) {
+                System.setProperty(MqttUsageUplink.LICENSES_PROPERTY, before);
+            }
+        }
+    }
 }
