@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.cloud.auth.ApiRole;
 import io.tollgate.cloud.auth.ApiTokens;
 import io.tollgate.cloud.ledger.Licenses;
+import io.tollgate.cloud.mqtt.UsageConsumer;
 import io.tollgate.licensing.Pem;
 import io.tollgate.licensing.vendor.LicenseIssuer;
 import io.tollgate.licensing.vendor.RevocationIssuer;
@@ -121,6 +122,56 @@ public class LicensePushTest {
                     System.nanoTime() < deadline);
             Thread.sleep(50);
         }
+    }
+
+    /** A delivery the broker refuses (its ACLs: 0x87) backs off alone; the next device still gets its license. */
+    @Test
+    public void aDeliveryTheBrokerRefusesDoesNotHoldUpTheOthers() throws Exception {
+        billing.close();
+        broker.close();
+        TestRecordWriter refused = TestRecordWriter.newDevice();
+        TestRecordWriter allowed = TestRecordWriter.newDevice();
+        Path dir = tmp.newFolder("acl-broker").toPath();
+        int port = Mosquitto.freePort();
+        java.nio.file.Files.writeString(dir.resolve("acl"), "topic readwrite tollgate/v1/+/usage\n"
+                + "topic readwrite tollgate/v1/+/ack\ntopic readwrite tollgate/v1/+/resend\n"
+                + "topic readwrite tollgate/v1/" + allowed.deviceId() + "/cmd\n");
+        java.nio.file.Files.writeString(dir.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\n"
+                + "allow_anonymous true\nacl_file " + dir.resolve("acl") + "\n");
+        broker = Mosquitto.start(dir.resolve("mosquitto.conf"), port);
+        billing = BillingService.start(BillingOptions.defaults(tmp.newFolder("data2").toPath())
+                .withMqtt(broker.uri()).withHttp("127.0.0.1", 0).withClientId("billing-acl"));
+        billing.ledger().registerDevice(refused.deviceId(), refused.publicPem(), Set.of("acme"));
+        billing.ledger().registerDevice(allowed.deviceId(), allowed.publicPem(), Set.of("acme"));
+        device = new DeviceClient(broker.uri(), allowed.deviceId());
+        KeyPair vendor = keys();
+        Licenses licenses = new Licenses(billing.ledger().database());
+        int n = 0;
+        for (TestRecordWriter w : List.of(refused, allowed)) { // the refused one is queued first
+            byte[] f = new LicenseIssuer("Acme Models", vendor.getPrivate(), vendor.getPublic()).id("lic-" + n++)
+                    .tenant("acme").plugin("fashion-mnist").device(w.deviceId(), "cd".repeat(32)).issue();
+            licenses.importLicense(io.tollgate.cloud.licenses.LicenseFile.license(f, null).license(), false, f);
+        }
+        JsonNode cmd = awaitCommand(15_000);
+        assertNotNull("the allowed device got its license behind a refused one", cmd);
+        List<Licenses.Push> stuck = licenses.pushes(refused.deviceId());
+        assertNull("the refused delivery stays queued", stuck.get(0).pushedAt());
+        assertTrue("and was tried", stuck.get(0).attempts() >= 1);
+        assertTrue(licenses.pushes(allowed.deviceId()).get(0).pushedAt() != null
+                || awaitPushed(licenses, allowed.deviceId()));
+        Thread.sleep(3 * UsageConsumer.LICENSE_POLL_MS);
+        assertEquals("backing off, not retried every poll", 1, licenses.pushes(refused.deviceId()).get(0).attempts());
+    }
+
+    private static boolean awaitPushed(Licenses licenses, String device) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            if (licenses.pushes(device).get(0).pushedAt() != null) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return false;
     }
 
     @Test

@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
  * {@code {"command":"license"|"revocations","file":"<base64>"}} (docs/sync-protocol.md, "Commands"), QoS 1, one at a
  * time through the {@link ReplyPublisher}, and marks each pushed when the broker acknowledged it (PUBACK). Polls the
  * ledger every {@code intervalMs} and after every (re)connect, so that commands from the command line (another
- * process) are picked up. A file the broker did not take stays queued for the next round.
+ * process) are picked up. A file the broker did not take stays queued: without a connection for the next one; when
+ * the broker refused it on a live connection (its ACLs), it is tried again after 30 s, doubling up to 10 min, while
+ * the other deliveries go on.
  *
  * <p>The PUBACK says the broker has the message: a device with a persistent session (the appliance's: clean start
  * off, 7 days) gets it when it next connects; one that never subscribed does not (queue it again with
@@ -30,13 +32,21 @@ final class LicensePusher {
     private final Licenses licenses;
     private final long intervalMs;
     private final UsageConsumer.Stats stats;
+    private final java.util.function.BooleanSupplier connected;
+    /** Deliveries the broker refused on a live connection: when to try each again (ns), and the current delay. */
+    private final java.util.Map<Long, long[]> refused = new java.util.HashMap<>();
     private long nextErrorLog = System.nanoTime();
+    static final long REFUSED_RETRY_MIN_MS = 30_000;
+    static final long REFUSED_RETRY_MAX_MS = 600_000;
 
-    LicensePusher(ReplyPublisher publisher, Licenses licenses, long intervalMs, UsageConsumer.Stats stats) {
+    /** @param connected whether the consumer's connection is up (a failed publish on a live one was refused) */
+    LicensePusher(ReplyPublisher publisher, Licenses licenses, long intervalMs, UsageConsumer.Stats stats,
+                  java.util.function.BooleanSupplier connected) {
         this.publisher = publisher;
         this.licenses = licenses;
         this.intervalMs = intervalMs;
         this.stats = stats;
+        this.connected = connected;
     }
 
     /** Starts polling. */
@@ -75,7 +85,12 @@ final class LicensePusher {
             }
             return;
         }
+        long now = System.nanoTime();
         for (Licenses.PendingPush p : due) {
+            long[] retry = refused.get(p.id());
+            if (retry != null && now - retry[0] < 0) {
+                continue; // refused before: waits out its back-off, the others go on
+            }
             String topic = UsageTopics.cmd(p.deviceId());
             boolean acked = publisher.publish(topic, message(p.command(), p.file()));
             try {
@@ -85,8 +100,17 @@ final class LicensePusher {
                         + "copy: files are named from their content)", p.command(), p.deviceId(), e.getMessage());
             }
             if (!acked) {
-                return; // not connected, or refused: the next round tries again
+                if (!connected.getAsBoolean()) {
+                    return; // not connected: the next connection tries again, from this one
+                }
+                // refused on a live connection (e.g. the broker's ACLs): back off this one, go on with the others
+                long delay = retry == null ? REFUSED_RETRY_MIN_MS : Math.min(REFUSED_RETRY_MAX_MS, retry[1] * 2);
+                refused.put(p.id(), new long[] {System.nanoTime() + delay * 1_000_000L, delay});
+                LOG.warn("The broker did not take {} {} for device {} on {}; trying it again in {} s", p.command(),
+                        p.licenseId() == null ? "list" : p.licenseId(), p.deviceId(), topic, delay / 1000);
+                continue;
             }
+            refused.remove(p.id());
             stats.licensePushes.incrementAndGet();
             LOG.info("Pushed {} {} to device {} on {}", p.command(), p.licenseId() == null ? "list" : p.licenseId(),
                     p.deviceId(), topic);

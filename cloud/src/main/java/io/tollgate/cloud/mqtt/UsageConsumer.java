@@ -83,7 +83,8 @@ public final class UsageConsumer implements AutoCloseable {
         AckPublisher acks = new AckPublisher(publisher, key, stats);
         BatchWorker worker = new BatchWorker(ingest, stop, stats, acks,
                 new ResendRequester(publisher, ledger, resendDelayMs, stats));
-        this.pusher = new LicensePusher(publisher, new Licenses(ledger.database()), LICENSE_POLL_MS, stats);
+        this.pusher = new LicensePusher(publisher, new Licenses(ledger.database()), LICENSE_POLL_MS, stats,
+                this::connected);
         this.connection = new ReconnectLoop(brokerUri, clientId, login, stop, stats, worker::accept, () -> {
             acks.connected();
             pusher.connected();
