@@ -4,6 +4,7 @@ import io.tollgate.cloud.cli.BillingCommand;
 import io.tollgate.cloud.cli.BrokerConfigCommand;
 import io.tollgate.cloud.cli.CloudCommand;
 import io.tollgate.cloud.cli.DeviceCommand;
+import io.tollgate.cloud.cli.LicenseCommand;
 import io.tollgate.cloud.cli.RunCommand;
 import io.tollgate.cloud.cli.TokenCommand;
 import io.tollgate.cloud.http.ApiServer;
@@ -33,7 +34,7 @@ public final class Main {
     static int run(String[] args, PrintStream out, PrintStream err) {
         ToolOutput io = new ToolOutput(out, err);
         return CommandLines.create(new BillingCommand(), io, List.of(RunCommand.class, DeviceCommand.class,
-                TokenCommand.class, BrokerConfigCommand.class, CloudCommand.class, VersionCommand.class,
+                TokenCommand.class, LicenseCommand.class, BrokerConfigCommand.class, CloudCommand.class, VersionCommand.class,
                 HelpCommand.class)).execute(args);
     }
 }

@@ -123,9 +123,9 @@ public class ApiServerTest {
         HttpResponse<String> csv = get("/v1/invoices.csv?tenant=acme&period=2026-11");
         assertEquals(200, csv.statusCode());
         String[] lines = csv.body().split("\r\n");
-        assertEquals("tenant,period,currency,model,plugin,meter,requests,quantity,unit_price,amount,ranges", lines[0]);
+        assertEquals("tenant,period,currency,model,plugin,meter,requests,quantity,unit_price,amount,ranges,prepaid,billed_quantity", lines[0]);
         assertEquals("acme,2026-11,EUR,fashion-mnist,io.tollgate.plugin.fashion-mnist,inference,2,6,0.01,0.06,"
-                + w.deviceId() + ":3-5@" + io.tollgate.cloud.record.Hex.of(w.hashOf(5)), lines[1]);
+                + w.deviceId() + ":3-5@" + io.tollgate.cloud.record.Hex.of(w.hashOf(5)) + ",0,6", lines[1]);
 
         HttpResponse<String> ce = get("/v1/export/cloudevents?period=2026-11");
         assertEquals(200, ce.statusCode());

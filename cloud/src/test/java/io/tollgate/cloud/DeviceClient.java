@@ -22,6 +22,8 @@ public final class DeviceClient implements AutoCloseable {
     public final String deviceId;
     public final BlockingQueue<JsonNode> acks = new LinkedBlockingQueue<>();
     public final BlockingQueue<JsonNode> resends = new LinkedBlockingQueue<>();
+    /** Commands on tollgate/v1/{device}/cmd (licenses, revocation lists). */
+    public final BlockingQueue<JsonNode> commands = new LinkedBlockingQueue<>();
     private final MqttClient client;
     private boolean closed;
 
@@ -36,6 +38,8 @@ public final class DeviceClient implements AutoCloseable {
                     acks.add(json);
                 } else if (topic.endsWith("/resend")) {
                     resends.add(json);
+                } else if (topic.endsWith("/cmd")) {
+                    commands.add(json);
                 }
             }
 
@@ -62,8 +66,8 @@ public final class DeviceClient implements AutoCloseable {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setCleanStart(true);
         client.connect(o);
-        client.subscribe(new String[] {"tollgate/v1/" + deviceId + "/ack", "tollgate/v1/" + deviceId + "/resend"},
-                new int[] {1, 1});
+        client.subscribe(new String[] {"tollgate/v1/" + deviceId + "/ack", "tollgate/v1/" + deviceId + "/resend",
+            "tollgate/v1/" + deviceId + "/cmd"}, new int[] {1, 1, 1});
     }
 
     /** Paho's reason code for "Too many publishes in progress" (its in-flight window is full). */

@@ -204,7 +204,7 @@ public class MainTest {
         assertEquals("tollgate-billing device register: Missing required option: '--public-key=FILE.pem' "
                 + "(try 'tollgate-billing device register --help')\n", err());
         assertEquals(2, run("launch"));
-        assertEquals("tollgate-billing: unknown command 'launch'; one of: run, device, token, broker-config, cloud, version, "
+        assertEquals("tollgate-billing: unknown command 'launch'; one of: run, device, token, license, broker-config, cloud, version, "
                 + "help "
                 + "(try 'tollgate-billing --help')\n", err());
         assertEquals(2, run("run", "--http-port", "eighty"));
@@ -352,5 +352,71 @@ public class MainTest {
         assertEquals(expected, out());
         assertEquals(0, run("--version"));
         assertEquals(expected, out());
+    }
+
+    @Test
+    public void licenseImportListPushAndRevokePush() throws Exception {
+        Path data = tmp.newFolder("data").toPath();
+        TestRecordWriter w = TestRecordWriter.newDevice();
+        Path pem = tmp.newFile("device.pub.pem").toPath();
+        Files.writeString(pem, w.publicPem());
+        assertEquals(err(), 0, run("device", "register", "--id", w.deviceId(), "--public-key", pem.toString(),
+                "--tenant", "acme", "--data", data.toString()));
+        java.security.KeyPair vendor = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path vendorPem = tmp.getRoot().toPath().resolve("vendor-public.pem");
+        Files.writeString(vendorPem, io.tollgate.licensing.Pem.encode(vendor.getPublic()));
+        Path bound = tmp.getRoot().toPath().resolve("bound.lic");
+        Files.write(bound, new io.tollgate.licensing.vendor.LicenseIssuer("Acme", vendor.getPrivate(),
+                vendor.getPublic()).id("lic-bound").tenant("acme").plugin("fashion-mnist")
+                .device(w.deviceId(), "ef".repeat(32)).quota(50L, "inference").issue());
+        Path free = tmp.getRoot().toPath().resolve("free.lic");
+        Files.write(free, new io.tollgate.licensing.vendor.LicenseIssuer("Acme", vendor.getPrivate(),
+                vendor.getPublic()).id("lic-free").tenant("acme").plugin("fashion-mnist").issue());
+
+        assertEquals(err(), 0, run("license", "import", bound.toString(), free.toString(), "--vendor",
+                vendorPem.toString(), "--data", data.toString()));
+        assertEquals("imported lic-bound\tacme\tfashion-mnist\tdevice=" + w.deviceId() + " (queued for it)\tverified\n"
+                + "imported lic-free\tacme\tfashion-mnist\tunbound\tverified\n", out());
+        assertEquals(0, run("license", "import", free.toString(), "--data", data.toString()));
+        assertTrue(out(), out().startsWith("unchanged lic-free"));
+        assertTrue(err(), err().contains("the operator vouches"));
+
+        // another vendor's key: refused, nothing imported
+        java.security.KeyPair other = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path otherPem = tmp.getRoot().toPath().resolve("other.pem");
+        Files.writeString(otherPem, io.tollgate.licensing.Pem.encode(other.getPublic()));
+        Path third = tmp.getRoot().toPath().resolve("third.lic");
+        Files.write(third, new io.tollgate.licensing.vendor.LicenseIssuer("Acme", vendor.getPrivate(),
+                vendor.getPublic()).id("lic-third").tenant("acme").plugin("x").issue());
+        assertEquals(1, run("license", "import", third.toString(), "--vendor", otherPem.toString(), "--data",
+                data.toString()));
+        assertTrue(err(), err().contains("is not an importable license: unknown vendor"));
+        assertEquals(3, run("license", "import", tmp.getRoot().toPath().resolve("missing.lic").toString(), "--data",
+                data.toString()));
+
+        assertEquals(0, run("license", "push", "--device", w.deviceId(), "lic-free", "--data", data.toString()));
+        assertEquals("queued lic-free for " + w.deviceId() + "\n", out());
+        assertEquals(1, run("license", "push", "--device", "tg-unknown", "lic-free", "--data", data.toString()));
+        assertTrue(err(), err().contains("no registered device tg-unknown"));
+
+        assertEquals(0, run("license", "list", "--data", data.toString()));
+        List<String> rows = out().lines().toList();
+        assertEquals(2, rows.size());
+        assertEquals("lic-bound\tacme\tfashion-mnist\t0.0.0\t" + w.deviceId() + "\tquota=50\tinference\tnever"
+                + "\tverified\t" + w.deviceId() + ":pending", rows.get(0));
+        assertTrue(rows.get(1), rows.get(1).startsWith("lic-free\tacme\tfashion-mnist\t0.0.0\t*\tunlimited"));
+
+        Path rev = tmp.getRoot().toPath().resolve("r.revocations");
+        Files.write(rev, io.tollgate.licensing.vendor.RevocationIssuer.issue(vendor.getPrivate(), vendor.getPublic(),
+                List.of("lic-free"), null));
+        assertEquals(err(), 0, run("license", "revoke-push", rev.toString(), "--all", "--vendor",
+                vendorPem.toString(), "--data", data.toString()));
+        assertEquals("queued r.revocations (1 revoked) for " + w.deviceId() + "\n", out());
+        assertEquals(2, run("license", "revoke-push", rev.toString(), "--data", data.toString()));
+        assertEquals(1, run("license", "revoke-push", bound.toString(), "--all", "--data", data.toString()));
+        assertTrue(err(), err().contains("is not a revocation list"));
+        try (Database db = Database.open(Database.defaultUrl(data))) {
+            assertEquals(3, new io.tollgate.cloud.ledger.Licenses(db).pending(10).size());
+        }
     }
 }

@@ -27,11 +27,37 @@ import java.util.Objects;
  *                               too large for it, which holds sending at its seq; @since 1.2
  * @param disconnectsAfterPublish connections the broker dropped after a publish before taking any batch on them,
  *                               this run (each one backs off longer); @since 1.2
+ * @param commands               messages from the cloud's command topic ({@code tollgate/v1/{device}/cmd}: license
+ *                               files, revocation lists) this run, by command and result (docs/sync-protocol.md,
+ *                               "Commands"); empty when none; @since 1.3
  */
 public record SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
                          long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
                          long recordsSent, long batchesSent, long connects, String lastError, long acksRejected,
-                         long brokerMaxPacketBytes, String sizeLimit, long disconnectsAfterPublish) {
+                         long brokerMaxPacketBytes, String sizeLimit, long disconnectsAfterPublish,
+                         java.util.List<CommandCount> commands) {
+
+    /**
+     * Messages of one command with one result.
+     *
+     * @param command {@code license}, {@code revocations} or {@code unknown} (not parsed, or not a known command)
+     * @param result  {@code installed}, {@code duplicate}, {@code refused}, {@code disabled} (no licenses folder) or
+     *                {@code failed} (the folder could not be written)
+     * @param count   messages, this run
+     * @since 1.3
+     */
+    public record CommandCount(String command, String result, long count) {
+    }
+
+    /** The 1.2 form, without {@code commands} (empty). */
+    public SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
+                      long oldestUnackedAgeMs, long lastAckEpochMs, long lastCloudTimeNanos, long bytesSent,
+                      long recordsSent, long batchesSent, long connects, String lastError, long acksRejected,
+                      long brokerMaxPacketBytes, String sizeLimit, long disconnectsAfterPublish) {
+        this(link, brokerUrl, lastSeq, ackedSeq, backlog, oldestUnackedAgeMs, lastAckEpochMs, lastCloudTimeNanos,
+                bytesSent, recordsSent, batchesSent, connects, lastError, acksRejected, brokerMaxPacketBytes,
+                sizeLimit, disconnectsAfterPublish, java.util.List.of());
+    }
 
     /** The 1.1 form, without the broker packet limit's fields (0, "", 0). */
     public SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ackedSeq, long backlog,
@@ -66,5 +92,6 @@ public record SyncStatus(LinkState link, String brokerUrl, long lastSeq, long ac
         Objects.requireNonNull(brokerUrl, "brokerUrl");
         Objects.requireNonNull(lastError, "lastError");
         Objects.requireNonNull(sizeLimit, "sizeLimit");
+        commands = java.util.List.copyOf(Objects.requireNonNull(commands, "commands"));
     }
 }

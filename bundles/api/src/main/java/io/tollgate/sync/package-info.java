@@ -3,5 +3,5 @@
  * (protocol in docs/sync-protocol.md). The endpoint reads it for /metrics; no MQTT types appear here.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package io.tollgate.sync;

@@ -15,9 +15,12 @@ public final class UsageExport {
     }
 
     public static final String INVOICE_CSV_HEADER = "tenant,period,currency,model,plugin,meter,requests,quantity,"
-            + "unit_price,amount,ranges";
+            + "unit_price,amount,ranges,prepaid,billed_quantity";
 
-    /** RFC 4180 (CRLF); {@code ranges} is "device:from-to@last_hash" joined by ';'. */
+    /**
+     * RFC 4180 (CRLF); {@code ranges} is "device:from-to@last_hash" joined by ';'; {@code prepaid} the units license
+     * quotas covered, {@code billed_quantity} what {@code amount} prices (both added for issue 10, at the end).
+     */
     public static String invoiceCsv(Invoice invoice) {
         StringBuilder out = new StringBuilder(INVOICE_CSV_HEADER).append("\r\n");
         for (Invoice.Line l : invoice.lines()) {
@@ -26,7 +29,8 @@ public final class UsageExport {
                     .append(csv(l.plugin())).append(',').append(csv(l.meter())).append(',')
                     .append(l.requests()).append(',').append(l.quantity()).append(',')
                     .append(l.unitPrice() == null ? "" : l.unitPrice().toPlainString()).append(',')
-                    .append(l.amount().toPlainString()).append(',').append(csv(ranges(l.ranges()))).append("\r\n");
+                    .append(l.amount().toPlainString()).append(',').append(csv(ranges(l.ranges()))).append(',')
+                    .append(l.prepaid()).append(',').append(l.billed()).append("\r\n");
         }
         return out.toString();
     }
@@ -125,6 +129,8 @@ public final class UsageExport {
             } else {
                 n.put("unit_price", l.unitPrice().toPlainString());
             }
+            n.put("prepaid", l.prepaid());
+            n.put("billed_quantity", l.billed());
             n.put("amount", l.amount().toPlainString());
             n.put("priced", l.priced());
             var rs = n.putArray("ranges");
@@ -133,6 +139,24 @@ public final class UsageExport {
             }
         }
         o.put("total", inv.total().toPlainString());
+        var licenses = o.putArray("licenses");
+        for (Invoice.LicenseUse u : inv.licenses()) {
+            ObjectNode n = licenses.addObject();
+            n.put("license_id", u.licenseId());
+            n.put("device", u.device());
+            n.put("plugin", u.plugin());
+            n.put("meter", u.meter());
+            n.put("known", u.known());
+            if (u.quota() == null) {
+                n.putNull("quota");
+            } else {
+                n.put("quota", u.quota());
+            }
+            n.put("used_before", u.usedBefore());
+            n.put("used", u.used());
+            n.put("prepaid", u.prepaid());
+            n.put("overage", u.overage());
+        }
         return o;
     }
 

@@ -16,6 +16,7 @@ import io.tollgate.cloud.billing.Period;
 import io.tollgate.cloud.billing.UsageExport;
 import io.tollgate.cloud.ledger.DeviceInfo;
 import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.Licenses;
 import io.tollgate.cloud.ledger.LedgerException;
 import io.tollgate.cloud.ledger.QuarantineEntry;
 import io.tollgate.cloud.ledger.StoredUsage;
@@ -33,6 +34,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -202,13 +204,93 @@ public final class ApiServer implements AutoCloseable {
                     devices(ex);
                 }
             }
+            case "/v1/licenses" -> {
+                if ("POST".equals(method)) {
+                    importLicense(ex, q, access);
+                } else {
+                    licenses(ex, access.tenantScoped(q), requireGet(method));
+                }
+            }
+            case "/v1/licenses/push" -> pushLicense(ex, requirePost(method), access);
             case "/v1/quarantine" -> {
                 access.requireAllTenants("the quarantine");
                 quarantine(ex, q, requireGet(method));
             }
             default -> throw new ApiError(404, "no resource " + path + "; try /v1/usage, /v1/invoices, "
-                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/quarantine or /health");
+                    + "/v1/invoices.csv, /v1/export/cloudevents, /v1/devices, /v1/licenses, /v1/licenses/push, /v1/quarantine or "
+                    + "/health");
         }
+    }
+
+    private static boolean requirePost(String method) throws ApiError {
+        if (!"POST".equals(method)) {
+            throw new ApiError(405, method + " is not allowed here; use POST");
+        }
+        return true;
+    }
+
+    /**
+     * {@code POST /v1/licenses[?device=D,...]} (admin): the body is a license file (at most 64 KiB), imported as
+     * {@code license import} without {@code --vendor} does (the API has no vendor keys: the caller vouches); a bound
+     * license is queued for its device, an unbound one for the devices named in {@code device}. 201 for a new
+     * license, 200 for the same file again; 400 for a file that is not a license, 409 for another file under a known
+     * id, 404 for an unknown device.
+     */
+    private void importLicense(HttpExchange ex, Map<String, String> q, ApiAccess access) throws ApiError,
+            LedgerException, IOException {
+        byte[] file = ex.getRequestBody().readNBytes(Licenses.MAX_FILE_BYTES + 1);
+        if (file.length > Licenses.MAX_FILE_BYTES) {
+            throw new ApiError(413, "the license file is larger than " + Licenses.MAX_FILE_BYTES + " bytes");
+        }
+        io.tollgate.cloud.licenses.LicenseFile.Parsed p;
+        try {
+            p = io.tollgate.cloud.licenses.LicenseFile.license(file, null);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(400, "the body is not a license file (docs/licensing.md): " + e.getMessage());
+        }
+        Licenses licenses = new Licenses(ledger.database());
+        Licenses.Imported r = licenses.importLicense(p.license(), false, file);
+        ObjectNode o = JSON.createObjectNode();
+        o.put("license_id", p.license().id());
+        o.put("imported", r == Licenses.Imported.NEW ? "new" : "unchanged");
+        o.put("vendor_verified", false);
+        ArrayNode queued = o.putArray("queued_for");
+        if (p.license().bound() && r == Licenses.Imported.NEW) {
+            queued.add(p.license().deviceId());
+        }
+        for (String d : devicesParam(q)) {
+            licenses.push(p.license().id(), d);
+            queued.add(d);
+        }
+        LOG.info("Imported license {} ({}) over the API ({}); queued for {}", p.license().id(), o.get("imported")
+                .asText(), access.token().describe(), queued);
+        sendJson(ex, r == Licenses.Imported.NEW ? 201 : 200, o);
+    }
+
+    /** {@code POST /v1/licenses/push?license=ID&device=D,...} (admin): {@code license push}. 202; 404 / 409. */
+    private void pushLicense(HttpExchange ex, boolean post, ApiAccess access) throws ApiError, LedgerException,
+            IOException {
+        Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+        String id = q.get("license");
+        List<String> devices = devicesParam(q);
+        if (id == null || id.isEmpty() || devices.isEmpty()) {
+            throw new ApiError(400, "give license and device, e.g. ?license=LICENSE-ID&device=tg-06e3fd8fda29bb60");
+        }
+        Licenses licenses = new Licenses(ledger.database());
+        for (String d : devices) {
+            licenses.push(id, d);
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.put("license_id", id);
+        ArrayNode queued = o.putArray("queued_for");
+        devices.forEach(queued::add);
+        LOG.info("Queued license {} for {} over the API ({})", id, devices, access.token().describe());
+        sendJson(ex, 202, o);
+    }
+
+    private static List<String> devicesParam(Map<String, String> q) {
+        String d = q.get("device");
+        return d == null || d.isBlank() ? List.of() : List.of(d.split(","));
     }
 
     private static boolean requireGet(String method) throws ApiError {
@@ -245,6 +327,7 @@ public final class ApiServer implements AutoCloseable {
             st.put("salvaged_batches", s.salvaged.get());
             st.put("poison_batches", s.poisonBatches.get());
             st.put("mqtt_connects", s.connects.get());
+            st.put("license_pushes", s.licensePushes.get());
         }
         sendJson(ex, dbUp ? 200 : 503, o);
     }
@@ -296,6 +379,48 @@ public final class ApiServer implements AutoCloseable {
             }
         });
         out.close();
+    }
+
+    /** {@code GET /v1/licenses[?tenant=T]}: the known licenses and their deliveries (docs/billing.md). */
+    private void licenses(HttpExchange ex, Map<String, String> q, boolean get) throws ApiError, LedgerException,
+            IOException {
+        String tenant = q.get("tenant");
+        if (tenant != null && !Ledger.TENANT.matcher(tenant).matches()) {
+            throw new ApiError(400, "tenant " + tenant + " is not a tenant name: 1 to 63 of a-z 0-9 . _ - starting "
+                    + "with a letter or digit");
+        }
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode list = o.putArray("licenses");
+        for (Licenses.LicenseRow r : new Licenses(ledger.database()).list(tenant)) {
+            ObjectNode n = list.addObject();
+            n.put("license_id", r.licenseId());
+            n.put("vendor", r.vendor());
+            n.put("vendor_key", r.vendorKey());
+            n.put("vendor_verified", r.vendorVerified());
+            n.put("tenant", r.tenant());
+            n.put("device_id", r.deviceId());
+            n.put("plugin", r.plugin());
+            n.put("versions", r.versions());
+            n.put("not_before", r.notBefore().toString());
+            n.put("expires", r.expires() == null ? null : r.expires().toString());
+            n.put("meter", r.meter());
+            if (r.quota() == null) {
+                n.putNull("quota");
+            } else {
+                n.put("quota", r.quota());
+            }
+            n.put("file_sha256", r.fileHash());
+            n.put("imported_at", r.importedAt().toInstant().toString());
+            ArrayNode pushes = n.putArray("deliveries");
+            for (Licenses.Push p : r.pushes()) {
+                ObjectNode d = pushes.addObject();
+                d.put("device_id", p.deviceId());
+                d.put("requested_at", p.requestedAt().toInstant().toString());
+                d.put("pushed_at", p.pushedAt() == null ? null : p.pushedAt().toInstant().toString());
+                d.put("attempts", p.attempts());
+            }
+        }
+        sendJson(ex, 200, o);
     }
 
     private void devices(HttpExchange ex) throws ApiError, LedgerException, IOException {

@@ -276,6 +276,40 @@ public final class Ledger {
         return lines;
     }
 
+    /** Billable quantity of one tenant in [from, to) under one license on one device, per invoice line. */
+    public record LicenseLineUsage(String licenseId, String device, String model, String plugin, String meter,
+                                   long quantity) {
+    }
+
+    /**
+     * The usage of {@code tenant} in [from, to) that names a license (records' {@code license_id}), grouped by
+     * (license, device, model, plugin, meter), in that order.
+     */
+    public List<LicenseLineUsage> licenseUsage(String tenant, long fromNanos, long toNanos) throws LedgerException {
+        Where w = where(new UsageFilter(null, tenant, null, fromNanos, toNanos));
+        return query("SELECT license_id, device_id, model, plugin, meter, SUM(quantity) FROM records" + w.sql
+                + " AND license_id IS NOT NULL AND license_id <> '' GROUP BY license_id, device_id, model, plugin, "
+                + "meter ORDER BY license_id, device_id, model, plugin, meter", w::bind,
+                rs -> new LicenseLineUsage(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getLong(6)));
+    }
+
+    /**
+     * Billable quantity of {@code meter} used under {@code licenseId} on {@code device} before {@code beforeNanos}
+     * (device wall time), every tenant: what the license's quota had already covered when a period starts.
+     */
+    public long licenseUsedBefore(String licenseId, String device, String meter, long beforeNanos)
+            throws LedgerException {
+        List<Long> n = query("SELECT COALESCE(SUM(quantity), 0) FROM records WHERE kind = 'usage' AND billable = TRUE "
+                + "AND license_id = ? AND device_id = ? AND meter = ? AND wall_time_nanos < ?", ps -> {
+                    ps.setString(1, licenseId);
+                    ps.setString(2, device);
+                    ps.setString(3, meter);
+                    ps.setLong(4, beforeNanos);
+                }, rs -> rs.getLong(1));
+        return n.get(0);
+    }
+
     private List<Range> withLastHashes(List<Range> ranges) throws LedgerException {
         List<Range> out = new ArrayList<>(ranges.size());
         try (Connection c = db.connect();

@@ -25,7 +25,7 @@ public final class SchemaMigrations {
     private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
     /** Every migration, in order. A new one is appended here and added as a resource. */
     static final List<String> MIGRATIONS = List.of("V1__ledger.sql", "V2__drop_device_time_index.sql",
-            "V3__sealed_only_and_tenants.sql", "V4__quarantined_batches_and_clones.sql");
+            "V3__sealed_only_and_tenants.sql", "V4__quarantined_batches_and_clones.sql", "V5__licenses.sql");
 
     private SchemaMigrations() {
     }

@@ -1,7 +1,6 @@
 package io.tollgate.cloud.mqtt;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,11 +23,23 @@ final class ReplyPublisher implements AutoCloseable {
     /** Paho's "Too many publishes in progress" (MqttClientException.REASON_CODE_MAX_INFLIGHT). */
     private static final int TOO_MANY_PUBLISHES = 32202;
 
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tollgate-billing-publisher");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread = publisherThread();
+
+    /**
+     * One daemon thread; on {@link #close} the scheduled tasks not due yet are dropped, not waited for (the license
+     * poll and resend requests are scheduled seconds ahead and would hold the close up).
+     */
+    private static ScheduledExecutorService publisherThread() {
+        java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                r -> {
+                    Thread t = new Thread(r, "tollgate-billing-publisher");
+                    t.setDaemon(true);
+                    return t;
+                });
+        e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
     private final Supplier<BrokerLink> link;
     private final StopSignal stop;
 

@@ -3,6 +3,7 @@ package io.tollgate.cloud.mqtt;
 import io.tollgate.cloud.CloudKey;
 import io.tollgate.cloud.ledger.BatchIngest;
 import io.tollgate.cloud.ledger.Ledger;
+import io.tollgate.cloud.ledger.Licenses;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link BatchWorker}: stores each delivered batch ({@link BatchIngest}), then PUBACKs it;</li>
  *   <li>{@link AckPublisher}: signed acks, coalesced per device, kept for the next connection;</li>
  *   <li>{@link ResendRequester}: asks for what is missing when a gap stays open;</li>
- *   <li>{@link ReplyPublisher}: publishes those replies one at a time.</li>
+ *   <li>{@link LicensePusher}: delivers queued license files and revocation lists to devices' cmd topics;</li>
+ *   <li>{@link ReplyPublisher}: publishes those replies (and deliveries) one at a time.</li>
  * </ul>
  *
  * <p>Threads it owns: {@code tollgate-billing-mqtt} (the reconnect loop), {@code tollgate-billing-ingest} (stores
@@ -49,6 +51,8 @@ public final class UsageConsumer implements AutoCloseable {
         public final AtomicLong poisonBatches = new AtomicLong();
         /** Successful connections (connect + subscribe) to the broker. */
         public final AtomicLong connects = new AtomicLong();
+        /** License files and revocation lists the broker took for a device's cmd topic (PUBACK). */
+        public final AtomicLong licensePushes = new AtomicLong();
     }
 
     private final String brokerUri;
@@ -59,6 +63,9 @@ public final class UsageConsumer implements AutoCloseable {
     private final ReconnectLoop connection;
     private final Thread connector;
     private final Thread ingester;
+    private final LicensePusher pusher;
+    /** How often the ledger is polled for license deliveries, ms. */
+    public static final long LICENSE_POLL_MS = 2_000;
 
     public UsageConsumer(String brokerUri, String clientId, BatchIngest ingest, Ledger ledger, CloudKey key,
                          long resendDelayMs) throws MqttException {
@@ -76,7 +83,12 @@ public final class UsageConsumer implements AutoCloseable {
         AckPublisher acks = new AckPublisher(publisher, key, stats);
         BatchWorker worker = new BatchWorker(ingest, stop, stats, acks,
                 new ResendRequester(publisher, ledger, resendDelayMs, stats));
-        this.connection = new ReconnectLoop(brokerUri, clientId, login, stop, stats, worker::accept, acks::connected);
+        this.pusher = new LicensePusher(publisher, new Licenses(ledger.database()), LICENSE_POLL_MS, stats,
+                this::connected);
+        this.connection = new ReconnectLoop(brokerUri, clientId, login, stop, stats, worker::accept, () -> {
+            acks.connected();
+            pusher.connected();
+        });
         this.connector = daemon(connection, "tollgate-billing-mqtt");
         this.ingester = daemon(worker, "tollgate-billing-ingest");
     }
@@ -111,6 +123,7 @@ public final class UsageConsumer implements AutoCloseable {
             close();
             throw new MqttException(MqttException.REASON_CODE_CLIENT_EXCEPTION, e);
         }
+        pusher.start();
         LOG.info("Billing consumer {} subscribed to {} on {}", clientId, connection.subscription(), brokerUri);
     }
 

@@ -27,6 +27,11 @@ final class UsageTopics {
         return PREFIX + device + "/ack";
     }
 
+    /** Where the cloud's commands to a device go (licenses, revocation lists). */
+    static String cmd(String device) {
+        return PREFIX + device + "/cmd";
+    }
+
     static String resend(String device) {
         return PREFIX + device + "/resend";
     }

@@ -144,6 +144,37 @@ public class BrokerConfigTest {
         connect("any", MqttPasswords.BILLING_USERNAME, billingPassword, ignored).disconnect().waitForCompletion(5_000);
     }
 
+    /** Issue 10: licenses arrive on a device's cmd topic; only the billing may write there, only the device reads. */
+    @Test
+    public void onlyTheBillingWritesCommandsAndOnlyTheirDeviceReadsThem() throws Exception {
+        MqttAsyncClient billing = connect("tollgate-billing-x", MqttPasswords.BILLING_USERNAME, billingPassword,
+                new LinkedBlockingQueue<>());
+        BlockingQueue<String> inboxA = new LinkedBlockingQueue<>();
+        MqttAsyncClient a = connect("tollgate-" + A, A, passwordA, inboxA);
+        assertEquals(1, subscribe(a, "tollgate/v1/" + A + "/cmd"));
+        subscribe(a, "tollgate/v1/" + B + "/cmd"); // granted by mosquitto 2.0, but nothing of B's is delivered
+        BlockingQueue<String> inboxB = new LinkedBlockingQueue<>();
+        MqttAsyncClient b = connect("tollgate-" + B, B, passwordB, inboxB);
+        assertEquals(1, subscribe(b, "tollgate/v1/" + B + "/cmd"));
+
+        // B (a compromised device) tries to hand A a license, and A itself tries to write its own cmd topic
+        b.publish("tollgate/v1/" + A + "/cmd", "forged-by-b".getBytes(StandardCharsets.UTF_8), 1, false)
+                .waitForCompletion(10_000);
+        a.publish("tollgate/v1/" + A + "/cmd", "forged-by-a".getBytes(StandardCharsets.UTF_8), 1, false)
+                .waitForCompletion(10_000);
+        billing.publish("tollgate/v1/" + B + "/cmd", "for-b".getBytes(StandardCharsets.UTF_8), 1, false)
+                .waitForCompletion(10_000);
+        billing.publish("tollgate/v1/" + A + "/cmd", "for-a".getBytes(StandardCharsets.UTF_8), 1, false)
+                .waitForCompletion(10_000);
+        assertEquals("A's first message is the billing's, sent after the forgeries", "tollgate/v1/" + A + "/cmd for-a",
+                inboxA.poll(10, TimeUnit.SECONDS));
+        assertEquals("tollgate/v1/" + B + "/cmd for-b", inboxB.poll(10, TimeUnit.SECONDS));
+        assertEquals("nothing else reached A", null, inboxA.poll(1, TimeUnit.SECONDS));
+        a.disconnect().waitForCompletion(5_000);
+        b.disconnect().waitForCompletion(5_000);
+        billing.disconnect().waitForCompletion(5_000);
+    }
+
     @Test
     public void eachDeviceOnlyItsOwnTopicsAndTheBillingAllUsage() throws Exception {
         BlockingQueue<String> billingInbox = new LinkedBlockingQueue<>();

@@ -95,6 +95,9 @@ public abstract class LedgerContract {
             assertTrue(rs.next());
             assertEquals(4, rs.getInt(1));
             assertEquals("quarantined_batches_and_clones", rs.getString(2));
+            assertTrue(rs.next());
+            assertEquals(5, rs.getInt(1));
+            assertEquals("licenses", rs.getString(2));
             assertFalse("each migration recorded once", rs.next());
         }
     }
@@ -451,5 +454,195 @@ public abstract class LedgerContract {
         } catch (LedgerException e) {
             assertEquals(e.getMessage(), reason, e.reason());
         }
+    }
+
+    // ---- licenses (issue 10) ------------------------------------------------------------------------------
+
+    static java.security.KeyPair vendorKeys() throws Exception {
+        return java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    }
+
+    static io.tollgate.licensing.vendor.LicenseIssuer issuer(java.security.KeyPair k) {
+        return new io.tollgate.licensing.vendor.LicenseIssuer("Acme Models", k.getPrivate(), k.getPublic())
+                .tenant("acme").plugin("fashion-mnist").versions("[1.0.0,2.0.0)");
+    }
+
+    static final String DEVICE_KEY_FP = "ab".repeat(32);
+
+    @Test
+    public void licensesAreImportedListedQueuedAndMarkedPushed() throws Exception {
+        TestRecordWriter a = registered();
+        TestRecordWriter b = registered();
+        java.security.KeyPair vendor = vendorKeys();
+        byte[] bound = issuer(vendor).id("lic-bound").device(a.deviceId(), DEVICE_KEY_FP).quota(1000L, "inference")
+                .issue();
+        byte[] unbound = issuer(vendor).id("lic-free").issue();
+        Licenses licenses = new Licenses(db);
+        io.tollgate.cloud.licenses.LicenseFile.Parsed pb = io.tollgate.cloud.licenses.LicenseFile.license(bound,
+                vendor.getPublic());
+        assertTrue(pb.verified());
+        assertEquals(Licenses.Imported.NEW, licenses.importLicense(pb.license(), true, bound));
+        assertEquals(Licenses.Imported.UNCHANGED, licenses.importLicense(pb.license(), true, bound));
+        io.tollgate.cloud.licenses.LicenseFile.Parsed pu = io.tollgate.cloud.licenses.LicenseFile.license(unbound,
+                null);
+        assertFalse("no vendor key: not verified", pu.verified());
+        assertEquals(Licenses.Imported.NEW, licenses.importLicense(pu.license(), false, unbound));
+        byte[] reissued = issuer(vendor).id("lic-free").quota(5L, "inference").issue();
+        try {
+            licenses.importLicense(io.tollgate.cloud.licenses.LicenseFile.license(reissued, null).license(), false,
+                    reissued);
+            fail("another file under a known id imported");
+        } catch (LedgerException e) {
+            assertEquals(LedgerException.Reason.CONFLICT, e.reason());
+        }
+
+        // the bound one is queued for its device at import; the unbound one for nobody yet
+        List<Licenses.PendingPush> pending = licenses.pending(10);
+        assertEquals(1, pending.size());
+        assertEquals(a.deviceId(), pending.get(0).deviceId());
+        assertEquals("license", pending.get(0).command());
+        assertEquals("lic-bound", pending.get(0).licenseId());
+        org.junit.Assert.assertArrayEquals(bound, pending.get(0).file());
+
+        List<Licenses.LicenseRow> rows = licenses.list(null);
+        assertEquals(List.of("lic-bound", "lic-free"), rows.stream().map(Licenses.LicenseRow::licenseId).toList());
+        Licenses.LicenseRow r = rows.get(0);
+        assertEquals(a.deviceId(), r.deviceId());
+        assertEquals(Long.valueOf(1000), r.quota());
+        assertEquals("inference", r.meter());
+        assertEquals("[1.0.0,2.0.0)", r.versions());
+        assertTrue(r.vendorVerified());
+        assertEquals(Licenses.sha256(bound), r.fileHash());
+        assertEquals(null, rows.get(1).deviceId());
+        assertEquals(null, rows.get(1).quota());
+        assertEquals(null, rows.get(1).expires());
+        assertFalse(rows.get(1).vendorVerified());
+        assertEquals(List.of(), licenses.list("other"));
+
+        licenses.push("lic-free", b.deviceId());
+        for (String[] bad : new String[][] {{"lic-bound", b.deviceId(), "CONFLICT"}, {"lic-free", "tg-nobody",
+                "NOT_FOUND"}, {"lic-unknown", b.deviceId(), "NOT_FOUND"}}) {
+            try {
+                licenses.push(bad[0], bad[1]);
+                fail("pushed " + bad[0] + " to " + bad[1]);
+            } catch (LedgerException e) {
+                assertEquals(bad[0] + " to " + bad[1] + ": " + e.getMessage(), bad[2], e.reason().name());
+            }
+        }
+        pending = licenses.pending(10);
+        assertEquals(2, pending.size());
+        licenses.attempted(pending.get(0).id(), true);
+        licenses.attempted(pending.get(1).id(), false);
+        assertEquals(List.of(pending.get(1).id()), licenses.pending(10).stream().map(Licenses.PendingPush::id)
+                .toList());
+        Licenses.Push done = licenses.pushes(a.deviceId()).get(0);
+        assertTrue(done.pushedAt() != null);
+        assertEquals(1, done.attempts());
+        licenses.push("lic-bound", a.deviceId()); // again: the same row, queued again
+        assertEquals(2, licenses.pending(10).size());
+        assertEquals(1, licenses.pushes(a.deviceId()).size());
+
+        byte[] revocations = io.tollgate.licensing.vendor.RevocationIssuer.issue(vendor.getPrivate(),
+                vendor.getPublic(), List.of("lic-free"), null);
+        assertEquals(Set.of("lic-free"), io.tollgate.cloud.licenses.LicenseFile.revocations(revocations,
+                vendor.getPublic()).revoked());
+        List<String> to = licenses.pushRevocations(revocations, List.of());
+        assertEquals(List.of(a.deviceId(), b.deviceId()).stream().sorted().toList(), to);
+        assertEquals(4, licenses.pending(10).size());
+    }
+
+    @Test
+    public void aLicenseThatDoesNotVerifyWithTheVendorKeyIsRefused() throws Exception {
+        java.security.KeyPair vendor = vendorKeys();
+        java.security.KeyPair other = vendorKeys();
+        byte[] lic = issuer(vendor).id("lic-1").issue();
+        try {
+            io.tollgate.cloud.licenses.LicenseFile.license(lic, other.getPublic());
+            fail("verified with another vendor's key");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("unknown vendor"));
+        }
+        String text = new String(lic, java.nio.charset.StandardCharsets.UTF_8);
+        int at = text.indexOf("\"payload\":\"") + 12;
+        char c = text.charAt(at + 20);
+        byte[] flipped = (text.substring(0, at + 20) + (c == 'A' ? 'B' : 'A') + text.substring(at + 21))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            io.tollgate.cloud.licenses.LicenseFile.license(flipped, vendor.getPublic());
+            fail("a changed payload verified");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("invalid license"));
+        }
+        try {
+            io.tollgate.cloud.licenses.LicenseFile.license("{\"format\":\"tollgate-revocations/1\",\"payload\":\"e30=\","
+                    .concat("\"signature\":\"\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8), null);
+            fail("a revocation envelope imported as a license");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("not a tollgate-license/1 file"));
+        }
+    }
+
+    @Test
+    public void invoicesShowEachLicensesPrepaidQuotaAndMeteredOverage() throws Exception {
+        TestRecordWriter a = registered();
+        java.security.KeyPair vendor = vendorKeys();
+        byte[] quota5 = issuer(vendor).id("lic-q5").device(a.deviceId(), DEVICE_KEY_FP).quota(5L, "inference")
+                .issue();
+        byte[] unlimited = issuer(vendor).id("lic-metered").issue();
+        Licenses licenses = new Licenses(db);
+        licenses.importLicense(io.tollgate.cloud.licenses.LicenseFile.license(quota5, null).license(), false, quota5);
+        licenses.importLicense(io.tollgate.cloud.licenses.LicenseFile.license(unlimited, null).license(), false,
+                unlimited);
+        long oct = Period.nanos(java.time.Instant.parse("2026-10-20T10:00:00Z"));
+        long nov = Period.nanos(java.time.Instant.parse("2026-11-03T10:00:00Z"));
+        List<byte[]> rs = new ArrayList<>();
+        a.at(oct, 1);
+        rs.add(a.start(0));
+        rs.add(a.usage("acme", "fashion-mnist", "1.0.0", "fashion-mnist", "1.0.0", "lic-q5", "inference", 3, 1,
+                "cpu", "r1", "OK"));
+        a.at(nov, 2);
+        rs.add(a.usage("acme", "fashion-mnist", "1.0.0", "fashion-mnist", "1.0.0", "lic-q5", "inference", 4, 1,
+                "cpu", "r2", "OK"));
+        rs.add(a.usage("acme", "fashion-mnist", "1.0.0", "fashion-mnist", "1.0.0", "lic-metered", "inference", 10, 1,
+                "cpu", "r3", "OK"));
+        rs.add(a.usage("acme", "fashion-mnist", "1.0.0", "fashion-mnist", "1.0.0", "lic-not-imported", "inference",
+                1, 1, "cpu", "r4", "OK"));
+        rs.add(a.usage("acme", "fashion-mnist", "1.0.0", "fashion-mnist", "1.0.0", "", "inference", 100, 1, "cpu",
+                "r5", "OK"));
+        rs.add(a.seal(1));
+        ingest.ingest(a.deviceId(), TestRecordWriter.batch(2, 1, rs));
+        ledger.replacePrices(List.of(new Ledger.PriceRow("model", "fashion-mnist", "inference",
+                new BigDecimal("0.25"), "EUR")));
+
+        Invoice inv = new InvoiceCalculator(ledger).invoice("acme", Period.parse("2026-11"));
+        assertEquals(1, inv.lines().size());
+        Invoice.Line line = inv.lines().get(0);
+        assertEquals(115, line.quantity()); // 4 + 10 + 1 + 100
+        // lic-q5: 3 used in October, so 2 of November's 4 are within the quota of 5, 2 are overage
+        assertEquals(2, line.prepaid());
+        assertEquals(113, line.billed());
+        assertEquals(new BigDecimal("28.25"), line.amount());
+        assertEquals(3, inv.licenses().size());
+        Invoice.LicenseUse q5 = inv.licenses().stream().filter(u -> u.licenseId().equals("lic-q5")).findFirst()
+                .orElseThrow();
+        assertEquals(new Invoice.LicenseUse("lic-q5", a.deviceId(), "fashion-mnist", "inference", true, 5L, 3, 4, 2,
+                2), q5);
+        Invoice.LicenseUse metered = inv.licenses().stream().filter(u -> u.licenseId().equals("lic-metered"))
+                .findFirst().orElseThrow();
+        assertEquals(new Invoice.LicenseUse("lic-metered", a.deviceId(), "fashion-mnist", "inference", true, null, 0,
+                10, 0, 10), metered);
+        Invoice.LicenseUse unknown = inv.licenses().stream().filter(u -> u.licenseId().equals("lic-not-imported"))
+                .findFirst().orElseThrow();
+        assertFalse(unknown.known());
+        assertEquals(1, unknown.overage());
+
+        Invoice october = new InvoiceCalculator(ledger).invoice("acme", Period.parse("2026-10"));
+        assertEquals(3, october.lines().get(0).prepaid());
+        assertEquals(new BigDecimal("0.00"), october.total());
+        com.fasterxml.jackson.databind.JsonNode json = io.tollgate.cloud.billing.UsageExport.invoiceJson(inv);
+        assertEquals(2, json.get("lines").get(0).get("prepaid").asLong());
+        assertEquals(113, json.get("lines").get(0).get("billed_quantity").asLong());
+        assertEquals(5, json.get("licenses").get(2).get("quota").asLong());
+        assertEquals(2, json.get("licenses").get(2).get("overage").asLong());
     }
 }

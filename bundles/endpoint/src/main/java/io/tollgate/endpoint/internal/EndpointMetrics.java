@@ -350,6 +350,12 @@ final class EndpointMetrics {
         } else {
             out.append(" 0\n");
         }
+        header(out, "tollgate_sync_cmd_total", "counter", "Messages on the cloud's command topic (license files, "
+                + "revocation lists) by command and result (installed, duplicate, refused, disabled, failed).");
+        for (SyncStatus.CommandCount c : s.commands()) {
+            out.append("tollgate_sync_cmd_total{command=\"").append(escape(c.command())).append("\",result=\"")
+                    .append(escape(c.result())).append("\"} ").append(c.count()).append('\n');
+        }
     }
 
     private static void gauge(StringBuilder out, String name, String help, long value) {

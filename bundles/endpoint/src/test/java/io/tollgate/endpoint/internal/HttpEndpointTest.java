@@ -691,6 +691,24 @@ public class HttpEndpointTest {
         }
     }
 
+    /** Issue 10: license files from the cloud's command topic, counted by command and result. */
+    @Test
+    public void metricsCountTheCloudsCommandsByCommandAndResult() throws Exception {
+        SyncStatus status = new SyncStatus(SyncStatus.LinkState.ONLINE, "tcp://127.0.0.1:1883", 1, 1, 0, 0, 0, 0, 0,
+                0, 0, 1, "", 0, 0, "", 0, java.util.List.of(new SyncStatus.CommandCount("license", "installed", 2),
+                new SyncStatus.CommandCount("unknown", "refused", 5)));
+        SyncStatusProvider provider = () -> status;
+        server.endpoint.bindSync(provider);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(2, metric(text, "tollgate_sync_cmd_total{command=\"license\",result=\"installed\"}"));
+            assertEquals(5, metric(text, "tollgate_sync_cmd_total{command=\"unknown\",result=\"refused\"}"));
+            assertTrue(text.contains("# TYPE tollgate_sync_cmd_total counter"));
+        } finally {
+            server.endpoint.unbindSync(provider);
+        }
+    }
+
     @Test
     public void meteringUnavailableIsA503ThatSaysTheRequestWasNotServed() throws Exception {
         String body = "{\"id\":\"m1\",\"parameters\":{\"fail\":\"METERING_UNAVAILABLE\"},\"inputs\":[{\"name\":\"x\","

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One connection to the broker: a new Paho client (with in-memory persistence: the journal is the store) for each
- * attempt, clean start off with the session expiry and the retained "offline" last will, subscribed to {@code ack}
- * and {@code resend} (docs/sync-protocol.md). Publishes batches and the status, and closes.
+ * attempt, clean start off with the session expiry and the retained "offline" last will, subscribed to {@code ack},
+ * {@code resend} and {@code cmd} (docs/sync-protocol.md; a refused cmd subscription does not fail the connection). Publishes batches and the status, and closes.
  *
  * <p>Threads: opened, used and closed by the sender thread only. Paho's threads only call the callbacks made here,
  * which put {@link SenderEvent}s naming this connection on the sender's queue.
@@ -44,6 +44,8 @@ final class BrokerConnection {
     private final MqttAsyncClient client;
     private final Queue<SenderEvent> events;
     private final String statusTopic;
+    /** The reason code the broker refused the cmd subscription with; 0 when it granted it. */
+    private volatile int cmdRefused;
     /** The server's Maximum Packet Size from CONNACK (MQTT 5, 3.2.2.3.6); 0 when it stated none. */
     private volatile long maxPacketBytes;
 
@@ -52,6 +54,11 @@ final class BrokerConnection {
         this.client = client;
         this.events = events;
         this.statusTopic = statusTopic;
+    }
+
+    /** The reason code of a refused subscription to the cmd topic (licenses from the cloud); 0 when granted. */
+    int cmdRefused() {
+        return cmdRefused;
     }
 
     /** The broker's maximum packet size from CONNACK, bytes; 0 when it stated none (then only the protocol's limit). */
@@ -96,16 +103,23 @@ final class BrokerConnection {
             MqttProperties connack = connected.getResponseProperties();
             Long max = connack == null ? null : connack.getMaximumPacketSize();
             conn.maxPacketBytes(max == null ? 0 : max);
+            String cmdTopic = o.topic("cmd");
             IMqttToken sub = c.subscribe(new MqttSubscription[] {new MqttSubscription(ackTopic, 1),
-                    new MqttSubscription(resendTopic, 1)});
+                    new MqttSubscription(resendTopic, 1), new MqttSubscription(cmdTopic, 1)});
             sub.waitForCompletion(CONNECT_TIMEOUT_MS);
             int[] granted = sub.getReasonCodes();
             if (granted != null) {
-                for (int g : granted) {
-                    if (g >= 0x80) {
-                        throw new IllegalStateException("the broker refused the subscription to " + ackTopic + " / "
-                                + resendTopic + " (reason code 0x" + Integer.toHexString(g) + "); check its ACLs");
+                for (int i = 0; i < granted.length; i++) {
+                    if (granted[i] < 0x80) {
+                        continue;
                     }
+                    if (i == 2) {
+                        // usage sync does not depend on commands: a broker without the cmd ACL still gets the usage
+                        conn.cmdRefused = granted[i];
+                        continue;
+                    }
+                    throw new IllegalStateException("the broker refused the subscription to " + ackTopic + " / "
+                            + resendTopic + " (reason code 0x" + Integer.toHexString(granted[i]) + "); check its ACLs");
                 }
             }
         } catch (MqttException | RuntimeException e) {

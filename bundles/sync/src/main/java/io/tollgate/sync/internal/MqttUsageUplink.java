@@ -37,6 +37,8 @@ public final class MqttUsageUplink implements SyncStatusProvider {
     public static final String PID = "io.tollgate.sync";
     /** Framework or system property naming the appliance's data directory. */
     public static final String DATA_PROPERTY = "tollgate.data";
+    /** Framework or system property naming the appliance's licenses folder (set by the launcher). */
+    public static final String LICENSES_PROPERTY = "tollgate.licenses";
     private static final long STOP_TIMEOUT_MS = 15_000;
 
     private final UsageJournal journal;
@@ -63,6 +65,12 @@ public final class MqttUsageUplink implements SyncStatusProvider {
     /** Without DS (tests): the configuration as given. */
     public MqttUsageUplink(UsageJournal journal, DeviceIdentity device, SyncConfig config, BundleContext context)
             throws IOException {
+        this(journal, device, config, context, licensesDir(context));
+    }
+
+    /** As above, with the licenses folder given (null: license files from the cloud are dropped). */
+    MqttUsageUplink(UsageJournal journal, DeviceIdentity device, SyncConfig config, BundleContext context,
+                    Path licensesDir) throws IOException {
         this.journal = journal;
         this.options = UplinkOptions.from(config, device.deviceId(), dataDir(context));
         this.unackedAge = new UnackedAge(journal);
@@ -89,7 +97,12 @@ public final class MqttUsageUplink implements SyncStatusProvider {
             return;
         }
         String version = context == null ? "dev" : context.getBundle().getVersion().toString();
-        this.sender = new UsageSender(journal, options, cursor, initialAckedSeq, unackedAge, version);
+        this.sender = new UsageSender(journal, options, cursor, initialAckedSeq, unackedAge, version,
+                licensesDir);
+        if (licensesDir == null) {
+            LOG.info("The framework property {} is not set: licenses from the cloud (topic {}) cannot be installed "
+                    + "and are dropped", LICENSES_PROPERTY, options.topic("cmd"));
+        }
         sender.start();
     }
 
@@ -112,7 +125,39 @@ public final class MqttUsageUplink implements SyncStatusProvider {
         return new SyncStatus(sender.link(), options.brokerUrl(), last, acked, Math.max(0, last - acked),
                 unackedAge.ageMs(acked, last), sender.lastAckEpochMs(), sender.lastCloudTimeNanos(),
                 sender.bytesSent(), sender.recordsSent(), sender.batchesSent(), sender.connects(), sender.lastError(),
-                sender.acksRejected(), sender.maxPacketBytes(), sender.sizeLimit(), sender.disconnectsAfterPublish());
+                sender.acksRejected(), sender.maxPacketBytes(), sender.sizeLimit(), sender.disconnectsAfterPublish(),
+                commandCounts().entrySet().stream().map(e -> {
+                    String[] k = e.getKey().split(" ", 2);
+                    return new SyncStatus.CommandCount(k[0], k[1], e.getValue());
+                }).toList());
+    }
+
+    /** Command messages handled this run by "command result" (empty when sync is disabled). */
+    java.util.Map<String, Long> commandCounts() {
+        return sender == null ? java.util.Map.of() : sender.commandCounts();
+    }
+
+    /** The command handler, or null when sync is disabled (tests). */
+    CloudCommands commands() {
+        return sender == null ? null : sender.commands();
+    }
+
+    /**
+     * The first folder of {@code tollgate.licenses} (framework property, else system property; the launcher's list of
+     * licenses folders, separated by the platform's path separator, the install's {@code licenses/} first), or null
+     * when unset.
+     */
+    static Path licensesDir(BundleContext context) {
+        String dirs = context != null ? context.getProperty(LICENSES_PROPERTY) : System.getProperty(LICENSES_PROPERTY);
+        if (dirs == null) {
+            return null;
+        }
+        for (String d : dirs.split(java.io.File.pathSeparator)) {
+            if (!d.isBlank()) {
+                return Paths.get(d.trim());
+            }
+        }
+        return null;
     }
 
     static Path dataDir(BundleContext context) {

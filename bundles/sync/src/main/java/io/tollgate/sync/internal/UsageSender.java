@@ -41,10 +41,14 @@ final class UsageSender {
     private final StatusReporter status;
     private final Thread thread;
     private final UplinkNoteFile notes;
+    private final CloudCommands commands;
+    private final String cmdTopic;
+    private boolean cmdRefusalLogged;
     private volatile boolean stopping;
 
+    /** @param licensesDir where license files from the cloud go (tollgate.licenses); null: they are dropped */
     UsageSender(UsageJournal journal, UplinkOptions options, AckedSeqFile cursor, long ackedSeq, UnackedAge unackedAge,
-                String version) {
+                String version, java.nio.file.Path licensesDir) {
         this.journal = journal;
         this.o = options;
         this.usageTopic = options.topic("usage");
@@ -54,6 +58,8 @@ final class UsageSender {
         this.replies = new CloudReplies(journal, options, cursor, ackedSeq, window, stats);
         this.status = new StatusReporter(options, unackedAge, version);
         this.notes = new UplinkNoteFile(options.directory());
+        this.cmdTopic = options.topic("cmd");
+        this.commands = new CloudCommands(licensesDir, cmdTopic);
         this.thread = new Thread(this::run, "tollgate-sync-sender");
         thread.setDaemon(true);
     }
@@ -130,6 +136,16 @@ final class UsageSender {
         return stats.disconnectsAfterPublish();
     }
 
+    /** Command messages handled this run, by "command result" ({@link CloudCommands#counts()}). */
+    java.util.Map<String, Long> commandCounts() {
+        return commands.counts();
+    }
+
+    /** The command handler (tests). */
+    CloudCommands commands() {
+        return commands;
+    }
+
     /** Sets what the broker's limit does to sending, and keeps it in the sync folder for `sync status`. */
     private boolean sizeLimit(String note) {
         if (!stats.sizeLimit(note)) {
@@ -186,6 +202,12 @@ final class UsageSender {
             return;
         }
         stats.maxPacketBytes(c.maxPacketBytes());
+        if (c.cmdRefused() != 0 && !cmdRefusalLogged) {
+            cmdRefusalLogged = true;
+            LOG.warn("The broker refused the subscription to {} (reason code 0x{}): licenses from the cloud do not "
+                    + "arrive; usage sync goes on. Check the broker's ACLs (tollgate-billing broker-config writes them)",
+                    cmdTopic, Integer.toHexString(c.cmdRefused()));
+        }
         sizeLimit(""); // each connection finds out again what its broker's limit does (it may have been raised)
         if (c.maxPacketBytes() > 0) {
             LOG.info("The broker's maximum packet size is {} bytes: batches are at most {} bytes", c.maxPacketBytes(),
@@ -285,7 +307,11 @@ final class UsageSender {
 
     private void handle(SenderEvent e) {
         if (e instanceof Arrived a) {
-            replies.handle(a.topic(), a.payload());
+            if (a.topic().equals(cmdTopic)) {
+                commands.handle(a.payload());
+            } else {
+                replies.handle(a.topic(), a.payload());
+            }
         } else if (e instanceof Published p) {
             if (!link.isCurrent(p.connection())) {
                 return;

@@ -73,6 +73,14 @@ final class TestDevice implements AutoCloseable {
         return new MqttUsageUplink(journal, device.device(), config(c), null);
     }
 
+    /** As {@link #uplink(Map)}, with the appliance's licenses folder ({@code tollgate.licenses}; null = unset). */
+    MqttUsageUplink uplink(Map<String, Object> config, Path licensesDir) throws IOException {
+        Map<String, Object> c = new HashMap<>(config);
+        c.putIfAbsent("directory", data.resolve("sync").toString());
+        c.putIfAbsent("cloud.public.key.file", cloudPublicKeyFile.toString());
+        return new MqttUsageUplink(journal, device.device(), config(c), null, licensesDir);
+    }
+
     /** As Declarative Services activates it: the component properties are checked too. */
     MqttUsageUplink activatedUplink(Map<String, Object> properties) throws IOException {
         return new MqttUsageUplink(journal, device.device(), config(properties), null, properties);
