@@ -152,6 +152,16 @@ final class ModelRepository {
         }
     }
 
+    /**
+     * The version's license no longer entitles it (expired, revoked, removed): it takes no new request at once, the
+     * requests in flight finish, then its model is closed (engine memory freed), as an uninstall drains. It stays listed
+     * FAILED with {@code why}, and requests for it are answered 403 with that reason (see {@link #notReady}).
+     */
+    void failUnlicensed(ModelVersion version, String why) {
+        version.markUnlicensed();
+        fail(version, why);
+    }
+
     /** Forgets a version that never loaded or failed; drains one that is loaded. */
     void remove(ModelVersion version) {
         ModelState state = version.state();
@@ -418,6 +428,12 @@ final class ModelRepository {
                 .collect(Collectors.joining("; "));
         String which = version == null || version.isBlank() ? "model '" + name + "' has no ready version"
                 : "model '" + name + "' " + version + " is not ready";
+        if (!candidates.isEmpty() && candidates.stream().allMatch(v -> v.unlicensed() && v.state() == ModelState.FAILED)) {
+            // every version stopped for want of a license: the client is told why, as a request to a READY one is
+            ModelVersion best = candidates.stream().max(PREFERENCE).orElseThrow();
+            return new InferenceException(Reason.NOT_LICENSED, best.label() + " is not licensed on this box: "
+                    + best.error());
+        }
         return new InferenceException(Reason.MODEL_NOT_READY, which + ": " + states);
     }
 

@@ -40,6 +40,10 @@ final class ModelVersion {
     private InferenceEngine engine;
     private String accelerator = "";
     private long inFlight;
+    /** The entitlement granted to this version, for the request path (LicenseGate); null until asked. */
+    private volatile LicenseGate.Cached licenseCache;
+    /** Set when the version stopped serving because its license no longer entitles it (expired, revoked...). */
+    private volatile boolean unlicensed;
 
     ModelVersion(PluginInfo plugin, ModelDescriptor descriptor) {
         this(plugin, descriptor, true);
@@ -125,6 +129,23 @@ final class ModelVersion {
         synchronized (lock) {
             return inFlight;
         }
+    }
+
+    LicenseGate.Cached licenseCache() {
+        return licenseCache;
+    }
+
+    void licenseCache(LicenseGate.Cached c) {
+        licenseCache = c;
+    }
+
+    /** True when the version was stopped because no license entitles it any more. */
+    boolean unlicensed() {
+        return unlicensed;
+    }
+
+    void markUnlicensed() {
+        unlicensed = true;
     }
 
     long served() {
