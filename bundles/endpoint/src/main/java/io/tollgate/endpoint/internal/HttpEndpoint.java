@@ -239,6 +239,30 @@ public final class HttpEndpoint {
         metrics.syncGone(provider);
     }
 
+    /** The licenses on the box, for the tollgate_license_* gauges (optional: absent, the series are). */
+    @Reference(name = "licenseMetrics", service = io.tollgate.licensing.Entitlements.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindLicenseMetrics")
+    void bindLicenseMetrics(io.tollgate.licensing.Entitlements entitlements) {
+        metrics.licenses().entitlements(entitlements);
+    }
+
+    void unbindLicenseMetrics(io.tollgate.licensing.Entitlements entitlements) {
+        metrics.licenses().entitlementsGone(entitlements);
+    }
+
+    /** Serving's per-license use, for tollgate_license_quota_remaining. */
+    @Reference(name = "quotaMetrics", service = io.tollgate.licensing.QuotaUsage.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindQuotaMetrics")
+    void bindQuotaMetrics(io.tollgate.licensing.QuotaUsage quota) {
+        metrics.licenses().quota(quota);
+    }
+
+    void unbindQuotaMetrics(io.tollgate.licensing.QuotaUsage quota) {
+        metrics.licenses().quotaGone(quota);
+    }
+
     @Reference(name = "readiness", service = ReadinessCheck.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindReadiness")
     void bindReadiness(ReadinessCheck check) {
