@@ -81,6 +81,8 @@ final class LicenseGate implements QuotaUsage {
         final AtomicLong claimed;
         /** Counted in the journal when the account opened, plus everything served since. */
         final AtomicLong served;
+        /** Set at the first 402, so that the log gets one line per exhaustion, not one per refused request. */
+        final java.util.concurrent.atomic.AtomicBoolean exhaustedLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
         Account(String licenseId, String meter, long counted) {
             this.licenseId = licenseId;
@@ -174,6 +176,11 @@ final class LicenseGate implements QuotaUsage {
             long claimed = a.claimed.get();
             if (claimed + quantity > l.quota()) {
                 long left = Math.max(0, l.quota() - claimed);
+                if (left == 0 && a.exhaustedLogged.compareAndSet(false, true)) {
+                    LOG.warn("quota exhausted: license {} ({}, plugin {}) has used all {} {} on this device; its "
+                            + "requests are answered 402 until a top-up license is installed", l.id(), l.vendor(),
+                            l.plugin(), l.quota(), l.meter());
+                }
                 throw new InferenceException(Reason.PAYMENT_REQUIRED, "quota exhausted: license " + l.id() + " ("
                         + l.vendor() + ", plugin " + l.plugin() + ") has " + left + " of " + l.quota() + " "
                         + l.meter() + " left on this device" + (left > 0 ? " and this request needs " + quantity : "")
