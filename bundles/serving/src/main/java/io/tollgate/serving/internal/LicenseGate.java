@@ -9,6 +9,7 @@ import io.tollgate.metering.UsageJournal;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.InferenceException.Reason;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -190,6 +191,37 @@ final class LicenseGate implements QuotaUsage {
                 return new Grant(l.id(), a, quantity);
             }
         }
+    }
+
+    /**
+     * For a request no version could take ({@code notReady}, MODEL_NOT_READY): when no candidate version is entitled
+     * now (e.g. the launcher refused the refreshed plugin after its license expired or was revoked), the client is
+     * told the licensing reason (NOT_LICENSED, 403) rather than "not ready"; else {@code notReady} as it is. Off the
+     * hot path: only for requests that are refused anyway.
+     */
+    InferenceException explain(InferenceException notReady, List<ModelVersion> candidates, long nowMillis) {
+        Entitlements e = entitlements;
+        if (e == null || candidates.isEmpty() || notReady.reason() != Reason.MODEL_NOT_READY) {
+            return notReady;
+        }
+        String reason = null;
+        ModelVersion first = null;
+        for (ModelVersion v : candidates) {
+            Entitlement ent;
+            try {
+                ent = e.check(v.name(), v.plugin().version(), nowMillis);
+            } catch (RuntimeException ex) {
+                return notReady;
+            }
+            if (ent.entitled()) {
+                return notReady;
+            }
+            if (reason == null) {
+                reason = ent.reason();
+                first = v;
+            }
+        }
+        return new InferenceException(Reason.NOT_LICENSED, first.label() + " is not licensed on this box: " + reason);
     }
 
     private Account account(License l, ModelVersion v) throws InferenceException {

@@ -324,7 +324,10 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         }
         r.moveTo(r.state().stop(), "its bundle stopped");       // cancels a load in progress
         for (ModelVersion v : repository.ofBundle(bundleId)) {
-            if (v.state() == ModelState.FAILED || v.state() == ModelState.LOADING) {
+            // A version stopped for want of a license stays listed with its reason while the launcher refreshes
+            // its plugin (requests keep getting 403 with the reason, never a 404 in between); the next start or the
+            // guard's refusal of the refreshed bundle replaces it.
+            if ((v.state() == ModelState.FAILED && !v.unlicensed()) || v.state() == ModelState.LOADING) {
                 repository.remove(v);
             }
         }

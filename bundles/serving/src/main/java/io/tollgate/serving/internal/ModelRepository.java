@@ -287,6 +287,12 @@ final class ModelRepository {
         throw notReady(name, version, candidates);
     }
 
+    /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */
+    List<ModelVersion> candidates(String name, String version) {
+        return named(name).stream().filter(v -> version == null || version.isBlank() || sameVersion(v, version))
+                .collect(Collectors.toList());
+    }
+
     /** Status of the version a request would go to, or of the most recent entry when none is READY. */
     Optional<ModelStatus> status(String name, String version) {
         try {

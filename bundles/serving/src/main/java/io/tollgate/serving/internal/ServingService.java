@@ -218,7 +218,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         try {
             version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
         } catch (InferenceException e) {
-            result.completeExceptionally(e);
+            result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
+                    repository.candidates(request.model(), request.version()), System.currentTimeMillis()));
             return result;
         }
         LicenseGate.Grant grant = null;

@@ -309,4 +309,28 @@ public class LicensedServingTest {
                 "fm READY under the renewal");
         assertEquals("fm", infer("fm", 1).model());
     }
+
+    @Test
+    public void aRevocationWithTheLauncherRefreshingThePluginKeeps403WithTheReasonThroughout() throws Exception {
+        licenses.add(InMemoryEntitlements.license("L-rev", "fm", Instant.MAX, License.UNLIMITED));
+        FakePluginSource fm = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        service.pluginStarted(fm);
+        await(() -> service.model("fm", null).map(s -> s.state() == ModelState.READY).orElse(false), "fm READY");
+        infer("fm", 1);
+        licenses.revoke("L-rev");
+        // the launcher hears of it too and refreshes the plugin: stopped, then INSTALLED and refused by its hook
+        service.pluginStopped(1);
+        InferenceException during = refusal("fm", 1);
+        assertEquals(during.getMessage(), Reason.NOT_LICENSED, during.reason());
+        assertTrue(during.getMessage(), during.getMessage().contains("revoked: license L-rev"));
+        FakePluginSource refused = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        refused.refusal = java.util.Optional.of("revoked: license L-rev was revoked by its vendor");
+        service.pluginInstalled(refused);
+        await(() -> service.model("fm", null).map(s -> s.error().contains("is refused")).orElse(false),
+                "the refused listing");
+        InferenceException after = refusal("fm", 1);
+        assertEquals(after.getMessage(), Reason.NOT_LICENSED, after.reason());
+        assertTrue(after.getMessage(), after.getMessage().contains("revoked: license L-rev"));
+        await(() -> engine.models.get(0).closes.get() == 1, "the model closed");
+    }
 }
