@@ -146,7 +146,7 @@ final class LicenseGate implements QuotaUsage {
         if (e == null) {
             throw new InferenceException(Reason.MODEL_NOT_READY, unavailable().orElseThrow());
         }
-        Entitlement ent = e.check(v.name(), v.plugin().version(), nowMillis);
+        Entitlement ent = e.check(v.name(), v.licensedVersion(), nowMillis);
         if (ent.entitled()) {
             License l = ent.license().orElseThrow();
             v.licenseCache(new Cached(gen, millis(l.notBefore()), millis(l.expires()), ent));
@@ -209,7 +209,7 @@ final class LicenseGate implements QuotaUsage {
         for (ModelVersion v : candidates) {
             Entitlement ent;
             try {
-                ent = e.check(v.name(), v.plugin().version(), nowMillis);
+                ent = e.check(v.name(), v.licensedVersion(), nowMillis);
             } catch (RuntimeException ex) {
                 return notReady;
             }

@@ -76,7 +76,7 @@ final class LicenseWatch {
                         }
                     }
                 } else if (v.state() == ModelState.FAILED && v.unlicensed()) {
-                    if (e.check(v.name(), v.plugin().version(), now).entitled()) {
+                    if (e.check(v.name(), v.licensedVersion(), now).entitled()) {
                         loader.relicensed(v.plugin().bundleId());
                     } else {
                         wakeAt = Math.min(wakeAt, now + RECHECK_MS);

@@ -82,6 +82,15 @@ final class ModelVersion {
         return parsedVersion;
     }
 
+    /**
+     * The version licenses are checked for: the model version as an OSGi version ({@code 1.0} is {@code 1.0.0}), the
+     * same value as the plugin's {@code tollgate.model} capability's {@code version} attribute, which the launcher's
+     * resolver hook decides on ({@code Entitlements.check(name, version, now)}).
+     */
+    String licensedVersion() {
+        return parsedVersion.toString();
+    }
+
     ModelDescriptor descriptor() {
         synchronized (lock) {
             return descriptor;
