@@ -94,12 +94,19 @@ final class LicenseGate implements QuotaUsage {
     }
 
     private final UsageJournal journal;
+    private final OfflineChecks offline;
     private final AtomicLong generation = new AtomicLong();
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private volatile Entitlements entitlements;
 
-    LicenseGate(UsageJournal journal) {
+    LicenseGate(UsageJournal journal, OfflineChecks offline) {
         this.journal = journal;
+        this.offline = offline;
+    }
+
+    /** The wall clock requests are checked at (ms since the epoch). */
+    long now() {
+        return offline.now();
     }
 
     void bind(Entitlements e) {
@@ -158,7 +165,8 @@ final class LicenseGate implements QuotaUsage {
      * Admits one request of {@code quantity} items for {@code v}: the version must be entitled now, and when its
      * license has a quota the quantity is claimed from it.
      *
-     * @throws InferenceException NOT_LICENSED (403) with the entitlement's reason; PAYMENT_REQUIRED (402) naming the
+     * @throws InferenceException NOT_LICENSED (403) with the entitlement's reason, or offline grace expired / clock
+     *                            rolled back ({@link OfflineChecks}); PAYMENT_REQUIRED (402) naming the
      *                            license when its quota cannot cover the request; METERING_UNAVAILABLE (503) when the
      *                            quota's use cannot be counted; MODEL_NOT_READY (503) without a licensing service
      */
@@ -169,6 +177,11 @@ final class LicenseGate implements QuotaUsage {
                     + ent.reason());
         }
         License l = ent.license().orElseThrow();
+        String offlineRefusal = offline.refusal(l, nowMillis);
+        if (offlineRefusal != null) {
+            throw new InferenceException(Reason.NOT_LICENSED, v.label() + " is not licensed on this box: "
+                    + offlineRefusal);
+        }
         if (!l.hasQuota()) {
             return new Grant(l.id(), null, 0);
         }

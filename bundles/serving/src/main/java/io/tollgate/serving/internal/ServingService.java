@@ -9,6 +9,7 @@ import io.tollgate.guard.PluginFileReport;
 import io.tollgate.serving.ModelState;
 import io.tollgate.licensing.Entitlements;
 import io.tollgate.licensing.QuotaUsage;
+import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.metering.MeteringException;
@@ -90,6 +91,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ModelRepository repository;
     private final ModelLoader loader;
     private final LicenseGate licenses;
+    private final OfflineChecks offline;
     private final LicenseWatch licenseWatch;
     private final Runnable licensingListener;
     private volatile boolean shuttingDown;
@@ -113,6 +115,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     /** Outside a framework (tests, the test-jar's {@code TestServing}): bind engines, then report plugins. */
     public ServingService(ServingSettings settings, UsageJournal journal) {
+        this(settings, journal, System::currentTimeMillis);
+    }
+
+    /** As above, with the wall clock licenses are checked at (tests turn it back). */
+    ServingService(ServingSettings settings, UsageJournal journal, java.util.function.LongSupplier clock) {
         this.settings = settings;
         this.journal = Objects.requireNonNull(journal, "journal");
         this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0L,
@@ -125,7 +132,10 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
                         settings.maxModelBytes(), settings.loadTimeoutMs()));
-        this.licenses = new LicenseGate(journal);
+        this.offline = new OfflineChecks(journal, clock);
+        this.licenses = new LicenseGate(journal, offline);
+        lifecycle.scheduleWithFixedDelay(offline::refresh, OfflineChecks.REFRESH_MS, OfflineChecks.REFRESH_MS,
+                TimeUnit.MILLISECONDS);
         this.licenseWatch = new LicenseWatch(licenses, repository, loader, lifecycle);
         this.licensingListener = licenseWatch::licensingChanged;
         loader.onModelReady(licenseWatch::sweepSoon);
@@ -177,6 +187,17 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         licenses.unbind(entitlements);
     }
 
+    /** The usage uplink: how old the oldest record the cloud has not acknowledged is, for offline grace. */
+    @Reference(name = "sync", service = SyncStatusProvider.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindSync")
+    public void bindSync(SyncStatusProvider provider) {
+        offline.sync(provider);
+    }
+
+    public void unbindSync(SyncStatusProvider provider) {
+        offline.syncGone(provider);
+    }
+
     // ---- QuotaUsage ------------------------------------------------------------------------------
 
     @Override
@@ -219,13 +240,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
         } catch (InferenceException e) {
             result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
-                    repository.candidates(request.model(), request.version()), System.currentTimeMillis()));
+                    repository.candidates(request.model(), request.version()), licenses.now()));
             return result;
         }
         LicenseGate.Grant grant = null;
         try {
             checked = RequestValidator.check(request, version.descriptor());
-            grant = licenses.admit(version, checked.quantity(), System.currentTimeMillis());
+            grant = licenses.admit(version, checked.quantity(), licenses.now());
             LicenseGate.Grant granted = grant;
             workers.execute(() -> run(request, version, checked, granted, result));
         } catch (InferenceException e) {
