@@ -313,8 +313,8 @@ public final class PluginResolverHook implements ResolverHookFactory {
                             b.getBundleId(), v.reason());
                     refresh.add(b);
                 }
-            } else {
-                resolve.add(b);
+            } else if (verdict(r).passes()) {
+                resolve.add(b);     // only those that pass: a refused trigger shrinks the set (the Felix trap)
             }
         }
         for (Bundle b : refresh) {
@@ -331,7 +331,9 @@ public final class PluginResolverHook implements ResolverHookFactory {
         if (resolve.isEmpty()) {
             return;
         }
-        wiring.resolveBundles(resolve);
+        for (Bundle b : resolve) {
+            wiring.resolveBundles(List.of(b));      // one at a time: one that fails keeps no other from resolving
+        }
         for (Bundle b : resolve) {
             BundleStartLevel level = b.adapt(BundleStartLevel.class);
             if (b.getState() == Bundle.RESOLVED && level != null && level.isPersistentlyStarted()) {

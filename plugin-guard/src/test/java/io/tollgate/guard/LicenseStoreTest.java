@@ -71,8 +71,9 @@ public class LicenseStoreTest {
             }
         };
         store = new LicenseStore(vendors, List.of(licenses), device, clock);
-        store.addListener(changes::incrementAndGet);
-        store.addListener(changes::incrementAndGet);        // twice: no effect
+        Runnable listener = changes::incrementAndGet;
+        store.addListener(listener);
+        store.addListener(listener);        // twice: no effect
     }
 
     private LicenseIssuer issuer(KeyPair key) {

@@ -223,7 +223,7 @@ public class LicensedPluginsTest {
         assertEquals(Bundle.INSTALLED, coder.getState());
         license("coder2.lic", issuer(vendor).plugin("coder2").allowCode(true));
         store.reload();
-        assertEquals(Bundle.ACTIVE, coder.getState());
+        assertEquals(reason(coder), Bundle.ACTIVE, coder.getState());
         assertNotNull(coder.loadClass("io.tollgate.guard.testing.MarkerActivator"));
     }
 
