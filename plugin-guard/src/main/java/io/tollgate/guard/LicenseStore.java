@@ -282,7 +282,7 @@ public final class LicenseStore implements Entitlements {
     private Entitlement decide(String plugin, String version, Evidence e, Instant now) {
         if (e.signatureFailure() != null) {
             Refusal r = e.signatureFailure().refusal();
-            return Entitlement.refused(plugin, version, r, r.words() + ": " + e.signatureFailure().getMessage());
+            return Entitlement.refused(plugin, version, r, reason(e.signatureFailure()));
         }
         State s = state;
         return LicenseRules.decide(plugin, version, e.carriesCode(), e.signer(), s.vendors().keySet(), s.licenses(),
@@ -368,7 +368,7 @@ public final class LicenseStore implements Entitlements {
                 try {
                     revoked.addAll(LicenseFiles.readRevocations(Files.readAllBytes(f), vendors));
                 } catch (LicenseException e) {
-                    refuse(refused, f, e.refusal().words() + ": " + e.getMessage());
+                    refuse(refused, f, reason(e));
                 } catch (IOException | RuntimeException e) {
                     refuse(refused, f, "cannot be read: " + message(e));
                 }
@@ -381,7 +381,7 @@ public final class LicenseStore implements Entitlements {
                         refuse(refused, f, "license " + l.id() + " is in another file already, with other terms");
                     }
                 } catch (LicenseException e) {
-                    refuse(refused, f, e.refusal().words() + ": " + e.getMessage());
+                    refuse(refused, f, reason(e));
                 } catch (IOException | RuntimeException e) {
                     refuse(refused, f, "cannot be read: " + message(e));
                 }
@@ -469,6 +469,13 @@ public final class LicenseStore implements Entitlements {
             LOG.warn("cannot list {}: {}", folder, e.toString());
             return List.of();
         }
+    }
+
+    /** The exception's message, starting with its refusal's words (once). */
+    public static String reason(LicenseException e) {
+        String m = e.getMessage() == null ? "" : e.getMessage();
+        String words = e.refusal().words();
+        return m.startsWith(words) ? m : words + ": " + m;
     }
 
     private static String stem(Path f, String suffix) {

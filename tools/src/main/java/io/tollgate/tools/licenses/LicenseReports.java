@@ -107,7 +107,7 @@ final class LicenseReports {
             done = LicenseFolder.install(licenses, bytes, LicenseFolder.trusted(conf.resolve("vendors")));
         } catch (LicenseException e) {
             throw new ToolException(ExitCodes.FAILED, file + " is refused, nothing was installed: "
-                    + e.refusal().words() + ": " + e.getMessage());
+                    + LicenseStore.reason(e));
         }
         if (done.license() == null) {
             io.out().println("installed the revocation list " + done.file() + " (" + done.revoked().size()

@@ -108,7 +108,7 @@ final class LicenseRoutes {
             try {
                 done = LicenseFolder.install(store.licenseFolders().get(0), body, store.trustedVendors());
             } catch (LicenseException x) {
-                String reason = x.refusal().words() + ": " + x.getMessage();
+                String reason = LicenseStore.reason(x);
                 LOG.warn("POST /admin/licenses by {} refused, nothing was installed: {}", caller, reason);
                 throw new java.util.concurrent.CompletionException(RequestException.badRequest("the license is"
                         + " refused, nothing was installed: " + reason));
