@@ -32,7 +32,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * Signs a plugin jar with a vendor key (docs/licensing.md, "Plugin signatures"): standard JAR signing with the
  * JDK's {@link JarSigner} API, algorithm Ed25519, digest SHA-256, the signer being a self-signed X.509 certificate
- * for the vendor key made with BouncyCastle (CN = vendor name, valid 100 years; the appliance trusts the key, not
+ * for the vendor key made with BouncyCastle (CN = vendor name, O = Tollgate plugin vendor, valid 100 years; the appliance trusts the key, not
  * the certificate). {@code jarsigner -verify} accepts the result (with a warning that the certificate is
  * self-signed). Vendor side only.
  */
@@ -79,8 +79,8 @@ public final class PluginSigner {
     /** A self-signed Ed25519 certificate for the vendor key (CN = vendorName, valid from an hour ago for 100 years). */
     public static X509Certificate certificate(PrivateKey privateKey, PublicKey publicKey, String vendorName) {
         try {
-            X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, vendorName)
-                    .addRDN(BCStyle.O, "Tollgate plugin vendor").build();
+            X500Name name = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Tollgate plugin vendor")
+                    .addRDN(BCStyle.CN, vendorName).build();
             Instant from = Instant.now().minus(Duration.ofHours(1));
             Instant to = from.plus(Duration.ofDays(36525));
             ContentSigner cs = new JcaContentSignerBuilder("Ed25519").build(privateKey);

@@ -12,6 +12,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
  * A vendor's Ed25519 signing key pair (docs/licensing.md, "Keys"), as PEM files: {@code vendor-private.pem}
@@ -25,6 +36,28 @@ public final class VendorKeys {
     public static final String PUBLIC_FILE = "vendor-public.pem";
 
     private VendorKeys() {
+    }
+
+    /**
+     * The public key of an Ed25519 private key (so a vendor needs only {@code vendor-private.pem} to sign and
+     * issue), computed with BouncyCastle from the PKCS#8 seed.
+     *
+     * @throws IllegalArgumentException not an Ed25519 PKCS#8 key
+     */
+    public static PublicKey publicKey(PrivateKey privateKey) {
+        try {
+            PrivateKeyInfo info = PrivateKeyInfo.getInstance(privateKey.getEncoded());
+            if (!EdECObjectIdentifiers.id_Ed25519.equals(info.getPrivateKeyAlgorithm().getAlgorithm())) {
+                throw new IllegalArgumentException("not an Ed25519 private key");
+            }
+            byte[] seed = ASN1OctetString.getInstance(info.parsePrivateKey()).getOctets();
+            byte[] raw = new Ed25519PrivateKeyParameters(seed, 0).generatePublicKey().getEncoded();
+            byte[] spki = new SubjectPublicKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519), raw)
+                    .getEncoded();
+            return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            throw new IllegalArgumentException("not an Ed25519 private key: " + e.getMessage(), e);
+        }
     }
 
     /**

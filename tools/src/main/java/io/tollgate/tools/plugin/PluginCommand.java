@@ -3,6 +3,15 @@ package io.tollgate.tools.plugin;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolCommand;
+import io.tollgate.tools.ToolException;
+import io.tollgate.licensing.Pem;
+import io.tollgate.licensing.vendor.PluginSigner;
+import io.tollgate.licensing.vendor.VendorKeys;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,11 +74,47 @@ public final class PluginCommand {
                 description = "The license feature the plugin needs (default: none).")
         private String licenseFeature;
 
+        private Path signKey;
+
+        @Option(names = "--sign", paramLabel = "KEY",
+                description = "Sign the jar with this vendor private key (vendor-private.pem from tollgate-vendor keygen;"
+                        + " the appliance serves only plugins signed by a vendor it trusts, docs/licensing.md).")
+        private void sign(String value) {
+            signKey = PathValues.nonEmpty(spec, "--sign", value);
+        }
+
+        @Option(names = "--vendor", paramLabel = "NAME",
+                description = "Vendor name in the signing certificate (with --sign; default: vendor and the key's"
+                        + " fingerprint).")
+        private String vendor;
+
         @Override
         public Integer call() throws Exception {
+            if (vendor != null && signKey == null) {
+                throw new ToolException(ExitCodes.USAGE, "--vendor goes with --sign");
+            }
+            KeyPair key = signKey == null ? null : signingKey(signKey); // before packing: a bad key leaves no jar
             PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature),
                     out());
+            if (key != null) {
+                String fingerprint = Pem.fingerprint(key.getPublic());
+                PluginSigner.sign(output, output, key.getPrivate(), key.getPublic(),
+                        vendor == null ? "vendor " + fingerprint.substring(0, 12) : vendor);
+                out().println("  signed   vendor key " + fingerprint);
+            }
             return ExitCodes.OK;
+        }
+
+        private static KeyPair signingKey(Path file) throws IOException, ToolException {
+            PrivateKey privateKey;
+            try {
+                privateKey = Pem.readPrivateKey(file);
+            } catch (NoSuchFileException | AccessDeniedException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new ToolException(ExitCodes.FAILED, "--sign: " + e.getMessage());
+            }
+            return new KeyPair(VendorKeys.publicKey(privateKey), privateKey);
         }
     }
 

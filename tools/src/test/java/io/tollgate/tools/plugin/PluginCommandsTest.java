@@ -45,6 +45,38 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void packSignsWithAVendorKeyAndTheSignedPluginStaysDataOnly() throws Exception {
+        java.security.KeyPair vendor = io.tollgate.licensing.vendor.VendorKeys.generate(tmp.newFolder("keys").toPath());
+        Path key = tmp.getRoot().toPath().resolve("keys/vendor-private.pem");
+        Path jar = tmp.getRoot().toPath().resolve("out/own.jar");
+        ToolRun packed = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "own", "--version",
+                "1.0.0", "--output", jar.toString(), "--sign", key.toString(), "--vendor", "Owner");
+        assertEquals(packed.toString(), 0, packed.code());
+        String fingerprint = io.tollgate.licensing.Pem.fingerprint(vendor.getPublic());
+        assertTrue(packed.out(), packed.out().contains("  signed   vendor key " + fingerprint + "\n"));
+        assertEquals(fingerprint, io.tollgate.licensing.PluginSignatures.verify(jar));
+        try (JarFile written = new JarFile(jar.toFile())) {
+            assertTrue("a signed plugin is still data only", PluginCodeRule.check(written).passes());
+        }
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), 0, inspected.code());
+
+        // a bad or missing key: one line, and no jar written
+        Path other = tmp.getRoot().toPath().resolve("out/other.jar");
+        ToolRun missing = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "own", "--version",
+                "1.0.0", "--output", other.toString(), "--sign", tmp.getRoot() + "/none.pem");
+        assertEquals(missing.toString(), ExitCodes.IO_ERROR, missing.code());
+        ToolRun notKey = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "own", "--version",
+                "1.0.0", "--output", other.toString(), "--sign", tmp.getRoot() + "/keys/vendor-public.pem");
+        assertEquals(notKey.toString(), ExitCodes.FAILED, notKey.code());
+        assertTrue(notKey.err(), notKey.err().contains("--sign: ") && notKey.err().lines().count() == 1);
+        assertTrue("no jar left behind", !Files.exists(other));
+        ToolRun vendorAlone = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "own", "--version",
+                "1.0.0", "--output", other.toString(), "--vendor", "x");
+        assertEquals(vendorAlone.toString(), ExitCodes.USAGE, vendorAlone.code());
+    }
+
+    @Test
     public void inspectSaysWhyTheApplianceWouldRefuseAPluginThatCarriesCode() throws Exception {
         Path jar = tmp.getRoot().toPath().resolve("evil.jar");
         new PluginJar("evil", "1.0.0").model("model.onnx", new byte[] {1})

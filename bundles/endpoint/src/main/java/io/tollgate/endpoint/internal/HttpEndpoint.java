@@ -14,6 +14,8 @@ import io.tollgate.endpoint.keys.ApiKeyFile;
 import io.tollgate.health.ReadinessCheck;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.sync.SyncStatusProvider;
+import io.tollgate.licensing.Entitlements;
+import io.tollgate.licensing.QuotaUsage;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.net.InetSocketAddress;
@@ -239,28 +241,28 @@ public final class HttpEndpoint {
         metrics.syncGone(provider);
     }
 
-    /** The licenses on the box, for the tollgate_license_* gauges (optional: absent, the series are). */
-    @Reference(name = "licenseMetrics", service = io.tollgate.licensing.Entitlements.class,
-            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindLicenseMetrics")
-    void bindLicenseMetrics(io.tollgate.licensing.Entitlements entitlements) {
-        metrics.licenses().entitlements(entitlements);
+    @Reference(name = "entitlements", service = Entitlements.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindEntitlements")
+    void bindEntitlements(Entitlements entitlements) {
+        router.licenses().entitlements(entitlements);
+        metrics.licenses().entitlements(entitlements);         // the tollgate_license_* gauges
     }
 
-    void unbindLicenseMetrics(io.tollgate.licensing.Entitlements entitlements) {
+    void unbindEntitlements(Entitlements entitlements) {
+        router.licenses().entitlementsGone(entitlements);
         metrics.licenses().entitlementsGone(entitlements);
     }
 
-    /** Serving's per-license use, for tollgate_license_quota_remaining. */
-    @Reference(name = "quotaMetrics", service = io.tollgate.licensing.QuotaUsage.class,
-            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindQuotaMetrics")
-    void bindQuotaMetrics(io.tollgate.licensing.QuotaUsage quota) {
-        metrics.licenses().quota(quota);
+    @Reference(name = "quotas", service = QuotaUsage.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindQuotas")
+    void bindQuotas(QuotaUsage quotas) {
+        router.licenses().quotas(quotas);
+        metrics.licenses().quota(quotas);                       // tollgate_license_quota_remaining
     }
 
-    void unbindQuotaMetrics(io.tollgate.licensing.QuotaUsage quota) {
-        metrics.licenses().quotaGone(quota);
+    void unbindQuotas(QuotaUsage quotas) {
+        router.licenses().quotasGone(quotas);
+        metrics.licenses().quotaGone(quotas);
     }
 
     @Reference(name = "readiness", service = ReadinessCheck.class, cardinality = ReferenceCardinality.MULTIPLE,
@@ -281,6 +283,7 @@ public final class HttpEndpoint {
     @Deactivate
     public void deactivate() {
         router.startDraining();
+        router.licenses().close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainTimeoutMs);
         while (metrics.inFlight() > 0 && System.nanoTime() < deadline) {

@@ -631,8 +631,8 @@ public class HttpEndpointTest {
             }
         };
         assertFalse(server.get("/metrics").body().contains("tollgate_license_"));
-        server.endpoint.bindLicenseMetrics(licenses);
-        server.endpoint.bindQuotaMetrics(id -> id.equals("L-quota") ? 10 : 0);
+        server.endpoint.bindEntitlements(licenses);
+        server.endpoint.bindQuotas(id -> id.equals("L-quota") ? 10 : 0);
         String text = server.get("/metrics").body();
         assertEquals(1, metric(text, "tollgate_inference_requests_total{model=\"echo\",outcome=\"payment_required\"}"));
         assertTrue(metric(text, "tollgate_http_responses_total{code=\"402\"}") >= 1);
@@ -642,7 +642,7 @@ public class HttpEndpointTest {
         assertTrue(text, text.contains("\ntollgate_license_state{license=\"L-quota\",state=\"active\"} 0\n"));
         assertEquals(1, metric(text, "tollgate_license_state{license=\"L-old\",state=\"expired\"}"));
         assertFalse("no quota, no remaining series", text.contains("tollgate_license_quota_remaining{license=\"L-old\""));
-        server.endpoint.unbindLicenseMetrics(licenses);
+        server.endpoint.unbindEntitlements(licenses);
         assertFalse(server.get("/metrics").body().contains("tollgate_license_state"));
     }
 
