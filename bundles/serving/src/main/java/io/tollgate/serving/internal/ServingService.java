@@ -182,7 +182,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     public void unbindEntitlements(Entitlements entitlements) {
         entitlements.removeListener(licensingListener);
         if (licenses.entitlements() == entitlements) {
-            LOG.warn("the licensing service went away: no model is served until it is back");
+            // INFO: it also happens at every clean stop; the plugins readiness check says it while it lasts
+            LOG.info("the licensing service went away: no model is served until it is back");
         }
         licenses.unbind(entitlements);
     }
