@@ -128,13 +128,18 @@ final class TestVendor {
      * for 2 s, polling every second ({@code LicenseStore}). A plugin dropped with its license at the same moment could
      * otherwise be judged first, and be reported "no license" until the license is read.
      */
-    void awaitLicensesRead() throws InterruptedException {
+    void awaitLicensesRead() throws java.io.InterruptedIOException {
         long readBy;
         synchronized (this) {
             readBy = lastLicenseAt + 3_500;
         }
-        for (long now = System.currentTimeMillis(); now < readBy; now = System.currentTimeMillis()) {
-            Thread.sleep(readBy - now);
+        try {
+            for (long now = System.currentTimeMillis(); now < readBy; now = System.currentTimeMillis()) {
+                Thread.sleep(readBy - now);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the license to be read");
         }
     }
 
