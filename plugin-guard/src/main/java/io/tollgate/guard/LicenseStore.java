@@ -228,7 +228,8 @@ public final class LicenseStore implements Entitlements {
         Map<String, String> validity = validity(state.licenses(), clock.instant());
         boolean crossed;
         synchronized (this) {
-            crossed = !validity.equals(validityAtLastPoll) && !validityAtLastPoll.isEmpty() && !reload;
+            crossed = !reload && validity.entrySet().stream().anyMatch(e -> validityAtLastPoll.containsKey(e.getKey())
+                    && !validityAtLastPoll.get(e.getKey()).equals(e.getValue()));
             validityAtLastPoll = validity;
         }
         if (crossed) {

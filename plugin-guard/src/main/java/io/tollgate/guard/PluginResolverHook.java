@@ -188,7 +188,9 @@ public final class PluginResolverHook implements ResolverHookFactory {
                 return judged;
             }
             Entitlement e = entitlement(bundle, revision, contents, !verdict.code().isEmpty());
-            return judged.licensed(e.reason(), e.license().map(License::allowCode).orElse(false));
+            // "code not allowed" is what the rule's "plugin carries code: ..." says already: the reason names it once
+            boolean onlyTheCode = e.refusal().filter(r -> r == Refusal.CODE_NOT_ALLOWED).isPresent();
+            return judged.licensed(onlyTheCode ? "" : e.reason(), e.license().map(License::allowCode).orElse(false));
         } catch (RuntimeException e) {
             // Fail closed: a plugin we cannot read is a plugin we cannot vouch for.
             return new PluginVerdict(true, List.of(), List.of("contents that cannot be read (" + e + ")"));

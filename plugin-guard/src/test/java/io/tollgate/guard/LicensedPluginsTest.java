@@ -215,8 +215,9 @@ public class LicensedPluginsTest {
         store.reload();
         Bundle plain = install(signed(codePlugin("plain"), vendor));
         assertEquals(Bundle.INSTALLED, plain.getState());
-        assertTrue(reason(plain), reason(plain).contains("code not allowed")
-                && reason(plain).contains("plugin carries code: Bundle-Activator"));
+        assertTrue(reason(plain), reason(plain).startsWith("plugin carries code: Bundle-Activator"));
+        assertEquals(io.tollgate.licensing.Refusal.CODE_NOT_ALLOWED,
+                store.check("plain", "1.0.0", System.currentTimeMillis()).refusal().orElseThrow());
         Bundle unsignedCode = install(codePlugin("coder"));
         assertEquals("unsigned code never runs", Bundle.INSTALLED, unsignedCode.getState());
         Bundle coder = install(signed(codePlugin("coder2"), vendor));

@@ -250,6 +250,7 @@ final class ApplianceProcess {
         if (!signed(jar)) {
             TestVendor.get().sign(jar);     // an operator's plugins come signed by their vendor, with a license
         }
+        TestVendor.get().awaitLicensesRead();   // the license first, as an operator installs it
         dropAsIs(jar, plugins);
     }
 

@@ -24,12 +24,14 @@ import java.util.stream.Stream;
  */
 final class TestVendor {
     static final String NAME = "it-tests";
-    private static final Pattern MODEL = Pattern.compile("tollgate\\.model\\s*=\\s*\"?([^;,\"\\s]+)");
+    private static final Pattern MODEL = Pattern.compile("tollgate\\.model\\s*=\\s*(?:\"([^\"]*)\"|([^;,\\s]+))");
     private static TestVendor instance;
 
     private final KeyPair keys;
     private final Path vendors;
     private final Path licenses;
+    /** When the last license was written (wall clock, ms). */
+    private long lastLicenseAt;
 
     private TestVendor() throws IOException {
         Path root = Files.createTempDirectory("tollgate-it-vendor");
@@ -114,7 +116,30 @@ final class TestVendor {
     synchronized void license(String plugin) throws IOException {
         Path file = licenses.resolve("it-" + plugin.replaceAll("[^A-Za-z0-9._-]", "_") + ".lic");
         if (!Files.exists(file)) {
-            Files.write(file, issuer().plugin(plugin).issue());
+            Path part = licenses.resolve(".part-" + file.getFileName());
+            Files.write(part, issuer().plugin(plugin).issue());
+            Files.move(part, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            lastLicenseAt = System.currentTimeMillis();
+        }
+    }
+
+    /**
+     * Waits until a running appliance has read the license written last: its store reads a file once it stood still
+     * for 2 s, polling every second ({@code LicenseStore}). A plugin dropped with its license at the same moment could
+     * otherwise be judged first, and be reported "no license" until the license is read.
+     */
+    void awaitLicensesRead() throws java.io.InterruptedIOException {
+        long readBy;
+        synchronized (this) {
+            readBy = lastLicenseAt + 3_500;
+        }
+        try {
+            for (long now = System.currentTimeMillis(); now < readBy; now = System.currentTimeMillis()) {
+                Thread.sleep(readBy - now);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the license to be read");
         }
     }
 
@@ -134,7 +159,7 @@ final class TestVendor {
             if (cap != null) {
                 Matcher m = MODEL.matcher(cap);
                 if (m.find()) {
-                    return m.group(1);
+                    return m.group(1) != null ? m.group(1) : m.group(2);
                 }
             }
             String bsn = f.getManifest().getMainAttributes().getValue("Bundle-SymbolicName");

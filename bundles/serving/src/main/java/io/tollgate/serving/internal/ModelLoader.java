@@ -313,7 +313,11 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             repository.refused(source.info(), source.declaredModel(), version, error);
         }
         LOG.debug("{}", error);
-        grace.keepServing(r);
+        if (source.refusedByLicense()) {
+            grace.withdrawn(r, "its plugin is no longer entitled (" + reason + ")");   // issue 10: no grace
+        } else {
+            grace.keepServing(r);
+        }
         readiness.settled(source.bundleId());
     }
 
