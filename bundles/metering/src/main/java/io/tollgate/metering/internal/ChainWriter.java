@@ -403,12 +403,16 @@ final class ChainWriter {
         }
     }
 
-    /** True when a released file waits for a license totals checkpoint before retention may delete it. */
-    boolean checkpointWanted() {
+    /**
+     * True when a released file waits for a license totals checkpoint before retention may delete it, or when more
+     * than {@code everyRecords} records were written since the last one (so that the scan at the next start after a
+     * crash stays short).
+     */
+    boolean checkpointWanted(long everyRecords) {
         lock.lock();
         try {
             long last = files.oldestClosedLastSeq();
-            return last >= 0 && last <= releasedSeq && last > checkpointedSeq;
+            return last >= 0 && last <= releasedSeq && last > checkpointedSeq || headSeq - checkpointedSeq > everyRecords;
         } finally {
             lock.unlock();
         }

@@ -39,6 +39,8 @@ final class OpenJournal {
     private final JournalRetention retention;
     private final SeqRangeReader reader;
     private final Path totalsFile;
+    /** A license totals checkpoint at least this often (records), so that a start after a crash scans little. */
+    static final long CHECKPOINT_EVERY_RECORDS = 100_000;
     private final ThreadLocal<RecordBuffer> buffers = ThreadLocal.withInitial(() -> new RecordBuffer(512));
 
     /**
@@ -140,9 +142,10 @@ final class OpenJournal {
     /**
      * Retention, after the license totals checkpoint that must cover a file before it is deleted: when a released
      * file waits for one, the checkpoint is written (and forced to disk) first; if that fails, nothing is deleted.
+     * Also writes one every {@value #CHECKPOINT_EVERY_RECORDS} records (the disk thread calls this every 250 ms).
      */
     private synchronized void retain() {
-        if (chain.checkpointWanted() && !writeTotals()) {
+        if (chain.checkpointWanted(CHECKPOINT_EVERY_RECORDS) && !writeTotals()) {
             return;
         }
         retention.run();
