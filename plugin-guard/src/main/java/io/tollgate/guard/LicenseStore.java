@@ -274,9 +274,17 @@ public final class LicenseStore implements Entitlements {
         }
         Evidence e = new Evidence(carriesCode, signer, signatureFailure);
         String key = key(plugin, version);
-        installed.put(key, e);
-        Entitlement d = decide(plugin, version, e, clock.instant());
-        decisions.put(key, d);
+        Instant now = clock.instant();
+        Entitlement d = decide(plugin, version, e, now);
+        synchronized (installed) {
+            Evidence before = installed.get(key);
+            // A refused jar that declares the same model name and version (an impostor, a tampered copy) must not
+            // shadow the entitled one that serves: entitled evidence is kept until it is no longer entitled.
+            if (d.entitled() || before == null || !decide(plugin, version, before, now).entitled()) {
+                installed.put(key, e);
+                decisions.put(key, d);
+            }
+        }
         return d;
     }
 

@@ -144,6 +144,17 @@ public class LicenseStoreTest {
     }
 
     @Test
+    public void aRefusedCopyOfAnEntitledPluginDoesNotShadowIt() throws Exception {
+        Files.write(licenses.resolve("a.lic"), issuer(vendor).id("lic-a").issue());
+        store.reload();
+        assertTrue(store.decide("ocr", "1.0.0", false, signer, null).entitled());
+        Entitlement impostor = store.decide("ocr", "1.0.0", false, null,
+                new io.tollgate.licensing.LicenseException(Refusal.UNSIGNED, "unsigned: no signature"));
+        assertFalse(impostor.entitled());
+        assertTrue("the entitled plugin still is", store.check("ocr", "1.0.0", now.toEpochMilli()).entitled());
+    }
+
+    @Test
     public void aSignatureFailureIsTheRefusal() throws Exception {
         store.reload();
         Entitlement e = store.decide("ocr", "1.0.0", false, null,
