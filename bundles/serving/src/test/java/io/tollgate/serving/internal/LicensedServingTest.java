@@ -272,7 +272,8 @@ public class LicensedServingTest {
 
     @Test
     public void expiryMidTrafficRefusesNewRequestsFinishesInFlightOnesThenUnloads() throws Exception {
-        Instant expires = Instant.now().plusMillis(1500);
+        // whole milliseconds: the request path compares epoch milliseconds
+        Instant expires = Instant.now().plusMillis(1500).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         licenses.add(InMemoryEntitlements.license("L-exp", "fm", expires, License.UNLIMITED));
         load(1, "fm");
         FakeModel model = engine.models.get(0);
