@@ -41,7 +41,9 @@ final class TestVendor {
         Path shipped = TollgateExam.dist().resolve("conf").resolve("vendors");
         try (Stream<Path> s = Files.isDirectory(shipped) ? Files.list(shipped) : Stream.empty()) {
             for (Path f : (Iterable<Path>) s::iterator) {
-                Files.copy(f, vendors.resolve(f.getFileName()));
+                if (!Files.exists(vendors.resolve(f.getFileName()))) {
+                    Files.copy(f, vendors.resolve(f.getFileName()));
+                }
             }
         }
         licenses = Files.createDirectories(root.resolve("licenses"));
