@@ -1,5 +1,12 @@
 package io.tollgate.guard;
 
+import io.tollgate.licensing.Entitlement;
+import io.tollgate.licensing.License;
+import io.tollgate.licensing.LicenseException;
+import io.tollgate.licensing.PluginSignatures;
+import io.tollgate.licensing.Refusal;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,6 +17,9 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.startlevel.BundleStartLevel;
+import org.osgi.framework.wiring.FrameworkWiring;
 import org.osgi.framework.namespace.BundleNamespace;
 import org.osgi.framework.namespace.HostNamespace;
 import org.osgi.framework.namespace.IdentityNamespace;
@@ -23,15 +33,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the framework from resolving a model plugin that carries code (issue 9), so it stays INSTALLED
+ * Keeps the framework from resolving a model plugin that carries code (issue 9), or that is not entitled
+ * (issue 10: its signature verifies against a trusted vendor and a license on this box covers it, decided by the
+ * {@link LicenseStore}; a license that allows code lets a vendor-signed plugin carry code), so it stays INSTALLED
  * (see {@link Hook} for how, and the Felix behaviour that shaped it). An
  * INSTALLED bundle has no class loader: its activator cannot start, SCR never sees it (SCR acts on
  * started bundles), and {@code Bundle.loadClass} on it fails, whoever calls it.
  *
  * <p>A plugin is a bundle that provides a {@code tollgate.model} capability, or any bundle installed from
  * the plugins folder (fileinstall installs every jar there, whatever it claims to be). Other bundles (the
- * system bundles, the test framework's) are not looked at. The verdict is {@link PluginCodeRule}'s, taken
- * once per bundle revision; a refusal is logged once, at WARN, naming the file.
+ * system bundles, the test framework's) are not looked at. The verdict is {@link PluginCodeRule}'s and the
+ * license store's, taken once per bundle revision (again after the licenses changed: {@link #reconcile}); a
+ * refusal is logged once per reason, at WARN, naming the file.
  *
  * <p>Threads: the framework calls the hook on whichever thread resolves (fileinstall's, a bundle's
  * {@code start} caller); the verdicts are kept under one lock.
@@ -49,7 +62,16 @@ public final class PluginResolverHook implements ResolverHookFactory {
 
     private final PluginFolder plugins;
     private final BundleContext framework;
+    private final LicenseStore licenses;
     private final Map<BundleRevision, PluginVerdict> verdicts = new WeakHashMap<>();
+    /** The reason last logged for a revision, so a refusal is logged once (again only when its reason changes). */
+    private final Map<BundleRevision, String> logged = new WeakHashMap<>();
+    /** Signature evidence per revision: the jar is read once per revision. */
+    private final Map<BundleRevision, Signed> signatures = new WeakHashMap<>();
+
+    /** What the plugin's signature verification found: the signer's fingerprint, or why it failed. */
+    private record Signed(String signer, LicenseException failure) {
+    }
 
     /**
      * A hook that judges each plugin on its own (it cannot see which names other bundles hold).
@@ -67,8 +89,24 @@ public final class PluginResolverHook implements ResolverHookFactory {
      * @since 1.1
      */
     public PluginResolverHook(Path pluginsFolder, BundleContext framework) {
+        this(pluginsFolder, framework, null);
+    }
+
+    /**
+     * A hook that also resolves a plugin only when it is entitled (issue 10): its jar's signature verifies
+     * ({@link PluginSignatures}) and {@code licenses} decides that a license covers it on this device; a plugin
+     * that carries code then passes the rule only when that license allows code.
+     *
+     * @param pluginsFolder the folder plugins are installed from, or null when there is none
+     * @param framework     the system bundle's context (names of installed bundles, and {@link #reconcile}); null to
+     *                      skip the name check
+     * @param licenses      the box's licenses; null to judge by the code rule alone (tests of the rule)
+     * @since 1.3
+     */
+    public PluginResolverHook(Path pluginsFolder, BundleContext framework, LicenseStore licenses) {
         this.plugins = new PluginFolder(pluginsFolder);
         this.framework = framework;
+        this.licenses = licenses;
     }
 
     /** The plugins folder this hook watches, if any. */
@@ -93,7 +131,7 @@ public final class PluginResolverHook implements ResolverHookFactory {
     public static PluginVerdict verdict(Bundle bundle, BundleContext context) {
         String folder = context.getProperty(PluginGuard.PLUGINS_PROPERTY);
         PluginResolverHook hook = new PluginResolverHook(folder == null || folder.isBlank() ? null : Path.of(folder),
-                context);
+                context, PluginGuard.store(context));
         BundleRevision revision = bundle.adapt(BundleRevision.class);
         if (revision == null) {
             throw new IllegalStateException("bundle " + bundle.getBundleId() + " was uninstalled");
@@ -117,10 +155,14 @@ public final class PluginResolverHook implements ResolverHookFactory {
             if (verdict == null) {
                 verdict = judge(bundle, revision);
                 verdicts.put(revision, verdict);
-                if (!verdict.passes()) {
-                    LOG.warn("refused {} ({} {}, bundle {}): {}. The framework will not resolve it, so none of its"
-                            + " code runs; replace it with a plugin made by 'bin/tollgate plugin pack'", file(bundle),
-                            bundle.getSymbolicName(), bundle.getVersion(), bundle.getBundleId(), verdict.reason());
+                if (!verdict.passes() && !verdict.reason().equals(logged.get(revision))) {
+                    logged.put(revision, verdict.reason());
+                    boolean ruleOnly = verdict.licensing().isEmpty();
+                    LOG.warn("refused {} ({} {}, bundle {}): {}. The framework will not resolve it, so none of it is"
+                            + " used{}", file(bundle), bundle.getSymbolicName(), bundle.getVersion(),
+                            bundle.getBundleId(), verdict.reason(), ruleOnly
+                                    ? "; replace it with a plugin made by 'bin/tollgate plugin pack'"
+                                    : " (docs/licensing.md, \"On the appliance\")");
                 }
             }
             return verdict;
@@ -141,7 +183,14 @@ public final class PluginResolverHook implements ResolverHookFactory {
                 more.addAll(asTheFrameworkReadsIt(revision));
             }
             more.addAll(nameTakenBy(bundle));
-            return new PluginVerdict(verdict.modelPlugin(), verdict.code(), more);
+            PluginVerdict judged = new PluginVerdict(verdict.modelPlugin(), verdict.code(), more);
+            if (licenses == null || !verdict.modelPlugin()) {
+                return judged;
+            }
+            Entitlement e = entitlement(bundle, revision, contents, !verdict.code().isEmpty());
+            // "code not allowed" is what the rule's "plugin carries code: ..." says already: the reason names it once
+            boolean onlyTheCode = e.refusal().filter(r -> r == Refusal.CODE_NOT_ALLOWED).isPresent();
+            return judged.licensed(onlyTheCode ? "" : e.reason(), e.license().map(License::allowCode).orElse(false));
         } catch (RuntimeException e) {
             // Fail closed: a plugin we cannot read is a plugin we cannot vouch for.
             return new PluginVerdict(true, List.of(), List.of("contents that cannot be read (" + e + ")"));
@@ -150,6 +199,155 @@ public final class PluginResolverHook implements ResolverHookFactory {
 
     private static boolean declaresModel(BundleRevision revision) {
         return !revision.getDeclaredCapabilities(PluginCodeRule.MODEL_NAMESPACE).isEmpty();
+    }
+
+    /**
+     * The licensing decision on a plugin revision: its signature (verified once per revision on a copy of its
+     * entries, read without resolving it) and the store's decision for its model name and version.
+     */
+    private Entitlement entitlement(Bundle bundle, BundleRevision revision, BundleContents contents,
+                                    boolean carriesCode) {
+        String[] id = identity(bundle, revision);
+        Signed signed;
+        synchronized (signatures) {
+            signed = signatures.get(revision);
+        }
+        if (signed == null) {
+            signed = verifySignature(bundle, contents);
+            synchronized (signatures) {
+                signatures.put(revision, signed);
+            }
+        }
+        return licenses.decide(id[0], id[1], carriesCode, signed.signer(), signed.failure());
+    }
+
+    /** The model name and version the plugin's {@code tollgate.model} capability declares (else its bundle's). */
+    static String[] identity(Bundle bundle, BundleRevision revision) {
+        for (BundleCapability c : revision.getDeclaredCapabilities(PluginCodeRule.MODEL_NAMESPACE)) {
+            Object name = c.getAttributes().get(PluginCodeRule.MODEL_NAMESPACE);
+            Object version = c.getAttributes().get("version");
+            if (name != null) {
+                return new String[] {name.toString(), version == null ? bundle.getVersion().toString()
+                        : version.toString()};
+            }
+        }
+        return new String[] {String.valueOf(bundle.getSymbolicName()), bundle.getVersion().toString()};
+    }
+
+    private Signed verifySignature(Bundle bundle, BundleContents contents) {
+        Optional<Path> installed = framework == null ? Optional.empty() : BundleJar.installed(bundle, framework);
+        if (installed.isPresent()) {
+            try {
+                return new Signed(PluginSignatures.verify(installed.get()), null);
+            } catch (LicenseException e) {
+                return new Signed(null, e);
+            } catch (RuntimeException e) {
+                return new Signed(null, new LicenseException(Refusal.TAMPERED, "the installed jar cannot be verified"
+                        + " (" + e + ")"));
+            }
+        }
+        if (contents.entries().stream().noneMatch(BundleJar::signatureFile)) {
+            return new Signed(null, new LicenseException(Refusal.UNSIGNED, "the plugin carries no signature"
+                    + " (no META-INF/*.SF); a vendor signs it with tollgate-vendor sign-plugin"));
+        }
+        Path copy = null;
+        try {
+            copy = BundleJar.copy(bundle, contents.entries());
+            return new Signed(PluginSignatures.verify(copy), null);
+        } catch (LicenseException e) {
+            return new Signed(null, e);
+        } catch (IOException | RuntimeException e) {
+            return new Signed(null, new LicenseException(Refusal.TAMPERED, "the plugin's entries cannot be read"
+                    + " back from the framework (" + e + ")"));
+        } finally {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                } catch (IOException e) {
+                    LOG.debug("cannot delete {}: {}", copy, e.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * Brings the framework in line with the licenses after they changed (a {@link LicenseStore} listener): the
+     * verdicts on unresolved plugins are taken again and the ones now entitled are resolved and started; a resolved
+     * plugin no longer entitled is stopped (transiently: it starts again once entitled) and refreshed, so it
+     * unresolves (the serving bundle drains its requests and unloads it).
+     *
+     * @since 1.3
+     */
+    public void reconcile() {
+        if (framework == null) {
+            return;
+        }
+        synchronized (verdicts) {
+            verdicts.clear();
+        }
+        try {
+            int state = framework.getBundle(0).getState();
+            if (state != Bundle.ACTIVE && state != Bundle.STARTING) {
+                return;         // stopping: its bundles stay as they are
+            }
+            reconcileNow();
+        } catch (IllegalStateException e) {
+            LOG.debug("the framework is gone: {}", e.toString());
+        }
+    }
+
+    private void reconcileNow() {
+        List<Bundle> refresh = new ArrayList<>();
+        List<Bundle> resolve = new ArrayList<>();
+        for (Bundle b : framework.getBundles()) {
+            BundleRevision r = b.adapt(BundleRevision.class);
+            if (b.getBundleId() == 0 || r == null || b.getState() == Bundle.UNINSTALLED) {
+                continue;
+            }
+            if (!plugins.holds(b.getLocation()) && !declaresModel(r)) {
+                continue;
+            }
+            if (r.getWiring() != null) {
+                PluginVerdict v = judge(b, r);
+                if (!v.passes()) {
+                    LOG.warn("plugin {} ({} {}, bundle {}) is no longer entitled: {}. Stopping it: requests in flight"
+                            + " finish, new ones are refused", file(b), b.getSymbolicName(), b.getVersion(),
+                            b.getBundleId(), v.reason());
+                    refresh.add(b);
+                }
+            } else if (verdict(r).passes()) {
+                resolve.add(b);     // only those that pass: a refused trigger shrinks the set (the Felix trap)
+            }
+        }
+        for (Bundle b : refresh) {
+            try {
+                b.stop(Bundle.STOP_TRANSIENT);
+            } catch (BundleException | IllegalStateException e) {
+                LOG.debug("stopping {} failed: {}", b.getLocation(), e.toString());
+            }
+        }
+        FrameworkWiring wiring = framework.getBundle(0).adapt(FrameworkWiring.class);
+        if (!refresh.isEmpty()) {
+            wiring.refreshBundles(refresh);
+        }
+        if (resolve.isEmpty()) {
+            return;
+        }
+        for (Bundle b : resolve) {
+            wiring.resolveBundles(List.of(b));      // one at a time: one that fails keeps no other from resolving
+        }
+        for (Bundle b : resolve) {
+            BundleStartLevel level = b.adapt(BundleStartLevel.class);
+            if (b.getState() == Bundle.RESOLVED && level != null && level.isPersistentlyStarted()) {
+                try {
+                    b.start();
+                    LOG.info("plugin {} ({} {}, bundle {}) is entitled now: started", file(b), b.getSymbolicName(),
+                            b.getVersion(), b.getBundleId());
+                } catch (BundleException | IllegalStateException e) {
+                    LOG.warn("starting {} failed: {}", file(b), e.getMessage());
+                }
+            }
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.tollgate.runtime;
 
+import io.tollgate.guard.LicenseStore;
 import io.tollgate.guard.PluginGuard;
 import io.tollgate.tools.DeviceHost;
 import io.tollgate.tools.ExitCodes;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@code system/}, configuration from {@code conf/*.cfg} pushed through ConfigAdmin, and
  * {@link PluginFolderGate} watching {@code plugins/} so dropping, replacing or deleting a plugin jar installs,
  * upgrades or uninstalls it, once the file is complete. The plugin guard (a resolver hook) is in the framework before any bundle:
- * a plugin that carries code stays INSTALLED (docs/plugins.md).
+ * a plugin that carries code stays INSTALLED (docs/plugins.md), and so does one that no license entitles: the
+ * launcher reads the trusted vendors ({@code conf/vendors}), the licenses ({@code licenses/}) and the device identity
+ * into a {@link LicenseStore}, registers it as the {@code Entitlements} service before any bundle starts and watches
+ * those folders (docs/licensing.md, "On the appliance").
  *
  * <p>Threads: the caller's thread waits for the framework to stop; a JVM shutdown hook (SIGTERM,
  * Ctrl-C) stops the framework, which deactivates the endpoint (draining requests) and the serving
@@ -54,6 +59,8 @@ final class ApplianceLauncher {
     private final Path system;
     private final Path plugins;
     private final Path data;
+    /** Where licenses are read from; the first is where {@code license install} and POST /admin/licenses write. */
+    private List<Path> licenses;
     private final Map<String, Map<String, String>> overrides;
     private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
     private boolean uplinkRequired;
@@ -67,6 +74,18 @@ final class ApplianceLauncher {
         this.plugins = plugins;
         this.data = data;
         this.overrides = overrides;
+        this.licenses = List.of(home.resolve("licenses"));
+    }
+
+    /** The licenses folder (run --licenses; default {@code <home>/licenses}). */
+    ApplianceLauncher licenses(Path folder) {
+        this.licenses = List.of(folder);
+        return this;
+    }
+
+    /** The trusted vendors' folder: {@code <conf>/vendors}. */
+    Path vendors() {
+        return conf.resolve("vendors");
     }
 
     /** How long {@link #start} waits for the required components (run --start-timeout). */
@@ -174,9 +193,16 @@ final class ApplianceLauncher {
 
         Framework framework = newFramework(frameworkProperties());
         framework.init();
-        // Before any bundle is installed: plugins that carry code never resolve (issue 9). Registered on the
-        // system bundle's context, the hook lives as long as the framework and no bundle can stop it.
-        PluginGuard.register(framework.getBundleContext());
+        // Before any bundle is installed: plugins that carry code never resolve (issue 9), and a plugin resolves only
+        // when its signature and a license entitle it (issue 10). Registered on the system bundle's context, the hook
+        // and the one Entitlements service live as long as the framework and no bundle can stop them.
+        for (Path folder : licenses) {
+            Files.createDirectories(folder);
+        }
+        LicenseStore store = new LicenseStore(vendors(), licenses, data.resolve("device"), Clock.systemUTC());
+        store.reload();
+        PluginGuard.register(framework.getBundleContext(), store);
+        store.watch();
         framework.start();
         BundleContext ctx = framework.getBundleContext();
 
@@ -373,6 +399,9 @@ final class ApplianceLauncher {
         p.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         p.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, String.join(",", SystemPackages.list()));
         p.put(PluginGuard.PLUGINS_PROPERTY, plugins.toString());       // what the plugin guard watches too
+        p.put(PluginGuard.VENDORS_PROPERTY, vendors().toString());     // the endpoint's /admin/licenses reads these
+        p.put(PluginGuard.LICENSES_PROPERTY, licenses.stream().map(Path::toString)
+                .collect(Collectors.joining(File.pathSeparator)));
         p.put("tollgate.home", home.toString());
         p.put("tollgate.data", data.toString());
         p.put("tollgate.conf", conf.toString());

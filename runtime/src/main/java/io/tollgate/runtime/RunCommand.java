@@ -33,6 +33,7 @@ final class RunCommand implements Callable<Integer> {
     private String port;
 
     private String plugins = "plugins";
+    private String licenses = "licenses";
     private String data = "data";
     private String conf;
 
@@ -86,6 +87,13 @@ final class RunCommand implements Callable<Integer> {
         plugins = PathValues.nonEmpty(spec, "--plugins", value).toString();
     }
 
+    @Option(names = "--licenses", paramLabel = "DIR",
+            description = "Licenses folder (*.lic, *.revocations), watched: a license added, replaced or removed "
+                    + "takes effect without a restart (default: licenses).")
+    private void licenses(String value) {
+        licenses = PathValues.nonEmpty(spec, "--licenses", value).toString();
+    }
+
     @Option(names = "--data", paramLabel = "DIR",
             description = "Data folder: usage journal, device key, sync cursor (default: data).")
     private void data(String value) {
@@ -120,6 +128,7 @@ final class RunCommand implements Callable<Integer> {
         Path confDir = resolve(h, conf != null ? conf : "conf");
         Path pluginsDir = resolve(h, plugins);
         Path dataDir = resolve(h, data);
+        Path licensesDir = resolve(h, licenses);
         if (conf != null && !Files.isDirectory(confDir)) {
             // the appliance would start on defaults: most likely not what was meant
             PathValues.notAFile("--conf", confDir);
@@ -127,6 +136,7 @@ final class RunCommand implements Callable<Integer> {
         }
         PathValues.notAFile("--plugins", pluginsDir);
         PathValues.notAFile("--data", dataDir);
+        PathValues.notAFile("--licenses", licensesDir);
         Map<String, Map<String, String>> overrides = new HashMap<>();
         if (port != null) {
             overrides.computeIfAbsent(ConfigFiles.ENDPOINT_PID, k -> new HashMap<>()).put("port", checkedPort());
@@ -144,7 +154,7 @@ final class RunCommand implements Callable<Integer> {
         // Asked for on this run's command line, the uplink is required: a broker URL the uplink refuses stops the
         // start (exit 12) instead of an appliance that keeps every record on the box unnoticed.
         ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides)
-                .startTimeoutMs(startTimeoutMs).uplinkRequired(mqtt != null);
+                .startTimeoutMs(startTimeoutMs).uplinkRequired(mqtt != null).licenses(licensesDir);
         launcher.checkSyncConfig();
         return launcher;
     }

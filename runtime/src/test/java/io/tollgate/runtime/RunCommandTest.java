@@ -43,8 +43,8 @@ public class RunCommandTest {
     @Test
     public void runAnswersHelpWithEveryOption() {
         assertEquals(0, main("run", "--help"));
-        for (String option : new String[] {"--port", "--plugins", "--data", "--conf", "--mqtt", "--cloud-key", "--demo",
-            "--start-timeout"}) {
+        for (String option : new String[] {"--port", "--plugins", "--licenses", "--data", "--conf", "--mqtt", "--cloud-key",
+            "--demo", "--start-timeout"}) {
             assertTrue(option + " in\n" + out, out.contains(option));
         }
         assertTrue("--home is for the script, not the user:\n" + out, !out.contains("--home"));
@@ -144,7 +144,7 @@ public class RunCommandTest {
 
     @Test
     public void emptyPathsAreUsageErrors() {
-        for (String option : new String[] {"--data", "--conf", "--plugins"}) {
+        for (String option : new String[] {"--data", "--conf", "--plugins", "--licenses"}) {
             assertEquals(option, 2, main("run", "--home", tmp.getRoot().toString(), "--check", option, ""));
             assertEquals("tollgate run: " + option + " must not be empty (try 'tollgate run --help')\n", err);
         }
@@ -157,7 +157,7 @@ public class RunCommandTest {
         Path missing = tmp.getRoot().toPath().resolve("nonexistent");
         assertEquals(3, main("run", "--home", home, "--check", "--conf", missing.toString()));
         assertEquals("tollgate run: --conf " + missing + ": no such directory\n", err);
-        for (String option : new String[] {"--conf", "--data", "--plugins"}) {
+        for (String option : new String[] {"--conf", "--data", "--plugins", "--licenses"}) {
             assertEquals(option, 3, main("run", "--home", home, "--check", option, file.toString()));
             assertEquals("tollgate run: " + option + " " + file + " is a file, not a directory\n", err);
         }

@@ -80,11 +80,24 @@ final class ApplianceProcess {
             throws IOException {
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/tollgate").toString(), "run",
                 "--port", Integer.toString(port), "--data", data.toString(), "--plugins", plugins.toString()));
-        if (conf != null) {
+        List<String> more = Arrays.asList(extra);
+        // Issue 10: plugins install only when signed by a trusted vendor and licensed. The conf trusts the test
+        // vendor and the distribution's examples key; the licenses folder holds the example's shipped license and
+        // one per plugin the tests signed (TestVendor).
+        if (!more.contains("--conf")) {
+            // the distribution's own conf/ is never written to: a test that passes it runs on a copy
+            boolean distConf = conf != null && conf.toAbsolutePath().normalize()
+                    .equals(dist.resolve("conf").toAbsolutePath().normalize());
+            Path c = conf != null && !distConf ? conf : copyConf(Files.createTempDirectory("tollgate-it-conf"));
+            TestVendor.get().trustIn(c);
             cmd.add("--conf");
-            cmd.add(conf.toString());
+            cmd.add(c.toString());
         }
-        cmd.addAll(Arrays.asList(extra));
+        if (!more.contains("--licenses")) {
+            cmd.add("--licenses");
+            cmd.add(TestVendor.get().licenses().toString());
+        }
+        cmd.addAll(more);
         Files.writeString(log, "\n==== " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -267,9 +280,28 @@ final class ApplianceProcess {
 
     /** Puts {@code jar} into {@code plugins} at once (a copy beside it, then an atomic move), as an operator should. */
     static void drop(Path jar, Path plugins) throws IOException {
+        if (!signed(jar)) {
+            TestVendor.get().sign(jar);     // an operator's plugins come signed by their vendor, with a license
+        }
+        TestVendor.get().awaitLicensesRead();   // the license first, as an operator installs it
+        dropAsIs(jar, plugins);
+    }
+
+    /** {@link #drop} without signing: the jar goes in as it is (unsigned, tampered...). */
+    static void dropAsIs(Path jar, Path plugins) throws IOException {
         Path part = plugins.resolve("." + jar.getFileName() + ".part");
         Files.copy(jar, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.move(part, plugins.resolve(jar.getFileName()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** True when {@code jar} carries a signature file ({@code META-INF/*.SF}); false for a file that is no jar. */
+    static boolean signed(Path jar) {
+        try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
+            return f.stream().anyMatch(e -> e.getName().toUpperCase(java.util.Locale.ROOT).startsWith("META-INF/")
+                    && e.getName().toUpperCase(java.util.Locale.ROOT).endsWith(".SF"));
+        } catch (IOException e) {
+            return true;        // not a jar: nothing to sign
+        }
     }
 
     /** The last {@code lines} lines of the process log. */

@@ -52,6 +52,8 @@ public class DistributionIT {
                     "--version", version, "--output", work.resolve("garments-" + version + ".jar").toString());
             assertEquals(packed.err(), 0, packed.exit());
             assertTrue(packed.out(), packed.out().contains("image:FP32[-1, 1, 28, 28]") && packed.out().contains("labels   10"));
+            // Issue 10: the owner signs their own model with their vendor key and licenses it (TestVendor).
+            TestVendor.get().sign(work.resolve("garments-" + version + ".jar"));
         }
         ApplianceProcess.Result bad = dist.tool("plugin", "pack", "--model", work.resolve("missing.onnx").toString(), "--name", "x", "--version", "1.0.0",
                 "--output", work.resolve("x.jar").toString());

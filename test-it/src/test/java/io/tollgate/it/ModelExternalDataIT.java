@@ -60,10 +60,12 @@ public class ModelExternalDataIT {
 
         byte[] control = "not a secret at all".getBytes(StandardCharsets.US_ASCII);
         new PluginJar("inside", "1.0.0").model("model.onnx", ExternalDataModels.identityOfEmbedded(control))
-                .writeTo(plugins.resolve("inside.jar"));
+                .writeTo(tmp.resolve("inside.jar"));
+        ApplianceProcess.drop(tmp.resolve("inside.jar"), plugins);      // signed by the test vendor, licensed
         new PluginJar("leak", "1.0.0")
                 .model("model.onnx", ExternalDataModels.identityOfInitializer("data/device/device.key.pem", key.length))
-                .writeTo(plugins.resolve("leak.jar"));
+                .writeTo(tmp.resolve("leak.jar"));
+        ApplianceProcess.drop(tmp.resolve("leak.jar"), plugins);
 
         http.awaitPlugin("tollgate.plugin.inside", "READY", 60_000);
         Http.Response inside = http.post("/v2/models/inside/infer", INFER);

@@ -54,6 +54,7 @@ public class PluginCodeDropIT {
         byte[] model = TestPlugins.exampleEntry("TOLLGATE-INF/model.onnx");
         List<String> labels = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
         CodePlugins.activator("at-start", model, labels).writeTo(plugins.resolve("at-start.jar"));
+        TestVendor.get().sign(plugins.resolve("at-start.jar"));   // signed and licensed, but its license allows no code
         CodePlugins.activator("dropped", model, labels).writeTo(stash.resolve("dropped.jar"));
         CodePlugins.impostor().writeTo(stash.resolve("impostor.jar"));
 

@@ -66,8 +66,10 @@ public class PluginFolderFailSafeIT {
         Path jar = plugins.resolve("fashion-mnist-1.0.0.jar");
         byte[] model = TestPlugins.exampleEntry("TOLLGATE-INF/model.onnx");
         List<String> labels = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
-        byte[] next = new PluginJar("fashion-mnist", "1.1.0").model("model.onnx", model).labels(labels)
-                .maxBatchSize(256).toBytes();
+        Path nextJar = tmp.resolve("next.jar");
+        new PluginJar("fashion-mnist", "1.1.0").model("model.onnx", model).labels(labels).maxBatchSize(256)
+                .writeTo(nextJar);
+        byte[] next = Files.readAllBytes(TestVendor.get().sign(nextJar));     // signed by the test vendor, licensed
 
         int port = TollgateExam.freePort();
         Process p = appliance.run(port, tmp.resolve("data"), plugins, null);
@@ -124,6 +126,7 @@ public class PluginFolderFailSafeIT {
         Path plugins = tmp.resolve("plugins");
         appliance.copyExamplePlugin(plugins);
         writeBomb(plugins.resolve("bomb.jar"));
+        TestVendor.get().sign(plugins.resolve("bomb.jar"));     // a signed, licensed bomb: refused for its size
 
         int port = TollgateExam.freePort();
         long started = System.currentTimeMillis();

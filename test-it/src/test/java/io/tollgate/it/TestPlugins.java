@@ -51,6 +51,8 @@ final class TestPlugins {
                         + "\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[-1,3,28,28]}]}")
                 .writeTo(dir.resolve("broken-shape.jar"));
         CodePlugins.writeAll(dir, model, labels);
+        // Issue 10: signed by the test vendor, each plugin name licensed (code still not allowed).
+        TestVendor.get().signAll(dir);
         return dir;
     }
 

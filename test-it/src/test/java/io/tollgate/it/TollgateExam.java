@@ -57,6 +57,10 @@ final class TollgateExam {
         List<Option> o = new ArrayList<>();
         o.add(bundle(guardBundle().toUri().toString()).startLevel(1));
         o.add(frameworkProperty(PluginGuard.PLUGINS_PROPERTY).value(dist.resolve("plugins").toString()));
+        // Issue 10: the guard's license store trusts the test vendor and the examples key, and reads the licenses
+        // of the plugins the tests signed (TestVendor) and the distribution's shipped example license.
+        o.add(frameworkProperty(PluginGuard.VENDORS_PROPERTY).value(TestVendor.get().vendors().toString()));
+        o.add(frameworkProperty(PluginGuard.LICENSES_PROPERTY).value(TestVendor.get().licenses().toString()));
         o.add(cleanCaches());
         o.add(junitBundles());
         o.add(systemPackages(systemPackagesOfTheLauncher()));

@@ -29,7 +29,7 @@ public final class DataDirOption {
      * A distribution folder: {@code given} when not null, else the system property {@code property}, else
      * {@code <tollgate.home>/name}, else {@code ./name} (shared with {@link ConfDirOption}).
      */
-    static Path resolve(Path given, String property, String name) {
+    public static Path resolve(Path given, String property, String name) {
         if (given != null) {
             return given;
         }

@@ -2,6 +2,8 @@ package io.tollgate.tools;
 
 import io.tollgate.tools.device.DeviceCommand;
 import io.tollgate.tools.keys.KeysCommand;
+import io.tollgate.tools.licenses.LicenseCommand;
+import io.tollgate.tools.licenses.VendorCommand;
 import io.tollgate.tools.plugin.PluginCommand;
 import io.tollgate.tools.sync.SyncCommand;
 import io.tollgate.tools.usage.UsageCommand;
@@ -23,7 +25,8 @@ import picocli.CommandLine;
 public final class Tools {
     /** Command groups and commands, in the order the help lists them (after those the caller adds first). */
     static final List<Class<?>> COMMANDS = List.of(PluginCommand.class, UsageCommand.class, DeviceCommand.class,
-            SyncCommand.class, KeysCommand.class, VersionCommand.class, HelpCommand.class);
+            SyncCommand.class, KeysCommand.class, VendorCommand.class, LicenseCommand.class, VersionCommand.class,
+            HelpCommand.class);
 
     private Tools() {
     }

@@ -71,7 +71,8 @@ public class CommandLineTest {
     public void theTreeHoldsEveryCommand() {
         List<String> names = paths().stream().map(p -> String.join(" ", p)).toList();
         for (String expected : List.of("serve", "plugin pack", "plugin inspect", "usage verify", "usage summary",
-                "usage export", "device init", "device id", "device pubkey", "sync status", "version", "help")) {
+                "usage export", "device init", "device id", "device pubkey", "sync status", "vendor trust", "vendor list",
+                "vendor remove", "license install", "license list", "license remove", "version", "help")) {
             assertTrue(expected + " in " + names, names.contains(expected));
         }
     }
@@ -131,7 +132,7 @@ public class CommandLineTest {
     @Test
     public void unknownCommandsListTheKnownOnes() {
         assertOneLine(ToolRun.of("frob"), "tollgate: unknown command 'frob'; one of: plugin, usage, device, sync, "
-                + "keys, version, help (try 'tollgate --help')");
+                + "keys, vendor, license, version, help (try 'tollgate --help')");
         assertOneLine(ToolRun.of("usage", "frobnicate"), "tollgate usage: unknown command 'frobnicate'; one of: "
                 + "verify, summary, export (try 'tollgate usage --help')");
         assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey, enroll "

@@ -21,7 +21,14 @@ public class MeteringException extends Exception {
         /** Reading or writing the journal failed. */
         IO_FAILURE,
         /** The journal is closed (the appliance is shutting down or metering was reconfigured). */
-        CLOSED
+        CLOSED,
+        /**
+         * The quantity served under a license on this device cannot be established (records were deleted that no
+         * license totals checkpoint covers, or the checkpoint does not verify); the message says why and what to do.
+         *
+         * @since 1.2
+         */
+        COUNT_UNKNOWN
     }
 
     private final Reason reason;

@@ -37,4 +37,20 @@ public interface UsageJournal {
      * {@code fromSeq} is past the newest record.
      */
     List<UsageRecord> readFrom(long fromSeq, int max) throws MeteringException;
+
+    /**
+     * Quantity of {@code meter} served under {@code licenseId} on this device since the journal began: the sum of the
+     * {@code quantity} of every USAGE record with that {@code license_id} and {@code meter} and status {@code OK},
+     * including records retention has deleted since (they are kept in a device-signed checkpoint written before any
+     * file is deleted; docs/licensing.md, "Quotas and expiry on the appliance"). A cached lookup, no I/O.
+     *
+     * @return the quantity, 0 when the license was never used
+     * @throws MeteringException {@link MeteringException.Reason#COUNT_UNKNOWN} when the count cannot be established
+     *                           (the message says why), or as {@link #append} when the journal is not open
+     * @since 1.2
+     */
+    default long licenseQuantity(String licenseId, String meter) throws MeteringException {
+        throw new MeteringException(MeteringException.Reason.COUNT_UNKNOWN, "this usage journal does not count use "
+                + "per license");
+    }
 }

@@ -4,5 +4,5 @@
  * (canonical bytes, hash chain, seals) is documented in docs/usage-records.md.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package io.tollgate.metering;

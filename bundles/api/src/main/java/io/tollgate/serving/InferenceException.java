@@ -21,6 +21,14 @@ public class InferenceException extends Exception {
         METERING_UNAVAILABLE,
         /** The license does not cover this use (HTTP 403). */
         NOT_LICENSED,
+        /**
+         * The prepaid quota of the license that covers the model is used up, or the request needs more than is left
+         * (HTTP 402 Payment Required; the message names the license). Other models keep serving; a top-up license
+         * lifts it without a restart.
+         *
+         * @since 1.2
+         */
+        PAYMENT_REQUIRED,
         /** The engine failed while running the model (HTTP 500). */
         ENGINE_FAILURE,
         /** The appliance is shutting down (HTTP 503). */

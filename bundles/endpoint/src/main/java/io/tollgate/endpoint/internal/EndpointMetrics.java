@@ -24,7 +24,7 @@ final class EndpointMetrics {
     /** How an infer request ended, as the {@code outcome} label says it. */
     enum Outcome {
         OK, BAD_REQUEST, MODEL_NOT_FOUND, MODEL_NOT_READY, OVERLOADED, METERING_UNAVAILABLE, NOT_LICENSED,
-        ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
+        PAYMENT_REQUIRED, ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
 
         final String label = name().toLowerCase(Locale.ROOT);
 
@@ -83,6 +83,13 @@ final class EndpointMetrics {
 
     /** The sync uplink whose status the tollgate_sync_* gauges show; null while there is none. */
     private final AtomicReference<SyncStatusProvider> sync = new AtomicReference<>();
+
+    /** The tollgate_license_* gauges. */
+    private final LicenseMetrics licenses = new LicenseMetrics();
+
+    LicenseMetrics licenses() {
+        return licenses;
+    }
 
     /** The readiness checks that {@code /v2/health/ready} and the {@code tollgate_ready} gauges read. */
     private final ReadinessChecks readiness = new ReadinessChecks();
@@ -248,6 +255,7 @@ final class EndpointMetrics {
                     .append('\n');
         }
         renderJournal(out);
+        licenses.render(out, java.time.Instant.now());
         renderSync(out);
         renderReadiness(out);
         return out.toString();
@@ -367,7 +375,7 @@ final class EndpointMetrics {
         return "model=\"" + escape(s.name()) + "\",version=\"" + escape(s.version()) + "\"";
     }
 
-    private static void header(StringBuilder out, String name, String type, String help) {
+    static void header(StringBuilder out, String name, String type, String help) {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     }

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  * <tr><td>no API key, or an unknown, malformed or revoked one</td><td>401 + WWW-Authenticate: Bearer</td></tr>
  * <tr><td>{@code NOT_LICENSED}; a key without the route's role or model; a remote client in protected
  * mode</td><td>403</td></tr>
+ * <tr><td>{@code PAYMENT_REQUIRED}: the license's prepaid quota is used up (the message names it)</td><td>402</td></tr>
  * <tr><td>unknown route, model or version, {@code MODEL_NOT_FOUND}</td><td>404</td></tr>
  * <tr><td>wrong method</td><td>405 + Allow</td></tr>
  * <tr><td>body above max.body.bytes</td><td>413</td></tr>
@@ -104,6 +105,9 @@ final class ErrorMapper {
                     break;
                 case NOT_LICENSED:
                     status = HttpResponseStatus.FORBIDDEN;
+                    break;
+                case PAYMENT_REQUIRED:
+                    status = HttpResponseStatus.PAYMENT_REQUIRED;
                     break;
                 case OVERLOADED:
                     status = HttpResponseStatus.SERVICE_UNAVAILABLE;

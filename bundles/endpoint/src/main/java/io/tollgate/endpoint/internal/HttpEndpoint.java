@@ -14,6 +14,8 @@ import io.tollgate.endpoint.keys.ApiKeyFile;
 import io.tollgate.health.ReadinessCheck;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.sync.SyncStatusProvider;
+import io.tollgate.licensing.Entitlements;
+import io.tollgate.licensing.QuotaUsage;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import java.net.InetSocketAddress;
@@ -239,6 +241,30 @@ public final class HttpEndpoint {
         metrics.syncGone(provider);
     }
 
+    @Reference(name = "entitlements", service = Entitlements.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindEntitlements")
+    void bindEntitlements(Entitlements entitlements) {
+        router.licenses().entitlements(entitlements);
+        metrics.licenses().entitlements(entitlements);         // the tollgate_license_* gauges
+    }
+
+    void unbindEntitlements(Entitlements entitlements) {
+        router.licenses().entitlementsGone(entitlements);
+        metrics.licenses().entitlementsGone(entitlements);
+    }
+
+    @Reference(name = "quotas", service = QuotaUsage.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindQuotas")
+    void bindQuotas(QuotaUsage quotas) {
+        router.licenses().quotas(quotas);
+        metrics.licenses().quota(quotas);                       // tollgate_license_quota_remaining
+    }
+
+    void unbindQuotas(QuotaUsage quotas) {
+        router.licenses().quotasGone(quotas);
+        metrics.licenses().quotaGone(quotas);
+    }
+
     @Reference(name = "readiness", service = ReadinessCheck.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindReadiness")
     void bindReadiness(ReadinessCheck check) {
@@ -257,6 +283,7 @@ public final class HttpEndpoint {
     @Deactivate
     public void deactivate() {
         router.startDraining();
+        router.licenses().close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainTimeoutMs);
         while (metrics.inFlight() > 0 && System.nanoTime() < deadline) {

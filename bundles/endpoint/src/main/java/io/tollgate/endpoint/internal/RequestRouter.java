@@ -44,7 +44,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         SERVER_METADATA("GET", Access.INFER), HEALTH_LIVE("GET", Access.OPEN), HEALTH_READY("GET", Access.OPEN),
         MODEL_METADATA("GET", Access.INFER), MODEL_READY("GET", Access.INFER), MODEL_INFER("POST", Access.INFER),
         REPOSITORY_INDEX("POST", Access.ADMIN), REPOSITORY_LOAD("POST", Access.ADMIN),
-        REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN), METRICS("GET", Access.METRICS);
+        REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN),
+        ADMIN_LICENSES("GET", Access.ADMIN), ADMIN_LICENSES_INSTALL("POST", Access.ADMIN),
+        METRICS("GET", Access.METRICS);
 
         final String method;
         final Access access;
@@ -56,6 +58,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
         /** The Allow header: GET routes also answer HEAD. */
         String allow() {
+            if (this == ADMIN_LICENSES || this == ADMIN_LICENSES_INSTALL) {
+                return "GET, HEAD, POST";
+            }
             return "GET".equals(method) ? "GET, HEAD" : method;
         }
     }
@@ -70,6 +75,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final EndpointMetrics metrics;
     private final AccessGuard guard;
     private final BodyBudget bodies;
+    private final LicenseRoutes licenses = new LicenseRoutes();
     private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
@@ -94,6 +100,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         return guard;
     }
 
+    /** {@code /admin/licenses}: its services are bound by the endpoint component. */
+    LicenseRoutes licenses() {
+        return licenses;
+    }
+
     /** Makes the ids of requests that come without one; shared with the 413 answer of the body limit. */
     RequestIdGenerator requestIds() {
         return requestIds;
@@ -114,6 +125,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             return n == 1 ? new Match(Route.METRICS, null, null) : null;
         }
         if ("admin".equals(s.get(0))) {
+            if (n == 2 && "licenses".equals(s.get(1))) {
+                return new Match(Route.ADMIN_LICENSES, null, null);     // POST: ADMIN_LICENSES_INSTALL (dispatch)
+            }
             return n == 2 && "plugins".equals(s.get(1)) ? new Match(Route.ADMIN_PLUGINS, null, null) : null;
         }
         if (!"v2".equals(s.get(0))) {
@@ -235,6 +249,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw RequestException.notFound("no route for " + ex.method + " " + ex.path);
         }
         String method = ex.method;
+        if (m.route() == Route.ADMIN_LICENSES && "POST".equals(method)) {
+            m = new Match(Route.ADMIN_LICENSES_INSTALL, null, null);
+        }
         boolean allowed = m.route().method.equals(method) || ("HEAD".equals(method) && "GET".equals(m.route().method));
         if (!allowed) {
             throw RequestException.methodNotAllowed(method, ex.path, m.route().allow());
@@ -260,6 +277,10 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 throw MetadataRoutes.loadNotImplemented("unload", m.model());
             case ADMIN_PLUGINS:
                 return done(metadata.plugins());
+            case ADMIN_LICENSES:
+                return done(licenses.list());
+            case ADMIN_LICENSES_INSTALL:
+                return licenses.install(ByteBufUtil.getBytes(ex.request.content()), String.valueOf(ex.caller));
             case METRICS:
                 return done(HttpReply.text(HttpResponseStatus.OK, HttpReply.PROMETHEUS_TEXT,
                         metrics.render(registry.models())));

@@ -159,6 +159,11 @@ public class EndpointAuthTest {
         assertError(send("GET", "/admin/plugins", null, "Authorization", bearer(infer)), 403,
                 "API key " + id + " has the infer role; GET /admin/plugins needs the admin role");
         assertError(send("POST", "/v2/repository/index", "", "Authorization", bearer(infer)), 403, "admin role");
+        assertError(send("GET", "/admin/licenses", null, "Authorization", bearer(infer)), 403,
+                "API key " + id + " has the infer role; GET /admin/licenses needs the admin role");
+        assertError(send("POST", "/admin/licenses", "{}", "Authorization", bearer(infer)), 403,
+                "API key " + id + " has the infer role; POST /admin/licenses needs the admin role");
+        assertError(send("DELETE", "/admin/licenses", null, "Authorization", bearer(admin)), 405, "DELETE");
         assertError(send("POST", "/v2/repository/models/echo/unload", "", "Authorization", bearer(infer)), 403,
                 "admin role");
         assertError(send("GET", "/metrics", null, "Authorization", bearer(infer)), 403, "the metrics or admin role");

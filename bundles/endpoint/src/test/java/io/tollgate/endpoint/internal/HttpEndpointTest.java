@@ -457,6 +457,7 @@ public class HttpEndpointTest {
             {InferenceException.Reason.OVERLOADED, 503},
             {InferenceException.Reason.METERING_UNAVAILABLE, 503},
             {InferenceException.Reason.NOT_LICENSED, 403},
+            {InferenceException.Reason.PAYMENT_REQUIRED, 402},
             {InferenceException.Reason.ENGINE_FAILURE, 500},
             {InferenceException.Reason.SHUTTING_DOWN, 503},
         };
@@ -592,6 +593,57 @@ public class HttpEndpointTest {
         assertEquals(1, metric(text, "tollgate_model_state{model=\"broken\",version=\"3\",state=\"failed\"}"));
         assertEquals(1, metric(text, "tollgate_http_requests_in_flight")); // the /metrics request itself
         assertTrue(metric(text, "tollgate_http_responses_total{code=\"200\"}") >= 3);
+    }
+
+    @Test
+    public void paymentRequiredIsItsOwnOutcomeAndTheLicensesHaveGauges() throws Exception {
+        String body = "{\"id\":\"q1\",\"parameters\":{\"fail\":\"PAYMENT_REQUIRED\"},\"inputs\":[{\"name\":\"x\","
+                + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+        assertEquals(402, server.post("/v2/models/echo/infer", body).statusCode());
+        java.time.Instant now = java.time.Instant.now();
+        io.tollgate.licensing.License quota = new io.tollgate.licensing.License("L-quota", "V", "ab".repeat(32), "acme",
+                "", "", "echo", "[1,2)", now.minusSeconds(60), java.time.Instant.ofEpochSecond(4102444800L), "inference",
+                10, -1, false, now);
+        io.tollgate.licensing.License expired = new io.tollgate.licensing.License("L-old", "V", "ab".repeat(32), "acme",
+                "", "", "echo", "[1,2)", now.minusSeconds(60), now.minusSeconds(1), "inference", -1, -1, false, now);
+        io.tollgate.licensing.Entitlements licenses = new io.tollgate.licensing.Entitlements() {
+            @Override
+            public io.tollgate.licensing.Entitlement check(String plugin, String version, long nowMillis) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public List<io.tollgate.licensing.License> licenses() {
+                return List.of(quota, expired);
+            }
+
+            @Override
+            public List<String> refusedFiles() {
+                return List.of();
+            }
+
+            @Override
+            public void addListener(Runnable listener) {
+            }
+
+            @Override
+            public void removeListener(Runnable listener) {
+            }
+        };
+        assertFalse(server.get("/metrics").body().contains("tollgate_license_"));
+        server.endpoint.bindEntitlements(licenses);
+        server.endpoint.bindQuotas(id -> id.equals("L-quota") ? 10 : 0);
+        String text = server.get("/metrics").body();
+        assertEquals(1, metric(text, "tollgate_inference_requests_total{model=\"echo\",outcome=\"payment_required\"}"));
+        assertTrue(metric(text, "tollgate_http_responses_total{code=\"402\"}") >= 1);
+        assertTrue(text, text.contains("\ntollgate_license_quota_remaining{license=\"L-quota\",plugin=\"echo\"} 0\n"));
+        assertEquals(4102444800L, metric(text, "tollgate_license_expires_seconds{license=\"L-quota\",plugin=\"echo\"}"));
+        assertEquals(1, metric(text, "tollgate_license_state{license=\"L-quota\",state=\"exhausted\"}"));
+        assertTrue(text, text.contains("\ntollgate_license_state{license=\"L-quota\",state=\"active\"} 0\n"));
+        assertEquals(1, metric(text, "tollgate_license_state{license=\"L-old\",state=\"expired\"}"));
+        assertFalse("no quota, no remaining series", text.contains("tollgate_license_quota_remaining{license=\"L-old\""));
+        server.endpoint.unbindEntitlements(licenses);
+        assertFalse(server.get("/metrics").body().contains("tollgate_license_state"));
     }
 
     @Test

@@ -63,6 +63,10 @@ final class ChainWriter {
     private byte[] nextHash = new byte[RecordFormat.HASH_BYTES];
     private long headSeq;
     private long releasedSeq;
+    /** Seq the newest durable license totals checkpoint covers: no file past it may be deleted (LicenseTotals). */
+    private long checkpointedSeq;
+    /** Quantity per license id, counted under this lock as records are written. */
+    private final LicenseTotals totals = new LicenseTotals();
     /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
     private BytesStore<?, ?> tailStore;
     private long tailEnd;
@@ -114,7 +118,7 @@ final class ChainWriter {
      * Appends the usage record encoded in {@code b} (header fields left for this method) and returns its seq. The hot
      * path: no allocation, one SHA-256, one copy into the mapped file.
      */
-    long appendUsage(RecordBuffer b) throws MeteringException {
+    long appendUsage(RecordBuffer b, io.tollgate.metering.UsageEvent event) throws MeteringException {
         boolean sealDue;
         boolean forcedRoll = false;
         long seq;
@@ -146,6 +150,7 @@ final class ChainWriter {
                 disk.check();
             }
             seq = writeLocked(b);
+            totals.addLocked(event);
             sealDue = seals.recordWritten(seq, headHash);
         } finally {
             lock.unlock();
@@ -391,10 +396,50 @@ final class ChainWriter {
     List<JournalFileIndex.Cycle> detachReleasedFiles() {
         lock.lock();
         try {
-            return files.detachReleased(releasedSeq);
+            // never a file whose records the newest license totals checkpoint does not cover (LicenseTotals)
+            return files.detachReleased(Math.min(releasedSeq, checkpointedSeq));
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * True when a released file waits for a license totals checkpoint before retention may delete it, or when more
+     * than {@code everyRecords} records were written since the last one (so that the scan at the next start after a
+     * crash stays short).
+     */
+    boolean checkpointWanted(long everyRecords) {
+        lock.lock();
+        try {
+            long last = files.oldestClosedLastSeq();
+            return last >= 0 && last <= releasedSeq && last > checkpointedSeq || headSeq - checkpointedSeq > everyRecords;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The license totals at the head, exact: taken under the lock the totals are counted under. */
+    LicenseTotals.Snapshot totalsSnapshot() {
+        lock.lock();
+        try {
+            return new LicenseTotals.Snapshot(headSeq, headHash.clone(), totals.copyLocked());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A checkpoint covering the records up to {@code seq} is durably on disk: files up to it may be deleted. */
+    void checkpointed(long seq) {
+        lock.lock();
+        try {
+            checkpointedSeq = Math.max(checkpointedSeq, seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    LicenseTotals totals() {
+        return totals;
     }
 
     /** The detached files are deleted: their bytes leave the budget, and appends resume if they were refused. */

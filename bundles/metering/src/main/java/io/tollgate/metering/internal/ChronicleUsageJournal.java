@@ -121,6 +121,11 @@ public final class ChronicleUsageJournal implements UsageJournal, ReadinessCheck
         return opened().readFrom(fromSeq, max);
     }
 
+    @Override
+    public long licenseQuantity(String licenseId, String meter) throws MeteringException {
+        return opened().licenseQuantity(licenseId, meter);
+    }
+
     /** Records the release and runs retention on this (the caller's) thread, off the chain lock. */
     @Override
     public void releaseUpTo(long seq) throws MeteringException {

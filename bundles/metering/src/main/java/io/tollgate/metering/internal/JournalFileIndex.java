@@ -147,6 +147,15 @@ final class JournalFileIndex {
         return out;
     }
 
+    /** Last seq of the oldest file when it is not the one being written; -1 otherwise. */
+    long oldestClosedLastSeq() {
+        if (cycles.isEmpty()) {
+            return -1;
+        }
+        Cycle c = cycles.firstEntry().getValue();
+        return c == active ? -1 : c.lastSeq;
+    }
+
     /** A file {@link #detachReleased} handed out is gone (or given up on): its bytes no longer count. */
     void deleted(Cycle c) {
         closedBytes -= c.extent;

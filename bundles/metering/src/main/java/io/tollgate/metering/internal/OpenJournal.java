@@ -38,6 +38,9 @@ final class OpenJournal {
     private final JournalPretoucher pretoucher;
     private final JournalRetention retention;
     private final SeqRangeReader reader;
+    private final Path totalsFile;
+    /** A license totals checkpoint at least this often (records), so that a start after a crash scans little. */
+    static final long CHECKPOINT_EVERY_RECORDS = 100_000;
     private final ThreadLocal<RecordBuffer> buffers = ThreadLocal.withInitial(() -> new RecordBuffer(512));
 
     /**
@@ -93,12 +96,15 @@ final class OpenJournal {
             this.reader = new SeqRangeReader(chain, queue);
             chain.onSealRequested(sealer::wake);
             chain.onRetentionWanted(retentionWanted);
+            this.totalsFile = LicenseTotals.checkpointFile(dir);
+            chain.totals().open(totalsFile, key, recovered.files().firstSeq(), recovered.headSeq(), reader::read);
 
             RecordBuffer b = buffers.get();
             RecordFormat.beginRecord(b, RecordFormat.KIND_START, deviceId);
             RecordFormat.startBody(b, recovered.previousRun());
             chain.appendStart(b);
             sealer.sealNow(SealReason.START);
+            writeTotals();
             LOG.info("Usage journal open in {}: device {}, head seq {} (previous run: {}), {} of {} bytes used, "
                             + "sync {}, roll cycle {}", dir, deviceId, chain.headSeq(), recovered.previousRun(),
                     chain.usedBytes(), options.diskBudgetBytes(), options.sync(), rollCycle);
@@ -119,7 +125,7 @@ final class OpenJournal {
         RecordBuffer b = buffers.get();
         RecordFormat.beginRecord(b, RecordFormat.KIND_USAGE, deviceId);
         RecordFormat.usageBody(b, event);
-        return chain.appendUsage(b);
+        return chain.appendUsage(b, event);
     }
 
     List<UsageRecord> readFrom(long fromSeq, int max) throws MeteringException {
@@ -129,8 +135,45 @@ final class OpenJournal {
     /** Records the release and runs retention on this (the caller's) thread, off the chain lock. */
     void releaseUpTo(long seq) throws MeteringException {
         if (chain.release(seq)) {
-            retention.run();
+            retain();
         }
+    }
+
+    /**
+     * Retention, after the license totals checkpoint that must cover a file before it is deleted: when a released
+     * file waits for one, the checkpoint is written (and forced to disk) first; if that fails, nothing is deleted.
+     * Also writes one every {@value #CHECKPOINT_EVERY_RECORDS} records (the disk thread calls this every 250 ms).
+     */
+    private synchronized void retain() {
+        if (chain.checkpointWanted(CHECKPOINT_EVERY_RECORDS) && !writeTotals()) {
+            return;
+        }
+        retention.run();
+    }
+
+    /** Writes the license totals checkpoint at the head; false (and one ERROR line) when it could not be written. */
+    private boolean writeTotals() {
+        LicenseTotals.Snapshot s = chain.totalsSnapshot();
+        if (chain.totals().unknownReason() != null) {
+            // Nothing trustworthy to write, and nothing left to protect: the gap that made the count unknown stays
+            // visible at every start, so retention may go on (else the disk budget would fill and stop all serving).
+            chain.checkpointed(s.seq());
+            return true;
+        }
+        try {
+            LicenseTotals.write(totalsFile, key, s);
+            chain.checkpointed(s.seq());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.error("Writing the license totals checkpoint {} failed; released journal files are kept until it "
+                    + "can be written", totalsFile, e);
+            return false;
+        }
+    }
+
+    /** Quantity served under a license ({@link LicenseTotals#quantity}). */
+    long licenseQuantity(String licenseId, String meter) throws MeteringException {
+        return chain.totals().quantity(licenseId, meter);
     }
 
     JournalStatus status() {
@@ -147,6 +190,7 @@ final class OpenJournal {
         try {
             sealer.sealNow(SealReason.SHUTDOWN);
             fsync.force();
+            writeTotals();
             LOG.info("Usage journal closed at seq {} with a shutdown seal", chain.headSeq());
         } catch (MeteringException | RuntimeException e) {
             LOG.error("Writing the shutdown seal failed; the next start will record an unclean shutdown", e);
@@ -159,7 +203,11 @@ final class OpenJournal {
 
     /** Deletes the files whose records are all released; never throws. */
     void runRetention() {
-        retention.run();
+        try {
+            retain();
+        } catch (RuntimeException e) {
+            LOG.error("Usage journal retention failed", e);
+        }
     }
 
     /** Why the next usage record would be refused, or null; volatile reads only. */

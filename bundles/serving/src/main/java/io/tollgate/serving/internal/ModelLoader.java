@@ -54,6 +54,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private final ResolveDiagnosis diagnosis;
     private volatile boolean closed;
     private final long loadTimeoutMs;
+    private volatile Runnable modelReady = () -> { };
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings) {
@@ -151,6 +152,42 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 }
             }
         });
+    }
+
+    /**
+     * The license of {@code v} no longer entitles it: new requests are refused at once, requests in flight finish, then
+     * its model closes (as an uninstall drains); the version and its plugin report FAILED with {@code why}.
+     */
+    void licenseLost(ModelVersion v, String why) {
+        threads.onLifecycle(() -> {
+            if (v.state() != ModelState.READY) {
+                return;
+            }
+            LOG.warn("{} from {}: {}; new requests are refused with this reason, requests in flight finish, then the "
+                    + "model unloads", v.label(), v.plugin().label(), why);
+            repository.failUnlicensed(v, why);
+            PluginRecord r = plugins.get(v.plugin().bundleId());
+            if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey())
+                    && (r.state() instanceof PluginState.Ready || r.state() instanceof PluginState.Inactive)) {
+                r.moveTo(r.state().licenseLost(v.plugin().label() + ": " + why), "its license no longer entitles it");
+            }
+        });
+    }
+
+    /** A plugin whose model stopped for want of a license is entitled again: its model loads again. */
+    void relicensed(long bundleId) {
+        threads.onLifecycle(() -> {
+            PluginRecord r = plugins.get(bundleId);
+            if (r != null && r.state() instanceof PluginState.Failed) {
+                LOG.info("{}: a license entitles it again; loading its model", r.source().label());
+                startAttempt(r, r.source());
+            }
+        });
+    }
+
+    /** {@code listener} runs (on the lifecycle thread) each time a model version becomes READY. */
+    void onModelReady(Runnable listener) {
+        this.modelReady = listener;
     }
 
     /** Stops all loading and timers; models already loaded stay with the repository. */
@@ -276,7 +313,11 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             repository.refused(source.info(), source.declaredModel(), version, error);
         }
         LOG.debug("{}", error);
-        grace.keepServing(r);
+        if (source.refusedByLicense()) {
+            grace.withdrawn(r, "its plugin is no longer entitled (" + reason + ")");   // issue 10: no grace
+        } else {
+            grace.keepServing(r);
+        }
         readiness.settled(source.bundleId());
     }
 
@@ -287,7 +328,10 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         }
         r.moveTo(r.state().stop(), "its bundle stopped");       // cancels a load in progress
         for (ModelVersion v : repository.ofBundle(bundleId)) {
-            if (v.state() == ModelState.FAILED || v.state() == ModelState.LOADING) {
+            // A version stopped for want of a license stays listed with its reason while the launcher refreshes
+            // its plugin (requests keep getting 403 with the reason, never a 404 in between); the next start or the
+            // guard's refusal of the refreshed bundle replaces it.
+            if ((v.state() == ModelState.FAILED && !v.unlicensed()) || v.state() == ModelState.LOADING) {
                 repository.remove(v);
             }
         }
@@ -337,6 +381,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         LOG.info("{}: model '{}' {} is READY on {} (loaded in {} ms)", source.label(), effective.name(),
                 effective.version(), attempt.version().accelerator(), millis);
         readiness.settled(source.bundleId());
+        modelReady.run();
     }
 
     @Override

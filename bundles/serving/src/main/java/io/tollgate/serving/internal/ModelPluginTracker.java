@@ -1,5 +1,6 @@
 package io.tollgate.serving.internal;
 
+import io.tollgate.licensing.Entitlements;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -8,6 +9,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.startlevel.BundleStartLevel;
 import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.framework.wiring.FrameworkWiring;
@@ -37,6 +39,10 @@ public final class ModelPluginTracker {
     private final FrameworkWiring wiring;
     private final BundleTracker<Long> tracker;
     private volatile boolean closing;
+    /** The framework's licensing state (issue 10), when there is one: its changes re-report refused plugins. */
+    private final ServiceReference<Entitlements> entitlementsRef;
+    private final Entitlements entitlements;
+    private final Runnable relicensed = this::relicensed;
 
     @Activate
     public ModelPluginTracker(BundleContext context, @Reference(name = "lifecycle") PluginLifecycle lifecycle) {
@@ -54,11 +60,39 @@ public final class ModelPluginTracker {
         LOG.info("tracking model plugins: {} present, {} to process before serving is ready", tracker.size(),
                 awaited.size());
         lifecycle.trackerOpened(awaited);
+        // The system bundle's Entitlements service (the launcher registers it before any bundle starts): when licenses
+        // change, a plugin that stays unresolved may be refused for another reason (a license arrived but it carries
+        // code; a license for another device...), and /admin/plugins must say the current one.
+        entitlementsRef = context.getServiceReference(Entitlements.class);
+        entitlements = entitlementsRef == null ? null : context.getService(entitlementsRef);
+        if (entitlements != null) {
+            entitlements.addListener(relicensed);
+        }
+    }
+
+    /** Licenses changed (the licensing thread): every plugin still INSTALLED is reported again, with a fresh verdict. */
+    private void relicensed() {
+        if (closing) {
+            return;
+        }
+        for (Bundle bundle : tracker.getBundles() == null ? new Bundle[0] : tracker.getBundles()) {
+            if (bundle.getState() == Bundle.INSTALLED) {
+                PluginBundle.of(bundle, wiring).ifPresent(lifecycle::pluginInstalled);
+            }
+        }
     }
 
     @Deactivate
     void deactivate() {
         closing = true;     // closing the tracker reports every bundle as removed: not an uninstall
+        if (entitlements != null) {
+            entitlements.removeListener(relicensed);
+            try {
+                context.ungetService(entitlementsRef);
+            } catch (IllegalStateException e) {
+                // the framework is stopping
+            }
+        }
         tracker.close();
         lifecycle.trackerClosed();
     }

@@ -152,6 +152,16 @@ final class ModelRepository {
         }
     }
 
+    /**
+     * The version's license no longer entitles it (expired, revoked, removed): it takes no new request at once, the
+     * requests in flight finish, then its model is closed (engine memory freed), as an uninstall drains. It stays listed
+     * FAILED with {@code why}, and requests for it are answered 403 with that reason (see {@link #notReady}).
+     */
+    void failUnlicensed(ModelVersion version, String why) {
+        version.markUnlicensed();
+        fail(version, why);
+    }
+
     /** Forgets a version that never loaded or failed; drains one that is loaded. */
     void remove(ModelVersion version) {
         ModelState state = version.state();
@@ -275,6 +285,12 @@ final class ModelRepository {
             return best.get();
         }
         throw notReady(name, version, candidates);
+    }
+
+    /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */
+    List<ModelVersion> candidates(String name, String version) {
+        return named(name).stream().filter(v -> version == null || version.isBlank() || sameVersion(v, version))
+                .collect(Collectors.toList());
     }
 
     /** Status of the version a request would go to, or of the most recent entry when none is READY. */
@@ -418,6 +434,12 @@ final class ModelRepository {
                 .collect(Collectors.joining("; "));
         String which = version == null || version.isBlank() ? "model '" + name + "' has no ready version"
                 : "model '" + name + "' " + version + " is not ready";
+        if (!candidates.isEmpty() && candidates.stream().allMatch(v -> v.unlicensed() && v.state() == ModelState.FAILED)) {
+            // every version stopped for want of a license: the client is told why, as a request to a READY one is
+            ModelVersion best = candidates.stream().max(PREFERENCE).orElseThrow();
+            return new InferenceException(Reason.NOT_LICENSED, best.label() + " is not licensed on this box: "
+                    + best.error());
+        }
         return new InferenceException(Reason.MODEL_NOT_READY, which + ": " + states);
     }
 

@@ -40,6 +40,10 @@ final class ModelVersion {
     private InferenceEngine engine;
     private String accelerator = "";
     private long inFlight;
+    /** The entitlement granted to this version, for the request path (LicenseGate); null until asked. */
+    private volatile LicenseGate.Cached licenseCache;
+    /** Set when the version stopped serving because its license no longer entitles it (expired, revoked...). */
+    private volatile boolean unlicensed;
 
     ModelVersion(PluginInfo plugin, ModelDescriptor descriptor) {
         this(plugin, descriptor, true);
@@ -76,6 +80,15 @@ final class ModelVersion {
     /** The version as an OSGi version for ordering; 0.0.0 when it does not parse. */
     Version parsedVersion() {
         return parsedVersion;
+    }
+
+    /**
+     * The version licenses are checked for: the model version as an OSGi version ({@code 1.0} is {@code 1.0.0}), the
+     * same value as the plugin's {@code tollgate.model} capability's {@code version} attribute, which the launcher's
+     * resolver hook decides on ({@code Entitlements.check(name, version, now)}).
+     */
+    String licensedVersion() {
+        return parsedVersion.toString();
     }
 
     ModelDescriptor descriptor() {
@@ -125,6 +138,23 @@ final class ModelVersion {
         synchronized (lock) {
             return inFlight;
         }
+    }
+
+    LicenseGate.Cached licenseCache() {
+        return licenseCache;
+    }
+
+    void licenseCache(LicenseGate.Cached c) {
+        licenseCache = c;
+    }
+
+    /** True when the version was stopped because no license entitles it any more. */
+    boolean unlicensed() {
+        return unlicensed;
+    }
+
+    void markUnlicensed() {
+        unlicensed = true;
     }
 
     long served() {

@@ -42,6 +42,7 @@ final class PluginBundle implements PluginSource {
     private final String declaredModelVersion;
     private final String descriptorPath;
     private volatile Optional<String> refusal;
+    private volatile boolean refusedByLicense;
 
     private PluginBundle(Bundle bundle, FrameworkWiring wiring, BundleCapability capability) {
         this.bundle = bundle;
@@ -187,12 +188,19 @@ final class PluginBundle implements PluginSource {
             try {
                 PluginVerdict verdict = PluginResolverHook.verdict(bundle, wiring.getBundle().getBundleContext());
                 r = verdict.passes() ? Optional.empty() : Optional.of(verdict.reason());
+                refusedByLicense = !verdict.licensing().isEmpty();
             } catch (IllegalStateException e) {
                 r = Optional.empty();       // uninstalled meanwhile: the UNINSTALLED event follows
             }
             refusal = r;
         }
         return r;
+    }
+
+    @Override
+    public boolean refusedByLicense() {
+        refusal();
+        return refusedByLicense;
     }
 
     /**

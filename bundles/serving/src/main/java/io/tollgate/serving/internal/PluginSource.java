@@ -83,6 +83,14 @@ public interface PluginSource {
      */
     Optional<String> refusal();
 
+    /**
+     * True when {@link #refusal()} is (also) the licensing decision (issue 10: unsigned, no license, revoked...): the
+     * plugin is not entitled, so its models must not serve on through an upgrade's grace.
+     */
+    default boolean refusedByLicense() {
+        return false;
+    }
+
     /** How messages name this plugin: {@code plugin io.acme.ocr 1.2.0}. */
     default String label() {
         return "plugin " + symbolicName() + " " + version();

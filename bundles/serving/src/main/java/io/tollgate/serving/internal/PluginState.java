@@ -90,6 +90,14 @@ sealed interface PluginState {
         throw illegal("engineLost");
     }
 
+    /**
+     * The license of this plugin's READY model no longer entitles it (expired, revoked, removed): as {@link #engineLost}
+     * with no engine to wait for; a license that entitles it again loads it again (LicenseWatch).
+     */
+    default PluginState licenseLost(String error) {
+        return engineLost(error, null);
+    }
+
     /** The framework cannot resolve the bundle's revision. Only from states that are not {@link #started()}. */
     default PluginState unresolvable(String error) {
         if (started()) {

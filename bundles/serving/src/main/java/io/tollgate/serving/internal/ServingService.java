@@ -7,6 +7,9 @@ import io.tollgate.guard.PluginFile;
 import io.tollgate.health.ReadinessCheck;
 import io.tollgate.guard.PluginFileReport;
 import io.tollgate.serving.ModelState;
+import io.tollgate.licensing.Entitlements;
+import io.tollgate.licensing.QuotaUsage;
+import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.metering.MeteringException;
@@ -61,18 +64,23 @@ import org.slf4j.LoggerFactory;
  * record that cannot be written fails the request with {@code METERING_UNAVAILABLE}: nothing is served
  * unmetered. The journal is a mandatory static reference, so without it this component does not
  * activate and nothing serves.
+ *
+ * <p>Licensing (docs/licensing.md, "Quotas and expiry on the appliance"): every request is checked against the
+ * {@link Entitlements} service ({@link LicenseGate}: a cached entitlement per model version, a quota claimed per
+ * request) before it is queued; the usage record names the license. Without that service nothing is served and the
+ * {@code plugins} readiness check says why. A license that stops entitling a loaded model (expiry, revocation) drains
+ * it ({@link LicenseWatch}). The per-license use is published as {@link QuotaUsage}.
  */
-@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class, ReadinessCheck.class},
-        configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class, ReadinessCheck.class,
+        QuotaUsage.class}, configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ServingConfig.class)
-public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle, ReadinessCheck {
+public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle, ReadinessCheck,
+        QuotaUsage {
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
 
     /** The status a usage record of a served request carries. */
     static final String STATUS_OK = "OK";
-    /** The license id while licensing is not in place. */
-    static final String NO_LICENSE = "";
 
     private final ServingSettings settings;
     private final UsageJournal journal;
@@ -82,6 +90,10 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final EngineDirectory engines = new EngineDirectory();
     private final ModelRepository repository;
     private final ModelLoader loader;
+    private final LicenseGate licenses;
+    private final OfflineChecks offline;
+    private final LicenseWatch licenseWatch;
+    private final Runnable licensingListener;
     private volatile boolean shuttingDown;
     private volatile PluginFileReport files;
 
@@ -103,6 +115,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     /** Outside a framework (tests, the test-jar's {@code TestServing}): bind engines, then report plugins. */
     public ServingService(ServingSettings settings, UsageJournal journal) {
+        this(settings, journal, System::currentTimeMillis);
+    }
+
+    /** As above, with the wall clock licenses are checked at (tests turn it back). */
+    ServingService(ServingSettings settings, UsageJournal journal, java.util.function.LongSupplier clock) {
         this.settings = settings;
         this.journal = Objects.requireNonNull(journal, "journal");
         this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0L,
@@ -115,6 +132,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
                         settings.maxModelBytes(), settings.loadTimeoutMs()));
+        this.offline = new OfflineChecks(journal, clock);
+        this.licenses = new LicenseGate(journal, offline);
+        lifecycle.scheduleWithFixedDelay(offline::refresh, OfflineChecks.REFRESH_MS, OfflineChecks.REFRESH_MS,
+                TimeUnit.MILLISECONDS);
+        this.licenseWatch = new LicenseWatch(licenses, repository, loader, lifecycle);
+        this.licensingListener = licenseWatch::licensingChanged;
+        loader.onModelReady(licenseWatch::sweepSoon);
         LOG.info("serving started: {} worker threads, {} requests per model queue, drain {} ms, upgrade grace {} ms,"
                         + " engine wait {} ms, models up to {} bytes loaded within {} ms", settings.workerThreads(),
                 settings.maxQueuePerModel(), settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs(),
@@ -135,6 +159,51 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             LOG.info("engine '{}' went away", name);
             loader.engineRemoved(engine, name);
         });
+    }
+
+    /**
+     * The box's licensing state, registered by the launcher. Without it nothing is served (requests are answered 503
+     * and the {@code plugins} readiness check says why); a greedy dynamic reference, so a replacement binds first.
+     */
+    @Reference(name = "entitlements", service = Entitlements.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
+            unbind = "unbindEntitlements")
+    public void bindEntitlements(Entitlements entitlements) {
+        Entitlements old = licenses.entitlements();
+        if (old != null) {
+            old.removeListener(licensingListener);
+        }
+        licenses.bind(entitlements);
+        entitlements.addListener(licensingListener);
+        LOG.info("licensing available: every request is checked against its license");
+        licenseWatch.sweepSoon();
+    }
+
+    public void unbindEntitlements(Entitlements entitlements) {
+        entitlements.removeListener(licensingListener);
+        if (licenses.entitlements() == entitlements) {
+            // INFO: it also happens at every clean stop; the plugins readiness check says it while it lasts
+            LOG.info("the licensing service went away: no model is served until it is back");
+        }
+        licenses.unbind(entitlements);
+    }
+
+    /** The usage uplink: how old the oldest record the cloud has not acknowledged is, for offline grace. */
+    @Reference(name = "sync", service = SyncStatusProvider.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindSync")
+    public void bindSync(SyncStatusProvider provider) {
+        offline.sync(provider);
+    }
+
+    public void unbindSync(SyncStatusProvider provider) {
+        offline.syncGone(provider);
+    }
+
+    // ---- QuotaUsage ------------------------------------------------------------------------------
+
+    @Override
+    public long used(String licenseId) {
+        return licenses.used(licenseId);
     }
 
     /** Refuses new work, lets requests in flight finish (up to the drain timeout) and closes every model. */
@@ -171,16 +240,25 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         try {
             version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
         } catch (InferenceException e) {
-            result.completeExceptionally(e);
+            result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
+                    repository.candidates(request.model(), request.version()), licenses.now()));
             return result;
         }
+        LicenseGate.Grant grant = null;
         try {
             checked = RequestValidator.check(request, version.descriptor());
-            workers.execute(() -> run(request, version, checked, result));
+            grant = licenses.admit(version, checked.quantity(), licenses.now());
+            LicenseGate.Grant granted = grant;
+            workers.execute(() -> run(request, version, checked, granted, result));
         } catch (InferenceException e) {
             repository.release(version, false);
+            if (e.reason() == Reason.NOT_LICENSED || e.reason() == Reason.PAYMENT_REQUIRED) {
+                // one line per refusal at DEBUG (the endpoint logs each answer); the reason goes to the client
+                LOG.debug("{}: request {} refused: {}", version.label(), request.id(), e.getMessage());
+            }
             result.completeExceptionally(e);
         } catch (RejectedExecutionException e) {
+            grant.cancel();
             repository.release(version, false);
             result.completeExceptionally(shuttingDown());
         }
@@ -189,7 +267,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     /** On a worker thread: runs the model, then releases the request's place in flight and answers. */
     private void run(InferenceRequest request, ModelVersion version, RequestValidator.Checked checked,
-                     CompletableFuture<InferenceResponse> result) {
+                     LicenseGate.Grant grant, CompletableFuture<InferenceResponse> result) {
         ModelDescriptor model = version.descriptor();
         InferenceResponse response;
         try {
@@ -203,12 +281,14 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             long computeNanos = System.nanoTime() - started;
             response = new InferenceResponse(model.name(), model.version(), request.id(), outputs, computeNanos,
                     version.accelerator());
-            meter(request, version, model, checked.quantity(), computeNanos);
+            meter(request, version, model, checked.quantity(), computeNanos, grant.licenseId());
         } catch (InferenceException e) {
+            grant.cancel();
             repository.release(version, false);
             result.completeExceptionally(e);
             return;
         } catch (EngineException e) {
+            grant.cancel();
             repository.release(version, false);
             if (e.reason() == EngineException.Reason.INVALID_INPUT) {
                 // what the client sent, not a fault of the engine: 400, counted as bad_request, nothing metered
@@ -220,11 +300,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             return;
         } catch (RuntimeException | LinkageError e) {
             LOG.warn("{}: the engine threw while running request {}", version.label(), request.id(), e);
+            grant.cancel();
             repository.release(version, false);
             result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
                     + " failed to run: " + e, e));
             return;
         }
+        grant.commit();
         repository.release(version, true);
         // One line per request, at DEBUG only (see RequestRouter): joins the endpoint's line to the usage record.
         LOG.debug("{}: request {} served: quantity {}, engine {} ms, usage record appended", version.label(),
@@ -237,12 +319,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      * Any failure to write it becomes METERING_UNAVAILABLE, so the caller never releases the answer.
      */
     private void meter(InferenceRequest request, ModelVersion version, ModelDescriptor model, long quantity,
-                       long computeNanos) throws InferenceException {
+                       long computeNanos, String licenseId) throws InferenceException {
         // The request's one id (the client's or the endpoint's, never one of ours: decision 2026-11-30)
         String requestId = request.id();
         PluginInfo plugin = version.plugin();
         UsageEvent event = new UsageEvent(request.tenant(), model.name(), model.version(), plugin.symbolicName(),
-                plugin.version(), NO_LICENSE, model.meter(), quantity, Math.max(0, computeNanos),
+                plugin.version(), licenseId, model.meter(), quantity, Math.max(0, computeNanos),
                 version.accelerator(), requestId, STATUS_OK);
         try {
             journal.append(event);
@@ -322,7 +404,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public boolean ready() {
-        return !shuttingDown && loader.ready();
+        return !shuttingDown && loader.ready() && licenses.unavailable().isEmpty();
     }
 
     // ---- ReadinessCheck: "plugins" ------------------------------------------------------------
@@ -343,7 +425,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         if (shuttingDown) {
             return Optional.of("serving is shutting down");
         }
-        return loader.notReadyReason();
+        Optional<String> licensing = licenses.unavailable();
+        return licensing.isPresent() ? licensing : loader.notReadyReason();
     }
 
     // ---- PluginLifecycle -----------------------------------------------------------------------

@@ -64,6 +64,15 @@ final class UpgradeGrace {
         }
     }
 
+    /**
+     * The plugin is no longer entitled (its license went, issue 10): its retiring versions drain and unload now
+     * (requests in flight finish), whatever the grace.
+     */
+    void withdrawn(PluginRecord r, String why) {
+        cancel(r.bundleId());
+        drain(r.bundleId(), why);
+    }
+
     /** Nothing left to wait for (a revision is READY, or the plugin went): stops the plugin's grace timer. */
     void cancel(long bundleId) {
         LifecycleExecutor.cancel(timers.remove(bundleId));

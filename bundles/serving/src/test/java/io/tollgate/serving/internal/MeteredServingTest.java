@@ -49,6 +49,7 @@ public class MeteredServingTest {
         journal = device.journal();
         service = new ServingService(new ServingSettings(THREADS, 256, 2_000, 10_000, 2_000, 50), journal);
         service.bindEngine(engine);
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
     }
 
     @After

@@ -45,6 +45,7 @@ public class ServingServiceTest {
 
     private ServingService start(int maxQueue, long drainMs, long graceMs, long engineWaitMs) {
         service = new ServingService(new ServingSettings(4, maxQueue, drainMs, graceMs, engineWaitMs, 50), journal);
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
         return service;
     }
 
@@ -159,6 +160,7 @@ public class ServingServiceTest {
         service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50,
                 ServingConfig.DEFAULT_MAX_MODEL_BYTES, 1_500), journal);
         service.bindEngine(engine);
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
         assertEquals("plugins", service.name());
         assertTrue(service.required());
         assertEquals(Optional.of("the model plugin tracker has not opened yet (serving is starting)"),
@@ -186,6 +188,7 @@ public class ServingServiceTest {
     public void aModelFileOverTheSizeLimitIsRefusedWithTheReason() throws Exception {
         service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50, 20, 60_000), journal);
         service.bindEngine(engine);
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
         service.trackerOpened(Set.of());
         service.pluginStarted(fm(1, "1.0.0", 1));           // its model text is more than 20 bytes
         PluginStatus failed = awaitPlugin(1, ModelState.FAILED);
@@ -472,7 +475,7 @@ public class ServingServiceTest {
         assertEquals("1.0.0", e.modelVersion());
         assertEquals("io.acme.fm", e.plugin());
         assertEquals("1.0.0", e.pluginVersion());
-        assertEquals("", e.licenseId());
+        assertEquals("the license that entitled it", "free-fm", e.licenseId());
         assertEquals("inference", e.meter());
         assertEquals("items in the batch dimension", 3, e.quantity());
         assertEquals(r.computeNanos(), e.computeNanos());

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real serving component outside a framework, for the benchmarks in {@code bench/} and other modules' tests:
  * {@code ServingService} wired as Declarative Services wires it (a usage journal, an engine), fed a plugin jar as the
- * extender's tracker feeds it an ACTIVE plugin bundle. Published in tollgate-serving's test-jar, so that nobody else
+ * extender's tracker feeds it an ACTIVE plugin bundle. Every plugin is entitled by a free license
+ * ({@link InMemoryEntitlements#everything()}), as the example plugin is on the distribution. Published in tollgate-serving's test-jar, so that nobody else
  * imports this bundle's private classes.
  */
 public final class TestServing implements AutoCloseable {
@@ -42,6 +43,7 @@ public final class TestServing implements AutoCloseable {
         ServingService service = new ServingService(new ServingSettings(workerThreads, maxQueuePerModel, drainTimeoutMs,
                 UPGRADE_GRACE_MS, ENGINE_WAIT_MS, ServingSettings.RESOLVE_SETTLE_MS), journal);
         service.bindEngine(engine);
+        service.bindEntitlements(InMemoryEntitlements.everything());   // every plugin entitled, by a free license
         service.trackerOpened(Set.of());
         return new TestServing(service);
     }
