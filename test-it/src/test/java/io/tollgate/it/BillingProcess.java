@@ -224,6 +224,11 @@ final class BillingProcess {
         return Http.JSON.readTree(getText(path));
     }
 
+    /** POST on its API with the admin token; the response as it came (status and body). */
+    Http.Response post(String path, String body) throws Exception {
+        return http.post(path, body);
+    }
+
     /** GET on its API, 200 expected; the body as text (e.g. the JSON lines of {@code /v1/export/cloudevents}). */
     String getText(String path) throws Exception {
         Http.Response r = http.get(path);
