@@ -93,7 +93,7 @@ public final class LicenseStore implements Entitlements {
 
     /** What one reload read. */
     record State(Map<String, PublicKey> vendors, Map<String, String> vendorNames, List<License> licenses,
-                 Set<String> revoked, List<String> refusedFiles, String deviceId, String deviceKey) {
+                 Set<String> revoked /* vendorKey/licenseId pairs */, List<String> refusedFiles, String deviceId, String deviceKey) {
         static final State EMPTY = new State(Map.of(), Map.of(), List.of(), Set.of(), List.of(), "", "");
     }
 
@@ -142,9 +142,15 @@ public final class LicenseStore implements Entitlements {
         return state.deviceKey();
     }
 
-    /** True when {@code licenseId} is in a revocation list of its vendor. */
+    /** True when a license of this id is in a revocation list of the license's own vendor. */
     public boolean revoked(String licenseId) {
-        return state.revoked().contains(licenseId);
+        State s = state;
+        return s.licenses().stream().anyMatch(l -> l.id().equals(licenseId) && s.revoked().contains(revocationKey(l)));
+    }
+
+    /** The key of {@link State#revoked}: a revocation list revokes ids of its own vendor key only. */
+    static String revocationKey(License l) {
+        return l.vendorKey() + "/" + l.id();
     }
 
     /**
@@ -294,8 +300,16 @@ public final class LicenseStore implements Entitlements {
             return Entitlement.refused(plugin, version, r, reason(e.signatureFailure()));
         }
         State s = state;
+        // the ids the plugin's own vendor revoked (decide only considers that vendor's licenses)
+        String prefix = e.signer() + "/";
+        Set<String> revoked = new HashSet<>();
+        for (String k : s.revoked()) {
+            if (k.startsWith(prefix)) {
+                revoked.add(k.substring(prefix.length()));
+            }
+        }
         return LicenseRules.decide(plugin, version, e.carriesCode(), e.signer(), s.vendors().keySet(), s.licenses(),
-                s.revoked(), s.deviceId(), s.deviceKey(), now);
+                revoked, s.deviceId(), s.deviceKey(), now);
     }
 
     @Override
@@ -370,22 +384,39 @@ public final class LicenseStore implements Entitlements {
             }
         }
         vendors = Collections.unmodifiableMap(vendors);
+        // Licenses by vendor key and id: a license id is the vendor's, so another trusted vendor's file that reuses
+        // it (by accident or on purpose) neither shadows nor displaces this one.
         Map<String, License> licenses = new TreeMap<>();
-        Set<String> revoked = new HashSet<>();
-        for (Path folder : licenseFolders) {
+        // Revoked (vendor key, license id) pairs: a list revokes only licenses of the key that signed it.
+        Set<String> revokedKeys = new HashSet<>();
+        Path archive = revocationArchive();
+        List<Path> revocationFolders = new ArrayList<>(licenseFolders);
+        if (archive != null) {
+            revocationFolders.add(archive);
+        }
+        for (Path folder : revocationFolders) {
             for (Path f : files(folder, ".revocations")) {
                 try {
-                    revoked.addAll(LicenseFiles.readRevocations(Files.readAllBytes(f), vendors));
+                    byte[] bytes = Files.readAllBytes(f);
+                    LicenseFiles.Revocations list = LicenseFiles.revocationList(bytes, vendors);
+                    for (String id : list.revoked()) {
+                        revokedKeys.add(list.vendorKey() + "/" + id);
+                    }
+                    if (archive != null && !folder.equals(archive)) {
+                        keep(archive, bytes);
+                    }
                 } catch (LicenseException e) {
                     refuse(refused, f, reason(e));
                 } catch (IOException | RuntimeException e) {
                     refuse(refused, f, "cannot be read: " + message(e));
                 }
             }
+        }
+        for (Path folder : licenseFolders) {
             for (Path f : files(folder, ".lic")) {
                 try {
                     License l = LicenseFiles.read(Files.readAllBytes(f), vendors);
-                    License before = licenses.putIfAbsent(l.id(), l);
+                    License before = licenses.putIfAbsent(l.vendorKey() + "/" + l.id(), l);
                     if (before != null && !before.equals(l)) {
                         refuse(refused, f, "license " + l.id() + " is in another file already, with other terms");
                     }
@@ -416,7 +447,37 @@ public final class LicenseStore implements Entitlements {
             }
         }
         return new State(vendors, Collections.unmodifiableMap(names), List.copyOf(licenses.values()),
-                Set.copyOf(revoked), List.copyOf(refused), deviceId, deviceKey);
+                Set.copyOf(revokedKeys), List.copyOf(refused), deviceId, deviceKey);
+    }
+
+    /**
+     * Where verified revocation lists are kept once seen: {@code data/licensing/revocations} (beside
+     * {@code data/device}), so that deleting a list from the licenses folder never un-revokes a license. Null without
+     * a device folder.
+     */
+    private Path revocationArchive() {
+        return deviceFolder == null || deviceFolder.getParent() == null ? null
+                : deviceFolder.getParent().resolve("licensing").resolve("revocations");
+    }
+
+    /** Keeps a verified revocation list in the archive under its content name (once; atomically). */
+    private void keep(Path archive, byte[] bytes) {
+        try {
+            String name = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(bytes), 0, 8) + ".revocations";
+            Path target = archive.resolve(name);
+            if (Files.exists(target)) {
+                return;
+            }
+            Files.createDirectories(archive);
+            Path part = archive.resolve("." + name + ".part");
+            Files.write(part, bytes);
+            Files.move(part, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            LOG.info("licenses: kept revocation list {} in {} (deleting it from the licenses folder does not "
+                    + "un-revoke its licenses)", name, archive);
+        } catch (IOException | java.security.NoSuchAlgorithmException | RuntimeException e) {
+            LOG.warn("licenses: cannot keep a revocation list in {}: {}", archive, message(e));
+        }
     }
 
     private void refuse(List<String> refused, Path file, String reason) {
@@ -499,7 +560,7 @@ public final class LicenseStore implements Entitlements {
     /** A license's state for reports: valid, expired, not yet valid, revoked, wrong device. */
     public String stateOf(License l, Instant now) {
         State s = state;
-        if (s.revoked().contains(l.id())) {
+        if (s.revoked().contains(revocationKey(l))) {
             return "revoked";
         }
         if (l.bound() && (!l.deviceId().equals(s.deviceId()) || !l.deviceKey().equals(s.deviceKey()))) {

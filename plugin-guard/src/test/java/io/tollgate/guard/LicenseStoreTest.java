@@ -144,6 +144,40 @@ public class LicenseStoreTest {
     }
 
     @Test
+    public void aRevocationListRevokesOnlyItsOwnVendorsLicensesAndDeletingItUnrevokesNothing() throws Exception {
+        // a second trusted vendor (the box owner's own key, say) that knows the first vendor's license id
+        Files.copy(tmp.getRoot().toPath().resolve("k2").resolve(VendorKeys.PUBLIC_FILE), vendors.resolve("own.pem"));
+        Files.write(licenses.resolve("a.lic"), issuer(vendor).id("lic-a").issue());
+        Files.write(licenses.resolve("own.revocations"), RevocationIssuer.issue(stranger.getPrivate(),
+                stranger.getPublic(), List.of("lic-a"), now));
+        store.reload();
+        store.decide("ocr", "1.0.0", false, signer, null);   // the plugin, signed by acme, as the hook judged it
+        assertTrue("another vendor's list does not revoke acme's license",
+                store.check("ocr", "1.0.0", now.toEpochMilli()).entitled());
+        assertFalse(store.revoked("lic-a"));
+
+        // the same id in the other vendor's license neither shadows nor displaces acme's
+        Files.write(licenses.resolve("clash.lic"), issuer(stranger).id("lic-a").plugin("other").quota(1L, "inference").issue());
+        store.reload();
+        assertEquals(store.refusedFiles().toString(), List.of(), store.refusedFiles());
+        assertEquals(2, store.licenses().size());
+        assertTrue(store.check("ocr", "1.0.0", now.toEpochMilli()).entitled());
+
+        // acme's own list revokes it; deleting the list from the licenses folder does not bring it back
+        Files.write(licenses.resolve("acme.revocations"), RevocationIssuer.issue(vendor.getPrivate(), vendor.getPublic(),
+                List.of("lic-a"), now));
+        store.reload();
+        assertEquals(Refusal.REVOKED, store.check("ocr", "1.0.0", now.toEpochMilli()).refusal().orElseThrow());
+        Files.delete(licenses.resolve("acme.revocations"));
+        Files.delete(licenses.resolve("a.lic"));
+        Files.write(licenses.resolve("again.lic"), issuer(vendor).id("lic-a").issue());   // the license replayed
+        store.reload();
+        assertEquals("kept in data/licensing/revocations", Refusal.REVOKED,
+                store.check("ocr", "1.0.0", now.toEpochMilli()).refusal().orElseThrow());
+        assertTrue(Files.list(device.getParent().resolve("licensing/revocations")).findAny().isPresent());
+    }
+
+    @Test
     public void aRefusedCopyOfAnEntitledPluginDoesNotShadowIt() throws Exception {
         Files.write(licenses.resolve("a.lic"), issuer(vendor).id("lic-a").issue());
         store.reload();

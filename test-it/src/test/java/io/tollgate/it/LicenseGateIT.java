@@ -207,5 +207,14 @@ public class LicenseGateIT {
         JsonNode revoked = http.awaitPlugin("tollgate.plugin.licensed-model", "FAILED", 30_000);
         assertTrue(revoked.toString(), revoked.path("error").asText().contains("revoked"));
         assertEquals("the other plugin serves on", 200, http.post("/v2/models/posted-model/infer", infer()).status());
+        String metrics = http.get("/metrics").body();
+        assertTrue("/metrics says revoked, as /admin/licenses does",
+                metrics.contains("tollgate_license_state{license=\"lic-licensed\",state=\"revoked\"} 1"));
+
+        // Deleting the revocation list does not un-revoke: the appliance kept a copy (data/licensing/revocations).
+        Files.delete(licenses.resolve("r.revocations"));
+        Thread.sleep(4_000);     // the store reads a change once the folder stood still for 2 s, polling every 1 s
+        assertEquals("still refused", 403, http.post("/v2/models/licensed-model/infer", infer()).status());
+        assertTrue(Files.list(data.resolve("licensing/revocations")).findAny().isPresent());
     }
 }

@@ -17,13 +17,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * tollgate_license_quota_remaining{license,plugin}   prepaid quantity left (licenses with a quota only)
  * tollgate_license_expires_seconds{license,plugin}   expiry, Unix seconds (licenses that expire only)
  * tollgate_license_state{license,state}              1 for the license's state: active, not_yet_valid, expired,
- *                                                     exhausted (a revocation shows in /admin/licenses and on its plugin)
+ *                                                     exhausted, revoked, wrong_device (as GET /admin/licenses says)
  * </pre>
  *
  * <p>Threads: rendered on an event loop; reads the services' in-memory state only.
  */
 final class LicenseMetrics {
-    static final List<String> STATES = List.of("active", "not_yet_valid", "expired", "exhausted");
+    static final List<String> STATES = List.of("active", "not_yet_valid", "expired", "exhausted", "revoked",
+            "wrong_device");
 
     private final AtomicReference<Entitlements> entitlements = new AtomicReference<>();
     private final AtomicReference<QuotaUsage> quota = new AtomicReference<>();
@@ -83,10 +84,13 @@ final class LicenseMetrics {
             }
         }
         EndpointMetrics.header(out, "tollgate_license_state", "gauge",
-                "1 for the license's state: active, not_yet_valid, expired or exhausted (quota used up).");
+                "1 for the license's state: active, not_yet_valid, expired, exhausted (quota used up), revoked or"
+                        + " wrong_device (bound to another device).");
         for (int i = 0; i < all.size(); i++) {
             License l = all.get(i);
-            String state = now.isBefore(l.notBefore()) ? "not_yet_valid" : !now.isBefore(l.expires()) ? "expired"
+            String stored = e instanceof io.tollgate.guard.LicenseStore store ? store.stateOf(l, now) : "valid";
+            String state = "revoked".equals(stored) ? "revoked" : "wrong device".equals(stored) ? "wrong_device"
+                    : now.isBefore(l.notBefore()) ? "not_yet_valid" : !now.isBefore(l.expires()) ? "expired"
                     : l.hasQuota() && used[i] >= l.quota() ? "exhausted" : "active";
             for (String s : STATES) {
                 out.append("tollgate_license_state{license=\"").append(EndpointMetrics.escape(l.id()))

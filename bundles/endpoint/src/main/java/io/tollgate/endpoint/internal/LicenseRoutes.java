@@ -69,9 +69,9 @@ final class LicenseRoutes {
             g.writeArrayFieldStart("licenses");
             for (License l : e.licenses()) {
                 g.writeStartObject();
-                fields(g, l, e, now);
+                long used = q == null ? -1 : q.used(l.id());
+                fields(g, l, e, now, l.hasQuota() && used >= l.quota());
                 if (q != null) {
-                    long used = q.used(l.id());
                     g.writeNumberField("used", used);
                     if (l.hasQuota()) {
                         g.writeNumberField("remaining", Math.max(0, l.quota() - used));
@@ -136,7 +136,7 @@ final class LicenseRoutes {
                     l.id(), l.plugin(), l.versions(), l.tenant(), done.file().getFileName(), store.stateOf(l, now));
             return HttpReply.json(HttpResponseStatus.CREATED, JsonBodies.bytes(g -> {
                 g.writeStartObject();
-                fields(g, l, store, now);
+                fields(g, l, store, now, false);
                 g.writeStringField("file", done.file().getFileName().toString());
                 g.writeEndObject();
             }));
@@ -152,8 +152,9 @@ final class LicenseRoutes {
         return e;
     }
 
-    private static void fields(com.fasterxml.jackson.core.JsonGenerator g, License l, Entitlements e, Instant now)
-            throws IOException {
+    /** @param exhausted the license's quota is used up: a "valid" license says "exhausted" instead */
+    private static void fields(com.fasterxml.jackson.core.JsonGenerator g, License l, Entitlements e, Instant now,
+                               boolean exhausted) throws IOException {
         g.writeStringField("id", l.id());
         g.writeStringField("plugin", l.plugin());
         g.writeStringField("versions", l.versions());
@@ -165,8 +166,9 @@ final class LicenseRoutes {
         } else {
             g.writeNullField("device");
         }
-        g.writeStringField("state", e instanceof LicenseStore s ? s.stateOf(l, now)
-                : io.tollgate.licensing.LicenseRules.validity(l, now).map(r -> r.words()).orElse("valid"));
+        String state = e instanceof LicenseStore s ? s.stateOf(l, now)
+                : io.tollgate.licensing.LicenseRules.validity(l, now).map(r -> r.words()).orElse("valid");
+        g.writeStringField("state", exhausted && "valid".equals(state) ? "exhausted" : state);
         g.writeStringField("not_before", l.notBefore().toString());
         if (l.expires().equals(Instant.MAX)) {
             g.writeNullField("expires");
