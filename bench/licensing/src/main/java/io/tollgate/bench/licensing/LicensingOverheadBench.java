@@ -229,6 +229,7 @@ public final class LicensingOverheadBench {
                 Random order = new Random();
                 List<Double> free = new ArrayList<>();
                 List<Double> enforced = new ArrayList<>();
+                List<Double> pairRatios = new ArrayList<>();
                 long enforcedStart = journal.licenseQuantity(licensing.licenseId(), METER);
                 long enforcedRequests = 0;
                 int pairs = Math.max(1, measureS * 1000 / (2 * windowMs));
@@ -246,6 +247,7 @@ public final class LicensingOverheadBench {
                         (enforce ? enforced : free).add(rate);
                         enforcedRequests += enforce ? n : 0;
                     }
+                    pairRatios.add(enforced.get(enforced.size() - 1) / free.get(free.size() - 1));
                 }
                 PHASE.compareAndSet(1, 2);
                 for (Thread c : clients) {
@@ -264,8 +266,8 @@ public final class LicensingOverheadBench {
                             + licensing.licenseId());
                 }
                 System.out.printf(Locale.ROOT, "RESULT %.1f %.1f windows=%d mean-free=%.1f mean-enforced=%.1f"
-                                + " quota-used=%d/%d free-license-used=%d %s%n", median(free), median(enforced), pairs,
-                        mean(free), mean(enforced), used, QUOTA, usedFree,
+                                + " median-pair-ratio=%.4f quota-used=%d/%d free-license-used=%d %s%n", median(free),
+                        median(enforced), pairs, mean(free), mean(enforced), median(pairRatios), used, QUOTA, usedFree,
                         describe(journal.status(), settled));
                 return;
             }
