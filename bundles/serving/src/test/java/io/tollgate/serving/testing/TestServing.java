@@ -1,6 +1,7 @@
 package io.tollgate.serving.testing;
 
 import io.tollgate.engine.spi.InferenceEngine;
+import io.tollgate.licensing.Entitlements;
 import io.tollgate.metering.UsageJournal;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * The real serving component outside a framework, for the benchmarks in {@code bench/} and other modules' tests:
  * {@code ServingService} wired as Declarative Services wires it (a usage journal, an engine), fed a plugin jar as the
  * extender's tracker feeds it an ACTIVE plugin bundle. Every plugin is entitled by a free license
- * ({@link InMemoryEntitlements#everything()}), as the example plugin is on the distribution. Published in tollgate-serving's test-jar, so that nobody else
+ * ({@link InMemoryEntitlements#everything()}), as the example plugin is on the distribution, unless the caller binds
+ * its own {@code Entitlements}. Published in tollgate-serving's test-jar, so that nobody else
  * imports this bundle's private classes.
  */
 public final class TestServing implements AutoCloseable {
@@ -40,10 +42,21 @@ public final class TestServing implements AutoCloseable {
      */
     public static TestServing start(UsageJournal journal, InferenceEngine engine, int workerThreads,
                                     int maxQueuePerModel, long drainTimeoutMs) {
+        // every plugin entitled, by a free license
+        return start(journal, engine, workerThreads, maxQueuePerModel, drainTimeoutMs, InMemoryEntitlements.everything());
+    }
+
+    /**
+     * As {@link #start(UsageJournal, InferenceEngine, int, int, long)}, with {@code entitlements} bound as the
+     * launcher's licensing service (e.g. plugin-guard's {@code LicenseStore}, for the licensing benchmark): every
+     * request is checked against it, and a plugin it does not entitle is not served.
+     */
+    public static TestServing start(UsageJournal journal, InferenceEngine engine, int workerThreads,
+                                    int maxQueuePerModel, long drainTimeoutMs, Entitlements entitlements) {
         ServingService service = new ServingService(new ServingSettings(workerThreads, maxQueuePerModel, drainTimeoutMs,
                 UPGRADE_GRACE_MS, ENGINE_WAIT_MS, ServingSettings.RESOLVE_SETTLE_MS), journal);
         service.bindEngine(engine);
-        service.bindEntitlements(InMemoryEntitlements.everything());   // every plugin entitled, by a free license
+        service.bindEntitlements(entitlements);
         service.trackerOpened(Set.of());
         return new TestServing(service);
     }
