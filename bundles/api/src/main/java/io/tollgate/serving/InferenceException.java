@@ -29,6 +29,20 @@ public class InferenceException extends Exception {
          * @since 1.2
          */
         PAYMENT_REQUIRED,
+        /**
+         * The request waited in the model's queue longer than its timeout ({@code parameters.timeout} in µs, or the
+         * queue policy's default) and was rejected (HTTP 503, the message says how long it waited).
+         *
+         * @since 1.3
+         */
+        TIMEOUT,
+        /**
+         * The caller (API key or tenant) is over its request-rate or concurrency limit (HTTP 429 with
+         * {@code Retry-After}).
+         *
+         * @since 1.3
+         */
+        RATE_LIMITED,
         /** The engine failed while running the model (HTTP 500). */
         ENGINE_FAILURE,
         /** The appliance is shutting down (HTTP 503). */

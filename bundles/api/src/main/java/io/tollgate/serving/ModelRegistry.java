@@ -24,4 +24,24 @@ public interface ModelRegistry {
      * appliance can report itself ready.
      */
     boolean ready();
+
+    /**
+     * The effective configuration of a model version ({@link ModelConfig}): {@code version} when given, else the
+     * version unversioned requests go to. Empty when no such model version is known.
+     *
+     * @since 1.3
+     */
+    default Optional<ModelConfig> config(String name, String version) {
+        return Optional.empty();
+    }
+
+    /**
+     * Statistics of the model versions known ({@link ModelStatistics}): all when {@code name} is null, else that
+     * model's versions, or only {@code version} when given.
+     *
+     * @since 1.3
+     */
+    default List<ModelStatistics> statistics(String name, String version) {
+        return List.of();
+    }
 }

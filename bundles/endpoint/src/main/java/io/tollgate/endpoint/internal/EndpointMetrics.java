@@ -24,7 +24,7 @@ final class EndpointMetrics {
     /** How an infer request ended, as the {@code outcome} label says it. */
     enum Outcome {
         OK, BAD_REQUEST, MODEL_NOT_FOUND, MODEL_NOT_READY, OVERLOADED, METERING_UNAVAILABLE, NOT_LICENSED,
-        PAYMENT_REQUIRED, ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
+        PAYMENT_REQUIRED, TIMEOUT, RATE_LIMITED, ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
 
         final String label = name().toLowerCase(Locale.ROOT);
 

@@ -113,6 +113,11 @@ final class ErrorMapper {
                     status = HttpResponseStatus.SERVICE_UNAVAILABLE;
                     headers = Map.of("Retry-After", "1");
                     break;
+                case RATE_LIMITED:
+                    status = HttpResponseStatus.TOO_MANY_REQUESTS;
+                    headers = Map.of("Retry-After", "1");
+                    break;
+                case TIMEOUT:
                 case MODEL_NOT_READY:
                 case METERING_UNAVAILABLE:
                 case SHUTTING_DOWN:
