@@ -366,6 +366,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     }
 
     @Override
+    public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
+        return repository.find(name, version).map(ModelVersion::config);
+    }
+
+    @Override
     public List<PluginStatus> plugins() {
         List<PluginStatus> statuses = loader.statuses();
         PluginFileReport report = files;
