@@ -36,6 +36,16 @@ public interface ModelRegistry {
     }
 
     /**
+     * The box owner's model configuration files that are refused, by model name: why (the file, the field and the
+     * reason). The configuration in force before stays while a file is refused.
+     *
+     * @since 1.3
+     */
+    default java.util.Map<String, String> configErrors() {
+        return java.util.Map.of();
+    }
+
+    /**
      * Statistics of the model versions known ({@link ModelStatistics}): all when {@code name} is null, else that
      * model's versions, or only {@code version} when given.
      *

@@ -265,6 +265,18 @@ public final class HttpEndpoint {
         metrics.licenses().quotaGone(quotas);
     }
 
+    /** Explicit model control (load/unload), registered by serving; without it those routes answer 503. */
+    @Reference(name = "repository", service = io.tollgate.serving.RepositoryControl.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindRepository")
+    void bindRepository(io.tollgate.serving.RepositoryControl control) {
+        router.repository().control(control);
+    }
+
+    void unbindRepository(io.tollgate.serving.RepositoryControl control) {
+        router.repository().controlGone(control);
+    }
+
     @Reference(name = "readiness", service = ReadinessCheck.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC, unbind = "unbindReadiness")
     void bindReadiness(ReadinessCheck check) {
@@ -284,6 +296,7 @@ public final class HttpEndpoint {
     public void deactivate() {
         router.startDraining();
         router.licenses().close();
+        router.repository().close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainTimeoutMs);
         while (metrics.inFlight() > 0 && System.nanoTime() < deadline) {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.tollgate.model.TensorSpec;
+import io.tollgate.serving.ModelConfig;
+import io.tollgate.serving.RepositoryControl;
 import io.tollgate.serving.ModelRegistry;
 import io.tollgate.serving.ModelState;
 import io.tollgate.serving.ModelStatus;
@@ -105,7 +107,8 @@ final class MetadataRoutes {
 
     HttpReply modelReady(String name, String version) throws RequestException {
         ModelStatus status = find(name, version);
-        boolean ready = status.state() == ModelState.READY;
+        // a READY version that does not serve (unloaded, not selected by the version policy) carries the reason
+        boolean ready = status.state() == ModelState.READY && (status.error() == null || status.error().isEmpty());
         return HttpReply.json(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
                 JsonBodies.bytes(g -> {
                     g.writeStartObject();
@@ -118,6 +121,15 @@ final class MetadataRoutes {
 
     /** {@code POST /v2/repository/index}; an optional body {@code {"ready": true}} lists only ready models. */
     HttpReply repositoryIndex(byte[] body) throws RequestException {
+        return repositoryIndex(body, null);
+    }
+
+    /**
+     * As above; with the serving layer's {@link RepositoryControl} (when bound) the index also lists the models
+     * unloaded or not selected by their version policy, with Triton's states ({@code READY}, {@code LOADING},
+     * {@code UNLOADING}, {@code UNAVAILABLE}) and the reason.
+     */
+    HttpReply repositoryIndex(byte[] body, RepositoryControl control) throws RequestException {
         boolean readyOnly = false;
         if (body.length > 0) {
             try (JsonParser p = JsonBodies.FACTORY.createParser(body)) {
@@ -145,6 +157,21 @@ final class MetadataRoutes {
             }
         }
         boolean onlyReady = readyOnly;
+        if (control != null) {
+            List<RepositoryControl.IndexEntry> entries = control.index(onlyReady);
+            return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
+                g.writeStartArray();
+                for (RepositoryControl.IndexEntry e : entries) {
+                    g.writeStartObject();
+                    g.writeStringField("name", e.name());
+                    g.writeStringField("version", e.version());
+                    g.writeStringField("state", e.state());
+                    g.writeStringField("reason", e.reason());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }));
+        }
         List<ModelStatus> models = registry.models();
         return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
             g.writeStartArray();
@@ -163,13 +190,21 @@ final class MetadataRoutes {
         }));
     }
 
-    static RequestException loadNotImplemented(String action, String model) {
-        return new RequestException(RequestException.Kind.NOT_IMPLEMENTED, "model " + action + " through the API is "
-                + "not implemented yet (model '" + model + "'); install or remove the model's plugin bundle instead");
+    /**
+     * {@code GET /v2/models/{m}[/versions/{v}]/config}: the effective configuration in Triton's shape
+     * ({@link ModelConfigJson}), of {@code version} or else of the version unversioned requests go to.
+     */
+    HttpReply config(String name, String version) throws RequestException {
+        find(name, version);
+        ModelConfig config = registry.config(name, version).orElseThrow(() -> RequestException.notFound("model '"
+                + name + "'" + (version == null ? "" : " " + version) + " has no configuration: its plugin was"
+                + " refused (GET /admin/plugins says why)"));
+        return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config));
     }
 
     HttpReply plugins() {
         List<PluginStatus> plugins = registry.plugins();
+        java.util.Map<String, String> configErrors = registry.configErrors();
         return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
             g.writeStartArray();
             for (PluginStatus p : plugins) {
@@ -182,6 +217,10 @@ final class MetadataRoutes {
                 g.writeStringField("model_version", p.modelVersion());
                 g.writeStringField("state", p.state() == null ? "" : p.state().name());
                 g.writeStringField("error", p.error() == null ? "" : p.error());
+                String configError = configErrors.get(p.model());
+                if (configError != null) {
+                    g.writeStringField("config_error", configError);
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -43,6 +43,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     enum Route {
         SERVER_METADATA("GET", Access.INFER), HEALTH_LIVE("GET", Access.OPEN), HEALTH_READY("GET", Access.OPEN),
         MODEL_METADATA("GET", Access.INFER), MODEL_READY("GET", Access.INFER), MODEL_INFER("POST", Access.INFER),
+        MODEL_CONFIG("GET", Access.INFER),
         REPOSITORY_INDEX("POST", Access.ADMIN), REPOSITORY_LOAD("POST", Access.ADMIN),
         REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN),
         ADMIN_LICENSES("GET", Access.ADMIN), ADMIN_LICENSES_INSTALL("POST", Access.ADMIN),
@@ -76,6 +77,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AccessGuard guard;
     private final BodyBudget bodies;
     private final LicenseRoutes licenses = new LicenseRoutes();
+    private final RepositoryRoutes repository = new RepositoryRoutes();
     private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
@@ -103,6 +105,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** {@code /admin/licenses}: its services are bound by the endpoint component. */
     LicenseRoutes licenses() {
         return licenses;
+    }
+
+    /** {@code /v2/repository/models/{m}/load|unload}: its service is bound by the endpoint component. */
+    RepositoryRoutes repository() {
+        return repository;
     }
 
     /** Makes the ids of requests that come without one; shared with the 413 answer of the body limit. */
@@ -183,6 +190,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (n == rest + 1 && "infer".equals(s.get(rest))) {
             return new Match(Route.MODEL_INFER, model, version);
+        }
+        if (n == rest + 1 && "config".equals(s.get(rest))) {
+            return new Match(Route.MODEL_CONFIG, model, version);
         }
         return null;
     }
@@ -269,12 +279,15 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return done(metadata.modelReady(m.model(), m.version()));
             case MODEL_INFER:
                 return infer.infer(ex, m.model(), m.version());
+            case MODEL_CONFIG:
+                return done(metadata.config(m.model(), m.version()));
             case REPOSITORY_INDEX:
-                return done(metadata.repositoryIndex(ByteBufUtil.getBytes(ex.request.content())));
+                return done(metadata.repositoryIndex(ByteBufUtil.getBytes(ex.request.content()), repository.control()));
             case REPOSITORY_LOAD:
-                throw MetadataRoutes.loadNotImplemented("load", m.model());
+                return repository.load(m.model(), ByteBufUtil.getBytes(ex.request.content()), String.valueOf(ex.caller));
             case REPOSITORY_UNLOAD:
-                throw MetadataRoutes.loadNotImplemented("unload", m.model());
+                return repository.unload(m.model(), ByteBufUtil.getBytes(ex.request.content()),
+                        String.valueOf(ex.caller));
             case ADMIN_PLUGINS:
                 return done(metadata.plugins());
             case ADMIN_LICENSES:

@@ -17,6 +17,9 @@ final class FakeModelRegistry implements ModelRegistry {
     final List<ModelStatus> models = new CopyOnWriteArrayList<>();
     final List<PluginStatus> plugins = new CopyOnWriteArrayList<>();
     volatile boolean ready = true;
+    /** Configurations by "name/version" ("name/" for the one unversioned requests get). */
+    final Map<String, io.tollgate.serving.ModelConfig> configs = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, String> configErrors = new java.util.concurrent.ConcurrentHashMap<>();
 
     static ModelDescriptor descriptor(String name, String version, int maxBatch, List<TensorSpec> inputs,
                                       List<TensorSpec> outputs, List<String> labels) {
@@ -62,6 +65,16 @@ final class FakeModelRegistry implements ModelRegistry {
             }
         }
         return Optional.empty();
+    }
+
+    @Override
+    public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
+        return Optional.ofNullable(configs.get(name + "/" + (version == null ? "" : version)));
+    }
+
+    @Override
+    public Map<String, String> configErrors() {
+        return Map.copyOf(configErrors);
     }
 
     @Override

@@ -51,6 +51,9 @@ final class LoadAttempt {
                    long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner) {
     }
 
+    /** The reason a plugin of an unloaded model gives. */
+    static final String UNLOADED = "the model is unloaded by an operator";
+
     private final PluginSource source;
     private final Context context;
     private volatile boolean cancelled;
@@ -162,6 +165,12 @@ final class LoadAttempt {
             return;
         }
         context.owner().described(this, descriptor);
+        if (context.repository().isUnloaded(descriptor.name())) {
+            // an operator unloaded the model (RepositoryControl): its plugin stays installed but nothing loads
+            fail(source.label() + ": " + UNLOADED + " (POST /v2/repository/models/" + descriptor.name()
+                    + "/load loads it)", null);
+            return;
+        }
         try {
             version = context.repository().add(source.info(), descriptor, configLayer);
         } catch (PluginException e) {

@@ -56,6 +56,12 @@ final class ModelConfigs {
             "allow_timeout_override", "max_queue_size");
     private static final Set<String> INSTANCE_FIELDS = Set.of("name", "count", "kind");
     private static final Set<String> POLICY_KINDS = Set.of("latest", "all", "specific");
+    /**
+     * The version policy when neither descriptor nor override sets one: {@code all}, as Tollgate served every installed
+     * version before 1.3 (Triton's default is {@code latest 1}; decision 2026-11-30 "Version policy default all").
+     */
+    static final VersionPolicy DEFAULT_POLICY = new VersionPolicy(VersionPolicy.Kind.ALL, 0, List.of());
+
     /** Objects that hold one of several kinds (protobuf's oneof): an override replaces them whole. */
     private static final Set<String> ONE_OF = Set.of("version_policy");
     /** Far above what a 2-core box runs usefully; stops a typo such as 1000 from opening a thousand sessions. */
@@ -163,7 +169,7 @@ final class ModelConfigs {
     static ObjectNode defaults() {
         ObjectNode d = JsonNodeFactory.instance.objectNode();
         d.put("max_batch_size", 0);
-        d.putObject("version_policy").putObject("latest").put("num_versions", 1);
+        d.putObject("version_policy").putObject("all");
         d.putArray("instance_group").addObject().put("count", 1).put("kind", "KIND_CPU");
         return d;
     }
@@ -295,7 +301,7 @@ final class ModelConfigs {
 
     private static VersionPolicy versionPolicy(JsonNode n) throws Fault {
         if (n == null || n.isNull()) {
-            return VersionPolicy.LATEST_ONE;
+            return DEFAULT_POLICY;
         }
         String expected = "one of {\"latest\":{\"num_versions\":N}}, {\"all\":{}} or {\"specific\":{\"versions\":"
                 + "[\"1.0.0\"]}}";

@@ -185,6 +185,78 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         });
     }
 
+    /**
+     * Unloads model {@code name} (RepositoryControl): the repository refuses its requests from now on and drains its
+     * loaded versions; its plugins stay installed and report FAILED with the reason, and nothing of them loads until
+     * {@link #load}. Completes once requests are refused.
+     */
+    CompletableFuture<Void> unload(String name) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!threads.onLifecycle(() -> {
+            try {
+                repository.unload(name);
+                String why = LoadAttempt.UNLOADED + " (POST /v2/repository/models/" + name + "/load loads it)";
+                for (PluginRecord r : plugins.values()) {
+                    if (r.status(false).model().equals(name) && r.state().started()) {
+                        r.moveTo(new PluginState.Failed(r.state().revisionKey(), r.source().label() + ": " + why,
+                                null), "its model was unloaded");
+                    }
+                }
+                for (ModelVersion v : repository.all()) {
+                    if (v.name().equals(name) && v.state() == ModelState.LOADING) {
+                        repository.remove(v);
+                    }
+                }
+            } finally {
+                done.complete(null);
+            }
+        })) {
+            done.complete(null);
+        }
+        return done;
+    }
+
+    /**
+     * Loads model {@code name} again: lifts the unload and starts a load of each started plugin that holds the model
+     * and has no version loading or serving. Completes (with the plugins' bundle ids) once the loads are under way.
+     */
+    CompletableFuture<List<Long>> load(String name) {
+        CompletableFuture<List<Long>> started = new CompletableFuture<>();
+        if (!threads.onLifecycle(() -> {
+            List<Long> ids = new ArrayList<>();
+            try {
+                repository.loadAgain(name);
+                for (PluginRecord r : plugins.values()) {
+                    if (!r.status(false).model().equals(name) || !r.state().started()) {
+                        continue;
+                    }
+                    ids.add(r.bundleId());
+                    boolean live = repository.ofBundle(r.bundleId()).stream().anyMatch(v -> !v.retiring()
+                            && (v.state() == ModelState.READY || v.state() == ModelState.LOADING));
+                    if (!live && !(r.state() instanceof PluginState.Loading)) {
+                        startAttempt(r, r.source());
+                    }
+                }
+            } finally {
+                started.complete(ids);
+            }
+        })) {
+            started.complete(List.of());
+        }
+        return started;
+    }
+
+    /** The plugins (any state) whose model is {@code name}. */
+    List<PluginStatus> pluginsOf(String name) {
+        List<PluginStatus> out = new ArrayList<>();
+        for (PluginStatus p : statuses()) {
+            if (p.model().equals(name)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
     /** {@code listener} runs (on the lifecycle thread) each time a model version becomes READY. */
     void onModelReady(Runnable listener) {
         this.modelReady = listener;

@@ -5,6 +5,7 @@ import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.model.ModelDescriptor;
 import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.InferenceException.Reason;
 import io.tollgate.serving.ModelState;
 import io.tollgate.serving.ModelStatus;
@@ -49,6 +50,8 @@ final class ModelRepository {
     private final List<ModelVersion> versions = new CopyOnWriteArrayList<>();
     /** The owner's override of a model's configuration ({@code conf/models/{model}.json}), or null for none. */
     private volatile java.util.function.Function<String, JsonNode> overrides = name -> null;
+    /** Models an operator unloaded (RepositoryControl): refused at once, whatever their versions' states. */
+    private final java.util.Set<String> unloaded = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
     private final long drainTimeoutMs;
@@ -348,27 +351,185 @@ final class ModelRepository {
         }
     }
 
-    /** The READY version a request would go to. */
+    /**
+     * The READY version a request would go to. Only versions the model's version policy selects serve
+     * ({@link #selection}); an unversioned request goes to {@code default_model_version} when it is set and serves,
+     * else to the newest version that serves.
+     */
     ModelVersion route(String name, String version) throws InferenceException {
         List<ModelVersion> named = named(name);
         if (named.isEmpty()) {
             throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is not installed; installed: "
                     + installedNames());
         }
+        if (unloaded.contains(name)) {
+            throw unloadedRefusal(name);
+        }
         List<ModelVersion> candidates = named;
+        Selection selection = selection(named);
         if (version != null && !version.isBlank()) {
             candidates = named.stream().filter(v -> sameVersion(v, version)).collect(Collectors.toList());
             if (candidates.isEmpty()) {
                 throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' has no version '" + version
                         + "'; installed versions: " + versionsOf(named));
             }
+            if (candidates.stream().noneMatch(selection::selects)) {
+                throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' " + version + " is "
+                        + NOT_SELECTED + " (" + selection.describe() + "); versions served: " + selection.served()
+                        + " (conf/models/" + name + ".json sets version_policy)");
+            }
         }
-        Optional<ModelVersion> best = candidates.stream().filter(v -> v.state() == ModelState.READY)
-                .max(PREFERENCE);
+        List<ModelVersion> serving = candidates.stream()
+                .filter(v -> v.state() == ModelState.READY && selection.selects(v)).collect(Collectors.toList());
+        if ((version == null || version.isBlank()) && !selection.defaultVersion().isEmpty()) {
+            Optional<ModelVersion> preferred = serving.stream()
+                    .filter(v -> sameVersion(v, selection.defaultVersion())).max(PREFERENCE);
+            if (preferred.isPresent()) {
+                return preferred.get();
+            }
+        }
+        Optional<ModelVersion> best = serving.stream().max(PREFERENCE);
         if (best.isPresent()) {
             return best.get();
         }
         throw notReady(name, version, candidates);
+    }
+
+    /** The reason the repository index gives for a version its policy does not select. */
+    static final String NOT_SELECTED = "not selected by the version policy";
+
+    /**
+     * Which versions of a model serve: its version policy (from the configuration of its newest version, so an
+     * override in {@code conf/models/} decides for all) applied to the versions that are loading or ready.
+     */
+    record Selection(ModelConfig.VersionPolicy policy, java.util.Set<Version> selected, String defaultVersion) {
+        boolean selects(ModelVersion v) {
+            return selected.contains(v.parsedVersion());
+        }
+
+        String served() {
+            return selected.stream().sorted().map(Version::toString).collect(Collectors.toList()).toString();
+        }
+
+        String describe() {
+            switch (policy.kind()) {
+                case LATEST:
+                    return "version_policy latest " + policy.latestNumVersions();
+                case ALL:
+                    return "version_policy all";
+                default:
+                    return "version_policy specific " + policy.versions();
+            }
+        }
+    }
+
+    /** The version policy's selection among {@code named} (the versions of one model). */
+    static Selection selection(List<ModelVersion> named) {
+        List<ModelVersion> live = named.stream()
+                .filter(v -> v.state() == ModelState.READY || v.state() == ModelState.LOADING)
+                .collect(Collectors.toList());
+        ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
+                .orElse(null);
+        ModelConfig.VersionPolicy policy = config == null ? ModelConfigs.DEFAULT_POLICY : config.versionPolicy();
+        String defaultVersion = config == null ? "" : config.defaultModelVersion();
+        List<Version> versions = live.stream().map(ModelVersion::parsedVersion).distinct().sorted(Comparator.reverseOrder())
+                .collect(Collectors.toList());
+        java.util.Set<Version> selected = new java.util.HashSet<>();
+        switch (policy.kind()) {
+            case ALL:
+                selected.addAll(versions);
+                break;
+            case LATEST:
+                selected.addAll(versions.subList(0, Math.min(policy.latestNumVersions(), versions.size())));
+                break;
+            default:
+                for (String v : policy.versions()) {
+                    selected.add(ModelVersion.parse(v));
+                }
+        }
+        return new Selection(policy, selected, defaultVersion);
+    }
+
+    // ---- explicit model control (RepositoryControl) ----------------------------------------------
+
+    /** True when an operator unloaded model {@code name}. */
+    boolean isUnloaded(String name) {
+        return unloaded.contains(name);
+    }
+
+    /** Marks {@code names} unloaded (at start, from the kept state), without draining anything. */
+    void markUnloaded(java.util.Collection<String> names) {
+        unloaded.addAll(names);
+        changed();
+    }
+
+    /**
+     * Unloads model {@code name}: from now on its requests are refused; its loaded versions drain (requests in flight
+     * finish) and close.
+     */
+    void unload(String name) {
+        unloaded.add(name);
+        changed();
+        for (ModelVersion v : versions) {
+            if (v.name().equals(name) && v.state() == ModelState.READY) {
+                drain(v);
+            }
+        }
+    }
+
+    /** Lifts {@link #unload}: versions that load from now on serve. */
+    void loadAgain(String name) {
+        unloaded.remove(name);
+        changed();
+    }
+
+    /**
+     * The repository index rows of the versions held, in Triton's states: READY; LOADING; UNLOADING (draining:
+     * requests in flight finish); UNAVAILABLE with the reason (failed, unloaded, or not selected by the version
+     * policy). Sorted by name, then version.
+     */
+    List<io.tollgate.serving.RepositoryControl.IndexEntry> index() {
+        List<io.tollgate.serving.RepositoryControl.IndexEntry> out = new ArrayList<>();
+        java.util.Map<String, Selection> selections = new java.util.HashMap<>();
+        List<ModelVersion> sorted = new ArrayList<>(versions);
+        sorted.sort(Comparator.comparing(ModelVersion::name).thenComparing(ModelVersion::parsedVersion));
+        for (ModelVersion v : sorted) {
+            String state;
+            String reason = "";
+            switch (v.state()) {
+                case READY:
+                    Selection selection = selections.computeIfAbsent(v.name(), n -> selection(named(n)));
+                    if (unloaded.contains(v.name())) {
+                        state = "UNLOADING";
+                        reason = "unloaded by an operator; requests in flight are finishing";
+                    } else if (!selection.selects(v)) {
+                        state = "UNAVAILABLE";
+                        reason = NOT_SELECTED + " (" + selection.describe() + ")";
+                    } else {
+                        state = "READY";
+                    }
+                    break;
+                case LOADING:
+                    state = "LOADING";
+                    break;
+                case DRAINING:
+                    state = "UNLOADING";
+                    reason = "requests in flight are finishing before it unloads";
+                    break;
+                case UNLOADED:
+                    continue;
+                default:
+                    state = "UNAVAILABLE";
+                    reason = v.error();
+            }
+            out.add(new io.tollgate.serving.RepositoryControl.IndexEntry(v.name(), v.version(), state, reason));
+        }
+        return out;
+    }
+
+    static InferenceException unloadedRefusal(String name) {
+        return new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is unloaded: an operator unloaded"
+                + " it (POST /v2/repository/models/" + name + "/load serves it again)");
     }
 
     /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */
@@ -383,10 +544,16 @@ final class ModelRepository {
             ModelVersion v = route(name, version);
             return Optional.of(v.status(isServing(v)));
         } catch (InferenceException e) {
+            // a READY version that does not serve (unloaded, or not selected by the version policy) says why
             return named(name).stream()
                     .filter(v -> version == null || version.isBlank() || sameVersion(v, version))
                     .max(PREFERENCE)
-                    .map(v -> v.status(false));
+                    .map(v -> {
+                        ModelStatus st = v.status(false);
+                        return st.state() == ModelState.READY && st.error().isEmpty() ? new ModelStatus(
+                                st.descriptor(), st.state(), false, st.plugin(), st.pluginVersion(), st.accelerator(),
+                                e.getMessage(), st.inFlight(), st.served()) : st;
+                    });
         }
     }
 

@@ -42,4 +42,16 @@ public @interface ServingConfig {
     @AttributeDefinition(name = "Load time limit (ms)",
             description = "How long one load of a plugin may take, from reading it to READY; a slower one is FAILED")
     long load_timeout_ms() default DEFAULT_LOAD_TIMEOUT_MS;
+
+    @AttributeDefinition(name = "Model configuration overrides",
+            description = "Folder of the box owner's model configuration overrides, {model}.json in the JSON shape of"
+                    + " GET /v2/models/{m}/config (only the fields they set); applied without a restart. Empty = none"
+                    + " (the distribution sets ${tollgate.conf}/models)")
+    String models_config_dir() default "";
+
+    @AttributeDefinition(name = "Repository state",
+            description = "Folder where the models unloaded through POST /v2/repository/models/{m}/unload are kept,"
+                    + " so that they stay unloaded after a restart. Empty = not kept (the distribution sets"
+                    + " ${tollgate.data}/repository)")
+    String repository_state_dir() default "";
 }

@@ -25,6 +25,7 @@ import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import io.tollgate.serving.ModelStatus;
 import io.tollgate.serving.PluginStatus;
+import io.tollgate.serving.RepositoryControl;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -72,10 +73,10 @@ import org.slf4j.LoggerFactory;
  * it ({@link LicenseWatch}). The per-license use is published as {@link QuotaUsage}.
  */
 @Component(service = {InferenceService.class, ModelRegistry.class, PluginLifecycle.class, ReadinessCheck.class,
-        QuotaUsage.class}, configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        QuotaUsage.class, RepositoryControl.class}, configurationPid = "io.tollgate.serving", configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ServingConfig.class)
 public final class ServingService implements InferenceService, ModelRegistry, PluginLifecycle, ReadinessCheck,
-        QuotaUsage {
+        QuotaUsage, RepositoryControl {
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
 
@@ -96,11 +97,62 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final Runnable licensingListener;
     private volatile boolean shuttingDown;
     private volatile PluginFileReport files;
+    private volatile ModelConfigWatch configWatch;
+    /** Models an operator unloaded; guarded by {@link #control}, which also serializes load and unload. */
+    private UnloadedModels unloadedModels;
+    private final Object control = new Object();
 
     @Activate
     public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config,
                           Map<String, Object> properties) {
         this(ServingSettings.from(checked(config, properties)), journal);
+        if (!config.repository_state_dir().isBlank()) {
+            keepUnloadedModelsIn(java.nio.file.Path.of(config.repository_state_dir().trim()));
+        }
+        if (!config.models_config_dir().isBlank()) {
+            watchModelConfigs(java.nio.file.Path.of(config.models_config_dir().trim()));
+        }
+    }
+
+    /**
+     * Keeps the models an operator unloads in {@code dir} ({@code repository.state.dir}), and keeps those it lists
+     * unloaded now; call before plugins are reported.
+     *
+     * @throws IllegalArgumentException when the file there cannot be read (activation fails: serving a model its
+     *                                  operator unloaded would be worse; the message says how to fix it)
+     */
+    void keepUnloadedModelsIn(java.nio.file.Path dir) {
+        try {
+            UnloadedModels kept = new UnloadedModels(dir);
+            synchronized (control) {
+                unloadedModels = kept;
+            }
+            repository.markUnloaded(kept.names());
+            if (!kept.names().isEmpty()) {
+                LOG.info("models unloaded by an operator stay unloaded ({}): {}", kept.file(), kept.names());
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("configuration io.tollgate.serving: repository.state.dir " + dir + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Applies the owner's model configuration overrides in {@code dir} ({@code models.config.dir}) and watches it;
+     * call before plugins are reported, so that models load with their overrides.
+     */
+    void watchModelConfigs(java.nio.file.Path dir) {
+        ModelConfigWatch watch = new ModelConfigWatch(dir, repository);
+        configWatch = watch;
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        lifecycle.execute(() -> {
+            try {
+                watch.start(lifecycle);
+            } finally {
+                started.complete(null);
+            }
+        });
+        started.join();
     }
 
     /** Without DS: the configuration as given (its keys are the annotation's own). */
@@ -210,6 +262,10 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Deactivate
     public void deactivate() {
         shuttingDown = true;
+        ModelConfigWatch watch = configWatch;
+        if (watch != null) {
+            watch.stop();
+        }
         loader.close();
         repository.shutdown();
         workers.shutdown();
@@ -371,6 +427,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     }
 
     @Override
+    public Map<String, String> configErrors() {
+        ModelConfigWatch watch = configWatch;
+        return watch == null ? Map.of() : watch.problems();
+    }
+
+    @Override
     public List<PluginStatus> plugins() {
         List<PluginStatus> statuses = loader.statuses();
         PluginFileReport report = files;
@@ -410,6 +472,98 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Override
     public boolean ready() {
         return !shuttingDown && loader.ready() && licenses.unavailable().isEmpty();
+    }
+
+    // ---- RepositoryControl ---------------------------------------------------------------------
+
+    @Override
+    public List<IndexEntry> index(boolean readyOnly) {
+        List<IndexEntry> entries = new java.util.ArrayList<>(repository.index());
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (IndexEntry e : entries) {
+            listed.add(e.name() + "\n" + ModelVersion.parse(e.version()));
+        }
+        for (PluginStatus p : loader.statuses()) {
+            // an unloaded model's plugins: its versions are closed and gone from the repository, the plugins stay
+            if (!p.model().isEmpty() && repository.isUnloaded(p.model())
+                    && listed.add(p.model() + "\n" + ModelVersion.parse(p.modelVersion()))) {
+                entries.add(new IndexEntry(p.model(), p.modelVersion(), "UNAVAILABLE", LoadAttempt.UNLOADED
+                        + " (POST /v2/repository/models/" + p.model() + "/load loads it)"));
+            }
+        }
+        entries.sort(java.util.Comparator.comparing(IndexEntry::name)
+                .thenComparing(e -> ModelVersion.parse(e.version())));
+        if (readyOnly) {
+            entries.removeIf(e -> !"READY".equals(e.state()));
+        }
+        return entries;
+    }
+
+    @Override
+    public void load(String name) throws InferenceException {
+        synchronized (control) {
+            known(name);
+            try {
+                unloaded().remove(name);
+            } catch (java.io.IOException e) {
+                LOG.warn("model '{}' loads, but {} cannot be updated ({}): it would be unloaded again after a restart",
+                        DescriptorReader.printable(name), unloaded().file(), e.toString());
+            }
+            List<Long> plugins = loader.load(name).join();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.loadTimeoutMs());
+            while (System.nanoTime() - deadline < 0
+                    && loader.pluginsOf(name).stream().anyMatch(p -> p.state() == ModelState.LOADING)) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            try {
+                repository.route(name, null);
+                LOG.info("model '{}' is loaded again ({} plugin(s))", DescriptorReader.printable(name), plugins.size());
+            } catch (InferenceException e) {
+                String errors = loader.pluginsOf(name).stream().map(PluginStatus::error).filter(x -> !x.isEmpty())
+                        .collect(java.util.stream.Collectors.joining("; "));
+                throw new InferenceException(Reason.MODEL_NOT_READY, "model '" + name + "' did not become ready: "
+                        + (errors.isEmpty() ? e.getMessage() : errors) + "; GET /admin/plugins says more");
+            }
+        }
+    }
+
+    @Override
+    public void unload(String name) throws InferenceException {
+        synchronized (control) {
+            known(name);
+            try {
+                unloaded().add(name);
+            } catch (java.io.IOException e) {
+                LOG.warn("model '{}' is unloaded, but {} cannot be written ({}): it would load again after a restart",
+                        DescriptorReader.printable(name), unloaded().file(), e.toString());
+            }
+            loader.unload(name).join();
+            LOG.info("model '{}' is unloaded: new requests are refused, requests in flight finish, then its engine"
+                    + " memory is freed; its plugin stays installed", DescriptorReader.printable(name));
+        }
+    }
+
+    private UnloadedModels unloaded() {
+        if (unloadedModels == null) {
+            try {
+                unloadedModels = new UnloadedModels(null);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);   // never: nothing is read without a folder
+            }
+        }
+        return unloadedModels;
+    }
+
+    private void known(String name) throws InferenceException {
+        if (loader.pluginsOf(name).isEmpty() && repository.candidates(name, null).isEmpty()) {
+            throw new InferenceException(Reason.MODEL_NOT_FOUND, "no installed plugin holds model '" + name
+                    + "'; POST /v2/repository/index lists the models");
+        }
     }
 
     // ---- ReadinessCheck: "plugins" ------------------------------------------------------------

@@ -54,7 +54,8 @@ public class ModelConfigsTest {
         assertEquals(256, c.maxBatchSize());
         assertArrayEquals("dims exclude the batch dimension", new long[] {1, 28, 28}, c.input().get(0).shape());
         assertArrayEquals(new long[] {10}, c.output().get(0).shape());
-        assertEquals(VersionPolicy.LATEST_ONE, c.versionPolicy());
+        assertEquals("Tollgate serves every installed version unless told otherwise",
+                new VersionPolicy(VersionPolicy.Kind.ALL, 0, List.of()), c.versionPolicy());
         assertEquals("", c.defaultModelVersion());
         assertNull("no dynamic batching unless asked", c.dynamicBatching());
         assertEquals(List.of(new InstanceGroup("fashion-mnist_0", 1, InstanceGroup.Kind.KIND_CPU)), c.instanceGroup());

@@ -1,0 +1,202 @@
+package io.tollgate.serving.internal;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The box owner's model configuration overrides: {@code conf/models/{model}.json} (the folder is
+ * {@code models.config.dir} of {@code io.tollgate.serving}), each a partial document in the JSON shape
+ * {@code GET /v2/models/{m}/config} returns. A file that is added, changed or removed is applied to the model's
+ * versions without a restart, within {@link #POLL_MS} of being written; one that is not valid JSON or breaks a rule
+ * ({@link ModelConfigs}) for any version held is refused with one WARN naming the file, the field and the reason, the
+ * configuration in force stays, and {@link #problems()} says why (in {@code /admin/plugins}) until the file is fixed
+ * or removed.
+ *
+ * <p>Polling, not a {@code WatchService}: one directory listing a second costs nothing, works the same on every file
+ * system (a bind mount, an overlay, NFS) and sees a file an editor replaced by renaming. Threads: {@link #scan} runs on
+ * the serving lifecycle thread; {@link #override} and {@link #problems} read from any thread.
+ */
+final class ModelConfigWatch {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelConfigWatch.class);
+    static final long POLL_MS = 1_000;
+    /** An override is a few hundred bytes; a larger file is a mistake, not a configuration. */
+    static final long MAX_FILE_BYTES = 1L << 20;
+    private static final String SUFFIX = ".json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private final Path dir;
+    private final ModelRepository repository;
+    /** Model name → the override in force. */
+    private final Map<String, JsonNode> applied = new ConcurrentHashMap<>();
+    /** Model name → why its file was refused (the override before it, if any, stays in force). */
+    private final Map<String, String> problems = new ConcurrentHashMap<>();
+    /** File name → the bytes last looked at (lifecycle thread). */
+    private final Map<String, byte[]> seen = new HashMap<>();
+    private ScheduledFuture<?> task;
+
+    ModelConfigWatch(Path dir, ModelRepository repository) {
+        this.dir = dir;
+        this.repository = repository;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Reads the folder once now (before any plugin loads), then every {@link #POLL_MS} on {@code lifecycle}. */
+    void start(ScheduledExecutorService lifecycle) {
+        scan();
+        repository.overrides(this::override);
+        LOG.info("model configuration overrides: {} ({} applied{})", dir, applied.size(),
+                problems.isEmpty() ? "" : ", refused: " + new TreeMap<>(problems).keySet());
+        try {
+            task = lifecycle.scheduleWithFixedDelay(this::scanQuietly, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("serving is stopping; {} is not watched", dir);
+        }
+    }
+
+    void stop() {
+        if (task != null) {
+            task.cancel(false);
+        }
+    }
+
+    /** The override of {@code model} in force, or null. */
+    JsonNode override(String model) {
+        return applied.get(model);
+    }
+
+    /** Model name → why its file was refused. */
+    Map<String, String> problems() {
+        return Map.copyOf(problems);
+    }
+
+    private void scanQuietly() {
+        try {
+            scan();
+        } catch (RuntimeException e) {
+            // a housekeeping task never throws out of run: the next poll tries again
+            LOG.warn("reading model configuration overrides in {} failed: {}", dir, e.toString(), e);
+        }
+    }
+
+    /** Applies what changed in the folder since the last scan. */
+    void scan() {
+        Set<String> present = new HashSet<>();
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+                for (Path f : files) {
+                    String file = f.getFileName().toString();
+                    present.add(file);
+                    look(f, file);
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot list {}: {}; model configuration overrides stay as they are", dir, e.toString());
+                return;
+            }
+        }
+        for (String file : Set.copyOf(seen.keySet())) {
+            if (!present.contains(file)) {
+                seen.remove(file);
+                String model = model(file);
+                problems.remove(model);
+                if (applied.remove(model) != null) {
+                    LOG.info("{} was removed: model '{}' takes its configuration from its plugin again",
+                            dir.resolve(file), DescriptorReader.printable(model));
+                    repository.reconfigure(model);
+                }
+            }
+        }
+    }
+
+    private void look(Path f, String file) {
+        byte[] bytes;
+        try {
+            long size = Files.size(f);
+            if (size > MAX_FILE_BYTES) {
+                byte[] marker = ("size " + size).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                if (Arrays.equals(seen.put(file, marker), marker)) {
+                    return;
+                }
+                refuse(f, model(file), null, "the file is larger than " + MAX_FILE_BYTES + " bytes; an override holds only"
+                        + " the fields it sets");
+                return;
+            }
+            bytes = Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            return;     // removed between the listing and the read: the next scan sees it gone
+        } catch (IOException e) {
+            refuse(f, model(file), null, "cannot be read: " + e);
+            return;
+        }
+        if (Arrays.equals(seen.get(file), bytes)) {
+            return;
+        }
+        seen.put(file, bytes);
+        String model = model(file);
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            refuse(f, model, null, "not valid JSON" + where + ": " + e.getOriginalMessage());
+            return;
+        } catch (IOException e) {
+            refuse(f, model, null, "cannot be parsed: " + e.getMessage());
+            return;
+        }
+        if (doc == null || doc.isMissingNode()) {
+            refuse(f, model, null, "the file is empty; write a JSON object such as {\"max_batch_size\": 8}, or remove"
+                    + " the file");
+            return;
+        }
+        try {
+            ModelConfigs.checkOverride(doc, model);
+            repository.checkOverride(model, doc);
+        } catch (ModelConfigs.Fault fault) {
+            refuse(f, model, fault.field(), fault.getMessage());
+            return;
+        }
+        applied.put(model, doc);
+        problems.remove(model);
+        LOG.info("{} applied to model '{}': {}", f, DescriptorReader.printable(model),
+                DescriptorReader.printable(doc.toString()));
+        repository.reconfigure(model);
+    }
+
+    private void refuse(Path f, String model, String field, String reason) {
+        String kept = applied.containsKey(model) ? "the configuration applied before stays in force"
+                : "the model keeps its plugin's configuration";
+        String message = f + " is refused" + (field == null || field.isEmpty() ? "" : " (field '" + field + "')")
+                + ": " + reason + "; " + kept;
+        problems.put(model, message);
+        LOG.warn("{}", DescriptorReader.printable(message));
+    }
+
+    private static String model(String file) {
+        return file.endsWith(SUFFIX) ? file.substring(0, file.length() - SUFFIX.length()) : file;
+    }
+}
