@@ -193,7 +193,8 @@ final class ModelConfigWatch {
         String message = f + " is refused" + (field == null || field.isEmpty() ? "" : " (field '" + field + "')")
                 + ": " + reason + "; " + kept;
         problems.put(model, message);
-        LOG.warn("{}", DescriptorReader.printable(message));
+        // the values quoted are already made printable (ModelConfigs); the whole line stays one line, untruncated
+        LOG.warn("{}", message.replace('\r', ' ').replace('\n', ' '));
     }
 
     private static String model(String file) {

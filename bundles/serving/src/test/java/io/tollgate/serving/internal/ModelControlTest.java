@@ -1,0 +1,291 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import io.tollgate.model.Tensor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.ModelConfig;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.RepositoryControl.IndexEntry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.After;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * The owner's conf/models overrides applied without a restart, the version policy, and load/unload (RepositoryControl)
+ * through the real serving service with test engines and real threads and files.
+ */
+public class ModelControlTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private final FakeEngine engine = new FakeEngine("fake");
+    private final FakeUsageJournal journal = new FakeUsageJournal();
+    private final List<ServingService> services = new ArrayList<>();
+    private ServingService service;
+
+    private ServingService start(Path configDir, Path stateDir) {
+        ServingService s = new ServingService(new ServingSettings(4, 16, 5_000, 10_000, 2_000, 50), journal);
+        s.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        if (stateDir != null) {
+            s.keepUnloadedModelsIn(stateDir);
+        }
+        if (configDir != null) {
+            s.watchModelConfigs(configDir);
+        }
+        s.bindEngine(engine);
+        s.trackerOpened(Set.of());
+        services.add(s);
+        service = s;
+        return s;
+    }
+
+    @After
+    public void stop() {
+        services.forEach(ServingService::deactivate);
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private void awaitReady(String version) throws InterruptedException {
+        await("fm " + version + " READY: " + service.models(), () -> service.models().stream()
+                .anyMatch(m -> m.version().equals(version) && m.state() == ModelState.READY));
+    }
+
+    private static InferenceRequest request(String version, int batch) {
+        return new InferenceRequest("fm", version, "req-" + batch,
+                List.of(Tensor.ofFloats("image", new long[] {batch, 4}, new float[batch * 4])), List.of(), null, null);
+    }
+
+    private float tag(String version) throws Exception {
+        InferenceResponse r = service.infer(request(version, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return r.outputs().get(0).toFloats()[0];
+    }
+
+    private InferenceException refusal(InferenceRequest request) throws Exception {
+        try {
+            service.infer(request).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            fail("expected a refusal");
+            return null;
+        } catch (ExecutionException e) {
+            return (InferenceException) e.getCause();
+        }
+    }
+
+    private ModelConfig config() {
+        return service.config("fm", null).orElseThrow();
+    }
+
+    private static void write(Path file, String json) throws Exception {
+        Path t = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(t, json.replace('\'', '"'), StandardCharsets.UTF_8);
+        Files.move(t, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private List<String> index() {
+        List<String> out = new ArrayList<>();
+        for (IndexEntry e : service.index(false)) {
+            out.add(e.name() + " " + e.version() + " " + e.state() + (e.reason().isEmpty() ? "" : ": " + e.reason()));
+        }
+        return out;
+    }
+
+    // ---- conf/models ---------------------------------------------------------------------------
+
+    @Test
+    public void anOverrideAppliesWithoutARestartAndABadOneIsRefusedKeepingTheOld() throws Exception {
+        Path dir = tmp.newFolder("models").toPath();
+        write(dir.resolve("fm.json"), "{'dynamic_batching':null,'instance_group':[{'count':2}]}");
+        start(dir, null);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        assertEquals("the override read at start applies to the first load", 2, config().instanceCount());
+        assertEquals(8, config().maxBatchSize());
+        assertEquals(1f, tag(null), 0f);       // a batch of 1 serves; 3 too (max 8)
+        service.infer(request(null, 3)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        long t0 = System.nanoTime();
+        write(dir.resolve("fm.json"), "{'max_batch_size':2,'dynamic_batching':{'max_queue_delay_microseconds':100}}");
+        await("max_batch_size 2 applied", () -> config().maxBatchSize() == 2);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue("applied within 3 s, took " + ms + " ms", ms < 3_000);
+        assertEquals(100, config().dynamicBatching().maxQueueDelayMicroseconds());
+        assertEquals("the override replaced the earlier one: instance_group back to the descriptor's", 1,
+                config().instanceCount());
+        InferenceException e = refusal(request(null, 3));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("at most 2"));
+
+        write(dir.resolve("fm.json"), "{'max_batch_size': 4,");      // malformed
+        await("malformed file refused", () -> service.configErrors().containsKey("fm"));
+        String why = service.configErrors().get("fm");
+        assertTrue(why, why.contains("fm.json is refused") && why.contains("not valid JSON"));
+        assertTrue(why, why.contains("the configuration applied before stays in force"));
+        assertEquals("the old one stays", 2, config().maxBatchSize());
+
+        write(dir.resolve("fm.json"), "{'max_batch_sise': 4}");
+        await("typo refused", () -> service.configErrors().getOrDefault("fm", "").contains("max_batch_sise"));
+        assertEquals(2, config().maxBatchSize());
+        write(dir.resolve("fm.json"), "{'max_batch_size': 16}");
+        await("raising refused", () -> service.configErrors().getOrDefault("fm", "").contains("expected 1..8"));
+        assertEquals(2, config().maxBatchSize());
+
+        Files.delete(dir.resolve("fm.json"));
+        await("back to the descriptor", () -> config().maxBatchSize() == 8 && service.configErrors().isEmpty());
+        assertEquals(null, config().dynamicBatching());
+    }
+
+    // ---- version policy ------------------------------------------------------------------------
+
+    @Test
+    public void versionPolicySelectsWhichInstalledVersionsServe() throws Exception {
+        Path dir = tmp.newFolder("models").toPath();
+        start(dir, null);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        service.pluginStarted(FakePluginSource.plugin(2, "fm", "2.0.0", FakeEngine.model(2)));
+        awaitReady("1.0.0");
+        awaitReady("2.0.0");
+        // default all: both serve, unversioned goes to the newest
+        assertEquals(2f, tag(null), 0f);
+        assertEquals(1f, tag("1.0.0"), 0f);
+        assertEquals(List.of("fm 1.0.0 READY", "fm 2.0.0 READY"), index());
+
+        write(dir.resolve("fm.json"), "{'version_policy':{'latest':{'num_versions':1}}}");
+        await("latest 1", () -> index().get(0).contains("UNAVAILABLE"));
+        assertEquals(List.of("fm 1.0.0 UNAVAILABLE: not selected by the version policy (version_policy latest 1)",
+                "fm 2.0.0 READY"), index());
+        InferenceException e = refusal(request("1.0.0", 1));
+        assertEquals(Reason.MODEL_NOT_FOUND, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("not selected by the version policy"));
+        assertEquals(2f, tag(null), 0f);
+        assertEquals("ready says not ready, with the reason", false,
+                service.model("fm", "1.0.0").orElseThrow().error().isEmpty());
+
+        write(dir.resolve("fm.json"), "{'version_policy':{'specific':{'versions':['1']}}}");
+        await("specific 1", () -> index().get(1).contains("UNAVAILABLE"));
+        assertEquals(1f, tag(null), 0f);
+        assertEquals(Reason.MODEL_NOT_FOUND, refusal(request("2.0.0", 1)).reason());
+
+        write(dir.resolve("fm.json"), "{'version_policy':{'all':{}},'default_model_version':'1.0.0'}");
+        await("all", () -> index().stream().allMatch(s -> s.endsWith("READY")));
+        assertEquals("default_model_version routes unversioned requests", 1f, tag(null), 0f);
+        assertEquals(2f, tag("2.0.0"), 0f);
+    }
+
+    // ---- unload / load -------------------------------------------------------------------------
+
+    @Test
+    public void unloadRefusesAtOnceDrainsInFlightAndLoadServesAgain() throws Exception {
+        Path state = tmp.newFolder("repository").toPath();
+        start(null, state);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        FakeModel m = engine.models.get(0);
+        m.runGate = new CountDownLatch(1);
+        List<CompletableFuture<InferenceResponse>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            inFlight.add(service.infer(request(null, 1)).toCompletableFuture());
+        }
+        await("requests in flight", () -> service.models().get(0).inFlight() == 4);
+
+        service.unload("fm");
+        InferenceException e = refusal(request(null, 1));
+        assertEquals("refused at once, while 4 are in flight", Reason.MODEL_NOT_FOUND, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("is unloaded") && e.getMessage().contains("/load"));
+        assertEquals(List.of("fm 1.0.0 UNLOADING: requests in flight are finishing before it unloads"), index());
+        m.runGate.countDown();
+        for (CompletableFuture<InferenceResponse> f : inFlight) {
+            assertEquals("in flight finish", 1f, f.get(10, TimeUnit.SECONDS).outputs().get(0).toFloats()[0], 0f);
+        }
+        await("engine memory freed", () -> m.closes.get() == 1);
+        await("index UNAVAILABLE", () -> index().equals(List.of("fm 1.0.0 UNAVAILABLE: the model is unloaded by an"
+                + " operator (POST /v2/repository/models/fm/load loads it)")));
+        assertTrue(Files.readString(state.resolve("unloaded.json")).contains("\"fm\""));
+        assertEquals(ModelState.FAILED, service.plugins().get(0).state());
+
+        service.load("fm");
+        assertEquals("load returns once it serves", 1f, tag(null), 0f);
+        assertEquals(List.of("fm 1.0.0 READY"), index());
+        assertTrue(Files.readString(state.resolve("unloaded.json")).contains("[ ]"));
+        assertEquals(2, engine.models.size());
+    }
+
+    @Test
+    public void anUnloadSurvivesARestart() throws Exception {
+        Path state = tmp.newFolder("repository").toPath();
+        start(null, state);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        service.unload("fm");
+        service.deactivate();
+        services.clear();
+
+        start(null, state);     // the box restarts: the plugin is there, the model stays unloaded
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        await("plugin refused as unloaded", () -> !service.plugins().isEmpty()
+                && service.plugins().get(0).state() == ModelState.FAILED);
+        assertTrue(service.plugins().get(0).error(), service.plugins().get(0).error().contains("unloaded by an operator"));
+        assertEquals(Reason.MODEL_NOT_FOUND, refusal(request(null, 1)).reason());
+        assertTrue(service.ready());
+        service.load("fm");
+        assertEquals(1f, tag(null), 0f);
+    }
+
+    @Test
+    public void unknownModelsAreNotFound() throws Exception {
+        start(null, null);
+        for (String action : List.of("load", "unload")) {
+            try {
+                if (action.equals("load")) {
+                    service.load("ghost");
+                } else {
+                    service.unload("ghost");
+                }
+                fail(action);
+            } catch (InferenceException e) {
+                assertEquals(Reason.MODEL_NOT_FOUND, e.reason());
+                assertTrue(e.getMessage(), e.getMessage().contains("no installed plugin holds model 'ghost'"));
+            }
+        }
+    }
+
+    @Test
+    public void aLoadThatFailsSaysWhy() throws Exception {
+        start(null, null);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
+        await("failed", () -> !service.plugins().isEmpty() && service.plugins().get(0).state() == ModelState.FAILED);
+        try {
+            service.load("fm");
+            fail();
+        } catch (InferenceException e) {
+            assertEquals(Reason.MODEL_NOT_READY, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("did not become ready") && e.getMessage().contains("CORRUPT"));
+        }
+    }
+}
