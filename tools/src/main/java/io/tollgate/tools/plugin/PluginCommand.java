@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -65,6 +66,24 @@ public final class PluginCommand {
                         + "no batch dimension).")
         private Integer maxBatch;
 
+        @Option(names = "--dynamic-batching",
+                description = "Merge concurrent requests into one engine run (Triton's dynamic_batching; needs a batch"
+                        + " dimension). The box owner may change it in conf/models/{model}.json.")
+        private boolean dynamicBatching;
+
+        @Option(names = "--preferred-batch", paramLabel = "N[,N...]", split = ",",
+                description = "Batch sizes the batcher tries to form, e.g. 8,16 (with --dynamic-batching).")
+        private List<Integer> preferredBatch;
+
+        @Option(names = "--max-queue-delay-us", paramLabel = "US",
+                description = "Longest a request waits for others to join its batch, in microseconds (with"
+                        + " --dynamic-batching; default 0).")
+        private Long maxQueueDelayUs;
+
+        @Option(names = "--instances", paramLabel = "N",
+                description = "Concurrent engine runs of the model (Triton's instance_group count; default 1).")
+        private Integer instances;
+
         @Option(names = "--meter", paramLabel = "NAME", defaultValue = "inference",
                 description = "The meter usage is billed on: 1-64 characters of a-z, 0-9, '.', '_', '-' "
                         + "(default: ${DEFAULT-VALUE}).")
@@ -94,8 +113,9 @@ public final class PluginCommand {
                 throw new ToolException(ExitCodes.USAGE, "--vendor goes with --sign");
             }
             KeyPair key = signKey == null ? null : signingKey(signKey); // before packing: a bad key leaves no jar
-            PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature),
-                    out());
+            PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature,
+                    new Scheduling(dynamicBatching, preferredBatch == null ? List.of() : preferredBatch,
+                            maxQueueDelayUs, instances)), out());
             if (key != null) {
                 String fingerprint = Pem.fingerprint(key.getPublic());
                 PluginSigner.sign(output, output, key.getPrivate(), key.getPublic(),
@@ -144,6 +164,21 @@ public final class PluginCommand {
      * @param maxBatch null for the default
      */
     record PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
-                    String licenseFeature) {
+                    String licenseFeature, Scheduling scheduling) {
+        PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
+                 String licenseFeature) {
+            this(model, name, version, output, labels, maxBatch, meter, licenseFeature, Scheduling.NONE);
+        }
+    }
+
+    /**
+     * The descriptor's scheduling fields ({@code --dynamic-batching}, {@code --preferred-batch},
+     * {@code --max-queue-delay-us}, {@code --instances}).
+     *
+     * @param maxQueueDelayUs null for the default
+     * @param instances       null for the default
+     */
+    record Scheduling(boolean dynamicBatching, List<Integer> preferredBatch, Long maxQueueDelayUs, Integer instances) {
+        static final Scheduling NONE = new Scheduling(false, List.of(), null, null);
     }
 }

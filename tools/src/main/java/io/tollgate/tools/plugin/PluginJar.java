@@ -45,6 +45,7 @@ public final class PluginJar {
     private List<TensorSpec> outputs = List.of();
     private List<String> labels = List.of();
     private int maxBatchSize;
+    private final java.util.Map<String, String> configFields = new java.util.LinkedHashMap<>();
     private String meter = "inference";
     private String licenseFeature = "";
     private final Map<String, byte[]> extraEntries = new LinkedHashMap<>();
@@ -72,6 +73,13 @@ public final class PluginJar {
     public PluginJar maxBatchSize(int value) { this.maxBatchSize = value; return this; }
     public PluginJar meter(String value) { this.meter = value; return this; }
     public PluginJar licenseFeature(String value) { this.licenseFeature = value; return this; }
+
+    /**
+     * The descriptor's model configuration fields (docs/plugins.md), in Triton's JSON shape: e.g.
+     * {@code "dynamic_batching": {"preferred_batch_size": [8, 16], "max_queue_delay_microseconds": 100}}; each value is
+     * JSON text written as given, in insertion order.
+     */
+    public PluginJar configField(String field, String json) { this.configFields.put(field, json); return this; }
 
     /** Adds or replaces a raw entry (tests use it to build broken plugins). */
     public PluginJar entry(String path, byte[] bytes) { extraEntries.put(path, bytes.clone()); return this; }
@@ -147,6 +155,9 @@ public final class PluginJar {
         field(j, "engine", engine).append(",\n");
         field(j, "file", modelFile).append(",\n");
         j.append("  \"max_batch_size\": ").append(maxBatchSize).append(",\n");
+        for (java.util.Map.Entry<String, String> f : configFields.entrySet()) {
+            j.append("  \"").append(f.getKey()).append("\": ").append(f.getValue()).append(",\n");
+        }
         specs(j, "inputs", inputs).append(",\n");
         specs(j, "outputs", outputs).append(",\n");
         if (!labels.isEmpty()) {

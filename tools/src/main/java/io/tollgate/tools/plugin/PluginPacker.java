@@ -74,6 +74,7 @@ final class PluginPacker {
             labels = Arrays.stream(sig.metadata().get("labels").split(",")).map(String::trim).collect(Collectors.toList());
         }
         int maxBatch = maxBatch(spec.maxBatch(), sig.inputs());
+        String scheduling = scheduling(spec.scheduling(), maxBatch, jar);
         jar.model("model.onnx", bytes).inputs(sig.inputs()).outputs(sig.outputs()).labels(labels)
                 .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature());
         try {
@@ -89,6 +90,9 @@ final class PluginPacker {
         out.printf("  outputs  %s%n", describe(sig.outputs()));
         out.printf("  batch    %s%n", maxBatch == 0 ? "none (requests pass tensors as the model declares them)"
                 : "up to " + maxBatch);
+        if (!scheduling.isEmpty()) {
+            out.printf("  schedule %s%n", scheduling);
+        }
         out.printf("  labels   %d%n", labels.size());
         out.println("install: copy it into the appliance's plugins/ folder");
     }
@@ -106,6 +110,47 @@ final class PluginPacker {
                     + "dimension to be dynamic, but the model declares " + inputs);
         }
         return requested;
+    }
+
+    /**
+     * Writes the scheduling options into the descriptor (Triton's {@code dynamic_batching} and {@code instance_group})
+     * after checking them as the appliance would; returns what to print ("" when none was given).
+     */
+    static String scheduling(PluginCommand.Scheduling s, int maxBatch, PluginJar jar) throws ToolException {
+        List<String> said = new java.util.ArrayList<>();
+        if (!s.dynamicBatching() && (!s.preferredBatch().isEmpty() || s.maxQueueDelayUs() != null)) {
+            throw new ToolException(ExitCodes.USAGE, "--preferred-batch and --max-queue-delay-us go with"
+                    + " --dynamic-batching");
+        }
+        if (s.dynamicBatching()) {
+            if (maxBatch == 0) {
+                throw new ToolException(ExitCodes.USAGE, "--dynamic-batching needs a batch dimension, but the plugin"
+                        + " has max_batch_size 0 (give --max-batch N, with every input's first dimension dynamic)");
+            }
+            List<Integer> sizes = new java.util.ArrayList<>(new java.util.TreeSet<>(s.preferredBatch()));
+            for (int size : sizes) {
+                if (size < 1 || size > maxBatch) {
+                    throw new ToolException(ExitCodes.USAGE, "--preferred-batch " + size + " must be 1.." + maxBatch
+                            + " (the plugin's max batch)");
+                }
+            }
+            long delay = s.maxQueueDelayUs() == null ? 0 : s.maxQueueDelayUs();
+            if (delay < 0) {
+                throw new ToolException(ExitCodes.USAGE, "--max-queue-delay-us must be 0 or more microseconds");
+            }
+            jar.configField("dynamic_batching", "{\"preferred_batch_size\": " + sizes.toString()
+                    + ", \"max_queue_delay_microseconds\": " + delay + "}");
+            said.add("dynamic batching (preferred " + (sizes.isEmpty() ? "up to " + maxBatch : sizes) + ", max queue"
+                    + " delay " + delay + " us)");
+        }
+        if (s.instances() != null) {
+            if (s.instances() < 1 || s.instances() > 64) {
+                throw new ToolException(ExitCodes.USAGE, "--instances must be 1..64, not " + s.instances());
+            }
+            jar.configField("instance_group", "[{\"count\": " + s.instances() + ", \"kind\": \"KIND_CPU\"}]");
+            said.add(s.instances() + " instance(s)");
+        }
+        return String.join(", ", said);
     }
 
     /** A model whose inputs all start with a dynamic dimension batches. */

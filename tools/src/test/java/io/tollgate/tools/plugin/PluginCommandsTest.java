@@ -45,6 +45,52 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void packWritesTheSchedulingFieldsAndInspectShowsThem() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("out/batched.jar");
+        ToolRun packed = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "batched", "--version",
+                "1.0.0", "--output", jar.toString(), "--dynamic-batching", "--preferred-batch", "16,8",
+                "--max-queue-delay-us", "250", "--instances", "2");
+        assertEquals(packed.toString(), 0, packed.code());
+        assertTrue(packed.out(), packed.out().contains("  schedule dynamic batching (preferred [8, 16], max queue delay"
+                + " 250 us), 2 instance(s)\n"));
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), 0, inspected.code());
+        assertTrue(inspected.out(), inspected.out().contains("\"dynamic_batching\": {\"preferred_batch_size\": [8, 16],"
+                + " \"max_queue_delay_microseconds\": 250},\n"));
+        assertTrue(inspected.out(), inspected.out().contains("\"instance_group\": [{\"count\": 2, \"kind\":"
+                + " \"KIND_CPU\"}],\n"));
+        // the descriptor stays one JSON object the appliance reads
+        try (JarFile written = new JarFile(jar.toFile())) {
+            byte[] json = written.getInputStream(written.getEntry("TOLLGATE-INF/model.json")).readAllBytes();
+            com.fasterxml.jackson.databind.JsonNode d = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            assertEquals(250, d.get("dynamic_batching").get("max_queue_delay_microseconds").intValue());
+            assertEquals(2, d.get("instance_group").get(0).get("count").intValue());
+        }
+    }
+
+    @Test
+    public void packRefusesSchedulingOptionsThatCannotWork() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("out/bad.jar");
+        String[][] cases = {
+            {"--preferred-batch", "8"},
+            {"--dynamic-batching", "--max-batch", "0"},
+            {"--dynamic-batching", "--preferred-batch", "512"},
+            {"--dynamic-batching", "--max-queue-delay-us", "-1"},
+            {"--instances", "0"},
+        };
+        String[] why = {"go with --dynamic-batching", "needs a batch dimension", "must be 1..256", "0 or more",
+            "must be 1..64"};
+        for (int i = 0; i < cases.length; i++) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("plugin", "pack", "--model",
+                    MODEL.toString(), "--name", "bad", "--version", "1.0.0", "--output", jar.toString()));
+            args.addAll(java.util.List.of(cases[i]));
+            ToolRun r = ToolRun.of(args.toArray(new String[0]));
+            assertEquals(r.toString(), ExitCodes.USAGE, r.code());
+            assertTrue(r.err(), r.err().contains(why[i]));
+        }
+    }
+
+    @Test
     public void packSignsWithAVendorKeyAndTheSignedPluginStaysDataOnly() throws Exception {
         java.security.KeyPair vendor = io.tollgate.licensing.vendor.VendorKeys.generate(tmp.newFolder("keys").toPath());
         Path key = tmp.getRoot().toPath().resolve("keys/vendor-private.pem");
