@@ -357,13 +357,13 @@ final class ModelRepository {
      * else to the newest version that serves.
      */
     ModelVersion route(String name, String version) throws InferenceException {
+        if (unloaded.contains(name)) {
+            throw unloadedRefusal(name);     // its versions may be draining or gone; its plugins stay installed
+        }
         List<ModelVersion> named = named(name);
         if (named.isEmpty()) {
             throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is not installed; installed: "
                     + installedNames());
-        }
-        if (unloaded.contains(name)) {
-            throw unloadedRefusal(name);
         }
         List<ModelVersion> candidates = named;
         Selection selection = selection(named);
