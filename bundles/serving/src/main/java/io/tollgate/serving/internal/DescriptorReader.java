@@ -404,7 +404,8 @@ final class DescriptorReader {
         return labels;
     }
 
-    private static String describe(JsonNode value) {
+    /** A value as a message quotes it: a string in quotes, other JSON as written (both cut and made printable). */
+    static String describe(JsonNode value) {
         if (value == null || value.isMissingNode()) {
             return "empty";
         }

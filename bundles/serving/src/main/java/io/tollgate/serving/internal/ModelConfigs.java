@@ -541,13 +541,6 @@ final class ModelConfigs {
     }
 
     private static String describe(JsonNode value) {
-        if (value == null || value.isMissingNode()) {
-            return "missing";
-        }
-        if (value.isTextual()) {
-            return "'" + DescriptorReader.printable(value.textValue()) + "'";
-        }
-        String json = value.toString();
-        return DescriptorReader.printable(json.length() > 80 ? json.substring(0, 77) + "..." : json);
+        return value == null || value.isMissingNode() ? "missing" : DescriptorReader.describe(value);
     }
 }

@@ -373,7 +373,10 @@ final class ModelRepository {
                 throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' has no version '" + version
                         + "'; installed versions: " + versionsOf(named));
             }
-            if (candidates.stream().noneMatch(selection::selects)) {
+            // a version that loads or serves but is not selected; a failed or draining one says why below instead
+            List<ModelVersion> live = candidates.stream().filter(v -> v.state() == ModelState.READY
+                    || v.state() == ModelState.LOADING).collect(Collectors.toList());
+            if (!live.isEmpty() && live.stream().noneMatch(selection::selects)) {
                 throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' " + version + " is "
                         + NOT_SELECTED + " (" + selection.describe() + "); versions served: " + selection.served()
                         + " (conf/models/" + name + ".json sets version_policy)");
