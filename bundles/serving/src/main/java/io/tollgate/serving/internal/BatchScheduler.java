@@ -155,8 +155,12 @@ final class BatchScheduler {
         pump();
     }
 
-    /** Fails every queued request and refuses new ones: the version stopped serving and its model is closing. */
-    void close() {
+    /**
+     * Fails every queued request and refuses new ones: the version's model closed, or serving stops.
+     *
+     * @param why the failure queued requests get; null: MODEL_NOT_READY (the version stopped serving)
+     */
+    void close(InferenceException why) {
         List<Queued> dropped = new ArrayList<>();
         synchronized (lock) {
             closed = true;
@@ -170,8 +174,8 @@ final class BatchScheduler {
             }
         }
         for (Queued q : dropped) {
-            fail(q, new InferenceException(Reason.MODEL_NOT_READY, label + " stopped serving before request " + q.id
-                    + " ran; retry"));
+            fail(q, why != null ? why : new InferenceException(Reason.MODEL_NOT_READY, label + " stopped serving"
+                    + " before request " + q.id + " ran; retry"));
         }
     }
 
