@@ -24,7 +24,7 @@ final class SchedulerDirectory {
     private record Entry(ModelConfig config, BatchScheduler scheduler) {
     }
 
-    private final Function<ModelVersion, ModelConfig> configs;
+    private volatile Function<ModelVersion, ModelConfig> configs;
     private final Executor workers;
     private final ScheduledExecutorService timer;
     private final Map<ModelVersion, Entry> schedulers = new ConcurrentHashMap<>();
@@ -41,11 +41,16 @@ final class SchedulerDirectory {
         this.timer = timer;
     }
 
+    /** Where versions' configurations come from from now on (tests give their own). */
+    void configs(Function<ModelVersion, ModelConfig> source) {
+        configs = source;
+    }
+
     /** The scheduler requests for {@code version} go to now. */
     BatchScheduler of(ModelVersion version) {
         ModelConfig config = configs.apply(version);
         Entry entry = schedulers.get(version);
-        if (entry != null && entry.config.equals(config)) {
+        if (entry != null && (entry.config == config || entry.config.equals(config))) {
             return entry.scheduler;
         }
         Entry created = schedulers.compute(version, (v, old) -> old != null && old.config.equals(config) ? old

@@ -358,6 +358,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         return new InferenceException(Reason.SHUTTING_DOWN, "serving is shutting down; retry when the appliance is back");
     }
 
+    /** The versions' schedulers (tests set the configurations they schedule by). */
+    SchedulerDirectory schedulers() {
+        return schedulers;
+    }
+
     // ---- ModelRegistry -------------------------------------------------------------------------
 
     @Override
