@@ -12,8 +12,8 @@ import java.util.function.Function;
 /**
  * The scheduling configuration of a version as its descriptor alone gives it: {@code max_batch_size}, no dynamic
  * batching, and as many instances as there are serving workers (so a version runs exactly as before schedulers
- * existed: one engine run per request, as many at once as workers). Stands in until the effective configuration
- * (descriptor + {@code conf/models/{m}.json}) is available on the version.
+ * existed: one engine run per request, as many at once as workers). Stands in for a version without an effective
+ * configuration ({@link ModelVersion#config()} null: its descriptor does not make one).
  */
 final class DescriptorConfig {
     private DescriptorConfig() {

@@ -132,7 +132,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
         this.batchTimer = new ScheduledThreadPoolExecutor(1, threads("tollgate-batch-timer-"));
         this.batchTimer.setRemoveOnCancelPolicy(true);
-        this.schedulers = new SchedulerDirectory(DescriptorConfig.cached(settings.workerThreads()), workers, batchTimer);
+        java.util.function.Function<ModelVersion, io.tollgate.serving.ModelConfig> fromDescriptor =
+                DescriptorConfig.cached(settings.workerThreads());
+        // the effective configuration (descriptor + conf/models/{m}.json); the descriptor alone where it has none
+        this.schedulers = new SchedulerDirectory(v -> v.config() != null ? v.config() : fromDescriptor.apply(v),
+                workers, batchTimer);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
                         settings.maxModelBytes(), settings.loadTimeoutMs()));
@@ -373,6 +377,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Override
     public Optional<ModelStatus> model(String name, String version) {
         return repository.status(name, version);
+    }
+
+    @Override
+    public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
+        return repository.find(name, version).map(ModelVersion::config);
     }
 
     @Override
