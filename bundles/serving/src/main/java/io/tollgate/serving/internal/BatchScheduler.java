@@ -491,12 +491,12 @@ final class BatchScheduler {
     }
 
     private void fail(Queued q, InferenceException e) {
+        statistics.failure(System.nanoTime() - q.enqueued);   // counted before the caller hears of it
         try {
             q.outcome.failed(e);
         } catch (RuntimeException r) {
             LOG.error("{}: failing request {} threw", label, q.id, r);
         }
-        statistics.failure(System.nanoTime() - q.enqueued);
     }
 
     /** One request in the queue. Identity equality: the queues remove it by reference. */

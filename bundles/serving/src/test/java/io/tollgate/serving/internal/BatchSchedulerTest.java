@@ -210,7 +210,7 @@ public class BatchSchedulerTest {
         // 5 requests of 1+2+3+1+2 rows queued behind the blocker: one run of 9 rows (below max_batch_size 16, so it
         // left when its oldest request had waited the 200 ms delay)
         assertEquals(List.of(1L, 9L), model.batchRows());
-        ModelStatistics st = statistics.snapshot("m", "1");
+        ModelStatistics st = settled(6);
         assertEquals(6, st.inferenceCount());
         assertEquals(2, st.executionCount());
         assertEquals(List.of(1, 9), st.batchStats().stream().map(ModelStatistics.BatchStatistics::batchSize).toList());
@@ -288,6 +288,17 @@ public class BatchSchedulerTest {
     }
 
     // ---- helpers ----
+
+    /** The statistics once {@code served} successes are counted (a success is counted just after its answer). */
+    private ModelStatistics settled(long served) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        ModelStatistics st = statistics.snapshot("m", "1");
+        while (st.inferenceCount() < served && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+            st = statistics.snapshot("m", "1");
+        }
+        return st;
+    }
 
     private BatchScheduler scheduler(ModelConfig config) {
         return new BatchScheduler("model 'm' 1", config, () -> model, workers, timer, statistics);
