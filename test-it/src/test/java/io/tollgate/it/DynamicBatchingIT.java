@@ -70,7 +70,9 @@ public class DynamicBatchingIT {
 
         Path data = tmp.resolve("data");
         int port = TollgateExam.freePort();
-        Process p = appliance.run(port, data, plugins, null);
+        // DEBUG for serving: one line per engine run ("engine run of N requests"), so the test sees the batches
+        Process p = appliance.run(port, data, plugins, null, Map.of("TOLLGATE_JAVA_OPTS",
+                "-Xmx512m -Dtollgate.log.level.serving=debug"));
         appliance.awaitReady(p, port, 90_000);
         Http http = new Http(port);
         Http.Response config = http.get("/v2/models/fashion-mnist/config");
@@ -118,6 +120,21 @@ public class DynamicBatchingIT {
         }
         assertTrue("failed requests: " + failures, failures.isEmpty());
         assertEquals(CLIENTS * PER_CLIENT, batched.size());
+
+        // batching happened: fewer engine runs than requests, some of several requests
+        List<Integer> runs = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("engine run of (\\d+) requests")
+                .matcher(Files.readString(tmp.resolve("appliance.log")));
+        while (m.find()) {
+            runs.add(Integer.parseInt(m.group(1)));
+        }
+        assertEquals("requests in the engine runs logged", CLIENTS * PER_CLIENT,
+                runs.stream().mapToInt(Integer::intValue).sum());
+        assertTrue("engine runs " + runs.size() + " for " + CLIENTS * PER_CLIENT + " requests",
+                runs.size() < CLIENTS * PER_CLIENT);
+        assertTrue("a run of several requests: " + runs, runs.stream().anyMatch(n -> n > 1));
+        System.out.println("DynamicBatchingIT: " + CLIENTS * PER_CLIENT + " requests in " + runs.size()
+                + " engine runs, sizes " + runs);
 
         // each answer equals the same image run alone (one request at a time: batches of one)
         for (Map.Entry<String, JsonNode> b : batched.entrySet()) {

@@ -460,6 +460,11 @@ final class BatchScheduler {
                 return;
             }
             statistics.execution((int) totalRows, inputNs, inferNs, outputNs);
+            if (LOG.isDebugEnabled()) {
+                // one line per engine run at DEBUG only: with the per-request lines, shows which requests shared it
+                LOG.debug("{}: engine run of {} requests ({} rows), first {}, {} µs", label, batch.size(), totalRows,
+                        batch.get(0).id, inferNs / 1000);
+            }
             for (int i = 0; i < batch.size(); i++) {
                 Queued q = batch.get(i);
                 boolean ok;
