@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dynamic batching on ÷ off through the endpoint: fashion-mnist, batch-1 requests, C connections, alternating rounds
 # against one appliance serving the same model twice, as fm-off (no batching) and fm-on (dynamic batching).
-#   bench/batching/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=32] [DELAY_US=2000] [json|binary]
+#   bench/endpoint-load/batching.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=32] [DELAY_US=2000] [json|binary]
 # Needs the distribution (runtime/target/tollgate: mvn -B -o -pl test-it -am verify -Dit.test=DynamicBatchingIT ...
 # builds it) and wrk (apt-get install wrk).
 set -euo pipefail
@@ -76,7 +76,7 @@ else
   python3 -c 'import json; print(json.dumps({"inputs": [{"name": "image", "datatype": "FP32", "shape": [1, 1, 28, 28], "data": [(i % 255) / 255 for i in range(784)]}]}))' > "$work/body"
 fi
 load() {  # model seconds -> "req/s non200=N"
-  BODY_FILE="$work/body" HEADER_LEN="$header_len" wrk -t1 -c"$conns" -d"$2s" -s "$here/../endpoint-load/post.lua" \
+  BODY_FILE="$work/body" HEADER_LEN="$header_len" wrk -t1 -c"$conns" -d"$2s" -s "$here/post.lua" \
     "http://127.0.0.1:$port/v2/models/$1/infer" | awk '/Requests\/sec/ {r=$2} /non200=/ {n=$1} END {print r, n}'
 }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; fashion-mnist batch 1, $encoding; wrk 1 thread, $conns connections;"\
