@@ -219,9 +219,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Deactivate
     public void deactivate() {
         shuttingDown = true;
-        schedulers.closeAll(shuttingDown());
         loader.close();
-        repository.shutdown();
+        repository.shutdown();   // queued requests still run (the workers and the batch timer are up) until drained
+        schedulers.closeAll(shuttingDown());
         workers.shutdown();
         try {
             if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
