@@ -93,6 +93,33 @@ public class SchedulingServiceTest {
         assertEquals(List.of(), service.statistics("nope", null));
     }
 
+    @Test
+    public void aChangedConfigurationTakesEffectForTheNextRequest() throws Exception {
+        service = new ServingService(new ServingSettings(2, 16, 2_000, 10_000, 2_000, 50), journal);
+        java.util.concurrent.atomic.AtomicReference<DynamicBatching> batching = new java.util.concurrent.atomic.AtomicReference<>();
+        service.schedulers().configs(v -> new ModelConfig(v.name(), "fake", "fake", 8, v.descriptor().inputs(),
+                v.descriptor().outputs(), ModelConfig.VersionPolicy.LATEST_ONE, "", batching.get(),
+                List.of(new InstanceGroup("", 1, InstanceGroup.Kind.KIND_CPU)), Map.of()));
+        service.bindEngine(engine);
+        service.bindEntitlements(InMemoryEntitlements.everything());
+        service.trackerOpened(java.util.Set.of());
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady();
+        // no priority levels: a priority is checked (a whole number) and otherwise ignored
+        assertEquals("p3", infer("p3", Map.of("priority", 3)).get(5, TimeUnit.SECONDS).id());
+        // the owner's conf/models file adds two priority levels: the next request is scheduled by them
+        batching.set(new DynamicBatching(List.of(), 100, 2, 1, QueuePolicy.DEFAULT, Map.of()));
+        InferenceException e = failure(infer("p3-again", Map.of("priority", 3)));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("from 0 to 2"));
+        assertEquals("p2", infer("p2", Map.of("priority", 2)).get(5, TimeUnit.SECONDS).id());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);   // a success is counted after its answer
+        while (service.statistics("fm", null).get(0).inferenceCount() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(2, service.statistics("fm", null).get(0).inferenceCount());
+    }
+
     private CompletableFuture<InferenceResponse> infer(String id, Map<String, Object> parameters) {
         return service.infer(new InferenceRequest("fm", null, id, List.of(Tensor.ofFloats("image", new long[] {1, 4},
                 new float[4])), List.of(), "t", parameters)).toCompletableFuture();
