@@ -45,17 +45,9 @@ public class SchedulingServiceTest {
 
     @Test
     public void refusalsByTheSchedulerReleaseTheRequestAndMeterNothing() throws Exception {
-        service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50), journal);
         QueuePolicy oneQueued = new QueuePolicy(QueuePolicy.TimeoutAction.REJECT, 0, true, 1);
         DynamicBatching batching = new DynamicBatching(List.of(), 0, 2, 2, QueuePolicy.DEFAULT, Map.of(2, oneQueued));
-        service.schedulers().configs(v -> new ModelConfig(v.name(), "fake", "fake", 1, v.descriptor().inputs(),
-                v.descriptor().outputs(), ModelConfig.VersionPolicy.LATEST_ONE, "", batching,
-                List.of(new InstanceGroup("", 1, InstanceGroup.Kind.KIND_CPU)), Map.of()));
-        service.bindEngine(engine);
-        service.bindEntitlements(InMemoryEntitlements.everything());
-        service.trackerOpened(java.util.Set.of());
-        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
-        awaitReady();
+        start(4, 1, () -> batching);
         FakeModel model = engine.models.get(0);
         model.runGate = new CountDownLatch(1);
         model.runStarted = new CountDownLatch(1);
@@ -80,7 +72,9 @@ public class SchedulingServiceTest {
         assertEquals("one record per served request, none for the refused",
                 List.of("running", "queued"), journal.events().stream().map(e -> e.requestId()).toList());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (service.model("fm", null).orElseThrow().inFlight() != 0 && System.nanoTime() < deadline) {
+        // released before the answer completes; its success is counted just after
+        while ((service.model("fm", null).orElseThrow().inFlight() != 0
+                || service.statistics("fm", "1.0.0").get(0).inferenceCount() < 2) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
         assertEquals(0, service.model("fm", null).orElseThrow().inFlight());
@@ -95,16 +89,9 @@ public class SchedulingServiceTest {
 
     @Test
     public void aChangedConfigurationTakesEffectForTheNextRequest() throws Exception {
-        service = new ServingService(new ServingSettings(2, 16, 2_000, 10_000, 2_000, 50), journal);
-        java.util.concurrent.atomic.AtomicReference<DynamicBatching> batching = new java.util.concurrent.atomic.AtomicReference<>();
-        service.schedulers().configs(v -> new ModelConfig(v.name(), "fake", "fake", 8, v.descriptor().inputs(),
-                v.descriptor().outputs(), ModelConfig.VersionPolicy.LATEST_ONE, "", batching.get(),
-                List.of(new InstanceGroup("", 1, InstanceGroup.Kind.KIND_CPU)), Map.of()));
-        service.bindEngine(engine);
-        service.bindEntitlements(InMemoryEntitlements.everything());
-        service.trackerOpened(java.util.Set.of());
-        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
-        awaitReady();
+        java.util.concurrent.atomic.AtomicReference<DynamicBatching> batching =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        start(2, 8, batching::get);
         // no priority levels: a priority is checked (a whole number) and otherwise ignored
         assertEquals("p3", infer("p3", Map.of("priority", 3)).get(5, TimeUnit.SECONDS).id());
         // the owner's conf/models file adds two priority levels: the next request is scheduled by them
@@ -118,6 +105,20 @@ public class SchedulingServiceTest {
             Thread.sleep(5);
         }
         assertEquals(2, service.statistics("fm", null).get(0).inferenceCount());
+    }
+
+    /** Serving with fake model fm 1.0.0 READY, scheduled by one instance, {@code maxBatch} and {@code batching}. */
+    private void start(int workers, int maxBatch, java.util.function.Supplier<DynamicBatching> batching)
+            throws InterruptedException {
+        service = new ServingService(new ServingSettings(workers, 16, 2_000, 10_000, 2_000, 50), journal);
+        service.schedulers().configs(v -> new ModelConfig(v.name(), "fake", "fake", maxBatch, v.descriptor().inputs(),
+                v.descriptor().outputs(), ModelConfig.VersionPolicy.LATEST_ONE, "", batching.get(),
+                List.of(new InstanceGroup("", 1, InstanceGroup.Kind.KIND_CPU)), Map.of()));
+        service.bindEngine(engine);
+        service.bindEntitlements(InMemoryEntitlements.everything());
+        service.trackerOpened(java.util.Set.of());
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady();
     }
 
     private CompletableFuture<InferenceResponse> infer(String id, Map<String, Object> parameters) {
