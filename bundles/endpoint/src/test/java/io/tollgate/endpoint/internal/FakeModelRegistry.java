@@ -17,6 +17,8 @@ final class FakeModelRegistry implements ModelRegistry {
     final List<ModelStatus> models = new CopyOnWriteArrayList<>();
     final List<PluginStatus> plugins = new CopyOnWriteArrayList<>();
     volatile boolean ready = true;
+    /** What {@link #statistics} returns, filtered by name and version. */
+    final List<io.tollgate.serving.ModelStatistics> statistics = new CopyOnWriteArrayList<>();
 
     static ModelDescriptor descriptor(String name, String version, int maxBatch, List<TensorSpec> inputs,
                                       List<TensorSpec> outputs, List<String> labels) {
@@ -72,5 +74,13 @@ final class FakeModelRegistry implements ModelRegistry {
     @Override
     public boolean ready() {
         return ready;
+    }
+
+    @Override
+    public List<io.tollgate.serving.ModelStatistics> statistics(String name, String version) {
+        return statistics.stream()
+                .filter(s -> name == null || s.name().equals(name))
+                .filter(s -> version == null || s.version().equals(version))
+                .toList();
     }
 }
