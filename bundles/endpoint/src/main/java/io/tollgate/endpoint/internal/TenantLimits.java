@@ -123,7 +123,13 @@ final class TenantLimits {
 
     /** The limits of the endpoint configuration ({@code tenant.*} keys). */
     static TenantLimits of(EndpointConfig c) {
-        Limit defaults = new Limit(c.tenant_rate_per_second(), c.tenant_rate_burst(), c.tenant_max_concurrent());
+        Limit defaults;
+        try {
+            defaults = new Limit(c.tenant_rate_per_second(), c.tenant_rate_burst(), c.tenant_max_concurrent());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tenant.rate.per.second, tenant.rate.burst, tenant.max.concurrent: "
+                    + e.getMessage());
+        }
         return new TenantLimits(defaults, parse(c.tenant_limits(), defaults), System::nanoTime);
     }
 
