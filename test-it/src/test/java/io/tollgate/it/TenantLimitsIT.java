@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,8 +78,9 @@ public class TenantLimitsIT {
         String quiet = key("quiet", "infer");
         String metrics = key("ops", "metrics");
         // one request per 10 s with a burst of 3 for the noisy station; no limit for anyone else
-        Files.writeString(conf.resolve("io.tollgate.endpoint.cfg"), "\ntenant.limits=noisy: rate=0.1 burst=3\n",
-                StandardOpenOption.APPEND);
+        Path cfg = conf.resolve("io.tollgate.endpoint.cfg");
+        String shipped = Files.readString(cfg).replaceAll("(?m)^tenant\\.limits=.*\n", "");
+        Files.writeString(cfg, shipped + "\ntenant.limits=noisy: rate=0.1 burst=3\n");
         int port = TollgateExam.freePort();
         Process p = appliance.run(port, tmp.resolve("data"), tmp.resolve("plugins"), conf,
                 Map.of("TOLLGATE_JAVA_OPTS", "-Xmx512m"));
