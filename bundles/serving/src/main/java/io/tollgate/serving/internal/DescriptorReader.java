@@ -37,14 +37,26 @@ final class DescriptorReader {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
-            "parameters");
+            "parameters", "dynamic_batching", "instance_group", "version_policy", "default_model_version");
     private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "shape");
 
     private DescriptorReader() {
     }
 
+    /**
+     * A descriptor with its model configuration layer ({@link ModelConfigs#descriptorLayer}: {@code max_batch_size},
+     * {@code dynamic_batching}, {@code instance_group}, {@code version_policy}, {@code default_model_version}).
+     */
+    record Described(ModelDescriptor descriptor, JsonNode configLayer) {
+    }
+
     /** Reads and checks the descriptor of {@code source}, including its labels file. */
     static ModelDescriptor read(PluginSource source) throws PluginException {
+        return describe(source).descriptor();
+    }
+
+    /** Reads and checks the descriptor of {@code source} and its model configuration fields. */
+    static Described describe(PluginSource source) throws PluginException {
         String path = source.descriptorPath();
         byte[] bytes = readEntry(source, path, path + " is missing; a model plugin must contain it"
                 + " (or name another path in its Tollgate-Model header)");
@@ -59,7 +71,14 @@ final class DescriptorReader {
         } catch (IOException e) {
             throw new PluginException(source.label() + ": " + path + " cannot be parsed: " + e.getMessage(), e);
         }
-        return new Fields(source, path).descriptor(root);
+        ModelDescriptor descriptor = new Fields(source, path).descriptor(root);
+        JsonNode layer = ModelConfigs.descriptorLayer(root);
+        try {
+            ModelConfigs.checkDescriptorLayer(layer);
+        } catch (ModelConfigs.Fault e) {
+            throw new PluginException(source.label() + ": " + path + ": " + e.getMessage(), e);
+        }
+        return new Described(descriptor, layer);
     }
 
     /** Reads the model file the descriptor names. */

@@ -141,25 +141,29 @@ final class LoadAttempt {
             return;
         }
         ModelDescriptor descriptor;
+        com.fasterxml.jackson.databind.JsonNode configLayer;
         byte[] bytes;
         try {
-            descriptor = DescriptorReader.read(source);
+            DescriptorReader.Described described = DescriptorReader.describe(source);
+            descriptor = described.descriptor();
+            configLayer = described.configLayer();
             bytes = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> fail(e.getMessage(), null));
             return;
         }
-        context.threads().onLifecycle(() -> register(descriptor, bytes));
+        context.threads().onLifecycle(() -> register(descriptor, configLayer, bytes));
     }
 
     // lifecycle thread
-    private void register(ModelDescriptor descriptor, byte[] bytes) {
+    private void register(ModelDescriptor descriptor, com.fasterxml.jackson.databind.JsonNode configLayer,
+                          byte[] bytes) {
         if (!current()) {
             return;
         }
         context.owner().described(this, descriptor);
         try {
-            version = context.repository().add(source.info(), descriptor);
+            version = context.repository().add(source.info(), descriptor, configLayer);
         } catch (PluginException e) {
             fail(e.getMessage(), null);
             return;

@@ -1,5 +1,6 @@
 package io.tollgate.serving.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.model.ModelDescriptor;
@@ -46,6 +47,8 @@ final class ModelRepository {
             .thenComparingLong(ModelVersion::id);
 
     private final List<ModelVersion> versions = new CopyOnWriteArrayList<>();
+    /** The owner's override of a model's configuration ({@code conf/models/{model}.json}), or null for none. */
+    private volatile java.util.function.Function<String, JsonNode> overrides = name -> null;
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
     private final long drainTimeoutMs;
@@ -69,6 +72,12 @@ final class ModelRepository {
      * already provides this model version
      */
     synchronized ModelVersion add(PluginInfo plugin, ModelDescriptor declared) throws PluginException {
+        return add(plugin, declared, ModelConfigs.layerOf(declared));
+    }
+
+    /** As {@link #add(PluginInfo, ModelDescriptor)}, with the descriptor's model configuration fields. */
+    synchronized ModelVersion add(PluginInfo plugin, ModelDescriptor declared, JsonNode configLayer)
+            throws PluginException {
         Version v = ModelVersion.parse(declared.version());
         for (ModelVersion other : versions) {
             if (other.ownsName() && other.state() != ModelState.UNLOADED && other.name().equals(declared.name())
@@ -87,7 +96,8 @@ final class ModelRepository {
                         + other.plugin().bundleId() + "); uninstall one of the two plugins");
             }
         }
-        ModelVersion added = new ModelVersion(plugin, declared);
+        ModelVersion added = new ModelVersion(plugin, declared, true, configLayer);
+        configure(added);
         versions.add(added);
         changed();
         return added;
@@ -118,6 +128,7 @@ final class ModelRepository {
         if (!version.markReady(model, engine, effective)) {
             return false;
         }
+        configure(version);     // with the inputs and outputs the loaded model declares
         changed();
         for (ModelVersion old : versions) {
             if (old != version && old.state() == ModelState.READY && old.retiring()
@@ -180,6 +191,79 @@ final class ModelRepository {
             versions.remove(version);
         }
         changed();
+    }
+
+    // ---- model configuration -------------------------------------------------------------------
+
+    /** Where the owner's overrides come from ({@link ModelConfigWatch}); applies them to the versions held. */
+    void overrides(java.util.function.Function<String, JsonNode> source) {
+        overrides = source;
+        for (ModelVersion v : versions) {
+            configure(v);
+        }
+    }
+
+    /**
+     * Checks {@code override} (null: none) against every version of {@code name} held, without applying it.
+     *
+     * @throws ModelConfigs.Fault the first version's refusal, its message naming the version
+     */
+    void checkOverride(String name, JsonNode override) throws ModelConfigs.Fault {
+        for (ModelVersion v : versions) {
+            if (v.name().equals(name) && v.config() != null) {
+                try {
+                    ModelConfigs.effective(v.descriptor(), v.configLayer(), override);
+                } catch (ModelConfigs.Fault f) {
+                    throw new ModelConfigs.Fault(f.field(), f.getMessage() + " (for " + v.label() + ")");
+                }
+            }
+        }
+    }
+
+    /** Applies the current override of {@code name} to every version of it held. */
+    void reconfigure(String name) {
+        for (ModelVersion v : versions) {
+            if (v.name().equals(name)) {
+                configure(v);
+            }
+        }
+        changed();
+    }
+
+    /**
+     * Computes the version's effective configuration. An override that does not fit it (checked before it was taken,
+     * so only a version loaded since) is left out with a WARN; a descriptor that does not fit (a refused plugin's
+     * placeholder) leaves no configuration.
+     */
+    private void configure(ModelVersion v) {
+        JsonNode override = overrides.apply(v.name());
+        try {
+            v.applyConfig(ModelConfigs.effective(v.descriptor(), v.configLayer(), override));
+            return;
+        } catch (ModelConfigs.Fault f) {
+            if (override == null) {
+                LOG.debug("{}: no model configuration: {}", v.label(), f.getMessage());
+                return;
+            }
+            LOG.warn("{}: the owner's configuration of model '{}' does not fit this version and is not applied to it:"
+                    + " {}", v.label(), v.name(), f.getMessage());
+        }
+        try {
+            v.applyConfig(ModelConfigs.effective(v.descriptor(), v.configLayer(), null));
+        } catch (ModelConfigs.Fault f) {
+            LOG.debug("{}: no model configuration: {}", v.label(), f.getMessage());
+        }
+    }
+
+    /** The version a request for {@code name} ({@code version}, when given) goes to, else the most recent entry. */
+    Optional<ModelVersion> find(String name, String version) {
+        try {
+            return Optional.of(route(name, version));
+        } catch (InferenceException e) {
+            return named(name).stream()
+                    .filter(v -> version == null || version.isBlank() || sameVersion(v, version))
+                    .max(PREFERENCE);
+        }
     }
 
     /** Every version (any state) that came from {@code bundleId}. */

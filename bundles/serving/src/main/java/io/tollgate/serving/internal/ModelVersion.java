@@ -2,7 +2,9 @@ package io.tollgate.serving.internal;
 
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.ModelState;
 import io.tollgate.serving.ModelStatus;
 import java.util.concurrent.CompletableFuture;
@@ -44,16 +46,55 @@ final class ModelVersion {
     private volatile LicenseGate.Cached licenseCache;
     /** Set when the version stopped serving because its license no longer entitles it (expired, revoked...). */
     private volatile boolean unlicensed;
+    /** The descriptor's model configuration fields ({@link ModelConfigs#descriptorLayer}). */
+    private final JsonNode configLayer;
+    /** The effective configuration; null only for a version listed to say why its plugin was refused. */
+    private volatile ModelConfig config;
 
     ModelVersion(PluginInfo plugin, ModelDescriptor descriptor) {
         this(plugin, descriptor, true);
     }
 
     ModelVersion(PluginInfo plugin, ModelDescriptor descriptor, boolean ownsName) {
+        this(plugin, descriptor, ownsName, ModelConfigs.layerOf(descriptor));
+    }
+
+    ModelVersion(PluginInfo plugin, ModelDescriptor descriptor, boolean ownsName, JsonNode configLayer) {
         this.plugin = plugin;
         this.descriptor = descriptor;
         this.parsedVersion = parse(descriptor.version());
         this.ownsName = ownsName;
+        this.configLayer = configLayer;
+    }
+
+    /** The descriptor's model configuration fields, as the plugin wrote them. */
+    JsonNode configLayer() {
+        return configLayer;
+    }
+
+    /**
+     * The effective model configuration (defaults, descriptor, the owner's {@code conf/models/{model}.json}), for the
+     * endpoint's {@code /config} and the scheduler; it changes without a restart when the owner's file does. Null
+     * only for a version listed to say why its plugin was refused.
+     */
+    ModelConfig config() {
+        return config;
+    }
+
+    /**
+     * Makes {@code effective} this version's configuration; the descriptor's {@code maxBatchSize} (what the request
+     * validator enforces) follows it.
+     */
+    void applyConfig(ModelConfig effective) {
+        synchronized (lock) {
+            config = effective;
+            ModelDescriptor d = descriptor;
+            if (d.maxBatchSize() != effective.maxBatchSize()) {
+                descriptor = new ModelDescriptor(d.name(), d.version(), d.platform(), d.engine(), d.file(), d.inputs(),
+                        d.outputs(), effective.maxBatchSize(), d.labels(), d.meter(), d.licenseFeature(),
+                        d.parameters());
+            }
+        }
     }
 
     /** True when this version holds its model's name for its plugin's symbolic name (see ModelRepository#add). */

@@ -2,7 +2,6 @@ package io.tollgate.serving.internal;
 
 import io.tollgate.config.ConfigurationKeys;
 import java.util.Map;
-import io.tollgate.engine.spi.EngineException;
 import io.tollgate.guard.PluginFile;
 import io.tollgate.health.ReadinessCheck;
 import io.tollgate.guard.PluginFileReport;
@@ -11,7 +10,6 @@ import io.tollgate.licensing.Entitlements;
 import io.tollgate.licensing.QuotaUsage;
 import io.tollgate.sync.SyncStatusProvider;
 import io.tollgate.engine.spi.InferenceEngine;
-import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.UsageEvent;
 import io.tollgate.metering.UsageJournal;
@@ -23,6 +21,7 @@ import io.tollgate.serving.InferenceRequest;
 import io.tollgate.serving.InferenceResponse;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
+import io.tollgate.serving.ModelStatistics;
 import io.tollgate.serving.ModelStatus;
 import io.tollgate.serving.PluginStatus;
 import java.util.List;
@@ -32,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -87,6 +85,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ThreadPoolExecutor workers;
     private final ScheduledThreadPoolExecutor lifecycle;
     private final ThreadPoolExecutor loaders;
+    /** Batch delays and queue timeouts of every version's scheduler: tiny tasks that only hand work to the workers. */
+    private final ScheduledThreadPoolExecutor batchTimer;
+    private final SchedulerDirectory schedulers;
     private final EngineDirectory engines = new EngineDirectory();
     private final ModelRepository repository;
     private final ModelLoader loader;
@@ -129,6 +130,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this.loaders = new ThreadPoolExecutor(LOADER_THREADS, LOADER_THREADS, 0L, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), threads("tollgate-model-loader-"));
         this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
+        this.batchTimer = new ScheduledThreadPoolExecutor(1, threads("tollgate-batch-timer-"));
+        this.batchTimer.setRemoveOnCancelPolicy(true);
+        java.util.function.Function<ModelVersion, io.tollgate.serving.ModelConfig> fromDescriptor =
+                DescriptorConfig.cached(settings.workerThreads());
+        // the effective configuration (descriptor + conf/models/{m}.json); the descriptor alone where it has none
+        this.schedulers = new SchedulerDirectory(v -> v.config() != null ? v.config() : fromDescriptor.apply(v),
+                workers, batchTimer);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
                         settings.maxModelBytes(), settings.loadTimeoutMs()));
@@ -210,6 +218,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Deactivate
     public void deactivate() {
         shuttingDown = true;
+        schedulers.closeAll(shuttingDown());
         loader.close();
         repository.shutdown();
         workers.shutdown();
@@ -222,6 +231,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             workers.shutdownNow();
         }
         loaders.shutdownNow();
+        batchTimer.shutdownNow();
         lifecycle.shutdownNow();
         LOG.info("serving stopped");
     }
@@ -248,70 +258,69 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         try {
             checked = RequestValidator.check(request, version.descriptor());
             grant = licenses.admit(version, checked.quantity(), licenses.now());
-            LicenseGate.Grant granted = grant;
-            workers.execute(() -> run(request, version, checked, granted, result));
+            schedulers.of(version).submit(request.id(), checked.inputs(), checked.outputs(), checked.quantity(),
+                    request.parameters(), new Answer(request, version, checked.quantity(), grant, result));
         } catch (InferenceException e) {
+            if (grant != null) {
+                grant.cancel();   // a queue full, timeout or priority refusal: the claim goes back
+            }
             repository.release(version, false);
             if (e.reason() == Reason.NOT_LICENSED || e.reason() == Reason.PAYMENT_REQUIRED) {
                 // one line per refusal at DEBUG (the endpoint logs each answer); the reason goes to the client
                 LOG.debug("{}: request {} refused: {}", version.label(), request.id(), e.getMessage());
             }
             result.completeExceptionally(e);
-        } catch (RejectedExecutionException e) {
-            grant.cancel();
-            repository.release(version, false);
-            result.completeExceptionally(shuttingDown());
         }
         return result;
     }
 
-    /** On a worker thread: runs the model, then releases the request's place in flight and answers. */
-    private void run(InferenceRequest request, ModelVersion version, RequestValidator.Checked checked,
-                     LicenseGate.Grant grant, CompletableFuture<InferenceResponse> result) {
-        ModelDescriptor model = version.descriptor();
-        InferenceResponse response;
-        try {
-            LoadedModel loaded = version.loaded();
-            if (loaded == null) {
-                throw new InferenceException(Reason.MODEL_NOT_READY, version.label() + " was unloaded before the"
-                        + " request ran (it drained for longer than " + settings.drainTimeoutMs() + " ms); retry");
+    /**
+     * A request's answer, called by its version's {@link BatchScheduler} on a worker thread once the engine ran it (or
+     * failed to): meters it, commits or cancels its quota claim, releases its place in flight and completes it, in
+     * that order, so an answer leaves only after its usage record is in the journal.
+     */
+    private final class Answer implements BatchScheduler.Outcome {
+        private final InferenceRequest request;
+        private final ModelVersion version;
+        private final long quantity;
+        private final LicenseGate.Grant grant;
+        private final CompletableFuture<InferenceResponse> result;
+
+        Answer(InferenceRequest request, ModelVersion version, long quantity, LicenseGate.Grant grant,
+               CompletableFuture<InferenceResponse> result) {
+            this.request = request;
+            this.version = version;
+            this.quantity = quantity;
+            this.grant = grant;
+            this.result = result;
+        }
+
+        @Override
+        public boolean served(List<Tensor> outputs, long computeNanos) {
+            ModelDescriptor model = version.descriptor();
+            InferenceResponse response = new InferenceResponse(model.name(), model.version(), request.id(), outputs,
+                    computeNanos, version.accelerator());
+            try {
+                meter(request, version, model, quantity, computeNanos, grant.licenseId());
+            } catch (InferenceException e) {
+                failed(e);
+                return false;
             }
-            long started = System.nanoTime();
-            List<Tensor> outputs = loaded.run(checked.inputs(), checked.outputs());
-            long computeNanos = System.nanoTime() - started;
-            response = new InferenceResponse(model.name(), model.version(), request.id(), outputs, computeNanos,
-                    version.accelerator());
-            meter(request, version, model, checked.quantity(), computeNanos, grant.licenseId());
-        } catch (InferenceException e) {
+            grant.commit();
+            repository.release(version, true);
+            // One line per request, at DEBUG only (see RequestRouter): joins the endpoint's line to the usage record.
+            LOG.debug("{}: request {} served: quantity {}, engine {} ms, usage record appended", version.label(),
+                    request.id(), quantity, computeNanos / 1000 / 1000.0);
+            result.complete(response);
+            return true;
+        }
+
+        @Override
+        public void failed(InferenceException e) {
             grant.cancel();
             repository.release(version, false);
             result.completeExceptionally(e);
-            return;
-        } catch (EngineException e) {
-            grant.cancel();
-            repository.release(version, false);
-            if (e.reason() == EngineException.Reason.INVALID_INPUT) {
-                // what the client sent, not a fault of the engine: 400, counted as bad_request, nothing metered
-                result.completeExceptionally(new InferenceException(Reason.BAD_REQUEST, e.getMessage(), e));
-                return;
-            }
-            result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
-                    + " failed to run (" + e.reason() + "): " + e.getMessage(), e));
-            return;
-        } catch (RuntimeException | LinkageError e) {
-            LOG.warn("{}: the engine threw while running request {}", version.label(), request.id(), e);
-            grant.cancel();
-            repository.release(version, false);
-            result.completeExceptionally(new InferenceException(Reason.ENGINE_FAILURE, version.label()
-                    + " failed to run: " + e, e));
-            return;
         }
-        grant.commit();
-        repository.release(version, true);
-        // One line per request, at DEBUG only (see RequestRouter): joins the endpoint's line to the usage record.
-        LOG.debug("{}: request {} served: quantity {}, engine {} ms, usage record appended", version.label(),
-                request.id(), checked.quantity(), response.computeNanos() / 1000 / 1000.0);
-        result.complete(response);
     }
 
     /**
@@ -353,6 +362,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         return new InferenceException(Reason.SHUTTING_DOWN, "serving is shutting down; retry when the appliance is back");
     }
 
+    /** The versions' schedulers (tests set the configurations they schedule by). */
+    SchedulerDirectory schedulers() {
+        return schedulers;
+    }
+
     // ---- ModelRegistry -------------------------------------------------------------------------
 
     @Override
@@ -363,6 +377,16 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Override
     public Optional<ModelStatus> model(String name, String version) {
         return repository.status(name, version);
+    }
+
+    @Override
+    public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
+        return repository.find(name, version).map(ModelVersion::config);
+    }
+
+    @Override
+    public List<ModelStatistics> statistics(String name, String version) {
+        return schedulers.snapshot(name == null ? repository.all() : repository.candidates(name, version));
     }
 
     @Override

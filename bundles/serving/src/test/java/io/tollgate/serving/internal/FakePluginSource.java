@@ -47,6 +47,11 @@ class FakePluginSource implements PluginSource {
         return this;
     }
 
+    FakePluginSource put(String path, byte[] bytes) {
+        entries.put(path, bytes.clone());
+        return this;
+    }
+
     FakePluginSource remove(String path) {
         entries.remove(path);
         return this;
