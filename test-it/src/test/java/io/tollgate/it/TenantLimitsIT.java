@@ -119,7 +119,21 @@ public class TenantLimitsIT {
         assertEquals("fashion-mnist", stat.get("name").asText());
         assertEquals("1.0.0", stat.get("version").asText());
         assertEquals(s.body(), countBefore + quietOk + noisyOk, stat.get("inference_count").asLong());
-        assertTrue(s.body(), stat.get("inference_stats").has("compute_infer"));
+        // the serving layer's own timings (dynamic batching, H4): every success was queued and ran in an engine run
+        JsonNode is = stat.get("inference_stats");
+        assertEquals(s.body(), stat.get("inference_count").asLong(), is.get("success").get("count").asLong());
+        assertTrue(s.body(), is.get("success").get("ns").asLong() > 0);
+        assertEquals(s.body(), stat.get("inference_count").asLong(), is.get("queue").get("count").asLong());
+        long runs = stat.get("execution_count").asLong();
+        assertTrue(s.body(), runs >= 1 && runs <= stat.get("inference_count").asLong());
+        assertTrue(s.body(), is.get("compute_infer").get("ns").asLong() > 0);
+        assertTrue(s.body(), stat.get("last_inference").asLong() > System.currentTimeMillis() - 600_000);
+        long batchRuns = 0;
+        for (JsonNode b : stat.get("batch_stats")) {
+            assertTrue(s.body(), b.get("batch_size").asInt() >= 1);
+            batchRuns += b.get("compute_infer").get("count").asLong();
+        }
+        assertEquals(s.body(), runs, batchRuns);
         assertEquals(404, send(base + "/v2/models/nope/stats", null, quiet).statusCode());
         JsonNode server = Http.JSON.readTree(send(base + "/v2", null, quiet).body());
         assertTrue(server.toString(), server.get("extensions").toString().contains("\"statistics\""));
@@ -130,6 +144,8 @@ public class TenantLimitsIT {
                 "tollgate_inference_requests_total{model=\"fashion-mnist\",outcome=\"rate_limited\"} " + limited.size(),
                 "tollgate_model_queue_duration_seconds_total{model=\"fashion-mnist\",version=\"1.0.0\"} ",
                 "tollgate_model_compute_infer_duration_seconds_total{model=\"fashion-mnist\",version=\"1.0.0\"} ",
+                "tollgate_model_executions_total{model=\"fashion-mnist\",version=\"1.0.0\"} " + runs + "\n",
+                "tollgate_model_batch_executions_total{model=\"fashion-mnist\",version=\"1.0.0\",batch_size=\"1\"} ",
                 "tollgate_model_in_flight{model=\"fashion-mnist\",version=\"1.0.0\"} ",
                 "process_cpu_seconds_total ", "process_start_time_seconds ", "process_open_fds ", "process_max_fds ",
                 "jvm_memory_bytes_used{area=\"heap\"} ", "jvm_gc_collection_seconds_count{gc=\"",
