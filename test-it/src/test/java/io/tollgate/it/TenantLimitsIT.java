@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -38,13 +37,7 @@ public class TenantLimitsIT {
         tmp = Files.createTempDirectory("tollgate-limits-it");
         appliance = new ApplianceProcess(tmp.resolve("appliance.log"));
         appliance.copyExamplePlugin(tmp.resolve("plugins"));
-        conf = tmp.resolve("conf");
-        Files.createDirectories(conf);
-        try (Stream<Path> files = Files.list(appliance.dist().resolve("conf"))) {
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".cfg")).toList()) {
-                Files.copy(f, conf.resolve(f.getFileName()));
-            }
-        }
+        conf = appliance.copyConf(tmp.resolve("conf"));   // the distribution's own, in a folder of this test's
     }
 
     @After

@@ -164,24 +164,13 @@ final class StatsRoutes {
         seconds(out, stats, "tollgate_model_compute_output_duration_seconds_total",
                 "Time splitting and converting outputs, in seconds (Triton: nv_inference_compute_output_duration_us).",
                 s -> s.inferenceStats().computeOutput());
-        EndpointMetrics.header(out, "tollgate_model_inferences_total", "counter",
-                "Requests the model version served successfully (Triton: nv_inference_count; here one per request).");
-        for (ModelStatistics s : stats) {
-            out.append("tollgate_model_inferences_total{").append(labels(s)).append("} ").append(s.inferenceCount())
-                    .append('\n');
-        }
-        EndpointMetrics.header(out, "tollgate_model_failures_total", "counter",
-                "Requests of the model version that failed in serving (engine failure, queue timeout, metering).");
-        for (ModelStatistics s : stats) {
-            out.append("tollgate_model_failures_total{").append(labels(s)).append("} ")
-                    .append(s.inferenceStats().fail() == null ? 0 : s.inferenceStats().fail().count()).append('\n');
-        }
-        EndpointMetrics.header(out, "tollgate_model_executions_total", "counter",
-                "Engine runs of the model version; one run serves a whole batch (Triton: nv_inference_exec_count).");
-        for (ModelStatistics s : stats) {
-            out.append("tollgate_model_executions_total{").append(labels(s)).append("} ").append(s.executionCount())
-                    .append('\n');
-        }
+        counter(out, stats, "tollgate_model_inferences_total", "Requests the model version served successfully "
+                + "(Triton: nv_inference_count; here one per request).", ModelStatistics::inferenceCount);
+        counter(out, stats, "tollgate_model_failures_total", "Requests of the model version that failed in serving "
+                + "(engine failure, queue timeout, metering).",
+                s -> s.inferenceStats().fail() == null ? 0 : s.inferenceStats().fail().count());
+        counter(out, stats, "tollgate_model_executions_total", "Engine runs of the model version; one run serves a "
+                + "whole batch (Triton: nv_inference_exec_count).", ModelStatistics::executionCount);
         EndpointMetrics.header(out, "tollgate_model_batch_executions_total", "counter",
                 "Engine runs of the model version by batch size (the batch size distribution; sizes are bounded by "
                         + "max_batch_size).");
@@ -193,6 +182,14 @@ final class StatsRoutes {
             }
             bySize.forEach((size, runs) -> out.append("tollgate_model_batch_executions_total{").append(labels(s))
                     .append(",batch_size=\"").append(size).append("\"} ").append(runs).append('\n'));
+        }
+    }
+
+    private static void counter(StringBuilder out, List<ModelStatistics> stats, String name, String help,
+                                java.util.function.ToLongFunction<ModelStatistics> field) {
+        EndpointMetrics.header(out, name, "counter", help);
+        for (ModelStatistics s : stats) {
+            out.append(name).append('{').append(labels(s)).append("} ").append(field.applyAsLong(s)).append('\n');
         }
     }
 
