@@ -9,7 +9,13 @@ import io.tollgate.serving.ModelStatistics;
 import io.tollgate.serving.ModelStatistics.BatchStatistics;
 import io.tollgate.serving.ModelStatistics.Duration;
 import io.tollgate.serving.ModelStatistics.InferStatistics;
+import io.tollgate.endpoint.keys.ApiKeyFile;
+import io.tollgate.endpoint.keys.ApiKeyRole;
+import io.tollgate.endpoint.keys.NewApiKey;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.After;
 import org.junit.Before;
@@ -168,6 +174,56 @@ public class StatsRoutesTest {
                 assertTrue(line, declared.contains(name) || declared.contains(name.replaceAll("_(bucket|sum|count)$", "")));
             }
         }
+    }
+
+    @Test
+    public void aKeyLimitedToModelsSeesOnlyThoseAndTwoTenantsAreLimitedApart() throws Exception {
+        server.close();
+        Path dir = Files.createTempDirectory("stats-keys");
+        try {
+            ApiKeyFile keys = ApiKeyFile.at(dir.resolve("api-keys.json"));
+            NewApiKey camera = keys.add("line7", ApiKeyRole.INFER, List.of("classifier"), "camera");
+            NewApiKey other = keys.add("line8", ApiKeyRole.INFER, List.of(), "");
+            TestConfig c = new TestConfig();
+            c.keysFile = dir.resolve("api-keys.json").toString();
+            c.tenantLimits = "line7: rate=0.01 burst=1";
+            server = new TestServer(c);
+            server.registry.statistics.add(ECHO);
+            JsonNode seen = TestServer.json(get("/v2/models/stats", camera));
+            assertEquals(seen.toString(), 1, seen.get("model_stats").size());
+            assertEquals("classifier", seen.get("model_stats").get(0).get("name").asText());
+            assertEquals(403, get("/v2/models/echo/stats", camera).statusCode());
+            assertEquals(401, server.get("/v2/models/stats").statusCode());
+            assertEquals(4, TestServer.json(get("/v2/models/stats", other)).get("model_stats").size());
+            // the noisy tenant is refused after its burst; the other tenant is not
+            String body = "{\"inputs\":[{\"name\":\"probs\",\"datatype\":\"FP32\",\"shape\":[1,4],"
+                    + "\"data\":[1,2,3,4]}]}";
+            assertEquals(200, infer("classifier", body, camera).statusCode());
+            HttpResponse<String> r = infer("classifier", body, camera);
+            assertEquals(r.body(), 429, r.statusCode());
+            assertEquals("100", r.headers().firstValue("retry-after").orElse(""));
+            for (int i = 0; i < 10; i++) {
+                assertEquals(200, infer("classifier", body, other).statusCode());
+            }
+        } finally {
+            try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    private HttpResponse<String> get(String path, NewApiKey key) throws Exception {
+        return server.client.send(HttpRequest.newBuilder(server.uri(path)).header("Authorization", "Bearer " + key.key())
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> infer(String model, String body, NewApiKey key) throws Exception {
+        return server.client.send(HttpRequest.newBuilder(server.uri("/v2/models/" + model + "/infer"))
+                .header("Authorization", "Bearer " + key.key()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static List<String> fields(JsonNode n) {
