@@ -34,6 +34,7 @@ public class GrafanaDashboardTest {
         assertTrue(d.get("schemaVersion").asInt() >= 30);
         assertTrue(d.get("panels").isArray());
         Set<String> queried = new TreeSet<>();
+        List<JsonNode> exprs = new java.util.ArrayList<>();
         int targets = 0;
         Set<Integer> ids = new TreeSet<>();
         for (JsonNode p : d.get("panels")) {
@@ -46,6 +47,7 @@ public class GrafanaDashboardTest {
                 while (m.find()) {
                     queried.add(m.group(1));
                 }
+                exprs.add(t);
             }
         }
         for (JsonNode v : d.get("templating").get("list")) {
@@ -55,11 +57,34 @@ public class GrafanaDashboardTest {
             }
         }
         assertTrue("targets: " + targets, targets >= 20);
-        Set<String> emitted = emittedNames();
+        java.util.Map<String, Set<String>> labels = emittedLabels();
+        Set<String> emitted = labels.keySet();
         Set<String> missing = new TreeSet<>(queried);
         missing.removeAll(emitted);
         assertTrue("the dashboard queries metrics /metrics does not emit: " + missing + "\nemitted: " + emitted,
                 missing.isEmpty());
+        // every label a query groups by or a legend shows is one of its metrics' labels
+        for (JsonNode t : exprs) {
+            String expr = t.get("expr").asText();
+            Set<String> has = new TreeSet<>(Set.of("le"));
+            Matcher m = METRIC.matcher(expr);
+            while (m.find()) {
+                has.addAll(labels.getOrDefault(m.group(1), Set.of()));
+            }
+            Set<String> used = new TreeSet<>();
+            Matcher by = Pattern.compile("by \\(([^)]*)\\)").matcher(expr);
+            while (by.find()) {
+                for (String l : by.group(1).split(",")) {
+                    used.add(l.trim());
+                }
+            }
+            Matcher legend = Pattern.compile("\\{\\{\\s*(\\w+)\\s*}}").matcher(t.path("legendFormat").asText());
+            while (legend.find()) {
+                used.add(legend.group(1));
+            }
+            used.removeAll(has);
+            assertTrue(expr + " uses labels its metrics do not have: " + used, used.isEmpty());
+        }
         // the series the brief asks the dashboard for are there
         for (String needed : List.of("tollgate_inference_requests_total", "tollgate_inference_request_duration_seconds_bucket",
                 "tollgate_model_queue_duration_seconds_total", "tollgate_model_compute_infer_duration_seconds_total",
@@ -71,37 +96,51 @@ public class GrafanaDashboardTest {
         }
     }
 
-    /** The sample names /metrics declares by {@code # TYPE}, with the _bucket/_sum/_count of histograms and summaries. */
-    static Set<String> emittedNames() throws Exception {
+    /**
+     * The sample names /metrics declares by {@code # TYPE} (with the _bucket/_sum/_count of histograms and summaries),
+     * each with the label names its samples carry.
+     */
+    static java.util.Map<String, Set<String>> emittedLabels() throws Exception {
         TestConfig c = new TestConfig();
-        c.tenantLimits = "default: rate=1000";
+        c.tenantLimits = "default: rate=1000 concurrent=100";
         try (TestServer server = new TestServer(c)) {
             server.registry.statistics.add(StatsRoutesTest.ECHO);
             server.endpoint.bindJournal((UsageJournal) Proxy.newProxyInstance(UsageJournal.class.getClassLoader(),
                     new Class<?>[] {UsageJournal.class}, (proxy, method, args) -> "status".equals(method.getName())
                             ? new JournalStatus("dev", 1, 10, 8, 5, 1000, 100000, false, false, false) : null));
-            server.endpoint.bindSync(() -> new SyncStatus(SyncStatus.LinkState.values()[SyncStatus.LinkState.values().length - 1], "tcp://broker:1883", 10, 5,
-                    5, 1000, 1, 1, 100, 5, 1, 1, "", 0));
+            server.endpoint.bindSync(() -> new SyncStatus(SyncStatus.LinkState.values()[0], "tcp://broker:1883", 10,
+                    5, 5, 1000, 1, 1, 100, 5, 1, 1, "", 0));
             server.endpoint.bindEntitlements((Entitlements) Proxy.newProxyInstance(Entitlements.class.getClassLoader(),
                     new Class<?>[] {Entitlements.class}, (proxy, method, args) ->
                             List.class.equals(method.getReturnType()) ? List.of() : null));
             assertEquals(200, server.post("/v2/models/echo/infer", "{\"inputs\":[{\"name\":\"x\",\"datatype\":"
                     + "\"FP32\",\"shape\":[1,4],\"data\":[1,2,3,4]}]}").statusCode());
             String text = server.get("/metrics").body();
-            Set<String> names = new TreeSet<>();
+            java.util.Map<String, Set<String>> names = new java.util.TreeMap<>();
             for (String line : text.split("\n")) {
                 if (line.startsWith("# TYPE ")) {
                     String[] f = line.split(" ");
-                    names.add(f[2]);
+                    names.putIfAbsent(f[2], new TreeSet<>());
                     if ("histogram".equals(f[3])) {
-                        names.add(f[2] + "_bucket");
+                        names.putIfAbsent(f[2] + "_bucket", new TreeSet<>());
                     }
                     if ("histogram".equals(f[3]) || "summary".equals(f[3])) {
-                        names.add(f[2] + "_sum");
-                        names.add(f[2] + "_count");
+                        names.putIfAbsent(f[2] + "_sum", new TreeSet<>());
+                        names.putIfAbsent(f[2] + "_count", new TreeSet<>());
+                    }
+                } else if (!line.startsWith("#") && line.contains("{")) {
+                    String name = line.substring(0, line.indexOf('{'));
+                    Matcher l = Pattern.compile("(\\w+)=\"").matcher(line.substring(line.indexOf('{'), line.indexOf('}')));
+                    while (l.find()) {
+                        names.computeIfAbsent(name, n -> new TreeSet<>()).add(l.group(1));
                     }
                 }
             }
+            // license series carry license, plugin and state labels, but only with licenses installed
+            for (String n : List.of("tollgate_license_quota_remaining", "tollgate_license_expires_seconds")) {
+                names.get(n).addAll(List.of("license", "plugin"));
+            }
+            names.get("tollgate_license_state").addAll(List.of("license", "state"));
             return names;
         }
     }
