@@ -49,6 +49,14 @@ final class ProcessMetrics {
             out.append("process_max_fds ").append(max).append('\n');
         }
 
+        long[] memory = procStatus();
+        if (memory != null) {
+            EndpointMetrics.header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+            out.append("process_virtual_memory_bytes ").append(memory[0]).append('\n');
+            EndpointMetrics.header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+            out.append("process_resident_memory_bytes ").append(memory[1]).append('\n');
+        }
+
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         MemoryUsage nonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage();
         EndpointMetrics.header(out, "jvm_memory_bytes_used", "gauge", "Used bytes of a given JVM memory area.");
@@ -96,5 +104,37 @@ final class ProcessMetrics {
         } catch (Exception e) {
             return null;
         }
+    }
+
+    /**
+     * VmSize and VmRSS of {@code /proc/self/status} in bytes (what the Prometheus client reads), or null where there
+     * is no such file (not Linux). Resident memory is what the OOM killer of a small box looks at: heap, the native
+     * memory of ONNX Runtime sessions and Netty's direct buffers together.
+     */
+    static long[] procStatus() {
+        java.nio.file.Path status = java.nio.file.Path.of("/proc/self/status");
+        if (!java.nio.file.Files.isReadable(status)) {
+            return null;
+        }
+        long size = -1;
+        long rss = -1;
+        try {
+            for (String line : java.nio.file.Files.readAllLines(status)) {
+                if (line.startsWith("VmSize:")) {
+                    size = kilobytes(line);
+                } else if (line.startsWith("VmRSS:")) {
+                    rss = kilobytes(line);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+        return size < 0 || rss < 0 ? null : new long[] {size, rss};
+    }
+
+    /** "VmRSS:	  123456 kB" as bytes. */
+    private static long kilobytes(String line) {
+        String[] f = line.substring(line.indexOf(':') + 1).trim().split("\\s+");
+        return Long.parseLong(f[0]) * 1024;
     }
 }

@@ -160,6 +160,10 @@ public class StatsRoutesTest {
                 "jvm_threads_daemon ")) {
             assertTrue("no '" + line.trim() + "' in:\n" + text, text.contains(line));
         }
+        if (java.nio.file.Files.isReadable(Path.of("/proc/self/status"))) {
+            assertTrue(text, text.matches("(?s).*\nprocess_resident_memory_bytes [1-9][0-9]*\n.*"));
+            assertTrue(text, text.matches("(?s).*\nprocess_virtual_memory_bytes [1-9][0-9]*\n.*"));
+        }
         // statistics of a version the registry does not list get no series: the label set stays bounded
         server.registry.statistics.add(new ModelStatistics("ghost", "1", 0, 1, 1, ECHO.inferenceStats(), List.of()));
         assertFalse(server.get("/metrics").body().contains("ghost"));
