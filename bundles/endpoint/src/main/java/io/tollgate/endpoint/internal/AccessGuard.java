@@ -135,6 +135,18 @@ final class AccessGuard {
         return new Caller(key.tenant(), key.id());
     }
 
+    /**
+     * Whether {@code caller} may see {@code model}: a key limited to models sees only those (e.g. in the statistics
+     * of every model); a caller without a key (protected mode, loopback) sees every model.
+     */
+    boolean mayUse(Caller caller, String model) {
+        if (caller.keyId() == null) {
+            return true;
+        }
+        ApiKey key = keys.get().byId(caller.keyId());
+        return key != null && key.allowsModel(model);
+    }
+
     /** The entry the request authenticates as, or null when it presents nothing. */
     private ApiKey credential(KeySet set, String line, SocketAddress remote, String authorization, String certSha256)
             throws RequestException {

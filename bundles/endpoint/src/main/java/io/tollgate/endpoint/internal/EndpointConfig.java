@@ -9,7 +9,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * {@code native.transport}, {@code drain.timeout.ms}, {@code keys.file}, {@code keys.poll.ms}, {@code tls.cert.file},
  * {@code tls.key.file}, {@code tls.client.auth}, {@code tls.client.ca.file}, {@code max.connections},
  * {@code idle.timeout.ms}, {@code header.timeout.ms}, {@code body.timeout.ms}, {@code max.line.bytes},
- * {@code max.header.bytes}, {@code compression.min.bytes}, {@code max.inflight.body.bytes}, {@code max.connections.per.client}.
+ * {@code max.header.bytes}, {@code compression.min.bytes}, {@code max.inflight.body.bytes}, {@code max.connections.per.client},
+ * {@code tenant.rate.per.second}, {@code tenant.rate.burst}, {@code tenant.max.concurrent}, {@code tenant.limits}.
  */
 @ObjectClassDefinition(name = "Tollgate HTTP endpoint",
         description = "Open Inference Protocol (KServe v2 REST) server, admin API and Prometheus metrics")
@@ -83,4 +84,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Open connections from one client address at most; one more is answered 503 "
             + "+ Retry-After and closed, so one host cannot take every slot of max.connections")
     int max_connections_per_client() default 128;
+
+    @AttributeDefinition(description = "Infer requests per second each tenant may send (a token bucket); 0 = no rate "
+            + "limit. Over it: 429 + Retry-After")
+    double tenant_rate_per_second() default 0;
+
+    @AttributeDefinition(description = "Requests a tenant may send at once above its rate (the bucket's size); 0 = "
+            + "the rate, rounded up")
+    int tenant_rate_burst() default 0;
+
+    @AttributeDefinition(description = "Infer requests of one tenant in flight at most; 0 = no limit. Over it: 429 + "
+            + "Retry-After")
+    int tenant_max_concurrent() default 0;
+
+    @AttributeDefinition(description = "Per-tenant overrides of the three limits above: entries separated by ';', "
+            + "each 'TENANT: rate=R burst=B concurrent=C' (unset ones are the defaults above), e.g. "
+            + "'line7: rate=5 burst=10; line8: concurrent=2'")
+    String tenant_limits() default "";
 }

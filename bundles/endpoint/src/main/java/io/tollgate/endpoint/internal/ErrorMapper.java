@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code MODEL_NOT_READY}, {@code METERING_UNAVAILABLE}, {@code SHUTTING_DOWN}, key file
  * unreadable</td><td>503</td></tr>
  * <tr><td>{@code OVERLOADED}</td><td>503 + Retry-After: 1</td></tr>
+ * <tr><td>{@code RATE_LIMITED} (a tenant over its admission limit)</td><td>429 + Retry-After: seconds until it
+ * would be admitted</td></tr>
  * </table>
  */
 final class ErrorMapper {
@@ -115,7 +117,9 @@ final class ErrorMapper {
                     break;
                 case RATE_LIMITED:
                     status = HttpResponseStatus.TOO_MANY_REQUESTS;
-                    headers = Map.of("Retry-After", "1");
+                    // seconds until the tenant's next token (TenantLimits), else 1
+                    headers = Map.of("Retry-After", Long.toString(t instanceof TenantLimits.Refused r
+                            ? r.retryAfterSeconds() : 1));
                     break;
                 case TIMEOUT:
                 case MODEL_NOT_READY:

@@ -66,7 +66,8 @@ public final class HttpEndpoint {
     private static final List<String> UNDERSCORED_KEYS = List.of("max_body_bytes", "io_threads", "native_transport",
             "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
             "tls_client_ca_file", "max_connections", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms",
-            "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes", "max_connections_per_client");
+            "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes", "max_connections_per_client",
+            "tenant_rate_per_second", "tenant_rate_burst", "tenant_max_concurrent", "tenant_limits");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
     private final KeyFileWatcher keys;
@@ -96,6 +97,11 @@ public final class HttpEndpoint {
         metrics.bodyBytesHeld(bodies::held);
         this.router = new RequestRouter(service, registry, metrics, ServerVersion.of(HttpEndpoint.class),
                 new AccessGuard(keys::current), bodies, decodeThreads);
+        TenantLimits limits = TenantLimits.of(config);
+        router.tenantLimits(limits);
+        if (limits.enabled()) {
+            LOG.info("HTTP endpoint admission limits: {}", limits.describe());
+        }
         Transport transport = Transport.choose(config.native_transport());
         if (transport.reason().isEmpty()) {
             LOG.info("HTTP endpoint transport: {}", transport.name());
@@ -210,6 +216,11 @@ public final class HttpEndpoint {
         }
         if (c.keys_poll_ms() < 10) {
             problems.append("keys.poll.ms must be 10 or more, not ").append(c.keys_poll_ms()).append("; ");
+        }
+        try {
+            TenantLimits.of(c);
+        } catch (IllegalArgumentException e) {
+            problems.append(e.getMessage()).append("; ");
         }
         if (problems.length() == 0) {
             // every other key that is not this component's: a typo must not leave a default in place silently

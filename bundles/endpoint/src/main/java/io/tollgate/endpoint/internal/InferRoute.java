@@ -34,6 +34,7 @@ final class InferRoute {
     static final int OFFLOAD_BYTES = 256 * 1024;
 
     private final Executor decodeThreads;
+    private volatile TenantLimits limits = TenantLimits.none();
 
     InferRoute(InferenceService service, ModelRegistry registry, EndpointMetrics metrics, Executor decodeThreads) {
         this.decodeThreads = decodeThreads;
@@ -42,8 +43,35 @@ final class InferRoute {
         this.metrics = metrics;
     }
 
+    void tenantLimits(TenantLimits limits) {
+        this.limits = limits;
+    }
+
+    TenantLimits tenantLimits() {
+        return limits;
+    }
+
+    /** Admits the request by its tenant's limits ({@link TenantLimits}), then runs it; the ticket ends with it. */
     CompletionStage<HttpReply> infer(Exchange ex, String model, String version) {
         long start = System.nanoTime();
+        TenantLimits.Ticket ticket;
+        try {
+            ticket = limits.admit(ex.caller.tenant());
+        } catch (TenantLimits.Refused refused) {
+            record(model, EndpointMetrics.Outcome.RATE_LIMITED, start);
+            return CompletableFuture.failedFuture(refused);
+        }
+        CompletionStage<HttpReply> reply;
+        try {
+            reply = admitted(ex, model, version, start);
+        } catch (RuntimeException | Error e) {
+            ticket.close();
+            throw e;
+        }
+        return reply.whenComplete((r, failure) -> ticket.close());
+    }
+
+    private CompletionStage<HttpReply> admitted(Exchange ex, String model, String version, long start) {
         ByteBuf content = ex.request.content();
         if (content.readableBytes() < OFFLOAD_BYTES) {
             return infer(ex, model, version, ByteBufUtil.getBytes(content), start);

@@ -22,7 +22,8 @@ import java.util.Optional;
  */
 final class MetadataRoutes {
     /** Protocol extensions this endpoint implements, as Triton names them. */
-    static final List<String> EXTENSIONS = List.of("classification", "model_repository", "binary_tensor_data");
+    static final List<String> EXTENSIONS = List.of("classification", "model_repository", "binary_tensor_data",
+            "statistics");
 
     private final ModelRegistry registry;
     private final String serverVersion;

@@ -44,6 +44,8 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         SERVER_METADATA("GET", Access.INFER), HEALTH_LIVE("GET", Access.OPEN), HEALTH_READY("GET", Access.OPEN),
         MODEL_METADATA("GET", Access.INFER), MODEL_READY("GET", Access.INFER), MODEL_INFER("POST", Access.INFER),
         MODEL_CONFIG("GET", Access.INFER),
+
+        MODEL_STATS("GET", Access.INFER),
         REPOSITORY_INDEX("POST", Access.ADMIN), REPOSITORY_LOAD("POST", Access.ADMIN),
         REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN),
         ADMIN_LICENSES("GET", Access.ADMIN), ADMIN_LICENSES_INSTALL("POST", Access.ADMIN),
@@ -71,6 +73,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private final MetadataRoutes metadata;
+    private final StatsRoutes stats;
     private final InferRoute infer;
     private final ModelRegistry registry;
     private final EndpointMetrics metrics;
@@ -91,6 +94,12 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         metrics.readiness().registry(registry);
         this.metadata = new MetadataRoutes(registry, serverVersion, metrics.readiness());
         this.infer = new InferRoute(service, registry, metrics, decoder);
+        this.stats = new StatsRoutes(registry);
+    }
+
+    /** The per-tenant admission limits of infer requests (none until the endpoint sets them). */
+    void tenantLimits(TenantLimits limits) {
+        infer.tenantLimits(limits);
     }
 
     /** The request bodies held at once ({@code max.inflight.body.bytes}). */
@@ -175,6 +184,10 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (n < 3 || s.get(2).isEmpty()) {
             return null;
         }
+        if (n == 3 && "stats".equals(s.get(2))) {
+            // Triton's path for every model's statistics: it shadows the metadata of a model named "stats"
+            return new Match(Route.MODEL_STATS, null, null);
+        }
         String model = s.get(2);
         String version = null;
         int rest = 3;
@@ -193,6 +206,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         if (n == rest + 1 && "config".equals(s.get(rest))) {
             return new Match(Route.MODEL_CONFIG, model, version);
+        }
+        if (n == rest + 1 && "stats".equals(s.get(rest))) {
+            return new Match(Route.MODEL_STATS, model, version);
         }
         return null;
     }
@@ -281,6 +297,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return infer.infer(ex, m.model(), m.version());
             case MODEL_CONFIG:
                 return done(metadata.config(m.model(), m.version()));
+
+            case MODEL_STATS: {
+                AccessGuard.Caller caller = ex.caller;
+                return done(stats.stats(m.model(), m.version(), model -> guard.mayUse(caller, model)));
+            }
             case REPOSITORY_INDEX:
                 return done(metadata.repositoryIndex(ByteBufUtil.getBytes(ex.request.content()), repository.control()));
             case REPOSITORY_LOAD:
@@ -295,11 +316,20 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             case ADMIN_LICENSES_INSTALL:
                 return licenses.install(ByteBufUtil.getBytes(ex.request.content()), String.valueOf(ex.caller));
             case METRICS:
-                return done(HttpReply.text(HttpResponseStatus.OK, HttpReply.PROMETHEUS_TEXT,
-                        metrics.render(registry.models())));
+                return done(HttpReply.text(HttpResponseStatus.OK, HttpReply.PROMETHEUS_TEXT, metricsText()));
             default:
                 throw new IllegalStateException("unrouted " + m.route());
         }
+    }
+
+    /** {@code /metrics}: the endpoint's series, then those of model statistics, tenant limits and the JVM. */
+    private String metricsText() {
+        List<io.tollgate.serving.ModelStatus> models = registry.models();
+        StringBuilder out = new StringBuilder(metrics.render(models));
+        StatsRoutes.renderMetrics(out, registry, models);
+        infer.tenantLimits().render(out);
+        ProcessMetrics.render(out);
+        return out.toString();
     }
 
     /**

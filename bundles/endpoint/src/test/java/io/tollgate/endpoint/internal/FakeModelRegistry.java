@@ -21,6 +21,9 @@ final class FakeModelRegistry implements ModelRegistry {
     final Map<String, io.tollgate.serving.ModelConfig> configs = new java.util.concurrent.ConcurrentHashMap<>();
     final Map<String, String> configErrors = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** What {@link #statistics} returns, filtered by name and version. */
+    final List<io.tollgate.serving.ModelStatistics> statistics = new CopyOnWriteArrayList<>();
+
     static ModelDescriptor descriptor(String name, String version, int maxBatch, List<TensorSpec> inputs,
                                       List<TensorSpec> outputs, List<String> labels) {
         return new ModelDescriptor(name, version, "onnx", "onnx", "model.onnx", inputs, outputs, maxBatch, labels,
@@ -85,5 +88,13 @@ final class FakeModelRegistry implements ModelRegistry {
     @Override
     public boolean ready() {
         return ready;
+    }
+
+    @Override
+    public List<io.tollgate.serving.ModelStatistics> statistics(String name, String version) {
+        return statistics.stream()
+                .filter(s -> name == null || s.name().equals(name))
+                .filter(s -> version == null || s.version().equals(version))
+                .toList();
     }
 }

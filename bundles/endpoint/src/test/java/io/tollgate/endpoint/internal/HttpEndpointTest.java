@@ -151,7 +151,7 @@ public class HttpEndpointTest {
         JsonNode body = TestServer.json(r);
         assertEquals("tollgate", body.get("name").asText());
         assertEquals(System.getProperty("tollgate.project.version"), body.get("version").asText());
-        assertEquals(TestServer.JSON.readTree("[\"classification\",\"model_repository\",\"binary_tensor_data\"]"),
+        assertEquals(TestServer.JSON.readTree("[\"classification\",\"model_repository\",\"binary_tensor_data\",\"statistics\"]"),
                 body.get("extensions"));
         assertEquals(200, server.get("/v2/").statusCode());
     }

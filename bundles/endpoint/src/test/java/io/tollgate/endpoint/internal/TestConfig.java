@@ -26,6 +26,10 @@ final class TestConfig implements EndpointConfig {
     int compressionMinBytes = 1024;
     long maxInflightBodyBytes = 0;
     int maxConnectionsPerClient = 128;
+    double tenantRatePerSecond = 0;
+    int tenantRateBurst = 0;
+    int tenantMaxConcurrent = 0;
+    String tenantLimits = "";
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -135,5 +139,25 @@ final class TestConfig implements EndpointConfig {
     @Override
     public int max_connections_per_client() {
         return maxConnectionsPerClient;
+    }
+
+    @Override
+    public double tenant_rate_per_second() {
+        return tenantRatePerSecond;
+    }
+
+    @Override
+    public int tenant_rate_burst() {
+        return tenantRateBurst;
+    }
+
+    @Override
+    public int tenant_max_concurrent() {
+        return tenantMaxConcurrent;
+    }
+
+    @Override
+    public String tenant_limits() {
+        return tenantLimits;
     }
 }
