@@ -48,7 +48,8 @@ final class LoadAttempt {
 
     /** What every attempt works with. */
     record Context(ModelRepository repository, EngineDirectory engines, LifecycleExecutor threads,
-                   long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner) {
+                   long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner,
+                   java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
     }
 
     private final PluginSource source;
@@ -144,7 +145,11 @@ final class LoadAttempt {
         byte[] bytes;
         try {
             descriptor = DescriptorReader.read(source);
-            bytes = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
+            byte[] file = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
+            Optional<DescriptorReader.Encryption> encryption = DescriptorReader.encryption(source);
+            // an encrypted model is opened in memory with the key its license carries (issue 10)
+            bytes = encryption.isEmpty() ? file
+                    : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> fail(e.getMessage(), null));
             return;

@@ -58,10 +58,17 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings) {
+        this(repository, engines, lifecycle, loaders, settings, () -> null);
+    }
+
+    /** As above, with the licensing service that gives encrypted models their keys. */
+    ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
+                Executor loaders, Settings settings,
+                java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
         this.repository = repository;
         this.threads = new LifecycleExecutor(lifecycle, loaders);
         this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
-                settings.maxModelBytes(), settings.loadTimeoutMs(), this);
+                settings.maxModelBytes(), settings.loadTimeoutMs(), this, entitlements);
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
