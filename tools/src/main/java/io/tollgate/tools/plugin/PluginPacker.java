@@ -38,6 +38,12 @@ final class PluginPacker {
     }
 
     static void pack(PackSpec spec, PrintStream out) throws ToolException, IOException {
+        pack(spec, null, out);
+    }
+
+    /** As above; with {@code key} not null the model file is encrypted with it (issue 10, "Model encryption"). */
+    static void pack(PackSpec spec, io.tollgate.licensing.vendor.ModelKeyFile key, PrintStream out)
+            throws ToolException, IOException {
         PluginJar jar;
         try {
             jar = new PluginJar(spec.name(), spec.version());
@@ -76,6 +82,9 @@ final class PluginPacker {
         int maxBatch = maxBatch(spec.maxBatch(), sig.inputs());
         jar.model("model.onnx", bytes).inputs(sig.inputs()).outputs(sig.outputs()).labels(labels)
                 .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature());
+        if (key != null) {
+            jar.encryptWith(key);
+        }
         try {
             jar.writeTo(spec.output());
         } catch (IOException e) {
@@ -90,6 +99,10 @@ final class PluginPacker {
         out.printf("  batch    %s%n", maxBatch == 0 ? "none (requests pass tensors as the model declares them)"
                 : "up to " + maxBatch);
         out.printf("  labels   %d%n", labels.size());
+        if (key != null) {
+            out.printf("  encrypted AES-256-GCM, key id %s (the license must carry the key: tollgate-vendor issue"
+                    + " --model-key KEY --device-wrap-key wrap-public.pem)%n", key.keyId());
+        }
         out.println("install: copy it into the appliance's plugins/ folder");
     }
 
