@@ -45,10 +45,6 @@ public final class ModelKeyWrap {
     private ModelKeyWrap() {
     }
 
-    private static HPKE hpke() {
-        return new HPKE(HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256, HPKE.aead_AES_GCM256);
-    }
-
     /** The aad: license id, a zero byte, key id (UTF-8). */
     public static byte[] aad(String licenseId, String keyId) {
         byte[] l = licenseId.getBytes(StandardCharsets.UTF_8);
@@ -76,27 +72,7 @@ public final class ModelKeyWrap {
         if (key.length != ModelCipher.KEY_BYTES) {
             throw new IllegalArgumentException("a model key is " + ModelCipher.KEY_BYTES + " bytes");
         }
-        HPKE hpke = hpke();
-        try {
-            var pkR = hpke.deserializePublicKey(rawPublic(wrapKey));
-            byte[] aad = aad(licenseId, keyId);
-            byte[] enc;
-            byte[] ct;
-            if (ikm == null) {
-                byte[][] sealed = hpke.seal(pkR, INFO.getBytes(StandardCharsets.UTF_8), aad, key, null, null, null);
-                ct = sealed[0];
-                enc = sealed[1];
-            } else {
-                var ctx = hpke.setupBaseS(pkR, INFO.getBytes(StandardCharsets.UTF_8), hpke.deriveKeyPair(ikm));
-                ct = ctx.seal(aad, key);
-                enc = ctx.getEncapsulation();
-            }
-            byte[] out = Arrays.copyOf(enc, enc.length + ct.length);
-            System.arraycopy(ct, 0, out, enc.length, ct.length);
-            return out;
-        } catch (InvalidCipherTextException | RuntimeException e) {
-            throw new IllegalArgumentException("cannot wrap the model key: " + e.getMessage(), e);
-        }
+        return Hpke.wrap(wrapKey, licenseId, keyId, key, ikm);
     }
 
     /**
@@ -112,22 +88,7 @@ public final class ModelKeyWrap {
             throw new LicenseException(Refusal.INVALID_LICENSE, Refusal.INVALID_LICENSE.words() + ": the wrapped model"
                     + " key " + keyId + " is " + wrapped.length + " bytes, not " + WRAPPED_BYTES);
         }
-        HPKE hpke = hpke();
-        byte[] sk = rawPrivate(device.getPrivate());
-        try {
-            AsymmetricCipherKeyPair skR = hpke.deserializePrivateKey(sk, rawPublic(device.getPublic()));
-            byte[] enc = Arrays.copyOf(wrapped, 32);
-            byte[] ct = Arrays.copyOfRange(wrapped, 32, wrapped.length);
-            return hpke.open(enc, skR, INFO.getBytes(StandardCharsets.UTF_8), aad(licenseId, keyId), ct, null, null,
-                    null);
-        } catch (InvalidCipherTextException | RuntimeException e) {
-            throw new LicenseException(Refusal.WRONG_DEVICE, Refusal.WRONG_DEVICE.words() + ": the model key "
-                    + keyId + " in license " + licenseId + " does not open with this device's wrap key (it was wrapped"
-                    + " for another device); send this box's data/device/" + PUBLIC_FILE + " (bin/tollgate device"
-                    + " wrap-key) to the vendor for a license made for it");
-        } finally {
-            Arrays.fill(sk, (byte) 0);
-        }
+        return Hpke.unwrap(device, licenseId, keyId, wrapped);
     }
 
     /** A new X25519 key pair (JDK). */
@@ -195,6 +156,59 @@ public final class ModelKeyWrap {
             return Arrays.copyOfRange(der, 16, 48);
         } finally {
             Arrays.fill(der, (byte) 0);
+        }
+    }
+
+    /**
+     * The BouncyCastle part, in a class of its own so that reading and making wrap keys (the launcher at start) does
+     * not load BouncyCastle: only wrapping and unwrapping do.
+     */
+    private static final class Hpke {
+        private static HPKE hpke() {
+            return new HPKE(HPKE.mode_base, HPKE.kem_X25519_SHA256, HPKE.kdf_HKDF_SHA256, HPKE.aead_AES_GCM256);
+        }
+
+        static byte[] wrap(PublicKey wrapKey, String licenseId, String keyId, byte[] key, byte[] ikm) {
+            HPKE hpke = hpke();
+            try {
+                var pkR = hpke.deserializePublicKey(rawPublic(wrapKey));
+                byte[] aad = aad(licenseId, keyId);
+                byte[] enc;
+                byte[] ct;
+                if (ikm == null) {
+                    byte[][] sealed = hpke.seal(pkR, INFO.getBytes(StandardCharsets.UTF_8), aad, key, null, null, null);
+                    ct = sealed[0];
+                    enc = sealed[1];
+                } else {
+                    var ctx = hpke.setupBaseS(pkR, INFO.getBytes(StandardCharsets.UTF_8), hpke.deriveKeyPair(ikm));
+                    ct = ctx.seal(aad, key);
+                    enc = ctx.getEncapsulation();
+                }
+                byte[] out = Arrays.copyOf(enc, enc.length + ct.length);
+                System.arraycopy(ct, 0, out, enc.length, ct.length);
+                return out;
+            } catch (InvalidCipherTextException | RuntimeException e) {
+                throw new IllegalArgumentException("cannot wrap the model key: " + e.getMessage(), e);
+            }
+        }
+
+        static byte[] unwrap(KeyPair device, String licenseId, String keyId, byte[] wrapped) throws LicenseException {
+            HPKE hpke = hpke();
+            byte[] sk = rawPrivate(device.getPrivate());
+            try {
+                AsymmetricCipherKeyPair skR = hpke.deserializePrivateKey(sk, rawPublic(device.getPublic()));
+                byte[] enc = Arrays.copyOf(wrapped, 32);
+                byte[] ct = Arrays.copyOfRange(wrapped, 32, wrapped.length);
+                return hpke.open(enc, skR, INFO.getBytes(StandardCharsets.UTF_8), aad(licenseId, keyId), ct, null, null,
+                        null);
+            } catch (InvalidCipherTextException | RuntimeException e) {
+                throw new LicenseException(Refusal.WRONG_DEVICE, Refusal.WRONG_DEVICE.words() + ": the model key "
+                        + keyId + " in license " + licenseId + " does not open with this device's wrap key (it was wrapped"
+                        + " for another device); send this box's data/device/" + PUBLIC_FILE + " (bin/tollgate device"
+                        + " wrap-key) to the vendor for a license made for it");
+            } finally {
+                Arrays.fill(sk, (byte) 0);
+            }
         }
     }
 }

@@ -380,7 +380,13 @@ public final class LicenseStore implements Entitlements {
                     + " wrap key is " + mine + "; send this box's wrap key (bin/tollgate device wrap-key) to the vendor"
                     + " for a license made for it");
         }
-        return io.tollgate.licensing.ModelKeyWrap.unwrap(wrap, l.id(), keyId, mk.wrapped());
+        try {
+            return io.tollgate.licensing.ModelKeyWrap.unwrap(wrap, l.id(), keyId, mk.wrapped());
+        } catch (LinkageError e) {
+            // bin/tollgate puts bcprov on the launcher's class path; a launcher started otherwise may lack it
+            throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": model key " + keyId
+                    + " cannot be unwrapped: BouncyCastle (bcprov) is not on the launcher's class path (" + e + ")");
+        }
     }
 
     @Override

@@ -202,7 +202,7 @@ final class ApplianceLauncher {
         try {
             // the X25519 key vendors wrap encrypted models' keys for (docs/licensing.md, "Encrypted models")
             io.tollgate.guard.DeviceWrapKey.ensure(data.resolve("device"));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             LOG.warn("cannot make or read the device's wrap key in {}: {}; encrypted models will not load",
                     data.resolve("device"), e.getMessage());
         }
