@@ -110,8 +110,13 @@ public final class Pem {
                 + "\n-----END " + type + "-----\n";
     }
 
-    /** The DER of the one {@code type} PEM block of {@code text}; the message names {@code file}. */
-    static byte[] der(String text, String type, Path file) throws IOException {
+    /**
+     * The DER of the one {@code type} PEM block of {@code text} (e.g. an X25519 wrap key); the message names
+     * {@code file}.
+     *
+     * @since 1.1
+     */
+    public static byte[] der(String text, String type, Path file) throws IOException {
         try {
             return block(text, type);
         } catch (IOException e) {

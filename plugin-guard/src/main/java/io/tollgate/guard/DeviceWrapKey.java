@@ -1,6 +1,6 @@
 package io.tollgate.guard;
 
-import io.tollgate.licensing.ModelKeyWrap;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -371,7 +371,7 @@ public final class LicenseStore implements Entitlements {
             throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": this device's wrap key"
                     + " cannot be read (" + message(e) + "), so model key " + keyId + " of license " + l.id()
                     + " cannot be opened; it is made on the first start (" + deviceFolder + "/"
-                    + io.tollgate.licensing.ModelKeyWrap.PRIVATE_FILE + ")");
+                    + io.tollgate.licensing.wrap.ModelKeyWrap.PRIVATE_FILE + ")");
         }
         String mine = Pem.fingerprint(wrap.getPublic());
         if (!mk.wrapKey().equals(mine)) {
@@ -381,7 +381,7 @@ public final class LicenseStore implements Entitlements {
                     + " for a license made for it");
         }
         try {
-            return io.tollgate.licensing.ModelKeyWrap.unwrap(wrap, l.id(), keyId, mk.wrapped());
+            return io.tollgate.licensing.wrap.ModelKeyWrap.unwrap(wrap, l.id(), keyId, mk.wrapped());
         } catch (LinkageError e) {
             // bin/tollgate puts bcprov on the launcher's class path; a launcher started otherwise may lack it
             throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": model key " + keyId

@@ -7,7 +7,7 @@ import static org.junit.Assert.fail;
 
 import io.tollgate.licensing.LicenseException;
 import io.tollgate.licensing.ModelCipher;
-import io.tollgate.licensing.ModelKeyWrap;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 import io.tollgate.licensing.Refusal;
 import io.tollgate.licensing.vendor.LicenseIssuer;

@@ -6,7 +6,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tollgate.licensing.ModelKeyWrap;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 import io.tollgate.licensing.vendor.ModelKeyFile;
 import io.tollgate.tools.plugin.PluginJar;

@@ -2,7 +2,7 @@ package io.tollgate.licensing.vendor;
 
 import io.tollgate.licensing.LicenseFiles;
 import io.tollgate.licensing.ModelCipher;
-import io.tollgate.licensing.ModelKeyWrap;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 
 import java.security.PrivateKey;

@@ -11,7 +11,7 @@ import io.tollgate.licensing.LicenseException;
 import io.tollgate.licensing.LicenseFiles;
 import io.tollgate.licensing.ModelCipher;
 import io.tollgate.licensing.ModelKey;
-import io.tollgate.licensing.ModelKeyWrap;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 import io.tollgate.licensing.Refusal;
 import java.nio.charset.StandardCharsets;

@@ -117,7 +117,7 @@ final class IssueCommand implements Callable<Integer> {
         if (wrapKey != null) {
             PublicKey wrap;
             try {
-                wrap = io.tollgate.licensing.ModelKeyWrap.readPublicKey(wrapKey);
+                wrap = io.tollgate.licensing.wrap.ModelKeyWrap.readPublicKey(wrapKey);
             } catch (NoSuchFileException e) {
                 throw e;
             } catch (IOException e) {

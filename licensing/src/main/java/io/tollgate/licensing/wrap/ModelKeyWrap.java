@@ -1,4 +1,9 @@
-package io.tollgate.licensing;
+package io.tollgate.licensing.wrap;
+
+import io.tollgate.licensing.LicenseException;
+import io.tollgate.licensing.ModelCipher;
+import io.tollgate.licensing.Pem;
+import io.tollgate.licensing.Refusal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +32,9 @@ import org.bouncycastle.crypto.hpke.HPKE;
  *
  * <p>The device's wrap key pair is X25519 in PEM files ({@code data/device/wrap-private.pem}, PKCS#8, and
  * {@code wrap-public.pem}, SubjectPublicKeyInfo), made with the JDK. This class needs BouncyCastle (bcprov) on the
- * class path: the vendor tool and the launcher have it; the serving bundle never loads this class.
- *
- * @since 1.1
+ * class path: the vendor tool and the launcher have it (bin/tollgate puts it there), which is why this class is not in
+ * the JDK-only, exported {@code io.tollgate.licensing}: this package is private to the launcher's license store and
+ * the vendor side.
  */
 public final class ModelKeyWrap {
     /** HPKE info. */
