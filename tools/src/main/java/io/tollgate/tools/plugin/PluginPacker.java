@@ -209,7 +209,8 @@ final class PluginPacker {
         Map<String, String> fields = topLevelStrings(json);
         String engine = fields.getOrDefault("engine", fields.get("platform"));
         String model = fields.get("file");
-        if (!OnnxModelInspector.ENGINE.equals(engine) || model == null) {
+        if (!OnnxModelInspector.ENGINE.equals(engine) || model == null || hasTopLevelField(json, "encryption")) {
+            // an encrypted model is ciphertext here: the appliance checks the model once its license opened it
             return Optional.empty();
         }
         int slash = descriptorPath.lastIndexOf('/');
@@ -240,6 +241,21 @@ final class PluginPacker {
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether the descriptor has this top-level field. */
+    private static boolean hasTopLevelField(byte[] json, String field) throws IOException {
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            p.nextToken();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (p.currentName().equals(field)) {
+                    return true;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+        }
+        return false;
     }
 
     /** The descriptor's top-level fields that are strings (the descriptor is known to be one JSON object). */
