@@ -31,7 +31,7 @@ import org.junit.Test;
  * Encrypted models on the real distribution (issue 10, "Model encryption"; docs/licensing.md, "Encrypted models"):
  * a vendor-signed plugin whose model file is AES-256-GCM encrypted serves on box A under a license bound to A that
  * carries the model key wrapped for A's wrap key, with the same answers as the clear model; a second encrypted plugin
- * whose license lacks the key is FAILED "no model key"; after serving, no file of A (data, plugins, licenses, conf,
+ * whose license lacks the key is FAILED "no model key", and serves once a license carrying the key arrives (no restart); after serving, no file of A (data, plugins, licenses, conf,
  * log, java.io.tmpdir) holds a 64-byte window of the clear model or the 32 key bytes. The same jar and license copied
  * to box B (another data folder, so another device) are refused "wrong device".
  */
@@ -150,6 +150,12 @@ public class EncryptedModelIT {
                 + " model key " + otherKey.keyId() + ", and license lic-keyless"));
         int status = http.post("/v2/models/keyless-model/infer", Http.inferBody("image", SHAPE, input(1))).status();
         assertTrue("keyless-model answered " + status, status == 404 || status == 503 || status == 403);
+        // the vendor sends a license carrying the key: the waiting plugin serves, no restart
+        Files.delete(a.licenses().resolve("keyless.lic"));
+        putAtomically(a.licenses(), "keyless-fixed.lic", vendor.issuer().id("lic-keyless-2").plugin("keyless-model")
+                .device(deviceId, deviceKey).modelKey(otherKey.keyId(), otherKey.key(), wrapKey).issue());
+        http.awaitPlugin("tollgate.plugin.keyless-model", "READY", 30_000);
+        assertArrayEquals(served.get(0), answer(http, "keyless-model", input(1)), 0f);
         stop(pa);
 
         // Nothing of box A holds the clear model or the key: its whole folder (data, plugins, licenses, conf,
@@ -161,6 +167,7 @@ public class EncryptedModelIT {
                 byte[] bytes = Files.readAllBytes(f);
                 assertFalse("clear model bytes in " + f, contains(bytes, window));
                 assertFalse("the model key in " + f, contains(bytes, key.key()));
+                assertFalse("the other model key in " + f, contains(bytes, otherKey.key()));
                 scanned.add(f);
             }
         }

@@ -44,6 +44,9 @@ final class LoadAttempt {
 
         /** The plugin was refused with {@code message}; {@code awaitingEngine} (or null) retries it when it comes. */
         void failed(LoadAttempt attempt, String message, String awaitingEngine);
+
+        /** Called just before {@link #failed}: the model's key may come with another license, so retry on a change. */
+        void awaitsLicense(LoadAttempt attempt);
     }
 
     /** What every attempt works with. */
@@ -151,7 +154,12 @@ final class LoadAttempt {
             bytes = encryption.isEmpty() ? file
                     : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
         } catch (PluginException e) {
-            context.threads().onLifecycle(() -> fail(e.getMessage(), null));
+            context.threads().onLifecycle(() -> {
+                if (e.awaitsLicense() && current()) {
+                    context.owner().awaitsLicense(this);
+                }
+                fail(e.getMessage(), null);
+            });
             return;
         }
         context.threads().onLifecycle(() -> register(descriptor, bytes));

@@ -3,6 +3,7 @@ package io.tollgate.serving.internal;
 import io.tollgate.licensing.Entitlements;
 import io.tollgate.licensing.LicenseException;
 import io.tollgate.licensing.ModelCipher;
+import io.tollgate.licensing.Refusal;
 import io.tollgate.model.ModelDescriptor;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -35,7 +36,7 @@ final class ModelDecryption {
         Entitlements e = entitlements.get();
         if (e == null) {
             throw new PluginException(prefix + "no licensing service (io.tollgate.licensing.Entitlements) is"
-                    + " registered to give its key");
+                    + " registered to give its key", null, true);
         }
         String version;
         try {
@@ -48,7 +49,9 @@ final class ModelDecryption {
             key = e.modelKey(descriptor.name(), version, encryption.keyId());
             return ModelCipher.decrypt(file, key, encryption.keyId());
         } catch (LicenseException ex) {
-            throw new PluginException(prefix + ex.getMessage(), ex);
+            // a key missing from the license, wrapped for another device, or no entitlement: another license cures it
+            boolean license = ex.refusal() != Refusal.TAMPERED && ex.refusal() != Refusal.UNSUPPORTED_ENCRYPTION;
+            throw new PluginException(prefix + ex.getMessage(), ex, license);
         } finally {
             if (key != null) {
                 Arrays.fill(key, (byte) 0);

@@ -76,12 +76,20 @@ public class EncryptedModelLoadTest {
             return List.of();
         }
 
+        final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+        void changed() {
+            listeners.forEach(Runnable::run);
+        }
+
         @Override
         public void addListener(Runnable listener) {
+            listeners.add(listener);
         }
 
         @Override
         public void removeListener(Runnable listener) {
+            listeners.remove(listener);
         }
     }
 
@@ -168,6 +176,30 @@ public class EncryptedModelLoadTest {
         String e4 = failed(4).error();
         assertTrue(e4, e4.contains("is encrypted: wrong device: model key k1 in license L is wrapped for wrap key"));
         assertEquals("nothing reached the engine", 0, engine.loads.get());
+    }
+
+    @Test
+    public void aLicenseCarryingTheKeyArrivingLaterLoadsTheModelWithoutARestart() throws Exception {
+        keys.failure = new LicenseException(Refusal.NO_MODEL_KEY, "no model key: license L carries none");
+        service.pluginStarted(encrypted(1, "AES-256-GCM", "k1", encryptedModel("k1")));
+        assertTrue(failed(1).error().contains("no model key"));
+        byte[] tampered = encryptedModel("k1");
+        tampered[tampered.length - 1] ^= 1;
+        service.pluginStarted(encrypted(2, "AES-256-GCM", "k1", tampered));
+        failed(2);
+        int asked = keys.asked.size();
+
+        keys.failure = null;                    // the new license carries the key
+        keys.changed();
+        await("fm READY", () -> service.model("fm", null).map(s -> s.state() == ModelState.READY).orElse(false));
+        // both waited for a key; with it, the tampered one fails for its file, which no license cures
+        await("plugin 2 tampered: " + service.plugins(), () -> service.plugins().stream().anyMatch(p -> p.bundleId() == 2
+                && p.state() == ModelState.FAILED && p.error().contains("tampered entry")));
+        assertEquals(asked + 2, keys.asked.size());
+        keys.changed();
+        Thread.sleep(300);
+        assertEquals("neither the ready nor the tampered plugin is loaded again: " + keys.asked, asked + 2,
+                keys.asked.size());
     }
 
     @Test
