@@ -34,4 +34,23 @@ public interface Entitlements {
     void addListener(Runnable listener);
 
     void removeListener(Runnable listener);
+
+    /**
+     * The key of a plugin version's encrypted model file (docs/licensing.md, "Encrypted models"): the license that
+     * entitles the version now must carry a model key with {@code keyId}, which is unwrapped with this device's wrap
+     * key. The caller decrypts in memory and zeroes the returned array after use; the key is never written anywhere.
+     *
+     * @param plugin  plugin (model) name, the descriptor's {@code name}
+     * @param version plugin version (OSGi syntax), as for {@link #check}
+     * @param keyId   the key id the descriptor's {@code encryption.key_id} names
+     * @return the 32-byte AES key (a fresh array)
+     * @throws LicenseException the version is not entitled (the refusal of {@link #check}); {@link Refusal#NO_MODEL_KEY}
+     *                          when its license carries no key with that id or the device has no wrap key;
+     *                          {@link Refusal#WRONG_DEVICE} when the key is wrapped for another device's wrap key
+     * @since 1.1
+     */
+    default byte[] modelKey(String plugin, String version, String keyId) throws LicenseException {
+        throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": this licensing service ("
+                + getClass().getName() + ") does not hold model keys, so an encrypted model cannot be opened");
+    }
 }

@@ -1,6 +1,7 @@
 package io.tollgate.licensing;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -23,11 +24,13 @@ import java.util.Objects;
  * @param graceDays  days the box may serve without a verified cloud ack; {@link #UNLIMITED} for no limit
  * @param allowCode  whether the (vendor-signed) plugin may carry code
  * @param issuedAt   when the vendor issued it
+ * @param modelKeys  the keys of the plugin's encrypted model files, each wrapped for this device (only a bound license
+ *                   carries any; empty for most licenses) (@since 1.1)
  * @since 1.0
  */
 public record License(String id, String vendor, String vendorKey, String tenant, String deviceId, String deviceKey,
                       String plugin, String versions, Instant notBefore, Instant expires, String meter, long quota,
-                      long graceDays, boolean allowCode, Instant issuedAt) {
+                      long graceDays, boolean allowCode, Instant issuedAt, List<ModelKey> modelKeys) {
     /** {@link #quota} and {@link #graceDays} value for "no limit". */
     public static final long UNLIMITED = -1;
 
@@ -44,6 +47,20 @@ public record License(String id, String vendor, String vendorKey, String tenant,
         Objects.requireNonNull(expires, "expires");
         Objects.requireNonNull(meter, "meter");
         Objects.requireNonNull(issuedAt, "issuedAt");
+        modelKeys = List.copyOf(modelKeys);
+    }
+
+    /** A license without model keys (the 1.0 constructor). */
+    public License(String id, String vendor, String vendorKey, String tenant, String deviceId, String deviceKey,
+                   String plugin, String versions, Instant notBefore, Instant expires, String meter, long quota,
+                   long graceDays, boolean allowCode, Instant issuedAt) {
+        this(id, vendor, vendorKey, tenant, deviceId, deviceKey, plugin, versions, notBefore, expires, meter, quota,
+                graceDays, allowCode, issuedAt, List.of());
+    }
+
+    /** The model key with this key id, if the license carries it. */
+    public java.util.Optional<ModelKey> modelKey(String keyId) {
+        return modelKeys.stream().filter(k -> k.keyId().equals(keyId)).findFirst();
     }
 
     /** True when bound to one device. */

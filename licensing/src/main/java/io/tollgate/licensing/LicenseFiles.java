@@ -38,6 +38,9 @@ public final class LicenseFiles {
     private static final Set<String> LICENSE_KEYS = Set.of("license_id", "vendor", "vendor_key", "tenant",
             "device_id", "device_key", "plugin", "versions", "not_before", "expires", "meter", "quota", "grace_days",
             "allow_code", "issued_at");
+    /** Optional license fields (absent in licenses made before them). */
+    private static final Set<String> OPTIONAL_LICENSE_KEYS = Set.of("model_keys");
+    private static final Set<String> MODEL_KEY_KEYS = Set.of("key_id", "wrap_key", "wrapped");
     private static final Set<String> REVOCATION_KEYS = Set.of("vendor_key", "issued_at", "revoked");
     private static final Pattern FINGERPRINT = Pattern.compile("[0-9a-f]{64}");
     private static final int MAX_FILE_BYTES = 1 << 20;
@@ -59,7 +62,7 @@ public final class LicenseFiles {
      */
     public static License read(byte[] file, Map<String, PublicKey> trustedVendors) throws LicenseException {
         Map<String, Object> p = verified(file, LICENSE_FORMAT, "license", trustedVendors);
-        exactKeys(p, LICENSE_KEYS, "license");
+        exactKeys(p, LICENSE_KEYS, OPTIONAL_LICENSE_KEYS, "license");
         String vendorKey = string(p, "vendor_key");
         Object deviceId = p.get("device_id");
         Object deviceKey = p.get("device_key");
@@ -94,9 +97,51 @@ public final class LicenseFiles {
         if (!(p.get("allow_code") instanceof Boolean allowCode)) {
             throw invalid("allow_code must be true or false");
         }
+        List<ModelKey> modelKeys = modelKeys(p);
+        if (!modelKeys.isEmpty() && boundId.isEmpty()) {
+            throw invalid("model_keys in an unbound license: a model key is wrapped for one device, so only a"
+                    + " license bound to that device may carry it");
+        }
         return new License(string(p, "license_id"), string(p, "vendor"), vendorKey, string(p, "tenant"), boundId,
                 boundKey, string(p, "plugin"), versions, notBefore, expires, string(p, "meter"), quota, grace,
-                allowCode, instant(p, "issued_at"));
+                allowCode, instant(p, "issued_at"), modelKeys);
+    }
+
+    private static List<ModelKey> modelKeys(Map<String, Object> p) throws LicenseException {
+        if (!p.containsKey("model_keys")) {
+            return List.of();
+        }
+        if (!(p.get("model_keys") instanceof List<?> list) || list.isEmpty()) {
+            throw invalid("model_keys must be a non-empty array of {key_id, wrap_key, wrapped} objects");
+        }
+        List<ModelKey> out = new java.util.ArrayList<>();
+        Set<String> ids = new java.util.HashSet<>();
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> raw)) {
+                throw invalid("model_keys must be an array of {key_id, wrap_key, wrapped} objects");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> k = (Map<String, Object>) raw;
+            exactKeys(k, MODEL_KEY_KEYS, Set.of(), "model key");
+            String keyId = string(k, "key_id");
+            if (keyId.getBytes(StandardCharsets.UTF_8).length > 255) {
+                throw invalid("model key id is longer than 255 bytes");
+            }
+            String wrapKey = string(k, "wrap_key");
+            if (!FINGERPRINT.matcher(wrapKey).matches()) {
+                throw invalid("model key " + keyId + ": wrap_key is not a key fingerprint (64 lower-case hex digits)");
+            }
+            byte[] wrapped = base64(k, "wrapped");
+            if (wrapped.length != 80) {
+                throw invalid("model key " + keyId + ": wrapped is " + wrapped.length + " bytes, an HPKE-wrapped"
+                        + " model key has 80");
+            }
+            if (!ids.add(keyId)) {
+                throw invalid("model key " + keyId + " is listed twice");
+            }
+            out.add(new ModelKey(keyId, wrapKey, wrapped));
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -231,13 +276,18 @@ public final class LicenseFiles {
     }
 
     private static void exactKeys(Map<String, Object> map, Set<String> keys, String what) throws LicenseException {
+        exactKeys(map, keys, Set.of(), what);
+    }
+
+    private static void exactKeys(Map<String, Object> map, Set<String> keys, Set<String> optional, String what)
+            throws LicenseException {
         for (String k : keys) {
             if (!map.containsKey(k)) {
                 throw invalid(what + " field \"" + k + "\" is missing");
             }
         }
         for (String k : map.keySet()) {
-            if (!keys.contains(k)) {
+            if (!keys.contains(k) && !optional.contains(k)) {
                 throw invalid("unknown " + what + " field \"" + k + "\"");
             }
         }

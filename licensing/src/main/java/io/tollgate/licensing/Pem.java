@@ -110,6 +110,20 @@ public final class Pem {
                 + "\n-----END " + type + "-----\n";
     }
 
+    /**
+     * The DER of the one {@code type} PEM block of {@code text} (e.g. an X25519 wrap key); the message names
+     * {@code file}.
+     *
+     * @since 1.1
+     */
+    public static byte[] der(String text, String type, Path file) throws IOException {
+        try {
+            return block(text, type);
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
     private static byte[] block(String text, String type) throws IOException {
         Matcher m = BLOCK.matcher(text);
         if (!m.matches()) {

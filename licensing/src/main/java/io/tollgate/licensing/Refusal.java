@@ -34,7 +34,20 @@ public enum Refusal {
     /** The box served longer than the license's offline grace without a verified cloud ack. */
     GRACE_EXPIRED("offline grace expired"),
     /** The wall clock is earlier than the last journal time or the last signed cloud time. */
-    CLOCK_ROLLBACK("clock rolled back");
+    CLOCK_ROLLBACK("clock rolled back"),
+    /**
+     * The plugin's model is encrypted and the license that entitles it carries no key for it, or this device has no
+     * wrap key to open it with.
+     *
+     * @since 1.1
+     */
+    NO_MODEL_KEY("no model key"),
+    /**
+     * The plugin's model is encrypted in a scheme or file format this appliance does not read.
+     *
+     * @since 1.1
+     */
+    UNSUPPORTED_ENCRYPTION("unsupported encryption");
 
     private final String words;
 

@@ -341,6 +341,54 @@ public final class LicenseStore implements Entitlements {
         return plugin + " " + version;
     }
 
+    /**
+     * The key of an entitled plugin version's encrypted model (docs/licensing.md, "Encrypted models"): the model key
+     * with {@code keyId} in the license that entitles the version now, unwrapped with this device's wrap key
+     * ({@link DeviceWrapKey}). Read from disk on each call (a model load, not a request), kept nowhere.
+     */
+    @Override
+    public byte[] modelKey(String plugin, String version, String keyId) throws LicenseException {
+        Entitlement d = check(plugin, version, clock.millis());
+        if (!d.entitled()) {
+            throw new LicenseException(d.refusal().get(), d.reason());
+        }
+        License l = d.license().get();
+        io.tollgate.licensing.ModelKey mk = l.modelKey(keyId).orElse(null);
+        if (mk == null) {
+            throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": plugin " + plugin + " "
+                    + version + " is encrypted with model key " + keyId + ", and license " + l.id() + " (" + l.vendor()
+                    + ") that entitles it carries no key with that id; ask the vendor for a license with the model"
+                    + " key, wrapped for this device (bin/tollgate device wrap-key prints its wrap key)");
+        }
+        if (deviceFolder == null) {
+            throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": this appliance has no"
+                    + " device folder, so no wrap key to open model key " + keyId + " with");
+        }
+        java.security.KeyPair wrap;
+        try {
+            wrap = DeviceWrapKey.read(deviceFolder);
+        } catch (IOException | RuntimeException e) {
+            throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": this device's wrap key"
+                    + " cannot be read (" + message(e) + "), so model key " + keyId + " of license " + l.id()
+                    + " cannot be opened; it is made on the first start (" + deviceFolder + "/"
+                    + io.tollgate.licensing.wrap.ModelKeyWrap.PRIVATE_FILE + ")");
+        }
+        String mine = Pem.fingerprint(wrap.getPublic());
+        if (!mk.wrapKey().equals(mine)) {
+            throw new LicenseException(Refusal.WRONG_DEVICE, Refusal.WRONG_DEVICE.words() + ": model key " + keyId
+                    + " in license " + l.id() + " is wrapped for wrap key " + mk.wrapKey() + ", and this device's"
+                    + " wrap key is " + mine + "; send this box's wrap key (bin/tollgate device wrap-key) to the vendor"
+                    + " for a license made for it");
+        }
+        try {
+            return io.tollgate.licensing.wrap.ModelKeyWrap.unwrap(wrap, l.id(), keyId, mk.wrapped());
+        } catch (LinkageError e) {
+            // bin/tollgate puts bcprov on the launcher's class path; a launcher started otherwise may lack it
+            throw new LicenseException(Refusal.NO_MODEL_KEY, Refusal.NO_MODEL_KEY.words() + ": model key " + keyId
+                    + " cannot be unwrapped: BouncyCastle (bcprov) is not on the launcher's class path (" + e + ")");
+        }
+    }
+
     @Override
     public List<License> licenses() {
         return state.licenses();

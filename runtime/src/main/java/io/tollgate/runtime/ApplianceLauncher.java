@@ -199,6 +199,13 @@ final class ApplianceLauncher {
         for (Path folder : licenses) {
             Files.createDirectories(folder);
         }
+        try {
+            // the X25519 key vendors wrap encrypted models' keys for (docs/licensing.md, "Encrypted models")
+            io.tollgate.guard.DeviceWrapKey.ensure(data.resolve("device"));
+        } catch (IOException | RuntimeException | LinkageError e) {
+            LOG.warn("cannot make or read the device's wrap key in {}: {}; encrypted models will not load",
+                    data.resolve("device"), e.getMessage());
+        }
         LicenseStore store = new LicenseStore(vendors(), licenses, data.resolve("device"), Clock.systemUTC());
         store.reload();
         PluginGuard.register(framework.getBundleContext(), store);

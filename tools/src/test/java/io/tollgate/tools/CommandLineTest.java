@@ -135,7 +135,7 @@ public class CommandLineTest {
                 + "keys, vendor, license, version, help (try 'tollgate --help')");
         assertOneLine(ToolRun.of("usage", "frobnicate"), "tollgate usage: unknown command 'frobnicate'; one of: "
                 + "verify, summary, export (try 'tollgate usage --help')");
-        assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey, enroll "
+        assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey, wrap-key, enroll "
                 + "(try 'tollgate device --help')");
     }
 

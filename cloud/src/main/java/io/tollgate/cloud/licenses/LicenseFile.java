@@ -58,6 +58,10 @@ public final class LicenseFile {
             }
         }
         JsonNode p = payload(file, LicenseFiles.LICENSE_FORMAT);
+        if (p.isObject() && p.has("model_keys")) {
+            // encrypted models' wrapped keys (docs/licensing.md, "Encrypted models"): nothing billing uses
+            p = ((com.fasterxml.jackson.databind.node.ObjectNode) p.deepCopy()).without("model_keys");
+        }
         exactKeys(p, Set.of("license_id", "vendor", "vendor_key", "tenant", "device_id", "device_key", "plugin",
                 "versions", "not_before", "expires", "meter", "quota", "grace_days", "allow_code", "issued_at"));
         String deviceId = nullableText(p, "device_id");

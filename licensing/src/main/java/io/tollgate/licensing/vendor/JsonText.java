@@ -32,6 +32,10 @@ final class JsonText {
             string(sb, s);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Boolean) {
             sb.append(v);
+        } else if (v instanceof LinkedHashMap<?, ?> m) {
+            @SuppressWarnings("unchecked")
+            LinkedHashMap<String, Object> fields = (LinkedHashMap<String, Object>) m;
+            sb.append(object(fields));
         } else if (v instanceof Collection<?> c) {
             sb.append('[');
             Iterator<?> it = c.iterator();

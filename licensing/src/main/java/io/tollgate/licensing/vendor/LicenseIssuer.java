@@ -1,6 +1,8 @@
 package io.tollgate.licensing.vendor;
 
 import io.tollgate.licensing.LicenseFiles;
+import io.tollgate.licensing.ModelCipher;
+import io.tollgate.licensing.wrap.ModelKeyWrap;
 import io.tollgate.licensing.Pem;
 
 import java.security.PrivateKey;
@@ -39,6 +41,11 @@ public final class LicenseIssuer {
     private Long graceDays;
     private boolean allowCode;
     private Instant issuedAt;
+    /** Model keys to wrap at issue time (the wrap's aad names the license id, which may be set later). */
+    private final java.util.List<PendingKey> modelKeys = new java.util.ArrayList<>();
+
+    private record PendingKey(String keyId, byte[] key, PublicKey wrapKey, byte[] ikm) {
+    }
 
     /** A vendor's issuer: its display name and key pair (the payload names the public key's fingerprint). */
     public LicenseIssuer(String vendorName, PrivateKey privateKey, PublicKey publicKey) {
@@ -129,6 +136,28 @@ public final class LicenseIssuer {
         return this;
     }
 
+    /**
+     * Adds an encrypted model's key, wrapped (HPKE, {@link ModelKeyWrap}) for the device's X25519 wrap public key
+     * ({@code data/device/wrap-public.pem}); only a bound license ({@link #device}) may carry one.
+     */
+    public LicenseIssuer modelKey(String keyId, byte[] key, PublicKey wrapKey) {
+        return modelKey(keyId, key, wrapKey, null);
+    }
+
+    /** As {@link #modelKey(String, byte[], PublicKey)} with a fixed HPKE ephemeral key (test vectors only). */
+    public LicenseIssuer modelKey(String keyId, byte[] key, PublicKey wrapKey, byte[] ikm) {
+        requireText(keyId, "model key id");
+        if (key == null || key.length != ModelCipher.KEY_BYTES) {
+            throw new IllegalArgumentException("a model key is " + ModelCipher.KEY_BYTES + " bytes");
+        }
+        ModelKeyWrap.fingerprint(Objects.requireNonNull(wrapKey, "wrapKey"));
+        if (modelKeys.stream().anyMatch(k -> k.keyId().equals(keyId))) {
+            throw new IllegalArgumentException("model key " + keyId + " is already in the license");
+        }
+        modelKeys.add(new PendingKey(keyId, key.clone(), wrapKey, ikm));
+        return this;
+    }
+
     /** Issue time; default now. */
     public LicenseIssuer issuedAt(Instant issuedAt) {
         this.issuedAt = issuedAt;
@@ -166,6 +195,21 @@ public final class LicenseIssuer {
         p.put("grace_days", graceDays);
         p.put("allow_code", allowCode);
         p.put("issued_at", issued.toString());
+        if (!modelKeys.isEmpty()) {
+            if (deviceId == null) {
+                throw new IllegalArgumentException("a model key is wrapped for one device, so a license carrying one"
+                        + " must be bound to it: give --device-id and --device-key (and --device-wrap-key)");
+            }
+            java.util.List<Object> keys = new java.util.ArrayList<>();
+            for (PendingKey k : modelKeys) {
+                LinkedHashMap<String, Object> m = new LinkedHashMap<>();
+                m.put("key_id", k.keyId());
+                m.put("wrap_key", ModelKeyWrap.fingerprint(k.wrapKey()));
+                m.put("wrapped", ModelKeyWrap.base64(ModelKeyWrap.wrap(k.wrapKey(), id, k.keyId(), k.key(), k.ikm())));
+                keys.add(m);
+            }
+            p.put("model_keys", keys);
+        }
         return JsonText.object(p);
     }
 

@@ -10,11 +10,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code tollgate device init|id|pubkey|enroll}: the device identity in {@code DIR/device}, and its enrollment. */
+/** {@code tollgate device init|id|pubkey|wrap-key|enroll}: the device identity in {@code DIR/device}, and its enrollment. */
 @Command(name = "device", description = "The device identity (DIR/device): its id and Ed25519 public key; enrollment "
         + "with the billing service.",
         subcommands = {DeviceCommand.Init.class, DeviceCommand.Id.class, DeviceCommand.Pubkey.class,
-            DeviceCommand.Enroll.class})
+            DeviceCommand.WrapKey.class, DeviceCommand.Enroll.class})
 public final class DeviceCommand {
 
     /** {@code device init}. */
@@ -45,6 +45,20 @@ public final class DeviceCommand {
         @Override
         public Integer call() throws Exception {
             out().print(DeviceReports.publicKeyPem(data()));
+            return ExitCodes.OK;
+        }
+    }
+
+    /** {@code device wrap-key}. */
+    @Command(name = "wrap-key", description = {
+        "Print the device's X25519 wrap public key (PEM, DIR/device/wrap-public.pem; made if missing, as the first "
+            + "start does).",
+        "Send it to a vendor with the device id and pubkey: the vendor wraps an encrypted model's key for it "
+            + "(tollgate-vendor issue --device-wrap-key), so the model opens on this box only."})
+    public static final class WrapKey extends DataCommand {
+        @Override
+        public Integer call() throws Exception {
+            out().print(io.tollgate.guard.DeviceWrapKey.ensure(data().resolve("device")));
             return ExitCodes.OK;
         }
     }

@@ -14,6 +14,7 @@ final class DeviceReports {
         String id = DeviceFiles.of(data).init();
         // which host made the key: run refuses a key copied to another box (docs/operations.md, "Install and run")
         DeviceHost.recordIfMissing(data, DeviceHost.current());
+        io.tollgate.guard.DeviceWrapKey.ensure(data.resolve("device"));
         return id;
     }
 

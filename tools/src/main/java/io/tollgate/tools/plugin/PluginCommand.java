@@ -9,6 +9,7 @@ import io.tollgate.licensing.vendor.PluginSigner;
 import io.tollgate.licensing.vendor.VendorKeys;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -107,15 +108,36 @@ public final class PluginCommand {
                         + " fingerprint).")
         private String vendor;
 
+        @Option(names = "--encrypt-key", paramLabel = "KEY",
+                description = "Encrypt the model file (AES-256-GCM) with the model key in KEY, made (mode 0600) when"
+                        + " KEY does not exist; the license carries the key wrapped for one device (tollgate-vendor"
+                        + " issue --model-key KEY --device-wrap-key PEM; docs/licensing.md, \"Encrypted models\").")
+        private Path encryptKey;
+
         @Override
         public Integer call() throws Exception {
             if (vendor != null && signKey == null) {
                 throw new ToolException(ExitCodes.USAGE, "--vendor goes with --sign");
             }
             KeyPair key = signKey == null ? null : signingKey(signKey); // before packing: a bad key leaves no jar
+            io.tollgate.licensing.vendor.ModelKeyFile modelKey = null;
+            if (encryptKey != null) {
+                if (Files.exists(encryptKey)) {
+                    try {
+                        modelKey = io.tollgate.licensing.vendor.ModelKeyFile.read(encryptKey);
+                    } catch (IOException e) {
+                        throw new ToolException(ExitCodes.FAILED, "--encrypt-key: " + e.getMessage());
+                    }
+                } else {
+                    modelKey = io.tollgate.licensing.vendor.ModelKeyFile.generate(new java.security.SecureRandom());
+                    modelKey.write(encryptKey);
+                    out().println("made model key " + encryptKey + " (0600, keep it secret), key id "
+                            + modelKey.keyId());
+                }
+            }
             PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature,
                     new Scheduling(dynamicBatching, preferredBatch == null ? List.of() : preferredBatch,
-                            maxQueueDelayUs, instances)), out());
+                            maxQueueDelayUs, instances)), modelKey, out());
             if (key != null) {
                 String fingerprint = Pem.fingerprint(key.getPublic());
                 PluginSigner.sign(output, output, key.getPrivate(), key.getPublic(),

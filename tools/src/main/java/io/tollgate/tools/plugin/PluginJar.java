@@ -51,6 +51,7 @@ public final class PluginJar {
     private final Map<String, byte[]> extraEntries = new LinkedHashMap<>();
     private final Map<String, String> extraHeaders = new LinkedHashMap<>();
     private String descriptorOverride;
+    private io.tollgate.licensing.vendor.ModelKeyFile encryptionKey;
 
     public PluginJar(String name, String version) {
         java.util.Optional<String> bad = io.tollgate.model.ModelNames.problem(name);
@@ -92,6 +93,12 @@ public final class PluginJar {
      * appliance must refuse (a {@code Bundle-Activator}, an {@code Import-Package}: docs/plugins.md).
      */
     public PluginJar header(String name, String value) { extraHeaders.put(name, value); return this; }
+
+    /**
+     * Encrypts the model file with this key (AES-256-GCM, docs/licensing.md "Encrypted models"); the descriptor says
+     * so: {@code "encryption": {"scheme": "AES-256-GCM", "key_id": ...}}.
+     */
+    public PluginJar encryptWith(io.tollgate.licensing.vendor.ModelKeyFile key) { this.encryptionKey = key; return this; }
 
     /** Uses this text as TOLLGATE-INF/model.json instead of the generated descriptor. */
     public PluginJar descriptorText(String json) { this.descriptorOverride = json; return this; }
@@ -164,6 +171,10 @@ public final class PluginJar {
             field(j, "labels_file", "labels.txt").append(",\n");
         }
         field(j, "meter", meter).append(",\n");
+        if (encryptionKey != null) {
+            j.append("  \"encryption\": {\"scheme\": ").append(quote(io.tollgate.licensing.ModelCipher.SCHEME))
+                    .append(", \"key_id\": ").append(quote(encryptionKey.keyId())).append("},\n");
+        }
         field(j, "license_feature", licenseFeature).append("\n}\n");
         return j.toString();
     }
@@ -210,7 +221,8 @@ public final class PluginJar {
     private void writeTo(OutputStream out) throws IOException {
         Map<String, byte[]> entries = new LinkedHashMap<>();
         entries.put("TOLLGATE-INF/model.json", descriptor().getBytes(StandardCharsets.UTF_8));
-        entries.put("TOLLGATE-INF/" + modelFile, modelBytes);
+        entries.put("TOLLGATE-INF/" + modelFile, encryptionKey == null ? modelBytes
+                : encryptionKey.encrypt(modelBytes, new java.security.SecureRandom()));
         if (!labels.isEmpty()) {
             entries.put("TOLLGATE-INF/labels.txt", (String.join("\n", labels) + "\n").getBytes(StandardCharsets.UTF_8));
         }

@@ -38,6 +38,12 @@ final class PluginPacker {
     }
 
     static void pack(PackSpec spec, PrintStream out) throws ToolException, IOException {
+        pack(spec, null, out);
+    }
+
+    /** As above; with {@code key} not null the model file is encrypted with it (issue 10, "Model encryption"). */
+    static void pack(PackSpec spec, io.tollgate.licensing.vendor.ModelKeyFile key, PrintStream out)
+            throws ToolException, IOException {
         PluginJar jar;
         try {
             jar = new PluginJar(spec.name(), spec.version());
@@ -77,6 +83,9 @@ final class PluginPacker {
         String scheduling = scheduling(spec.scheduling(), maxBatch, jar);
         jar.model("model.onnx", bytes).inputs(sig.inputs()).outputs(sig.outputs()).labels(labels)
                 .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature());
+        if (key != null) {
+            jar.encryptWith(key);
+        }
         try {
             jar.writeTo(spec.output());
         } catch (IOException e) {
@@ -94,6 +103,10 @@ final class PluginPacker {
             out.printf("  schedule %s%n", scheduling);
         }
         out.printf("  labels   %d%n", labels.size());
+        if (key != null) {
+            out.printf("  encrypted AES-256-GCM, key id %s (the license must carry the key: tollgate-vendor issue"
+                    + " --model-key KEY --device-wrap-key wrap-public.pem)%n", key.keyId());
+        }
         out.println("install: copy it into the appliance's plugins/ folder");
     }
 
@@ -241,7 +254,8 @@ final class PluginPacker {
         Map<String, String> fields = topLevelStrings(json);
         String engine = fields.getOrDefault("engine", fields.get("platform"));
         String model = fields.get("file");
-        if (!OnnxModelInspector.ENGINE.equals(engine) || model == null) {
+        if (!OnnxModelInspector.ENGINE.equals(engine) || model == null || hasTopLevelField(json, "encryption")) {
+            // an encrypted model is ciphertext here: the appliance checks the model once its license opened it
             return Optional.empty();
         }
         int slash = descriptorPath.lastIndexOf('/');
@@ -272,6 +286,21 @@ final class PluginPacker {
             }
         }
         return Optional.empty();
+    }
+
+    /** Whether the descriptor has this top-level field. */
+    private static boolean hasTopLevelField(byte[] json, String field) throws IOException {
+        try (JsonParser p = new JsonFactory().createParser(json)) {
+            p.nextToken();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (p.currentName().equals(field)) {
+                    return true;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+        }
+        return false;
     }
 
     /** The descriptor's top-level fields that are strings (the descriptor is known to be one JSON object). */

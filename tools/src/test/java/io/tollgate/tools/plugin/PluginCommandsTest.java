@@ -123,6 +123,51 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void packEncryptsTheModelWithAKeyItMakesOnceAndSignsInTheSameCommand() throws Exception {
+        io.tollgate.licensing.vendor.VendorKeys.generate(tmp.newFolder("keys").toPath());
+        Path vendorKey = tmp.getRoot().toPath().resolve("keys/vendor-private.pem");
+        Path modelKey = tmp.getRoot().toPath().resolve("keys/secret.key");
+        Path jar = tmp.getRoot().toPath().resolve("out/secret.jar");
+        ToolRun packed = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "secret", "--version",
+                "1.0.0", "--output", jar.toString(), "--encrypt-key", modelKey.toString(), "--sign",
+                vendorKey.toString());
+        assertEquals(packed.toString(), 0, packed.code());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(modelKey)));
+        io.tollgate.licensing.vendor.ModelKeyFile key = io.tollgate.licensing.vendor.ModelKeyFile.read(modelKey);
+        assertTrue(packed.out(), packed.out().contains("key id " + key.keyId()));
+        byte[] clear = Files.readAllBytes(MODEL);
+        try (JarFile written = new JarFile(jar.toFile())) {
+            byte[] entry = written.getInputStream(written.getEntry("TOLLGATE-INF/model.onnx")).readAllBytes();
+            assertEquals(key.keyId(), io.tollgate.licensing.ModelCipher.keyId(entry));
+            org.junit.Assert.assertArrayEquals(clear, io.tollgate.licensing.ModelCipher.decrypt(entry, key.key(),
+                    key.keyId()));
+            String descriptor = new String(written.getInputStream(written.getEntry("TOLLGATE-INF/model.json"))
+                    .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(descriptor, descriptor.contains("\"encryption\": {\"scheme\": \"AES-256-GCM\", \"key_id\": \""
+                    + key.keyId() + "\"}"));
+        }
+        assertTrue(io.tollgate.licensing.PluginSignatures.verify(jar).matches("[0-9a-f]{64}"));
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), 0, inspected.code());
+
+        // the next version reuses the key file: same key id
+        Path next = tmp.getRoot().toPath().resolve("out/secret-1.1.jar");
+        ToolRun again = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "secret", "--version",
+                "1.1.0", "--output", next.toString(), "--encrypt-key", modelKey.toString());
+        assertEquals(again.toString(), 0, again.code());
+        try (JarFile written = new JarFile(next.toFile())) {
+            assertEquals(key.keyId(), io.tollgate.licensing.ModelCipher.keyId(written.getInputStream(
+                    written.getEntry("TOLLGATE-INF/model.onnx")).readAllBytes()));
+        }
+        // a file that is not a model key
+        ToolRun bad = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "secret", "--version",
+                "1.0.0", "--output", next.toString(), "--encrypt-key", vendorKey.toString());
+        assertEquals(bad.toString(), ExitCodes.FAILED, bad.code());
+        assertTrue(bad.err(), bad.err().contains("--encrypt-key: ") && bad.err().contains("not a model key file"));
+    }
+
+    @Test
     public void inspectSaysWhyTheApplianceWouldRefuseAPluginThatCarriesCode() throws Exception {
         Path jar = tmp.getRoot().toPath().resolve("evil.jar");
         new PluginJar("evil", "1.0.0").model("model.onnx", new byte[] {1})

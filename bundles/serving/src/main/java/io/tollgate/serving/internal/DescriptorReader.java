@@ -37,7 +37,8 @@ final class DescriptorReader {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
-            "parameters", "dynamic_batching", "instance_group", "version_policy", "default_model_version");
+            "parameters", "dynamic_batching", "instance_group", "version_policy", "default_model_version",
+            "encryption");
     private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "shape");
 
     private DescriptorReader() {
@@ -79,6 +80,35 @@ final class DescriptorReader {
             throw new PluginException(source.label() + ": " + path + ": " + e.getMessage(), e);
         }
         return new Described(descriptor, layer);
+    }
+
+    /**
+     * The descriptor's {@code encryption} object (docs/plugins.md, "Encrypted models"): {@code {"scheme":
+     * "AES-256-GCM", "key_id": "..."}}, or empty when the model file is in clear. The scheme is not checked here
+     * ({@link ModelDecryption} refuses one it does not know, with its refusal's words).
+     */
+    static java.util.Optional<Encryption> encryption(PluginSource source) throws PluginException {
+        String path = source.descriptorPath();
+        byte[] bytes = readEntry(source, path, path + " is missing");
+        JsonNode e;
+        try {
+            e = JSON.readTree(bytes).get("encryption");
+        } catch (IOException ex) {
+            throw new PluginException(source.label() + ": " + path + " cannot be parsed: " + ex.getMessage(), ex);
+        }
+        if (e == null || e.isNull()) {
+            return java.util.Optional.empty();
+        }
+        if (!e.isObject() || !e.path("scheme").isTextual() || !e.path("key_id").isTextual()
+                || e.path("key_id").asText().isEmpty() || e.size() != 2) {
+            throw new PluginException(source.label() + ": " + path + ": field 'encryption' must be"
+                    + " {\"scheme\": \"AES-256-GCM\", \"key_id\": \"<the key id>\"} but is " + describe(e));
+        }
+        return java.util.Optional.of(new Encryption(e.path("scheme").asText(), e.path("key_id").asText()));
+    }
+
+    /** The descriptor's {@code encryption}: the scheme and the key id of the model file. */
+    record Encryption(String scheme, String keyId) {
     }
 
     /** Reads the model file the descriptor names. */

@@ -44,6 +44,7 @@ final class LicenseWatch {
     /** The listener given to {@link Entitlements#addListener}: cached entitlements are stale, sweep now. */
     void licensingChanged() {
         gate.changed();
+        loader.licensingChanged();
         sweepSoon();
     }
 

@@ -44,11 +44,15 @@ final class LoadAttempt {
 
         /** The plugin was refused with {@code message}; {@code awaitingEngine} (or null) retries it when it comes. */
         void failed(LoadAttempt attempt, String message, String awaitingEngine);
+
+        /** Called just before {@link #failed}: the model's key may come with another license, so retry on a change. */
+        void awaitsLicense(LoadAttempt attempt);
     }
 
     /** What every attempt works with. */
     record Context(ModelRepository repository, EngineDirectory engines, LifecycleExecutor threads,
-                   long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner) {
+                   long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner,
+                   java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
     }
 
     /** The reason a plugin of an unloaded model gives. */
@@ -150,9 +154,18 @@ final class LoadAttempt {
             DescriptorReader.Described described = DescriptorReader.describe(source);
             descriptor = described.descriptor();
             configLayer = described.configLayer();
-            bytes = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
+            byte[] file = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
+            Optional<DescriptorReader.Encryption> encryption = DescriptorReader.encryption(source);
+            // an encrypted model is opened in memory with the key its license carries (issue 10)
+            bytes = encryption.isEmpty() ? file
+                    : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
         } catch (PluginException e) {
-            context.threads().onLifecycle(() -> fail(e.getMessage(), null));
+            context.threads().onLifecycle(() -> {
+                if (e.awaitsLicense() && current()) {
+                    context.owner().awaitsLicense(this);
+                }
+                fail(e.getMessage(), null);
+            });
             return;
         }
         context.threads().onLifecycle(() -> register(descriptor, configLayer, bytes));

@@ -55,13 +55,22 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private volatile boolean closed;
     private final long loadTimeoutMs;
     private volatile Runnable modelReady = () -> { };
+    /** Plugins whose encrypted model waits for a license carrying its key (lifecycle thread). */
+    private final Set<Long> awaitingModelKey = new java.util.HashSet<>();
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings) {
+        this(repository, engines, lifecycle, loaders, settings, () -> null);
+    }
+
+    /** As above, with the licensing service that gives encrypted models their keys. */
+    ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
+                Executor loaders, Settings settings,
+                java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
         this.repository = repository;
         this.threads = new LifecycleExecutor(lifecycle, loaders);
         this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
-                settings.maxModelBytes(), settings.loadTimeoutMs(), this);
+                settings.maxModelBytes(), settings.loadTimeoutMs(), this, entitlements);
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
@@ -257,6 +266,23 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         return out;
     }
 
+    /**
+     * Licenses changed: a plugin whose encrypted model could not be opened for want of its key (no key in the license,
+     * wrapped for another device, not entitled) loads again, since the new licenses may carry it. Once per change.
+     */
+    void licensingChanged() {
+        threads.onLifecycle(() -> {
+            for (Long id : List.copyOf(awaitingModelKey)) {
+                awaitingModelKey.remove(id);
+                PluginRecord r = plugins.get(id);
+                if (r != null && r.state() instanceof PluginState.Failed) {
+                    LOG.info("{}: licenses changed; opening its encrypted model again", r.source().label());
+                    startAttempt(r, r.source());
+                }
+            }
+        });
+    }
+
     /** {@code listener} runs (on the lifecycle thread) each time a model version becomes READY. */
     void onModelReady(Runnable listener) {
         this.modelReady = listener;
@@ -341,6 +367,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     }
 
     private void startAttempt(PluginRecord r, PluginSource source) {
+        awaitingModelKey.remove(r.bundleId());
         LoadAttempt attempt = new LoadAttempt(source, loads);
         r.moveTo(r.state().load(attempt), "loading");      // cancels an attempt in progress
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
@@ -454,6 +481,11 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 effective.version(), attempt.version().accelerator(), millis);
         readiness.settled(source.bundleId());
         modelReady.run();
+    }
+
+    @Override
+    public void awaitsLicense(LoadAttempt attempt) {
+        awaitingModelKey.add(attempt.source().bundleId());
     }
 
     @Override

@@ -10,9 +10,24 @@ final class PluginException extends Exception {
 
     PluginException(String message) {
         super(message);
+        this.awaitsLicense = false;
     }
 
     PluginException(String message, Throwable cause) {
         super(message, cause);
+        this.awaitsLicense = false;
+    }
+
+    /** With {@code awaitsLicense}: another license may cure it (an encrypted model's key), so licensing changes retry. */
+    PluginException(String message, Throwable cause, boolean awaitsLicense) {
+        super(message, cause);
+        this.awaitsLicense = awaitsLicense;
+    }
+
+    private final boolean awaitsLicense;
+
+    /** True when a licensing change may cure it (see the constructor). */
+    boolean awaitsLicense() {
+        return awaitsLicense;
     }
 }

@@ -192,7 +192,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 workers, batchTimer);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
-                        settings.maxModelBytes(), settings.loadTimeoutMs()));
+                        settings.maxModelBytes(), settings.loadTimeoutMs()), this::entitlementsNow);
         this.offline = new OfflineChecks(journal, clock);
         this.licenses = new LicenseGate(journal, offline);
         lifecycle.scheduleWithFixedDelay(offline::refresh, OfflineChecks.REFRESH_MS, OfflineChecks.REFRESH_MS,
@@ -238,6 +238,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         entitlements.addListener(licensingListener);
         LOG.info("licensing available: every request is checked against its license");
         licenseWatch.sweepSoon();
+    }
+
+    /** The licensing service now (null without one): encrypted models get their keys from it. */
+    private Entitlements entitlementsNow() {
+        return licenses.entitlements();
     }
 
     public void unbindEntitlements(Entitlements entitlements) {

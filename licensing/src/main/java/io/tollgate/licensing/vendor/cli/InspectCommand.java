@@ -159,5 +159,9 @@ final class InspectCommand implements Callable<Integer> {
         o.println("grace:      " + (l.graceDays() == License.UNLIMITED ? "no limit" : l.graceDays() + " days"));
         o.println("code:       " + (l.allowCode() ? "allowed" : "not allowed"));
         o.println("issued at:  " + l.issuedAt());
+        for (var k : l.modelKeys()) {
+            // the key id and whom it is wrapped for; never the key
+            o.println("model key:  " + k.keyId() + " (wrapped for wrap key " + k.wrapKey() + ")");
+        }
     }
 }

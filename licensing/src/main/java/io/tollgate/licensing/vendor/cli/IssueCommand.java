@@ -71,6 +71,14 @@ final class IssueCommand implements Callable<Integer> {
     @Option(names = "--id", paramLabel = "ID", description = "license id (default: a random UUID)")
     String id;
 
+    @Option(names = "--model-key", paramLabel = "KEY", description = "an encrypted model's key file (encrypt-model "
+            + "--key-out); repeatable; needs --device-id and --device-wrap-key")
+    java.util.List<Path> modelKeys = new java.util.ArrayList<>();
+
+    @Option(names = "--device-wrap-key", paramLabel = "PEM", description = "the device's X25519 wrap public key "
+            + "(bin/tollgate device wrap-key), that --model-key is wrapped for")
+    Path wrapKey;
+
     @Option(names = "--out", required = true, paramLabel = "F.lic", description = "the license file to write")
     Path out;
 
@@ -81,6 +89,13 @@ final class IssueCommand implements Callable<Integer> {
         }
         if (quota != null && quota < 0 || graceDays != null && graceDays < 0) {
             throw new VendorTool.Failure(VendorTool.USAGE, "--quota and --grace-days must be >= 0");
+        }
+        if (!modelKeys.isEmpty() && deviceId == null) {
+            throw new VendorTool.Failure(VendorTool.USAGE, "--model-key needs a bound license: a model key is wrapped"
+                    + " for one device, so give --device-id, --device-key and --device-wrap-key");
+        }
+        if (!modelKeys.isEmpty() != (wrapKey != null)) {
+            throw new VendorTool.Failure(VendorTool.USAGE, "--model-key and --device-wrap-key go together");
         }
         KeyPair pair = Keys.load(key);
         LicenseIssuer issuer = new LicenseIssuer(vendor == null ? Keys.defaultName(pair) : vendor, pair.getPrivate(),
@@ -98,6 +113,31 @@ final class IssueCommand implements Callable<Integer> {
                 throw new VendorTool.Failure(VendorTool.FAILED, e.getMessage());
             }
             issuer.device(deviceId, device);
+        }
+        if (wrapKey != null) {
+            PublicKey wrap;
+            try {
+                wrap = io.tollgate.licensing.wrap.ModelKeyWrap.readPublicKey(wrapKey);
+            } catch (NoSuchFileException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new VendorTool.Failure(VendorTool.FAILED, e.getMessage());
+            }
+            for (Path k : modelKeys) {
+                io.tollgate.licensing.vendor.ModelKeyFile mk;
+                try {
+                    mk = io.tollgate.licensing.vendor.ModelKeyFile.read(k);
+                } catch (NoSuchFileException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw new VendorTool.Failure(VendorTool.FAILED, e.getMessage());
+                }
+                try {
+                    issuer.modelKey(mk.keyId(), mk.key(), wrap);
+                } catch (IllegalArgumentException e) {
+                    throw new VendorTool.Failure(VendorTool.USAGE, e.getMessage());
+                }
+            }
         }
         byte[] file;
         try {

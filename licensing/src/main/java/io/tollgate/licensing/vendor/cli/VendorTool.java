@@ -22,13 +22,13 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * {@code tollgate-vendor}: the plugin vendor's tool (docs/licensing.md, "The vendor's flow"): {@code keygen},
- * {@code sign-plugin}, {@code issue}, {@code inspect}, {@code revoke}. The command-line conventions of
+ * {@code sign-plugin}, {@code encrypt-model}, {@code issue}, {@code inspect}, {@code revoke}. The command-line conventions of
  * {@code bin/tollgate} (docs/architecture.md, "Command line"): exit 0 done, 1 failed, 2 bad command line (one
  * stderr line, never the whole usage), 3 files missing or unreadable.
  */
 @Command(name = "tollgate-vendor", mixinStandardHelpOptions = true, versionProvider = VendorTool.Version.class,
         description = "Sign Tollgate plugins and issue licenses for them with a vendor's Ed25519 key.",
-        subcommands = {KeygenCommand.class, SignPluginCommand.class, IssueCommand.class, InspectCommand.class,
+        subcommands = {KeygenCommand.class, SignPluginCommand.class, EncryptModelCommand.class, IssueCommand.class, InspectCommand.class,
                 RevokeCommand.class, CommandLine.HelpCommand.class})
 public final class VendorTool implements Runnable {
     /** Done. */

@@ -59,6 +59,66 @@ public class VendorToolTest {
     }
 
     @Test
+    public void encryptModelThenIssueTheKeyWrappedForOneDevice() throws Exception {
+        Path root = tmp.getRoot().toPath();
+        ok("keygen", "--out", root.resolve("acme").toString());
+        Path priv = root.resolve("acme/vendor-private.pem");
+        Path pub = root.resolve("acme/vendor-public.pem");
+        byte[] clear = "model bytes in clear".getBytes(StandardCharsets.UTF_8);
+        Path model = root.resolve("model.onnx");
+        Files.write(model, clear);
+        Path enc = root.resolve("model.onnx.enc");
+        Path keyFile = root.resolve("model.key");
+        Result encrypted = ok("encrypt-model", "--in", model.toString(), "--out", enc.toString(), "--key-out",
+                keyFile.toString());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)));
+        io.tollgate.licensing.vendor.ModelKeyFile key = io.tollgate.licensing.vendor.ModelKeyFile.read(keyFile);
+        assertTrue(encrypted.out, encrypted.out.contains("\"key_id\": \"" + key.keyId() + "\""));
+        assertArrayEqualsBytes(clear, io.tollgate.licensing.ModelCipher.decrypt(Files.readAllBytes(enc), key.key(),
+                key.keyId()));
+        fails(1, "already exists", "encrypt-model", "--in", model.toString(), "--out", enc.toString(), "--key-out",
+                keyFile.toString());
+
+        KeyPair device = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path deviceKey = root.resolve("device-public.pem");
+        Files.writeString(deviceKey, Pem.encode(device.getPublic()));
+        KeyPair wrap = io.tollgate.licensing.wrap.ModelKeyWrap.generate();
+        Path wrapKey = root.resolve("wrap-public.pem");
+        Files.writeString(wrapKey, Pem.encode(wrap.getPublic()));
+        Path lic = root.resolve("box.lic");
+        ok("issue", "--key", priv.toString(), "--device-id", "box-1", "--device-key", deviceKey.toString(),
+                "--tenant", "t", "--plugin", "secret", "--versions", "1.0.0", "--model-key", keyFile.toString(),
+                "--device-wrap-key", wrapKey.toString(), "--id", "lic-enc", "--out", lic.toString());
+        PublicKey vendorKey = Pem.readPublicKey(pub);
+        License l = LicenseFiles.read(Files.readAllBytes(lic), Map.of(Pem.fingerprint(vendorKey), vendorKey));
+        byte[] unwrapped = io.tollgate.licensing.wrap.ModelKeyWrap.unwrap(wrap, "lic-enc", key.keyId(),
+                l.modelKey(key.keyId()).orElseThrow().wrapped());
+        assertArrayEqualsBytes(key.key(), unwrapped);
+        Result shown = ok("inspect", "--trust", pub.toString(), lic.toString());
+        assertTrue(shown.out, shown.out.contains("model key:  " + key.keyId() + " (wrapped for wrap key "
+                + Pem.fingerprint(wrap.getPublic()) + ")"));
+        assertFalse("inspect never shows the key", shown.out.contains(java.util.Base64.getEncoder()
+                .encodeToString(key.key())));
+
+        // a model key needs a bound license, and the device's wrap key
+        fails(2, "--model-key needs a bound license", "issue", "--key", priv.toString(), "--tenant", "t", "--plugin",
+                "secret", "--versions", "1.0.0", "--model-key", keyFile.toString(), "--device-wrap-key",
+                wrapKey.toString(), "--out", root.resolve("x.lic").toString());
+        fails(2, "--model-key and --device-wrap-key go together", "issue", "--key", priv.toString(), "--device-id",
+                "box-1", "--device-key", deviceKey.toString(), "--tenant", "t", "--plugin", "secret", "--versions",
+                "1.0.0", "--model-key", keyFile.toString(), "--out", root.resolve("x.lic").toString());
+        fails(1, "not an X25519 public key", "issue", "--key", priv.toString(), "--device-id", "box-1",
+                "--device-key", deviceKey.toString(), "--tenant", "t", "--plugin", "secret", "--versions", "1.0.0",
+                "--model-key", keyFile.toString(), "--device-wrap-key", deviceKey.toString(), "--out",
+                root.resolve("x.lic").toString());
+        assertFalse(Files.exists(root.resolve("x.lic")));
+    }
+
+    private static void assertArrayEqualsBytes(byte[] expected, byte[] actual) {
+        org.junit.Assert.assertArrayEquals(expected, actual);
+    }
+
+    @Test
     public void theVendorsWholeFlow() throws Exception {
         Path keys = tmp.getRoot().toPath().resolve("acme");
         Result keygen = ok("keygen", "--out", keys.toString());
