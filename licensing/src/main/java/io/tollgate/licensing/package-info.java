@@ -3,5 +3,5 @@
  * JAR verification, no OSGi classes, so the launcher, the serving bundle and the offline tools share it.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package io.tollgate.licensing;

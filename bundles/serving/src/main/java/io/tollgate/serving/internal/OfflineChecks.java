@@ -133,23 +133,31 @@ final class OfflineChecks {
         Snapshot s = snapshot;
         if (nowMillis < s.highWaterMs() - ROLLBACK_TOLERANCE_MS) {
             return Refusal.CLOCK_ROLLBACK.words() + ": the wall clock reads " + Instant.ofEpochMilli(nowMillis)
-                    + ", earlier than " + Instant.ofEpochMilli(s.highWaterMs()) + " (" + s.highWaterSource()
-                    + "); license " + l.id() + " serves again once the clock is right";
+                    + ", " + formatAge(s.highWaterMs() - nowMillis) + " behind " + Instant.ofEpochMilli(s.highWaterMs())
+                    + " (" + s.highWaterSource() + "); set the system clock to the right time (e.g. enable NTP): "
+                    + "license " + l.id() + " serves again once the clock is past that time, without a restart";
         }
         if (grace) {
             if (!s.syncPresent()) {
-                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + l.graceDays() + " days "
-                        + "without a verified cloud ack, and no usage uplink (the sync bundle) is running to tell";
+                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + days(l.graceDays())
+                        + " without a verified cloud ack, and no usage uplink (the sync bundle) is running to tell; "
+                        + "configure usage sync (docs/operations.md)";
             }
             long age = s.oldestUnackedAgeMs() + Math.max(0, nowMillis - s.takenAtMs());
             long limit = TimeUnit.DAYS.toMillis(l.graceDays());
             if (s.oldestUnackedAgeMs() > 0 && age > limit) {
-                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + l.graceDays() + " days "
-                        + "without a verified cloud ack, and the oldest usage record the cloud has not acknowledged is "
-                        + formatAge(age) + " old; it serves again once usage sync reaches the cloud";
+                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + days(l.graceDays())
+                        + " without a verified cloud ack, and the oldest usage record the cloud has not acknowledged is "
+                        + formatAge(age) + " old; it serves again, without a restart, once usage sync reaches the "
+                        + "cloud: check the uplink to the MQTT broker and the billing service (tollgate_sync_link and "
+                        + "tollgate_sync_oldest_unacked_age_seconds in /metrics)";
             }
         }
         return null;
+    }
+
+    private static String days(long n) {
+        return n == 1 ? "1 day" : n + " days";
     }
 
     private static String formatAge(long ms) {

@@ -131,7 +131,8 @@ public class OfflineLicenseTest {
         }, "grace expired");
         String refused = send("fm");
         assertTrue(refused, refused.contains("oldest usage record the cloud has not acknowledged is 3 days old")
-                && refused.contains("serves again once usage sync reaches the cloud"));
+                && refused.contains("serves again, without a restart, once usage sync reaches the cloud: check the "
+                + "uplink"));
         assertEquals("a license without a grace limit serves on", "200", send("other"));
         assertEquals("the model stays loaded", ModelState.READY, service.model("fm", null).orElseThrow().state());
         unackedAgeMs.set(0);        // the cloud acknowledged everything
@@ -155,8 +156,14 @@ public class OfflineLicenseTest {
         offsetMs.set(-3_600_000);                   // an hour back
         String back = send("fm");
         assertTrue(back, back.startsWith(Reason.NOT_LICENSED + " model 'fm' 1.0.0 is not licensed on this box: clock "
-                + "rolled back: the wall clock reads") && back.contains("license L-term serves again once the clock is "
-                + "right"));
+                + "rolled back: the wall clock reads") && back.contains(" behind ")
+                && back.contains("set the system clock to the right time")
+                && back.contains("license L-term serves again once the clock is past that time, without a restart"));
+        assertTrue("QuotaUsage tells the administration API", service.offlineRefusal(licenses.licenses().stream()
+                .filter(l -> l.id().equals("L-term")).findFirst().orElseThrow()).orElse("").startsWith(
+                "clock rolled back: "));
+        assertTrue(service.offlineRefusal(licenses.licenses().stream().filter(l -> l.id().equals("L-free"))
+                .findFirst().orElseThrow()).isEmpty());
         assertEquals("a license that neither expires nor limits grace does not depend on the clock", "200",
                 send("other"));
         offsetMs.set(0);
