@@ -163,19 +163,19 @@ public class LicenseClockIT {
         assertEquals(143, appliance.stop(p, 60));
 
         // every answered request has its usage record, with the time the box read (a day back in run 2)
-        int term = 0;
+        int termRecords = 0;
         int free = 0;
         for (JsonNode r : appliance.exportAll(data)) {
             if ("usage".equals(r.path("kind").asText())) {
                 if ("term-model".equals(r.path("model").asText())) {
-                    term++;
+                    termRecords++;
                     assertEquals("lic-term", r.path("license_id").asText());
                 } else if ("free-model".equals(r.path("model").asText())) {
                     free++;
                 }
             }
         }
-        assertEquals("3 served before, 0 while the clock was back, 1 after", 4, term);
+        assertEquals("3 served before, 0 while the clock was back, 1 after", 4, termRecords);
         assertEquals(4, free);
     }
 

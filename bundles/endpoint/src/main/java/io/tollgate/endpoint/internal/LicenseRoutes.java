@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  */
 final class LicenseRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(LicenseRoutes.class);
+    /**
+     * The most a {@code POST /admin/licenses} body may hold: a license file's limit (1 MiB, {@code LicenseFiles}),
+     * applied while the body is read ({@link RouteBodyLimit}), not after {@code max.body.bytes} were buffered.
+     */
+    static final int MAX_BODY_BYTES = 1 << 20;
     private volatile Entitlements entitlements;
     private volatile QuotaUsage quotas;
     private final ExecutorService installs = Executors.newSingleThreadExecutor(r -> {
