@@ -90,8 +90,7 @@ public class LicenseClockIT {
         args[1] = licenses.toString();
         System.arraycopy(extra, 0, args, 2, extra.length);
         Process p = appliance.run(port, data, plugins, null, env, args);
-        // libfaketime makes every clock read of the JVM a call into it (~100x a vDSO read): a faked start is slow
-        appliance.awaitReady(p, port, env.isEmpty() ? 120_000 : 480_000);
+        appliance.awaitReady(p, port, 180_000);
         return p;
     }
 
@@ -126,8 +125,8 @@ public class LicenseClockIT {
 
         // 2. restarted with the clock a day back: the time-limited license is refused, saying so; the free one serves
         p = start(port, data, plugins, licenses, ApplianceProcess.fakedClock("-1d"));
-        http.awaitPlugin("tollgate.plugin.term-model", "READY", 240_000);
-        http.awaitPlugin("tollgate.plugin.free-model", "READY", 240_000);
+        http.awaitPlugin("tollgate.plugin.term-model", "READY", 120_000);
+        http.awaitPlugin("tollgate.plugin.free-model", "READY", 120_000);
         Http.Response back = http.post("/v2/models/term-model/infer", infer());
         assertEquals(back.body(), 403, back.status());
         String error = back.json().path("error").asText();
@@ -220,8 +219,8 @@ public class LicenseClockIT {
         Map<String, String> twoDaysLater = new HashMap<>(ApplianceProcess.fakedClock("+2d"));
         p = start(port, data, plugins, licenses, twoDaysLater, sync);
         long pid = p.pid();
-        http.awaitPlugin("tollgate.plugin.grace-model", "READY", 240_000);
-        http.awaitPlugin("tollgate.plugin.free-model", "READY", 240_000);
+        http.awaitPlugin("tollgate.plugin.grace-model", "READY", 120_000);
+        http.awaitPlugin("tollgate.plugin.free-model", "READY", 120_000);
         Http.Response refused = http.post("/v2/models/grace-model/infer", infer());
         assertEquals(refused.body(), 403, refused.status());
         String error = refused.json().path("error").asText();
