@@ -255,14 +255,13 @@ public class LicenseClockIT {
                 + "roll-back:\n" + appliance.tail(80), !Files.readString(tmp.resolve("appliance.log"))
                 .contains("clock rolled back"));
 
-        // 4. everything acknowledged: the billed ledger equals the journal, record by record
+        // 4. every usage record billed (3 before, 1 of free-model while refused, 1 after; the last seal is stored
+        // with the next one, so the backlog need not reach 0): the billed ledger equals the journal, record by record
         end = System.currentTimeMillis() + 120_000;
-        while (metric(http.get("/metrics").body(), "tollgate_sync_backlog_records") > 0
+        while (billing.get("/v1/usage?device=" + device + "&limit=100").path("records").size() < 5
                 && System.currentTimeMillis() < end) {
-            Thread.sleep(200);
+            Thread.sleep(250);
         }
-        assertEquals("every record acknowledged", 0, metric(http.get("/metrics").body(),
-                "tollgate_sync_backlog_records"));
         assertEquals(143, appliance.stop(p, 60));
         ApplianceProcess.JournalView journal = appliance.journal(data);
         Map<Long, String> billed = new java.util.TreeMap<>();

@@ -37,6 +37,12 @@ final class OfflineChecks {
     static final long ROLLBACK_TOLERANCE_MS = 2_000;
     static final long CLOUD_SKEW_TOLERANCE_MS = 5 * 60_000;
     static final long REFRESH_MS = 1_000;
+    /**
+     * How many of the journal's last records the start-up high-water mark looks at: the journal writes its own
+     * records when it opens (with the clock of this run, possibly turned back), so the newest time the box has seen
+     * is the latest of the last few records, not the last one's (LicenseClockIT found it).
+     */
+    static final int LAST_RECORDS = 64;
 
     /** What {@link #refresh} read: the newest time seen and the uplink's state. */
     private record Snapshot(long highWaterMs, String highWaterSource, boolean syncPresent, long oldestUnackedAgeMs,
@@ -54,9 +60,9 @@ final class OfflineChecks {
         try {
             long lastSeq = journal.status().lastSeq();
             if (lastSeq > 0) {
-                List<UsageRecord> r = journal.readFrom(lastSeq, 1);
-                if (!r.isEmpty()) {
-                    last = r.get(0).wallTimeNanos() / 1_000_000;
+                long from = Math.max(Math.max(1, journal.status().firstSeq()), lastSeq - LAST_RECORDS + 1);
+                for (UsageRecord r : journal.readFrom(from, LAST_RECORDS)) {
+                    last = Math.max(last, r.wallTimeNanos() / 1_000_000);
                 }
             }
         } catch (MeteringException | RuntimeException e) {
