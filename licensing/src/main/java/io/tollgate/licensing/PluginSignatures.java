@@ -51,7 +51,20 @@ public final class PluginSignatures {
      *                          key is not Ed25519, or the file is not a readable jar
      */
     public static String verify(Path jar) throws LicenseException {
-        String name = jar.getFileName().toString();
+        return verify(jar, jar.getFileName().toString());
+    }
+
+    /**
+     * {@link #verify(Path)}, with the messages naming the plugin as {@code shownAs} rather than by {@code jar}'s file
+     * name: the framework verifies its own copy ({@code bundle.jar}), the operator knows the plugin's name, version and
+     * file in {@code plugins/}.
+     *
+     * @param shownAs what messages call the plugin, e.g. {@code fashion-mnist 1.0.0 (file fashion-mnist-1.0.0.jar in
+     *                plugins/)}
+     * @since 1.1
+     */
+    public static String verify(Path jar, String shownAs) throws LicenseException {
+        String name = shownAs;
         try (JarFile file = new JarFile(jar.toFile(), true)) {
             List<JarEntry> entries = new ArrayList<>();
             boolean hasSignatureBlock = false;

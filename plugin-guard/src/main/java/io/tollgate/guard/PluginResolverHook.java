@@ -213,7 +213,7 @@ public final class PluginResolverHook implements ResolverHookFactory {
             signed = signatures.get(revision);
         }
         if (signed == null) {
-            signed = verifySignature(bundle, contents);
+            signed = verifySignature(bundle, contents, shown(bundle, id));
             synchronized (signatures) {
                 signatures.put(revision, signed);
             }
@@ -234,31 +234,44 @@ public final class PluginResolverHook implements ResolverHookFactory {
         return new String[] {String.valueOf(bundle.getSymbolicName()), bundle.getVersion().toString()};
     }
 
-    private Signed verifySignature(Bundle bundle, BundleContents contents) {
+    /**
+     * How refusals name a plugin: its model name and version and the file the operator put in the plugins folder (or
+     * the location it was installed from), never the framework's copy of the jar ({@code bundle.jar}).
+     */
+    String shown(Bundle bundle, String[] id) {
+        String location = bundle.getLocation();
+        Optional<Path> file = PluginFolder.path(location);
+        String from = file.isPresent() && plugins.holds(location) ? "file " + file.get().getFileName() + " in plugins/"
+                : "installed from " + file.map(Path::toString).orElse(location);
+        return id[0] + " " + id[1] + " (" + from + ")";
+    }
+
+    private Signed verifySignature(Bundle bundle, BundleContents contents, String shown) {
         Optional<Path> installed = framework == null ? Optional.empty() : BundleJar.installed(bundle, framework);
         if (installed.isPresent()) {
             try {
-                return new Signed(PluginSignatures.verify(installed.get()), null);
+                return new Signed(PluginSignatures.verify(installed.get(), shown), null);
             } catch (LicenseException e) {
                 return new Signed(null, e);
             } catch (RuntimeException e) {
-                return new Signed(null, new LicenseException(Refusal.TAMPERED, "the installed jar cannot be verified"
-                        + " (" + e + ")"));
+                return new Signed(null, new LicenseException(Refusal.TAMPERED, "the installed jar of plugin " + shown
+                        + " cannot be verified (" + e + ")"));
             }
         }
         if (contents.entries().stream().noneMatch(BundleJar::signatureFile)) {
-            return new Signed(null, new LicenseException(Refusal.UNSIGNED, "the plugin carries no signature"
-                    + " (no META-INF/*.SF); a vendor signs it with tollgate-vendor sign-plugin"));
+            return new Signed(null, new LicenseException(Refusal.UNSIGNED, Refusal.UNSIGNED.words() + ": plugin "
+                    + shown + " carries no signature (no META-INF/*.SF); a vendor signs it with tollgate-vendor"
+                    + " sign-plugin"));
         }
         Path copy = null;
         try {
             copy = BundleJar.copy(bundle, contents.entries());
-            return new Signed(PluginSignatures.verify(copy), null);
+            return new Signed(PluginSignatures.verify(copy, shown), null);
         } catch (LicenseException e) {
             return new Signed(null, e);
         } catch (IOException | RuntimeException e) {
-            return new Signed(null, new LicenseException(Refusal.TAMPERED, "the plugin's entries cannot be read"
-                    + " back from the framework (" + e + ")"));
+            return new Signed(null, new LicenseException(Refusal.TAMPERED, "the entries of plugin " + shown
+                    + " cannot be read back from the framework (" + e + ")"));
         } finally {
             if (copy != null) {
                 try {

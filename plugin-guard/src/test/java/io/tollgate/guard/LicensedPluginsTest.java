@@ -156,6 +156,10 @@ public class LicensedPluginsTest {
         Bundle b = install(dataPlugin("ocr"));
         assertEquals(Bundle.INSTALLED, b.getState());
         assertTrue(reason(b), reason(b).startsWith("unsigned: "));
+        // named as the operator knows it (model, version, the file in plugins/), not the framework's bundle.jar
+        String file = b.getLocation().substring(b.getLocation().lastIndexOf('/') + 1);
+        assertTrue(reason(b), reason(b).startsWith("unsigned: plugin ocr 1.0.0 (file " + file + " in plugins/) "
+                + "carries no signature") && !reason(b).contains("bundle.jar"));
     }
 
     @Test
@@ -179,6 +183,8 @@ public class LicensedPluginsTest {
         Bundle b = install(changed);
         assertEquals(Bundle.INSTALLED, b.getState());
         assertTrue(reason(b), reason(b).startsWith("tampered entry: ") && reason(b).contains("model.onnx"));
+        assertTrue(reason(b), reason(b).startsWith("tampered entry: plugin ocr 1.0.0 (file tampered.jar in plugins/): "
+                + "entry TOLLGATE-INF/model.onnx") && !reason(b).contains("bundle.jar"));
     }
 
     @Test

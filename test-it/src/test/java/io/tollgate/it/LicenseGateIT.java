@@ -148,6 +148,12 @@ public class LicenseGateIT {
         assertRefused(http, "unsigned-model", "unsigned: ");
         assertRefused(http, "tampered-model", "tampered entry: ");
         assertRefused(http, "tampered-model", "TOLLGATE-INF/model.onnx");
+        // named as the operator knows them, not by the framework's copy of the jar (bundle.jar)
+        assertRefused(http, "unsigned-model", "unsigned: plugin unsigned-model 1.0.0 (file unsigned-model.jar in "
+                + "plugins/) carries no signature");
+        assertRefused(http, "tampered-model", "tampered entry: plugin tampered-model 1.0.0 (file tampered-model.jar "
+                + "in plugins/): entry TOLLGATE-INF/model.onnx");
+        assertTrue(http.get("/admin/plugins").body(), !http.get("/admin/plugins").body().contains("bundle.jar"));
         assertRefused(http, "unlicensed-model", "no license");
         assertRefused(http, "elsewhere-model", "wrong device");
         assertRefused(http, "late-model", "no license");

@@ -91,6 +91,8 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
         p.addLast("access", new AccessPrecheck(router.guard()));
         // maxAllocation: one inflated chunk never exceeds the body limit; the aggregator bounds their sum
         p.addLast("inflate", new HttpContentDecompressor(false, limits.maxBodyBytes()));
+        // a route's own smaller limit (POST /admin/licenses: 1 MiB) while reading, before any of it is held
+        p.addLast("route-body-limit", new RouteBodyLimit(metrics, router.requestIds()));
         p.addLast("body-budget", new BodyBudgetGate(router.bodies(), limits.maxBodyBytes(), metrics,
                 router.requestIds()));
         p.addLast("aggregator", new BodyLimitAggregator(limits.maxBodyBytes(), metrics, router.requestIds()));

@@ -17,14 +17,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * tollgate_license_quota_remaining{license,plugin}   prepaid quantity left (licenses with a quota only)
  * tollgate_license_expires_seconds{license,plugin}   expiry, Unix seconds (licenses that expire only)
  * tollgate_license_state{license,state}              1 for the license's state: active, not_yet_valid, expired,
- *                                                     exhausted, revoked, wrong_device (as GET /admin/licenses says)
+ *                                                     exhausted, revoked, wrong_device, clock_rolled_back,
+ *                                                     grace_expired (as GET /admin/licenses says)
  * </pre>
  *
  * <p>Threads: rendered on an event loop; reads the services' in-memory state only.
  */
 final class LicenseMetrics {
     static final List<String> STATES = List.of("active", "not_yet_valid", "expired", "exhausted", "revoked",
-            "wrong_device");
+            "wrong_device", "clock_rolled_back", "grace_expired");
 
     private final AtomicReference<Entitlements> entitlements = new AtomicReference<>();
     private final AtomicReference<QuotaUsage> quota = new AtomicReference<>();
@@ -84,19 +85,28 @@ final class LicenseMetrics {
             }
         }
         EndpointMetrics.header(out, "tollgate_license_state", "gauge",
-                "1 for the license's state: active, not_yet_valid, expired, exhausted (quota used up), revoked or"
-                        + " wrong_device (bound to another device).");
+                "1 for the license's state: active, not_yet_valid, expired, exhausted (quota used up), revoked,"
+                        + " wrong_device (bound to another device), clock_rolled_back or grace_expired (refused until"
+                        + " the clock is right or usage sync reaches the cloud).");
         for (int i = 0; i < all.size(); i++) {
             License l = all.get(i);
+            String offline = offlineState(q, l);
             String stored = e instanceof io.tollgate.guard.LicenseStore store ? store.stateOf(l, now) : "valid";
             String state = "revoked".equals(stored) ? "revoked" : "wrong device".equals(stored) ? "wrong_device"
                     : now.isBefore(l.notBefore()) ? "not_yet_valid" : !now.isBefore(l.expires()) ? "expired"
+                    : offline != null ? offline
                     : l.hasQuota() && used[i] >= l.quota() ? "exhausted" : "active";
             for (String s : STATES) {
                 out.append("tollgate_license_state{license=\"").append(EndpointMetrics.escape(l.id()))
                         .append("\",state=\"").append(s).append("\"} ").append(s.equals(state) ? 1 : 0).append('\n');
             }
         }
+    }
+
+    private static String offlineState(QuotaUsage q, License l) {
+        String why = LicenseRoutes.offlineRefusal(q, l);
+        return why == null ? null : why.startsWith(io.tollgate.licensing.Refusal.CLOCK_ROLLBACK.words())
+                ? "clock_rolled_back" : "grace_expired";
     }
 
     private static String labels(License l) {

@@ -7,6 +7,7 @@ import io.tollgate.licensing.Entitlements;
 import io.tollgate.licensing.License;
 import io.tollgate.licensing.LicenseException;
 import io.tollgate.licensing.QuotaUsage;
+import io.tollgate.licensing.Refusal;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +28,11 @@ import org.slf4j.LoggerFactory;
  */
 final class LicenseRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(LicenseRoutes.class);
+    /**
+     * The most a {@code POST /admin/licenses} body may hold: a license file's limit (1 MiB, {@code LicenseFiles}),
+     * applied while the body is read ({@link RouteBodyLimit}), not after {@code max.body.bytes} were buffered.
+     */
+    static final int MAX_BODY_BYTES = 1 << 20;
     private volatile Entitlements entitlements;
     private volatile QuotaUsage quotas;
     private final ExecutorService installs = Executors.newSingleThreadExecutor(r -> {
@@ -70,7 +76,7 @@ final class LicenseRoutes {
             for (License l : e.licenses()) {
                 g.writeStartObject();
                 long used = q == null ? -1 : q.used(l.id());
-                fields(g, l, e, now, l.hasQuota() && used >= l.quota());
+                fields(g, l, e, now, l.hasQuota() && used >= l.quota(), offlineRefusal(q, l));
                 if (q != null) {
                     g.writeNumberField("used", used);
                     if (l.hasQuota()) {
@@ -136,7 +142,7 @@ final class LicenseRoutes {
                     l.id(), l.plugin(), l.versions(), l.tenant(), done.file().getFileName(), store.stateOf(l, now));
             return HttpReply.json(HttpResponseStatus.CREATED, JsonBodies.bytes(g -> {
                 g.writeStartObject();
-                fields(g, l, store, now, false);
+                fields(g, l, store, now, false, offlineRefusal(quotas, l));
                 g.writeStringField("file", done.file().getFileName().toString());
                 g.writeEndObject();
             }));
@@ -152,9 +158,28 @@ final class LicenseRoutes {
         return e;
     }
 
-    /** @param exhausted the license's quota is used up: a "valid" license says "exhausted" instead */
+    /**
+     * Why serving refuses {@code l} for offline reasons now (clock rolled back, offline grace expired), or null: the
+     * serving side's answer ({@link QuotaUsage#offlineRefusal}).
+     */
+    static String offlineRefusal(QuotaUsage q, License l) {
+        if (q == null) {
+            return null;
+        }
+        try {
+            return q.offlineRefusal(l).orElse(null);
+        } catch (RuntimeException ex) {
+            return null;    // the service going away while we ask
+        }
+    }
+
+    /**
+     * @param exhausted the license's quota is used up: a "valid" license says "exhausted" instead
+     * @param offline   why serving refuses it for offline reasons, or null: a "valid" license says "clock rolled
+     *                  back" or "offline grace expired" instead, with the whole reason in {@code reason}
+     */
     private static void fields(com.fasterxml.jackson.core.JsonGenerator g, License l, Entitlements e, Instant now,
-                               boolean exhausted) throws IOException {
+                               boolean exhausted, String offline) throws IOException {
         g.writeStringField("id", l.id());
         g.writeStringField("plugin", l.plugin());
         g.writeStringField("versions", l.versions());
@@ -168,7 +193,13 @@ final class LicenseRoutes {
         }
         String state = e instanceof LicenseStore s ? s.stateOf(l, now)
                 : io.tollgate.licensing.LicenseRules.validity(l, now).map(r -> r.words()).orElse("valid");
-        g.writeStringField("state", exhausted && "valid".equals(state) ? "exhausted" : state);
+        if ("valid".equals(state) && offline != null) {
+            g.writeStringField("state", offline.startsWith(Refusal.CLOCK_ROLLBACK.words())
+                    ? Refusal.CLOCK_ROLLBACK.words() : Refusal.GRACE_EXPIRED.words());
+            g.writeStringField("reason", offline);
+        } else {
+            g.writeStringField("state", exhausted && "valid".equals(state) ? "exhausted" : state);
+        }
         g.writeStringField("not_before", l.notBefore().toString());
         if (l.expires().equals(Instant.MAX)) {
             g.writeNullField("expires");

@@ -256,6 +256,64 @@ public class ConnectionLimitsTest {
     }
 
     @Test
+    public void anOversizedLicenseUploadGets413AfterAtMostTheRoutesMiBNotTheEndpointsLimit() throws Exception {
+        // max.body.bytes 4 MiB: a 10 MiB upload read past the route's 1 MiB would be the aggregator's 413 naming
+        // max.body.bytes (or the budget's 503), not the route's 413
+        TestConfig c = new TestConfig();
+        c.maxBodyBytes = 4 << 20;
+        c.maxInflightBodyBytes = 4 << 20;
+        try (TestServer limited = new TestServer(c)) {
+            String tooLarge = "is larger than POST /admin/licenses takes: 1048576 bytes";
+            // a Content-Length of 10 MiB: refused from the headers, no byte of the body sent
+            try (Socket s = new Socket("127.0.0.1", limited.port())) {
+                s.setSoTimeout(10_000);
+                send(s, "POST /admin/licenses HTTP/1.1\r\nHost: x\r\nContent-Length: " + (10 << 20) + "\r\n\r\n");
+                TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+                assertEquals(r.body(), 413, r.status());
+                assertTrue(r.body(), r.body().contains("(10485760 bytes) " + tooLarge) && !r.body().contains("max.body"));
+                assertEquals("close", r.header("connection"));
+            }
+            // the same with Expect: 100-continue: the 413 instead of "100 Continue"
+            try (Socket s = new Socket("127.0.0.1", limited.port())) {
+                s.setSoTimeout(10_000);
+                send(s, "POST /admin/licenses HTTP/1.1\r\nHost: x\r\nContent-Length: " + (10 << 20)
+                        + "\r\nExpect: 100-continue\r\n\r\n");
+                assertEquals(413, TestServer.readResponse(s.getInputStream()).status());
+            }
+            // 10 MiB chunked: refused once the body grows past 1 MiB, while the client is still sending
+            try (Socket s = new Socket("127.0.0.1", limited.port())) {
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                try {
+                    out.write("POST /admin/licenses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] chunk = new byte[64 * 1024];
+                    for (int i = 0; i < 160; i++) {
+                        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                        out.write(chunk);
+                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                    }
+                } catch (IOException refusedWhileSending) {
+                    // the server answered and stopped reading: expected
+                }
+                TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
+                assertEquals(r.body(), 413, r.status());
+                assertTrue(r.body(), r.body().contains(tooLarge));
+            }
+            assertEquals("nothing was held past the route's limit: no 503 from the budget", 0,
+                    HttpEndpointTest.metric(limited.get("/metrics").body(), "tollgate_http_bodies_refused_total"));
+            assertEquals("every byte is free again", 0,
+                    HttpEndpointTest.metric(limited.get("/metrics").body(), "tollgate_http_body_bytes_held"));
+            // a body within the limit reaches the route (no license store here: 501), and other routes keep 64 MiB
+            HttpResponse<String> small = limited.post("/admin/licenses", "x".repeat(100));
+            assertTrue(small.body(), small.statusCode() != 413);
+            HttpResponse<String> infer = limited.post("/v2/models/echo/infer", inferBody(3) + " ".repeat(3 << 19));
+            assertEquals("only the license route is limited to 1 MiB: " + infer.body(), 200, infer.statusCode());
+        }
+    }
+
+    @Test
     public void aClientStillSendingItsBodyReadsTheRefusalNotAReset() throws Exception {
         // the 413 is decided from the headers while the client keeps sending 2 MiB and reads only afterwards (as a
         // blocking client does): closing at once with unread bytes makes the kernel answer the rest with a reset,

@@ -648,6 +648,77 @@ public class HttpEndpointTest {
     }
 
     @Test
+    public void licensesServingRefusesForOfflineReasonsSaySoInAdminLicensesAndMetrics() throws Exception {
+        java.time.Instant now = java.time.Instant.now();
+        io.tollgate.licensing.License term = new io.tollgate.licensing.License("L-term", "V", "ab".repeat(32), "acme",
+                "", "", "echo", "[1,2)", now.minusSeconds(60), now.plusSeconds(86_400), "inference", -1, -1, false, now);
+        io.tollgate.licensing.License grace = new io.tollgate.licensing.License("L-grace", "V", "ab".repeat(32), "acme",
+                "", "", "echo", "[1,2)", now.minusSeconds(60), java.time.Instant.MAX, "inference", -1, 1, false, now);
+        io.tollgate.licensing.License free = new io.tollgate.licensing.License("L-free", "V", "ab".repeat(32), "acme",
+                "", "", "other", "[1,2)", now.minusSeconds(60), java.time.Instant.MAX, "inference", -1, -1, false, now);
+        io.tollgate.licensing.Entitlements licenses = new io.tollgate.licensing.Entitlements() {
+            @Override
+            public io.tollgate.licensing.Entitlement check(String plugin, String version, long nowMillis) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public List<io.tollgate.licensing.License> licenses() {
+                return List.of(term, grace, free);
+            }
+
+            @Override
+            public List<String> refusedFiles() {
+                return List.of();
+            }
+
+            @Override
+            public void addListener(Runnable listener) {
+            }
+
+            @Override
+            public void removeListener(Runnable listener) {
+            }
+        };
+        io.tollgate.licensing.QuotaUsage serving = new io.tollgate.licensing.QuotaUsage() {
+            @Override
+            public long used(String licenseId) {
+                return 0;
+            }
+
+            @Override
+            public java.util.Optional<String> offlineRefusal(io.tollgate.licensing.License l) {
+                return switch (l.id()) {
+                    case "L-term" -> java.util.Optional.of("clock rolled back: the wall clock reads X, 24 h behind Y");
+                    case "L-grace" -> java.util.Optional.of("offline grace expired: license L-grace allows 1 day");
+                    default -> java.util.Optional.empty();
+                };
+            }
+        };
+        server.endpoint.bindEntitlements(licenses);
+        server.endpoint.bindQuotas(serving);
+        try {
+            String text = server.get("/metrics").body();
+            assertEquals(1, metric(text, "tollgate_license_state{license=\"L-term\",state=\"clock_rolled_back\"}"));
+            assertEquals(0, metric(text, "tollgate_license_state{license=\"L-term\",state=\"active\"}"));
+            assertEquals(1, metric(text, "tollgate_license_state{license=\"L-grace\",state=\"grace_expired\"}"));
+            assertEquals(1, metric(text, "tollgate_license_state{license=\"L-free\",state=\"active\"}"));
+            JsonNode listed = TestServer.json(server.get("/admin/licenses"));
+            java.util.Map<String, JsonNode> byId = new java.util.HashMap<>();
+            listed.path("licenses").forEach(l -> byId.put(l.path("id").asText(), l));
+            assertEquals("clock rolled back", byId.get("L-term").path("state").asText());
+            assertEquals("clock rolled back: the wall clock reads X, 24 h behind Y",
+                    byId.get("L-term").path("reason").asText());
+            assertEquals("offline grace expired", byId.get("L-grace").path("state").asText());
+            assertEquals("valid", byId.get("L-free").path("state").asText());
+            assertTrue(byId.get("L-free").toString(), byId.get("L-free").path("reason").isMissingNode());
+        } finally {
+            server.endpoint.unbindQuotas(serving);
+            server.endpoint.unbindEntitlements(licenses);
+        }
+    }
+
+    @Test
     public void metricsShowTheUsageJournalWhileOneIsBound() throws Exception {
         assertEquals(0, metric("tollgate_usage_journal_up"));
         JournalStatus status = new JournalStatus("tg-test", 1, 4242, 4200, 17, 1_700_000, 2_000_000, true, false, false);

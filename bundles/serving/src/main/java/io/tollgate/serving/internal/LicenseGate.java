@@ -290,6 +290,12 @@ final class LicenseGate implements QuotaUsage {
         }
     }
 
+    /** Clock roll-back or offline grace, as a request for a model under {@code l} would be refused now. */
+    @Override
+    public Optional<String> offlineRefusal(License l) {
+        return Optional.ofNullable(offline.refusal(l, offline.now()));
+    }
+
     private static long millis(Instant t) {
         if (t.equals(Instant.MAX) || t.getEpochSecond() >= Long.MAX_VALUE / 1000 - 1) {
             return Long.MAX_VALUE;

@@ -37,6 +37,12 @@ final class OfflineChecks {
     static final long ROLLBACK_TOLERANCE_MS = 2_000;
     static final long CLOUD_SKEW_TOLERANCE_MS = 5 * 60_000;
     static final long REFRESH_MS = 1_000;
+    /**
+     * How many of the journal's last records the start-up high-water mark looks at: the journal writes its own
+     * records when it opens (with the clock of this run, possibly turned back), so the newest time the box has seen
+     * is the latest of the last few records, not the last one's (LicenseClockIT found it).
+     */
+    static final int LAST_RECORDS = 64;
 
     /** What {@link #refresh} read: the newest time seen and the uplink's state. */
     private record Snapshot(long highWaterMs, String highWaterSource, boolean syncPresent, long oldestUnackedAgeMs,
@@ -54,9 +60,9 @@ final class OfflineChecks {
         try {
             long lastSeq = journal.status().lastSeq();
             if (lastSeq > 0) {
-                List<UsageRecord> r = journal.readFrom(lastSeq, 1);
-                if (!r.isEmpty()) {
-                    last = r.get(0).wallTimeNanos() / 1_000_000;
+                long from = Math.max(Math.max(1, journal.status().firstSeq()), lastSeq - LAST_RECORDS + 1);
+                for (UsageRecord r : journal.readFrom(from, LAST_RECORDS)) {
+                    last = Math.max(last, r.wallTimeNanos() / 1_000_000);
                 }
             }
         } catch (MeteringException | RuntimeException e) {
@@ -133,23 +139,31 @@ final class OfflineChecks {
         Snapshot s = snapshot;
         if (nowMillis < s.highWaterMs() - ROLLBACK_TOLERANCE_MS) {
             return Refusal.CLOCK_ROLLBACK.words() + ": the wall clock reads " + Instant.ofEpochMilli(nowMillis)
-                    + ", earlier than " + Instant.ofEpochMilli(s.highWaterMs()) + " (" + s.highWaterSource()
-                    + "); license " + l.id() + " serves again once the clock is right";
+                    + ", " + formatAge(s.highWaterMs() - nowMillis) + " behind " + Instant.ofEpochMilli(s.highWaterMs())
+                    + " (" + s.highWaterSource() + "); set the system clock to the right time (e.g. enable NTP): "
+                    + "license " + l.id() + " serves again once the clock is past that time, without a restart";
         }
         if (grace) {
             if (!s.syncPresent()) {
-                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + l.graceDays() + " days "
-                        + "without a verified cloud ack, and no usage uplink (the sync bundle) is running to tell";
+                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + days(l.graceDays())
+                        + " without a verified cloud ack, and no usage uplink (the sync bundle) is running to tell; "
+                        + "configure usage sync (docs/operations.md)";
             }
             long age = s.oldestUnackedAgeMs() + Math.max(0, nowMillis - s.takenAtMs());
             long limit = TimeUnit.DAYS.toMillis(l.graceDays());
             if (s.oldestUnackedAgeMs() > 0 && age > limit) {
-                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + l.graceDays() + " days "
-                        + "without a verified cloud ack, and the oldest usage record the cloud has not acknowledged is "
-                        + formatAge(age) + " old; it serves again once usage sync reaches the cloud";
+                return Refusal.GRACE_EXPIRED.words() + ": license " + l.id() + " allows " + days(l.graceDays())
+                        + " without a verified cloud ack, and the oldest usage record the cloud has not acknowledged is "
+                        + formatAge(age) + " old; it serves again, without a restart, once usage sync reaches the "
+                        + "cloud: check the uplink to the MQTT broker and the billing service (tollgate_sync_link and "
+                        + "tollgate_sync_oldest_unacked_age_seconds in /metrics)";
             }
         }
         return null;
+    }
+
+    private static String days(long n) {
+        return n == 1 ? "1 day" : n + " days";
     }
 
     private static String formatAge(long ms) {

@@ -272,6 +272,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         return licenses.used(licenseId);
     }
 
+    @Override
+    public java.util.Optional<String> offlineRefusal(io.tollgate.licensing.License license) {
+        return licenses.offlineRefusal(license);
+    }
+
     /** Refuses new work, lets requests in flight finish (up to the drain timeout) and closes every model. */
     @Deactivate
     public void deactivate() {
