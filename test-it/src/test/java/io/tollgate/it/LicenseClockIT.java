@@ -239,6 +239,7 @@ public class LicenseClockIT {
         // 3. the broker and the billing service come up: acks arrive and it serves again, without a restart
         broker.start();
         billing = new BillingProcess("h2", broker.uri(), billingData, null, billingLog).start();
+        long cloudUp = System.nanoTime();
         long end = System.currentTimeMillis() + 240_000;
         Http.Response r = http.post("/v2/models/grace-model/infer", infer());
         while (r.status() != 200 && System.currentTimeMillis() < end) {
@@ -248,6 +249,8 @@ public class LicenseClockIT {
         }
         assertEquals("serves again once the cloud acknowledged the records: " + r.body(), 200, r.status());
         assertTrue("the same process: no restart", p.isAlive() && p.pid() == pid);
+        System.out.printf("LicenseClockIT: offline grace (1 day) expired at +2 days; served again %d ms after the "
+                + "billing service was up, without a restart%n", (System.nanoTime() - cloudUp) / 1_000_000);
         assertEquals("valid", listed(http, "lic-grace").path("state").asText());
         metrics = http.get("/metrics").body();
         assertEquals(1, metric(metrics, "tollgate_license_state{license=\"lic-grace\",state=\"active\"}"));
