@@ -526,8 +526,18 @@ final class BatchScheduler {
             this.outcome = outcome;
         }
 
+        /** What must be equal for two requests to share a run; built once, compared at every scan of the queue. */
+        private String mergeKey;
+
         boolean mergeable(Queued other) {
-            return outputs.equals(other.outputs) && TensorBatching.mergeable(inputs, other.inputs);
+            return key().equals(other.key());
+        }
+
+        private String key() {
+            if (mergeKey == null) {
+                mergeKey = TensorBatching.mergeKey(inputs) + " -> " + outputs;
+            }
+            return mergeKey;
         }
     }
 }
