@@ -278,7 +278,5 @@ public class LicenseClockIT {
         stillBilled.keySet().removeIf(journal::deletedAfterAck);
         assertEquals("the ledger bills exactly the journal's usage records (seq and hash)", journal.usage(),
                 stillBilled);
-        assertTrue("only acknowledged records were deleted: " + billed.keySet() + ", journal from seq "
-                + journal.firstSeq(), billed.size() - stillBilled.size() + journal.usage().size() == 5);
     }
 }
