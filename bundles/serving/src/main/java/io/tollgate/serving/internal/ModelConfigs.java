@@ -165,12 +165,17 @@ final class ModelConfigs {
         return parse(descriptor.name(), merged, descriptor.inputs(), descriptor.outputs(), descriptor.parameters(), descriptor.platform(), descriptor.engine());
     }
 
+    /** Instances of a model whose configuration names no {@code instance_group}. */
+    static final int DEFAULT_CPU_INSTANCES = 2;
+
     /** The built-in defaults as a document. */
     static ObjectNode defaults() {
         ObjectNode d = JsonNodeFactory.instance.objectNode();
         d.put("max_batch_size", 0);
         d.putObject("version_policy").putObject("all");
-        d.putArray("instance_group").addObject().put("count", 1).put("kind", "KIND_CPU");
+        // Two CPU instances, as Triton gives a CPU model without an instance_group, so an unconfigured model keeps two
+        // engine runs at once (what the two workers of a 2-core box ran before the scheduler; decision 2026-11-30).
+        d.putArray("instance_group").addObject().put("count", DEFAULT_CPU_INSTANCES).put("kind", "KIND_CPU");
         return d;
     }
 

@@ -58,7 +58,7 @@ public class ModelConfigsTest {
                 new VersionPolicy(VersionPolicy.Kind.ALL, 0, List.of()), c.versionPolicy());
         assertEquals("", c.defaultModelVersion());
         assertNull("no dynamic batching unless asked", c.dynamicBatching());
-        assertEquals(List.of(new InstanceGroup("fashion-mnist_0", 1, InstanceGroup.Kind.KIND_CPU)), c.instanceGroup());
+        assertEquals(List.of(new InstanceGroup("fashion-mnist_0", 2, InstanceGroup.Kind.KIND_CPU)), c.instanceGroup());
         assertEquals(Map.of("intra_op_threads", "1"), c.parameters());
     }
 
