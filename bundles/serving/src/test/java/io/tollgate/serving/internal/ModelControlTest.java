@@ -136,7 +136,8 @@ public class ModelControlTest {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertTrue("applied within 3 s, took " + ms + " ms", ms < 3_000);
         assertEquals(100, config().dynamicBatching().maxQueueDelayMicroseconds());
-        assertEquals("the override replaced the earlier one: instance_group back to the descriptor's", 1,
+        assertEquals("the override replaced the earlier one: instance_group back to the default",
+                ModelConfigs.DEFAULT_CPU_INSTANCES,
                 config().instanceCount());
         InferenceException e = refusal(request(null, 3));
         assertEquals(Reason.BAD_REQUEST, e.reason());
