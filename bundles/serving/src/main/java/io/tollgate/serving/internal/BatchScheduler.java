@@ -35,12 +35,13 @@ import org.slf4j.LoggerFactory;
  * {@code timer} (one thread shared by all versions) only wakes the queue when a batch's delay ends and rejects
  * requests whose queue timeout passed. Each queued request is answered exactly once through its {@link Outcome}.
  *
- * <p>Forming a batch (Triton's dynamic batcher, as docs/api.md describes): the head is the oldest request of the
+ * <p>Forming a batch (Triton's dynamic batcher, as docs/scheduling.md describes): the head is the oldest request of the
  * highest non-empty priority level; requests that can merge with it (same inputs and requested outputs, same
  * dimensions after the first) join in priority then arrival order while the rows fit {@code max_batch_size}. The batch
- * leaves at once when it reaches the largest preferred batch size (else {@code max_batch_size}) or the next request does
- * not fit; otherwise when its oldest request has waited {@code max_queue_delay_microseconds}, with the largest preferred
- * size its rows reach (all of them when none). Requests that cannot merge wait for a batch of their own.
+ * leaves at once, with the largest preferred batch size its rows reach, when they reach one (as Triton: "if a batch of
+ * one of these sizes can be formed it will be executed immediately"), or with all its rows when they reach
+ * {@code max_batch_size} or the next request does not fit; otherwise when its oldest request has waited
+ * {@code max_queue_delay_microseconds}, with all its rows. Requests that cannot merge wait for a batch of their own.
  */
 final class BatchScheduler {
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
@@ -327,23 +328,21 @@ final class BatchScheduler {
                 }
             }
         }
-        if (!full) {
-            long due = oldest + delayNanos;
-            if (now - due < 0) {
-                wakeAt(due, now);
-                return null;
-            }
-        }
-        long target = rows;
         long best = 0;
         for (int p : batching.preferredBatchSize()) {
             if (p <= rows && p > best) {
                 best = p;
             }
         }
-        if (best > 0) {
-            target = best;
+        // model_config.proto: "If a batch of one of these sizes can be formed it will be executed immediately."
+        if (!full && best == 0) {
+            long due = oldest + delayNanos;
+            if (now - due < 0) {
+                wakeAt(due, now);
+                return null;
+            }
         }
+        long target = best > 0 ? best : rows;
         List<Queued> batch = new ArrayList<>(candidates.size());
         long taken = 0;
         for (Queued q : candidates) {
@@ -526,8 +525,18 @@ final class BatchScheduler {
             this.outcome = outcome;
         }
 
+        /** What must be equal for two requests to share a run; built once, compared at every scan of the queue. */
+        private String mergeKey;
+
         boolean mergeable(Queued other) {
-            return outputs.equals(other.outputs) && TensorBatching.mergeable(inputs, other.inputs);
+            return key().equals(other.key());
+        }
+
+        private String key() {
+            if (mergeKey == null) {
+                mergeKey = TensorBatching.mergeKey(inputs) + " -> " + outputs;
+            }
+            return mergeKey;
         }
     }
 }

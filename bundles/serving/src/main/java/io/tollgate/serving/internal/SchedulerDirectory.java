@@ -21,7 +21,14 @@ import java.util.function.Function;
  * <p>Threads: any (a concurrent map); the schedulers say what they run where.
  */
 final class SchedulerDirectory {
-    private record Entry(ModelConfig config, BatchScheduler scheduler) {
+    /** The scheduler of the current configuration, and those of earlier ones (still running what they queued). */
+    private record Entry(ModelConfig config, BatchScheduler scheduler, List<BatchScheduler> previous) {
+        void close(InferenceException why) {
+            scheduler.close(why);
+            for (BatchScheduler p : previous) {
+                p.close(why);
+            }
+        }
     }
 
     private volatile Function<ModelVersion, ModelConfig> configs;
@@ -53,8 +60,18 @@ final class SchedulerDirectory {
         if (entry != null && (entry.config == config || entry.config.equals(config))) {
             return entry.scheduler;
         }
-        Entry created = schedulers.compute(version, (v, old) -> old != null && old.config.equals(config) ? old
-                : new Entry(config, new BatchScheduler(v.label(), config, v::loaded, workers, timer, statisticsOf(v))));
+        Entry created = schedulers.compute(version, (v, old) -> {
+            if (old != null && old.config.equals(config)) {
+                return old;
+            }
+            List<BatchScheduler> previous = new ArrayList<>();
+            if (old != null) {
+                previous.addAll(old.previous);
+                previous.add(old.scheduler);
+            }
+            return new Entry(config, new BatchScheduler(v.label(), config, v::loaded, workers, timer, statisticsOf(v)),
+                    List.copyOf(previous));
+        });
         if (entry == null) {
             version.closed().thenRun(() -> closed(version));
         }
@@ -82,7 +99,7 @@ final class SchedulerDirectory {
     /** Fails what every scheduler still has queued with {@code why} (serving stops). */
     void closeAll(InferenceException why) {
         for (Entry e : List.copyOf(schedulers.values())) {
-            e.scheduler.close(why);
+            e.close(why);
         }
         schedulers.clear();
     }
@@ -91,7 +108,7 @@ final class SchedulerDirectory {
         Entry e = schedulers.remove(version);
         statistics.remove(version);
         if (e != null) {
-            e.scheduler.close(null);
+            e.close(null);
         }
     }
 }

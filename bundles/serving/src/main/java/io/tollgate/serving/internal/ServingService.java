@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads it owns: {@code tollgate-infer-N} (worker_threads) run the models;
  * {@code tollgate-model-lifecycle} (one) does plugin bookkeeping, timers and model closes;
- * {@code tollgate-model-loader-N} (two) read plugin files and load models. {@link #infer} does the
- * cheap routing and validation on the caller's thread and never blocks it.
+ * {@code tollgate-model-loader-N} (two) read plugin files and load models; {@code tollgate-batch-timer-1} ends batch
+ * delays and queue timeouts of every version's {@link BatchScheduler} (which hands batches to the workers). {@link #infer}
+ * does the cheap routing and validation on the caller's thread and never blocks it.
  *
  * <p>Metering: every request the engine ran successfully gets its usage record appended to the
  * {@link UsageJournal} on the worker thread, after the run and before the response completes. A
@@ -218,9 +219,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Deactivate
     public void deactivate() {
         shuttingDown = true;
-        schedulers.closeAll(shuttingDown());
         loader.close();
-        repository.shutdown();
+        repository.shutdown();   // queued requests still run (the workers and the batch timer are up) until drained
+        schedulers.closeAll(shuttingDown());
         workers.shutdown();
         try {
             if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {

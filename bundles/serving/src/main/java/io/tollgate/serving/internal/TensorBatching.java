@@ -14,35 +14,32 @@ import java.util.List;
  * back are exactly the engine's.
  */
 final class TensorBatching {
+    private static final java.util.concurrent.atomic.AtomicLong UNMERGEABLE = new java.util.concurrent.atomic.AtomicLong();
     private TensorBatching() {
     }
 
     /**
-     * True when two requests' inputs (in model order) can run as one batch: same names, types and dimensions after
-     * the first, in the same order.
+     * A text equal for two requests' inputs (in model order) exactly when they can run as one batch: same names and
+     * types, same dimensions after the first. A tensor without dimensions makes it unique (no batch dimension).
      */
-    static boolean mergeable(List<Tensor> a, List<Tensor> b) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            Tensor x = a.get(i);
-            Tensor y = b.get(i);
-            if (!x.name().equals(y.name()) || x.type() != y.type()) {
-                return false;
+    static String mergeKey(List<Tensor> inputs) {
+        StringBuilder key = new StringBuilder(32 * inputs.size());
+        for (Tensor t : inputs) {
+            long[] shape = t.shape();
+            if (shape.length == 0) {
+                return "scalar#" + UNMERGEABLE.incrementAndGet();
             }
-            long[] sx = x.shape();
-            long[] sy = y.shape();
-            if (sx.length == 0 || sx.length != sy.length
-                    || !Arrays.equals(sx, 1, sx.length, sy, 1, sy.length)) {
-                return false;
+            key.append(t.name()).append(':').append(t.type());
+            for (int i = 1; i < shape.length; i++) {
+                key.append(',').append(shape[i]);
             }
+            key.append(';');
         }
-        return true;
+        return key.toString();
     }
 
     /**
-     * The inputs of several requests (each in model order, {@link #mergeable} with each other) concatenated along
+     * The inputs of several requests (each in model order, with equal {@link #mergeKey}s) concatenated along
      * the first dimension, in the order given.
      */
     static List<Tensor> concat(List<List<Tensor>> requests) {

@@ -239,6 +239,27 @@ public class BatchSchedulerTest {
     }
 
     @Test
+    public void aReachedPreferredSizeLeavesAtOnceWithTheLargestOneReached() throws Exception {
+        BatchScheduler s = scheduler(config(8, batching(List.of(2, 4), 1_000_000, 0, 0, QueuePolicy.DEFAULT), 1));
+        model.holdRuns();
+        submit(s, "blocker", 2, Map.of());   // 2 rows: a preferred size, so it runs at once (and is held)
+        model.awaitRunning(1);
+        Answer a = submit(s, "a", 1, Map.of());
+        Answer b = submit(s, "b", 1, Map.of());
+        Answer c = submit(s, "c", 1, Map.of());
+        long released = System.nanoTime();
+        model.release();
+        a.await();
+        b.await();
+        long abMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - released);
+        assertTrue("3 rows queued reach preferred size 2: they left after " + abMs + " ms, not at once", abMs < 500);
+        c.await();
+        long cMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - released);
+        assertTrue("the lone rest waits the 1000 ms delay, not " + cMs + " ms", cMs >= 900);
+        assertEquals(List.of(2L, 2L, 1L), model.batchRows());
+    }
+
+    @Test
     public void requestsWhoseShapesCannotMergeRunInSeparateBatches() throws Exception {
         BatchScheduler s = scheduler(config(16, batching(List.of(), 100_000, 0, 0, QueuePolicy.DEFAULT), 1));
         model.holdRuns();

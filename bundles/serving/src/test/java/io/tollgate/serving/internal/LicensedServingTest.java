@@ -278,13 +278,15 @@ public class LicensedServingTest {
         load(1, "fm");
         FakeModel model = engine.models.get(0);
         CountDownLatch gate = new CountDownLatch(1);
-        model.runStarted = new CountDownLatch(3);
+        model.runStarted = new CountDownLatch(1);
         model.runGate = gate;
         List<CompletableFuture<InferenceResponse>> inFlight = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            inFlight.add(send("fm", 1, "in-flight-" + i));   // admitted before the expiry, held in the engine
+            // admitted before the expiry: held in the engine, or queued behind it (the model's one instance, issue 11)
+            inFlight.add(send("fm", 1, "in-flight-" + i));
         }
         assertTrue(model.runStarted.await(10, TimeUnit.SECONDS));
+        await(() -> service.model("fm", null).map(s -> s.inFlight() == 3).orElse(false), "3 requests in flight");
         await(() -> Instant.now().isAfter(expires), "the expiry");
         // new requests: refused with the reason at once, even before the watch unloads the model
         InferenceException e = refusal("fm", 1);
