@@ -47,7 +47,15 @@ public enum Refusal {
      *
      * @since 1.1
      */
-    UNSUPPORTED_ENCRYPTION("unsupported encryption");
+    UNSUPPORTED_ENCRYPTION("unsupported encryption"),
+    /**
+     * A plugin of this name and version signed by another vendor key is already installed: a name and version stays
+     * with its first signer while the appliance runs, so a re-signed copy cannot take over (or be billed against) the
+     * installed plugin's purchase.
+     *
+     * @since 1.1
+     */
+    OTHER_SIGNER("signed by another vendor");
 
     private final String words;
 

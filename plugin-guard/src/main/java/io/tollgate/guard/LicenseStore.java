@@ -72,6 +72,12 @@ public final class LicenseStore implements Entitlements {
 
     /** What the last reload read; replaced as a whole. */
     private volatile State state = State.EMPTY;
+    /**
+     * The key that signed each plugin version (by {@link #key}) the first time one was entitled: while the appliance
+     * runs, another signer's jar of the same name and version is refused ({@link Refusal#OTHER_SIGNER}).
+     */
+    private final Map<String, String> firstEntitledSigner = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The signature evidence of each plugin version the hook judged, by {@link #key}. */
     private final Map<String, Evidence> installed = new ConcurrentHashMap<>();
     /** Decisions by {@link #key}, valid until the next reload. */
@@ -282,6 +288,17 @@ public final class LicenseStore implements Entitlements {
         String key = key(plugin, version);
         Instant now = clock.instant();
         Entitlement d = decide(plugin, version, e, now);
+        String first = firstEntitledSigner.get(key);
+        if (d.entitled() && first != null && !first.equals(signer)) {
+            // A name and version keeps its first signer while the appliance runs: otherwise a copy re-signed with the
+            // owner's own key (and licensed by it) would become the evidence the serving revision is checked and
+            // billed against, and the vendor's revision would go on serving after its own license ended.
+            return Entitlement.refused(plugin, version, Refusal.OTHER_SIGNER, Refusal.OTHER_SIGNER.words()
+                    + ": plugin " + plugin + " " + version + " is already installed signed by vendor "
+                    + vendorLabel(first) + "; this jar is signed by " + vendorLabel(signer)
+                    + ". Remove one of the two jars from plugins/ and restart the appliance, or give the new plugin"
+                    + " another version");
+        }
         synchronized (installed) {
             Evidence before = installed.get(key);
             // A refused jar that declares the same model name and version (an impostor, a tampered copy) must not
@@ -289,6 +306,9 @@ public final class LicenseStore implements Entitlements {
             if (d.entitled() || before == null || !decide(plugin, version, before, now).entitled()) {
                 installed.put(key, e);
                 decisions.put(key, d);
+            }
+            if (d.entitled()) {
+                firstEntitledSigner.putIfAbsent(key, signer);
             }
         }
         return d;
@@ -329,6 +349,13 @@ public final class LicenseStore implements Entitlements {
         d = decide(plugin, version, e, now);
         decisions.put(key, d);
         return d;
+    }
+
+    /** A vendor key as people read it: its configured name and fingerprint prefix. */
+    private String vendorLabel(String fingerprint) {
+        String name = state.vendorNames().get(fingerprint);
+        String shortPrint = fingerprint.substring(0, Math.min(16, fingerprint.length()));
+        return name == null ? "key " + shortPrint : name + " (key " + shortPrint + ")";
     }
 
     /** Forgets a plugin version's evidence (its bundle was uninstalled). */

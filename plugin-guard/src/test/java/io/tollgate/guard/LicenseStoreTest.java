@@ -81,6 +81,35 @@ public class LicenseStoreTest {
                 .versions("[1.0.0,2.0.0)").notBefore(now.minus(1, ChronoUnit.DAYS)).issuedAt(now.minus(1, ChronoUnit.DAYS));
     }
 
+    /**
+     * The review's attack (2026-11-30): the owner trusts their own key, licenses the vendor's plugin name to
+     * themselves and installs a re-signed copy; then removes the vendor's license. The copy must not become the
+     * evidence the serving (vendor-signed) revision is checked and billed against.
+     */
+    @Test
+    public void aCopyReSignedByAnotherTrustedVendorIsRefusedAndTheInstalledRevisionKeepsItsOwnLicense() throws Exception {
+        Files.copy(tmp.getRoot().toPath().resolve("k2").resolve(VendorKeys.PUBLIC_FILE), vendors.resolve("owner.pem"));
+        Files.write(licenses.resolve("acme.lic"), issuer(vendor).id("acme-lic").quota(3L, "inference").issue());
+        Files.write(licenses.resolve("owner.lic"), new LicenseIssuer("owner", stranger.getPrivate(),
+                stranger.getPublic()).tenant("t1").unbound().plugin("ocr").versions("[1.0.0,2.0.0)")
+                .notBefore(now.minus(1, ChronoUnit.DAYS)).issuedAt(now.minus(1, ChronoUnit.DAYS)).id("owner-lic")
+                .issue());
+        store.reload();
+        assertTrue(store.decide("ocr", "1.0.0", false, signer, null).entitled());
+        Entitlement copy = store.decide("ocr", "1.0.0", false, Pem.fingerprint(stranger.getPublic()), null);
+        assertFalse(copy.entitled());
+        assertEquals(Refusal.OTHER_SIGNER, copy.refusal().get());
+        assertTrue(copy.reason(), copy.reason().contains("already installed signed by vendor acme"));
+        Entitlement serving = store.check("ocr", "1.0.0", now.toEpochMilli());
+        assertEquals("the installed revision is still checked against its own vendor's license", "acme-lic",
+                serving.license().get().id());
+        Files.delete(licenses.resolve("acme.lic"));
+        store.reload();
+        Entitlement after = store.check("ocr", "1.0.0", now.toEpochMilli());
+        assertFalse("the owner's own license never entitles the vendor's revision: " + after, after.entitled());
+        assertEquals(Refusal.NO_LICENSE, after.refusal().get());
+    }
+
     @Test
     public void aReloadReadsVendorsAndLicensesAndCallsTheListenersOnlyOnAChange() throws Exception {
         Files.write(licenses.resolve("a.lic"), issuer(vendor).id("lic-a").issue());

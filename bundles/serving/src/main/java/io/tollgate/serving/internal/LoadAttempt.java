@@ -157,6 +157,12 @@ final class LoadAttempt {
             byte[] file = DescriptorReader.readModelFile(source, descriptor, context.maxModelBytes());
             Optional<DescriptorReader.Encryption> encryption = DescriptorReader.encryption(source);
             // an encrypted model is opened in memory with the key its license carries (issue 10)
+            if (encryption.isEmpty() && ModelDecryption.hasEncryptedHeader(file)) {
+                // without this, the engine would be handed the ciphertext and say only "invalid protobuf"
+                throw new PluginException(source.label() + ": model file " + descriptor.file() + " is an encrypted"
+                        + " model (it starts with the TGEM header) but " + source.descriptorPath() + " has no"
+                        + " 'encryption' field naming its key; repack it with plugin pack --encrypt-key");
+            }
             bytes = encryption.isEmpty() ? file
                     : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
         } catch (PluginException e) {

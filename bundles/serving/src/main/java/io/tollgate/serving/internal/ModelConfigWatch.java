@@ -134,6 +134,16 @@ final class ModelConfigWatch {
     private void look(Path f, String file) {
         byte[] bytes;
         try {
+            if (!Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // A symbolic link could point anywhere (the review linked /etc/shadow): never follow or read one.
+                byte[] marker = "not a regular file".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                if (Arrays.equals(seen.put(file, marker), marker)) {
+                    return;
+                }
+                refuse(f, model(file), null, "is a symbolic link or not a regular file; write the override as a"
+                        + " regular file in " + dir + " (links are not followed)");
+                return;
+            }
             long size = Files.size(f);
             if (size > MAX_FILE_BYTES) {
                 byte[] marker = ("size " + size).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -162,7 +172,8 @@ final class ModelConfigWatch {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            refuse(f, model, null, "not valid JSON" + where + ": " + e.getOriginalMessage());
+            // Never quote the file's content (Jackson's message does): the reason goes to /admin/plugins and the log.
+            refuse(f, model, null, "not valid JSON" + where + "; check the quotes, commas and braces there");
             return;
         } catch (IOException e) {
             refuse(f, model, null, "cannot be parsed: " + e.getMessage());

@@ -165,6 +165,13 @@ final class ModelConfigs {
         return parse(descriptor.name(), merged, descriptor.inputs(), descriptor.outputs(), descriptor.parameters(), descriptor.platform(), descriptor.engine());
     }
 
+    /**
+     * The longest a request may wait for others to join its batch, in µs (10 s): a batching delay is a latency budget
+     * of micro- to milliseconds; a larger value would hold a lone request (and its caller's concurrency slot) for
+     * minutes (found by the review of 2026-11-30: 2^63-1 µs hung requests).
+     */
+    static final long MAX_QUEUE_DELAY_US = 10_000_000L;
+
     /** Instances of a model whose configuration names no {@code instance_group}. */
     static final int DEFAULT_CPU_INSTANCES = 2;
 
@@ -383,7 +390,7 @@ final class ModelConfigs {
             preferred.sort(null);
         }
         long delay = wholeNumber(n.get("max_queue_delay_microseconds"), "dynamic_batching.max_queue_delay_microseconds",
-                0, Long.MAX_VALUE, 0L);
+                0, MAX_QUEUE_DELAY_US, 0L);
         int levels = wholeNumber(n.get("priority_levels"), "dynamic_batching.priority_levels", 0, 1000, 0L)
                 .intValue();
         int defaultLevel = wholeNumber(n.get("default_priority_level"), "dynamic_batching.default_priority_level", 0,

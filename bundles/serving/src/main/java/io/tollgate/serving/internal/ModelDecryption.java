@@ -25,6 +25,11 @@ final class ModelDecryption {
      * @throws PluginException with the reason for {@code /admin/plugins}: unknown scheme, no licensing service, not
      *                         entitled, no model key in the license, key wrapped for another device, file tampered
      */
+    /** Whether {@code file} starts with the encrypted model header ({@code TGEM}, docs/licensing.md). */
+    static boolean hasEncryptedHeader(byte[] file) {
+        return file.length >= 4 && file[0] == 'T' && file[1] == 'G' && file[2] == 'E' && file[3] == 'M';
+    }
+
     static byte[] open(PluginSource source, ModelDescriptor descriptor, DescriptorReader.Encryption encryption,
                        byte[] file, Supplier<Entitlements> entitlements) throws PluginException {
         String prefix = source.label() + ": model file " + descriptor.file() + " is encrypted: ";

@@ -175,6 +175,16 @@ public class EncryptedModelLoadTest {
         service.pluginStarted(encrypted(4, "AES-256-GCM", "k1", encryptedModel("k1")));
         String e4 = failed(4).error();
         assertTrue(e4, e4.contains("is encrypted: wrong device: model key k1 in license L is wrapped for wrap key"));
+
+        // the ciphertext with the descriptor's encryption field removed: never handed to the engine as a model
+        FakePluginSource bare = FakePluginSource.plugin(5, "fm", "1.0", "unused");
+        bare.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0\",\"platform\":\"fake\","
+                + "\"file\":\"model.bin\",\"max_batch_size\":8}");
+        bare.entries.put("TOLLGATE-INF/model.bin", encryptedModel("k1"));
+        service.pluginStarted(bare);
+        String e5 = failed(5).error();
+        assertTrue(e5, e5.contains("is an encrypted model (it starts with the TGEM header) but")
+                && e5.contains("has no 'encryption' field"));
         assertEquals("nothing reached the engine", 0, engine.loads.get());
     }
 

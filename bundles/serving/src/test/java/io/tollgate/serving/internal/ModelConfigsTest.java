@@ -160,6 +160,8 @@ public class ModelConfigsTest {
     @Test
     public void unknownFieldsAreRefusedWithTheirName() {
         refusedOverride("{'max_batch_sise':8}", "max_batch_sise", "not a model configuration field");
+        refusedOverride("{'dynamic_batching':{'max_queue_delay_microseconds':9223372036854775807}}",
+                "dynamic_batching.max_queue_delay_microseconds", "10000000");
         refusedOverride("{'dynamic_batching':{'preserve_ordering':true}}", "dynamic_batching.preserve_ordering",
                 "expected one of");
         refusedOverride("{'dynamic_batching':{'default_queue_policy':{'max_queue':1}}}",

@@ -1,6 +1,7 @@
 package io.tollgate.serving.internal;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -156,6 +157,20 @@ public class ModelControlTest {
         write(dir.resolve("fm.json"), "{'max_batch_size': 16}");
         await("raising refused", () -> service.configErrors().getOrDefault("fm", "").contains("expected 1..8"));
         assertEquals(2, config().maxBatchSize());
+
+        // a symbolic link is never followed, and no refusal quotes a file's content (review 2026-11-30)
+        java.nio.file.Path secret = Files.createTempFile("secret", ".txt");
+        Files.writeString(secret, "secrettokenXYZ\n");
+        Files.delete(dir.resolve("fm.json"));
+        Files.createSymbolicLink(dir.resolve("fm.json"), secret);
+        await("link refused", () -> service.configErrors().getOrDefault("fm", "").contains("symbolic link"));
+        assertFalse(service.configErrors().get("fm"), service.configErrors().get("fm").contains("secrettokenXYZ"));
+        assertEquals(2, config().maxBatchSize());
+        Files.delete(dir.resolve("fm.json"));
+        Files.delete(secret);
+        write(dir.resolve("fm.json"), "{'max_batch_size': 4, 'x': secrettokenXYZ}");
+        await("malformed refused", () -> service.configErrors().getOrDefault("fm", "").contains("not valid JSON"));
+        assertFalse(service.configErrors().get("fm"), service.configErrors().get("fm").contains("secrettokenXYZ"));
 
         Files.delete(dir.resolve("fm.json"));
         await("back to the descriptor", () -> config().maxBatchSize() == 8 && service.configErrors().isEmpty());
