@@ -124,7 +124,7 @@ public class ModelConfigIT {
         assertEquals(Http.JSON.readTree("[{\"name\":\"image\",\"data_type\":\"TYPE_FP32\",\"dims\":[1,28,28]}]"),
                 c.get("input"));
         assertEquals("TYPE_FP32", c.get("output").get(0).get("data_type").asText());
-        assertEquals(1, c.get("instance_group").get(0).get("count").intValue());
+        assertEquals("the default: two CPU instances", 2, c.get("instance_group").get(0).get("count").intValue());
         assertFalse(c.has("dynamic_batching"));
         assertEquals("{\"all\":{}}", c.get("version_policy").toString());
         assertEquals(c, infer.get("/v2/models/fashion-mnist/versions/1.0.0/config").json());

@@ -115,14 +115,18 @@ public class PluginCodeIT {
         assertEquals("bundle state of " + b.getSymbolicName() + " (2 = INSTALLED)", Bundle.INSTALLED, b.getState());
     }
 
-    /** {@code /admin/plugins} and the repository index report the plugin FAILED with {@code reason}; the example serves on. */
+    /**
+     * {@code /admin/plugins} reports the plugin FAILED with {@code reason}, the repository index UNAVAILABLE (Triton's
+     * state) with the same reason; the example serves on.
+     */
     private void assertRefused(String name, String reason) throws Exception {
         String expected = "plugin tollgate.plugin." + name + " 1.0.0 is refused: " + reason;
         JsonNode plugin = http.awaitPlugin("tollgate.plugin." + name, "FAILED", 30_000);
         assertEquals(expected, plugin.path("error").asText());
         JsonNode model = find(http.post("/v2/repository/index", "").json(), "name", name);
         assertTrue("the repository index lists " + name + ": " + model, model != null);
-        assertEquals("FAILED", model.path("state").asText());
+        assertEquals("Triton's repository index state of a model that cannot serve", "UNAVAILABLE",
+                model.path("state").asText());
         assertEquals(expected, model.path("reason").asText());
         Http.Response ready = http.get("/v2/models/" + name + "/ready");
         assertTrue(ready.status() + " " + ready.body(), ready.status() != 200);
