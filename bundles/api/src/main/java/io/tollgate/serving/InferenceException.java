@@ -43,6 +43,33 @@ public class InferenceException extends Exception {
          * @since 1.3
          */
         RATE_LIMITED,
+        /**
+         * The model's remote route (hybrid overflow, {@code conf/models/{m}.json} {@code route}) cannot be used now:
+         * its circuit breaker is open after consecutive failures (HTTP 503; the message names the route).
+         *
+         * @since 1.4
+         */
+        REMOTE_UNAVAILABLE,
+        /**
+         * The remote server of the model's route failed: a 5xx answer, a refused connection, a redirect, an answer
+         * that is not a valid inference response or larger than allowed (HTTP 502; the message names the route).
+         *
+         * @since 1.4
+         */
+        REMOTE_FAILED,
+        /**
+         * The remote server of the model's route did not answer within the route's {@code timeout_ms} (HTTP 504).
+         *
+         * @since 1.4
+         */
+        REMOTE_TIMEOUT,
+        /**
+         * The remote server refused the request with a 4xx (a client mistake it saw, e.g. a bad tensor): answered
+         * with the same status, the remote's message prefixed by the route's name ({@link RemoteRouteException}).
+         *
+         * @since 1.4
+         */
+        REMOTE_REJECTED,
         /** The engine failed while running the model (HTTP 500). */
         ENGINE_FAILURE,
         /** The appliance is shutting down (HTTP 503). */

@@ -54,4 +54,14 @@ public interface ModelRegistry {
     default List<ModelStatistics> statistics(String name, String version) {
         return List.of();
     }
+
+    /**
+     * The remote routes configured (hybrid overflow, {@code route} in {@code conf/models/{m}.json}) with their
+     * counters and circuit breaker states.
+     *
+     * @since 1.4
+     */
+    default List<RouteStatus> routes() {
+        return List.of();
+    }
 }

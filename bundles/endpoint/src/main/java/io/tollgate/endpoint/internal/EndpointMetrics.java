@@ -24,7 +24,8 @@ final class EndpointMetrics {
     /** How an infer request ended, as the {@code outcome} label says it. */
     enum Outcome {
         OK, BAD_REQUEST, MODEL_NOT_FOUND, MODEL_NOT_READY, OVERLOADED, METERING_UNAVAILABLE, NOT_LICENSED,
-        PAYMENT_REQUIRED, TIMEOUT, RATE_LIMITED, ENGINE_FAILURE, SHUTTING_DOWN, ERROR;
+        PAYMENT_REQUIRED, TIMEOUT, RATE_LIMITED, ENGINE_FAILURE, SHUTTING_DOWN, REMOTE_UNAVAILABLE, REMOTE_FAILED,
+        REMOTE_TIMEOUT, REMOTE_REJECTED, ERROR;
 
         final String label = name().toLowerCase(Locale.ROOT);
 
@@ -381,6 +382,41 @@ final class EndpointMetrics {
     }
 
     /** Label value escaping of the text format: backslash, double quote and line feed. */
+    /**
+     * The remote routes (hybrid overflow): {@code tollgate_route_requests_total}, {@code tollgate_route_failures_total}
+     * and {@code tollgate_route_breaker_state} (one series per state, 1 for the current one), labelled by model and
+     * route.
+     */
+    static void renderRoutes(StringBuilder out, List<io.tollgate.serving.RouteStatus> routes) {
+        if (routes.isEmpty()) {
+            return;
+        }
+        out.append("# HELP tollgate_route_requests_total Requests sent to a model's remote route.\n")
+                .append("# TYPE tollgate_route_requests_total counter\n");
+        for (io.tollgate.serving.RouteStatus r : routes) {
+            out.append("tollgate_route_requests_total{").append(routeLabels(r)).append("} ").append(r.requests())
+                    .append('\n');
+        }
+        out.append("# HELP tollgate_route_failures_total Remote calls that failed (5xx, timeout, connection,"
+                + " invalid answer; not a 4xx).\n").append("# TYPE tollgate_route_failures_total counter\n");
+        for (io.tollgate.serving.RouteStatus r : routes) {
+            out.append("tollgate_route_failures_total{").append(routeLabels(r)).append("} ").append(r.failures())
+                    .append('\n');
+        }
+        out.append("# HELP tollgate_route_breaker_state The circuit breaker state of a route (1 for the current).\n")
+                .append("# TYPE tollgate_route_breaker_state gauge\n");
+        for (io.tollgate.serving.RouteStatus r : routes) {
+            for (String state : List.of("closed", "open", "half_open")) {
+                out.append("tollgate_route_breaker_state{").append(routeLabels(r)).append(",state=\"").append(state)
+                        .append("\"} ").append(state.equals(r.breaker()) ? 1 : 0).append('\n');
+            }
+        }
+    }
+
+    private static String routeLabels(io.tollgate.serving.RouteStatus r) {
+        return "model=\"" + escape(r.model()) + "\",route=\"" + escape(r.route()) + "\"";
+    }
+
     static String escape(String value) {
         if (value.indexOf('\\') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0) {
             return value;

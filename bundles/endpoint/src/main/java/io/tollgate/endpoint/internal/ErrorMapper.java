@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code MODEL_NOT_READY}, {@code METERING_UNAVAILABLE}, {@code SHUTTING_DOWN}, key file
  * unreadable</td><td>503</td></tr>
  * <tr><td>{@code OVERLOADED}</td><td>503 + Retry-After: 1</td></tr>
+ * <tr><td>{@code REMOTE_UNAVAILABLE} (a route's circuit breaker is open)</td><td>503 + Retry-After: 1</td></tr>
+ * <tr><td>{@code REMOTE_FAILED} (a route's remote: 5xx, connection failure, redirect, invalid answer)</td>
+ * <td>502</td></tr>
+ * <tr><td>{@code REMOTE_TIMEOUT}</td><td>504</td></tr>
+ * <tr><td>{@code REMOTE_REJECTED} (a route's remote answered a 4xx)</td><td>the same 4xx</td></tr>
  * <tr><td>{@code RATE_LIMITED} (a tenant over its admission limit)</td><td>429 + Retry-After: seconds until it
  * would be admitted</td></tr>
  * </table>
@@ -129,6 +134,22 @@ final class ErrorMapper {
                     break;
                 case ENGINE_FAILURE:
                     status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
+                    break;
+                case REMOTE_UNAVAILABLE:
+                    status = HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    headers = Map.of("Retry-After", "1");
+                    break;
+                case REMOTE_FAILED:
+                    status = HttpResponseStatus.BAD_GATEWAY;
+                    break;
+                case REMOTE_TIMEOUT:
+                    status = HttpResponseStatus.GATEWAY_TIMEOUT;
+                    break;
+                case REMOTE_REJECTED:
+                    // the remote's own 4xx (a client mistake it saw), its message prefixed by the route's name
+                    int remote = t instanceof io.tollgate.serving.RemoteRouteException r ? r.remoteStatus() : 0;
+                    status = remote >= 400 && remote < 500 ? HttpResponseStatus.valueOf(remote)
+                            : HttpResponseStatus.BAD_GATEWAY;
                     break;
                 default:
                     throw new IllegalStateException("unmapped inference failure reason " + ie.reason());

@@ -328,6 +328,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         StringBuilder out = new StringBuilder(metrics.render(models));
         StatsRoutes.renderMetrics(out, registry, models);
         infer.tenantLimits().render(out);
+        EndpointMetrics.renderRoutes(out, registry.routes());
         ProcessMetrics.render(out);
         return out.toString();
     }

@@ -47,6 +47,8 @@ final class ModelConfigWatch {
 
     private final Path dir;
     private final ModelRepository repository;
+    /** The models' remote routes ({@code "route"} of a file), or null where nothing routes (tests). */
+    private final RouteTable routes;
     /** Model name → the override in force. */
     private final Map<String, JsonNode> applied = new ConcurrentHashMap<>();
     /** Model name → why its file was refused (the override before it, if any, stays in force). */
@@ -56,8 +58,14 @@ final class ModelConfigWatch {
     private ScheduledFuture<?> task;
 
     ModelConfigWatch(Path dir, ModelRepository repository) {
+        this(dir, repository, null);
+    }
+
+    /** As above; a file's {@code "route"} object ({@link RouteConfig}) is put in force in {@code routes}. */
+    ModelConfigWatch(Path dir, ModelRepository repository, RouteTable routes) {
         this.dir = dir;
         this.repository = repository;
+        this.routes = routes;
     }
 
     Path dir() {
@@ -122,6 +130,9 @@ final class ModelConfigWatch {
                 seen.remove(file);
                 String model = model(file);
                 problems.remove(model);
+                if (routes != null) {
+                    routes.remove(model);
+                }
                 if (applied.remove(model) != null) {
                     LOG.info("{} was removed: model '{}' takes its configuration from its plugin again",
                             dir.resolve(file), DescriptorReader.printable(model));
@@ -184,9 +195,22 @@ final class ModelConfigWatch {
                     + " the file");
             return;
         }
+        RouteConfig route = null;
         try {
+            if (doc.isObject() && doc.has("route")) {
+                if (routes == null) {
+                    throw new ModelConfigs.Fault("route", "field 'route' is not supported here");
+                }
+                // the route is the box's business, not the model's configuration: /config never shows it
+                route = RouteConfig.parse(doc.get("route"), model, confDir());
+                doc = ((com.fasterxml.jackson.databind.node.ObjectNode) doc).deepCopy();
+                ((com.fasterxml.jackson.databind.node.ObjectNode) doc).remove("route");
+            }
             ModelConfigs.checkOverride(doc, model);
             repository.checkOverride(model, doc);
+            if (routes != null) {
+                routes.set(model, route);
+            }
         } catch (ModelConfigs.Fault fault) {
             refuse(f, model, fault.field(), fault.getMessage());
             return;
@@ -196,6 +220,12 @@ final class ModelConfigWatch {
         LOG.info("{} applied to model '{}': {}", f, DescriptorReader.printable(model),
                 DescriptorReader.printable(doc.toString()));
         repository.reconfigure(model);
+    }
+
+    /** The folder a route's relative file names are resolved against: {@code conf/}, the parent of this one. */
+    private Path confDir() {
+        Path abs = dir.toAbsolutePath();
+        return abs.getParent() == null ? abs : abs.getParent();
     }
 
     private void refuse(Path f, String model, String field, String reason) {

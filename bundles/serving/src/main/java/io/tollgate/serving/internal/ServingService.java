@@ -78,6 +78,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         QuotaUsage, RepositoryControl {
     private static final Logger LOG = LoggerFactory.getLogger(ServingService.class);
     private static final int LOADER_THREADS = 2;
+    private static final int REMOTE_THREADS = 2;
 
     /** The status a usage record of a served request carries. */
     static final String STATUS_OK = "OK";
@@ -92,6 +93,10 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final SchedulerDirectory schedulers;
     private final EngineDirectory engines = new EngineDirectory();
     private final ModelRepository repository;
+    /** Remote calls of the models' routes (hybrid overflow) complete on these ({@code tollgate-remote-N}). */
+    private final ThreadPoolExecutor remoteThreads;
+    /** The models' remote routes, from {@code conf/models/{m}.json} ({@link ModelConfigWatch}). */
+    private final RouteTable routes;
     private final ModelLoader loader;
     private final LicenseGate licenses;
     private final OfflineChecks offline;
@@ -144,7 +149,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      * call before plugins are reported, so that models load with their overrides.
      */
     void watchModelConfigs(java.nio.file.Path dir) {
-        ModelConfigWatch watch = new ModelConfigWatch(dir, repository);
+        ModelConfigWatch watch = new ModelConfigWatch(dir, repository, routes);
         configWatch = watch;
         CompletableFuture<Void> started = new CompletableFuture<>();
         lifecycle.execute(() -> {
@@ -183,6 +188,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         this.loaders = new ThreadPoolExecutor(LOADER_THREADS, LOADER_THREADS, 0L, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), threads("tollgate-model-loader-"));
         this.repository = new ModelRepository(settings.drainTimeoutMs(), lifecycle);
+        this.remoteThreads = new ThreadPoolExecutor(REMOTE_THREADS, REMOTE_THREADS, 0L, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), threads("tollgate-remote-"));
+        this.routes = new RouteTable(remoteThreads);
         this.batchTimer = new ScheduledThreadPoolExecutor(1, threads("tollgate-batch-timer-"));
         this.batchTimer.setRemoveOnCancelPolicy(true);
         java.util.function.Function<ModelVersion, io.tollgate.serving.ModelConfig> fromDescriptor =
@@ -298,6 +306,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             workers.shutdownNow();
         }
         loaders.shutdownNow();
+        remoteThreads.shutdownNow();
         batchTimer.shutdownNow();
         lifecycle.shutdownNow();
         LOG.info("serving stopped");
@@ -312,11 +321,18 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             result.completeExceptionally(shuttingDown());
             return result;
         }
+        RemoteRoute route = routes.of(request.model());
+        if (route != null && route.config().mode() == RouteConfig.Mode.REMOTE) {
+            return remote(route, request, null, -1, null, null);
+        }
         ModelVersion version;
-        RequestValidator.Checked checked;
+        RequestValidator.Checked checked = null;
         try {
             version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
         } catch (InferenceException e) {
+            if (route != null && (e.reason() == Reason.MODEL_NOT_FOUND || e.reason() == Reason.MODEL_NOT_READY)) {
+                return remote(route, request, null, -1, null, null);   // local-first: the model (version) is not here
+            }
             result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
                     repository.candidates(request.model(), request.version()), licenses.now()));
             return result;
@@ -326,8 +342,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             checked = RequestValidator.check(request, version.descriptor());
             grant = licenses.admit(version, checked.quantity(), licenses.now());
             schedulers.of(version).submit(request.id(), checked.inputs(), checked.outputs(), checked.quantity(),
-                    request.parameters(), new Answer(request, version, checked.quantity(), grant, result));
+                    request.parameters(), new Answer(request, version, checked.quantity(), grant, result, route));
         } catch (InferenceException e) {
+            if (route != null && grant != null && checked != null && e.reason() == Reason.OVERLOADED) {
+                // local-first: the queue is full, so the remote serves it under the same license claim
+                repository.release(version, false);
+                return remote(route, request, version, checked.quantity(), grant, e);
+            }
             if (grant != null) {
                 grant.cancel();   // a queue full, timeout or priority refusal: the claim goes back
             }
@@ -352,9 +373,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         private final long quantity;
         private final LicenseGate.Grant grant;
         private final CompletableFuture<InferenceResponse> result;
+        /** The model's local-first route, or null: an engine failure overflows there. */
+        private final RemoteRoute route;
 
         Answer(InferenceRequest request, ModelVersion version, long quantity, LicenseGate.Grant grant,
-               CompletableFuture<InferenceResponse> result) {
+               CompletableFuture<InferenceResponse> result, RemoteRoute route) {
+            this.route = route;
             this.request = request;
             this.version = version;
             this.quantity = quantity;
@@ -384,10 +408,82 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
         @Override
         public void failed(InferenceException e) {
-            grant.cancel();
             repository.release(version, false);
+            if (route != null && e.reason() == Reason.ENGINE_FAILURE) {
+                LOG.warn("{}: the engine failed on request {} ({}); it goes to {}", version.label(), request.id(),
+                        e.getMessage(), route.config());
+                remote(route, request, version, quantity, grant, e).whenComplete((r, x) -> {
+                    if (x == null) {
+                        result.complete(r);
+                    } else {
+                        result.completeExceptionally(x);
+                    }
+                });
+                return;
+            }
+            grant.cancel();
             result.completeExceptionally(e);
         }
+    }
+
+    /**
+     * Serves {@code request} through the model's remote route (hybrid overflow) and meters it here, as
+     * {@code remote:<route>}, before the answer completes; only a successful remote answer is metered.
+     *
+     * @param version  the local version the request was admitted to (its plugin, meter and license go into the
+     *                 usage record), or null when the model (version) is not here
+     * @param quantity the request's billed items as the local model counts them, or -1 (then the remote's metadata
+     *                 says: {@link RemoteRoute#quantity})
+     * @param grant    the license claim made here (committed when the remote serves, else cancelled), or null
+     * @param local    why the request did not run here (null: the route's mode is {@code remote}, or the model is not
+     *                 here); a queue-full refusal is answered as before when the remote cannot serve
+     */
+    private CompletableFuture<InferenceResponse> remote(RemoteRoute route, InferenceRequest request,
+                                                        ModelVersion version, long quantity, LicenseGate.Grant grant,
+                                                        InferenceException local) {
+        CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        CompletableFuture<ModelDescriptor> metadata = version != null || route.metadata() != null
+                ? CompletableFuture.completedFuture(route.metadata())
+                : route.refreshMetadata().handle((d, e) -> d);
+        metadata.thenCompose(remoteModel -> route.infer(request).thenApply(response -> {
+            ModelDescriptor model = version != null ? version.descriptor() : null;
+            long items = quantity >= 0 ? quantity : RemoteRoute.quantity(request, route.metadata());
+            PluginInfo plugin = version != null ? version.plugin() : null;
+            UsageEvent event = new UsageEvent(request.tenant(), request.model(), response.version(),
+                    plugin == null ? "" : plugin.symbolicName(), plugin == null ? "" : plugin.version(),
+                    grant == null ? "" : grant.licenseId(), model == null ? "inference" : model.meter(), items,
+                    response.computeNanos(), route.accelerator(), request.id(), STATUS_OK);
+            try {
+                append(event, route.accelerator() + " " + request.model());
+            } catch (InferenceException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+            return response;
+        })).whenComplete((response, failure) -> {
+            if (failure == null) {
+                if (grant != null) {
+                    grant.commit();
+                }
+                LOG.debug("{}: request {} served by {}: usage record appended", request.model(), request.id(),
+                        route.accelerator());
+                result.complete(response);
+                return;
+            }
+            if (grant != null) {
+                grant.cancel();
+            }
+            Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (local != null && local.reason() == Reason.OVERLOADED && t instanceof InferenceException ie
+                    && ie.reason() != Reason.REMOTE_REJECTED && ie.reason() != Reason.METERING_UNAVAILABLE) {
+                // local-first stays local: the queue-full refusal as before, saying why the remote did not take it
+                result.completeExceptionally(new InferenceException(Reason.OVERLOADED, local.getMessage()
+                        + "; overflow: " + ie.getMessage()));
+            } else {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
     }
 
     /**
@@ -402,6 +498,15 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         UsageEvent event = new UsageEvent(request.tenant(), model.name(), model.version(), plugin.symbolicName(),
                 plugin.version(), licenseId, model.meter(), quantity, Math.max(0, computeNanos),
                 version.accelerator(), requestId, STATUS_OK);
+        append(event, version.label());
+    }
+
+    /**
+     * Appends {@code event}; returns only once it is in the journal. Any failure to write it becomes
+     * METERING_UNAVAILABLE, so the caller never releases the answer.
+     */
+    private void append(UsageEvent event, String label) throws InferenceException {
+        String requestId = event.requestId();
         try {
             journal.append(event);
         } catch (MeteringException e) {
@@ -410,12 +515,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             throw meteringUnavailable(e.getMessage());
         } catch (RuntimeException e) {
             // e.g. a string the validator let through that the record format cannot hold: still never unmetered
-            LOG.error("{}: the usage journal refused the record of request {}", version.label(), requestId, e);
+            LOG.error("{}: the usage journal refused the record of request {}", label, requestId, e);
             throw meteringUnavailable(e.toString());
         } catch (InternalError e) {
             // A write to a memory-mapped journal page the disk could not back (SIGBUS) surfaces as an asynchronous
             // InternalError, possibly after the journal's own catch: answer 503, never let the serving thread die.
-            LOG.error("{}: writing the usage record of request {} faulted (full disk?)", version.label(), requestId, e);
+            LOG.error("{}: writing the usage record of request {} faulted (full disk?)", label, requestId, e);
             throw meteringUnavailable(e.toString());
         }
     }
@@ -438,12 +543,51 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public List<ModelStatus> models() {
-        return repository.statuses();
+        List<ModelStatus> here = repository.statuses();
+        Map<String, RemoteRoute> routed = routes.all();
+        if (routed.isEmpty()) {
+            return here;
+        }
+        List<ModelStatus> all = new java.util.ArrayList<>(here);
+        for (Map.Entry<String, RemoteRoute> r : routed.entrySet()) {
+            if (here.stream().noneMatch(s -> s.name().equals(r.getKey()))) {
+                routed(r.getKey(), r.getValue()).ifPresent(all::add);
+            }
+        }
+        return all;
     }
 
     @Override
     public Optional<ModelStatus> model(String name, String version) {
-        return repository.status(name, version);
+        Optional<ModelStatus> here = repository.status(name, version);
+        if (here.isPresent()) {
+            return here;
+        }
+        RemoteRoute route = routes.of(name);
+        return route == null ? here : routed(name, route).filter(s -> version == null || version.equals(s.version()));
+    }
+
+    /**
+     * A model that is served through its route and not here: its remote metadata (fetched in the background and
+     * cached, {@link RemoteRoute#METADATA_TTL_MS}), READY while the route's breaker is not open; LOADING until the
+     * metadata was fetched once.
+     */
+    private Optional<ModelStatus> routed(String name, RemoteRoute route) {
+        ModelDescriptor remote = route.metadata();
+        boolean open = route.breaker().state() == CircuitBreaker.State.OPEN;
+        if (remote == null) {
+            remote = new ModelDescriptor(name, "", "", "remote", "", List.of(), List.of(), 0, List.of(), "inference",
+                    "", Map.of());
+            return Optional.of(new ModelStatus(remote, ModelState.LOADING, true, "", "", route.accelerator(),
+                    "the metadata of " + route.config() + " was not fetched yet", 0, 0));
+        }
+        return Optional.of(new ModelStatus(remote, open ? ModelState.FAILED : ModelState.READY, true, "", "",
+                route.accelerator(), open ? route.config() + ": circuit breaker open" : "", 0, 0));
+    }
+
+    @Override
+    public List<io.tollgate.serving.RouteStatus> routes() {
+        return routes.statuses();
     }
 
     @Override

@@ -1,0 +1,702 @@
+package io.tollgate.serving.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tollgate.model.DataType;
+import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.Tensor;
+import io.tollgate.model.TensorSpec;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.RemoteRouteException;
+import io.tollgate.serving.RouteStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One model's remote route (hybrid overflow): sends an inference to another Open Inference Protocol v2 server (another
+ * Tollgate, Triton, KServe) with the JDK's {@link HttpClient} (HTTP/1.1; TLS with the route's CA; the route's own API
+ * key as {@code Authorization: Bearer}, never the caller's), behind a {@link CircuitBreaker}.
+ *
+ * <p>Tensors go in the binary tensor extension by default (exact, and what Triton and Tollgate speak), JSON with
+ * {@code "binary_data": false}. Redirects are refused (a route names its server; a redirect could send the key
+ * elsewhere); an answer larger than {@code max_response_bytes} is cut off and refused; the whole call is bounded by
+ * {@code timeout_ms}.
+ *
+ * <p>Status mapping (the {@link RemoteRouteException} reasons): a remote 4xx is {@code REMOTE_REJECTED} with the
+ * same status and the remote's message prefixed by the route's name, except 401/403/407 (the remote refused this
+ * box's key: the owner's mistake, not the caller's), which like a 5xx, 3xx, connection failure or invalid answer are
+ * {@code REMOTE_FAILED} (502); no answer within the timeout is {@code REMOTE_TIMEOUT} (504); an open circuit is
+ * {@code REMOTE_UNAVAILABLE} (503). Every failure but a 4xx counts toward the breaker.
+ *
+ * <p>Threads: calls complete on the serving layer's {@code tollgate-remote-N} threads (the HttpClient's executor);
+ * nothing here blocks a caller.
+ */
+final class RemoteRoute {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteRoute.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String HEADER_LENGTH = "Inference-Header-Content-Length";
+    /** How long fetched metadata is used before it is fetched again. */
+    static final long METADATA_TTL_MS = 60_000;
+
+    private final RouteConfig config;
+    private final String model;
+    private final HttpClient client;
+    private final CircuitBreaker breaker;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private volatile ModelDescriptor metadata;
+    private volatile long metadataAt;
+    private volatile CompletableFuture<ModelDescriptor> fetching;
+
+    RemoteRoute(RouteConfig config, String model, Executor executor) throws ModelConfigs.Fault {
+        this.config = config;
+        this.model = model;
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofMillis(config.timeoutMs()))
+                .executor(executor);
+        if (config.caFile() != null) {
+            b.sslContext(trustOf(config.caFile()));
+        }
+        this.client = b.build();
+        this.breaker = new CircuitBreaker(config.name(), config.failureThreshold(), config.openMs(), System::nanoTime);
+    }
+
+    RouteConfig config() {
+        return config;
+    }
+
+    String accelerator() {
+        return "remote:" + config.name();
+    }
+
+    CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    RouteStatus status() {
+        return new RouteStatus(model, config.name(), config.mode().text, config.url(),
+                breaker.state().name().toLowerCase(java.util.Locale.ROOT), requests.sum(), failures.sum());
+    }
+
+    /** The remote model's metadata as last fetched (its name replaced by the local one), or null. */
+    ModelDescriptor metadata() {
+        ModelDescriptor m = metadata;
+        if (m == null || System.currentTimeMillis() - metadataAt > METADATA_TTL_MS) {
+            refreshMetadata();
+        }
+        return m;
+    }
+
+    /** Fetches the metadata in the background unless a fetch is running; the future completes with it. */
+    CompletableFuture<ModelDescriptor> refreshMetadata() {
+        CompletableFuture<ModelDescriptor> f = fetching;
+        if (f != null && !f.isDone()) {
+            return f;
+        }
+        HttpRequest.Builder get = request(URI.create(config.url() + "/v2/models/" + encode(config.remoteModel())))
+                .GET();
+        CompletableFuture<ModelDescriptor> next = client.sendAsync(get.build(), limited())
+                .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
+                .thenApply(r -> {
+                    if (r.statusCode() != 200) {
+                        throw new CompletionException(answerFailure(r));
+                    }
+                    ModelDescriptor d = descriptor(r.body());
+                    metadata = d;
+                    metadataAt = System.currentTimeMillis();
+                    return d;
+                });
+        next.whenComplete((d, e) -> {
+            if (e != null) {
+                LOG.debug("route '{}': metadata of '{}' not fetched: {}", config.name(), config.remoteModel(),
+                        e.toString());
+            }
+        });
+        fetching = next;
+        return next;
+    }
+
+    /**
+     * Sends {@code request} to the remote. The response names the local model, the remote's version, the request's
+     * id and {@code remote:<route>} as its accelerator; its compute time is the round trip.
+     *
+     * @return completes with the answer, or exceptionally with a {@link RemoteRouteException}
+     */
+    CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
+        if (!breaker.tryAcquire()) {
+            return CompletableFuture.failedFuture(new RemoteRouteException(Reason.REMOTE_UNAVAILABLE, config.name(), 0,
+                    "route '" + config.name() + "' to " + config.url() + " is not used for "
+                            + (breaker.retryInMs() + 999) / 1000 + " s: its circuit breaker is open after repeated"
+                            + " failures; retry later"));
+        }
+        requests.increment();
+        byte[][] body;
+        try {
+            body = encodeRequest(request);
+        } catch (RemoteRouteException e) {
+            breaker.success();   // nothing went to the remote: the trial slot goes back
+            return CompletableFuture.failedFuture(e);
+        }
+        String path = "/v2/models/" + encode(config.remoteModel())
+                + (request.version() == null ? "" : "/versions/" + encode(request.version())) + "/infer";
+        HttpRequest.Builder post = request(URI.create(config.url() + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body[0]));
+        if (body[1] != null) {
+            post.header(HEADER_LENGTH, new String(body[1], StandardCharsets.US_ASCII))
+                    .header("Content-Type", "application/octet-stream");
+        } else {
+            post.header("Content-Type", "application/json");
+        }
+        long start = System.nanoTime();
+        CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        client.sendAsync(post.build(), limited())
+                .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
+                .whenComplete((r, e) -> {
+                    RemoteRouteException failure;
+                    if (e != null) {
+                        failure = transportFailure(e);
+                    } else if (r.statusCode() == 200) {
+                        try {
+                            InferenceResponse answer = decodeResponse(r, request, System.nanoTime() - start);
+                            breaker.success();
+                            result.complete(answer);
+                            return;
+                        } catch (RemoteRouteException x) {
+                            failure = x;
+                        }
+                    } else {
+                        failure = answerFailure(r);
+                    }
+                    if (failure.reason() == Reason.REMOTE_REJECTED) {
+                        breaker.success();   // the remote works; the request was wrong
+                    } else {
+                        failures.increment();
+                        breaker.failure(failure.getMessage());
+                    }
+                    result.completeExceptionally(failure);
+                });
+        return result;
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(config.timeoutMs()));
+        if (!config.apiKey().isEmpty()) {
+            b.header("Authorization", "Bearer " + config.apiKey());
+        }
+        return b;
+    }
+
+    // ---- failures ------------------------------------------------------------------------------
+
+    private RemoteRouteException transportFailure(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof RemoteRouteException r) {
+            return r;
+        }
+        if (t instanceof HttpTimeoutException || t instanceof TimeoutException) {
+            return new RemoteRouteException(Reason.REMOTE_TIMEOUT, config.name(), 0, "route '" + config.name()
+                    + "': " + config.url() + " did not answer within " + config.timeoutMs() + " ms");
+        }
+        String what = t instanceof ConnectException ? "cannot connect to " + config.url()
+                : "the call to " + config.url() + " failed";
+        return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), 0, "route '" + config.name() + "': "
+                + what + " (" + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": "
+                + printable(t.getMessage())) + ")");
+    }
+
+    /** The exception for a remote answer other than 200. */
+    RemoteRouteException answerFailure(HttpResponse<byte[]> r) {
+        int status = r.statusCode();
+        String remote = remoteMessage(r.body());
+        String prefix = "route '" + config.name() + "': ";
+        if (status >= 300 && status < 400) {
+            return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
+                    + " answered " + status + " (a redirect" + r.headers().firstValue("Location").map(l -> " to "
+                    + printable(l)).orElse("") + "), which is refused: set route.url to the server itself");
+        }
+        if (status == 401 || status == 403 || status == 407) {
+            return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
+                    + " refused this appliance's key (" + status + ": " + remote + "); the box owner must check"
+                    + " route.api_key_file");
+        }
+        if (status >= 400 && status < 500) {
+            return new RemoteRouteException(Reason.REMOTE_REJECTED, config.name(), status, prefix + remote);
+        }
+        return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
+                + " answered " + status + ": " + remote);
+    }
+
+    private static String remoteMessage(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "(no message)";
+        }
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.path("error").isTextual()) {
+                return printable(n.path("error").textValue());
+            }
+        } catch (IOException e) {
+            // not JSON: the start of the text
+        }
+        return printable(new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8));
+    }
+
+    /** At most 500 characters, control characters replaced: a remote's text never breaks a log line. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), 500));
+        for (int i = 0; i < s.length() && b.length() < 500; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? ' ' : c);
+        }
+        return b.toString();
+    }
+
+    private RemoteRouteException invalid(String what) {
+        return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), 200, "route '" + config.name() + "': "
+                + config.url() + " gave an invalid inference answer: " + what);
+    }
+
+    // ---- encoding ------------------------------------------------------------------------------
+
+    /** {body, header length as ASCII digits (null for JSON only)}. */
+    byte[][] encodeRequest(InferenceRequest request) throws RemoteRouteException {
+        boolean binary = config.binaryData();
+        ByteArrayOutputStream tail = new ByteArrayOutputStream();
+        byte[] header;
+        try (ByteArrayOutputStream out = new ByteArrayOutputStream();
+             JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("id", request.id());
+            g.writeObjectFieldStart("parameters");
+            for (Map.Entry<String, Object> p : request.parameters().entrySet()) {
+                if (!"binary_data_output".equals(p.getKey())) {
+                    g.writeFieldName(p.getKey());
+                    JSON.writeValue(g, p.getValue());
+                }
+            }
+            if (binary) {
+                g.writeBooleanField("binary_data_output", true);
+            }
+            g.writeEndObject();
+            g.writeArrayFieldStart("inputs");
+            for (Tensor t : request.inputs()) {
+                g.writeStartObject();
+                g.writeStringField("name", t.name());
+                g.writeStringField("datatype", t.type().name());
+                g.writeArrayFieldStart("shape");
+                for (long d : t.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                if (binary) {
+                    int before = tail.size();
+                    writeBinary(t, tail);
+                    g.writeObjectFieldStart("parameters");
+                    g.writeNumberField("binary_data_size", tail.size() - before);
+                    g.writeEndObject();
+                } else {
+                    g.writeFieldName("data");
+                    writeJsonData(g, t);
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            if (!request.requestedOutputs().isEmpty()) {
+                g.writeArrayFieldStart("outputs");
+                for (String o : request.requestedOutputs()) {
+                    g.writeStartObject();
+                    g.writeStringField("name", o);
+                    if (binary) {
+                        g.writeObjectFieldStart("parameters");
+                        g.writeBooleanField("binary_data", true);
+                        g.writeEndObject();
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            g.writeEndObject();
+            g.flush();
+            header = out.toByteArray();
+        } catch (IOException e) {
+            throw invalid("cannot encode the request: " + e);   // never: in memory
+        }
+        if (!binary) {
+            return new byte[][] {header, null};
+        }
+        byte[] body = new byte[header.length + tail.size()];
+        System.arraycopy(header, 0, body, 0, header.length);
+        System.arraycopy(tail.toByteArray(), 0, body, header.length, tail.size());
+        return new byte[][] {body, Integer.toString(header.length).getBytes(StandardCharsets.US_ASCII)};
+    }
+
+    private static void writeBinary(Tensor t, ByteArrayOutputStream out) {
+        if (t.type() == DataType.BYTES) {
+            for (byte[] e : t.strings()) {
+                out.write(e.length & 0xff);
+                out.write(e.length >>> 8 & 0xff);
+                out.write(e.length >>> 16 & 0xff);
+                out.write(e.length >>> 24 & 0xff);
+                out.write(e, 0, e.length);
+            }
+            return;
+        }
+        ByteBuffer d = t.data();
+        byte[] bytes = new byte[d.remaining()];
+        d.get(bytes);
+        out.write(bytes, 0, bytes.length);
+    }
+
+    private void writeJsonData(JsonGenerator g, Tensor t) throws IOException, RemoteRouteException {
+        g.writeStartArray();
+        if (t.type() == DataType.BYTES) {
+            for (byte[] e : t.strings()) {
+                g.writeString(new String(e, StandardCharsets.UTF_8));
+            }
+            g.writeEndArray();
+            return;
+        }
+        ByteBuffer d = t.data();
+        long n = t.elementCount();
+        for (long i = 0; i < n; i++) {
+            switch (t.type()) {
+                case BOOL -> g.writeBoolean(d.get() != 0);
+                case UINT8 -> g.writeNumber(d.get() & 0xff);
+                case INT8 -> g.writeNumber(d.get());
+                case UINT16 -> g.writeNumber(d.getShort() & 0xffff);
+                case INT16 -> g.writeNumber(d.getShort());
+                case UINT32 -> g.writeNumber(d.getInt() & 0xffffffffL);
+                case INT32 -> g.writeNumber(d.getInt());
+                case UINT64 -> g.writeNumber(Long.toUnsignedString(d.getLong()));
+                case INT64 -> g.writeNumber(d.getLong());
+                case FP32 -> g.writeNumber(d.getFloat());
+                case FP64 -> g.writeNumber(d.getDouble());
+                default -> throw new RemoteRouteException(Reason.BAD_REQUEST, config.name(), 0, "route '"
+                        + config.name() + "' sends JSON (binary_data false), which cannot carry " + t.type()
+                        + " input '" + t.name() + "'; the box owner may set binary_data true");
+            }
+        }
+        g.writeEndArray();
+    }
+
+    // ---- decoding ------------------------------------------------------------------------------
+
+    InferenceResponse decodeResponse(HttpResponse<byte[]> r, InferenceRequest request, long nanos)
+            throws RemoteRouteException {
+        byte[] body = r.body();
+        int headerLength = body.length;
+        String h = r.headers().firstValue(HEADER_LENGTH).orElse(null);
+        if (h != null) {
+            try {
+                headerLength = Integer.parseInt(h.trim());
+            } catch (NumberFormatException e) {
+                throw invalid(HEADER_LENGTH + " is '" + printable(h) + "'");
+            }
+            if (headerLength < 0 || headerLength > body.length) {
+                throw invalid(HEADER_LENGTH + " is " + headerLength + " but the body has " + body.length + " bytes");
+            }
+        }
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(body, 0, headerLength);
+        } catch (IOException e) {
+            throw invalid("not JSON");
+        }
+        if (doc == null || !doc.path("outputs").isArray()) {
+            throw invalid("no \"outputs\" array");
+        }
+        int offset = headerLength;
+        List<Tensor> outputs = new ArrayList<>();
+        for (JsonNode o : doc.path("outputs")) {
+            String name = o.path("name").asText("");
+            DataType type;
+            try {
+                type = DataType.parse(o.path("datatype").asText(null));
+            } catch (IllegalArgumentException e) {
+                throw invalid("output '" + printable(name) + "': " + e.getMessage());
+            }
+            JsonNode shapeNode = o.path("shape");
+            if (name.isEmpty() || !shapeNode.isArray()) {
+                throw invalid("an output without a name or shape");
+            }
+            long[] shape = new long[shapeNode.size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeNode.get(i).asLong(-1);
+                if (shape[i] < 0) {
+                    throw invalid("output '" + printable(name) + "' has a negative dimension");
+                }
+            }
+            JsonNode size = o.path("parameters").path("binary_data_size");
+            try {
+                if (size.isIntegralNumber()) {
+                    long n = size.longValue();
+                    if (n < 0 || n > body.length - offset) {
+                        throw invalid("output '" + printable(name) + "' has binary_data_size " + n + " beyond the body");
+                    }
+                    ByteBuffer bytes = ByteBuffer.wrap(body, offset, (int) n).slice().order(ByteOrder.LITTLE_ENDIAN);
+                    offset += (int) n;
+                    outputs.add(type == DataType.BYTES ? Tensor.ofBytes(name, shape, strings(bytes))
+                            : Tensor.of(name, type, shape, bytes));
+                } else {
+                    outputs.add(fromJson(name, type, shape, o.path("data"),
+                            "base64".equals(o.path("parameters").path("content_type").asText())));
+                }
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw invalid("output '" + printable(name) + "': " + printable(String.valueOf(e.getMessage())));
+            }
+        }
+        String version = doc.path("model_version").asText("");
+        return new InferenceResponse(model, version, request.id(), outputs, Math.max(0, nanos), accelerator());
+    }
+
+    private static List<byte[]> strings(ByteBuffer b) {
+        List<byte[]> out = new ArrayList<>();
+        while (b.hasRemaining()) {
+            if (b.remaining() < 4) {
+                throw new IllegalArgumentException("a BYTES element's length is cut off");
+            }
+            int n = b.getInt();
+            if (n < 0 || n > b.remaining()) {
+                throw new IllegalArgumentException("a BYTES element of " + n + " bytes is cut off");
+            }
+            byte[] e = new byte[n];
+            b.get(e);
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static Tensor fromJson(String name, DataType type, long[] shape, JsonNode data, boolean base64) {
+        List<JsonNode> flat = new ArrayList<>();
+        flatten(data, flat);
+        if (type == DataType.BYTES) {
+            List<byte[]> elements = new ArrayList<>(flat.size());
+            for (JsonNode n : flat) {
+                elements.add(base64 ? java.util.Base64.getDecoder().decode(n.asText())
+                        : n.asText().getBytes(StandardCharsets.UTF_8));
+            }
+            return Tensor.ofBytes(name, shape, elements);
+        }
+        if (type == DataType.FP16 || type == DataType.BF16) {
+            throw new IllegalArgumentException(type + " data in JSON is not read by a route; the remote should send"
+                    + " binary data");
+        }
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(flat.size(), type.byteSize()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (JsonNode n : flat) {
+            switch (type) {
+                case BOOL -> b.put((byte) (n.asBoolean() ? 1 : 0));
+                case UINT8, INT8 -> b.put((byte) n.asInt());
+                case UINT16, INT16 -> b.putShort((short) n.asInt());
+                case UINT32, INT32 -> b.putInt((int) n.asLong());
+                case UINT64, INT64 -> b.putLong(n.isTextual() ? Long.parseUnsignedLong(n.asText()) : n.asLong());
+                case FP32 -> b.putFloat(number(n).floatValue());
+                default -> b.putDouble(number(n));
+            }
+        }
+        b.flip();
+        return Tensor.of(name, type, shape, b);
+    }
+
+    private static Double number(JsonNode n) {
+        if (n.isTextual()) {
+            return Double.valueOf(n.textValue());   // "NaN", "Infinity", "-Infinity"
+        }
+        if (!n.isNumber()) {
+            throw new IllegalArgumentException("a data element is " + n.getNodeType() + ", not a number");
+        }
+        return n.doubleValue();
+    }
+
+    private static void flatten(JsonNode n, List<JsonNode> out) {
+        if (n.isArray()) {
+            for (JsonNode e : n) {
+                flatten(e, out);
+            }
+        } else if (!n.isMissingNode()) {
+            out.add(n);
+        }
+    }
+
+    /** The metadata answer as a descriptor of the local model (engine {@code remote}). */
+    private ModelDescriptor descriptor(byte[] body) {
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(body);
+        } catch (IOException e) {
+            throw new CompletionException(invalid("metadata is not JSON"));
+        }
+        String version = "1";
+        for (JsonNode v : doc.path("versions")) {
+            version = v.asText(version);
+        }
+        try {
+            List<TensorSpec> inputs = specs(doc.path("inputs"));
+            List<TensorSpec> outputs = specs(doc.path("outputs"));
+            boolean batched = !inputs.isEmpty() && inputs.get(0).shape().length > 0 && inputs.get(0).shape()[0] == -1;
+            return new ModelDescriptor(model, version, doc.path("platform").asText(""), "remote", "", inputs,
+                    outputs, batched ? Integer.MAX_VALUE : 0, List.of(), "inference", "", Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new CompletionException(invalid("metadata: " + printable(String.valueOf(e.getMessage()))));
+        }
+    }
+
+    private static List<TensorSpec> specs(JsonNode array) {
+        List<TensorSpec> out = new ArrayList<>();
+        for (JsonNode t : array) {
+            long[] shape = new long[t.path("shape").size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = t.path("shape").get(i).asLong();
+            }
+            out.add(new TensorSpec(t.path("name").asText(), DataType.parse(t.path("datatype").asText()), shape));
+        }
+        return out;
+    }
+
+    /**
+     * The billed quantity of a request served by the remote when the model is not here: the first input's first
+     * dimension when the remote's metadata says the model batches ({@code -1} there), else 1.
+     */
+    static long quantity(InferenceRequest request, ModelDescriptor remote) {
+        if (remote == null || remote.maxBatchSize() == 0 || request.inputs().isEmpty()) {
+            return 1;
+        }
+        return Math.max(0, request.inputs().get(0).batchSize());
+    }
+
+    // ---- plumbing ------------------------------------------------------------------------------
+
+    private static String encode(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** A body handler that refuses an answer above the route's {@code max_response_bytes}. */
+    private HttpResponse.BodyHandler<byte[]> limited() {
+        long limit = config.maxResponseBytes();
+        return info -> new LimitedBody(limit, config.name());
+    }
+
+    /** Collects a response body up to {@code limit} bytes; cancels the exchange beyond it. */
+    static final class LimitedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final long limit;
+        private final String route;
+        private Flow.Subscription subscription;
+
+        LimitedBody(long limit, String route) {
+            this.limit = limit;
+            this.route = route;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer b : items) {
+                if (out.size() + (long) b.remaining() > limit) {
+                    subscription.cancel();
+                    result.completeExceptionally(new RemoteRouteException(Reason.REMOTE_FAILED, route, 0, "route '"
+                            + route + "': the remote's answer is larger than " + limit + " bytes (route."
+                            + "max_response_bytes) and was cut off"));
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                out.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(out.toByteArray());
+        }
+    }
+
+    /**
+     * An SSL context that trusts the PEM certificates in {@code caFile} only.
+     *
+     * @throws ModelConfigs.Fault naming {@code route.ca_file} when the file is missing, unreadable or holds none
+     */
+    static SSLContext trustOf(Path caFile) throws ModelConfigs.Fault {
+        try (InputStream in = Files.newInputStream(caFile)) {
+            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certs.isEmpty()) {
+                throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which"
+                        + " holds no PEM certificate");
+            }
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (Certificate c : certs) {
+                store.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            return ssl;
+        } catch (ModelConfigs.Fault f) {
+            throw f;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which cannot"
+                    + " be read as PEM certificates: " + e.getMessage());
+        }
+    }
+}
