@@ -333,6 +333,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             if (route != null && (e.reason() == Reason.MODEL_NOT_FOUND || e.reason() == Reason.MODEL_NOT_READY)) {
                 return remote(route, request, null, -1, null, null);   // local-first: the model (version) is not here
             }
+            if (route != null && e.reason() == Reason.OVERLOADED) {
+                return remote(route, request, null, -1, null, e);      // local-first: too many in flight here
+            }
             result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
                     repository.candidates(request.model(), request.version()), licenses.now()));
             return result;

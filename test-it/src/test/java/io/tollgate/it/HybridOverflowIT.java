@@ -1,0 +1,262 @@
+package io.tollgate.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Issue 11, "Hybrid overflow", with two real appliances ({@code bin/tollgate run}, the example fashion-mnist plugin,
+ * ONNX Runtime, API keys, Chronicle journals): box B has the model and an API key for box A; box A routes to B
+ * through {@code conf/models/{m}.json} ({@code route}, its key in a 0600 file).
+ * <ol>
+ *   <li>A without the model, {@code local-first}: A's metadata and readiness come from B, A's answer equals B's own
+ *   answer, A's journal records it as {@code remote:plant-b}, B's journal under A's key's tenant;</li>
+ *   <li>A with the model, one instance and a queue of 1, 16 clients: 0 failed requests, some served here and some by
+ *   B, one usage record per request on A with the accelerator that served it;</li>
+ *   <li>B stopped: A's local-first model still serves here, A's remote-only model fails fast (502 naming the route,
+ *   then 503 with the breaker open, in {@code /metrics}), and serves again once B is back.</li>
+ * </ol>
+ */
+public class HybridOverflowIT {
+    private static final int CLIENTS = 16;
+    private static final int PER_CLIENT = 10;
+
+    private Path tmp;
+    private ApplianceProcess appliance;
+
+    @Before
+    public void setUp() throws Exception {
+        tmp = Files.createTempDirectory("tollgate-hybrid-it");
+        appliance = new ApplianceProcess(tmp.resolve("appliance.log"));
+    }
+
+    @After
+    public void tearDown() {
+        if (appliance != null) {
+            appliance.killAll();
+        }
+        if (tmp != null) {
+            ApplianceProcess.keepLogs(tmp, Path.of("target", "hybrid-it-logs"));
+            ApplianceProcess.deleteTree(tmp);
+        }
+    }
+
+    @Test
+    public void overflowsToAnotherApplianceMetersHereAndBreaksTheCircuitWhenItIsGone() throws Exception {
+        // ---- box B: the model, a key for box A and one for direct calls
+        Path confB = appliance.copyConf(tmp.resolve("b/conf"));
+        String keyForA = key(confB, "box-a");
+        String directKey = key(confB, "direct");
+        Path pluginsB = tmp.resolve("b/plugins");
+        appliance.copyExamplePlugin(pluginsB);
+        Path dataB = tmp.resolve("b/data");
+        int portB = TollgateExam.freePort();
+        Process b = appliance.run(portB, dataB, pluginsB, confB);
+        appliance.awaitReady(b, portB, 90_000);
+        Http direct = new Http(portB, directKey);
+
+        // ---- box A: no model; fashion-mnist local-first to B, fashion-remote always to B (breaker: 2 failures, 1.5 s)
+        Path confA = appliance.copyConf(tmp.resolve("a/conf"));
+        Path keyFile = confA.resolve("plant-b.key");
+        Files.writeString(keyFile, keyForA + "\n", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        String route = "'route':{'mode':'%s','name':'plant-b','url':'http://127.0.0.1:" + portB + "',"
+                + "'api_key_file':'plant-b.key','timeout_ms':5000,'model':'fashion-mnist',"
+                + "'circuit_breaker':{'failure_threshold':2,'open_ms':1500}}";
+        write(confA, "fashion-mnist", "{" + String.format(route, "local-first") + "}");
+        write(confA, "fashion-remote", "{" + String.format(route, "remote") + "}");
+        Path pluginsA = Files.createDirectories(tmp.resolve("a/plugins"));
+        Path dataA = tmp.resolve("a/data");
+        int portA = TollgateExam.freePort();
+        Process a = appliance.run(portA, dataA, pluginsA, confA);
+        appliance.awaitReady(a, portA, 90_000);
+        Http boxA = new Http(portA);
+
+        // (a) the model only on B: metadata, readiness and the answer through A
+        boxA.await("/v2/models/fashion-mnist/ready", 200, 15_000);
+        JsonNode metadata = boxA.get("/v2/models/fashion-mnist").json();
+        assertEquals(metadata.toString(), "image", metadata.path("inputs").get(0).path("name").asText());
+        assertEquals(direct.get("/v2/models/fashion-mnist").json().path("outputs"), metadata.path("outputs"));
+        String body = ApplianceProcess.fashionMnistBody("via-a-1", 2, 0.25f);
+        Http.Response viaA = boxA.post("/v2/models/fashion-mnist/infer", body);
+        assertEquals(viaA.body(), 200, viaA.status());
+        Http.Response onB = direct.post("/v2/models/fashion-mnist/infer", body.replace("via-a-1", "direct-1"));
+        assertEquals(onB.body(), 200, onB.status());
+        assertEquals("A's answer equals B's", onB.json().path("outputs"), viaA.json().path("outputs"));
+        assertEquals("via-a-1", viaA.json().path("id").asText());
+        assertEquals("remote:plant-b", viaA.json().path("parameters").path("accelerator").asText());
+        int remoteServed = 1;
+
+        // (b) the model on A too, one instance, a queue of 1: 16 clients overflow into B with 0 failures
+        ApplianceProcess.drop(appliance.dist().resolve("plugins/fashion-mnist-1.0.0.jar"), pluginsA);
+        write(confA, "fashion-mnist", "{'dynamic_batching':{'max_queue_delay_microseconds':0,"
+                + "'default_queue_policy':{'max_queue_size':1}},'instance_group':[{'count':1}],"
+                + String.format(route, "local-first") + "}");
+        await("fashion-mnist loaded on A with one instance", () -> {
+            Http.Response c = boxA.get("/v2/models/fashion-mnist/config");
+            return c.status() == 200 && c.json().path("instance_group").path(0).path("count").asInt() == 1
+                    && c.json().has("dynamic_batching");
+        });
+        Map<String, String> servedBy = new ConcurrentHashMap<>();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> clients = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int client = c;
+            Thread t = new Thread(() -> {
+                Http own = new Http(portA);
+                for (int i = 0; i < PER_CLIENT; i++) {
+                    String id = "load-" + client + "-" + i;
+                    try {
+                        Http.Response r = own.post("/v2/models/fashion-mnist/infer",
+                                ApplianceProcess.fashionMnistBody(id, 1, (client * PER_CLIENT + i) / 255f));
+                        if (r.status() != 200) {
+                            failures.add(id + ": " + r.status() + " " + r.body());
+                        } else {
+                            servedBy.put(id, r.json().path("parameters").path("accelerator").asText());
+                        }
+                    } catch (Exception e) {
+                        failures.add(id + ": " + e);
+                    }
+                }
+            }, "client-" + c);
+            clients.add(t);
+            t.start();
+        }
+        for (Thread t : clients) {
+            t.join(180_000);
+        }
+        assertTrue("failed requests: " + failures, failures.isEmpty());
+        assertEquals(CLIENTS * PER_CLIENT, servedBy.size());
+        long remote = servedBy.values().stream().filter("remote:plant-b"::equals).count();
+        long local = servedBy.values().stream().filter("cpu"::equals).count();
+        System.out.println("HybridOverflowIT: " + servedBy.size() + " requests, " + local + " served on A, " + remote
+                + " overflowed to B, 0 failed");
+        assertTrue("some served here: " + local, local > 0);
+        assertTrue("some overflowed to B: " + remote, remote > 0);
+        assertEquals("every answer is from A's cpu or from B", servedBy.size(), local + remote);
+        remoteServed += (int) remote;
+
+        // (c) B gone: local-first serves here, remote-only fails fast naming the route, the breaker opens
+        appliance.stop(b, 60);
+        Http.Response here = boxA.post("/v2/models/fashion-mnist/infer", ApplianceProcess.fashionMnistBody("here",
+                1, 0.5f));
+        assertEquals(here.body(), 200, here.status());
+        assertEquals("cpu", here.json().path("parameters").path("accelerator").asText());
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            long t0 = System.nanoTime();
+            Http.Response r = boxA.post("/v2/models/fashion-remote/infer", ApplianceProcess.fashionMnistBody(
+                    "gone-" + i, 1, 0.5f));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            statuses.add(r.status());
+            assertTrue(r.body(), r.body().contains("route 'plant-b'"));
+            assertTrue("fails fast: " + ms + " ms", ms < 3_000);
+        }
+        assertEquals("2 failures (connection refused), then the open circuit", List.of(502, 502, 503), statuses);
+        String metrics = boxA.get("/metrics").body();
+        assertTrue(metrics, metrics.contains(
+                "tollgate_route_breaker_state{model=\"fashion-remote\",route=\"plant-b\",state=\"open\"} 1"));
+        assertTrue(metrics, metrics.contains(
+                "tollgate_route_failures_total{model=\"fashion-remote\",route=\"plant-b\"} 2"));
+        assertFalse(metrics, metrics.contains(
+                "tollgate_route_breaker_state{model=\"fashion-mnist\",route=\"plant-b\",state=\"open\"} 1"));
+
+        // B back on its port: after open_ms one trial request closes the circuit
+        Process b2 = appliance.run(portB, dataB, pluginsB, confB);
+        appliance.awaitReady(b2, portB, 90_000);
+        AtomicInteger recovered = new AtomicInteger();
+        await("fashion-remote served again", () -> {
+            Http.Response r = boxA.post("/v2/models/fashion-remote/infer", ApplianceProcess.fashionMnistBody(
+                    "back-" + recovered.get(), 1, 0.5f));
+            if (r.status() == 200) {
+                recovered.incrementAndGet();
+                return true;
+            }
+            return false;
+        });
+        remoteServed += 1;
+        String after = boxA.get("/metrics").body();
+        assertTrue(after, after.contains(
+                "tollgate_route_breaker_state{model=\"fashion-remote\",route=\"plant-b\",state=\"closed\"} 1"));
+
+        // the journals: A holds one record per answer with the accelerator that served it; B has A's under box-a
+        int exitA = appliance.stop(a, 60);
+        assertTrue("exit code after SIGTERM is 0 or 143, not " + exitA, exitA == 0 || exitA == 143);
+        int remoteRecords = 0;
+        int localRecords = 0;
+        for (JsonNode r : appliance.exportAll(dataA)) {
+            if (!"usage".equals(r.path("kind").asText())) {
+                continue;
+            }
+            String id = r.path("request_id").asText();
+            String acc = r.path("accelerator").asText();
+            if (servedBy.containsKey(id)) {
+                assertEquals("usage record of " + id, servedBy.get(id), acc);
+            }
+            if (id.startsWith("gone-")) {
+                fail("a failed remote request was metered: " + r);
+            }
+            if ("remote:plant-b".equals(acc)) {
+                remoteRecords++;
+                assertEquals(r.toString(), "via-a-1".equals(id) ? 2 : 1, r.path("quantity").asLong());
+            } else {
+                localRecords++;
+            }
+        }
+        assertEquals("remote records on A", remoteServed, remoteRecords);
+        assertEquals("local records on A", local + 1, localRecords);
+        int exitB = appliance.stop(b2, 60);
+        assertTrue("exit code after SIGTERM is 0 or 143, not " + exitB, exitB == 0 || exitB == 143);
+        int onBForA = 0;
+        for (JsonNode r : appliance.exportAll(dataB)) {
+            if ("usage".equals(r.path("kind").asText()) && "box-a".equals(r.path("tenant").asText())) {
+                onBForA++;
+            }
+        }
+        assertEquals("B metered what A sent it under A's key's tenant", remoteServed, onBForA);
+    }
+
+    private String key(Path conf, String tenant) throws Exception {
+        ApplianceProcess.Result r = appliance.tool("keys", "add", "--tenant", tenant, "--role", "infer", "--conf",
+                conf.toString());
+        assertEquals(r.err(), 0, r.exit());
+        return r.out().trim();
+    }
+
+    private static void write(Path conf, String model, String json) throws IOException {
+        Path dir = Files.createDirectories(conf.resolve("models"));
+        Path part = dir.resolve("." + model + ".json.part");
+        Files.writeString(part, json.replace('\'', '"'), StandardCharsets.UTF_8);
+        Files.move(part, dir.resolve(model + ".json"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void await(String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!condition.call()) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(200);
+        }
+    }
+}
