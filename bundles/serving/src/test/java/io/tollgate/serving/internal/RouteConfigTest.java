@@ -1,0 +1,164 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/** The {@code route} object of {@code conf/models/{m}.json}: defaults, files by reference, every refusal by field. */
+public class RouteConfigTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private Path conf;
+
+    @Before
+    public void setUp() throws Exception {
+        conf = Files.createTempDirectory("route-config-test");
+    }
+
+    @After
+    public void tearDown() throws Exception {
+        try (var files = Files.walk(conf)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private RouteConfig parse(String json) throws ModelConfigs.Fault {
+        try {
+            return RouteConfig.parse(JSON.readTree(json.replace('\'', '"')), "fashion-mnist", conf);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private void refused(String json, String field, String... words) {
+        try {
+            RouteConfig r = parse(json);
+            fail("accepted " + json + " as " + r);
+        } catch (ModelConfigs.Fault f) {
+            assertEquals(f.getMessage(), field, f.field());
+            for (String w : words) {
+                assertTrue(f.getMessage() + " should say " + w, f.getMessage().contains(w));
+            }
+        }
+    }
+
+    private Path keyFile(String content, String mode) throws Exception {
+        Path k = conf.resolve("b.key");
+        Files.writeString(k, content);
+        Files.setPosixFilePermissions(k, PosixFilePermissions.fromString(mode));
+        return k;
+    }
+
+    @Test
+    public void defaultsAndLocal() throws Exception {
+        assertNull(parse("{'mode':'local'}"));
+        assertNull(parse("{}"));
+        RouteConfig r = parse("{'mode':'local-first','name':'plant-b','url':'http://10.0.0.7:8000/'}");
+        assertEquals(RouteConfig.Mode.LOCAL_FIRST, r.mode());
+        assertEquals("http://10.0.0.7:8000", r.url());
+        assertEquals("fashion-mnist", r.remoteModel());
+        assertEquals(RouteConfig.DEFAULT_TIMEOUT_MS, r.timeoutMs());
+        assertEquals(RouteConfig.DEFAULT_FAILURE_THRESHOLD, r.failureThreshold());
+        assertEquals(RouteConfig.DEFAULT_OPEN_MS, r.openMs());
+        assertEquals(64L << 20, r.maxResponseBytes());
+        assertTrue(r.binaryData());
+        assertEquals("", r.apiKey());
+    }
+
+    @Test
+    public void everyFieldIsRead() throws Exception {
+        keyFile("tg_secret_1234\n", "rw-------");
+        RouteConfig r = parse("{'mode':'remote','name':'plant-b','url':'https://b.example:8443','api_key_file':"
+                + "'b.key','timeout_ms':2500,'model':'fm-remote','circuit_breaker':{'failure_threshold':3,"
+                + "'open_ms':1000},'max_response_bytes':4096,'binary_data':false}");
+        assertEquals(RouteConfig.Mode.REMOTE, r.mode());
+        assertEquals("tg_secret_1234", r.apiKey());
+        assertEquals(2500, r.timeoutMs());
+        assertEquals("fm-remote", r.remoteModel());
+        assertEquals(3, r.failureThreshold());
+        assertEquals(1000, r.openMs());
+        assertEquals(4096, r.maxResponseBytes());
+        assertFalse(r.binaryData());
+        assertFalse("the key never appears in the text logged", r.toString().contains("secret"));
+    }
+
+    @Test
+    public void refusalsNameTheField() throws Exception {
+        refused("[]", "route", "an object");
+        refused("{'mode':'cloud'}", "route.mode", "local-first");
+        refused("{'mode':'remote','url':'http://b:1'}", "route.name", "missing");
+        refused("{'mode':'remote','name':'b c','url':'http://b:1'}", "route.name", "letters");
+        refused("{'mode':'remote','name':'b'}", "route.url", "missing");
+        refused("{'mode':'remote','name':'b','url':'ftp://b:1'}", "route.url", "http or https");
+        refused("{'mode':'remote','name':'b','url':'http://user:pw@b:1'}", "route.url", "api_key_file");
+        refused("{'mode':'remote','name':'b','url':'http://b:1/?x=1'}", "route.url", "query");
+        refused("{'mode':'remote','name':'b','url':'http:///x'}", "route.url", "no host");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','timeout_ms':0}", "route.timeout_ms", "1..600000");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','api_key':'inline'}", "route.api_key",
+                "not one Tollgate knows", "api_key_file");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','circuit_breaker':{'threshold':1}}",
+                "route.circuit_breaker.threshold", "failure_threshold");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','circuit_breaker':{'open_ms':5}}",
+                "route.circuit_breaker.open_ms", "100..");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','binary_data':'yes'}", "route.binary_data", "true");
+        refused("{'mode':'remote','name':'b','url':'http://b:1','ca_file':'ca.pem'}", "route.ca_file", "https");
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'missing.pem'}", "route.ca_file",
+                "missing.pem");
+        Files.writeString(conf.resolve("junk.pem"), "not a certificate");
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'junk.pem'}", "route.ca_file", "junk.pem");
+    }
+
+    @Test
+    public void theKeyFileMustBeTheOwnersOnly() throws Exception {
+        String route = "{'mode':'remote','name':'b','url':'http://b:1','api_key_file':'b.key'}";
+        refused(route, "route.api_key_file", "not a regular file");
+        keyFile("tg_key", "rw-r--r--");
+        refused(route, "route.api_key_file", "chmod 600");
+        keyFile("two words", "rw-------");
+        refused(route, "route.api_key_file", "one API key");
+        keyFile("tg_key", "r--------");
+        assertEquals("tg_key", parse(route).apiKey());
+        Path link = conf.resolve("link.key");
+        Files.createSymbolicLink(link, conf.resolve("b.key"));
+        refused(route.replace("b.key", "link.key"), "route.api_key_file", "symbolic link");
+    }
+
+    @Test
+    public void aWatchedFileWithARouteIsAppliedAndABadOneRefusedWithTheField() throws Exception {
+        Path models = Files.createDirectories(conf.resolve("models"));
+        java.util.concurrent.ScheduledExecutorService lifecycle =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        ModelRepository repository = new ModelRepository(1000, lifecycle);
+        RouteTable routes = new RouteTable(Runnable::run);
+        ModelConfigWatch watch = new ModelConfigWatch(models, repository, routes);
+        Files.writeString(models.resolve("fm.json"), "{\"max_batch_size\":4,\"route\":{\"mode\":\"remote\","
+                + "\"name\":\"plant-b\",\"url\":\"http://127.0.0.1:9\"}}");
+        watch.scan();
+        assertEquals(watch.problems().toString(), 0, watch.problems().size());
+        assertEquals("plant-b", routes.of("fm").config().name());
+        JsonNode applied = watch.override("fm");
+        assertFalse("the route is not part of the model configuration", applied.has("route"));
+        assertEquals(4, applied.get("max_batch_size").intValue());
+
+        Files.writeString(models.resolve("fm.json"), "{\"route\":{\"mode\":\"remote\",\"name\":\"plant-b\","
+                + "\"url\":\"gopher://x\"}}");
+        watch.scan();
+        assertTrue(watch.problems().get("fm"), watch.problems().get("fm").contains("field 'route.url'"));
+        assertEquals("the route in force stays", "http://127.0.0.1:9", routes.of("fm").config().url());
+
+        Files.delete(models.resolve("fm.json"));
+        watch.scan();
+        assertNull("the file removed: served here only", routes.of("fm"));
+        lifecycle.shutdownNow();
+    }
+}
