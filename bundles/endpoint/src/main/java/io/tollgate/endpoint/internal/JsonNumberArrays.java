@@ -2,6 +2,7 @@ package io.tollgate.endpoint.internal;
 
 import com.fasterxml.jackson.core.io.NumberInput;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * The fast path for the commonest large tensor in a JSON body: an FP32 or FP64 {@code data} array (flat or nested) of
@@ -33,13 +34,33 @@ final class JsonNumberArrays {
 
     /**
      * Reads the array that opens at {@code json[open]} ({@code '['}) into {@code out} (little-endian, room for
-     * {@code expected} elements of 4 bytes, or 8 with {@code fp64}).
+     * {@code expected} elements of 4 bytes, or 8 with {@code fp64}), then blanks it in {@code json}: what was between
+     * the brackets becomes one JSON string (or whitespace, when it held tabs or line breaks, which a string may not),
+     * so that a Jackson parser standing on the {@code '['} steps over it in one tight loop instead of tokenizing every
+     * number again. The bytes keep their offsets, so later error messages still point into the body as sent.
      *
      * @param end      the index after the last JSON byte the array may use
      * @return the index of the array's closing {@code ']'}, or {@link #NOT_HANDLED} (then {@code out}'s content and
-     *         position are unspecified)
+     *         position are unspecified and {@code json} is unchanged)
      */
-    static int read(byte[] json, int open, int end, ByteBuffer out, boolean fp64, long expected) {
+    static int readAndBlank(byte[] json, int open, int end, ByteBuffer out, boolean fp64, long expected) {
+        boolean[] control = new boolean[1];
+        int close = read(json, open, end, out, fp64, expected, control);
+        if (close == NOT_HANDLED) {
+            return NOT_HANDLED;
+        }
+        if (control[0] || close - open < 3) {
+            Arrays.fill(json, open + 1, close, (byte) ' ');
+        } else {
+            json[open + 1] = '"';    // digits, signs, dots, commas, brackets and spaces are plain string content
+            json[close - 1] = '"';
+        }
+        return close;
+    }
+
+    /** The reading half; sets {@code control[0]} when the array holds a tab or a line break. */
+    private static int read(byte[] json, int open, int end, ByteBuffer out, boolean fp64, long expected,
+                            boolean[] control) {
         if (open >= end || json[open] != '[') {
             return NOT_HANDLED;
         }
@@ -52,7 +73,11 @@ final class JsonNumberArrays {
         while (i < end) {
             int c = json[i];
             switch (c) {
-                case ' ', '\t', '\n', '\r' -> i++;
+                case ' ' -> i++;
+                case '\t', '\n', '\r' -> {
+                    control[0] = true;
+                    i++;
+                }
                 case '[' -> {
                     if (!wantValue || ++depth > MAX_DEPTH) {
                         return NOT_HANDLED;

@@ -81,9 +81,9 @@ final class TensorJsonReader {
      * As {@link #read(JsonParser)}; {@code body} is the byte array {@code p} was created on (offset 0, its first
      * {@code jsonLength} bytes), or null.
      * Given it, an FP32/FP64 array of plain numbers is read by {@link JsonNumberArrays} straight from the bytes into a
-     * direct buffer (which ONNX Runtime then reads in place), and its bytes in {@code body} are overwritten with
-     * spaces so that {@code p} steps over them as whitespace instead of tokenizing every number a second time:
-     * the caller must own {@code body} and not read that part of it again.
+     * direct buffer (which ONNX Runtime then reads in place), and its bytes in {@code body} are blanked
+     * ({@link JsonNumberArrays#readAndBlank}) so that {@code p} steps over them instead of tokenizing every number a
+     * second time: the caller must own {@code body} and not read that part of it again.
      */
     Tensor read(JsonParser p, byte[] body, int jsonLength) throws IOException, RequestException {
         JsonToken t = p.currentToken();
@@ -131,12 +131,11 @@ final class TensorJsonReader {
         }
         ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(expected * type.byteSize()))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        int close = JsonNumberArrays.read(body, (int) open, jsonLength, direct, type == DataType.FP64, expected);
-        if (close == JsonNumberArrays.NOT_HANDLED) {
+        if (JsonNumberArrays.readAndBlank(body, (int) open, jsonLength, direct, type == DataType.FP64, expected)
+                == JsonNumberArrays.NOT_HANDLED) {
             return null;
         }
-        java.util.Arrays.fill(body, (int) open + 1, close, (byte) ' ');
-        p.skipChildren();   // now whitespace up to the closing bracket
+        p.skipChildren();   // now one string (or whitespace) up to the closing bracket
         direct.flip();
         count = expected;
         return Tensor.of(name, type, shape, direct);
