@@ -11,7 +11,9 @@ import java.util.jar.JarFile;
 /**
  * The baseline: the same model run by ONNX Runtime in-process, with the session options the
  * appliance uses (intra-op 1, inter-op 1), from THREADS threads for SECONDS seconds.
- * Usage: java -cp onnxruntime-bundle.jar InProcessOrt.java PLUGIN.jar THREADS SECONDS BATCH
+ * Usage: java -cp onnxruntime-bundle.jar InProcessOrt.java PLUGIN.jar THREADS SECONDS BATCH [INPUT DIMS]
+ * INPUT and DIMS (the dimensions after the batch one, comma-separated) default to fashion-mnist's
+ * {@code image} and {@code 1,28,28}; the PP-OCR detection bench passes {@code x 3,320,320}.
  */
 public class InProcessOrt {
     public static void main(String[] args) throws Exception {
@@ -19,6 +21,15 @@ public class InProcessOrt {
         int threads = Integer.parseInt(args[1]);
         int seconds = Integer.parseInt(args[2]);
         int batch = Integer.parseInt(args[3]);
+        String input = args.length > 4 ? args[4] : "image";
+        String[] dims = (args.length > 5 ? args[5] : "1,28,28").split(",");
+        long[] shape = new long[dims.length + 1];
+        shape[0] = batch;
+        long perItem = 1;
+        for (int i = 0; i < dims.length; i++) {
+            shape[i + 1] = Long.parseLong(dims[i]);
+            perItem *= shape[i + 1];
+        }
         byte[] model;
         try (JarFile jar = new JarFile(plugin); InputStream in = jar.getInputStream(jar.getEntry("TOLLGATE-INF/model.onnx"))) {
             model = in.readAllBytes();
@@ -29,7 +40,7 @@ public class InProcessOrt {
         options.setInterOpNumThreads(1);
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         try (OrtSession session = env.createSession(model, options)) {
-            float[] x = new float[batch * 784];
+            float[] x = new float[(int) (batch * perItem)];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (i % 255) / 255f;
             }
@@ -40,8 +51,8 @@ public class InProcessOrt {
                 workers[t] = new Thread(() -> {
                     try {
                         while (go.get()) {
-                            try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {batch, 1, 28, 28});
-                                 OrtSession.Result r = session.run(Map.of("image", in))) {
+                            try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
+                                 OrtSession.Result r = session.run(Map.of(input, in))) {
                                 runs.increment();
                             }
                         }

@@ -71,6 +71,8 @@ final class InferRequestDecoder {
     }
 
     /**
+     * @param body        the request body; the decoder may overwrite parts of its JSON it has read (see
+     *                    {@link TensorJsonReader#read(JsonParser, byte[], int)}), so the caller gives it away
      * @param jsonLength  bytes of {@code body} that are JSON; the rest is the binary section
      * @param generatedId the request's id when the body has no {@code id} (or a null or empty one)
      * @param clientId    told the client's {@code id} as soon as it is read and valid, before the rest of the body
@@ -213,7 +215,7 @@ final class InferRequestDecoder {
                 throw RequestException.badRequest("\"inputs\" must hold objects {\"name\",\"datatype\",\"shape\","
                         + "\"data\"}" + location(p.currentTokenLocation()));
             }
-            InputDraft d = input(p, jsonLength);
+            InputDraft d = input(p, body, jsonLength);
             if (d.name == null || d.name.isEmpty()) {
                 throw RequestException.badRequest("input #" + drafts.size() + " has no \"name\"");
             }
@@ -225,7 +227,7 @@ final class InferRequestDecoder {
         return drafts;
     }
 
-    private InputDraft input(JsonParser p, int jsonLength) throws IOException, RequestException {
+    private InputDraft input(JsonParser p, byte[] body, int jsonLength) throws IOException, RequestException {
         InputDraft d = new InputDraft();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
@@ -251,7 +253,8 @@ final class InferRequestDecoder {
                     if (d.name != null && d.type != null && d.shape != null && d.binarySize < 0) {
                         // the usual order (name, datatype, shape, data): decode in place, one pass
                         long remaining = jsonLength - p.currentTokenLocation().getByteOffset();
-                        d.tensor = new TensorJsonReader(d.name, d.type, d.shape, d.base64, 0, remaining / 2 + 1).read(p);
+                        d.tensor = new TensorJsonReader(d.name, d.type, d.shape, d.base64, 0, remaining / 2 + 1)
+                                .read(p, body, jsonLength);
                     } else {
                         // data came before what it needs: remember where it is and read it afterwards
                         d.dataStart = (int) p.currentTokenLocation().getByteOffset();

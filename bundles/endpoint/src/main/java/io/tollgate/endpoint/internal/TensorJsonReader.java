@@ -2,6 +2,7 @@ package io.tollgate.endpoint.internal;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.UTF8StreamJsonParser;
 import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
 import java.io.IOException;
@@ -73,7 +74,26 @@ final class TensorJsonReader {
 
     /** Reads the data value at the parser's current token (the array start or a scalar) and builds the tensor. */
     Tensor read(JsonParser p) throws IOException, RequestException {
+        return read(p, null, 0);
+    }
+
+    /**
+     * As {@link #read(JsonParser)}; {@code body} is the byte array {@code p} was created on (offset 0, its first
+     * {@code jsonLength} bytes), or null.
+     * Given it, an FP32/FP64 array of plain numbers is read by {@link JsonNumberArrays} straight from the bytes into a
+     * direct buffer (which ONNX Runtime then reads in place), and its bytes in {@code body} are blanked
+     * ({@link JsonNumberArrays#readAndBlank}) so that {@code p} steps over them instead of tokenizing every number a
+     * second time: the caller must own {@code body} and not read that part of it again.
+     */
+    Tensor read(JsonParser p, byte[] body, int jsonLength) throws IOException, RequestException {
         JsonToken t = p.currentToken();
+        if (body != null && t == JsonToken.START_ARRAY && (type == DataType.FP32 || type == DataType.FP64)
+                && p instanceof UTF8StreamJsonParser) {
+            Tensor fast = readNumbers(p, body, jsonLength);
+            if (fast != null) {
+                return fast;
+            }
+        }
         if (t == JsonToken.START_ARRAY) {
             int depth = 1;
             while (depth > 0) {
@@ -100,6 +120,25 @@ final class TensorJsonReader {
         }
         buffer.flip();
         return Tensor.of(name, type, shape, buffer);
+    }
+
+    /** The fast path, or null when {@link JsonNumberArrays} leaves the array to Jackson. */
+    private Tensor readNumbers(JsonParser p, byte[] body, int jsonLength) throws IOException {
+        long open = p.currentTokenLocation().getByteOffset();
+        // every element takes at least two bytes ("0,"): a shape promising more than the body holds is not allocated
+        if (open < 0 || open >= jsonLength || jsonLength > body.length || expected > (jsonLength - open) / 2 + 1) {
+            return null;
+        }
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(expected * type.byteSize()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        if (JsonNumberArrays.readAndBlank(body, (int) open, jsonLength, direct, type == DataType.FP64, expected)
+                == JsonNumberArrays.NOT_HANDLED) {
+            return null;
+        }
+        p.skipChildren();   // now one string (or whitespace) up to the closing bracket
+        direct.flip();
+        count = expected;
+        return Tensor.of(name, type, shape, direct);
     }
 
     private void element(JsonParser p, JsonToken t) throws IOException, RequestException {

@@ -125,9 +125,15 @@ final class OrtTensorConverter {
         }
         // ORT reads a direct buffer in place; the bytes are little-endian, which is native order on every
         // platform ORT ships for (checked once in OnnxEngine).
+        // A direct buffer (the endpoint decodes large JSON tensors into one) is read in place: no copy.
         ByteBuffer src = tensor.data();
-        ByteBuffer direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-        direct.put(src).flip();
+        ByteBuffer direct;
+        if (src.isDirect()) {
+            direct = src.slice().order(ByteOrder.LITTLE_ENDIAN);
+        } else {
+            direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+            direct.put(src).flip();
+        }
         return OnnxTensor.createTensor(env, direct, shape, javaType);
     }
 
