@@ -114,7 +114,7 @@ public record DeviceFacts(String arch, long memTotalMiB, String deviceTreeModel,
         return new DeviceFacts(arch, memMiB, model, l4t, gpus, driver, why);
     }
 
-    /** {@code x86_64}, {@code aarch64}, or null when /proc/cpuinfo says neither. */
+    /** {@code x86_64}, {@code aarch64}, {@code riscv64}, or null when /proc/cpuinfo names none of them. */
     static String archFromCpuinfo(String cpuinfo) {
         if (cpuinfo == null) {
             return null;
@@ -126,6 +126,9 @@ public record DeviceFacts(String arch, long memTotalMiB, String deviceTreeModel,
             }
             if (l.startsWith("vendor_id") || (l.startsWith("flags") && l.contains(" lm "))) {
                 return "x86_64";
+            }
+            if (l.startsWith("isa") && l.substring(l.indexOf(':') + 1).trim().startsWith("rv64")) {
+                return "riscv64";
             }
         }
         return null;
