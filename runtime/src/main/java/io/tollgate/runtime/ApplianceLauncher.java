@@ -64,6 +64,8 @@ final class ApplianceLauncher {
     private final Map<String, Map<String, String>> overrides;
     private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
     private boolean uplinkRequired;
+    /** The firmware profile (run chose it before the launcher exists); null: none (tests that start bare homes). */
+    private io.tollgate.tools.profile.FirmwareProfiles.Selection profile;
     /** The data folder's lock: referenced for the life of the process, so that nothing closes its channel. */
     private DataDirLock lock;
 
@@ -91,6 +93,12 @@ final class ApplianceLauncher {
     /** How long {@link #start} waits for the required components (run --start-timeout). */
     ApplianceLauncher startTimeoutMs(long ms) {
         this.startTimeoutMs = ms;
+        return this;
+    }
+
+    /** The firmware profile whose values are the defaults under {@code conf/} (docs/hardware.md, "Profiles"). */
+    ApplianceLauncher profile(io.tollgate.tools.profile.FirmwareProfiles.Selection selection) {
+        this.profile = selection;
         return this;
     }
 
@@ -184,6 +192,7 @@ final class ApplianceLauncher {
             LOG.error(foreignKey);
             throw new StartFailure(StartFailure.KEY_FROM_ANOTHER_HOST, foreignKey);
         }
+        logProfile();
         ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());
@@ -241,6 +250,7 @@ final class ApplianceLauncher {
             recordHost(host);
         }
         checkEveryConfigurationIsRead(framework, configFiles.appliedPids());
+        logProfilePidsNotRead(framework);
         if (!uplinkRequired) {
             OptionalReadiness.register(ctx, "uplink", RequiredComponents.UPLINK);
         }
@@ -267,6 +277,47 @@ final class ApplianceLauncher {
         LOG.error(f.getMessage());
         stop(framework);
         throw f;
+    }
+
+    /**
+     * One INFO line naming the profile and why; for a profile chosen by hand that this box does not match (x86-nvidia
+     * on a box without a GPU), one WARN line saying what is absent and what falls back to the CPU.
+     */
+    private void logProfile() {
+        if (profile == null) {
+            return;
+        }
+        LOG.info("{}; its values are the defaults under {} (bin/tollgate profile show)", profile.summary(), conf);
+        if (profile.mismatches().isEmpty()) {
+            return;
+        }
+        List<String> gpuSettings = new ArrayList<>();
+        profile.profile().configuration().forEach((pid, values) -> values.forEach((k, v) -> {
+            if (v.matches("(?i).*\\b(gpu|dla|cuda|tensorrt)\\b.*")) {
+                gpuSettings.add(pid + "/" + k + "=" + v);
+            }
+        }));
+        boolean noGpu = profile.mismatches().stream().anyMatch(m -> m.startsWith("match.nvidia.gpu=true")
+                || m.startsWith("match.l4t.release") || m.startsWith("match.device.tree.model"));
+        LOG.warn("firmware profile {} (chosen by {}) does not match this box: {}.{}", profile.profile().name(),
+                profile.how(), String.join("; ", profile.mismatches()), noGpu
+                        ? " The GPU is absent: models run on the CPU (ONNX Runtime's cpu execution provider), and "
+                        + (gpuSettings.isEmpty() ? "the profile's GPU settings" : String.join(", ", gpuSettings))
+                        + " fall back to cpu" : "");
+    }
+
+    /** Profile PIDs no installed component reads (a bundle this distribution lacks): said once, not an error. */
+    private void logProfilePidsNotRead(Framework framework) {
+        if (profile == null) {
+            return;
+        }
+        java.util.Set<String> read = ComponentStates.configurationPids(framework.getBundleContext());
+        List<String> unread = profile.profile().configuration().keySet().stream().filter(p -> !read.contains(p))
+                .toList();
+        if (!read.isEmpty() && !unread.isEmpty()) {
+            LOG.info("firmware profile {} sets {}, which no installed component reads; those values are unused",
+                    profile.profile().name(), String.join(", ", unread));
+        }
     }
 
     private void recordHost(String host) {
@@ -305,7 +356,8 @@ final class ApplianceLauncher {
 
     private ConfigFiles configFiles() {
         return new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(), "tollgate.data",
-                data.toString(), "tollgate.conf", conf.toString()));
+                data.toString(), "tollgate.conf", conf.toString()),
+                profile == null ? Map.of() : profile.profile().configuration());
     }
 
     /**

@@ -4,6 +4,9 @@ import io.tollgate.tools.BrokerUrls;
 import io.tollgate.tools.ExitCodes;
 import io.tollgate.tools.PathValues;
 import io.tollgate.tools.ToolException;
+import io.tollgate.tools.profile.FirmwareProfiles;
+import io.tollgate.tools.profile.ProfileCommand;
+import io.tollgate.tools.profile.ProfileException;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -72,6 +75,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--demo", description = "Also start an embedded MQTT broker and the billing endpoint "
             + "(http://127.0.0.1:8080) on this box, and send usage there (bin/tollgate does this).")
     private boolean demo;
+
+    @Option(names = "--profile", paramLabel = "NAME", description = "The firmware profile (bin/tollgate profile list) "
+            + "instead of the one detected (default: TOLLGATE_PROFILE, else name in conf/io.tollgate.profile.cfg, else "
+            + "detection; bin/tollgate profile detect says why).")
+    private String profile;
 
     @Option(names = "--home", paramLabel = "DIR", hidden = true,
             description = "The distribution folder (default: system property tollgate.home, else .).")
@@ -156,7 +164,21 @@ final class RunCommand implements Callable<Integer> {
         ApplianceLauncher launcher = new ApplianceLauncher(h, confDir, pluginsDir, dataDir, overrides)
                 .startTimeoutMs(startTimeoutMs).uplinkRequired(mqtt != null).licenses(licensesDir);
         launcher.checkSyncConfig();
+        launcher.profile(profile(h, confDir));
         return launcher;
+    }
+
+    /**
+     * The firmware profile for this run (docs/hardware.md, "Profiles"); exit 14 with the reason when none applies. The
+     * box's files are read under the system property {@code tollgate.profile.root} (tests), else {@code /}.
+     */
+    private FirmwareProfiles.Selection profile(Path home, Path confDir) throws StartFailure {
+        try {
+            return ProfileCommand.choose(home, confDir, profile,
+                    Paths.get(System.getProperty("tollgate.profile.root", "/")), System.getenv());
+        } catch (ProfileException e) {
+            throw new StartFailure(StartFailure.PROFILE, e.getMessage());
+        }
     }
 
     /** {@code allow.plain} of the sync configuration, which lets tcp:// go beyond loopback (sync's own rule). */

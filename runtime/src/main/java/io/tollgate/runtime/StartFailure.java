@@ -18,6 +18,11 @@ final class StartFailure extends ToolException {
     static final int COMPONENT_FAILED = 12;
     /** The required components were not all active within the start timeout. */
     static final int START_TIMEOUT = 13;
+    /**
+     * No firmware profile applies: an override names a missing profile, a profile file is malformed, or none matches
+     * the box (docs/hardware.md, "Profiles").
+     */
+    static final int PROFILE = io.tollgate.tools.profile.ProfileCommand.NO_PROFILE_EXIT;
 
     StartFailure(int exitCode, String message) {
         super(exitCode, message);

@@ -22,8 +22,8 @@ final class CommandList implements IHelpSectionRenderer {
     static void collect(CommandLine cmd, String prefix, Map<String, String> rows) {
         for (Map.Entry<String, CommandLine> e : cmd.getSubcommands().entrySet()) {
             CommandLine sub = e.getValue();
-            if (!e.getKey().equals(sub.getCommandName())) {
-                continue;   // an alias
+            if (!e.getKey().equals(sub.getCommandName()) || sub.getCommandSpec().usageMessage().hidden()) {
+                continue;   // an alias, or a command for scripts (profile jvm-options)
             }
             String name = prefix + e.getKey();
             if (sub.getSubcommands().isEmpty()) {

@@ -5,6 +5,7 @@ import io.tollgate.tools.keys.KeysCommand;
 import io.tollgate.tools.licenses.LicenseCommand;
 import io.tollgate.tools.licenses.VendorCommand;
 import io.tollgate.tools.plugin.PluginCommand;
+import io.tollgate.tools.profile.ProfileCommand;
 import io.tollgate.tools.sync.SyncCommand;
 import io.tollgate.tools.usage.UsageCommand;
 import java.io.PrintStream;
@@ -25,7 +26,7 @@ import picocli.CommandLine;
 public final class Tools {
     /** Command groups and commands, in the order the help lists them (after those the caller adds first). */
     static final List<Class<?>> COMMANDS = List.of(PluginCommand.class, UsageCommand.class, DeviceCommand.class,
-            SyncCommand.class, KeysCommand.class, VendorCommand.class, LicenseCommand.class, VersionCommand.class,
+            SyncCommand.class, KeysCommand.class, VendorCommand.class, LicenseCommand.class, ProfileCommand.class, VersionCommand.class,
             HelpCommand.class);
 
     private Tools() {

@@ -61,6 +61,15 @@ public class CommandLineTest {
         return c.getSubcommands().isEmpty();
     }
 
+    private static boolean isHidden(List<String> path) {
+        PrintStream nowhere = new PrintStream(OutputStream.nullOutputStream());
+        CommandLine c = Tools.commandLine(nowhere, nowhere, WITH_SERVE);
+        for (String p : path) {
+            c = c.getSubcommands().get(p);
+        }
+        return c.getCommandSpec().usageMessage().hidden();
+    }
+
     private static String[] args(List<String> path, String... more) {
         List<String> all = new ArrayList<>(path);
         all.addAll(Arrays.asList(more));
@@ -97,9 +106,11 @@ public class CommandLineTest {
     public void theTopLevelHelpListsEveryCommandByItsFullName() {
         ToolRun top = ToolRun.of(WITH_SERVE, "--help");
         for (List<String> path : paths()) {
-            if (isLeaf(path)) {
-                String name = String.join(" ", path);
+            String name = String.join(" ", path);
+            if (isLeaf(path) && !isHidden(path)) {
                 assertTrue(name + " missing from:\n" + top.out(), top.out().contains("\n  " + name + " "));
+            } else if (isHidden(path)) {
+                assertTrue(name + " is for scripts, not listed:\n" + top.out(), !top.out().contains("  " + name + " "));
             }
         }
         assertTrue("the caller's command comes first:\n" + top.out(),
@@ -132,7 +143,7 @@ public class CommandLineTest {
     @Test
     public void unknownCommandsListTheKnownOnes() {
         assertOneLine(ToolRun.of("frob"), "tollgate: unknown command 'frob'; one of: plugin, usage, device, sync, "
-                + "keys, vendor, license, version, help (try 'tollgate --help')");
+                + "keys, vendor, license, profile, version, help (try 'tollgate --help')");
         assertOneLine(ToolRun.of("usage", "frobnicate"), "tollgate usage: unknown command 'frobnicate'; one of: "
                 + "verify, summary, export (try 'tollgate usage --help')");
         assertOneLine(ToolRun.of("device"), "tollgate device: missing command; one of: init, id, pubkey, wrap-key, enroll "
