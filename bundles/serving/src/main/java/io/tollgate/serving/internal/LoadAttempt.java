@@ -52,7 +52,8 @@ final class LoadAttempt {
     /** What every attempt works with. */
     record Context(ModelRepository repository, EngineDirectory engines, LifecycleExecutor threads,
                    long engineWaitMs, long maxModelBytes, long loadTimeoutMs, Owner owner,
-                   java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
+                   java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements,
+                   Placements placements, io.tollgate.accelerator.EvictionListener evictions) {
     }
 
     /** The reason a plugin of an unloaded model gives. */
@@ -127,6 +128,7 @@ final class LoadAttempt {
         }
         if (version != null && version.state() == ModelState.LOADING) {
             context.repository().remove(version);
+            context.placements().release(version);
         }
     }
 
@@ -206,7 +208,7 @@ final class LoadAttempt {
         }
         wait.whenComplete((engine, err) -> {
             if (err == null) {
-                if (!context.threads().onLoader(() -> load(engine, descriptor, bytes))) {
+                if (!context.threads().onLifecycle(() -> place(engine, descriptor, bytes))) {
                     LOG.debug("{}: not loaded, serving is shutting down", source.label());
                 }
             } else if (!(unwrap(err) instanceof CancellationException)) {
@@ -216,6 +218,24 @@ final class LoadAttempt {
                         + " 'engine' of " + source.descriptorPath(), engineName));
             }
         });
+    }
+
+    // lifecycle thread: where the instance goes (issue 12); may evict least recently used models to make room
+    private void place(InferenceEngine engine, ModelDescriptor descriptor, byte[] bytes) {
+        if (!current()) {
+            return;
+        }
+        try {
+            context.placements().place(version, descriptor, engine, bytes.length, context.evictions());
+        } catch (io.tollgate.accelerator.PlacementException e) {
+            fail(source.label() + ": model '" + descriptor.name() + "' " + descriptor.version() + " cannot be placed ("
+                    + e.reason() + "): " + e.getMessage(), null);
+            return;
+        }
+        if (!context.threads().onLoader(() -> load(engine, descriptor, bytes))) {
+            LOG.debug("{}: not loaded, serving is shutting down", source.label());
+            context.placements().release(version);
+        }
     }
 
     // loader thread
@@ -256,6 +276,7 @@ final class LoadAttempt {
     private void finish(LoadedModel model, InferenceEngine engine, ModelDescriptor effective, long millis) {
         if (!current()) {
             closeQuietly(model);
+            context.placements().release(version);
             return;
         }
         if (!context.engines().contains(engine)) {
@@ -266,6 +287,7 @@ final class LoadAttempt {
         }
         if (!context.repository().ready(version, model, engine, effective)) {
             closeQuietly(model);
+            context.placements().release(version);
             return;
         }
         done = true;
@@ -282,6 +304,7 @@ final class LoadAttempt {
         LifecycleExecutor.cancel(deadline);
         if (version != null) {
             context.repository().fail(version, message);
+            context.placements().release(version);
         }
         context.owner().failed(this, message, awaitingEngine);
     }

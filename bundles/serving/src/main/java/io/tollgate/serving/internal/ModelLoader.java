@@ -57,6 +57,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private volatile Runnable modelReady = () -> { };
     /** Plugins whose encrypted model waits for a license carrying its key (lifecycle thread). */
     private final Set<Long> awaitingModelKey = new java.util.HashSet<>();
+    private final Placements placements;
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings) {
@@ -67,10 +68,18 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
                 Executor loaders, Settings settings,
                 java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements) {
+        this(repository, engines, lifecycle, loaders, settings, entitlements, new Placements());
+    }
+
+    /** As above, placing each model instance with {@code placements} (issue 12). */
+    ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
+                Executor loaders, Settings settings,
+                java.util.function.Supplier<io.tollgate.licensing.Entitlements> entitlements, Placements placements) {
         this.repository = repository;
         this.threads = new LifecycleExecutor(lifecycle, loaders);
+        this.placements = placements;
         this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
-                settings.maxModelBytes(), settings.loadTimeoutMs(), this, entitlements);
+                settings.maxModelBytes(), settings.loadTimeoutMs(), this, entitlements, placements, this::evicted);
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
@@ -251,6 +260,58 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             }
         })) {
             started.complete(List.of());
+        }
+        return started;
+    }
+
+    /**
+     * Placement evicted {@code placement}'s instance to make room (issue 12; any thread, called while placing): its
+     * READY version drains and closes, requests for the model are answered with the reason until it loads again, and
+     * its plugin reports UNLOADED with the reason. A version still LOADING keeps loading and is placed again once
+     * READY.
+     */
+    void evicted(io.tollgate.accelerator.Placement placement, String reason) {
+        placements.evicted(placement.model(), placement.version());
+        threads.onLifecycle(() -> {
+            for (ModelVersion v : repository.all()) {
+                if (!v.name().equals(placement.model()) || !v.version().equals(placement.version())
+                        || v.state() != ModelState.READY || v.retiring() || placements.owns(v)) {
+                    continue;       // not this instance, or placed again since (it finished loading after the eviction)
+                }
+                LOG.info("{} from {} on {}: {}; requests in flight finish, then it unloads; it loads again on the next"
+                        + " request", v.label(), v.plugin().label(), placement.acceleratorId(), reason);
+                repository.evict(v, reason);
+                PluginRecord r = plugins.get(v.plugin().bundleId());
+                if (r != null && r.state() instanceof PluginState.Ready
+                        && r.source().revisionKey().equals(v.plugin().revisionKey())) {
+                    r.moveTo(r.state().evicted(reason), "placement evicted its model");
+                }
+            }
+        });
+    }
+
+    /**
+     * Loads model {@code name} again where placement evicted it: starts a load of each started plugin of the model
+     * whose state is Evicted. Completes (on the lifecycle thread) with the number of loads started.
+     */
+    CompletableFuture<Integer> reloadEvicted(String name) {
+        CompletableFuture<Integer> started = new CompletableFuture<>();
+        if (!threads.onLifecycle(() -> {
+            int n = 0;
+            try {
+                for (PluginRecord r : plugins.values()) {
+                    if (r.state() instanceof PluginState.Evicted && r.status(false).model().equals(name)) {
+                        LOG.info("{}: a request for evicted model '{}' arrived; loading it again", r.source().label(),
+                                DescriptorReader.printable(name));
+                        startAttempt(r, r.source());
+                        n++;
+                    }
+                }
+            } finally {
+                started.complete(n);
+            }
+        })) {
+            started.complete(0);
         }
         return started;
     }
@@ -477,6 +538,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         PluginRecord r = plugins.get(source.bundleId());
         r.moveTo(r.state().loaded(attempt), "its model loaded");
         grace.cancel(source.bundleId());
+        placements.placedAgainIfEvicted(attempt.version(), this::evicted);
         LOG.info("{}: model '{}' {} is READY on {} (loaded in {} ms)", source.label(), effective.name(),
                 effective.version(), attempt.version().accelerator(), millis);
         readiness.settled(source.bundleId());

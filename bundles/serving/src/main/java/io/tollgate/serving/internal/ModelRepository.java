@@ -52,6 +52,10 @@ final class ModelRepository {
     private volatile java.util.function.Function<String, JsonNode> overrides = name -> null;
     /** Models an operator unloaded (RepositoryControl): refused at once, whatever their versions' states. */
     private final java.util.Set<String> unloaded = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Models placement evicted (issue 12), with the reason; cleared when a version of the model is READY again. */
+    private final java.util.Map<String, String> evicted = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Told about each version whose model closed or that failed (placement releases its reservation). */
+    private volatile java.util.function.Consumer<ModelVersion> onClosed = v -> { };
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
     private final long drainTimeoutMs;
@@ -132,6 +136,7 @@ final class ModelRepository {
             return false;
         }
         configure(version);     // with the inputs and outputs the loaded model declares
+        evicted.remove(version.name());
         changed();
         for (ModelVersion old : versions) {
             if (old != version && old.state() == ModelState.READY && old.retiring()
@@ -163,7 +168,28 @@ final class ModelRepository {
         changed();
         if (mustClose) {
             closeWhenIdle(version);
+        } else {
+            onClosed.accept(version);
         }
+    }
+
+    /** {@code listener} is told (on the closing thread) when a version's model closed or a version failed. */
+    void onClosed(java.util.function.Consumer<ModelVersion> listener) {
+        this.onClosed = listener;
+    }
+
+    /**
+     * Placement evicted {@code version} (issue 12): it drains and closes (its engine memory is freed), and requests for
+     * its model are refused with {@code reason} until a version of it is READY again ({@link #evictedReason}).
+     */
+    void evict(ModelVersion version, String reason) {
+        evicted.put(version.name(), reason);
+        drain(version);
+    }
+
+    /** Why model {@code name} is not loaded, when placement evicted it and it has not loaded again yet. */
+    Optional<String> evictedReason(String name) {
+        return Optional.ofNullable(evicted.get(name));
     }
 
     /**
@@ -642,6 +668,7 @@ final class ModelRepository {
         try {
             if (version.closeOnce()) {
                 LOG.info("{} from {} closed ({})", version.label(), version.plugin().label(), version.state());
+                onClosed.accept(version);
             }
         } catch (RuntimeException e) {
             LOG.warn("{} from {}: closing the model failed: {}", version.label(), version.plugin().label(), e.toString(), e);

@@ -98,6 +98,14 @@ sealed interface PluginState {
         return engineLost(error, null);
     }
 
+    /**
+     * Placement evicted this plugin's READY model to make room for another (issue 12): it loads again on demand, when
+     * a request for it arrives. Only from Ready.
+     */
+    default PluginState evicted(String reason) {
+        throw illegal("evicted");
+    }
+
     /** The framework cannot resolve the bundle's revision. Only from states that are not {@link #started()}. */
     default PluginState unresolvable(String error) {
         if (started()) {
@@ -212,6 +220,27 @@ sealed interface PluginState {
         @Override
         public PluginState engineLost(String error, String engine) {
             return new Failed(revisionKey, error, engine);
+        }
+
+        @Override
+        public PluginState evicted(String reason) {
+            return new Evicted(revisionKey, reason);
+        }
+    }
+
+    /**
+     * Started; revision {@code revisionKey}'s model was evicted by placement ({@code error} says why, e.g.
+     * {@code evicted (memory budget)}) and loads again when a request for it arrives. UNLOADED.
+     */
+    record Evicted(String revisionKey, String error) implements PluginState {
+        @Override
+        public ModelState reported() {
+            return ModelState.UNLOADED;
+        }
+
+        @Override
+        public boolean started() {
+            return true;
         }
     }
 

@@ -92,6 +92,10 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ScheduledThreadPoolExecutor batchTimer;
     private final SchedulerDirectory schedulers;
     private final EngineDirectory engines = new EngineDirectory();
+    /** Where model instances run and what is evicted for what (issue 12); inert without a PlacementService. */
+    private final Placements placements = new Placements();
+    /** Loads of evicted models that requests wait for, by model name (issue 12). */
+    private final java.util.Map<String, CompletableFuture<Void>> reloads = new java.util.concurrent.ConcurrentHashMap<>();
     private final ModelRepository repository;
     /** Remote calls of the models' routes (hybrid overflow) complete on these ({@code tollgate-remote-N}). */
     private final ThreadPoolExecutor remoteThreads;
@@ -200,14 +204,18 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 workers, batchTimer);
         this.loader = new ModelLoader(repository, engines, lifecycle, loaders,
                 new ModelLoader.Settings(settings.upgradeGraceMs(), settings.engineWaitMs(), settings.resolveSettleMs(),
-                        settings.maxModelBytes(), settings.loadTimeoutMs()), this::entitlementsNow);
+                        settings.maxModelBytes(), settings.loadTimeoutMs()), this::entitlementsNow, placements);
+        repository.onClosed(placements::release);
         this.offline = new OfflineChecks(journal, clock);
         this.licenses = new LicenseGate(journal, offline);
         lifecycle.scheduleWithFixedDelay(offline::refresh, OfflineChecks.REFRESH_MS, OfflineChecks.REFRESH_MS,
                 TimeUnit.MILLISECONDS);
         this.licenseWatch = new LicenseWatch(licenses, repository, loader, lifecycle);
         this.licensingListener = licenseWatch::licensingChanged;
-        loader.onModelReady(licenseWatch::sweepSoon);
+        loader.onModelReady(() -> {
+            licenseWatch.sweepSoon();
+            reloadsProgressed();
+        });
         LOG.info("serving started: {} worker threads, {} requests per model queue, drain {} ms, upgrade grace {} ms,"
                         + " engine wait {} ms, models up to {} bytes loaded within {} ms", settings.workerThreads(),
                 settings.maxQueuePerModel(), settings.drainTimeoutMs(), settings.upgradeGraceMs(), settings.engineWaitMs(),
@@ -221,6 +229,23 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         engines.add(engine);
         LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
         loader.engineAdded(name);
+    }
+
+    /**
+     * Placement of model instances on accelerators, with memory budgets and least-recently-used eviction (issue 12).
+     * Optional: without it every model loads where its engine puts it and nothing is evicted. Models loaded before it
+     * arrived hold no reservation.
+     */
+    @Reference(name = "placement", service = io.tollgate.accelerator.PlacementService.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindPlacement")
+    public void bindPlacement(io.tollgate.accelerator.PlacementService service) {
+        placements.bind(service);
+        LOG.info("placement available: model instances are placed by the accelerators' memory budgets");
+    }
+
+    public void unbindPlacement(io.tollgate.accelerator.PlacementService service) {
+        placements.unbind(service);
     }
 
     public void unbindEngine(InferenceEngine engine) {
@@ -327,8 +352,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         }
         ModelVersion version;
         RequestValidator.Checked checked = null;
+        Optional<String> evicted = repository.evictedReason(request.model());
+        if (evicted.isPresent() && !repository.isUnloaded(request.model())) {
+            return afterReload(request, evicted.get());
+        }
         try {
             version = repository.acquire(request.model(), request.version(), settings.maxQueuePerModel());
+            placements.touch(version);
         } catch (InferenceException e) {
             if (route != null && (e.reason() == Reason.MODEL_NOT_FOUND || e.reason() == Reason.MODEL_NOT_READY)) {
                 return remote(route, request, null, -1, null, null);   // local-first: the model (version) is not here
@@ -363,6 +393,73 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             result.completeExceptionally(e);
         }
         return result;
+    }
+
+    /** How long a request for an evicted model waits for it to load again before it is answered 503 + Retry-After. */
+    static final long RELOAD_WAIT_MS = 30_000;
+
+    /**
+     * A request for a model placement evicted (issue 12): loads it again (one load, whichever request comes first) and
+     * runs the request once it is READY; if that takes longer than {@link #RELOAD_WAIT_MS} (or the load
+     * fails), the request is answered OVERLOADED (503 + Retry-After) with the reason: the client waits a bounded time,
+     * never for ever.
+     */
+    private CompletionStage<InferenceResponse> afterReload(InferenceRequest request, String why) {
+        String name = request.model();
+        CompletableFuture<Void> ready = reloads.computeIfAbsent(name, n -> {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            loader.reloadEvicted(n).thenAccept(started -> {
+                if (started == 0) {
+                    reloadsProgressed();    // nothing to load (e.g. it became READY meanwhile): settle it now
+                }
+            });
+            lifecycle.schedule(() -> {
+                if (f.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
+                        + why + " and did not load again within " + RELOAD_WAIT_MS + " ms; retry later"))) {
+                    reloads.remove(name, f);
+                }
+            }, RELOAD_WAIT_MS, TimeUnit.MILLISECONDS);
+            return f;
+        });
+        CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        ready.whenComplete((ok, err) -> {
+            if (err != null) {
+                result.completeExceptionally(err instanceof InferenceException ? err
+                        : new InferenceException(Reason.OVERLOADED, "model '" + name + "' is loading again: " + err));
+                return;
+            }
+            // READY now (or evicted once more already: then this request starts the next load, within its own bound)
+            infer(request).whenComplete((out, e) -> {
+                if (e != null) {
+                    result.completeExceptionally(e instanceof java.util.concurrent.CompletionException
+                            && e.getCause() != null ? e.getCause() : e);
+                } else {
+                    result.complete(out);
+                }
+            });
+        });
+        return result;
+    }
+
+    /** A model became READY or a reload found nothing to load: settles the reloads that waited for it. */
+    private void reloadsProgressed() {
+        for (java.util.Map.Entry<String, CompletableFuture<Void>> e : reloads.entrySet()) {
+            String name = e.getKey();
+            if (repository.evictedReason(name).isPresent()) {
+                List<PluginStatus> plugins = loader.pluginsOf(name);
+                boolean loading = plugins.stream().anyMatch(p -> p.state() == ModelState.LOADING);
+                Optional<String> failed = plugins.stream().filter(p -> p.state() == ModelState.FAILED)
+                        .map(PluginStatus::error).findFirst();
+                if (!loading && failed.isPresent() && reloads.remove(name, e.getValue())) {
+                    e.getValue().completeExceptionally(new InferenceException(Reason.MODEL_NOT_READY, "model '" + name
+                            + "' was evicted and failed to load again: " + failed.get()));
+                }
+                continue;
+            }
+            if (reloads.remove(name, e.getValue())) {
+                e.getValue().complete(null);
+            }
+        }
     }
 
     /**
@@ -666,6 +763,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                     && listed.add(p.model() + "\n" + ModelVersion.parse(p.modelVersion()))) {
                 entries.add(new IndexEntry(p.model(), p.modelVersion(), "UNAVAILABLE", LoadAttempt.UNLOADED
                         + " (POST /v2/repository/models/" + p.model() + "/load loads it)"));
+            }
+            // a model placement evicted (issue 12): closed and gone from the repository until a request loads it again
+            Optional<String> evicted = p.model().isEmpty() ? Optional.empty() : repository.evictedReason(p.model());
+            if (evicted.isPresent() && p.state() == ModelState.UNLOADED
+                    && listed.add(p.model() + "\n" + ModelVersion.parse(p.modelVersion()))) {
+                entries.add(new IndexEntry(p.model(), p.modelVersion(), "UNAVAILABLE", evicted.get()
+                        + "; the next request for it loads it again"));
             }
         }
         entries.sort(java.util.Comparator.comparing(IndexEntry::name)

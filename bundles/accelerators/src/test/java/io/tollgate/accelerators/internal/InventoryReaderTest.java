@@ -1,0 +1,76 @@
+package io.tollgate.accelerators.internal;
+
+import static org.junit.Assert.assertEquals;
+
+import io.tollgate.accelerator.Accelerator;
+import io.tollgate.accelerator.AcceleratorKind;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.Test;
+
+/** The inventory read from recorded /proc and device-tree files of each device class (src/test/resources/inventory). */
+public class InventoryReaderTest {
+    static Path fixture(String name) {
+        try {
+            return Path.of(InventoryReaderTest.class.getResource("/inventory/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String ids(List<Accelerator> list) {
+        return String.join(",", list.stream().map(Accelerator::id).toList());
+    }
+
+    @Test
+    public void cpuOnlyBoxHasTheCpuWithMemTotalAndCores() {
+        List<Accelerator> found = new InventoryReader(fixture("x86-cpu")).read();
+        assertEquals("cpu", ids(found));
+        Accelerator cpu = found.get(0);
+        assertEquals(AcceleratorKind.CPU, cpu.kind());
+        assertEquals(16303516L * 1024, cpu.totalMemoryBytes());
+        assertEquals(2, cpu.cores());
+        assertEquals("Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz", cpu.name());
+    }
+
+    @Test
+    public void nvidiaDriverFilesGiveOneGpuPerBusByDeviceMinor() {
+        List<Accelerator> found = new InventoryReader(fixture("x86-nvidia")).read();
+        assertEquals("cuda:0,cuda:1,cpu", ids(found));
+        assertEquals("NVIDIA RTX A2000 12GB", found.get(0).name());
+        assertEquals("NVIDIA T4", found.get(1).name());
+        assertEquals(AcceleratorKind.GPU, found.get(1).kind());
+        // the driver's information file says nothing of memory: unknown until memory.budget.gpu.mb says
+        assertEquals(0, found.get(0).totalMemoryBytes());
+    }
+
+    @Test
+    public void jetsonAgxOrinHasAnIgpuSharingSystemMemoryAndTwoDlas() {
+        List<Accelerator> found = new InventoryReader(fixture("jetson-agx-orin")).read();
+        assertEquals("cuda:0,dla:0,dla:1,cpu", ids(found));
+        assertEquals("8.7", found.get(0).computeCapability());
+        assertEquals("NVIDIA Jetson AGX Orin Developer Kit (iGPU)", found.get(0).name());
+        assertEquals(64335836L * 1024, found.get(0).totalMemoryBytes());
+        assertEquals(AcceleratorKind.DLA, found.get(2).kind());
+        assertEquals(4, found.get(3).cores());
+    }
+
+    @Test
+    public void jetsonOrinNanoHasNoEnabledDla() {
+        assertEquals("cuda:0,cpu", ids(new InventoryReader(fixture("jetson-orin-nano")).read()));
+    }
+
+    @Test
+    public void anEmptyRootStillHasTheCpu() throws Exception {
+        Path empty = java.nio.file.Files.createTempDirectory("tollgate-inventory-empty");
+        try {
+            List<Accelerator> found = new InventoryReader(empty).read();
+            assertEquals("cpu", ids(found));
+            assertEquals(0, found.get(0).totalMemoryBytes());
+            assertEquals(Runtime.getRuntime().availableProcessors(), found.get(0).cores());
+        } finally {
+            java.nio.file.Files.delete(empty);
+        }
+    }
+}
