@@ -2,7 +2,9 @@ package io.tollgate.engine.tensorrt.internal;
 
 import io.tollgate.accelerator.AcceleratorKind;
 import io.tollgate.accelerator.EngineAvailability;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Loader;
@@ -31,8 +33,18 @@ final class TensorRtNatives {
         }
     }
 
-    /** Loads the natives and describes CUDA device {@code deviceId}; never throws. */
+    // The first probe of a JVM is the only one that sees the whole cause: once a preset's static initializer has
+    // failed, the JVM answers every later use with a bare NoClassDefFoundError ("Could not initialize class ...")
+    // that no longer names the missing library. So the answer is kept (per device) for the JVM's life: javacpp
+    // cannot load a library twice anyway, so a driver installed later needs a restart either way.
+    private static final Map<Integer, Probe> PROBES = new ConcurrentHashMap<>();
+
+    /** Loads the natives and describes CUDA device {@code deviceId}, once per JVM; never throws. */
     static Probe probe(int deviceId) {
+        return PROBES.computeIfAbsent(deviceId, TensorRtNatives::probeOnce);
+    }
+
+    private static Probe probeOnce(int deviceId) {
         try {
             return probeOrThrow(deviceId);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
