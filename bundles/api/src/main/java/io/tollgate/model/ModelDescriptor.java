@@ -19,6 +19,9 @@ import java.util.Objects;
  * @param meter          meter this model bills (e.g. {@code inference})
  * @param licenseFeature license entitlement the model needs ("" = none)
  * @param parameters     free-form engine parameters (e.g. {@code intra_op_threads})
+ * @param precision      precision an accelerator engine builds it in: {@code fp32} (default), {@code fp16} or
+ *                       {@code int8} (since 1.3; the CPU engine ignores it)
+ * @param engines        serialized engines shipped for firmware profiles (since 1.3; empty = build on the box)
  */
 public record ModelDescriptor(
         String name,
@@ -32,7 +35,9 @@ public record ModelDescriptor(
         List<String> labels,
         String meter,
         String licenseFeature,
-        Map<String, String> parameters) {
+        Map<String, String> parameters,
+        String precision,
+        List<PrebuiltEngine> engines) {
 
     public ModelDescriptor {
         Objects.requireNonNull(name, "name");
@@ -46,11 +51,30 @@ public record ModelDescriptor(
         meter = meter == null || meter.isBlank() ? "inference" : meter;
         licenseFeature = licenseFeature == null ? "" : licenseFeature;
         parameters = Map.copyOf(parameters);
+        precision = precision == null || precision.isBlank() ? "fp32" : precision;
+        if (!PrebuiltEngine.PRECISIONS.contains(precision)) {
+            throw new IllegalArgumentException("precision '" + precision + "' is not one of fp32, fp16, int8");
+        }
+        engines = engines == null ? List.of() : List.copyOf(engines);
+    }
+
+    /** A descriptor without precision or prebuilt engines: {@code fp32}, built on the box (the 1.2 shape). */
+    public ModelDescriptor(String name, String version, String platform, String engine, String file,
+                           List<TensorSpec> inputs, List<TensorSpec> outputs, int maxBatchSize, List<String> labels,
+                           String meter, String licenseFeature, Map<String, String> parameters) {
+        this(name, version, platform, engine, file, inputs, outputs, maxBatchSize, labels, meter, licenseFeature,
+                parameters, "fp32", List.of());
+    }
+
+    /** The same descriptor naming another engine (e.g. {@code onnx} when the one it names is unavailable). */
+    public ModelDescriptor withEngine(String newEngine) {
+        return new ModelDescriptor(name, version, platform, newEngine, file, inputs, outputs, maxBatchSize, labels,
+                meter, licenseFeature, parameters, precision, engines);
     }
 
     /** The same descriptor with inputs and outputs replaced (e.g. filled from the model itself). */
     public ModelDescriptor withSignature(List<TensorSpec> newInputs, List<TensorSpec> newOutputs) {
         return new ModelDescriptor(name, version, platform, engine, file, newInputs, newOutputs, maxBatchSize,
-                labels, meter, licenseFeature, parameters);
+                labels, meter, licenseFeature, parameters, precision, engines);
     }
 }

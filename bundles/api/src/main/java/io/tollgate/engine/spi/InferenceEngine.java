@@ -1,5 +1,7 @@
 package io.tollgate.engine.spi;
 
+import io.tollgate.accelerator.AcceleratorKind;
+import io.tollgate.accelerator.EngineAvailability;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -16,6 +18,18 @@ public interface InferenceEngine {
 
     /** Which accelerator a newly loaded model lands on, e.g. {@code cpu} or {@code cuda:0}. */
     String accelerator();
+
+    /**
+     * Whether this engine can load models on this box now. An engine whose native libraries or device are missing
+     * stays registered (so plugins naming it resolve and the reason is visible) and says why here; serving then
+     * loads the model with the next engine of the configured engine order (issue 12).
+     *
+     * @return by default, available on the CPU
+     * @since 1.3
+     */
+    default EngineAvailability availability() {
+        return EngineAvailability.on(AcceleratorKind.CPU);
+    }
 
     /**
      * Loads a model. The returned model is ready to run; its signature is what the model file
