@@ -28,7 +28,13 @@ public record Invoice(String tenant, String period, String currency, String from
      * @param billed  {@code quantity - prepaid}: what {@code amount} prices
      */
     public record Line(String model, String plugin, String meter, long requests, long quantity, BigDecimal unitPrice,
-                       BigDecimal amount, boolean priced, List<Range> ranges, long prepaid, long billed) {
+                       BigDecimal amount, boolean priced, List<Range> ranges, long prepaid, long billed,
+                       String accelerator) {
+        /** A line of every accelerator's usage ({@code accelerator} ""). */
+        public Line(String model, String plugin, String meter, long requests, long quantity, BigDecimal unitPrice,
+                    BigDecimal amount, boolean priced, List<Range> ranges, long prepaid, long billed) {
+            this(model, plugin, meter, requests, quantity, unitPrice, amount, priced, ranges, prepaid, billed, "");
+        }
     }
 
     /**

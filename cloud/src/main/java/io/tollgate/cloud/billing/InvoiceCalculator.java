@@ -33,16 +33,20 @@ public final class InvoiceCalculator {
         List<Invoice.LicenseUse> licenseUses = licenseUses(tenant, period, prepaidByLine);
         List<Invoice.Line> lines = new ArrayList<>();
         BigDecimal total = BigDecimal.ZERO.setScale(AMOUNT_SCALE);
-        for (Ledger.LineUsage u : ledger.invoiceUsage(tenant, period.startNanos(), period.endNanos())) {
-            long prepaid = Math.min(u.quantity(), prepaidByLine.getOrDefault(lineKey(u.model(), u.plugin(),
-                    u.meter()), 0L));
+        for (Ledger.LineUsage u : ledger.invoiceUsage(tenant, period.startNanos(), period.endNanos(),
+                prices.pricedAccelerators())) {
+            // a (model, plugin, meter) may have several lines (an accelerator priced on its own): its prepaid units
+            // are spread over them in line order
+            String key = lineKey(u.model(), u.plugin(), u.meter());
+            long prepaid = Math.min(u.quantity(), prepaidByLine.getOrDefault(key, 0L));
+            prepaidByLine.merge(key, -prepaid, Long::sum);
             long billed = u.quantity() - prepaid;
-            Optional<BigDecimal> unit = prices.unitPrice(u.model(), u.plugin(), u.meter());
+            Optional<BigDecimal> unit = prices.unitPrice(u.model(), u.plugin(), u.meter(), u.accelerator());
             BigDecimal amount = unit.map(p -> p.multiply(BigDecimal.valueOf(billed)))
                     .orElse(BigDecimal.ZERO).setScale(AMOUNT_SCALE, RoundingMode.HALF_UP);
             lines.add(new Invoice.Line(u.model(), u.plugin(), u.meter(), u.requests(), u.quantity(),
                     unit.map(BigDecimal::stripTrailingZeros).orElse(null), amount, unit.isPresent(), u.ranges(),
-                    prepaid, billed));
+                    prepaid, billed, u.accelerator()));
             total = total.add(amount);
         }
         return new Invoice(tenant, period.toString(), prices.currency(), period.start().toString(),

@@ -12,13 +12,22 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Prices per unit, per (model or plugin, meter), in one currency. A model price wins over a plugin price.
- * The file form (JSON):
+ * Prices per unit, per (model, plugin or accelerator, meter), in one currency. An accelerator price wins over a model
+ * price, which wins over a plugin price; the accelerator price is for the usage records of that accelerator only, e.g.
+ * {@code remote:plant-b} for the requests a box's hybrid route sent to another box (docs/scheduling.md, "Hybrid
+ * overflow"), which that box meters too. The file form (JSON):
  * <pre>{"currency": "EUR", "prices": [
  *   {"model": "fashion-mnist", "meter": "inference", "unit_price": "0.0010"},
- *   {"plugin": "io.tollgate.plugin.ocr", "meter": "page", "unit_price": "0.02"}]}</pre>
+ *   {"plugin": "io.tollgate.plugin.ocr", "meter": "page", "unit_price": "0.02"},
+ *   {"accelerator": "remote:plant-b", "meter": "inference", "unit_price": "0"}]}</pre>
  */
 public final class PriceList {
+    /**
+     * The {@code selector_kind} of an accelerator price in the ledger's {@code prices} table, whose column holds 8
+     * characters (so no schema change was needed).
+     */
+    public static final String ACCELERATOR = "accel";
+
     private final String currency;
     private final List<PriceRow> rows;
 
@@ -59,11 +68,12 @@ public final class PriceList {
             i++;
             boolean model = p.hasNonNull("model");
             boolean plugin = p.hasNonNull("plugin");
+            boolean accelerator = p.hasNonNull("accelerator");
             String meter = p.path("meter").asText("");
             String price = p.path("unit_price").asText("");
-            if (model == plugin || meter.isEmpty() || price.isEmpty()) {
-                throw new IOException("price list " + file + ": entry " + i + " needs exactly one of \"model\" or "
-                        + "\"plugin\", a \"meter\" and a \"unit_price\"");
+            if ((model ? 1 : 0) + (plugin ? 1 : 0) + (accelerator ? 1 : 0) != 1 || meter.isEmpty() || price.isEmpty()) {
+                throw new IOException("price list " + file + ": entry " + i + " needs exactly one of \"model\", "
+                        + "\"plugin\" or \"accelerator\", a \"meter\" and a \"unit_price\"");
             }
             BigDecimal unit;
             try {
@@ -75,7 +85,8 @@ public final class PriceList {
             if (unit.signum() < 0) {
                 throw new IOException("price list " + file + ": entry " + i + " has a negative unit_price");
             }
-            rows.add(new PriceRow(model ? "model" : "plugin", p.path(model ? "model" : "plugin").asText(), meter,
+            String field = model ? "model" : plugin ? "plugin" : "accelerator";
+            rows.add(new PriceRow(model ? "model" : plugin ? "plugin" : ACCELERATOR, p.path(field).asText(), meter,
                     unit, currency));
         }
         return new PriceList(currency, rows);
@@ -87,6 +98,27 @@ public final class PriceList {
 
     public List<PriceRow> rows() {
         return rows;
+    }
+
+    /**
+     * The unit price of usage of {@code accelerator} (e.g. {@code remote:plant-b}): the accelerator's price for the
+     * meter when there is one, else as {@link #unitPrice(String, String, String)}.
+     */
+    public Optional<BigDecimal> unitPrice(String model, String plugin, String meter, String accelerator) {
+        Optional<BigDecimal> byAccelerator = accelerator == null || accelerator.isEmpty() ? Optional.empty()
+                : find(ACCELERATOR, accelerator, meter);
+        return byAccelerator.isPresent() ? byAccelerator : unitPrice(model, plugin, meter);
+    }
+
+    /** The accelerators the list prices: their usage gets invoice lines of its own. */
+    public java.util.Set<String> pricedAccelerators() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (PriceRow r : rows) {
+            if (r.selectorKind().equals(ACCELERATOR)) {
+                out.add(r.selector());
+            }
+        }
+        return out;
     }
 
     public Optional<BigDecimal> unitPrice(String model, String plugin, String meter) {

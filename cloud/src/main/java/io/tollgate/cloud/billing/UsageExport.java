@@ -122,6 +122,9 @@ public final class UsageExport {
             n.put("model", l.model());
             n.put("plugin", l.plugin());
             n.put("meter", l.meter());
+            if (!l.accelerator().isEmpty()) {
+                n.put("accelerator", l.accelerator());   // a line of one accelerator's usage, priced on its own
+            }
             n.put("requests", l.requests());
             n.put("quantity", l.quantity());
             if (l.unitPrice() == null) {

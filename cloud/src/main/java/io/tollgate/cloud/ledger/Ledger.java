@@ -30,7 +30,11 @@ public final class Ledger {
 
     /** One invoice line before pricing: usage of (model, plugin, meter) and, per device, the seqs it covers. */
     public record LineUsage(String model, String plugin, String meter, long requests, long quantity,
-                            List<Range> ranges) {
+                            List<Range> ranges, String accelerator) {
+        /** A line of every accelerator's usage. */
+        public LineUsage(String model, String plugin, String meter, long requests, long quantity, List<Range> ranges) {
+            this(model, plugin, meter, requests, quantity, ranges, "");
+        }
     }
 
     private final Database db;
@@ -244,8 +248,62 @@ public final class Ledger {
         return withLastHashes(raw);
     }
 
+    private List<LineUsage> invoiceUsageByAccelerator(String tenant, long fromNanos, long toNanos,
+                                                      java.util.Set<String> separate) throws LedgerException {
+        UsageFilter f = new UsageFilter(null, tenant, null, fromNanos, toNanos);
+        Where w = where(f);
+        record Row(String model, String plugin, String meter, String accelerator, String device, long requests,
+                   long quantity, long from, long to) {
+        }
+        List<Row> rows = query("SELECT model, plugin, meter, accelerator, device_id, COUNT(*), SUM(quantity), MIN(seq),"
+                + " MAX(seq) FROM records" + w.sql + " GROUP BY model, plugin, meter, accelerator, device_id", w::bind,
+                rs -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getLong(6), rs.getLong(7), rs.getLong(8), rs.getLong(9)));
+        // line (model, plugin, meter, accelerator or "") -> device -> {requests, quantity, from, to}
+        java.util.TreeMap<List<String>, java.util.TreeMap<String, long[]>> lines = new java.util.TreeMap<>(
+                java.util.Comparator.<List<String>, String>comparing(k -> k.get(0)).thenComparing(k -> k.get(1))
+                        .thenComparing(k -> k.get(2)).thenComparing(k -> k.get(3)));
+        for (Row r : rows) {
+            String acc = r.accelerator() != null && separate.contains(r.accelerator()) ? r.accelerator() : "";
+            long[] d = lines.computeIfAbsent(List.of(r.model(), r.plugin(), r.meter(), acc),
+                    k -> new java.util.TreeMap<>()).computeIfAbsent(r.device(),
+                    k -> new long[] {0, 0, Long.MAX_VALUE, Long.MIN_VALUE});
+            d[0] += r.requests();
+            d[1] += r.quantity();
+            d[2] = Math.min(d[2], r.from());
+            d[3] = Math.max(d[3], r.to());
+        }
+        List<LineUsage> out = new ArrayList<>();
+        for (var line : lines.entrySet()) {
+            long requests = 0;
+            long quantity = 0;
+            List<Range> ranges = new ArrayList<>();
+            for (var d : line.getValue().entrySet()) {
+                requests += d.getValue()[0];
+                quantity += d.getValue()[1];
+                ranges.add(new Range(d.getKey(), d.getValue()[2], d.getValue()[3], d.getValue()[0], null));
+            }
+            List<String> k = line.getKey();
+            out.add(new LineUsage(k.get(0), k.get(1), k.get(2), requests, quantity, withLastHashes(ranges), k.get(3)));
+        }
+        return out;
+    }
+
     /** Usage of one tenant in [from, to), grouped for an invoice, with each line's per-device ranges. */
     public List<LineUsage> invoiceUsage(String tenant, long fromNanos, long toNanos) throws LedgerException {
+        return invoiceUsage(tenant, fromNanos, toNanos, java.util.Set.of());
+    }
+
+    /**
+     * As above, with the usage of each accelerator in {@code separate} (e.g. {@code remote:plant-b}, which a price
+     * list prices on its own) in lines of its own ({@link LineUsage#accelerator()}); the rest of every accelerator
+     * together ({@code ""}).
+     */
+    public List<LineUsage> invoiceUsage(String tenant, long fromNanos, long toNanos, java.util.Set<String> separate)
+            throws LedgerException {
+        if (!separate.isEmpty()) {
+            return invoiceUsageByAccelerator(tenant, fromNanos, toNanos, separate);
+        }
         UsageFilter f = new UsageFilter(null, tenant, null, fromNanos, toNanos);
         Where w = where(f);
         record Row(String model, String plugin, String meter, String device, long requests, long quantity, long from,

@@ -402,6 +402,47 @@ public abstract class LedgerContract {
         }
     }
 
+    /**
+     * Hybrid overflow (docs/scheduling.md): a box meters the requests its route sent to another box as
+     * {@code remote:<route>}; a price list priced by that accelerator bills them at their own price (here 0, because
+     * the other box meters them too) in a line of their own, and the rest of the model's usage as before.
+     */
+    @Test
+    public void anAcceleratorPriceBillsThatAcceleratorsUsageInALineOfItsOwn() throws Exception {
+        TestRecordWriter a = registered();
+        long nov = Period.nanos(java.time.Instant.parse("2026-11-03T10:00:00Z"));
+        a.at(nov, 1);
+        List<byte[]> records = sixRecords(a);   // acme: fashion-mnist 4 + 1 + 2 on cpu
+        records.add(a.usage("acme", "fashion-mnist", "1.0.0", "io.tollgate.plugin.fashion-mnist", "1.0.0", "",
+                "inference", 5, 9, "remote:plant-b", "r-remote-1", "OK"));
+        records.add(a.usage("acme", "fashion-mnist", "inference", 3));   // cpu again, after the remote one
+        records.add(a.usage("acme", "fashion-mnist", "", "", "", "", "inference", 2, 9, "remote:plant-b",
+                "r-remote-2", "OK"));   // a model that exists on this box only as a route: no plugin here
+        records.add(a.seal(1));
+        ingest.ingest(a.deviceId(), TestRecordWriter.batch(2, 1, records));
+        ledger.replacePrices(List.of(
+                new Ledger.PriceRow("model", "fashion-mnist", "inference", new BigDecimal("0.25"), "EUR"),
+                new Ledger.PriceRow(io.tollgate.cloud.billing.PriceList.ACCELERATOR, "remote:plant-b", "inference", BigDecimal.ZERO, "EUR")));
+        Invoice inv = new InvoiceCalculator(ledger).invoice("acme", Period.parse("2026-11"));
+        List<String> lines = inv.lines().stream().map(l -> l.model() + "|" + l.plugin() + "|" + l.accelerator()
+                + " q=" + l.quantity() + " r=" + l.requests() + " " + l.amount()).toList();
+        assertEquals(List.of("fashion-mnist||remote:plant-b q=2 r=1 0.00",
+                "fashion-mnist|io.tollgate.plugin.fashion-mnist| q=10 r=4 2.50",
+                "fashion-mnist|io.tollgate.plugin.fashion-mnist|remote:plant-b q=5 r=1 0.00"), lines);
+        assertEquals(new BigDecimal("2.50"), inv.total());
+        assertEquals(List.of(new Ledger.Range(a.deviceId(), 3, 8, 4, Hex.of(a.hashOf(8)))), inv.lines().get(1).ranges());
+        assertTrue(io.tollgate.cloud.billing.UsageExport.invoiceJson(inv).toString()
+                .contains("\"accelerator\":\"remote:plant-b\""));
+
+        // without an accelerator price: one line as before, every accelerator at the model's price
+        ledger.replacePrices(List.of(
+                new Ledger.PriceRow("model", "fashion-mnist", "inference", new BigDecimal("0.25"), "EUR")));
+        inv = new InvoiceCalculator(ledger).invoice("acme", Period.parse("2026-11"));
+        assertEquals(2, inv.lines().size());   // the route-only records have no plugin: a line of their own
+        assertEquals(15, inv.lines().get(1).quantity());
+        assertEquals(new BigDecimal("4.25"), inv.total());
+    }
+
     @Test
     public void registrationValidatesTheKeyTheTenantsAndRefusesAnotherKeyForAnId() throws Exception {
         TestRecordWriter w = registered();

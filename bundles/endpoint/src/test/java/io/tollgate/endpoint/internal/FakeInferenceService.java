@@ -65,6 +65,10 @@ final class FakeInferenceService implements InferenceService {
         Object fail = request.parameters().get("fail");
         if (fail != null) {
             InferenceException.Reason reason = InferenceException.Reason.valueOf(fail.toString());
+            if (reason.name().startsWith("REMOTE_")) {   // a route's failure: REMOTE_REJECTED carries the remote's 409
+                throw new io.tollgate.serving.RemoteRouteException(reason, "plant-b", 409, "fake failure " + reason
+                        + " for model '" + request.model() + "'");
+            }
             throw new InferenceException(reason, "fake failure " + reason + " for model '" + request.model() + "'");
         }
         if ("crash".equals(request.parameters().get("mode"))) {

@@ -460,13 +460,18 @@ public class HttpEndpointTest {
             {InferenceException.Reason.PAYMENT_REQUIRED, 402},
             {InferenceException.Reason.ENGINE_FAILURE, 500},
             {InferenceException.Reason.SHUTTING_DOWN, 503},
+            {InferenceException.Reason.REMOTE_UNAVAILABLE, 503},
+            {InferenceException.Reason.REMOTE_FAILED, 502},
+            {InferenceException.Reason.REMOTE_TIMEOUT, 504},
+            {InferenceException.Reason.REMOTE_REJECTED, 409},
         };
         for (Object[] c : cases) {
             String body = "{\"id\":\"f1\",\"parameters\":{\"fail\":\"" + c[0] + "\"},\"inputs\":[{\"name\":\"x\","
                     + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
             HttpResponse<String> r = server.post("/v2/models/echo/infer", body);
             assertError(r, (Integer) c[1], "fake failure " + c[0]);
-            assertEquals(c[0] == InferenceException.Reason.OVERLOADED ? "1" : null,
+            assertEquals(c[0] == InferenceException.Reason.OVERLOADED
+                    || c[0] == InferenceException.Reason.REMOTE_UNAVAILABLE ? "1" : null,
                     r.headers().firstValue("retry-after").orElse(null));
         }
         // the model exists but is not ready

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * versions without a restart, within {@link #POLL_MS} of being written; one that is not valid JSON or breaks a rule
  * ({@link ModelConfigs}) for any version held is refused with one WARN naming the file, the field and the reason, the
  * configuration in force stays, and {@link #problems()} says why (in {@code /admin/plugins}) until the file is fixed
- * or removed.
+ * or removed. A file may also hold the model's {@code "route"} (hybrid overflow, {@link RouteConfig}): it is taken out
+ * of the override, checked with it and put in force in the {@link RouteTable}; removing the file removes the route.
  *
  * <p>Polling, not a {@code WatchService}: one directory listing a second costs nothing, works the same on every file
  * system (a bind mount, an overlay, NFS) and sees a file an editor replaced by renaming. Threads: {@link #scan} runs on

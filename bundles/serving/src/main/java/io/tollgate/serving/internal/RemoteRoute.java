@@ -77,6 +77,8 @@ final class RemoteRoute {
     private final String model;
     private final HttpClient client;
     private final CircuitBreaker breaker;
+    /** Where answers are handled (and so metered): the serving layer's {@code tollgate-remote-N} threads. */
+    private final Executor executor;
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private volatile ModelDescriptor metadata;
@@ -93,6 +95,14 @@ final class RemoteRoute {
             b.sslContext(trustOf(config.caFile()));
         }
         this.client = b.build();
+        // at shutdown the pool refuses work: the answer is then handled on the completing thread, never dropped
+        this.executor = task -> {
+            try {
+                executor.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                task.run();
+            }
+        };
         this.breaker = new CircuitBreaker(config.name(), config.failureThreshold(), config.openMs(), System::nanoTime);
     }
 
@@ -186,7 +196,7 @@ final class RemoteRoute {
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
         client.sendAsync(post.build(), limited())
                 .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
-                .whenComplete((r, e) -> {
+                .whenCompleteAsync((r, e) -> {
                     RemoteRouteException failure;
                     if (e != null) {
                         failure = transportFailure(e);
@@ -209,7 +219,7 @@ final class RemoteRoute {
                         breaker.failure(failure.getMessage());
                     }
                     result.completeExceptionally(failure);
-                });
+                }, executor);
         return result;
     }
 

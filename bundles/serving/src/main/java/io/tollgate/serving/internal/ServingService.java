@@ -364,7 +364,19 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 return remote(route, request, null, -1, null, null);   // local-first: the model (version) is not here
             }
             if (route != null && e.reason() == Reason.OVERLOADED) {
-                return remote(route, request, null, -1, null, e);      // local-first: too many in flight here
+                // local-first: too many in flight here; checked and licensed as the local model, then sent
+                Optional<ModelVersion> held = repository.find(request.model(), request.version());
+                if (held.isEmpty()) {
+                    return remote(route, request, null, -1, null, e);
+                }
+                try {
+                    RequestValidator.Checked c = RequestValidator.check(request, held.get().descriptor());
+                    LicenseGate.Grant g = licenses.admit(held.get(), c.quantity(), licenses.now());
+                    return remote(route, request, held.get(), c.quantity(), g, e);
+                } catch (InferenceException refused) {
+                    result.completeExceptionally(refused);
+                    return result;
+                }
             }
             result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
                     repository.candidates(request.model(), request.version()), licenses.now()));

@@ -1,0 +1,51 @@
+package io.tollgate.cloud.billing;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** The price list file: model, plugin and accelerator prices, and which wins. */
+public class PriceListTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private PriceList read(String json) throws IOException {
+        Path f = tmp.newFile().toPath();
+        Files.writeString(f, json.replace('\'', '"'));
+        return PriceList.read(f);
+    }
+
+    @Test
+    public void anAcceleratorPriceWinsOverTheModelsForThatAcceleratorOnly() throws Exception {
+        PriceList p = read("{'currency':'EUR','prices':[{'model':'fm','meter':'inference','unit_price':'0.25'},"
+                + "{'plugin':'io.x','meter':'inference','unit_price':'0.5'},"
+                + "{'accelerator':'remote:plant-b','meter':'inference','unit_price':'0'}]}");
+        assertEquals(Set.of("remote:plant-b"), p.pricedAccelerators());
+        assertEquals(Optional.of(BigDecimal.ZERO), p.unitPrice("fm", "io.x", "inference", "remote:plant-b"));
+        assertEquals(Optional.of(new BigDecimal("0.25")), p.unitPrice("fm", "io.x", "inference", "cpu"));
+        assertEquals(Optional.of(new BigDecimal("0.5")), p.unitPrice("other", "io.x", "inference", ""));
+        assertEquals(Optional.empty(), p.unitPrice("fm", "io.x", "page", "remote:plant-b"));
+    }
+
+    @Test
+    public void anEntryNamesExactlyOneSelector() throws Exception {
+        try {
+            read("{'currency':'EUR','prices':[{'model':'fm','accelerator':'remote:b','meter':'inference',"
+                    + "'unit_price':'0'}]}");
+            fail("two selectors accepted");
+        } catch (IOException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("exactly one of \"model\", \"plugin\" or"
+                    + " \"accelerator\""));
+        }
+    }
+}
