@@ -129,6 +129,15 @@ public class ModelConfigIT {
         assertEquals("{\"all\":{}}", c.get("version_policy").toString());
         assertEquals(c, infer.get("/v2/models/fashion-mnist/versions/1.0.0/config").json());
         assertEquals(404, infer.get("/v2/models/nope/config").status());
+        // Triton's model_warmup: the default sample ran before READY, not metered and not counted as inference
+        assertEquals(Http.JSON.readTree("[{\"name\":\"tollgate_default_zero\",\"batch_size\":1,\"inputs\":{\"image\":"
+                + "{\"data_type\":\"TYPE_FP32\",\"dims\":[1,28,28],\"zero_data\":true}},\"count\":10}]"),
+                c.get("model_warmup"));
+        assertTrue(Files.readString(tmp.resolve("appliance.log")).contains("model 'fashion-mnist' 1.0.0: warm-up"
+                + " 'tollgate_default_zero' ran 20 times"));
+        JsonNode stats = infer.get("/v2/models/fashion-mnist/stats").json().get("model_stats").get(0);
+        assertEquals("warm-up runs are not inferences", 0, stats.get("inference_count").intValue());
+        assertEquals(0, stats.get("execution_count").intValue());
         assertEquals(200, infer.post("/v2/models/fashion-mnist/infer", body(3)).status());
 
         writeOverride("{'max_batch_size':2,'dynamic_batching':{'max_queue_delay_microseconds':100},"
@@ -257,6 +266,17 @@ public class ModelConfigIT {
                 + " unloaded by an operator")));
         assertEquals(2, index(admin).size());
         assertFalse("not ready once unloaded", infer.get("/v2/models/fashion-mnist/ready").status() == 200);
+        // installed but unloaded is not "not installed": as Triton (404 "has no available versions"), with how to load
+        for (String path : List.of("/v2/models/fashion-mnist", "/v2/models/fashion-mnist/versions/1.0.0",
+                "/v2/models/fashion-mnist/ready", "/v2/models/fashion-mnist/versions/1.2.0/ready",
+                "/v2/models/fashion-mnist/config", "/v2/models/fashion-mnist/stats")) {
+            Http.Response u = infer.get(path);
+            assertEquals(path + ": " + u.body(), 404, u.status());
+            assertTrue(path + ": " + u.body(), u.body().contains("model 'fashion-mnist' is unloaded: an operator"
+                    + " unloaded it, so it has no available versions (POST /v2/repository/models/fashion-mnist/load"
+                    + " serves it again)"));
+        }
+        assertTrue(infer.get("/v2/models/nope").body().contains("is not installed"));
 
         // the unload survives a restart
         int exit = appliance.stop(p, 60);

@@ -29,12 +29,23 @@ import java.util.Optional;
  * @param dynamicBatching     the dynamic batcher's settings, or {@code null} when requests run one by one
  * @param instanceGroup       how many concurrent engine runs (instances) of each version; never empty
  * @param parameters          free-form engine parameters (string values, as the descriptor's)
+ * @param modelWarmup         runs made on each loaded version before it is READY (Triton's {@code model_warmup});
+ *                            empty: none (@since 1.4)
  * @since 1.3
  */
 public record ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorSpec> input,
                           List<TensorSpec> output, VersionPolicy versionPolicy, String defaultModelVersion,
                           DynamicBatching dynamicBatching, List<InstanceGroup> instanceGroup,
-                          Map<String, String> parameters) {
+                          Map<String, String> parameters, List<ModelWarmup> modelWarmup) {
+    /** A configuration without warm-up (as before 1.4). */
+    public ModelConfig(String name, String platform, String backend, int maxBatchSize, List<TensorSpec> input,
+                       List<TensorSpec> output, VersionPolicy versionPolicy, String defaultModelVersion,
+                       DynamicBatching dynamicBatching, List<InstanceGroup> instanceGroup,
+                       Map<String, String> parameters) {
+        this(name, platform, backend, maxBatchSize, input, output, versionPolicy, defaultModelVersion,
+                dynamicBatching, instanceGroup, parameters, List.of());
+    }
+
     public ModelConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(platform, "platform");
@@ -51,6 +62,7 @@ public record ModelConfig(String name, String platform, String backend, int maxB
             throw new IllegalArgumentException("instance_group must name at least one group");
         }
         parameters = Map.copyOf(parameters);
+        modelWarmup = modelWarmup == null ? List.of() : List.copyOf(modelWarmup);
     }
 
     /** The dynamic batcher's settings, when requests are merged. */
@@ -162,6 +174,30 @@ public record ModelConfig(String name, String platform, String backend, int maxB
             Objects.requireNonNull(kind, "kind");
             if (count < 1) {
                 throw new IllegalArgumentException("instance_group.count must be 1 or more, not " + count);
+            }
+        }
+    }
+
+    /**
+     * Triton's {@code ModelWarmup}: {@code count} engine runs of a synthetic request of {@code batchSize} made on each
+     * loaded version before it is READY, so that the first requests after READY do not pay the engine's (and the
+     * JIT's) first-run costs. Every model input is filled: with zeros, or with random values when {@code randomData}
+     * (Triton's {@code zero_data} / {@code random_data}); shapes are the model's, each variable dimension 1 and the
+     * batch dimension {@code batchSize}. Warm-up runs are not metered and not counted in the statistics; a warm-up that
+     * fails fails the load (as in Triton).
+     *
+     * @param name       sample name (Triton's {@code name}), for the log
+     * @param batchSize  batch of each run, 1 or more (1 for a model without a batch dimension)
+     * @param randomData random values instead of zeros
+     * @param count      runs, 1 or more
+     * @since 1.4
+     */
+    public record ModelWarmup(String name, int batchSize, boolean randomData, int count) {
+        public ModelWarmup {
+            name = name == null ? "" : name;
+            if (batchSize < 1 || count < 1) {
+                throw new IllegalArgumentException("model_warmup batch_size and count must be 1 or more, not "
+                        + batchSize + " and " + count);
             }
         }
     }

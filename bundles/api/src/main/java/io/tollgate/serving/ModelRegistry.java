@@ -64,4 +64,15 @@ public interface ModelRegistry {
     default List<RouteStatus> routes() {
         return List.of();
     }
+
+    /**
+     * Why model {@code name} is installed but has no available versions, for a model {@link #model} does not find:
+     * an operator unloaded it ({@code POST /v2/repository/models/{m}/unload}); the message says so and how to load
+     * it again. Empty for a model that is not installed at all, or whose versions {@link #model} finds.
+     *
+     * @since 1.4
+     */
+    default Optional<String> unavailable(String name) {
+        return Optional.empty();
+    }
 }

@@ -233,6 +233,11 @@ final class MetadataRoutes {
         if (status.isPresent()) {
             return status.get();
         }
+        Optional<String> unloaded = registry.unavailable(name);
+        if (unloaded.isPresent()) {
+            // Triton: 404 "Request for unknown model: 'm' has no available versions"; this also says why and what to do
+            throw RequestException.notFound(unloaded.get());
+        }
         if (version == null) {
             throw RequestException.notFound("model '" + name + "' is not installed; POST /v2/repository/index lists "
                     + "the installed models");

@@ -50,6 +50,7 @@ final class ModelConfigJson {
         }
         g.writeEndArray();
         g.writeStringField("default_model_version", c.defaultModelVersion());
+        warmups(g, c);
         g.writeObjectFieldStart("parameters");
         for (Map.Entry<String, String> p : new TreeMap<>(c.parameters()).entrySet()) {
             g.writeObjectFieldStart(p.getKey());
@@ -58,6 +59,35 @@ final class ModelConfigJson {
         }
         g.writeEndObject();
         g.writeEndObject();
+    }
+
+    /**
+     * Triton's {@code model_warmup}: each sample with every input as the warm-up fills it ({@code dims} without the
+     * batch dimension, each variable dimension 1; {@code zero_data} or {@code random_data}).
+     */
+    private static void warmups(JsonGenerator g, ModelConfig c) throws IOException {
+        g.writeArrayFieldStart("model_warmup");
+        for (ModelConfig.ModelWarmup w : c.modelWarmup()) {
+            g.writeStartObject();
+            g.writeStringField("name", w.name());
+            g.writeNumberField("batch_size", w.batchSize());
+            g.writeObjectFieldStart("inputs");
+            for (TensorSpec s : c.input()) {
+                g.writeObjectFieldStart(s.name());
+                g.writeStringField("data_type", dataType(s.type()));
+                g.writeArrayFieldStart("dims");
+                for (long d : s.shape()) {
+                    g.writeNumber(d < 0 ? 1 : d);
+                }
+                g.writeEndArray();
+                g.writeBooleanField(w.randomData() ? "random_data" : "zero_data", true);
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+            g.writeNumberField("count", w.count());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 
     /** Triton's data type name: {@code TYPE_} and the protocol's name; BYTES is {@code TYPE_STRING}. */

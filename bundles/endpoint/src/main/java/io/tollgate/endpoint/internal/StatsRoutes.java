@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -45,6 +46,10 @@ final class StatsRoutes {
                 .filter(s -> version == null || s.version().equals(version))
                 .toList();
         if (name != null && known.isEmpty()) {
+            Optional<String> unloaded = registry.unavailable(name);
+            if (unloaded.isPresent()) {
+                throw RequestException.notFound(unloaded.get());
+            }
             boolean modelKnown = registry.models().stream().anyMatch(s -> s.name().equals(name));
             if (version == null || !modelKnown) {
                 throw RequestException.notFound("model '" + name + "' is not installed; POST /v2/repository/index "

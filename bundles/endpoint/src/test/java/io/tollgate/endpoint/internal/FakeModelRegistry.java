@@ -20,6 +20,8 @@ final class FakeModelRegistry implements ModelRegistry {
     /** Configurations by "name/version" ("name/" for the one unversioned requests get). */
     final Map<String, io.tollgate.serving.ModelConfig> configs = new java.util.concurrent.ConcurrentHashMap<>();
     final Map<String, String> configErrors = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Installed models an operator unloaded, by name: what {@link #unavailable} says. */
+    final Map<String, String> unloaded = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What {@link #statistics} returns, filtered by name and version. */
     final List<io.tollgate.serving.ModelStatistics> statistics = new CopyOnWriteArrayList<>();
@@ -73,6 +75,11 @@ final class FakeModelRegistry implements ModelRegistry {
     @Override
     public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
         return Optional.ofNullable(configs.get(name + "/" + (version == null ? "" : version)));
+    }
+
+    @Override
+    public Optional<String> unavailable(String name) {
+        return Optional.ofNullable(unloaded.get(name));
     }
 
     @Override

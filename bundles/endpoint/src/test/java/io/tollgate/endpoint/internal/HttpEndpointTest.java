@@ -186,6 +186,23 @@ public class HttpEndpointTest {
         assertEquals("", head.body());
     }
 
+    /** Issue 11: an installed model an operator unloaded is not "not installed" (Triton: "has no available versions"). */
+    @Test
+    public void anUnloadedModelSaysItIsUnloadedAndHowToLoadIt() throws Exception {
+        String why = "model 'parked' is unloaded: an operator unloaded it, so it has no available versions"
+                + " (POST /v2/repository/models/parked/load serves it again)";
+        server.registry.unloaded.put("parked", why);
+        try {
+            for (String path : List.of("/v2/models/parked", "/v2/models/parked/versions/1", "/v2/models/parked/ready",
+                    "/v2/models/parked/config", "/v2/models/parked/versions/1/config", "/v2/models/parked/stats")) {
+                assertError(server.get(path), 404, why);
+            }
+        } finally {
+            server.registry.unloaded.remove("parked");
+        }
+        assertError(server.get("/v2/models/parked"), 404, "model 'parked' is not installed");
+    }
+
     @Test
     public void infersEveryDatatypeThroughJson() throws Exception {
         String[][] cases = {

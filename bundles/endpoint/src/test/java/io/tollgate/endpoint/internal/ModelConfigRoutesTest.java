@@ -46,7 +46,7 @@ public class ModelConfigRoutesTest {
                         new QueuePolicy(QueuePolicy.TimeoutAction.DELAY, 5000, false, 16),
                         Map.of(2, new QueuePolicy(QueuePolicy.TimeoutAction.REJECT, 0, true, 4))),
                 List.of(new InstanceGroup("classifier_0", 2, InstanceGroup.Kind.KIND_CPU)),
-                Map.of("intra_op_threads", "1"));
+                Map.of("intra_op_threads", "1"), List.of(new ModelConfig.ModelWarmup("random4", 4, true, 3)));
     }
 
     @Test
@@ -72,7 +72,11 @@ public class ModelConfigRoutesTest {
         assertEquals(json("[{'name':'classifier_0','kind':'KIND_CPU','count':2}]"), c.get("instance_group"));
         assertEquals("1.0.0", c.get("default_model_version").textValue());
         assertEquals(json("{'intra_op_threads':{'string_value':'1'}}"), c.get("parameters"));
-        assertEquals("no other field", 11, c.size());
+        assertEquals("Triton's model_warmup: every input, variable dimensions 1", json("[{'name':'random4',"
+                + "'batch_size':4,'inputs':{'image':{'data_type':'TYPE_FP32','dims':[1,28,28],'random_data':true},"
+                + "'names':{'data_type':'TYPE_STRING','dims':[1],'random_data':true}},'count':3}]"),
+                c.get("model_warmup"));
+        assertEquals("no other field", 12, c.size());
     }
 
     @Test

@@ -266,6 +266,16 @@ final class LoadAttempt {
             context.threads().onLifecycle(() -> fail(e.getMessage(), null));
             return;
         }
+        ModelVersion loading = version;
+        try {
+            // before READY, on this loader thread: the first requests after READY are not the slow ones (issue 11)
+            ModelWarmupRun.run(model, effective, loading == null ? null : loading.config(), "model '"
+                    + effective.name() + "' " + effective.version());
+        } catch (EngineException e) {
+            closeQuietly(model);
+            context.threads().onLifecycle(() -> fail(source.label() + ": " + e.getMessage(), null));
+            return;
+        }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (!context.threads().onLifecycle(() -> finish(model, engine, effective, millis))) {
             closeQuietly(model);

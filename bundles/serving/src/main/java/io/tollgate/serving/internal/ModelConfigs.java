@@ -8,6 +8,7 @@ import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.ModelConfig.DynamicBatching;
 import io.tollgate.serving.ModelConfig.InstanceGroup;
+import io.tollgate.serving.ModelConfig.ModelWarmup;
 import io.tollgate.serving.ModelConfig.QueuePolicy;
 import io.tollgate.serving.ModelConfig.VersionPolicy;
 import java.util.ArrayList;
@@ -43,10 +44,10 @@ import java.util.TreeSet;
 final class ModelConfigs {
     /** Fields a descriptor may carry besides its own (DescriptorReader reads {@code max_batch_size} itself). */
     static final Set<String> DESCRIPTOR_FIELDS = Set.of("dynamic_batching", "instance_group", "version_policy",
-            "default_model_version");
+            "default_model_version", "model_warmup");
     /** Fields an override may set. */
     static final Set<String> OVERRIDABLE = Set.of("max_batch_size", "dynamic_batching", "instance_group",
-            "version_policy", "default_model_version");
+            "version_policy", "default_model_version", "model_warmup");
     /** Fields of the config the plugin alone decides: in an override only a {@code name} equal to the model's. */
     static final Set<String> PLUGIN_ONLY = Set.of("name", "platform", "backend", "input", "output", "parameters");
 
@@ -55,6 +56,14 @@ final class ModelConfigs {
     private static final Set<String> QUEUE_FIELDS = Set.of("timeout_action", "default_timeout_microseconds",
             "allow_timeout_override", "max_queue_size");
     private static final Set<String> INSTANCE_FIELDS = Set.of("name", "count", "kind");
+    private static final Set<String> WARMUP_FIELDS = Set.of("name", "batch_size", "count", "inputs");
+    private static final Set<String> WARMUP_INPUT_FIELDS = Set.of("data_type", "dims", "zero_data", "random_data");
+    /** Runs of the default warm-up sample: enough for ONNX Runtime's first-run allocations and the JIT's first tiers. */
+    static final int DEFAULT_WARMUP_COUNT = 10;
+    /** The name of the warm-up sample a model gets when its configuration names none. */
+    static final String DEFAULT_WARMUP_NAME = "tollgate_default_zero";
+    /** At most this many runs per sample: a warm-up delays READY, a typo such as 1000000 must not hold it for hours. */
+    static final int MAX_WARMUP_COUNT = 1000;
     private static final Set<String> POLICY_KINDS = Set.of("latest", "all", "specific");
     /**
      * The version policy when neither descriptor nor override sets one: {@code all}, as Tollgate served every installed
@@ -92,7 +101,7 @@ final class ModelConfigs {
             return layer;
         }
         for (String f : List.of("max_batch_size", "dynamic_batching", "instance_group", "version_policy",
-                "default_model_version")) {
+                "default_model_version", "model_warmup")) {
             JsonNode v = descriptorRoot.get(f);
             if (v != null) {
                 layer.set(f, v.deepCopy());
@@ -183,6 +192,10 @@ final class ModelConfigs {
         // Two CPU instances, as Triton gives a CPU model without an instance_group, so an unconfigured model keeps two
         // engine runs at once (what the two workers of a 2-core box ran before the scheduler; decision 2026-11-30).
         d.putArray("instance_group").addObject().put("count", DEFAULT_CPU_INSTANCES).put("kind", "KIND_CPU");
+        // A few zero-filled runs before READY, so the first requests after READY are not the slow ones (issue 11;
+        // decision 2026-12-01 "Model warm-up by default"); "model_warmup": [] in an override turns it off.
+        d.putArray("model_warmup").addObject().put("name", DEFAULT_WARMUP_NAME).put("batch_size", 1)
+                .put("count", DEFAULT_WARMUP_COUNT);
         return d;
     }
 
@@ -270,6 +283,14 @@ final class ModelConfigs {
         if (policy != null && policy.isObject()) {
             unknown(policy, POLICY_KINDS, "version_policy.");
         }
+        JsonNode warmups = layer.get("model_warmup");
+        if (warmups != null && warmups.isArray()) {
+            for (int i = 0; i < warmups.size(); i++) {
+                if (warmups.get(i).isObject()) {
+                    unknown(warmups.get(i), WARMUP_FIELDS, "model_warmup[" + i + "].");
+                }
+            }
+        }
     }
 
     private static void unknown(JsonNode node, Set<String> known, String prefix) throws Fault {
@@ -293,8 +314,9 @@ final class ModelConfigs {
         String defaultVersion = text(doc.get("default_model_version"), "default_model_version");
         DynamicBatching batching = batching(doc.get("dynamic_batching"), maxBatch);
         List<InstanceGroup> groups = instanceGroups(doc.get("instance_group"), name);
+        List<ModelWarmup> warmups = warmups(doc.get("model_warmup"), maxBatch, inputs);
         return new ModelConfig(name, platform(platform, engine), backend(engine), maxBatch, dims(inputs, maxBatch),
-                dims(outputs, maxBatch), policy, defaultVersion, batching, groups, parameters);
+                dims(outputs, maxBatch), policy, defaultVersion, batching, groups, parameters, warmups);
     }
 
     /** Triton's {@code dims}: the spec's shape without its batch dimension when the model batches. */
@@ -495,6 +517,62 @@ final class ModelConfigs {
                     + " at most " + MAX_INSTANCES);
         }
         return groups;
+    }
+
+    /**
+     * Triton's {@code model_warmup}: an array of samples {@code {"name", "batch_size", "count", "inputs"}}; each
+     * {@code inputs} entry (optional: every input is filled anyway) names a model input and holds {@code zero_data} or
+     * {@code random_data} true, and may repeat the input's {@code data_type} and {@code dims} (ignored: the model's are
+     * used). {@code inputs} names are checked against {@code modelInputs} when those are known.
+     */
+    private static List<ModelWarmup> warmups(JsonNode n, int maxBatch, List<TensorSpec> modelInputs) throws Fault {
+        if (n == null || n.isNull()) {
+            return List.of();
+        }
+        if (!n.isArray()) {
+            throw fault("model_warmup", n, "an array such as [{\"name\":\"zero\",\"batch_size\":1,\"count\":10}] (or []"
+                    + " for no warm-up)");
+        }
+        List<ModelWarmup> out = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            String at = "model_warmup[" + i + "]";
+            JsonNode w = n.get(i);
+            if (!w.isObject()) {
+                throw fault(at, w, "an object such as {\"name\":\"zero\",\"batch_size\":1,\"count\":10}");
+            }
+            unknown(w, WARMUP_FIELDS, at + ".");
+            String name = text(w.get("name"), at + ".name");
+            int batch = wholeNumber(w.get("batch_size"), at + ".batch_size", 1, Math.max(1, maxBatch), 1L).intValue();
+            int count = wholeNumber(w.get("count"), at + ".count", 1, MAX_WARMUP_COUNT, 1L).intValue();
+            boolean random = false;
+            JsonNode inputs = w.get("inputs");
+            if (inputs != null && !inputs.isNull()) {
+                if (!inputs.isObject()) {
+                    throw fault(at + ".inputs", inputs, "an object of input name to {\"zero_data\":true} or"
+                            + " {\"random_data\":true}");
+                }
+                Iterator<Map.Entry<String, JsonNode>> it = inputs.fields();
+                while (it.hasNext()) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    String in = at + ".inputs." + e.getKey();
+                    if (!modelInputs.isEmpty() && modelInputs.stream().noneMatch(t -> t.name().equals(e.getKey()))) {
+                        throw new Fault(in, "field '" + in + "' names no input of the model; its inputs: "
+                                + modelInputs.stream().map(TensorSpec::name).toList());
+                    }
+                    if (!e.getValue().isObject()) {
+                        throw fault(in, e.getValue(), "{\"zero_data\":true} or {\"random_data\":true}");
+                    }
+                    unknown(e.getValue(), WARMUP_INPUT_FIELDS, in + ".");
+                    boolean r = e.getValue().path("random_data").asBoolean(false);
+                    if (r && e.getValue().path("zero_data").asBoolean(false)) {
+                        throw new Fault(in, "field '" + in + "' sets both zero_data and random_data; choose one");
+                    }
+                    random |= r;
+                }
+            }
+            out.add(new ModelWarmup(name.isEmpty() ? "warmup_" + i : name, batch, random, count));
+        }
+        return out;
     }
 
     // ---- values ----------------------------------------------------------------------------------

@@ -558,7 +558,8 @@ final class ModelRepository {
 
     static InferenceException unloadedRefusal(String name) {
         return new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is unloaded: an operator unloaded"
-                + " it (POST /v2/repository/models/" + name + "/load serves it again)");
+                + " it, so it has no available versions (POST /v2/repository/models/" + name
+                + "/load serves it again)");
     }
 
     /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */

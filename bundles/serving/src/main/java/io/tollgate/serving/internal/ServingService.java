@@ -703,6 +703,14 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     }
 
     @Override
+    public Optional<String> unavailable(String name) {
+        if (!repository.isUnloaded(name) || loader.pluginsOf(name).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(ModelRepository.unloadedRefusal(name).getMessage());
+    }
+
+    @Override
     public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
         return repository.find(name, version).map(ModelVersion::config);
     }

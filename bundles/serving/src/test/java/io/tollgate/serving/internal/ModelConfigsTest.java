@@ -132,6 +132,24 @@ public class ModelConfigsTest {
         assertEquals(32, c.maxBatchSize());
     }
 
+    /** Issue 11: Triton's model_warmup, a default sample unless configured, [] or null turns it off. */
+    @Test
+    public void modelWarmupDefaultsToAFewZeroRunsAndIsOverridable() throws Exception {
+        assertEquals(List.of(new ModelConfig.ModelWarmup(ModelConfigs.DEFAULT_WARMUP_NAME, 1, false,
+                ModelConfigs.DEFAULT_WARMUP_COUNT)), effective("{'max_batch_size':64}", null).modelWarmup());
+        assertEquals(List.of(), effective("{'max_batch_size':64}", "{'model_warmup':[]}").modelWarmup());
+        assertEquals(List.of(), effective("{'max_batch_size':64}", "{'model_warmup':null}").modelWarmup());
+        assertEquals(List.of(new ModelConfig.ModelWarmup("big", 16, true, 3)), effective("{'max_batch_size':64}",
+                "{'model_warmup':[{'name':'big','batch_size':16,'count':3,'inputs':{'image':{'data_type':'TYPE_FP32',"
+                        + "'dims':[1,28,28],'random_data':true}}}]}").modelWarmup());
+        refusedOverride("{'model_warmup':[{'batch_size':65}]}", "model_warmup[0].batch_size", "65");
+        refusedOverride("{'model_warmup':[{'count':0}]}", "model_warmup[0].count");
+        refusedOverride("{'model_warmup':[{'inputs':{'nope':{'zero_data':true}}}]}", "model_warmup[0].inputs.nope",
+                "names no input", "image");
+        refusedOverride("{'model_warmup':[{'name':'x','sample':1}]}", "model_warmup[0].sample");
+        refusedOverride("{'model_warmup':{'name':'x'}}", "model_warmup", "an array");
+    }
+
     // ---- refusals: each names its field ------------------------------------------------------------
 
     private static void refusedOverride(String override, String field, String... phrases) {

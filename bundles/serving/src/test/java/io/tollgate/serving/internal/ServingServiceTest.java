@@ -147,7 +147,14 @@ public class ServingServiceTest {
         assertEquals("[3,2]", TensorText.shape(r.outputs().get(0).shape()));
         assertEquals(7f, tag(r), 0f);
         FakeModel m = engine.models.get(0);
-        assertTrue(m.runThreads.toString(), m.runThreads.stream().allMatch(t -> t.startsWith("tollgate-infer-")));
+        // issue 11: the warm-up ran on the loader thread before READY (10 runs per instance, 2 instances), then the
+        // request on a serving worker
+        int warmup = ModelConfigs.DEFAULT_WARMUP_COUNT * ModelConfigs.DEFAULT_CPU_INSTANCES;
+        assertEquals(m.runThreads.toString(), warmup + 1, m.runThreads.size());
+        assertTrue(m.runThreads.toString(), m.runThreads.subList(0, warmup).stream()
+                .allMatch(t -> t.startsWith("tollgate-model-loader-")));
+        assertTrue(m.runThreads.toString(), m.runThreads.get(warmup).startsWith("tollgate-infer-"));
+        assertEquals("warm-up runs are not served requests", 1, service.model("fm", null).orElseThrow().served());
         assertEquals(ModelState.READY, plugin(1).state());
         assertEquals("fm", plugin(1).model());
         assertEquals(1, service.model("fm", null).orElseThrow().served());
@@ -533,7 +540,9 @@ public class ServingServiceTest {
         assertEquals("metering unavailable: usage journal is at its disk budget (1048600 of 1048576 bytes); free"
                 + " space or raise disk.budget.bytes in configuration io.tollgate.metering.journal; the request was"
                 + " not served", e.getMessage());
-        assertEquals("the model ran (the record comes after the run)", 1, engine.models.get(0).runs.get());
+        assertEquals("the model ran (the record comes after the run; the warm-up's runs before)",
+                1 + ModelConfigs.DEFAULT_WARMUP_COUNT * ModelConfigs.DEFAULT_CPU_INSTANCES,
+                engine.models.get(0).runs.get());
         ModelStatus s = service.model("fm", null).orElseThrow();
         assertEquals(0, s.inFlight());
         assertEquals("an unmetered request must not count as served", 0, s.served());
