@@ -8,7 +8,7 @@
 # vendor key made for the run and licensed to the default tenant.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dist="$here/../../runtime/target/tollgate"
+dist="${TOLLGATE_DIST:-$here/../../runtime/target/tollgate}"   # TOLLGATE_DIST: another build, e.g. main's, to compare
 rounds="${1:-3}"; seconds="${2:-10}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
