@@ -16,6 +16,11 @@ import java.util.jar.JarFile;
  * {@code image} and {@code 1,28,28}; the PP-OCR detection bench passes {@code x 3,320,320}.
  */
 public class InProcessOrt {
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     public static void main(String[] args) throws Exception {
         String plugin = args[0];
         int threads = Integer.parseInt(args[1]);
@@ -68,14 +73,18 @@ public class InProcessOrt {
             Thread.sleep(2000);
             runs.reset();
             long start = System.nanoTime();
+            long cpuStart = cpuNanos();
             Thread.sleep(seconds * 1000L);
             long n = runs.sum();
+            long cpu = cpuNanos() - cpuStart;
             double elapsed = (System.nanoTime() - start) / 1e9;
             go.set(false);
             for (Thread w : workers) {
                 w.join();
             }
             System.out.printf("%.1f%n", n / elapsed);
+            // the process's CPU time per run (all threads), on stderr: load-independent where runs/s is not
+            System.err.printf("cpu_ms_per_run=%.2f%n", cpu / 1e6 / Math.max(1, n));
         }
     }
 }

@@ -8,7 +8,7 @@
 # vendor key made for the run and licensed to the default tenant.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dist="$here/../../runtime/target/tollgate"
+dist="${TOLLGATE_DIST:-$here/../../runtime/target/tollgate}"   # TOLLGATE_DIST: another build, e.g. main's, to compare
 rounds="${1:-3}"; seconds="${2:-10}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
@@ -65,35 +65,44 @@ for body in binary json; do   # each answers 200 before anything is measured
   [ "$code" = 200 ] || { echo "$body request answered $code: $(head -c 300 "$work/$body.out")"; exit 1; }
 done
 ort_jar="$(ls "$dist"/system/tollgate-onnxruntime-*.jar)"
-load() {  # body connections seconds -> "req/s non200=N"
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }   # the appliance's CPU time (user + system), clock ticks
+hz=$(getconf CLK_TCK)
+load() {  # body connections seconds -> "req/s non200=N cpu_ms/req=X" (the appliance's CPU per request, wrk's not counted)
   local hl=""; [ "$1" = binary ] && hl="$header_len"
-  BODY_FILE="$work/$1" HEADER_LEN="$hl" wrk -t1 -c"$2" -d"$3s" --timeout 10s -s "$here/post.lua" "$url/infer" \
-    | awk '/Requests\/sec/ {r=$2} /non200=/ {n=$1} END {print r, n}'
+  local t0; t0=$(ticks)
+  BODY_FILE="$work/$1" HEADER_LEN="$hl" wrk -t1 -c"$2" -d"$3s" --timeout 10s -s "$here/post.lua" "$url/infer" > "$work/wrk.out"
+  local t1; t1=$(ticks)
+  awk -v t="$((t1 - t0))" -v hz="$hz" '/requests in/ {q=$1} /Requests\/sec/ {r=$2} /non200=/ {n=$1}
+    END {printf "%s %s cpu_ms/req=%.1f\n", r, n, (q > 0 ? t * 1000 / hz / q : 0)}' "$work/wrk.out"
 }
-ort() {  # threads -> runs/s
-  java -cp "$ort_jar" "$here/InProcessOrt.java" "$jar" "$1" "$seconds" 1 x 3,320,320
+ort() {  # threads -> "runs/s cpu_ms/run=X"
+  local r; r=$(java -cp "$ort_jar" "$here/InProcessOrt.java" "$jar" "$1" "$seconds" 1 x 3,320,320 2> "$work/ort.err")
+  echo "$r cpu_ms/run=$(sed -n 's/cpu_ms_per_run=//p' "$work/ort.err")"
 }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uptime | sed 's/.*load/load/')"
 echo "model: PP-OCRv4 det [1,3,320,320] FP32; endpoint: bin/tollgate run defaults; wrk 1 thread; ${seconds}s per measurement"
 load binary 1 5 > /dev/null; load json 1 5 > /dev/null; load binary 4 5 > /dev/null   # warm-up, not measured
-b1=(); o1=(); b4=(); o2=(); j1=()
+b1=(); o1=(); b4=(); o2=(); j1=(); cpu_b1=(); cpu_o1=(); cpu_j1=()
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) = 1 ]; then
     a=$(load binary 1 "$seconds"); i1=$(ort 1); c=$(load binary 4 "$seconds"); i2=$(ort 2); j=$(load json 1 "$seconds")
   else
     j=$(load json 1 "$seconds"); i2=$(ort 2); c=$(load binary 4 "$seconds"); i1=$(ort 1); a=$(load binary 1 "$seconds")
   fi
-  echo "round $r ($(uptime | sed 's/.*load/load/')): binary c=1 $a, ORT 1 thread $i1 runs/s, binary c=4 $c, ORT 2 threads $i2 runs/s, JSON c=1 $j;" \
-       "ratios $(python3 -c "print(round(${a%% *}/$i1,3), round(${c%% *}/$i2,3), round(${j%% *}/$i1,3))")"
-  b1+=("${a%% *}"); o1+=("$i1"); b4+=("${c%% *}"); o2+=("$i2"); j1+=("${j%% *}")
+  echo "round $r ($(uptime | sed 's/.*load/load/')): binary c=1 $a, ORT 1 thread $i1, binary c=4 $c, ORT 2 threads $i2, JSON c=1 $j;" \
+       "ratios $(python3 -c "print(round(${a%% *}/${i1%% *},3), round(${c%% *}/${i2%% *},3), round(${j%% *}/${i1%% *},3))")"
+  b1+=("${a%% *}"); o1+=("${i1%% *}"); b4+=("${c%% *}"); o2+=("${i2%% *}"); j1+=("${j%% *}")
+  cpu_b1+=("${a##*=}"); cpu_o1+=("${i1##*=}"); cpu_j1+=("${j##*=}")
 done
-python3 - "${b1[*]}" "${o1[*]}" "${b4[*]}" "${o2[*]}" "${j1[*]}" <<'PY'
+python3 - "${b1[*]}" "${o1[*]}" "${b4[*]}" "${o2[*]}" "${j1[*]}" "${cpu_b1[*]}" "${cpu_o1[*]}" "${cpu_j1[*]}" <<'PY'
 import statistics, sys
-b1, o1, b4, o2, j1 = ([float(x) for x in a.split()] for a in sys.argv[1:6])
+b1, o1, b4, o2, j1, cb1, co1, cj1 = ([float(x) for x in a.split()] for a in sys.argv[1:9])
 m = statistics.median
 print(f"medians: binary c=1 {m(b1):.2f} req/s, ORT 1 thread {m(o1):.2f} runs/s, binary c=4 {m(b4):.2f} req/s, "
       f"ORT 2 threads {m(o2):.2f} runs/s, JSON c=1 {m(j1):.2f} req/s")
 print(f"ratios of medians: binary c=1 / ORT 1 thread {m(b1)/m(o1):.3f}; binary c=4 / ORT 2 threads {m(b4)/m(o2):.3f}; "
       f"JSON c=1 / ORT 1 thread {m(j1)/m(o1):.3f}")
 print("per-round ratios: " + "; ".join(f"{a/b:.3f} {c/d:.3f} {e/b:.3f}" for a, b, c, d, e in zip(b1, o1, b4, o2, j1)))
+print(f"CPU per request (medians, ms): ORT 1 thread {m(co1):.1f}/run, binary c=1 {m(cb1):.1f}, JSON c=1 {m(cj1):.1f};"
+      f" ORT's CPU ÷ the appliance's: binary {m(co1)/m(cb1):.3f}, JSON {m(co1)/m(cj1):.3f}")
 PY

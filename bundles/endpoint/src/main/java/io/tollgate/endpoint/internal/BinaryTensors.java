@@ -2,7 +2,6 @@ package io.tollgate.endpoint.internal;
 
 import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -16,10 +15,14 @@ final class BinaryTensors {
     private BinaryTensors() {
     }
 
-    static Tensor read(String name, DataType type, long[] shape, byte[] body, int offset, int size)
+    /**
+     * The tensor at {@code section[offset, offset + size)} (indices from the section's position). A fixed-size tensor
+     * shares the section's memory (no copy).
+     */
+    static Tensor read(String name, DataType type, long[] shape, ByteBuffer section, int offset, int size)
             throws RequestException {
         long count = TensorJsonReader.elementCount(name, shape);
-        ByteBuffer slice = ByteBuffer.wrap(body, offset, size).slice().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer slice = section.slice().position(offset).limit(offset + size).slice().order(ByteOrder.LITTLE_ENDIAN);
         if (type != DataType.BYTES) {
             long expected;
             try {
@@ -57,28 +60,29 @@ final class BinaryTensors {
         return Tensor.ofBytes(name, shape, elements);
     }
 
-    /** Writes {@code t}'s elements in the binary layout and returns how many bytes that took. */
-    static int write(Tensor t, ByteArrayOutputStream out) {
+    /** The bytes {@code t} takes in the binary layout. */
+    static long size(Tensor t) {
         if (t.type() != DataType.BYTES) {
-            ByteBuffer data = t.data();
-            int n = data.remaining();
-            if (data.hasArray()) {
-                out.write(data.array(), data.arrayOffset() + data.position(), n);
-            } else {
-                byte[] copy = new byte[n];
-                data.get(copy);
-                out.write(copy, 0, n);
-            }
-            return n;
+            return t.data().remaining();
         }
-        int total = 0;
-        byte[] length = new byte[4];
+        long total = 0;
         for (byte[] e : t.strings()) {
-            ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).putInt(e.length);
-            out.write(length, 0, 4);
-            out.write(e, 0, e.length);
             total += 4 + e.length;
         }
         return total;
+    }
+
+    /** Writes {@code t}'s elements in the binary layout at {@code out}'s position ({@link #size} bytes). */
+    static void write(Tensor t, ByteBuffer out) {
+        if (t.type() != DataType.BYTES) {
+            out.put(t.data().duplicate());
+            return;
+        }
+        ByteOrder order = out.order();
+        out.order(ByteOrder.LITTLE_ENDIAN);
+        for (byte[] e : t.strings()) {
+            out.putInt(e.length).put(e);
+        }
+        out.order(order);
     }
 }

@@ -8,6 +8,7 @@ import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceRequest;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -88,6 +89,21 @@ final class InferRequestDecoder {
             throw RequestException.badRequest("Inference-Header-Content-Length is " + jsonLength + " but the body has "
                     + body.length + " bytes; it must give the length of the JSON part of the body");
         }
+        return decode(model, version, body, jsonLength, ByteBuffer.wrap(body, jsonLength, body.length - jsonLength)
+                .slice(), generatedId, clientId, tenant);
+    }
+
+    /**
+     * As {@link #decode(String, String, byte[], int, String, Consumer, String)}, with the binary section apart: the
+     * endpoint copies a binary body's tensor bytes from Netty's buffer once, into a direct buffer that ONNX Runtime
+     * then reads in place, instead of into a heap array first.
+     *
+     * @param json    holds the JSON part in its first {@code jsonLength} bytes (overwritten as the other method says)
+     * @param binary  the binary section, from its position to its limit; tensors read from it share its memory
+     */
+    Decoded decode(String model, String version, byte[] json, int jsonLength, ByteBuffer binary, String generatedId,
+                   Consumer<String> clientId, String tenant) throws RequestException {
+        byte[] body = json;
         String id = generatedId;
         Map<String, Object> parameters = Map.of();
         List<InputDraft> inputs = List.of();
@@ -146,7 +162,7 @@ final class InferRequestDecoder {
             throw RequestException.badRequest("the infer request has no inputs; send \"inputs\":[{\"name\":...,"
                     + "\"datatype\":...,\"shape\":[...],\"data\":[...]}]");
         }
-        List<Tensor> tensors = tensors(inputs, body, jsonLength);
+        List<Tensor> tensors = tensors(inputs, body, binary.slice());
         Object binaryOutput = parameters.get(BINARY_DATA_OUTPUT);
         InferenceRequest request = new InferenceRequest(model, version, id, tensors, List.copyOf(outputs.keySet()),
                 tenant, parameters);
@@ -376,20 +392,21 @@ final class InferRequestDecoder {
         }
     }
 
-    private static List<Tensor> tensors(List<InputDraft> drafts, byte[] body, int jsonLength)
+    private static List<Tensor> tensors(List<InputDraft> drafts, byte[] body, ByteBuffer binary)
             throws RequestException {
         List<Tensor> tensors = new ArrayList<>(drafts.size());
-        int binaryPos = jsonLength;
+        int binaryPos = 0;
+        int binaryLength = binary.remaining();
         for (InputDraft d : drafts) {
             if (d.binarySize >= 0) {
                 if (d.tensor != null || d.dataStart >= 0) {
                     throw RequestException.badRequest(d.label() + " has both \"data\" and binary_data_size; send one");
                 }
-                if (d.binarySize > body.length - binaryPos) {
+                if (d.binarySize > binaryLength - binaryPos) {
                     throw RequestException.badRequest(d.label() + ": binary_data_size is " + d.binarySize + " but only "
-                            + (body.length - binaryPos) + " bytes of binary data are left in the body");
+                            + (binaryLength - binaryPos) + " bytes of binary data are left in the body");
                 }
-                tensors.add(BinaryTensors.read(d.name, d.type, d.shape, body, binaryPos, (int) d.binarySize));
+                tensors.add(BinaryTensors.read(d.name, d.type, d.shape, binary, binaryPos, (int) d.binarySize));
                 binaryPos += (int) d.binarySize;
             } else if (d.tensor != null) {
                 tensors.add(d.tensor);
@@ -399,8 +416,8 @@ final class InferRequestDecoder {
                 throw RequestException.badRequest(d.label() + " has no \"data\" (and no binary_data_size parameter)");
             }
         }
-        if (binaryPos != body.length) {
-            throw RequestException.badRequest("the body has " + (body.length - binaryPos) + " bytes after the JSON "
+        if (binaryPos != binaryLength) {
+            throw RequestException.badRequest("the body has " + (binaryLength - binaryPos) + " bytes after the JSON "
                     + "and the binary inputs; Inference-Header-Content-Length or a binary_data_size is wrong");
         }
         return tensors;

@@ -5,7 +5,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.tollgate.model.DataType;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -39,14 +38,15 @@ final class InferResponseEncoder {
             int k = request.classificationFor(t.name());
             outputs.add(k > 0 ? Classification.topK(t, k, labels, batched) : t);
         }
-        ByteArrayOutputStream binary = null;
+        // binary outputs are written once, straight into the response body after the JSON (no growing buffer)
+        long binaryTotal = 0;
+        boolean binary = false;
         int[] binarySizes = new int[outputs.size()];
         for (int i = 0; i < outputs.size(); i++) {
             if (request.binaryFor(outputs.get(i).name())) {
-                if (binary == null) {
-                    binary = new ByteArrayOutputStream(8192);
-                }
-                binarySizes[i] = BinaryTensors.write(outputs.get(i), binary);
+                binarySizes[i] = Math.toIntExact(BinaryTensors.size(outputs.get(i)));
+                binaryTotal += binarySizes[i];
+                binary = true;
             } else {
                 binarySizes[i] = -1;
             }
@@ -71,12 +71,17 @@ final class InferResponseEncoder {
             g.writeEndArray();
             g.writeEndObject();
         }, (int) Math.min(sizeHint, 1 << 24));
-        if (binary == null) {
+        if (!binary) {
             return HttpReply.json(HttpResponseStatus.OK, json);
         }
-        byte[] body = new byte[json.length + binary.size()];
+        byte[] body = new byte[Math.toIntExact(json.length + binaryTotal)];
         System.arraycopy(json, 0, body, 0, json.length);
-        System.arraycopy(binary.toByteArray(), 0, body, json.length, binary.size());
+        ByteBuffer out = ByteBuffer.wrap(body, json.length, (int) binaryTotal);
+        for (int i = 0; i < outputs.size(); i++) {
+            if (binarySizes[i] >= 0) {
+                BinaryTensors.write(outputs.get(i), out);
+            }
+        }
         return new HttpReply(HttpResponseStatus.OK, HttpReply.OCTET_STREAM, body,
                 Map.of(HEADER_LENGTH, Integer.toString(json.length)));
     }

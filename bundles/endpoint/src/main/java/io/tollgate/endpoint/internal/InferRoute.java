@@ -8,6 +8,8 @@ import io.tollgate.serving.InferenceResponse;
 import io.tollgate.serving.InferenceService;
 import io.tollgate.serving.ModelRegistry;
 import io.tollgate.serving.ModelStatus;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -81,13 +83,22 @@ final class InferRoute {
             // the copy, the decode and the hand-off to serving all run on the decode thread (a thenCompose after
             // supplyAsync could run on the event loop when the copy finished first)
             return CompletableFuture.supplyAsync(() -> {
-                byte[] body;
                 try {
-                    body = ByteBufUtil.getBytes(held);
+                    int jsonLength = binarySplit(ex, held);
+                    if (jsonLength >= 0) {
+                        // binary tensors: only the JSON header goes to the heap; the tensor bytes are copied once,
+                        // into a direct buffer that ONNX Runtime reads in place (no second copy, no humongous array)
+                        byte[] json = ByteBufUtil.getBytes(held, held.readerIndex(), jsonLength);
+                        ByteBuffer binary = ByteBuffer.allocateDirect(held.readableBytes() - jsonLength)
+                                .order(ByteOrder.LITTLE_ENDIAN);
+                        held.getBytes(held.readerIndex() + jsonLength, binary);
+                        return infer(ex, model, version, json, jsonLength, binary.flip(), start);
+                    }
+                    byte[] body = ByteBufUtil.getBytes(held);
+                    return infer(ex, model, version, body, start);
                 } finally {
                     held.release();
                 }
-                return infer(ex, model, version, body, start);
             }, decodeThreads).thenCompose(reply -> reply);
         } catch (RejectedExecutionException stopping) {
             held.release();
@@ -96,13 +107,44 @@ final class InferRoute {
         }
     }
 
+    /**
+     * The JSON length of a body with a binary section whose header is well-formed and fits the body, or -1 (no
+     * binary section, or a bad header that the whole-body path reports).
+     */
+    private static int binarySplit(Exchange ex, ByteBuf body) {
+        String header = ex.request.headers().get(InferResponseEncoder.HEADER_LENGTH);
+        if (header == null) {
+            return -1;
+        }
+        try {
+            int length = Integer.parseInt(header.trim());
+            return length >= 0 && length < body.readableBytes() ? length : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private CompletionStage<HttpReply> infer(Exchange ex, String model, String version, byte[] body, long start) {
+        try {
+            return infer(ex, model, version, body, jsonLength(ex, body.length), null, start);
+        } catch (RequestException e) {
+            record(model, EndpointMetrics.Outcome.of(e), start);
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** @param binary the binary section apart from {@code body}, or null when {@code body} holds all of it */
+    private CompletionStage<HttpReply> infer(Exchange ex, String model, String version, byte[] body, int jsonLength,
+                                             ByteBuffer binary, long start) {
         InferRequestDecoder.Decoded decoded;
         try {
             // from the moment the client's id is read and checked, errors and logs name it instead of ours
             // the tenant is the caller's (its API key's), whatever the body or headers say
-            decoded = decoder.decode(model, version, body, jsonLength(ex, body.length), ex.requestId,
-                    id -> ex.requestId = id, ex.caller.tenant());
+            decoded = binary == null
+                    ? decoder.decode(model, version, body, jsonLength, ex.requestId, id -> ex.requestId = id,
+                            ex.caller.tenant())
+                    : decoder.decode(model, version, body, jsonLength, binary, ex.requestId, id -> ex.requestId = id,
+                            ex.caller.tenant());
             checkClassification(decoded, model, version);
         } catch (RequestException e) {
             record(model, EndpointMetrics.Outcome.of(e), start);

@@ -573,6 +573,57 @@ public class HttpEndpointTest {
         assertEquals(jsonLength + 12, r.body().length);
     }
 
+    /** Large bodies (the decode threads' path): tensor bytes reach the service in a direct buffer, copied once. */
+    @Test
+    public void largeTensorsArriveInDirectBuffersBitForBit() throws Exception {
+        try (TestServer big = new TestServer(16 << 20, 5_000)) {
+            largeTensors(big);
+        }
+    }
+
+    private static void largeTensors(TestServer big) throws Exception {
+        int n = 3 * 200 * 200;   // 480,000 bytes of FP32: above InferRoute.OFFLOAD_BYTES
+        String json = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,3,200,200],"
+                + "\"parameters\":{\"binary_data_size\":" + (n * 4) + "}}],\"outputs\":[{\"name\":\"x\","
+                + "\"parameters\":{\"binary_data\":true}}]}";
+        byte[] head = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer body = ByteBuffer.allocate(head.length + n * 4).order(ByteOrder.LITTLE_ENDIAN);
+        body.put(head);
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < n; i++) {
+            body.putInt(random.nextInt());   // any bit pattern, NaN payloads included
+        }
+        HttpResponse<byte[]> r = big.client.send(HttpRequest.newBuilder(big.uri("/v2/models/echo/infer"))
+                .header("Inference-Header-Content-Length", Integer.toString(head.length))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.array())).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(new String(r.body(), 0, Math.min(300, r.body().length), StandardCharsets.UTF_8), 200,
+                r.statusCode());
+        assertTrue("binary input in a direct buffer", big.service.last.inputs().get(0).data().isDirect());
+        int jsonLength = Integer.parseInt(r.headers().firstValue("inference-header-content-length").orElseThrow());
+        assertEquals(jsonLength + n * 4, r.body().length);
+        assertTrue("the echoed tensor is the sent one, bit for bit", java.util.Arrays.equals(body.array(), head.length,
+                body.array().length, r.body(), jsonLength, r.body().length));
+
+        StringBuilder data = new StringBuilder("[");
+        for (int i = 0; i < n; i++) {
+            data.append(i == 0 ? "" : ",").append((i % 255) / 255f);   // Float.toString: parses back to the same float
+        }
+        String text = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,3,200,200],\"data\":" + data
+                + "]}],\"outputs\":[{\"name\":\"x\",\"parameters\":{\"binary_data\":true}}]}";
+        r = big.client.send(HttpRequest.newBuilder(big.uri("/v2/models/echo/infer"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(text)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode());
+        assertTrue("JSON FP32 input in a direct buffer", big.service.last.inputs().get(0).data().isDirect());
+        jsonLength = Integer.parseInt(r.headers().firstValue("inference-header-content-length").orElseThrow());
+        ByteBuffer echoed = ByteBuffer.wrap(r.body(), jsonLength, n * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToIntBits((i % 255) / 255f), echoed.getInt());
+        }
+    }
+
     @Test
     public void aBinaryShapeWhoseByteCountOverflowsIsA400() throws Exception {
         // 2^61 FP64 elements: the element count fits a long, its byte count (2^64) wraps to 0 = binary_data_size
