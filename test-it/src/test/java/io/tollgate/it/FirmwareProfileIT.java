@@ -112,7 +112,7 @@ public class FirmwareProfileIT {
         ApplianceProcess.Result r = dist.tool("run", "--port", Integer.toString(TollgateExam.freePort()), "--data",
                 work.resolve("data").toString(), "--profile", "x86-gpu");
         assertEquals(r.toString(), 14, r.exit());
-        assertTrue(r.err(), r.err().contains("firmware profile 'x86-gpu' (--profile) is not in " + dist.dist()
+        assertTrue(r.err(), r.err().startsWith("tollgate run: firmware profile 'x86-gpu' (--profile) is not in " + dist.dist()
                 .resolve("profiles") + "; the profiles are [arm64-cpu, jetson-agx-orin-jp6, jetson-orin-nano-jp6, "
                 + "x86-cpu, x86-nvidia] (bin/tollgate profile list)"));
         assertFalse(r.err(), r.err().contains(" started: "));
@@ -145,7 +145,7 @@ public class FirmwareProfileIT {
             assertTrue("exits at once", p.waitFor(60, TimeUnit.SECONDS));
             String out = Files.readString(work.resolve("malformed.log"));
             assertEquals(out, 14, p.exitValue());
-            assertTrue(out, out.contains("firmware profile " + profiles.resolve("x86-cpu.profile") + " is malformed: "
+            assertTrue(out, out.startsWith("tollgate run: firmware profile " + profiles.resolve("x86-cpu.profile") + " is malformed: "
                     + "io.tollgate.accelerators/precision must be fp32, fp16 or int8, not 'fp64'"));
             assertFalse(out, out.contains(" started: "));
         } finally {
