@@ -30,6 +30,24 @@ public class ConfigFilesTest {
         assertEquals("/var/lib/tollgate/usage", all.get("io.tollgate.metering.journal").get("directory"));
     }
 
+    /** Issue 12: the firmware profile's values are defaults; a key in the owner's conf/PID.cfg wins, key by key. */
+    @Test
+    public void theOwnersConfWinsOverTheProfileKeyByKey() throws Exception {
+        Path conf = tmp.newFolder("conf").toPath();
+        Files.writeString(conf.resolve("io.tollgate.serving.cfg"), "worker.threads=3\n");
+        Files.writeString(conf.resolve("io.tollgate.profile.cfg"), "name=x86-cpu\n");
+        Map<String, Map<String, String>> profile = Map.of(
+                "io.tollgate.serving", Map.of("worker.threads", "0", "max.queue.per.model", "64"),
+                "io.tollgate.accelerators", Map.of("precision", "fp16"));
+        ConfigFiles files = new ConfigFiles(conf, Map.of("io.tollgate.serving", Map.of("drain.timeout.ms", "5")),
+                Map.of(), profile);
+        Map<String, Map<String, String>> all = files.read();
+        assertEquals(Map.of("worker.threads", "3", "max.queue.per.model", "64", "drain.timeout.ms", "5"),
+                all.get("io.tollgate.serving"));
+        assertEquals(Map.of("precision", "fp16"), all.get("io.tollgate.accelerators"));
+        assertEquals("io.tollgate.profile.cfg is the launcher's, not pushed", 2, all.size());
+    }
+
     @Test
     public void unknownPlaceholderNamesFileAndKey() throws Exception {
         Path conf = tmp.newFolder("conf").toPath();

@@ -20,6 +20,33 @@ public class RunCommandTest {
     private String out;
     private String err;
 
+    /** A home's profiles folder holds one profile that matches any box (no conditions), as detection needs one. */
+    @org.junit.Before
+    public void anyBoxProfile() throws Exception {
+        Files.createDirectories(tmp.getRoot().toPath().resolve("profiles"));
+        Files.writeString(tmp.getRoot().toPath().resolve("profiles/any.profile"), "description=any box\n");
+    }
+
+    /** Issue 12: a profile that is missing or malformed stops run with exit 14 and the reason, before anything starts. */
+    @Test
+    public void anUnknownOrMalformedProfileExits14WithTheReason() throws Exception {
+        String home = tmp.getRoot().toString();
+        assertEquals(err, 0, main("run", "--home", home, "--check", "--profile", "any"));
+        assertEquals(14, main("run", "--home", home, "--check", "--profile", "x86-gpu"));
+        assertTrue(err, err.startsWith("tollgate run: firmware profile 'x86-gpu' (--profile) is not in "
+                + tmp.getRoot().toPath().resolve("profiles") + "; the profiles are [any]"));
+        Files.writeString(tmp.getRoot().toPath().resolve("profiles/broken.profile"), "description=x\nmatch.gpu=1\n");
+        assertEquals(14, main("run", "--home", home, "--check"));
+        assertTrue(err, err.startsWith("tollgate run: firmware profile " + tmp.getRoot().toPath()
+                .resolve("profiles/broken.profile") + " is malformed: unknown key 'match.gpu'"));
+        Files.delete(tmp.getRoot().toPath().resolve("profiles/broken.profile"));
+        Files.createDirectories(tmp.getRoot().toPath().resolve("conf"));
+        Files.writeString(tmp.getRoot().toPath().resolve("conf/io.tollgate.profile.cfg"), "name=nano\n");
+        assertEquals(14, main("run", "--home", home, "--check"));
+        assertTrue(err, err.startsWith("tollgate run: firmware profile 'nano' (" + tmp.getRoot().toPath()
+                .resolve("conf/io.tollgate.profile.cfg") + ") is not in "));
+    }
+
     private int main(String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();

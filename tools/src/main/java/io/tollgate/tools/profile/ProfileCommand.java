@@ -54,6 +54,15 @@ public final class ProfileCommand {
         FirmwareProfiles.Selection select(FirmwareProfiles catalog, DeviceFacts facts) throws ProfileException {
             return catalog.select(facts, FirmwareProfiles.override(profile, System.getenv(), conf()));
         }
+
+        /** The profile chosen for this box; none is a failure with {@code exitCode} and the reason. */
+        FirmwareProfiles.Selection chosen(int exitCode) throws ToolException {
+            try {
+                return select(catalog(), facts());
+            } catch (ProfileException e) {
+                throw new ToolException(exitCode, e.getMessage());
+            }
+        }
     }
 
     /** {@code <tollgate.home>/profiles} unless {@code given}. */
@@ -123,12 +132,7 @@ public final class ProfileCommand {
         @Override
         public Integer call() throws Exception {
             PrintStream out = out();
-            FirmwareProfiles.Selection s;
-            try {
-                s = select(catalog(), facts());
-            } catch (ProfileException e) {
-                throw failure(e);
-            }
+            FirmwareProfiles.Selection s = chosen(ExitCodes.FAILED);
             printChoice(out, s);
             out.println("jvm.options: " + String.join(" ", s.profile().jvmOptions()) + "  (profile "
                     + s.profile().name() + "; TOLLGATE_JAVA_OPTS come after them and win)");
@@ -174,13 +178,7 @@ public final class ProfileCommand {
     public static final class JvmOptions extends ProfileOptions {
         @Override
         public Integer call() throws Exception {
-            FirmwareProfiles.Selection s;
-            try {
-                s = select(catalog(), facts());
-            } catch (ProfileException e) {
-                throw new ToolException(NO_PROFILE_EXIT, e.getMessage());
-            }
-            s.profile().jvmOptions().forEach(out()::println);
+            chosen(NO_PROFILE_EXIT).profile().jvmOptions().forEach(out()::println);
             return ExitCodes.OK;
         }
     }
