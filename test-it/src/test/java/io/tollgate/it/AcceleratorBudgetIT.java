@@ -125,6 +125,8 @@ public class AcceleratorBudgetIT {
         for (JsonNode plugin : pluginList) {
             if ("READY".equals(plugin.path("state").asText())) {
                 assertEquals(plugin.toString(), "cpu", plugin.path("placement").path("accelerator").asText());
+                assertEquals(plugin.toString(), "on cpu with onnx: no gpu in the inventory",
+                        plugin.path("placement").path("reason").asText());
                 placed++;
             } else if ("fm-a".equals(plugin.path("model").asText())) {
                 assertEquals(plugin.toString(), "UNLOADED", plugin.path("state").asText());
@@ -135,6 +137,8 @@ public class AcceleratorBudgetIT {
 
         String metrics = http.get("/metrics").body();
         assertTrue(metrics, metrics.contains("tollgate_accelerator_models{accelerator=\"cpu\",kind=\"cpu\"} 2\n"));
+        // the distribution's placement.order is gpu,cpu: on this GPU-less machine each model is a CPU fallback
+        assertTrue(metrics, metrics.contains("tollgate_accelerator_fallback_models{accelerator=\"cpu\",kind=\"cpu\"} 2\n"));
         assertTrue(metrics, metrics.contains("tollgate_accelerator_memory_used_bytes{accelerator=\"cpu\",kind=\"cpu\"} "
                 + 2 * estimate + "\n"));
         if (budget > 0) {

@@ -111,7 +111,8 @@ final class AcceleratorRoutes {
 
     /**
      * {@code tollgate_accelerator_memory_bytes{accelerator,kind}} (total), {@code ..._memory_used_bytes},
-     * {@code ..._budget_bytes} and {@code ..._models} (resident instances), one sample per accelerator.
+     * {@code ..._budget_bytes}, {@code ..._models} (resident instances) and {@code ..._fallback_models} (those placed
+     * there as a fallback), one sample per accelerator.
      */
     void renderMetrics(StringBuilder out) {
         AcceleratorInventory i = inventory;
@@ -128,6 +129,9 @@ final class AcceleratorRoutes {
                 u -> u.accelerator().budgetBytes());
         series(out, usage, "tollgate_accelerator_models", "Model instances resident on the accelerator.",
                 u -> u.models().size());
+        series(out, usage, "tollgate_accelerator_fallback_models", "Model instances resident on the accelerator that"
+                + " are not where the profile prefers (e.g. on the CPU for want of a GPU; /admin/plugins says why).",
+                u -> u.models().stream().filter(Placement::fallback).count());
     }
 
     private static void series(StringBuilder out, List<AcceleratorUsage> usage, String name, String help,
