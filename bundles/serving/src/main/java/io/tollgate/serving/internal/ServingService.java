@@ -114,7 +114,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                           ServingConfig config, Map<String, Object> properties) {
         this(ServingSettings.from(checked(config, properties)), journal);
         // Static and mandatory: a model loaded before placement bound would hold no reservation (issue 12).
-        placements.bind(placement);
+        placement(placement);
         if (!config.repository_state_dir().isBlank()) {
             keepUnloadedModelsIn(java.nio.file.Path.of(config.repository_state_dir().trim()));
         }
@@ -162,6 +162,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
         });
         started.join();
+    }
+
+    /** Places model instances with {@code service} (issue 12); call before plugins are reported. */
+    void placement(io.tollgate.accelerator.PlacementService service) {
+        placements.bind(service);
     }
 
     /** Without DS: the configuration as given (its keys are the annotation's own). */
