@@ -20,6 +20,8 @@ final class RequiredComponents {
 
     static final Part DEVICE_KEY = new Part("io.tollgate.metering.internal.FileDeviceIdentity", "device key");
     static final Part JOURNAL = new Part("io.tollgate.metering.internal.ChronicleUsageJournal", "usage journal");
+    /** Placement and memory budgets (issue 12): serving needs it, so a bad io.tollgate.accelerators.cfg is named first. */
+    static final Part ACCELERATORS = new Part("io.tollgate.accelerators.internal.AcceleratorService", "accelerators");
     static final Part SERVING = new Part("io.tollgate.serving.internal.ServingService", "serving");
     static final Part ENDPOINT = new Part("io.tollgate.endpoint.internal.HttpEndpoint", "HTTP endpoint");
     static final Part UPLINK = new Part("io.tollgate.sync.internal.MqttUsageUplink", "usage uplink (sync)");
@@ -35,7 +37,7 @@ final class RequiredComponents {
 
     /** The required parts, in dependency order (a failure is reported for the first, its root cause). */
     static List<Part> required(boolean uplinkRequired) {
-        List<Part> parts = new ArrayList<>(List.of(DEVICE_KEY, JOURNAL, SERVING, ENDPOINT));
+        List<Part> parts = new ArrayList<>(List.of(DEVICE_KEY, JOURNAL, ACCELERATORS, SERVING, ENDPOINT));
         if (uplinkRequired) {
             parts.add(UPLINK);
         }

@@ -276,6 +276,30 @@ public final class HttpEndpoint {
         metrics.licenses().quotaGone(quotas);
     }
 
+    /** The box's accelerators (issue 12): {@code /admin/accelerators} and the accelerator series of /metrics. */
+    @Reference(name = "accelerators", service = io.tollgate.accelerator.AcceleratorInventory.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindAccelerators")
+    void bindAccelerators(io.tollgate.accelerator.AcceleratorInventory inventory) {
+        router.accelerators().inventory(inventory);
+    }
+
+    void unbindAccelerators(io.tollgate.accelerator.AcceleratorInventory inventory) {
+        router.accelerators().inventoryGone(inventory);
+    }
+
+    /** Where each model runs (issue 12), shown with its plugin in {@code /admin/plugins}. */
+    @Reference(name = "placement", service = io.tollgate.accelerator.PlacementService.class,
+            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindPlacement")
+    void bindPlacement(io.tollgate.accelerator.PlacementService placement) {
+        router.accelerators().placement(placement);
+    }
+
+    void unbindPlacement(io.tollgate.accelerator.PlacementService placement) {
+        router.accelerators().placementGone(placement);
+    }
+
     /** Explicit model control (load/unload), registered by serving; without it those routes answer 503. */
     @Reference(name = "repository", service = io.tollgate.serving.RepositoryControl.class,
             cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,

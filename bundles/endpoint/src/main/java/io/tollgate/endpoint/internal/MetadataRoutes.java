@@ -203,7 +203,15 @@ final class MetadataRoutes {
         return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config));
     }
 
+    private volatile AcceleratorRoutes accelerators;
+
+    /** Where {@link #plugins()} finds each model's placement (issue 12). */
+    void accelerators(AcceleratorRoutes a) {
+        accelerators = a;
+    }
+
     HttpReply plugins() {
+        AcceleratorRoutes placements = accelerators;
         List<PluginStatus> plugins = registry.plugins();
         java.util.Map<String, String> configErrors = registry.configErrors();
         return HttpReply.json(HttpResponseStatus.OK, JsonBodies.bytes(g -> {
@@ -218,6 +226,9 @@ final class MetadataRoutes {
                 g.writeStringField("model_version", p.modelVersion());
                 g.writeStringField("state", p.state() == null ? "" : p.state().name());
                 g.writeStringField("error", p.error() == null ? "" : p.error());
+                if (placements != null && p.state() == io.tollgate.serving.ModelState.READY) {
+                    placements.writePlacement(g, p.model(), p.modelVersion());
+                }
                 String configError = configErrors.get(p.model());
                 if (configError != null) {
                     g.writeStringField("config_error", configError);

@@ -49,6 +49,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         REPOSITORY_INDEX("POST", Access.ADMIN), REPOSITORY_LOAD("POST", Access.ADMIN),
         REPOSITORY_UNLOAD("POST", Access.ADMIN), ADMIN_PLUGINS("GET", Access.ADMIN),
         ADMIN_LICENSES("GET", Access.ADMIN), ADMIN_LICENSES_INSTALL("POST", Access.ADMIN),
+        ADMIN_ACCELERATORS("GET", Access.ADMIN),
         METRICS("GET", Access.METRICS);
 
         final String method;
@@ -81,6 +82,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final BodyBudget bodies;
     private final LicenseRoutes licenses = new LicenseRoutes();
     private final RepositoryRoutes repository = new RepositoryRoutes();
+    private final AcceleratorRoutes accelerators = new AcceleratorRoutes();
     private final RequestIdGenerator requestIds = new RequestIdGenerator();
     private volatile boolean draining;
 
@@ -93,6 +95,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.bodies = bodies;
         metrics.readiness().registry(registry);
         this.metadata = new MetadataRoutes(registry, serverVersion, metrics.readiness());
+        metadata.accelerators(accelerators);
         this.infer = new InferRoute(service, registry, metrics, decoder);
         this.stats = new StatsRoutes(registry);
     }
@@ -114,6 +117,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** {@code /admin/licenses}: its services are bound by the endpoint component. */
     LicenseRoutes licenses() {
         return licenses;
+    }
+
+    /** {@code /admin/accelerators} and the accelerator series: its services are bound by the endpoint component. */
+    AcceleratorRoutes accelerators() {
+        return accelerators;
     }
 
     /** {@code /v2/repository/models/{m}/load|unload}: its service is bound by the endpoint component. */
@@ -141,6 +149,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             return n == 1 ? new Match(Route.METRICS, null, null) : null;
         }
         if ("admin".equals(s.get(0))) {
+            if (n == 2 && "accelerators".equals(s.get(1))) {
+                return new Match(Route.ADMIN_ACCELERATORS, null, null);
+            }
             if (n == 2 && "licenses".equals(s.get(1))) {
                 return new Match(Route.ADMIN_LICENSES, null, null);     // POST: ADMIN_LICENSES_INSTALL (dispatch)
             }
@@ -313,6 +324,8 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return done(metadata.plugins());
             case ADMIN_LICENSES:
                 return done(licenses.list());
+            case ADMIN_ACCELERATORS:
+                return done(accelerators.list());
             case ADMIN_LICENSES_INSTALL:
                 return licenses.install(ByteBufUtil.getBytes(ex.request.content()), String.valueOf(ex.caller));
             case METRICS:
@@ -329,6 +342,7 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         StatsRoutes.renderMetrics(out, registry, models);
         infer.tenantLimits().render(out);
         EndpointMetrics.renderRoutes(out, registry.routes());
+        accelerators.renderMetrics(out);
         ProcessMetrics.render(out);
         return out.toString();
     }

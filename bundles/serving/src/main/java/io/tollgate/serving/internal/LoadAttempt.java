@@ -66,6 +66,8 @@ final class LoadAttempt {
     private ModelVersion version;                               // lifecycle thread
     private CompletableFuture<InferenceEngine> engineWait;      // lifecycle thread
     private ScheduledFuture<?> deadline;                        // lifecycle thread
+    /** Where placement put this instance (issue 12), or null without a PlacementService; set before the load. */
+    private volatile io.tollgate.accelerator.Placement placement;
 
     LoadAttempt(PluginSource source, Context context) {
         this.source = source;
@@ -226,7 +228,8 @@ final class LoadAttempt {
             return;
         }
         try {
-            context.placements().place(version, descriptor, engine, bytes.length, context.evictions());
+            placement = context.placements().place(version, descriptor, engine, bytes.length, context.evictions())
+                    .orElse(null);
         } catch (io.tollgate.accelerator.PlacementException e) {
             fail(source.label() + ": model '" + descriptor.name() + "' " + descriptor.version() + " cannot be placed ("
                     + e.reason() + "): " + e.getMessage(), null);

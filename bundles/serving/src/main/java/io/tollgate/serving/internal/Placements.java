@@ -39,6 +39,8 @@ final class Placements {
     private final Map<String, ModelVersion> owners = new ConcurrentHashMap<>();
     /** The request each owned reservation was made with, to place a version again (lifecycle thread). */
     private final Map<String, PlacementRequest> requests = new ConcurrentHashMap<>();
+    /** Fallbacks already logged at WARN: a model evicted and loaded again many times warns once. */
+    private final java.util.Set<String> warnedFallback = ConcurrentHashMap.newKeySet();
 
     void bind(PlacementService s) {
         service = s;
@@ -72,8 +74,8 @@ final class Placements {
         Placement p = s.place(request, listener);
         owners.put(p.key(), version);
         requests.put(p.key(), request);
-        if (p.fallback()) {
-            LOG.warn("{}: placed {}", version.label(), describe(p));
+        if (p.fallback() && warnedFallback.add(p.key() + "\n" + p.acceleratorId() + "\n" + p.reason())) {
+            LOG.warn("{}: placed {}", version.label(), describe(p));     // once per model and fallback; INFO after
         } else {
             LOG.info("{}: placed {}", version.label(), describe(p));
         }

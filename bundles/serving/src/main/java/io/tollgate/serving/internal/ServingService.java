@@ -114,9 +114,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final Object control = new Object();
 
     @Activate
-    public ServingService(@Reference(name = "journal") UsageJournal journal, ServingConfig config,
-                          Map<String, Object> properties) {
+    public ServingService(@Reference(name = "journal") UsageJournal journal,
+                          @Reference(name = "placement") io.tollgate.accelerator.PlacementService placement,
+                          ServingConfig config, Map<String, Object> properties) {
         this(ServingSettings.from(checked(config, properties)), journal);
+        // Static and mandatory: a model loaded before placement bound would hold no reservation (issue 12).
+        placement(placement);
         if (!config.repository_state_dir().isBlank()) {
             keepUnloadedModelsIn(java.nio.file.Path.of(config.repository_state_dir().trim()));
         }
@@ -164,6 +167,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
         });
         started.join();
+    }
+
+    /** Places model instances with {@code service} (issue 12); call before plugins are reported. */
+    void placement(io.tollgate.accelerator.PlacementService service) {
+        placements.bind(service);
     }
 
     /** Without DS: the configuration as given (its keys are the annotation's own). */
@@ -229,23 +237,6 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         engines.add(engine);
         LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
         loader.engineAdded(name);
-    }
-
-    /**
-     * Placement of model instances on accelerators, with memory budgets and least-recently-used eviction (issue 12).
-     * Optional: without it every model loads where its engine puts it and nothing is evicted. Models loaded before it
-     * arrived hold no reservation.
-     */
-    @Reference(name = "placement", service = io.tollgate.accelerator.PlacementService.class,
-            cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindPlacement")
-    public void bindPlacement(io.tollgate.accelerator.PlacementService service) {
-        placements.bind(service);
-        LOG.info("placement available: model instances are placed by the accelerators' memory budgets");
-    }
-
-    public void unbindPlacement(io.tollgate.accelerator.PlacementService service) {
-        placements.unbind(service);
     }
 
     public void unbindEngine(InferenceEngine engine) {

@@ -1,0 +1,191 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import io.tollgate.accelerator.AcceleratorKind;
+import io.tollgate.accelerator.EvictionListener;
+import io.tollgate.accelerator.Placement;
+import io.tollgate.accelerator.PlacementRequest;
+import io.tollgate.accelerator.PlacementService;
+import io.tollgate.model.Tensor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.RepositoryControl.IndexEntry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.After;
+import org.junit.Test;
+
+/**
+ * Serving's side of eviction (issue 12) without OSGi: a placement service with room for two instances (a stand-in
+ * for bundles/accelerators, whose table has its own tests), test engines, real threads.
+ */
+public class EvictionServingTest {
+    private final FakeEngine engine = new FakeEngine("fake");
+    private final TwoSlots slots = new TwoSlots();
+    private ServingService service;
+
+    /** Room for two instances; evicts the least recently placed or touched. */
+    static final class TwoSlots implements PlacementService {
+        final LinkedHashMap<String, Placement> lru = new LinkedHashMap<>(16, 0.75f, true);
+        final List<String> released = new ArrayList<>();
+
+        @Override
+        public Placement place(PlacementRequest r, EvictionListener listener) {
+            List<Placement> victims = new ArrayList<>();
+            Placement p;
+            synchronized (this) {
+                Placement existing = lru.get(r.key());
+                if (existing != null) {
+                    return existing;
+                }
+                while (lru.size() >= 2) {
+                    String oldest = lru.keySet().iterator().next();
+                    victims.add(lru.remove(oldest));
+                }
+                p = new Placement(r.model(), r.version(), "cpu", AcceleratorKind.CPU, "fake", "fp32",
+                        r.estimatedBytes(), "");
+                lru.put(r.key(), p);
+            }
+            victims.forEach(v -> listener.evicted(v, "evicted (memory budget)"));
+            return p;
+        }
+
+        @Override
+        public synchronized void release(String model, String version) {
+            released.add(model + ":" + version);
+            lru.remove(model + ":" + version);
+        }
+
+        @Override
+        public synchronized void touch(String model, String version) {
+            lru.get(model + ":" + version);
+        }
+
+        @Override
+        public synchronized Optional<Placement> placement(String model, String version) {
+            return Optional.ofNullable(lru.get(model + ":" + version));
+        }
+
+        @Override
+        public synchronized List<Placement> placements() {
+            return List.copyOf(lru.values());
+        }
+
+        synchronized Set<String> resident() {
+            return Set.copyOf(lru.keySet());
+        }
+    }
+
+    @After
+    public void stop() {
+        if (service != null) {
+            service.deactivate();
+        }
+    }
+
+    private void start() {
+        service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50), new FakeUsageJournal());
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        service.placement(slots);
+        service.bindEngine(engine);
+        service.trackerOpened(Set.of());
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private Map<String, IndexEntry> index() {
+        Map<String, IndexEntry> out = new LinkedHashMap<>();
+        for (IndexEntry e : service.index(false)) {
+            out.put(e.name(), e);
+        }
+        return out;
+    }
+
+    private void awaitIndex(String name, String state) throws InterruptedException {
+        await(name + " " + state + " in " + index(), () -> index().containsKey(name)
+                && index().get(name).state().equals(state));
+    }
+
+    private InferenceResponse infer(String model, float tag) throws Exception {
+        InferenceRequest r = new InferenceRequest(model, null, "req-" + model,
+                List.of(Tensor.ofFloats("image", new long[] {1, 4}, new float[4])), List.of(), null, null);
+        InferenceResponse out = service.infer(r).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(model, out.model());
+        assertEquals(tag, out.outputs().get(0).toFloats()[0], 0f);
+        return out;
+    }
+
+    private void startThree() throws Exception {
+        start();
+        service.pluginStarted(FakePluginSource.plugin(1, "a", "1.0.0", FakeEngine.model(1)));
+        awaitIndex("a", "READY");
+        service.pluginStarted(FakePluginSource.plugin(2, "b", "1.0.0", FakeEngine.model(2)));
+        awaitIndex("b", "READY");
+        service.pluginStarted(FakePluginSource.plugin(3, "c", "1.0.0", FakeEngine.model(3)));
+        awaitIndex("c", "READY");
+        awaitIndex("a", "UNAVAILABLE");
+    }
+
+    @Test
+    public void theThirdModelEvictsTheLeastRecentlyUsedWhichSaysWhy() throws Exception {
+        startThree();
+        IndexEntry a = index().get("a");
+        assertEquals("evicted (memory budget); the next request for it loads it again", a.reason());
+        assertEquals("READY", index().get("b").state());
+        await("a's plugin UNLOADED", () -> service.plugins().stream().anyMatch(p -> p.bundleId() == 1
+                && p.state() == ModelState.UNLOADED && p.error().equals("evicted (memory budget)")));
+        // a's instance closed: its reservation was dropped by the eviction, never released twice
+        assertEquals(Set.of("b:1.0.0", "c:1.0.0"), slots.resident());
+        assertEquals(List.of(), slots.released);
+    }
+
+    @Test
+    public void aRequestForAnEvictedModelLoadsItAgainAndIsServed() throws Exception {
+        startThree();
+        infer("b", 2);                        // b is now more recent than c
+        infer("a", 1);                        // waits for a to load again, which evicts c
+        assertEquals(Set.of("a:1.0.0", "b:1.0.0"), slots.resident());
+        awaitIndex("c", "UNAVAILABLE");
+        assertEquals("READY", index().get("a").state());
+        for (int i = 0; i < 3; i++) {          // round robin: every request served
+            infer("a", 1);
+            infer("b", 2);
+            infer("c", 3);
+        }
+    }
+
+    @Test
+    public void anEvictedModelAnOperatorUnloadedIsNotLoadedAgain() throws Exception {
+        startThree();
+        service.unload("a");
+        try {
+            infer("a", 1);
+            fail("an operator's unload wins over on-demand loading");
+        } catch (ExecutionException e) {
+            InferenceException ie = (InferenceException) e.getCause();
+            assertEquals(InferenceException.Reason.MODEL_NOT_FOUND, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().contains("an operator unloaded it"));
+        }
+        assertEquals(Set.of("b:1.0.0", "c:1.0.0"), slots.resident());
+    }
+}
