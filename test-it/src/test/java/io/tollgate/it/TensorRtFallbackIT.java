@@ -70,6 +70,7 @@ public class TensorRtFallbackIT {
                     ApplianceProcess.fashionMnistBody("cpu-" + i, 2, v));
             assertEquals(a.body(), 200, a.status());
             assertEquals(b.body(), 200, b.status());
+            assertEquals(a.body(), "cpu", Http.JSON.readTree(a.body()).path("parameters").path("accelerator").asText());
             float[] fromTrt = Http.output(Http.JSON.readTree(a.body()), "probs");
             float[] fromCpu = Http.output(Http.JSON.readTree(b.body()), "probs");
             assertEquals(20, fromTrt.length);
@@ -89,6 +90,7 @@ public class TensorRtFallbackIT {
                 + " instead"));
         assertFalse("no stack trace from the JNI boundary", log.contains("at org.bytedeco"));
         assertFalse(log, log.contains("UnsatisfiedLinkError"));
+        assertTrue(log, log.contains("engine 'tensorrt' registered but unavailable here"));
     }
 
     private static int count(String text, String what) {
