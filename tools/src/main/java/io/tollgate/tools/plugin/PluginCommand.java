@@ -96,6 +96,16 @@ public final class PluginCommand {
 
         private Path signKey;
 
+        @Option(names = "--engine", paramLabel = "NAME", defaultValue = "onnx",
+                description = "Engine the descriptor names: onnx (default) or tensorrt (builds a TensorRT engine from"
+                        + " the ONNX model on a box with an NVIDIA GPU, else runs on onnx; docs/hardware.md).")
+        private String engine;
+
+        @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
+                description = "fp32 (default), fp16 or int8: the precision an accelerator engine builds in (TensorRT"
+                        + " 11 takes it from the model's own types: ship a converted or quantized ONNX model).")
+        private String precision;
+
         @Option(names = "--sign", paramLabel = "KEY",
                 description = "Sign the jar with this vendor private key (vendor-private.pem from tollgate-vendor keygen;"
                         + " the appliance serves only plugins signed by a vendor it trusts, docs/licensing.md).")
@@ -137,7 +147,7 @@ public final class PluginCommand {
             }
             PluginPacker.pack(new PackSpec(model, name, version, output, labels, maxBatch, meter, licenseFeature,
                     new Scheduling(dynamicBatching, preferredBatch == null ? List.of() : preferredBatch,
-                            maxQueueDelayUs, instances)), modelKey, out());
+                            maxQueueDelayUs, instances), new EngineChoice(engine, precision)), modelKey, out());
             if (key != null) {
                 String fingerprint = Pem.fingerprint(key.getPublic());
                 PluginSigner.sign(output, output, key.getPrivate(), key.getPublic(),
@@ -186,11 +196,26 @@ public final class PluginCommand {
      * @param maxBatch null for the default
      */
     record PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
-                    String licenseFeature, Scheduling scheduling) {
+                    String licenseFeature, Scheduling scheduling, EngineChoice engine) {
         PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
                  String licenseFeature) {
             this(model, name, version, output, labels, maxBatch, meter, licenseFeature, Scheduling.NONE);
         }
+
+        PackSpec(Path model, String name, String version, Path output, Path labels, Integer maxBatch, String meter,
+                 String licenseFeature, Scheduling scheduling) {
+            this(model, name, version, output, labels, maxBatch, meter, licenseFeature, scheduling, EngineChoice.ONNX);
+        }
+    }
+
+    /**
+     * {@code --engine} and {@code --precision} (issue 12): which engine the descriptor names and the precision an
+     * accelerator engine builds in. A {@code tensorrt} plugin still ships its ONNX model and also resolves where only
+     * the onnx engine is installed (the appliance then runs it on the CPU and says why).
+     */
+    record EngineChoice(String engine, String precision) {
+        static final EngineChoice ONNX = new EngineChoice("onnx", "fp32");
+        static final List<String> ENGINES = List.of("onnx", "tensorrt");
     }
 
     /**

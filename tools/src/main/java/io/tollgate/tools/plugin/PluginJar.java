@@ -39,6 +39,7 @@ public final class PluginJar {
     private final String name;
     private final String version;
     private String engine = "onnx";
+    private String precision = "fp32";
     private String modelFile = "model.onnx";
     private byte[] modelBytes = new byte[0];
     private List<TensorSpec> inputs = List.of();
@@ -67,6 +68,8 @@ public final class PluginJar {
     }
 
     public PluginJar engine(String value) { this.engine = value; return this; }
+    /** Precision an accelerator engine builds in ({@code fp32}, {@code fp16}, {@code int8}); written when not fp32. */
+    public PluginJar precision(String value) { this.precision = value; return this; }
     public PluginJar model(String file, byte[] bytes) { this.modelFile = file; this.modelBytes = bytes.clone(); return this; }
     public PluginJar inputs(List<TensorSpec> value) { this.inputs = List.copyOf(value); return this; }
     public PluginJar outputs(List<TensorSpec> value) { this.outputs = List.copyOf(value); return this; }
@@ -138,7 +141,7 @@ public final class PluginJar {
         a.putValue("Bundle-Name", "Tollgate model plugin " + name);
         a.putValue("Provide-Capability", "tollgate.model;tollgate.model=\"" + name + "\";version:Version=\"" + version + "\"");
         a.putValue("Require-Capability", "osgi.extender;filter:=\"(&(osgi.extender=tollgate.model)(version>=1.0)(!(version>=2.0)))\","
-                + "tollgate.engine;filter:=\"(tollgate.engine=" + engine + ")\"");
+                + "tollgate.engine;filter:=\"" + engineFilter() + "\"");
         a.putValue("Tollgate-Model", "TOLLGATE-INF/model.json");
         extraHeaders.forEach((name, value) -> {
             if (value == null) {
@@ -150,6 +153,16 @@ public final class PluginJar {
         return m;
     }
 
+    /**
+     * The engine requirement: an ONNX model for an accelerator engine also resolves where only the onnx engine is
+     * installed, since serving falls back to it (issue 12).
+     */
+    private String engineFilter() {
+        boolean onnxModel = modelFile.endsWith(".onnx");
+        return onnxModel && !engine.equals("onnx") ? "(|(tollgate.engine=" + engine + ")(tollgate.engine=onnx))"
+                : "(tollgate.engine=" + engine + ")";
+    }
+
     /** The descriptor as JSON. */
     public String descriptor() {
         if (descriptorOverride != null) {
@@ -158,8 +171,12 @@ public final class PluginJar {
         StringBuilder j = new StringBuilder("{\n");
         field(j, "name", name).append(",\n");
         field(j, "version", version).append(",\n");
-        field(j, "platform", engine.equals("tensorrt") ? "tensorrt_plan" : "onnx").append(",\n");
+        // platform is the model file's format (Triton's names): an ONNX model stays "onnx" whatever engine runs it
+        field(j, "platform", modelFile.endsWith(".plan") ? "tensorrt_plan" : "onnx").append(",\n");
         field(j, "engine", engine).append(",\n");
+        if (!precision.equals("fp32")) {
+            field(j, "precision", precision).append(",\n");
+        }
         field(j, "file", modelFile).append(",\n");
         j.append("  \"max_batch_size\": ").append(maxBatchSize).append(",\n");
         for (java.util.Map.Entry<String, String> f : configFields.entrySet()) {

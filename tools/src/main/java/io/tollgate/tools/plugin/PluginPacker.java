@@ -64,6 +64,20 @@ final class PluginPacker {
             throw new ToolException(ExitCodes.IO_ERROR, "cannot write --output " + spec.output() + ": " + folder
                     + " is a file, not a directory");
         }
+        String engine = spec.engine().engine().strip().toLowerCase(java.util.Locale.ROOT);
+        String precision = spec.engine().precision().strip().toLowerCase(java.util.Locale.ROOT);
+        if (!PluginCommand.EngineChoice.ENGINES.contains(engine)) {
+            throw new ToolException(ExitCodes.USAGE, "--engine '" + spec.engine().engine() + "' is not one of "
+                    + PluginCommand.EngineChoice.ENGINES);
+        }
+        if (!io.tollgate.model.PrebuiltEngine.PRECISIONS.contains(precision)) {
+            throw new ToolException(ExitCodes.USAGE, "--precision '" + spec.engine().precision() + "' is not one of"
+                    + " fp32, fp16, int8");
+        }
+        if (!precision.equals("fp32") && engine.equals("onnx")) {
+            throw new ToolException(ExitCodes.USAGE, "--precision " + precision + " needs --engine tensorrt (the onnx"
+                    + " engine runs the model in its own types)");
+        }
         byte[] bytes = read(spec.model(), "--model");
         ModelSignature sig;
         try {
@@ -82,7 +96,8 @@ final class PluginPacker {
         int maxBatch = maxBatch(spec.maxBatch(), sig.inputs());
         String scheduling = scheduling(spec.scheduling(), maxBatch, jar);
         jar.model("model.onnx", bytes).inputs(sig.inputs()).outputs(sig.outputs()).labels(labels)
-                .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature());
+                .maxBatchSize(maxBatch).meter(spec.meter()).licenseFeature(spec.licenseFeature())
+                .engine(engine).precision(precision);
         if (key != null) {
             jar.encryptWith(key);
         }
@@ -101,6 +116,9 @@ final class PluginPacker {
                 : "up to " + maxBatch);
         if (!scheduling.isEmpty()) {
             out.printf("  schedule %s%n", scheduling);
+        }
+        if (!engine.equals("onnx")) {
+            out.printf("  engine   %s, %s (on a box without it: onnx on the CPU)%n", engine, precision);
         }
         out.printf("  labels   %d%n", labels.size());
         if (key != null) {

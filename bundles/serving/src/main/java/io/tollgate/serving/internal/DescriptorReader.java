@@ -38,7 +38,8 @@ final class DescriptorReader {
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
             "parameters", "dynamic_batching", "instance_group", "version_policy", "default_model_version",
-            "encryption");
+            "encryption", "precision", "engines");
+    private static final Set<String> ENGINE_FIELDS = Set.of("profile", "file", "precision", "tensorrt");
     private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "shape");
 
     private DescriptorReader() {
@@ -202,9 +203,11 @@ final class DescriptorReader {
             String meter = optionalString(root, "meter", "inference");
             String licenseFeature = optionalString(root, "license_feature", "");
             Map<String, String> parameters = parameters(root);
+            String precision = precision(root, "precision", "precision", "fp32");
+            List<io.tollgate.model.PrebuiltEngine> engines = prebuiltEngines(root);
             checkCapability(name, version);
             return new ModelDescriptor(name, version, platform, engine, file, inputs, outputs, maxBatchSize,
-                    labels, meter, licenseFeature, parameters);
+                    labels, meter, licenseFeature, parameters, precision, engines);
         }
 
         private String version(JsonNode root) throws PluginException {
@@ -362,6 +365,62 @@ final class DescriptorReader {
                 parameters.put(e.getKey(), v.asText());
             }
             return parameters;
+        }
+
+        private String precision(JsonNode node, String key, String field, String fallback) throws PluginException {
+            JsonNode n = node.get(key);
+            if (n != null && !n.isNull() && !n.isTextual()) {
+                throw fault(field, n, "one of \"fp32\", \"fp16\", \"int8\"");
+            }
+            String value = optionalString(node, key, fallback).toLowerCase(java.util.Locale.ROOT);
+            if (!io.tollgate.model.PrebuiltEngine.PRECISIONS.contains(value)) {
+                throw fault(field, node.get(key), "one of \"fp32\", \"fp16\", \"int8\"");
+            }
+            return value;
+        }
+
+        /** {@code engines}: serialized engines per firmware profile (issue 12), each with all four fields. */
+        private List<io.tollgate.model.PrebuiltEngine> prebuiltEngines(JsonNode root) throws PluginException {
+            JsonNode n = root.get("engines");
+            if (n == null || n.isNull()) {
+                return List.of();
+            }
+            String example = "an array of {\"profile\": \"jetson-orin-nano-jp6\", \"file\": \"engines/nano.plan\","
+                    + " \"precision\": \"fp16\", \"tensorrt\": \"10.3\"}";
+            if (!n.isArray()) {
+                throw fault("engines", n, example);
+            }
+            List<io.tollgate.model.PrebuiltEngine> engines = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                JsonNode e = n.get(i);
+                String at = "engines[" + i + "]";
+                if (!e.isObject()) {
+                    throw fault(at, e, example);
+                }
+                warnUnknown(e, ENGINE_FIELDS, at + ".");
+                String profile = requiredString(e, "profile", at + ".profile");
+                String file = requiredString(e, "file", at + ".file");
+                if (!PluginPaths.isInside(file)) {
+                    throw fault(at + ".file", e.get("file"), PluginPaths.expected(entryPath(path, "")));
+                }
+                if (!e.hasNonNull("precision")) {
+                    throw missing(at + ".precision", "one of \"fp32\", \"fp16\", \"int8\"");
+                }
+                String precision = precision(e, "precision", at + ".precision", "fp32");
+                String tensorrt = requiredString(e, "tensorrt", at + ".tensorrt");
+                if (!tensorrt.matches("\\d+\\.(\\d+|x)(\\.\\d+)?")) {
+                    throw fault(at + ".tensorrt", e.get("tensorrt"), "the TensorRT release that built it, e.g. \"10.3\""
+                            + " or \"10.x\"");
+                }
+                for (io.tollgate.model.PrebuiltEngine other : engines) {
+                    if (other.profile().equals(profile) && other.precision().equals(precision)) {
+                        throw fault(at, e, "one engine per profile and precision; " + profile + " " + precision
+                                + " is listed twice");
+                    }
+                }
+                engines.add(new io.tollgate.model.PrebuiltEngine(profile, file, precision, tensorrt));
+            }
+            return engines;
         }
 
         private String relativePath(JsonNode root, String field, boolean required) throws PluginException {

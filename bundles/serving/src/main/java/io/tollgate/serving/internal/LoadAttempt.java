@@ -56,6 +56,9 @@ final class LoadAttempt {
                    Placements placements, io.tollgate.accelerator.EvictionListener evictions) {
     }
 
+    /** The engine an ONNX model falls back to when the engine it names is unavailable here. */
+    private static final String CPU_ENGINE = "onnx";
+
     /** The reason a plugin of an unloaded model gives. */
     static final String UNLOADED = "the model is unloaded by an operator";
 
@@ -242,15 +245,35 @@ final class LoadAttempt {
     }
 
     // loader thread
-    private void load(InferenceEngine engine, ModelDescriptor descriptor, byte[] bytes) {
+    private void load(InferenceEngine named, ModelDescriptor described, byte[] bytes) {
         if (cancelled) {
             return;
         }
+        // An accelerator engine that cannot run here (no CUDA driver, no TensorRT) hands an ONNX model to the CPU
+        // engine, saying why once per load (issue 12): a plugin packed for TensorRT still serves on a CPU-only box.
+        io.tollgate.accelerator.EngineAvailability availability = named.availability();
+        if (!availability.available() && !named.name().equals(CPU_ENGINE) && CPU_ENGINE.equals(described.platform())) {
+            Optional<InferenceEngine> cpu = context.engines().find(CPU_ENGINE);
+            if (cpu.isPresent()) {
+                LOG.warn("{}: engine '{}' is unavailable ({}); the model runs on engine '{}' on the CPU instead",
+                        source.label(), named.name(), availability.reason(), CPU_ENGINE);
+                loadWith(cpu.get(), described.withEngine(CPU_ENGINE), bytes);
+                return;
+            }
+        }
+        loadWith(named, described, bytes);
+    }
+
+    // loader thread
+    private void loadWith(InferenceEngine engine, ModelDescriptor descriptor, byte[] bytes) {
         String modelPath = DescriptorReader.entryPath(source.descriptorPath(), descriptor.file());
         long started = System.nanoTime();
         LoadedModel model;
         try {
-            model = engine.load(new ModelArtifact(descriptor, bytes, source.label() + ", " + modelPath));
+            // other plugin files (a prebuilt TensorRT engine) are read only if the engine asks for them
+            model = engine.load(new ModelArtifact(descriptor, bytes, source.label() + ", " + modelPath, "", "",
+                    path -> source.read(DescriptorReader.entryPath(source.descriptorPath(), path),
+                            context.maxModelBytes())));
         } catch (EngineException e) {
             context.threads().onLifecycle(() -> fail(source.label() + ": " + modelPath + ": engine '"
                     + descriptor.engine() + "' cannot load the model (" + e.reason() + "): " + e.getMessage(), null));

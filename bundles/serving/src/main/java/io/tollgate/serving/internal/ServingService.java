@@ -235,7 +235,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     public void bindEngine(InferenceEngine engine) {
         String name = engine.name();
         engines.add(engine);
-        LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
+        io.tollgate.accelerator.EngineAvailability availability = engine.availability();
+        if (availability.available()) {
+            LOG.info("engine '{}' available (accelerator {})", name, engine.accelerator());
+        } else {
+            LOG.info("engine '{}' registered but unavailable here ({}); ONNX models naming it run on 'onnx'", name,
+                    availability.reason());
+        }
         loader.engineAdded(name);
     }
 

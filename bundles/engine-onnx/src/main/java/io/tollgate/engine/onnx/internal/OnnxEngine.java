@@ -53,6 +53,8 @@ public final class OnnxEngine implements InferenceEngine {
     private final OnnxSettings settings;
     private final Set<OrtProvider> available;
     private final Set<OnnxLoadedModel> open = ConcurrentHashMap.newKeySet();
+    /** Placement fallback reasons already logged (each once per engine, not once per model). */
+    private final Set<String> explained = ConcurrentHashMap.newKeySet();
     private volatile ExecutionProviderPlan providers;
 
     /**
@@ -147,7 +149,7 @@ public final class OnnxEngine implements InferenceEngine {
         String accelerator;
         try (SessionOptions options = new SessionOptions()) {
             modelSettings.applyTo(options);
-            accelerator = attachProviders(options, origin);
+            accelerator = attachProviders(options, origin, artifact.accelerator());
             session = OnnxSignatureReader.open(env, artifact.modelBytes(), options, origin);
         } catch (OrtException e) {
             throw new EngineException(Reason.UNSUPPORTED, "model " + origin + ": ONNX Runtime refused the session"
@@ -173,9 +175,15 @@ public final class OnnxEngine implements InferenceEngine {
         }
     }
 
-    /** Attaches the planned GPU providers; a provider ORT refuses is dropped for this and later models. */
-    private String attachProviders(SessionOptions options, String origin) {
-        ExecutionProviderPlan plan = providers;
+    /**
+     * Attaches the GPU providers the placement ({@code placedOn}, "" = none: the configuration's plan) asks for; a
+     * placement this build cannot honour runs on the CPU with its reason logged once; a provider ORT refuses is
+     * dropped for this and later models.
+     */
+    private String attachProviders(SessionOptions options, String origin, String placedOn) {
+        ExecutionProviderPlan.Placed placed = providers.forPlacement(placedOn, available);
+        placed.reason().filter(explained::add).ifPresent(reason -> LOG.warn("model {}: {}", origin, reason));
+        ExecutionProviderPlan plan = placed.plan();
         boolean attached = false;
         for (OrtProvider provider : plan.gpuProviders()) {
             try {
