@@ -1,0 +1,124 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import com.sun.net.httpserver.HttpServer;
+import io.tollgate.metering.UsageEvent;
+import io.tollgate.model.Tensor;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * ServingService with a route to a real HTTP server (the JDK's): a model that exists only as a route is listed with
+ * the remote's metadata, its successful answers are metered here as {@code remote:<route>} (one record each), and a
+ * failed remote call is answered 502 and never metered.
+ */
+public class HybridServingTest {
+    private HttpServer server;
+    private final AtomicInteger status = new AtomicInteger(200);
+    private final FakeUsageJournal journal = new FakeUsageJournal();
+    private ServingService service;
+    private Path conf;
+
+    @Before
+    public void setUp() throws Exception {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            String body = ex.getRequestMethod().equals("GET")
+                    ? "{\"name\":\"fm\",\"versions\":[\"3.0.0\"],\"platform\":\"onnxruntime_onnx\",\"inputs\":[{\"name\":"
+                    + "\"image\",\"datatype\":\"FP32\",\"shape\":[-1,2]}],\"outputs\":[{\"name\":\"probs\",\"datatype\":"
+                    + "\"FP32\",\"shape\":[-1,1]}]}"
+                    : status.get() == 200 ? "{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":"
+                    + "\"probs\",\"datatype\":\"FP32\",\"shape\":[3,1],\"data\":[0.5,0.25,1]}]}"
+                    : "{\"error\":\"model crashed\"}";
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(status.get(), b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        server.start();
+        conf = Files.createTempDirectory("hybrid-serving");
+        Path models = Files.createDirectories(conf.resolve("models"));
+        Files.writeString(models.resolve("rm.json"), "{\"route\":{\"mode\":\"remote\",\"name\":\"plant-b\",\"url\":"
+                + "\"http://127.0.0.1:" + server.getAddress().getPort() + "\",\"model\":\"fm\",\"binary_data\":false}}");
+        service = new ServingService(new ServingSettings(2, 256, 2_000, 10_000, 2_000, 50), journal);
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        service.watchModelConfigs(models);
+    }
+
+    @After
+    public void tearDown() throws Exception {
+        service.deactivate();
+        server.stop(0);
+        try (var files = Files.walk(conf)) {
+            files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static InferenceRequest request(String id) {
+        return new InferenceRequest("rm", null, id, List.of(Tensor.ofFloats("image", new long[] {3, 2},
+                new float[6])), List.of(), "acme", Map.of());
+    }
+
+    @Test
+    public void aRouteOnlyModelIsListedServedRemotelyAndMeteredHereOnlyWhenServed() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        ModelStatus listed;
+        while ((listed = service.model("rm", null).orElseThrow()).state() != ModelState.READY) {
+            if (System.nanoTime() > deadline) {
+                fail("the route's metadata was not fetched: " + listed);
+            }
+            Thread.sleep(20);
+        }
+        assertEquals("3.0.0", listed.version());
+        assertEquals("image", listed.descriptor().inputs().get(0).name());
+        assertTrue(service.models().stream().anyMatch(m -> m.name().equals("rm")));
+
+        InferenceResponse r = service.infer(request("ok-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals("remote:plant-b", r.accelerator());
+        assertEquals("rm", r.model());
+        assertEquals(0.25f, r.outputs().get(0).toFloats()[1], 0f);
+        List<UsageEvent> events = journal.events();
+        assertEquals(1, events.size());
+        UsageEvent e = events.get(0);
+        assertEquals("remote:plant-b", e.accelerator());
+        assertEquals("ok-1", e.requestId());
+        assertEquals("acme", e.tenant());
+        assertEquals("rm", e.model());
+        assertEquals("3.0.0", e.modelVersion());
+        assertEquals("the remote batches (-1): its first dimension", 3, e.quantity());
+
+        status.set(500);
+        try {
+            service.infer(request("bad-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            fail("served");
+        } catch (ExecutionException x) {
+            InferenceException ie = (InferenceException) x.getCause();
+            assertEquals(Reason.REMOTE_FAILED, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().contains("route 'plant-b'")
+                    && ie.getMessage().contains("model crashed"));
+        }
+        assertEquals("a failed remote request is not metered", 1, journal.events().size());
+        assertEquals(2, service.routes().get(0).requests());
+        assertEquals(1, service.routes().get(0).failures());
+    }
+}
