@@ -74,7 +74,8 @@ final class TensorBatching {
         for (Tensor t : parts) {
             bytes = Math.addExact(bytes, t.data().remaining());
         }
-        ByteBuffer out = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        // direct: the ONNX engine reads a direct buffer in place, so the batch is copied once, not twice
+        ByteBuffer out = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
         for (Tensor t : parts) {
             out.put(t.data());
         }
