@@ -59,6 +59,20 @@ public class AcceleratorBudgetIT {
                 2 * Files.size(FASHION));
     }
 
+    @Test
+    public void aBadAcceleratorsConfigurationStopsTheStartNamingTheKey() throws Exception {
+        Path conf = appliance.copyConf(tmp.resolve("conf"));
+        Files.writeString(conf.resolve("io.tollgate.accelerators.cfg"), "precision=fp8\n", StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
+        ApplianceProcess.Result r = appliance.tool("run", "--port", Integer.toString(TollgateExam.freePort()), "--conf",
+                conf.toString(), "--data", tmp.resolve("data").toString(), "--plugins",
+                Files.createDirectories(tmp.resolve("plugins")).toString());
+        assertEquals(r.toString(), 12, r.exit());
+        assertTrue(r.err(), r.err().contains("the accelerators did not start"));
+        assertTrue(r.err(), r.err().contains("configuration io.tollgate.accelerators: 'precision' is 'fp8'; expected"
+                + " fp32, fp16 or int8"));
+    }
+
     private void run(String settings, String reason, long budget, long estimate) throws Exception {
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
         Path packed = Files.createDirectories(tmp.resolve("packed"));

@@ -82,16 +82,6 @@ final class Placements {
         return Optional.of(p);
     }
 
-    /** The placement of {@code version}, while it holds one. */
-    Optional<Placement> of(ModelVersion version) {
-        PlacementService s = service;
-        String key = version.name() + ":" + version.descriptor().version();
-        if (s == null || owners.get(key) != version) {
-            return Optional.empty();
-        }
-        return s.placement(version.name(), version.descriptor().version());
-    }
-
     /** Frees {@code version}'s reservation, if it still owns one. */
     void release(ModelVersion version) {
         PlacementService s = service;
