@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Start to ready of bin/tollgate run (example plugin, issue 11):
+#   bench/endpoint-load/start-to-ready.sh DIST DATA_DIR    (DATA_DIR kept between runs: the first run on it is a first start)
+# Prints the wall seconds and the CPU seconds (user+sys) the appliance's processes had used when /v2/health/ready said 200.
+set -u
+dist="$1"; data="$2"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+t0=$(date +%s.%N)
+"$dist/bin/tollgate" run --port "$port" --data "$data" > "$data.log" 2>&1 &
+pid=$!
+while :; do
+  c=$(curl -s -o /dev/null -w '%{http_code}' "localhost:$port/v2/health/ready" 2>/dev/null)
+  [ "$c" = 200 ] && break
+  kill -0 $pid 2>/dev/null || { echo "died"; break; }
+  sleep 0.05
+done
+t1=$(date +%s.%N)
+cpu=0
+for p in $pid $(pgrep -P $pid); do
+  s=$(awk '{print $14+$15}' /proc/$p/stat 2>/dev/null || echo 0); cpu=$((cpu + s))
+done
+python3 -c "print('ready after %.2f s wall, %.2f s CPU' % ($t1-$t0, $cpu/$(getconf CLK_TCK)))"
+kill $pid; wait $pid 2>/dev/null
