@@ -126,9 +126,8 @@ public final class TensorRtEngine implements InferenceEngine {
         String device = dlaCore >= 0 ? "dla:" + dlaCore : "gpu";
         String accelerator = dlaCore >= 0 ? device : gpu.acceleratorId();
         byte[] plan = plan(artifact, gpu, dlaCore, device, origin);
-        List<OptimizationProfiles.InputRange> ranges = OptimizationProfiles.of(artifact.descriptor(),
-                artifact.descriptor().inputs(), origin);
-        TensorRtLoadedModel model = new TensorRtLoadedModel(plan, ranges, origin, accelerator, open::remove);
+        TensorRtLoadedModel model = new TensorRtLoadedModel(plan, artifact.descriptor(), origin, accelerator,
+                open::remove);
         open.add(model);
         LOG.info("loaded model {} on {} (TensorRT {}, {}): inputs {}, outputs {}", origin, accelerator,
                 probe.tensorrtVersion(), artifact.precision(), model.inputs(), model.outputs());

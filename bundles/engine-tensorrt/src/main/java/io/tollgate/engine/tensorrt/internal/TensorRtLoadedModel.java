@@ -32,6 +32,7 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
 final class TensorRtLoadedModel implements LoadedModel {
     private final String origin;
     private final String accelerator;
+    private final TrtLogger logger;
     private final IRuntime runtime;
     private final ICudaEngine engine;
     private final IExecutionContext context;
@@ -43,12 +44,19 @@ final class TensorRtLoadedModel implements LoadedModel {
     private final Consumer<TensorRtLoadedModel> onClose;
     private boolean closed;
 
-    TensorRtLoadedModel(byte[] plan, List<OptimizationProfiles.InputRange> maxShapes, String origin,
+    /**
+     * @param descriptor gives {@code max_batch_size} and declared shapes: the largest shapes buffers are sized for
+     * @throws EngineException {@link Reason#CORRUPT_MODEL} when the plan does not deserialize here,
+     *                         {@link Reason#RUN_FAILED} when device memory cannot be had
+     */
+    TensorRtLoadedModel(byte[] plan, io.tollgate.model.ModelDescriptor descriptor, String origin,
                         String accelerator, Consumer<TensorRtLoadedModel> onClose) throws EngineException {
         this.origin = origin;
         this.accelerator = accelerator;
         this.onClose = onClose;
-        this.runtime = nvinfer.createInferRuntime(new TrtLogger());
+        // TensorRT keeps calling the logger for the runtime's whole life: hold it, or the GC frees the callback
+        this.logger = new TrtLogger();
+        this.runtime = nvinfer.createInferRuntime(logger);
         try (BytePointer bytes = new BytePointer(plan)) {
             this.engine = runtime.deserializeCudaEngine(bytes, plan.length);
         }
@@ -62,7 +70,17 @@ final class TensorRtLoadedModel implements LoadedModel {
         check(cudart.cudaStreamCreate(stream), "cudaStreamCreate");
         List<TensorSpec> in = new ArrayList<>();
         List<TensorSpec> out = new ArrayList<>();
-        for (OptimizationProfiles.InputRange r : maxShapes) {
+        // bindings sized from the descriptor: every input at its largest shape of the optimization profile, so the
+        // outputs' largest shapes follow
+        List<TensorSpec> engineInputs = new ArrayList<>();
+        for (int i = 0; i < engine.getNbIOTensors(); i++) {
+            String name = engine.getIOTensorName(i);
+            if (engine.getTensorIOMode(name) == nvinfer.TensorIOMode.kINPUT) {
+                engineInputs.add(new TensorSpec(name, type(engine.getTensorDataType(name)),
+                        TensorRtBuilder.shape(engine.getTensorShape(name))));
+            }
+        }
+        for (OptimizationProfiles.InputRange r : OptimizationProfiles.of(descriptor, engineInputs, origin)) {
             context.setInputShape(r.name(), TensorRtBuilder.dims(r.max()));
         }
         for (int i = 0; i < engine.getNbIOTensors(); i++) {
@@ -115,7 +133,9 @@ final class TensorRtLoadedModel implements LoadedModel {
                         + capacity.get(t.name()) + " bytes); send at most max_batch_size rows");
             }
             context.setInputShape(t.name(), TensorRtBuilder.dims(t.shape()));
-            try (BytePointer host = new BytePointer(t.data())) {
+            byte[] data = new byte[Math.toIntExact(bytes)];
+            t.data().get(data); // a view that may be read-only (no array): copy it out for javacpp
+            try (BytePointer host = new BytePointer(data)) {
                 check(cudart.cudaMemcpy(buffers.get(t.name()), host, bytes, cudart.cudaMemcpyHostToDevice),
                         "copy of input '" + t.name() + "'");
             }
