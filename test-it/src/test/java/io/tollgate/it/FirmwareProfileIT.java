@@ -105,7 +105,7 @@ public class FirmwareProfileIT {
         dist.awaitReady(first, port, 90_000);
         dist.awaitLogLine(" INFO ", "JVM options of firmware profile x86-cpu: -XX:MaxRAMPercentage=25 (from bin/tollgate's "
                 + "profile step; kept in " + cache + " for the next start)", 1_000);
-        assertEquals(0, dist.stop(first, 30));
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(first, 30));
         assertEquals(1, count(log, step));
         assertEquals(0, count(log, cached));
         assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
@@ -121,7 +121,7 @@ public class FirmwareProfileIT {
         List<String> jvm = List.of(Files.readString(Path.of("/proc/" + second.pid() + "/cmdline")).split("\0"));
         assertTrue(jvm.toString(), jvm.indexOf("-XX:MaxRAMPercentage=25") >= 0
                 && jvm.indexOf("-XX:MaxRAMPercentage=25") < jvm.indexOf("-Xmx512m"));
-        assertEquals(0, dist.stop(second, 30));
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(second, 30));
 
         // the owner names a profile in conf/: the cached options no longer say what it needs
         Files.writeString(conf.resolve("io.tollgate.profile.cfg"), "name=x86-nvidia\n", StandardCharsets.UTF_8);
@@ -131,7 +131,7 @@ public class FirmwareProfileIT {
         dist.awaitLogLine(" INFO ", "JVM options of firmware profile x86-nvidia: -XX:MaxRAMPercentage=25 (from "
                 + "bin/tollgate's profile step", 1_000);
         assertTrue(Files.readString(cache), Files.readString(cache).contains("\nprofile=x86-nvidia\n"));
-        assertEquals(0, dist.stop(third, 30));
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(third, 30));
     }
 
     private static long count(Path log, String text) throws java.io.IOException {
