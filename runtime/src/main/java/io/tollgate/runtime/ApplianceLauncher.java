@@ -193,6 +193,11 @@ final class ApplianceLauncher {
             throw new StartFailure(StartFailure.KEY_FROM_ANOTHER_HOST, foreignKey);
         }
         logProfile();
+        if (profile != null) {
+            ProfileJvmOptionsCache.update(data, System.getProperty(ProfileJvmOptionsCache.KEY_PROPERTY),
+                    System.getProperty(ProfileJvmOptionsCache.SOURCE_PROPERTY), profile.profile().name(),
+                    profile.profile().jvmOptions());
+        }
         ConfigFiles configFiles = configFiles();
         checkPortIsFree(configFiles.read().getOrDefault(ConfigFiles.ENDPOINT_PID, Map.of()));
         System.setProperty("tollgate.home", home.toString());

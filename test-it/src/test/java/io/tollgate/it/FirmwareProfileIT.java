@@ -82,6 +82,62 @@ public class FirmwareProfileIT {
         assertFalse("no WARN about the profile:\n" + dist.tail(80), dist.tail(400).contains("does not match this box"));
     }
 
+    /**
+     * Brief H4b (issue 11's start-to-ready goal): the second start takes the profile's JVM options from
+     * DATA/profile.jvm-options and runs no profile step (no second JVM); an override changed in conf/ runs it again.
+     * TOLLGATE_DEBUG makes bin/tollgate say which it did, on stderr (this log), before the appliance's JVM starts.
+     */
+    @Test
+    public void aWarmStartTakesTheJvmOptionsFromTheDataFolderUntilAnOverrideChanges() throws Exception {
+        assumeX86WithoutGpu();
+        Path conf = dist.copyConf(work.resolve("conf"));
+        Path data = work.resolve("data");
+        Path plugins = work.resolve("plugins");
+        dist.copyExamplePlugin(plugins);
+        Path cache = data.resolve("profile.jvm-options");
+        Path log = work.resolve("tollgate.log");
+        String step = "tollgate run: JVM options of the firmware profile from the profile step";
+        String cached = "tollgate run: JVM options of the firmware profile from " + cache;
+        Map<String, String> env = Map.of("TOLLGATE_DEBUG", "1");
+
+        int port = TollgateExam.freePort();
+        Process first = dist.run(port, data, plugins, conf, env);
+        dist.awaitReady(first, port, 90_000);
+        dist.awaitLogLine(" INFO ", "JVM options of firmware profile x86-cpu: -XX:MaxRAMPercentage=25 (from bin/tollgate's "
+                + "profile step; kept in " + cache + " for the next start)", 1_000);
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(first, 30));
+        assertEquals(1, count(log, step));
+        assertEquals(0, count(log, cached));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(cache)));
+        assertTrue(Files.readString(cache), Files.readString(cache).contains("\nprofile=x86-cpu\noption=-XX:MaxRAMPercentage=25\n"));
+
+        Process second = dist.run(port, data, plugins, conf, env);
+        dist.awaitReady(second, port, 90_000);
+        dist.awaitLogLine(" INFO ", "JVM options of firmware profile x86-cpu: -XX:MaxRAMPercentage=25 (from " + cache
+                + "; bin/tollgate skipped its profile step)", 1_000);
+        assertEquals("no second profile step", 1, count(log, step));
+        assertEquals(1, count(log, cached));
+        List<String> jvm = List.of(Files.readString(Path.of("/proc/" + second.pid() + "/cmdline")).split("\0"));
+        assertTrue(jvm.toString(), jvm.indexOf("-XX:MaxRAMPercentage=25") >= 0
+                && jvm.indexOf("-XX:MaxRAMPercentage=25") < jvm.indexOf("-Xmx512m"));
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(second, 30));
+
+        // the owner names a profile in conf/: the cached options no longer say what it needs
+        Files.writeString(conf.resolve("io.tollgate.profile.cfg"), "name=x86-nvidia\n", StandardCharsets.UTF_8);
+        Process third = dist.run(port, data, plugins, conf, env);
+        dist.awaitReady(third, port, 90_000);
+        assertEquals("the override changed: the profile step again", 2, count(log, step));
+        dist.awaitLogLine(" INFO ", "JVM options of firmware profile x86-nvidia: -XX:MaxRAMPercentage=25 (from "
+                + "bin/tollgate's profile step", 1_000);
+        assertTrue(Files.readString(cache), Files.readString(cache).contains("\nprofile=x86-nvidia\n"));
+        assertEquals("SIGTERM: a clean stop", 143, dist.stop(third, 30));
+    }
+
+    private static long count(Path log, String text) throws java.io.IOException {
+        return Files.readString(log).lines().filter(l -> l.contains(text)).count();
+    }
+
     @Test
     public void aForcedX86NvidiaStartsAndServesOnTheCpuSayingTheGpuIsAbsent() throws Exception {
         assumeX86WithoutGpu();
