@@ -362,7 +362,7 @@ final class ApplianceLauncher {
     private ConfigFiles configFiles() {
         return new ConfigFiles(conf, overrides, Map.of("tollgate.home", home.toString(), "tollgate.data",
                 data.toString(), "tollgate.conf", conf.toString()),
-                profile == null ? Map.of() : profile.profile().configuration());
+                profile == null ? Map.of() : profile.profile().layer());
     }
 
     /**

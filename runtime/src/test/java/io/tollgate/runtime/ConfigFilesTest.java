@@ -30,6 +30,28 @@ public class ConfigFilesTest {
         assertEquals("/var/lib/tollgate/usage", all.get("io.tollgate.metering.journal").get("directory"));
     }
 
+    /** Issue 12: the TensorRT engine's profile key is the chosen firmware profile's name, unless the owner's wins. */
+    @Test
+    public void theTensorRtEngineGetsTheProfileNameUnlessTheOwnerSetsIt() throws Exception {
+        Path conf = tmp.newFolder("conf").toPath();
+        Map<String, Map<String, String>> layer = new io.tollgate.tools.profile.FirmwareProfile("jetson-orin-nano-jp6",
+                "", Map.of(), java.util.List.of(), Map.of("io.tollgate.serving", Map.of("worker.threads", "0")), null)
+                .layer();
+        Map<String, Map<String, String>> all = new ConfigFiles(conf, Map.of(), Map.of(), layer).read();
+        assertEquals(Map.of("profile", "jetson-orin-nano-jp6"), all.get("io.tollgate.engine.tensorrt"));
+        assertEquals(Map.of("worker.threads", "0"), all.get("io.tollgate.serving"));
+
+        Files.writeString(conf.resolve("io.tollgate.engine.tensorrt.cfg"), "profile=my-orin-build\n");
+        all = new ConfigFiles(conf, Map.of(), Map.of(), layer).read();
+        assertEquals("the owner's conf wins", Map.of("profile", "my-orin-build"), all.get("io.tollgate.engine.tensorrt"));
+
+        Map<String, Map<String, String>> own = new io.tollgate.tools.profile.FirmwareProfile("x86-nvidia", "",
+                Map.of(), java.util.List.of(), Map.of("io.tollgate.engine.tensorrt", Map.of("profile", "x86-ampere")),
+                null).layer();
+        assertEquals("a profile that names its own engine profile keeps it", "x86-ampere",
+                own.get("io.tollgate.engine.tensorrt").get("profile"));
+    }
+
     /** Issue 12: the firmware profile's values are defaults; a key in the owner's conf/PID.cfg wins, key by key. */
     @Test
     public void theOwnersConfWinsOverTheProfileKeyByKey() throws Exception {

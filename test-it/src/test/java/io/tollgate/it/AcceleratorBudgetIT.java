@@ -1,6 +1,7 @@
 package io.tollgate.it;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,8 +140,9 @@ public class AcceleratorBudgetIT {
         for (JsonNode plugin : pluginList) {
             if ("READY".equals(plugin.path("state").asText())) {
                 assertEquals(plugin.toString(), "cpu", plugin.path("placement").path("accelerator").asText());
-                assertEquals(plugin.toString(), "on cpu with onnx: no gpu in the inventory",
-                        plugin.path("placement").path("reason").asText());
+                // the detected x86-cpu profile's placement.order is cpu: its first choice, no fallback
+                assertEquals(plugin.toString(), "", plugin.path("placement").path("reason").asText());
+                assertFalse(plugin.toString(), plugin.path("placement").path("fallback").asBoolean());
                 placed++;
             } else if ("fm-a".equals(plugin.path("model").asText())) {
                 assertEquals(plugin.toString(), "UNLOADED", plugin.path("state").asText());
@@ -151,8 +153,8 @@ public class AcceleratorBudgetIT {
 
         String metrics = http.get("/metrics").body();
         assertTrue(metrics, metrics.contains("tollgate_accelerator_models{accelerator=\"cpu\",kind=\"cpu\"} 2\n"));
-        // the distribution's placement.order is gpu,cpu: on this GPU-less machine each model is a CPU fallback
-        assertTrue(metrics, metrics.contains("tollgate_accelerator_fallback_models{accelerator=\"cpu\",kind=\"cpu\"} 2\n"));
+        // x86-cpu (detected here) places on the cpu first: no fallback (TensorRtFallbackIT forces x86-nvidia for one)
+        assertTrue(metrics, metrics.contains("tollgate_accelerator_fallback_models{accelerator=\"cpu\",kind=\"cpu\"} 0\n"));
         assertTrue(metrics, metrics.contains("tollgate_accelerator_memory_used_bytes{accelerator=\"cpu\",kind=\"cpu\"} "
                 + 2 * estimate + "\n"));
         if (budget > 0) {

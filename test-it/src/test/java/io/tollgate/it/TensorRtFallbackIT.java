@@ -58,7 +58,9 @@ public class TensorRtFallbackIT {
         ApplianceProcess.drop(packed.resolve("cpu.jar"), plugins);
 
         int port = TollgateExam.freePort();
-        Process p = appliance.run(port, tmp.resolve("data"), plugins, null);
+        // x86-nvidia prefers tensorrt on the gpu (engine.order=tensorrt,onnx): placement must fall back, and say why
+        Process p = appliance.run(port, tmp.resolve("data"), plugins, null,
+                java.util.Map.of("TOLLGATE_PROFILE", "x86-nvidia"));
         appliance.awaitReady(p, port, 120_000);
         Http http = new Http(port);
 
@@ -80,6 +82,26 @@ public class TensorRtFallbackIT {
         }
         JsonNode meta = Http.JSON.readTree(http.get("/v2/models/garments-trt").body());
         assertEquals("onnx", meta.path("platform").asText());
+
+        // placement was offered tensorrt (unavailable, by its own report) and onnx; it chose onnx on the cpu
+        JsonNode trtPlugin = null;
+        for (JsonNode plugin : http.get("/admin/plugins").json()) {
+            if ("garments-trt".equals(plugin.path("model").asText())) {
+                trtPlugin = plugin;
+            }
+        }
+        assertTrue("garments-trt in /admin/plugins", trtPlugin != null);
+        JsonNode placement = trtPlugin.path("placement");
+        assertEquals(trtPlugin.toString(), "cpu", placement.path("accelerator").asText());
+        assertEquals(trtPlugin.toString(), "onnx", placement.path("engine").asText());
+        assertEquals(trtPlugin.toString(), "fp16", placement.path("precision").asText());
+        assertTrue(trtPlugin.toString(), placement.path("fallback").asBoolean());
+        assertEquals(trtPlugin.toString(), "on cpu with onnx: no gpu in the inventory; tensorrt unavailable: no CUDA"
+                + " driver (libcuda.so.1 not found): this box has no NVIDIA GPU or its driver is not installed",
+                placement.path("reason").asText());
+        String metrics = http.get("/metrics").body();
+        assertTrue(metrics, metrics.contains("tollgate_accelerator_fallback_models{accelerator=\"cpu\",kind=\"cpu\"}"
+                + " 2\n"));
 
         assertEquals("a clean stop (SIGTERM)", 143, appliance.stop(p, 30));
         String log = Files.readString(tmp.resolve("appliance.log"), StandardCharsets.UTF_8);

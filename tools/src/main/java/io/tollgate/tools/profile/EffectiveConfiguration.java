@@ -62,12 +62,12 @@ public final class EffectiveConfiguration {
     public static List<Entry> of(FirmwareProfile profile, Path confDir) throws IOException {
         Map<String, Map<String, Entry>> byPid = new TreeMap<>();
         String fromProfile = "profile " + profile.name();
-        profile.configuration().forEach((pid, values) -> values.forEach((k, v) ->
+        profile.layer().forEach((pid, values) -> values.forEach((k, v) ->
                 byPid.computeIfAbsent(pid, x -> new TreeMap<>()).put(k, new Entry(pid, k, v, fromProfile, null))));
         for (Map.Entry<String, Map<String, String>> file : ownerFiles(confDir).entrySet()) {
             String pid = file.getKey();
             String source = confDir.resolve(pid + ".cfg").toString();
-            Map<String, String> profileValues = profile.configuration().getOrDefault(pid, Map.of());
+            Map<String, String> profileValues = profile.layer().getOrDefault(pid, Map.of());
             file.getValue().forEach((k, v) -> byPid.computeIfAbsent(pid, x -> new TreeMap<>()).put(k,
                     new Entry(pid, k, v, source, profileValues.get(k))));
         }

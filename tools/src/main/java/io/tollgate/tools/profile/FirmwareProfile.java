@@ -55,6 +55,25 @@ public record FirmwareProfile(String name, String description, Map<String, Strin
         configuration = java.util.Collections.unmodifiableMap(copy);
     }
 
+    /** The TensorRT engine's PID, whose {@code profile} key names the firmware profile prebuilt engines are for. */
+    public static final String TENSORRT_PID = "io.tollgate.engine.tensorrt";
+
+    /**
+     * The values this profile layers under the owner's {@code conf/}: {@link #configuration()} plus
+     * {@code io.tollgate.engine.tensorrt/profile=<name>} (which of a plugin's prebuilt TensorRT engines are for this
+     * box), unless the profile sets that key itself. An owner's {@code conf/io.tollgate.engine.tensorrt.cfg} with
+     * {@code profile} wins over it, as over every profile value.
+     *
+     * @return PID → key → value, sorted, unmodifiable
+     */
+    public Map<String, Map<String, String>> layer() {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        configuration.forEach((pid, values) -> out.put(pid, new TreeMap<>(values)));
+        out.computeIfAbsent(TENSORRT_PID, k -> new TreeMap<>()).putIfAbsent("profile", name);
+        out.replaceAll((pid, values) -> java.util.Collections.unmodifiableMap(values));
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     /**
      * Reads and checks {@code file}.
      *

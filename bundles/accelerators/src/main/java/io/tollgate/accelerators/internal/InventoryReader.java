@@ -21,17 +21,31 @@ import org.slf4j.LoggerFactory;
  * ({@code /proc/device-tree/compatible}, {@code model}, and {@code nvdla*} nodes whose {@code status} is
  * {@code okay}). The accelerators it returns carry no budget (0); {@link PlacementSettings} sets them.
  *
- * <p>The driver's information file names the GPU but not its memory nor compute capability (NVML does; it is not
- * bundled): such a GPU has 0 total memory until {@code memory.budget.gpu.mb} gives it a budget. Stateless.
+ * <p>The driver's information file names the GPU but not its memory nor compute capability: those come from
+ * {@link NvidiaSmi} ({@code nvidia-smi --query-gpu=...}, when it is on {@code PATH}; the i-th GPU in bus order is
+ * nvidia-smi's index i, both being PCI bus order). Without it a GPU has 0 total memory until
+ * {@code memory.budget.gpu.mb} gives it a budget; the log and its name in {@code /admin/accelerators} say why.
+ * Stateless.
  */
 final class InventoryReader {
     private static final Logger LOG = LoggerFactory.getLogger(InventoryReader.class);
 
     private final Path root;
 
-    /** @param root the folder standing for {@code /} */
+    private final NvidiaSmi.Query smi;
+
+    /**
+     * @param root the folder standing for {@code /}; nvidia-smi is asked only when it is {@code /} itself (a recorded
+     *             root's GPUs are not this host's)
+     */
     InventoryReader(Path root) {
+        this(root, root.toAbsolutePath().normalize().getNameCount() == 0 ? NvidiaSmi::onPath : NvidiaSmi.NOT_ASKED);
+    }
+
+    /** @param smi asks nvidia-smi (tests: recorded output), run only when the driver lists a GPU */
+    InventoryReader(Path root, NvidiaSmi.Query smi) {
         this.root = root;
+        this.smi = smi;
     }
 
     /** The accelerators found: GPUs and DLAs first (by id), the CPU last. */
@@ -132,7 +146,39 @@ final class InventoryReader {
                 out.add(new Accelerator("cuda:" + minor, AcceleratorKind.GPU, model, "", 0, 0, 0));
             }
         }
+        if (!out.isEmpty()) {
+            out = withMemory(out, smi.run());
+        }
         out.sort(java.util.Comparator.comparing(Accelerator::id));
+        return out;
+    }
+
+    /**
+     * The GPUs (in bus order) with nvidia-smi's memory and compute capability, the i-th GPU taking index i; a GPU it
+     * gives no memory for keeps 0 and its name says why (shown in /admin/accelerators), as does one WARN line.
+     */
+    static List<Accelerator> withMemory(List<Accelerator> byBus, NvidiaSmi.Result smi) {
+        List<Accelerator> out = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        for (int i = 0; i < byBus.size(); i++) {
+            Accelerator a = byBus.get(i);
+            final int index = i;
+            NvidiaSmi.Gpu g = smi.gpus().stream().filter(x -> x.index() == index).findFirst().orElse(null);
+            String why = g == null ? (smi.reason().isEmpty() ? "nvidia-smi does not list index " + i : smi.reason())
+                    : g.memoryBytes() == 0 ? "nvidia-smi reports no memory.total" : "";
+            if (why.isEmpty()) {
+                out.add(new Accelerator(a.id(), a.kind(), a.name(), g.computeCapability(), g.memoryBytes(), 0,
+                        a.cores()));
+            } else {
+                unknown.add(a.id() + " (" + why + ")");
+                out.add(new Accelerator(a.id(), a.kind(), a.name() + " [memory unknown: " + why
+                        + "; set memory.budget.gpu.mb]", g == null ? "" : g.computeCapability(), 0, 0, a.cores()));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            LOG.warn("GPU memory unknown for {}: nothing is placed on such a GPU until memory.budget.gpu.mb in"
+                    + " conf/io.tollgate.accelerators.cfg gives it a budget", String.join(", ", unknown));
+        }
         return out;
     }
 

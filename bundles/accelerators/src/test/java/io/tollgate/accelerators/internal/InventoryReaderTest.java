@@ -38,11 +38,55 @@ public class InventoryReaderTest {
     public void nvidiaDriverFilesGiveOneGpuPerBusByDeviceMinor() {
         List<Accelerator> found = new InventoryReader(fixture("x86-nvidia")).read();
         assertEquals("cuda:0,cuda:1,cpu", ids(found));
-        assertEquals("NVIDIA RTX A2000 12GB", found.get(0).name());
-        assertEquals("NVIDIA T4", found.get(1).name());
         assertEquals(AcceleratorKind.GPU, found.get(1).kind());
-        // the driver's information file says nothing of memory: unknown until memory.budget.gpu.mb says
+        // the driver's information file says nothing of memory; a recorded root does not ask this host's nvidia-smi
         assertEquals(0, found.get(0).totalMemoryBytes());
+        assertEquals("NVIDIA RTX A2000 12GB [memory unknown: nvidia-smi not asked (inventory of a recorded root);"
+                + " set memory.budget.gpu.mb]", found.get(0).name());
+    }
+
+    static String recorded(String name) throws Exception {
+        return java.nio.file.Files.readString(Path.of(InventoryReaderTest.class.getResource("/nvidia-smi/" + name)
+                .toURI()));
+    }
+
+    /** Issue 12 on x86: nvidia-smi's memory.total (MiB) and compute_cap fill in what /proc leaves out. */
+    @Test
+    public void nvidiaSmiGivesEachGpuItsMemoryAndComputeCapability() throws Exception {
+        String out = recorded("a2000-t4.csv");
+        List<Accelerator> found = new InventoryReader(fixture("x86-nvidia"), () -> NvidiaSmi.parse(out)).read();
+        assertEquals("cuda:0,cuda:1,cpu", ids(found));
+        assertEquals("NVIDIA RTX A2000 12GB", found.get(0).name());
+        assertEquals(12282L * 1024 * 1024, found.get(0).totalMemoryBytes());
+        assertEquals("8.6", found.get(0).computeCapability());
+        assertEquals(15360L * 1024 * 1024, found.get(1).totalMemoryBytes());
+        assertEquals("7.5", found.get(1).computeCapability());
+    }
+
+    @Test
+    public void withoutNvidiaSmiOrItsMemoryTheGpuSaysWhy() throws Exception {
+        List<Accelerator> none = new InventoryReader(fixture("x86-nvidia"),
+                () -> NvidiaSmi.Result.unavailable("nvidia-smi is not on PATH")).read();
+        assertEquals(0, none.get(1).totalMemoryBytes());
+        assertEquals("NVIDIA T4 [memory unknown: nvidia-smi is not on PATH; set memory.budget.gpu.mb]",
+                none.get(1).name());
+        String na = recorded("memory-na.csv");
+        List<Accelerator> partial = new InventoryReader(fixture("x86-nvidia"), () -> NvidiaSmi.parse(na)).read();
+        assertEquals(0, partial.get(0).totalMemoryBytes());
+        assertEquals("8.6", partial.get(0).computeCapability());
+        assertEquals("NVIDIA RTX A2000 12GB [memory unknown: nvidia-smi reports no memory.total; set"
+                + " memory.budget.gpu.mb]", partial.get(0).name());
+        assertEquals("NVIDIA T4 [memory unknown: nvidia-smi does not list index 1; set memory.budget.gpu.mb]",
+                partial.get(1).name());
+    }
+
+    @Test
+    public void malformedNvidiaSmiOutputIsAReasonNotAnError() {
+        NvidiaSmi.Result r = NvidiaSmi.parse("Failed to initialize NVML: Driver/library version mismatch\n");
+        assertEquals(List.of(), r.gpus());
+        assertEquals("nvidia-smi line 'Failed to initialize NVML: Driver/library version mismatch' is not index, name,"
+                + " memory.total, compute_cap", r.reason());
+        assertEquals(null, NvidiaSmi.find("/nonexistent:"));
     }
 
     @Test

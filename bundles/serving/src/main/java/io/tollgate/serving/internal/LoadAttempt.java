@@ -231,8 +231,8 @@ final class LoadAttempt {
             return;
         }
         try {
-            placement = context.placements().place(version, descriptor, engine, bytes.length, context.evictions())
-                    .orElse(null);
+            placement = context.placements().place(version, descriptor, engine,
+                    context.engines().find(CPU_ENGINE).orElse(null), bytes.length, context.evictions()).orElse(null);
         } catch (io.tollgate.accelerator.PlacementException e) {
             fail(source.label() + ": model '" + descriptor.name() + "' " + descriptor.version() + " cannot be placed ("
                     + e.reason() + "): " + e.getMessage(), null);
@@ -249,8 +249,29 @@ final class LoadAttempt {
         if (cancelled) {
             return;
         }
-        // An accelerator engine that cannot run here (no CUDA driver, no TensorRT) hands an ONNX model to the CPU
-        // engine, saying why once per load (issue 12): a plugin packed for TensorRT still serves on a CPU-only box.
+        io.tollgate.accelerator.Placement placed = placement;
+        if (placed != null) {
+            // placement chose the engine among the named one and onnx (issue 12); it said why when it fell back
+            if (placed.engine().equals(named.name())) {
+                loadWith(named, described, bytes);
+                return;
+            }
+            Optional<InferenceEngine> chosen = context.engines().find(placed.engine());
+            if (chosen.isPresent()) {
+                io.tollgate.accelerator.EngineAvailability a = named.availability();
+                LOG.warn("{}: engine '{}' is {}; the model runs on engine '{}' on {} instead", source.label(),
+                        named.name(), a.available() ? "not placed (" + placed.reason() + ")"
+                                : "unavailable (" + a.reason() + ")", placed.engine(),
+                        placed.acceleratorId().equals("cpu") ? "the CPU" : placed.acceleratorId());
+                loadWith(chosen.get(), described.withEngine(placed.engine()), bytes);
+                return;
+            }
+            context.threads().onLifecycle(() -> fail(source.label() + ": placement chose engine '" + placed.engine()
+                    + "' but it went away before the model loaded", placed.engine()));
+            return;
+        }
+        // Without a placement service: an accelerator engine that cannot run here (no CUDA driver, no TensorRT)
+        // hands an ONNX model to the CPU engine, saying why once per load (issue 12).
         io.tollgate.accelerator.EngineAvailability availability = named.availability();
         if (!availability.available() && !named.name().equals(CPU_ENGINE) && CPU_ENGINE.equals(described.platform())) {
             Optional<InferenceEngine> cpu = context.engines().find(CPU_ENGINE);
@@ -271,7 +292,10 @@ final class LoadAttempt {
         LoadedModel model;
         try {
             // other plugin files (a prebuilt TensorRT engine) are read only if the engine asks for them
-            model = engine.load(new ModelArtifact(descriptor, bytes, source.label() + ", " + modelPath, "", "",
+            // the placement's accelerator and precision (issue 12): engine-onnx picks its providers from them
+            io.tollgate.accelerator.Placement placed = placement;
+            model = engine.load(new ModelArtifact(descriptor, bytes, source.label() + ", " + modelPath,
+                    placed == null ? "" : placed.acceleratorId(), placed == null ? "" : placed.precision(),
                     path -> source.read(DescriptorReader.entryPath(source.descriptorPath(), path),
                             context.maxModelBytes())));
         } catch (EngineException e) {

@@ -1,6 +1,5 @@
 package io.tollgate.serving.internal;
 
-import io.tollgate.accelerator.AcceleratorKind;
 import io.tollgate.accelerator.EngineAvailability;
 import io.tollgate.accelerator.EvictionListener;
 import io.tollgate.accelerator.Placement;
@@ -9,7 +8,7 @@ import io.tollgate.accelerator.PlacementRequest;
 import io.tollgate.accelerator.PlacementService;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.model.ModelDescriptor;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,19 +57,23 @@ final class Placements {
     }
 
     /**
-     * Places {@code version} for {@code engine}; evicted instances go to {@code listener}. Empty when no placement
-     * service is registered.
+     * Places {@code version} for the engine its descriptor names and, for an ONNX model, the {@code onnx} engine too
+     * ({@code cpu}, when registered): placement chooses among them by {@code engine.order} and each engine's own
+     * {@link InferenceEngine#availability()}, and says in the placement's reason when it fell back. Evicted instances
+     * go to {@code listener}. Empty when no placement service is registered.
      *
+     * @param cpu the {@code onnx} engine, or null when it is not registered (then only {@code engine} is offered)
      * @throws PlacementException when it cannot be placed (the load fails with the message)
      */
-    Optional<Placement> place(ModelVersion version, ModelDescriptor descriptor, InferenceEngine engine, long fileBytes,
-                              EvictionListener listener) throws PlacementException {
+    Optional<Placement> place(ModelVersion version, ModelDescriptor descriptor, InferenceEngine engine,
+                              InferenceEngine cpu, long fileBytes, EvictionListener listener)
+            throws PlacementException {
         PlacementService s = service;
         if (s == null) {
             return Optional.empty();
         }
         PlacementRequest request = new PlacementRequest(descriptor.name(), descriptor.version(),
-                Map.of(engine.name(), availability(engine)), precisions(descriptor), estimate(descriptor, fileBytes));
+                engines(descriptor, engine, cpu), precisions(descriptor), estimate(descriptor, fileBytes));
         Placement p = s.place(request, listener);
         owners.put(p.key(), version);
         requests.put(p.key(), request);
@@ -136,28 +139,39 @@ final class Placements {
                 + (p.fallback() ? ": " + p.reason() : "");
     }
 
-    /**
-     * What the engine can drive. Until engines report it themselves (the TensorRT work of issue 12 adds
-     * {@code InferenceEngine.availability()}), it follows from the accelerator the engine says it loads onto.
-     */
-    static EngineAvailability availability(InferenceEngine engine) {
-        String acc = engine.accelerator() == null ? "" : engine.accelerator();
-        if (engine.name().equals("tensorrt")) {
-            return EngineAvailability.on(AcceleratorKind.GPU, AcceleratorKind.DLA);
-        }
-        return acc.startsWith("cuda") ? EngineAvailability.on(AcceleratorKind.CPU, AcceleratorKind.GPU)
-                : EngineAvailability.on(AcceleratorKind.CPU);
-    }
+    /** The name of the engine an ONNX model can always run on (ONNX Runtime's CPU provider). */
+    static final String ONNX_ENGINE = "onnx";
 
-    /** The descriptor parameter {@code precisions} (comma list), else fp32. */
-    static List<String> precisions(ModelDescriptor d) {
-        List<String> out = new ArrayList<>();
-        for (String p : d.parameters().getOrDefault("precisions", "fp32").split(",")) {
-            if (!p.isBlank()) {
-                out.add(p.strip().toLowerCase(Locale.ROOT));
-            }
+    /**
+     * The engines offered to placement, in the plugin's order, each with what it reports about itself: the named
+     * engine first, then {@value #ONNX_ENGINE} when the model's platform is {@code onnx} (a plugin packed for
+     * TensorRT carries its ONNX model and runs on ONNX Runtime too) and {@code cpu} is registered.
+     */
+    static Map<String, EngineAvailability> engines(ModelDescriptor d, InferenceEngine named, InferenceEngine cpu) {
+        Map<String, EngineAvailability> out = new LinkedHashMap<>();
+        out.put(named.name(), available(named));
+        if (cpu != null && ONNX_ENGINE.equals(d.platform()) && !named.name().equals(cpu.name())) {
+            out.put(cpu.name(), available(cpu));
         }
         return out;
+    }
+
+    /** {@link InferenceEngine#availability()}, an engine that throws being unavailable with what it threw. */
+    private static EngineAvailability available(InferenceEngine engine) {
+        try {
+            EngineAvailability a = engine.availability();
+            return a == null ? EngineAvailability.unavailable("engine '" + engine.name() + "' reports no availability")
+                    : a;
+        } catch (RuntimeException | LinkageError e) {
+            return EngineAvailability.unavailable("engine '" + engine.name() + "' failed to report availability: "
+                    + e);
+        }
+    }
+
+    /** The descriptor's {@code precision} (model API 1.3; {@code fp32} when it names none). */
+    static List<String> precisions(ModelDescriptor d) {
+        String p = d.precision();
+        return List.of(p == null || p.isBlank() ? "fp32" : p.strip().toLowerCase(Locale.ROOT));
     }
 
     static long estimate(ModelDescriptor d, long fileBytes) {

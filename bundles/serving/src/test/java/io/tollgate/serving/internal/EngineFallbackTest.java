@@ -64,9 +64,64 @@ public class EngineFallbackTest {
         return p;
     }
 
+    /**
+     * A placement service that, like bundles/accelerators' table on a CPU-only box, takes the first engine of the
+     * request that is available and says why it passed over the others; records the requests it got.
+     */
+    private static final class FirstAvailable implements io.tollgate.accelerator.PlacementService {
+        final List<io.tollgate.accelerator.PlacementRequest> requests =
+                new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public io.tollgate.accelerator.Placement place(io.tollgate.accelerator.PlacementRequest r,
+                                                       io.tollgate.accelerator.EvictionListener listener)
+                throws io.tollgate.accelerator.PlacementException {
+            requests.add(r);
+            List<String> notes = new java.util.ArrayList<>();
+            for (var e : r.engines().entrySet()) {
+                if (e.getValue().available()) {
+                    return new io.tollgate.accelerator.Placement(r.model(), r.version(), "cpu",
+                            io.tollgate.accelerator.AcceleratorKind.CPU, e.getKey(), r.precisions().get(0),
+                            r.estimatedBytes(), notes.isEmpty() ? "" : "on cpu with " + e.getKey() + ": "
+                            + String.join("; ", notes));
+                }
+                notes.add(e.getKey() + " unavailable: " + e.getValue().reason());
+            }
+            throw new io.tollgate.accelerator.PlacementException(
+                    io.tollgate.accelerator.PlacementException.Reason.NO_ENGINE, String.join("; ", notes));
+        }
+
+        @Override
+        public void release(String model, String version) {
+        }
+
+        @Override
+        public void touch(String model, String version) {
+        }
+
+        @Override
+        public Optional<io.tollgate.accelerator.Placement> placement(String model, String version) {
+            return Optional.empty();
+        }
+
+        @Override
+        public List<io.tollgate.accelerator.Placement> placements() {
+            return List.of();
+        }
+    }
+
+    private final FirstAvailable placement = new FirstAvailable();
+
     private ServingService start() {
+        return start(false);
+    }
+
+    private ServingService start(boolean placed) {
         service = new ServingService(new ServingSettings(4, 16, 2_000, 10_000, 2_000, 50), journal);
         service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        if (placed) {
+            service.placement(placement);
+        }
         service.bindEngine(tensorrt);
         service.bindEngine(onnx);
         service.trackerOpened(java.util.Set.of());
@@ -108,5 +163,33 @@ public class EngineFallbackTest {
         assertEquals(0, onnx.loads.get());
         String error = service.plugins().get(0).error();
         assertTrue(error, error.contains("engine 'tensorrt' cannot load the model (UNAVAILABLE)"));
+    }
+
+    @Test
+    public void placementIsOfferedBothEnginesWithTheirOwnAvailabilityAndItsChoiceIsLoaded() throws Exception {
+        start(true).pluginStarted(plugin("onnx"));
+        ModelStatus s = await(ModelState.READY);
+        assertEquals(1, placement.requests.size());
+        io.tollgate.accelerator.PlacementRequest r = placement.requests.get(0);
+        assertEquals(List.of("tensorrt", "onnx"), List.copyOf(r.engines().keySet()));
+        assertEquals("the engine's own report, not a guess from its name",
+                "no CUDA driver (libcuda.so.1 not found)", r.engines().get("tensorrt").reason());
+        assertTrue(r.engines().get("onnx").available());
+        assertEquals("the descriptor's precision field", List.of("fp16"), r.precisions());
+        assertEquals("onnx", s.descriptor().engine());
+        assertEquals(0, tensorrt.loads.get());
+        assertEquals(1, onnx.loads.get());
+        assertEquals("the placement's accelerator reaches the engine", "cpu", onnx.lastArtifact.accelerator());
+        assertEquals("fp16", onnx.lastArtifact.precision());
+    }
+
+    @Test
+    public void aNonOnnxModelIsOfferedOnlyItsEngine() throws Exception {
+        start(true).pluginStarted(plugin("tensorrt_plan"));
+        await(ModelState.FAILED);
+        assertEquals(List.of("tensorrt"), List.copyOf(placement.requests.get(0).engines().keySet()));
+        assertEquals(0, onnx.loads.get());
+        String error = service.plugins().get(0).error();
+        assertTrue(error, error.contains("cannot be placed") && error.contains("libcuda.so.1"));
     }
 }

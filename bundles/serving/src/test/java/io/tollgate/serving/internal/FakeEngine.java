@@ -25,6 +25,8 @@ final class FakeEngine implements InferenceEngine {
     final List<FakeModel> models = new CopyOnWriteArrayList<>();
     /** When set, loads wait for it (to hold a model in LOADING). */
     volatile CountDownLatch loadGate;
+    /** The artifact of the last load (what placement passed on: accelerator, precision). */
+    volatile ModelArtifact lastArtifact;
 
     FakeEngine(String name) {
         this.name = name;
@@ -43,6 +45,7 @@ final class FakeEngine implements InferenceEngine {
     @Override
     public LoadedModel load(ModelArtifact artifact) throws EngineException {
         loads.incrementAndGet();
+        lastArtifact = artifact;
         CountDownLatch gate = loadGate;
         if (gate != null) {
             try {
