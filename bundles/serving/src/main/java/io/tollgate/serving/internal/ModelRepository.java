@@ -562,6 +562,15 @@ final class ModelRepository {
                 + "/load serves it again)");
     }
 
+    /**
+     * The version of {@code name} (and {@code version}, when given) a remote overflow is licensed as: the preferred one
+     * held here in any state (loading, failed, unloaded by an operator, evicted), or empty when none is held.
+     */
+    Optional<ModelVersion> licensedAs(String name, String version) {
+        return versions.stream().filter(v -> v.name().equals(name)
+                && (version == null || version.isBlank() || sameVersion(v, version))).max(PREFERENCE);
+    }
+
     /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */
     List<ModelVersion> candidates(String name, String version) {
         return named(name).stream().filter(v -> version == null || version.isBlank() || sameVersion(v, version))

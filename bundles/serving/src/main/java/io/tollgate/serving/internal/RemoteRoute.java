@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.model.DataType;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.ModelNames;
 import io.tollgate.model.Tensor;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.InferenceException.Reason;
@@ -168,6 +169,29 @@ final class RemoteRoute {
      * @return completes with the answer, or exceptionally with a {@link RemoteRouteException}
      */
     CompletableFuture<InferenceResponse> infer(InferenceRequest request) {
+        return infer(request, null, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.timeoutMs()));
+    }
+
+    /**
+     * Sends {@code request} to the remote; the answer is validated in full before it completes (so before it is
+     * metered): every requested output present, each output's datatype the one {@code expected} declares for it,
+     * shape and data consistent for the datatype, the version one this box accepts (the requested version when one
+     * was asked, else a valid name by {@link ModelNames}); else REMOTE_FAILED (502), counted by the breaker.
+     *
+     * @param expected   the model as this box knows it (the local descriptor, else the remote's metadata), or null
+     * @param deadlineNs {@link System#nanoTime()} by which the whole call (with any metadata fetch before it) must
+     *                   be answered: the route's {@code timeout_ms} from the request's start; past it REMOTE_TIMEOUT
+     * @return completes with the answer, or exceptionally with a {@link RemoteRouteException}
+     */
+    CompletableFuture<InferenceResponse> infer(InferenceRequest request, ModelDescriptor expected, long deadlineNs) {
+        long budgetMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+        if (budgetMs <= 0) {
+            RemoteRouteException late = timedOut();
+            requests.increment();
+            failures.increment();
+            breaker.failure(late.getMessage());
+            return CompletableFuture.failedFuture(late);
+        }
         if (!breaker.tryAcquire()) {
             return CompletableFuture.failedFuture(new RemoteRouteException(Reason.REMOTE_UNAVAILABLE, config.name(), 0,
                     "route '" + config.name() + "' to " + config.url() + " is not used for "
@@ -185,6 +209,7 @@ final class RemoteRoute {
         String path = "/v2/models/" + encode(config.remoteModel())
                 + (request.version() == null ? "" : "/versions/" + encode(request.version())) + "/infer";
         HttpRequest.Builder post = request(URI.create(config.url() + path))
+                .timeout(Duration.ofMillis(budgetMs))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body[0]));
         if (body[1] != null) {
             post.header(HEADER_LENGTH, new String(body[1], StandardCharsets.US_ASCII))
@@ -195,7 +220,7 @@ final class RemoteRoute {
         long start = System.nanoTime();
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
         client.sendAsync(post.build(), limited())
-                .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
+                .orTimeout(budgetMs, TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((r, e) -> {
                     RemoteRouteException failure;
                     if (e != null) {
@@ -203,6 +228,7 @@ final class RemoteRoute {
                     } else if (r.statusCode() == 200) {
                         try {
                             InferenceResponse answer = decodeResponse(r, request, System.nanoTime() - start);
+                            validate(answer, request, expected);
                             breaker.success();
                             result.complete(answer);
                             return;
@@ -243,20 +269,25 @@ final class RemoteRoute {
             return r;
         }
         if (t instanceof HttpTimeoutException || t instanceof TimeoutException) {
-            return new RemoteRouteException(Reason.REMOTE_TIMEOUT, config.name(), 0, "route '" + config.name()
-                    + "': " + config.url() + " did not answer within " + config.timeoutMs() + " ms");
+            return timedOut();
         }
         String what = t instanceof ConnectException ? "cannot connect to " + config.url()
                 : "the call to " + config.url() + " failed";
         return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), 0, "route '" + config.name() + "': "
                 + what + " (" + t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": "
-                + printable(t.getMessage())) + ")");
+                + redact(printable(t.getMessage()))) + ")");
+    }
+
+    private RemoteRouteException timedOut() {
+        return new RemoteRouteException(Reason.REMOTE_TIMEOUT, config.name(), 0, "route '" + config.name()
+                + "': " + config.url() + " did not answer within " + config.timeoutMs() + " ms (route.timeout_ms,"
+                + " the whole call with any metadata fetch)");
     }
 
     /** The exception for a remote answer other than 200. */
     RemoteRouteException answerFailure(HttpResponse<byte[]> r) {
         int status = r.statusCode();
-        String remote = remoteMessage(r.body());
+        String remote = redact(remoteMessage(r.body()));
         String prefix = "route '" + config.name() + "': ";
         if (status >= 300 && status < 400) {
             return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
@@ -273,6 +304,22 @@ final class RemoteRoute {
         }
         return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
                 + " answered " + status + ": " + remote);
+    }
+
+    private static final java.util.regex.Pattern BEARER = java.util.regex.Pattern.compile(
+            "(?i)(bearer)\\s+[^\\s\"',;]+");
+
+    /**
+     * {@code text} from the remote without this route's API key or any {@code Bearer <token>}: a remote that echoes
+     * the key this box sent never shows it to the caller or the log.
+     */
+    String redact(String text) {
+        String out = text;
+        String key = config.apiKey();
+        if (!key.isEmpty()) {
+            out = out.replace(key, "[redacted]");
+        }
+        return BEARER.matcher(out).replaceAll("$1 [redacted]");
     }
 
     private static String remoteMessage(byte[] body) {
@@ -495,7 +542,44 @@ final class RemoteRoute {
             }
         }
         String version = doc.path("model_version").asText("");
+        String asked = request.version() == null || request.version().isBlank() ? null : request.version();
+        if (asked != null && !asked.equals(version)) {
+            throw invalid("version " + printable(asked) + " was asked but the answer names version '"
+                    + printable(version) + "'");
+        }
+        if (asked == null) {
+            java.util.Optional<String> problem = ModelNames.problem(version);
+            if (problem.isPresent()) {
+                throw invalid("its model_version '" + printable(version) + "' " + problem.get() + " (a version is "
+                        + ModelNames.RULE + ")");
+            }
+        }
         return new InferenceResponse(model, version, request.id(), outputs, Math.max(0, nanos), accelerator());
+    }
+
+    /**
+     * Refuses an answer this box could not hand on: a requested output missing, an output of another datatype than
+     * {@code expected} declares (so a numeric output a classification was asked of comes back numeric), or data that
+     * does not fill its shape (checked as the tensors are built).
+     */
+    void validate(InferenceResponse answer, InferenceRequest request, ModelDescriptor expected)
+            throws RemoteRouteException {
+        for (String name : request.requestedOutputs()) {
+            if (answer.outputs().stream().noneMatch(t -> t.name().equals(name))) {
+                throw invalid("requested output '" + printable(name) + "' is missing");
+            }
+        }
+        if (expected == null) {
+            return;
+        }
+        for (Tensor t : answer.outputs()) {
+            for (TensorSpec spec : expected.outputs()) {
+                if (spec.name().equals(t.name()) && spec.type() != t.type()) {
+                    throw invalid("output '" + printable(t.name()) + "' is " + t.type() + " but the model declares "
+                            + spec.type());
+                }
+            }
+        }
     }
 
     private static List<byte[]> strings(ByteBuffer b) {

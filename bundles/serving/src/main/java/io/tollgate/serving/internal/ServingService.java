@@ -345,7 +345,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         }
         RemoteRoute route = routes.of(request.model());
         if (route != null && route.config().mode() == RouteConfig.Mode.REMOTE) {
-            return remote(route, request, null, -1, null, null);
+            return overflow(route, request, null, null);   // licensed here whenever its plugin is installed here
         }
         ModelVersion version;
         RequestValidator.Checked checked = null;
@@ -358,22 +358,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             placements.touch(version);
         } catch (InferenceException e) {
             if (route != null && (e.reason() == Reason.MODEL_NOT_FOUND || e.reason() == Reason.MODEL_NOT_READY)) {
-                return remote(route, request, null, -1, null, null);   // local-first: the model (version) is not here
+                return overflow(route, request, e, null);   // local-first: the model (version) is not served here
             }
             if (route != null && e.reason() == Reason.OVERLOADED) {
                 // local-first: too many in flight here; checked and licensed as the local model, then sent
-                Optional<ModelVersion> held = repository.find(request.model(), request.version());
-                if (held.isEmpty()) {
-                    return remote(route, request, null, -1, null, e);
-                }
-                try {
-                    RequestValidator.Checked c = RequestValidator.check(request, held.get().descriptor());
-                    LicenseGate.Grant g = licenses.admit(held.get(), c.quantity(), licenses.now());
-                    return remote(route, request, held.get(), c.quantity(), g, e);
-                } catch (InferenceException refused) {
-                    result.completeExceptionally(refused);
-                    return result;
-                }
+                return overflow(route, request, e, e);
             }
             result.completeExceptionally(e.reason() != Reason.MODEL_NOT_READY ? e : licenses.explain(e,
                     repository.candidates(request.model(), request.version()), licenses.now()));
@@ -536,6 +525,42 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     }
 
     /**
+     * A local-first overflow of a request this box does not serve now ({@code why}: not found, not ready, overloaded).
+     * Whenever a plugin of the model's name is installed here, in any state (loading, FAILED, unloaded by an operator,
+     * evicted), the request is validated against, licensed as and quota-claimed for that plugin's version (the
+     * requested one if held, else the preferred one held): the same 403/402 as a local request, and the usage record
+     * names its license. Only a model with no plugin here (route-only) goes without a local license.
+     *
+     * @param why   why it is not served here, or null (the route's mode is {@code remote})
+     * @param local the refusal answered instead when the remote cannot serve (queue full), or null
+     */
+    private CompletableFuture<InferenceResponse> overflow(RemoteRoute route, InferenceRequest request,
+                                                          InferenceException why, InferenceException local) {
+        Optional<ModelVersion> held = repository.licensedAs(request.model(), request.version())
+                .or(() -> repository.licensedAs(request.model(), null));
+        if (held.isEmpty()) {
+            List<PluginStatus> plugins = loader.pluginsOf(request.model());
+            if (!plugins.isEmpty()) {
+                // installed here, but its descriptor was never read: its license cannot be checked, so no overflow
+                PluginStatus p = plugins.get(0);
+                return CompletableFuture.failedFuture(new InferenceException(why == null ? Reason.MODEL_NOT_READY
+                        : why.reason(), (why == null ? "model '" + request.model() + "'" : why.getMessage())
+                        + "; not sent to " + route.config() + ": plugin " + p.symbolicName() + " " + p.version()
+                        + " of this model is installed here (" + p.state() + ") and its license cannot be checked"
+                        + " before its descriptor is read"));
+            }
+            return remote(route, request, null, -1, null, local);
+        }
+        try {
+            RequestValidator.Checked c = RequestValidator.check(request, held.get().descriptor());
+            LicenseGate.Grant g = licenses.admit(held.get(), c.quantity(), licenses.now());
+            return remote(route, request, held.get(), c.quantity(), g, local);
+        } catch (InferenceException refused) {
+            return CompletableFuture.failedFuture(refused);
+        }
+    }
+
+    /**
      * Serves {@code request} through the model's remote route (hybrid overflow) and meters it here, as
      * {@code remote:<route>}, before the answer completes; only a successful remote answer is metered.
      *
@@ -551,10 +576,15 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                                                         ModelVersion version, long quantity, LicenseGate.Grant grant,
                                                         InferenceException local) {
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        // timeout_ms bounds the whole call: a metadata fetch first uses up part of it
+        long timeoutMs = route.config().timeoutMs();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         CompletableFuture<ModelDescriptor> metadata = version != null || route.metadata() != null
                 ? CompletableFuture.completedFuture(route.metadata())
-                : route.refreshMetadata().handle((d, e) -> d);
-        metadata.thenCompose(remoteModel -> route.infer(request).thenApply(response -> {
+                : route.refreshMetadata().copy().completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
+                        .handle((d, e) -> d);
+        metadata.thenCompose(remoteModel -> route.infer(request,
+                version != null ? version.descriptor() : route.metadata(), deadline).thenApply(response -> {
             ModelDescriptor model = version != null ? version.descriptor() : null;
             long items = quantity >= 0 ? quantity : RemoteRoute.quantity(request, route.metadata());
             PluginInfo plugin = version != null ? version.plugin() : null;
