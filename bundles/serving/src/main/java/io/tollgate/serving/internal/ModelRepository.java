@@ -48,6 +48,8 @@ final class ModelRepository {
             .thenComparingLong(ModelVersion::id);
 
     private final List<ModelVersion> versions = new CopyOnWriteArrayList<>();
+    /** The last version each plugin (model name + bundle id) described, kept after it is removed: {@link #licensedAs}. */
+    private final java.util.Map<String, ModelVersion> described = new java.util.concurrent.ConcurrentHashMap<>();
     /** The owner's override of a model's configuration ({@code conf/models/{model}.json}), or null for none. */
     private volatile java.util.function.Function<String, JsonNode> overrides = name -> null;
     /** Models an operator unloaded (RepositoryControl): refused at once, whatever their versions' states. */
@@ -106,6 +108,7 @@ final class ModelRepository {
         ModelVersion added = new ModelVersion(plugin, declared, true, configLayer);
         configure(added);
         versions.add(added);
+        described.put(added.name() + "\n" + plugin.bundleId(), added);
         changed();
         return added;
     }
@@ -569,6 +572,14 @@ final class ModelRepository {
     Optional<ModelVersion> licensedAs(String name, String version) {
         return versions.stream().filter(v -> v.name().equals(name)
                 && (version == null || version.isBlank() || sameVersion(v, version))).max(PREFERENCE);
+    }
+
+    /**
+     * The last version plugin {@code bundleId} described for model {@code name}, even once it was removed from the
+     * repository (an unloaded or evicted version may be dropped while its plugin stays installed), or empty.
+     */
+    Optional<ModelVersion> describedBy(String name, long bundleId) {
+        return Optional.ofNullable(described.get(name + "\n" + bundleId));
     }
 
     /** The versions a request for {@code name} (and {@code version}, when given) could go to, in any state. */

@@ -536,10 +536,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      */
     private CompletableFuture<InferenceResponse> overflow(RemoteRoute route, InferenceRequest request,
                                                           InferenceException why, InferenceException local) {
+        List<PluginStatus> plugins = loader.pluginsOf(request.model());
         Optional<ModelVersion> held = repository.licensedAs(request.model(), request.version())
-                .or(() -> repository.licensedAs(request.model(), null));
+                .or(() -> repository.licensedAs(request.model(), null))
+                .or(() -> plugins.stream().map(p -> repository.describedBy(request.model(), p.bundleId()))
+                        .flatMap(Optional::stream).max(java.util.Comparator.comparing(ModelVersion::parsedVersion)));
         if (held.isEmpty()) {
-            List<PluginStatus> plugins = loader.pluginsOf(request.model());
             if (!plugins.isEmpty()) {
                 // installed here, but its descriptor was never read: its license cannot be checked, so no overflow
                 PluginStatus p = plugins.get(0);
