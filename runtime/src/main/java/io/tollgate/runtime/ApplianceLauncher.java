@@ -179,7 +179,7 @@ final class ApplianceLauncher {
                     + e.getMessage() + "): it holds the usage journal of every tenant and the device key; chmod 700 "
                     + data;
             LOG.error(why);
-            throw new CommandException(why);
+            throw new IOException(why, e);
         }
         LOG.warn("the data folder {} was {}: made it rwx------ so that the usage journal, license totals and device key "
                 + "under it are not readable by other users", data, was);
