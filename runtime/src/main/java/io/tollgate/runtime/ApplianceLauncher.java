@@ -145,31 +145,44 @@ final class ApplianceLauncher {
     }
 
     /**
-     * The data folder holds every tenant's usage (the journal), the device key and the broker password: a new one is
-     * made readable by its owner only (0700); an existing one open to others is logged as a WARN, not changed (the
-     * operator may have a reason, e.g. a backup group).
+     * The data folder holds every tenant's usage (the journal), the device key, the license totals and the broker
+     * password: a new one is made readable by its owner only (0700); an existing one open to the group or to others
+     * (e.g. made 0755 under the umask by an older bin/tollgate) is made 0700 with one WARN saying what it was, as the
+     * cloud's data folder is. When that fails the start is refused (exit 1), saying why.
      */
     static void ownerOnly(Path data) throws IOException {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> owner =
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
         if (!Files.exists(data)) {
             Files.createDirectories(data);
             try {
-                Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                Files.setPosixFilePermissions(data, owner);
             } catch (UnsupportedOperationException notPosix) {
                 return;
             }
             return;
         }
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> mode;
         try {
-            java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(data);
-            if (mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
-                    || mode.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
-                LOG.warn("the data folder {} is open to every local user ({}): it holds the usage journal of every "
-                        + "tenant; chmod 700 {}", data, java.nio.file.attribute.PosixFilePermissions.toString(mode),
-                        data);
-            }
+            mode = Files.getPosixFilePermissions(data);
         } catch (UnsupportedOperationException notPosix) {
-            // nothing to check
+            return; // nothing to check
         }
+        if (owner.containsAll(mode)) {
+            return;
+        }
+        String was = java.nio.file.attribute.PosixFilePermissions.toString(mode);
+        try {
+            Files.setPosixFilePermissions(data, owner);
+        } catch (IOException e) {
+            String why = "the data folder " + data + " is " + was + " and could not be made rwx------ ("
+                    + e.getMessage() + "): it holds the usage journal of every tenant and the device key; chmod 700 "
+                    + data;
+            LOG.error(why);
+            throw new IOException(why, e);
+        }
+        LOG.warn("the data folder {} was {}: made it rwx------ so that the usage journal, license totals and device key "
+                + "under it are not readable by other users", data, was);
     }
 
     Framework start() throws Exception {

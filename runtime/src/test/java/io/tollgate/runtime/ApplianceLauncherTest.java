@@ -134,4 +134,16 @@ public class ApplianceLauncherTest {
         org.junit.Assert.assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
                 java.nio.file.Files.getPosixFilePermissions(data)));
     }
+
+    @Test
+    public void anExistingDataFolderOpenToOthersIsMadeOwnerOnly() throws Exception {
+        // what bin/tollgate's CDS step made under umask 022 before the appliance could (fix2 #2): rwxr-xr-x
+        java.nio.file.Path data = java.nio.file.Files.createTempDirectory("tollgate-data").resolve("data");
+        java.nio.file.Files.createDirectories(data.resolve("cds"));
+        java.nio.file.Files.setPosixFilePermissions(data,
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        ApplianceLauncher.ownerOnly(data);
+        org.junit.Assert.assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(data)));
+    }
 }

@@ -44,6 +44,19 @@ public record FirmwareProfile(String name, String description, Map<String, Strin
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9.-]*");
     private static final Pattern PID = Pattern.compile("io\\.tollgate(\\.[a-z][a-z0-9]*)+");
     private static final Pattern KEY = Pattern.compile("[a-z][a-z0-9]*(\\.[a-z0-9]+)*");
+    /**
+     * The PIDs a profile may set: those the distribution's components read (conf/ of the distribution, plus the
+     * TensorRT engine's and the metering device's, which have no file there). Another is a typing mistake whose value
+     * would silently do nothing.
+     */
+    static final Set<String> KNOWN_PIDS = Set.of(ACCELERATORS_PID, "io.tollgate.endpoint", "io.tollgate.engine.onnx",
+            "io.tollgate.engine.tensorrt", "io.tollgate.metering.device", "io.tollgate.metering.journal",
+            "io.tollgate.serving", "io.tollgate.sync");
+    /** PID/KEY values that are counts or sizes: whole numbers, 0 or more, checked when the profile is read. */
+    static final Set<String> NUMERIC_KEYS = Set.of("io.tollgate.serving/worker.threads",
+            "io.tollgate.serving/max.queue.per.model", "io.tollgate.endpoint/io.threads",
+            "io.tollgate.endpoint/max.body.bytes", "io.tollgate.engine.onnx/inter.op.threads",
+            "io.tollgate.engine.onnx/intra.op.threads", "io.tollgate.metering.journal/disk.budget.bytes");
     private static final Pattern JVM_OPTION = Pattern.compile("-Xm[sx]\\d+[kKmMgG]?|-Xss\\d+[kKmMgG]?"
             + "|-XX:[+-]?[A-Za-z][A-Za-z0-9]*(=[A-Za-z0-9.:,/_-]+)?");
 
@@ -126,8 +139,14 @@ public record FirmwareProfile(String name, String description, Map<String, Strin
                     throw malformed(file, "'" + key + "' is not PID/KEY with a Tollgate PID (io.tollgate....) and a "
                             + "configuration key (e.g. io.tollgate.serving/worker.threads)");
                 }
+                if (!KNOWN_PIDS.contains(pid)) {
+                    throw malformed(file, "'" + key + "': unknown PID '" + pid + "'; a profile sets values of "
+                            + String.join(", ", new java.util.TreeSet<>(KNOWN_PIDS)));
+                }
                 if (pid.equals(ACCELERATORS_PID)) {
                     checkAccelerators(file, k, value);
+                } else if (NUMERIC_KEYS.contains(key)) {
+                    nonNegative(file, key, value);
                 }
                 config.computeIfAbsent(pid, x -> new TreeMap<>()).put(k, value);
             } else {

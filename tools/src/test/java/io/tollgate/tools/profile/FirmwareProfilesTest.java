@@ -187,6 +187,12 @@ public class FirmwareProfilesTest {
                 "io.tollgate.accelerators/memory.budget.gpu.mb must be a whole number, 0 or more, not '-1'");
         assertMalformed("a.profile", ok + "io.tollgate.accelerators/gpu.budget=1\n",
                 "unknown key 'io.tollgate.accelerators/gpu.budget'");
+        assertMalformed("a.profile", ok + "io.tollgate.nosuch/foo=1\n",
+                "'io.tollgate.nosuch/foo': unknown PID 'io.tollgate.nosuch'; a profile sets values of io.tollgate.accelerators");
+        assertMalformed("a.profile", ok + "io.tollgate.serving/worker.threads=-5\n",
+                "io.tollgate.serving/worker.threads must be a whole number, 0 or more, not '-5'");
+        assertMalformed("a.profile", ok + "io.tollgate.endpoint/max.body.bytes=lots\n",
+                "io.tollgate.endpoint/max.body.bytes must be a whole number, 0 or more, not 'lots'");
         assertMalformed("X86.profile", ok, "the name 'X86' (the file name without .profile) must be lower-case");
     }
 
