@@ -220,6 +220,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 TimeUnit.MILLISECONDS);
         this.licenseWatch = new LicenseWatch(licenses, repository, loader, lifecycle);
         this.licensingListener = licenseWatch::licensingChanged;
+        loader.onDeferred((name, refusal) -> {
+            CompletableFuture<Void> waiting = reloads.remove(name);
+            if (waiting != null) {
+                waiting.completeExceptionally(refusal);
+            }
+        });
         loader.onModelReady(() -> {
             licenseWatch.sweepSoon();
             reloadsProgressed();
