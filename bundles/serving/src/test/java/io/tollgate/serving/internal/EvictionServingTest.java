@@ -222,4 +222,14 @@ public class EvictionServingTest {
         infer("a", 1);
         assertEquals("READY", index().get("a").state());
     }
+
+    @Test
+    public void anEvictedModelIsExplainedNotUnknown() throws Exception {
+        startThree();
+        String why = service.unavailable("a").orElseThrow(() -> new AssertionError("an evicted model is installed"));
+        assertTrue(why, why.contains("model 'a' is installed but not loaded: evicted (memory budget)"));
+        assertTrue(why, why.contains("the next infer request for it (POST /v2/models/a/infer) loads it again"));
+        assertEquals(Optional.empty(), service.unavailable("b"));      // READY: found by model()
+        assertEquals(Optional.empty(), service.unavailable("zzz"));    // not installed at all
+    }
 }
