@@ -17,6 +17,7 @@ io.tollgate.accelerators/precision=fp16
 io.tollgate.accelerators/memory.budget.cpu.mb=1024
 io.tollgate.accelerators/memory.budget.gpu.mb=3072
 io.tollgate.accelerators/max.resident.models=4
+io.tollgate.accelerators/min.residency.ms=30000
 io.tollgate.engine.onnx/intra.op.threads=1
 io.tollgate.engine.onnx/inter.op.threads=1
 io.tollgate.engine.onnx/execution.providers=cpu

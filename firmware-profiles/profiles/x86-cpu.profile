@@ -12,6 +12,7 @@ io.tollgate.accelerators/precision=fp32
 io.tollgate.accelerators/memory.budget.cpu.mb=0
 io.tollgate.accelerators/memory.budget.gpu.mb=0
 io.tollgate.accelerators/max.resident.models=0
+io.tollgate.accelerators/min.residency.ms=30000
 # One thread per inference, one request per worker, one worker per core: the best throughput under load.
 io.tollgate.engine.onnx/intra.op.threads=1
 io.tollgate.engine.onnx/inter.op.threads=1

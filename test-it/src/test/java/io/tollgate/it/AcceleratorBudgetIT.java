@@ -51,12 +51,12 @@ public class AcceleratorBudgetIT {
     public void aCpuMemoryBudgetForTwoOfThreeModelsEvictsTheLeastRecentlyUsedAndReloadsOnDemand() throws Exception {
         // each copy reserves 2 x its 941,719-byte file (1.8 MiB): 4 MiB holds two, not three
         long estimate = 2 * Files.size(FASHION);
-        run("memory.budget.cpu.mb=4\nmax.resident.models=0\n", "evicted (memory budget)", 4L << 20, estimate);
+        run("memory.budget.cpu.mb=4\nmax.resident.models=0\nmin.residency.ms=0\n", "evicted (memory budget)", 4L << 20, estimate);
     }
 
     @Test
     public void maxResidentModelsOfTwoEvictsTheLeastRecentlyUsedAndReloadsOnDemand() throws Exception {
-        run("memory.budget.cpu.mb=0\nmax.resident.models=2\n", "evicted (max.resident.models)", -1,
+        run("memory.budget.cpu.mb=0\nmax.resident.models=2\nmin.residency.ms=0\n", "evicted (max.resident.models)", -1,
                 2 * Files.size(FASHION));
     }
 
@@ -74,7 +74,37 @@ public class AcceleratorBudgetIT {
                 + " fp32, fp16 or int8"));
     }
 
-    private void run(String settings, String reason, long budget, long estimate) throws Exception {
+    @Test
+    public void withTheDefaultMinimumResidencyAJustUsedModelIsNotEvictedAndTheOtherGets503WithRetryAfter()
+            throws Exception {
+        // no min.residency.ms here: the default (30 s, also in the detected profile); 4 MiB holds two of the three
+        int port = start("memory.budget.cpu.mb=4\nmax.resident.models=0\n");
+        Http http = new Http(port);
+        appliance.awaitLogLine("", "cannot be loaded now", 30_000);
+        Map<String, JsonNode> index = awaitIndex(http, 2, 30_000);
+        String waiting = index.values().stream().filter(e -> "UNAVAILABLE".equals(e.path("state").asText()))
+                .findFirst().orElseThrow(() -> new AssertionError("no UNAVAILABLE model in " + index)).path("name")
+                .asText();
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v2/models/"
+                        + waiting + "/infer")).header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                ApplianceProcess.fashionMnistBody("r-" + waiting, 1, 0.5f))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(r.body(), 503, r.statusCode());
+        long retryAfter = Long.parseLong(r.headers().firstValue("Retry-After").orElse("-1"));
+        assertTrue("Retry-After " + retryAfter, retryAfter >= 1 && retryAfter <= 30);
+        assertTrue(r.body(), r.body().contains("cannot be loaded now") && r.body().contains("min.residency.ms=30000"));
+        // nothing was evicted for it: the two resident models stay READY, and so do their answers
+        Map<String, JsonNode> after = awaitIndex(http, 2, 5_000);
+        assertEquals(after.toString(), "UNAVAILABLE", after.get(waiting).path("state").asText());
+        String metadata = http.get("/v2/models/" + waiting).body();
+        assertTrue(metadata, metadata.contains("the next infer request for it"));
+        String metrics = http.get("/metrics").body();
+        assertTrue(metrics, metrics.contains("tollgate_accelerator_evictions_total 0\n"));
+    }
+
+    private int start(String settings) throws Exception {
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
         Path packed = Files.createDirectories(tmp.resolve("packed"));
         for (String name : MODELS) {
@@ -91,6 +121,16 @@ public class AcceleratorBudgetIT {
         int port = TollgateExam.freePort();
         Process p = appliance.run(port, data, plugins, conf);
         appliance.awaitReady(p, port, 120_000);
+        this.process = p;
+        return port;
+    }
+
+    private Process process;
+
+    private void run(String settings, String reason, long budget, long estimate) throws Exception {
+        int port = start(settings);
+        Process p = process;
+        Path data = tmp.resolve("data");
         Http http = new Http(port);
 
         // the three loaded in turn; the third to be placed evicted the least recently used one
@@ -153,6 +193,10 @@ public class AcceleratorBudgetIT {
 
         String metrics = http.get("/metrics").body();
         assertTrue(metrics, metrics.contains("tollgate_accelerator_models{accelerator=\"cpu\",kind=\"cpu\"} 2\n"));
+        // every evicted instance placed again counts (the log counts requests that started a load: close, not equal)
+        long reloadsTotal = counter(metrics, "tollgate_accelerator_reloads_total");
+        assertTrue(metrics, reloadsTotal >= LOOPS * MODELS.size() - 2);
+        assertTrue(metrics, counter(metrics, "tollgate_accelerator_evictions_total") >= reloadsTotal);
         // x86-cpu (detected here) places on the cpu first: no fallback (TensorRtFallbackIT forces x86-nvidia for one)
         assertTrue(metrics, metrics.contains("tollgate_accelerator_fallback_models{accelerator=\"cpu\",kind=\"cpu\"} 0\n"));
         assertTrue(metrics, metrics.contains("tollgate_accelerator_memory_used_bytes{accelerator=\"cpu\",kind=\"cpu\"} "
@@ -191,5 +235,10 @@ public class AcceleratorBudgetIT {
             Thread.sleep(100);
         }
         throw new AssertionError("the index did not settle at " + ready + " READY: " + byName);
+    }
+
+    private static long counter(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(
+                name.length() + 1).strip())).findFirst().orElseThrow(() -> new AssertionError("no " + name));
     }
 }

@@ -18,10 +18,30 @@ public class PlacementException extends Exception {
     }
 
     private final Reason reason;
+    private final long retryAfterMs;
 
     public PlacementException(Reason reason, String message) {
+        this(reason, message, 0);
+    }
+
+    /**
+     * @param retryAfterMs for {@code BUDGET_FULL}: milliseconds until an instance may be evicted to make room
+     * @since 1.1
+     */
+    public PlacementException(Reason reason, String message, long retryAfterMs) {
         super(message);
         this.reason = reason;
+        this.retryAfterMs = retryAfterMs;
+    }
+
+    /**
+     * Milliseconds until placing may succeed ({@code BUDGET_FULL}: the earliest time a resident instance passes
+     * {@code min.residency.ms}); 0 when unknown or not transient.
+     *
+     * @since 1.1
+     */
+    public long retryAfterMs() {
+        return retryAfterMs;
     }
 
     public Reason reason() {

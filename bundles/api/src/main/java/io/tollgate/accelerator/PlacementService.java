@@ -37,4 +37,23 @@ public interface PlacementService {
 
     /** Every current placement, least recently used first. */
     List<Placement> placements();
+
+    /**
+     * Instances evicted since the service started (memory budget or {@code max.resident.models}).
+     *
+     * @since 1.1
+     */
+    default long evictions() {
+        return 0;
+    }
+
+    /**
+     * Placements of an instance that had been evicted (it loads again) since the service started; close to
+     * {@link #evictions()} over a short time means models evict each other (thrashing).
+     *
+     * @since 1.1
+     */
+    default long reloads() {
+        return 0;
+    }
 }

@@ -10,5 +10,5 @@
  * (see docs/hardware.md, "Accelerators and placement").
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package io.tollgate.accelerator;

@@ -77,15 +77,36 @@ public class InferenceException extends Exception {
     }
 
     private final Reason reason;
+    private final long retryAfterSeconds;
 
     public InferenceException(Reason reason, String message) {
+        this(reason, message, 0L);
+    }
+
+    /**
+     * @param retryAfterSeconds for a transient refusal ({@code OVERLOADED}): seconds the caller should wait before
+     *                          retrying (HTTP {@code Retry-After}); 0 = not known
+     * @since 1.5
+     */
+    public InferenceException(Reason reason, String message, long retryAfterSeconds) {
         super(message);
         this.reason = reason;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public InferenceException(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
+        this.retryAfterSeconds = 0;
+    }
+
+    /**
+     * Seconds until a retry may succeed (HTTP {@code Retry-After}), 0 when not known.
+     *
+     * @since 1.5
+     */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public Reason reason() {

@@ -68,7 +68,8 @@ public interface ModelRegistry {
     /**
      * Why model {@code name} is installed but has no available versions, for a model {@link #model} does not find:
      * an operator unloaded it ({@code POST /v2/repository/models/{m}/unload}); the message says so and how to load
-     * it again. Empty for a model that is not installed at all, or whose versions {@link #model} finds.
+     * it again; or placement evicted it to make room for other models (the message says the next infer request loads
+     * it again; since 1.5). Empty for a model that is not installed at all, or whose versions {@link #model} finds.
      *
      * @since 1.4
      */

@@ -197,11 +197,12 @@ public record FirmwareProfile(String name, String description, Map<String, Strin
                 }
                 break;
             case "memory.budget.cpu.mb": case "memory.budget.gpu.mb": case "max.resident.models":
+            case "min.residency.ms":
                 nonNegative(file, at, value);
                 break;
             default:
                 throw malformed(file, "unknown key '" + at + "'; the accelerators read placement.order, engine.order, "
-                        + "precision, memory.budget.cpu.mb, memory.budget.gpu.mb, max.resident.models");
+                        + "precision, memory.budget.cpu.mb, memory.budget.gpu.mb, max.resident.models, min.residency.ms");
         }
     }
 

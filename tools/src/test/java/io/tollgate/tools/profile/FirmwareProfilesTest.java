@@ -154,7 +154,8 @@ public class FirmwareProfilesTest {
         assertTrue(first.toString(), first.containsAll(List.of("io.tollgate.accelerators/placement.order",
                 "io.tollgate.accelerators/engine.order", "io.tollgate.accelerators/precision",
                 "io.tollgate.accelerators/memory.budget.cpu.mb", "io.tollgate.accelerators/memory.budget.gpu.mb",
-                "io.tollgate.accelerators/max.resident.models", "io.tollgate.engine.onnx/intra.op.threads",
+                "io.tollgate.accelerators/max.resident.models", "io.tollgate.accelerators/min.residency.ms",
+                "io.tollgate.engine.onnx/intra.op.threads",
                 "io.tollgate.serving/worker.threads", "io.tollgate.endpoint/max.body.bytes",
                 "io.tollgate.metering.journal/disk.budget.bytes", "io.tollgate.metering.journal/sync.mode")));
     }

@@ -132,4 +132,14 @@ public final class AcceleratorService implements AcceleratorInventory, Placement
     public List<Placement> placements() {
         return table.placements();
     }
+
+    @Override
+    public long evictions() {
+        return table.evictions();
+    }
+
+    @Override
+    public long reloads() {
+        return table.reloads();
+    }
 }

@@ -34,4 +34,9 @@ public @interface AcceleratorsConfig {
     @AttributeDefinition(name = "Max resident models", min = "0",
             description = "Most model instances loaded at once on the whole box; 0 = no limit.")
     int max_resident_models() default 0;
+
+    @AttributeDefinition(name = "Minimum residency (ms)", min = "0",
+            description = "A model instance placed or used less than this many ms ago is not evicted; a request for a"
+                    + " model that cannot be placed until then gets 503 + Retry-After. 0 = off.")
+    long min_residency_ms() default 30_000;
 }

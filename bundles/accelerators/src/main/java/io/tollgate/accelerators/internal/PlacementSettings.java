@@ -16,9 +16,19 @@ import java.util.Set;
  * @param cpuBudgetMiB      CPU budget in MiB, 0 = half the physical memory
  * @param gpuBudgetMiB      budget of each GPU in MiB, 0 = 80% of its memory
  * @param maxResidentModels most resident instances on the box, 0 = no limit
+ * @param minResidencyMs    an instance placed or used less than this many ms ago is not evicted, 0 = off
  */
 record PlacementSettings(List<AcceleratorKind> placementOrder, List<String> engineOrder, String precision,
-                         int cpuBudgetMiB, int gpuBudgetMiB, int maxResidentModels) {
+                         int cpuBudgetMiB, int gpuBudgetMiB, int maxResidentModels, long minResidencyMs) {
+    /** Default {@code min.residency.ms}. */
+    static final long DEFAULT_MIN_RESIDENCY_MS = 30_000;
+
+    /** Without a minimum residency (the behaviour before {@code min.residency.ms}). */
+    PlacementSettings(List<AcceleratorKind> placementOrder, List<String> engineOrder, String precision,
+                      int cpuBudgetMiB, int gpuBudgetMiB, int maxResidentModels) {
+        this(placementOrder, engineOrder, precision, cpuBudgetMiB, gpuBudgetMiB, maxResidentModels, 0);
+    }
+
     static final Set<String> PRECISIONS = Set.of("fp32", "fp16", "int8");
     private static final long MIB = 1024L * 1024;
 
@@ -65,8 +75,13 @@ record PlacementSettings(List<AcceleratorKind> placementOrder, List<String> engi
                         + "' is " + kv[1] + "; expected 0 (the default) or more");
             }
         }
+        if (c.min_residency_ms() < 0 || c.min_residency_ms() > 86_400_000L) {
+            throw new IllegalArgumentException("configuration " + AcceleratorService.PID + ": 'min.residency.ms' is "
+                    + c.min_residency_ms() + "; expected 0 (off) to 86400000 (a day), default "
+                    + DEFAULT_MIN_RESIDENCY_MS);
+        }
         return new PlacementSettings(kinds, engines, precision, c.memory_budget_cpu_mb(), c.memory_budget_gpu_mb(),
-                c.max_resident_models());
+                c.max_resident_models(), c.min_residency_ms());
     }
 
     /** {@code a} with its budget: the configured MiB, else the default share of its memory. */

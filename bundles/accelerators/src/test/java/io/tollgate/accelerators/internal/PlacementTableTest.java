@@ -26,7 +26,16 @@ public class PlacementTableTest {
 
     private static AcceleratorsConfig config(String order, String engines, String precision, int cpuMb, int gpuMb,
                                              int max) {
+        return config(order, engines, precision, cpuMb, gpuMb, max, 0);
+    }
+
+    private static AcceleratorsConfig config(String order, String engines, String precision, int cpuMb, int gpuMb,
+                                             int max, long minResidencyMs) {
         return new AcceleratorsConfig() {
+            public long min_residency_ms() {
+                return minResidencyMs;
+            }
+
             public Class<? extends java.lang.annotation.Annotation> annotationType() {
                 return AcceleratorsConfig.class;
             }
@@ -226,6 +235,67 @@ public class PlacementTableTest {
             fail();
         } catch (IllegalArgumentException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("'memory.budget.cpu.mb' is -1"));
+        }
+    }
+
+    @Test
+    public void aModelUsedWithinMinResidencyIsNotEvictedAndTheRequestIsToldWhenToRetry() throws Exception {
+        long[] now = {1_000_000};
+        PlacementSettings s = PlacementSettings.of(config("cpu", "onnx", "fp32", 3, 0, 0, 30_000));
+        PlacementTable t = new PlacementTable(new InventoryReader(InventoryReaderTest.fixture("x86-cpu")).read()
+                .stream().map(s::withBudget).toList(), s, () -> now[0]);
+        t.place(req("a", 2, List.of(), "onnx", ONNX_CPU));
+        now[0] += 10_000;
+        t.touch("a:1.0.0");                     // used 10 s after its load: pinned until 40 s after
+        now[0] += 5_000;
+        try {
+            t.place(req("b", 2, List.of(), "onnx", ONNX_CPU));
+            fail("a was used 5 s ago and must not be evicted");
+        } catch (PlacementException e) {
+            assertEquals(PlacementException.Reason.BUDGET_FULL, e.reason());
+            assertEquals(25_000, e.retryAfterMs());
+            assertTrue(e.getMessage(), e.getMessage().contains("min.residency.ms=30000"));
+            assertTrue(e.getMessage(), e.getMessage().contains("may be evicted in 25000 ms"));
+        }
+        assertEquals(List.of("a:1.0.0"), keys(t.placements()));
+        assertEquals(0, t.evictions());
+        now[0] += 25_000;                        // a's residency is over: b may take its place
+        PlacementTable.Result r = t.place(req("b", 2, List.of(), "onnx", ONNX_CPU));
+        assertEquals("a:1.0.0", r.evicted().get(0).placement().key());
+        assertEquals(1, t.evictions());
+        assertEquals(0, t.reloads());
+        now[0] += 30_000;
+        t.place(req("a", 2, List.of(), "onnx", ONNX_CPU));   // a loads again: a reload
+        assertEquals(2, t.evictions());
+        assertEquals(1, t.reloads());
+    }
+
+    @Test
+    public void minResidencyAlsoHoldsForMaxResidentModels() throws Exception {
+        long[] now = {0};
+        PlacementSettings s = PlacementSettings.of(config("cpu", "onnx", "fp32", 100, 0, 1, 1_000));
+        PlacementTable t = new PlacementTable(new InventoryReader(InventoryReaderTest.fixture("x86-cpu")).read()
+                .stream().map(s::withBudget).toList(), s, () -> now[0]);
+        t.place(req("a", 1, List.of(), "onnx", ONNX_CPU));
+        now[0] = 400;
+        try {
+            t.place(req("b", 1, List.of(), "onnx", ONNX_CPU));
+            fail();
+        } catch (PlacementException e) {
+            assertEquals(PlacementException.Reason.BUDGET_FULL, e.reason());
+            assertEquals(600, e.retryAfterMs());
+        }
+        now[0] = 1_000;
+        assertEquals("a:1.0.0", t.place(req("b", 1, List.of(), "onnx", ONNX_CPU)).evicted().get(0).placement().key());
+    }
+
+    @Test
+    public void aNegativeMinResidencyIsRefused() {
+        try {
+            PlacementSettings.of(config("cpu", "onnx", "fp32", 0, 0, 0, -1));
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("'min.residency.ms' is -1"));
         }
     }
 

@@ -132,6 +132,20 @@ final class AcceleratorRoutes {
         series(out, usage, "tollgate_accelerator_fallback_models", "Model instances resident on the accelerator that"
                 + " are not where the profile prefers (e.g. on the CPU for want of a GPU; /admin/plugins says why).",
                 u -> u.models().stream().filter(Placement::fallback).count());
+        PlacementService p = placement;
+        if (p != null) {
+            counter(out, "tollgate_accelerator_evictions_total", "Model instances evicted to make room (memory budget"
+                    + " or max.resident.models) since start.", p.evictions());
+            counter(out, "tollgate_accelerator_reloads_total", "Evicted model instances placed again (loaded on a"
+                    + " request) since start; rising with the evictions means thrashing (min.residency.ms).",
+                    p.reloads());
+        }
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" counter\n");
+        out.append(name).append(' ').append(value).append('\n');
     }
 
     private static void series(StringBuilder out, List<AcceleratorUsage> usage, String name, String help,

@@ -118,7 +118,8 @@ final class ErrorMapper {
                     break;
                 case OVERLOADED:
                     status = HttpResponseStatus.SERVICE_UNAVAILABLE;
-                    headers = Map.of("Retry-After", "1");
+                    // the seconds the refusal knows (placement's min.residency.ms), else 1
+                    headers = Map.of("Retry-After", Long.toString(Math.max(1, ie.retryAfterSeconds())));
                     break;
                 case RATE_LIMITED:
                     status = HttpResponseStatus.TOO_MANY_REQUESTS;

@@ -57,16 +57,10 @@ final class TenantLimits {
     /** The refusal: a {@code RATE_LIMITED} inference exception that knows its {@code Retry-After}. */
     static final class Refused extends InferenceException {
         private static final long serialVersionUID = 1L;
-        private final long retryAfterSeconds;
 
+        /** @param retryAfterSeconds whole seconds until the request would be admitted (at least 1) */
         Refused(String message, long retryAfterSeconds) {
-            super(Reason.RATE_LIMITED, message);
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
-
-        /** Whole seconds until the request would be admitted (at least 1). */
-        long retryAfterSeconds() {
-            return retryAfterSeconds;
+            super(Reason.RATE_LIMITED, message, retryAfterSeconds);
         }
     }
 

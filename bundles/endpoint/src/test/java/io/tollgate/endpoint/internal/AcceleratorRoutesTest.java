@@ -77,6 +77,45 @@ public class AcceleratorRoutesTest {
     }
 
     @Test
+    public void metricsCountEvictionsAndReloadsOfThePlacementService() {
+        AcceleratorRoutes routes = new AcceleratorRoutes();
+        routes.inventory(inventory());
+        routes.placement(new io.tollgate.accelerator.PlacementService() {
+            public Placement place(io.tollgate.accelerator.PlacementRequest r,
+                                   io.tollgate.accelerator.EvictionListener l) {
+                throw new UnsupportedOperationException();
+            }
+
+            public void release(String model, String version) {
+            }
+
+            public void touch(String model, String version) {
+            }
+
+            public Optional<Placement> placement(String model, String version) {
+                return Optional.empty();
+            }
+
+            public List<Placement> placements() {
+                return List.of(A);
+            }
+
+            public long evictions() {
+                return 7;
+            }
+
+            public long reloads() {
+                return 5;
+            }
+        });
+        StringBuilder out = new StringBuilder();
+        routes.renderMetrics(out);
+        String m = out.toString();
+        assertTrue(m, m.contains("# TYPE tollgate_accelerator_evictions_total counter\ntollgate_accelerator_evictions_total 7\n"));
+        assertTrue(m, m.contains("# TYPE tollgate_accelerator_reloads_total counter\ntollgate_accelerator_reloads_total 5\n"));
+    }
+
+    @Test
     public void withoutAnInventoryTheRouteIsUnavailable() {
         try {
             new AcceleratorRoutes().list();

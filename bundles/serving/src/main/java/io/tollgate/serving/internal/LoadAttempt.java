@@ -45,6 +45,13 @@ final class LoadAttempt {
         /** The plugin was refused with {@code message}; {@code awaitingEngine} (or null) retries it when it comes. */
         void failed(LoadAttempt attempt, String message, String awaitingEngine);
 
+        /**
+         * Placement has no room for the model before {@code retryAfterMs} (every instance that could make room was
+         * placed or used less than {@code min.residency.ms} ago): nothing was loaded; the plugin waits, like an
+         * evicted one, for a request to load it again.
+         */
+        void deferred(LoadAttempt attempt, String message, long retryAfterMs);
+
         /** Called just before {@link #failed}: the model's key may come with another license, so retry on a change. */
         void awaitsLicense(LoadAttempt attempt);
     }
@@ -234,6 +241,11 @@ final class LoadAttempt {
             placement = context.placements().place(version, descriptor, engine,
                     context.engines().find(CPU_ENGINE).orElse(null), bytes.length, context.evictions()).orElse(null);
         } catch (io.tollgate.accelerator.PlacementException e) {
+            if (e.reason() == io.tollgate.accelerator.PlacementException.Reason.BUDGET_FULL) {
+                defer("model '" + descriptor.name() + "' " + descriptor.version() + " cannot be loaded now: "
+                        + e.getMessage(), e.retryAfterMs());
+                return;
+            }
             fail(source.label() + ": model '" + descriptor.name() + "' " + descriptor.version() + " cannot be placed ("
                     + e.reason() + "): " + e.getMessage(), null);
             return;
@@ -353,6 +365,19 @@ final class LoadAttempt {
         done = true;
         LifecycleExecutor.cancel(deadline);
         context.owner().loaded(this, effective, millis);
+    }
+
+    // lifecycle thread: no room yet (BUDGET_FULL); the version is forgotten, not failed, so a later request retries
+    private void defer(String message, long retryAfterMs) {
+        if (!current()) {
+            return;
+        }
+        done = true;
+        LifecycleExecutor.cancel(deadline);
+        if (version != null) {
+            context.repository().remove(version);
+        }
+        context.owner().deferred(this, message, retryAfterMs);
     }
 
     // lifecycle thread

@@ -55,6 +55,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private volatile boolean closed;
     private final long loadTimeoutMs;
     private volatile Runnable modelReady = () -> { };
+    private volatile java.util.function.BiConsumer<String, io.tollgate.serving.InferenceException> deferred =
+            (m, e) -> { };
     /** Plugins whose encrypted model waits for a license carrying its key (lifecycle thread). */
     private final Set<Long> awaitingModelKey = new java.util.HashSet<>();
     private final Placements placements;
@@ -548,6 +550,27 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     @Override
     public void awaitsLicense(LoadAttempt attempt) {
         awaitingModelKey.add(attempt.source().bundleId());
+    }
+
+    @Override
+    public void deferred(LoadAttempt attempt, String message, long retryAfterMs) {
+        PluginRecord r = plugins.get(attempt.source().bundleId());
+        if (!(r.state() instanceof PluginState.Loading loading)) {
+            return;
+        }
+        r.moveTo(loading.deferred(attempt, PlacementNotes.NO_ROOM), "placement has no room for its model yet");
+        String model = r.status(false).model();
+        repository.deferred(model, PlacementNotes.NO_ROOM);
+        LOG.warn("{}: {}", attempt.source().label(), message);
+        readiness.settled(r.bundleId());
+        deferred.accept(model, new io.tollgate.serving.InferenceException(
+                io.tollgate.serving.InferenceException.Reason.OVERLOADED, message + "; retry in "
+                + PlacementNotes.seconds(retryAfterMs) + " s", PlacementNotes.seconds(retryAfterMs)));
+    }
+
+    /** {@code listener} is told (lifecycle thread) the model and the refusal when a load found no room yet. */
+    void onDeferred(java.util.function.BiConsumer<String, io.tollgate.serving.InferenceException> listener) {
+        this.deferred = listener;
     }
 
     @Override

@@ -190,6 +190,15 @@ final class ModelRepository {
         drain(version);
     }
 
+    /**
+     * Placement had no room to load model {@code name} (issue 12, {@code min.residency.ms}): as if evicted with
+     * {@code reason}; the next request loads it again.
+     */
+    void deferred(String name, String reason) {
+        evicted.put(name, reason);
+        changed();
+    }
+
     /** Why model {@code name} is not loaded, when placement evicted it and it has not loaded again yet. */
     Optional<String> evictedReason(String name) {
         return Optional.ofNullable(evicted.get(name));

@@ -196,6 +196,14 @@ sealed interface PluginState {
             return new Failed(ownAttempt(by, "loadFailed").revisionKey(), error, awaitingEngine);
         }
 
+        /**
+         * {@code by} found no room: placement may evict nothing yet ({@code min.residency.ms}). Evicted: the next
+         * request for the model loads it again.
+         */
+        public PluginState deferred(LoadAttempt by, String error) {
+            return new Evicted(ownAttempt(by, "deferred").revisionKey(), error);
+        }
+
         private Loading ownAttempt(LoadAttempt by, String transition) {
             if (by != attempt) {
                 throw new IllegalStateException("illegal plugin state transition: " + transition + " from Loading by"

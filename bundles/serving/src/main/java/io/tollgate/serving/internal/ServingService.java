@@ -220,6 +220,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 TimeUnit.MILLISECONDS);
         this.licenseWatch = new LicenseWatch(licenses, repository, loader, lifecycle);
         this.licensingListener = licenseWatch::licensingChanged;
+        loader.onDeferred((name, refusal) -> {
+            CompletableFuture<Void> waiting = reloads.remove(name);
+            if (waiting != null) {
+                waiting.completeExceptionally(refusal);
+            }
+        });
         loader.onModelReady(() -> {
             licenseWatch.sweepSoon();
             reloadsProgressed();
@@ -733,6 +739,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public Optional<String> unavailable(String name) {
+        Optional<String> evicted = repository.evictedReason(name);
+        if (evicted.isPresent() && !repository.isUnloaded(name)
+                && !loader.pluginsOf(name).isEmpty()) {
+            // issue 12: installed, its instance gone to make room (or no room yet); the index says UNAVAILABLE too
+            return Optional.of("model '" + name + "' is installed but not loaded: " + evicted.get() + "; the next"
+                    + " infer request for it (POST /v2/models/" + name + "/infer) loads it again");
+        }
         if (!repository.isUnloaded(name) || loader.pluginsOf(name).isEmpty()) {
             return Optional.empty();
         }

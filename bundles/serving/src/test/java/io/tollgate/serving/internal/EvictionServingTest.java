@@ -7,6 +7,7 @@ import static org.junit.Assert.fail;
 import io.tollgate.accelerator.AcceleratorKind;
 import io.tollgate.accelerator.EvictionListener;
 import io.tollgate.accelerator.Placement;
+import io.tollgate.accelerator.PlacementException;
 import io.tollgate.accelerator.PlacementRequest;
 import io.tollgate.accelerator.PlacementService;
 import io.tollgate.model.Tensor;
@@ -40,15 +41,21 @@ public class EvictionServingTest {
     static final class TwoSlots implements PlacementService {
         final LinkedHashMap<String, Placement> lru = new LinkedHashMap<>(16, 0.75f, true);
         final List<String> released = new ArrayList<>();
+        /** When above 0, every resident instance is within min.residency.ms for this many ms more: none may go. */
+        volatile long pinnedMs;
 
         @Override
-        public Placement place(PlacementRequest r, EvictionListener listener) {
+        public Placement place(PlacementRequest r, EvictionListener listener) throws PlacementException {
             List<Placement> victims = new ArrayList<>();
             Placement p;
             synchronized (this) {
                 Placement existing = lru.get(r.key());
                 if (existing != null) {
                     return existing;
+                }
+                if (lru.size() >= 2 && pinnedMs > 0) {
+                    throw new PlacementException(PlacementException.Reason.BUDGET_FULL, r.key() + " cannot be placed"
+                            + " now: min.residency.ms; the first may be evicted in " + pinnedMs + " ms", pinnedMs);
                 }
                 while (lru.size() >= 2) {
                     String oldest = lru.keySet().iterator().next();
@@ -187,5 +194,42 @@ public class EvictionServingTest {
             assertTrue(ie.getMessage(), ie.getMessage().contains("an operator unloaded it"));
         }
         assertEquals(Set.of("b:1.0.0", "c:1.0.0"), slots.resident());
+    }
+
+    @Test
+    public void aRequestForAnEvictedModelWithNoRoomYetIsRefusedWithRetryAfterAndServedOnceThereIsRoom()
+            throws Exception {
+        startThree();
+        slots.pinnedMs = 12_500;              // b and c were used within min.residency.ms: neither may go yet
+        long t0 = System.nanoTime();
+        try {
+            infer("a", 1);
+            fail("no room: a cannot load until b or c may be evicted");
+        } catch (ExecutionException e) {
+            InferenceException ie = (InferenceException) e.getCause();
+            assertEquals(ie.getMessage(), InferenceException.Reason.OVERLOADED, ie.reason());
+            assertEquals(13, ie.retryAfterSeconds());          // 12.5 s rounded up
+            assertTrue(ie.getMessage(), ie.getMessage().contains("model 'a' 1.0.0 cannot be loaded now"));
+            assertTrue(ie.getMessage(), ie.getMessage().contains("min.residency.ms"));
+        }
+        assertTrue("answered at once, not after the reload wait", System.nanoTime() - t0
+                < TimeUnit.SECONDS.toNanos(5));
+        assertEquals(Set.of("b:1.0.0", "c:1.0.0"), slots.resident());
+        assertEquals("UNAVAILABLE", index().get("a").state());
+        await("a's plugin UNLOADED, not FAILED", () -> service.plugins().stream().anyMatch(p -> p.bundleId() == 1
+                && p.state() == ModelState.UNLOADED));
+        slots.pinnedMs = 0;                   // the residency is over: the next request loads a again
+        infer("a", 1);
+        assertEquals("READY", index().get("a").state());
+    }
+
+    @Test
+    public void anEvictedModelIsExplainedNotUnknown() throws Exception {
+        startThree();
+        String why = service.unavailable("a").orElseThrow(() -> new AssertionError("an evicted model is installed"));
+        assertTrue(why, why.contains("model 'a' is installed but not loaded: evicted (memory budget)"));
+        assertTrue(why, why.contains("the next infer request for it (POST /v2/models/a/infer) loads it again"));
+        assertEquals(Optional.empty(), service.unavailable("b"));      // READY: found by model()
+        assertEquals(Optional.empty(), service.unavailable("zzz"));    // not installed at all
     }
 }
