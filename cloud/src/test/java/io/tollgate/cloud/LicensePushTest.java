@@ -98,6 +98,10 @@ public class LicensePushTest {
             assertTrue("marked pushed after the PUBACK", System.nanoTime() < deadline);
             Thread.sleep(50);
         }
+        // the pusher counts a push after it marked it pushed: wait for the count too (no race with the mark)
+        while (billing.consumer().stats().licensePushes.get() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertEquals(1, billing.consumer().stats().licensePushes.get());
         assertNull("pushed once", awaitCommand(3_000));
 
