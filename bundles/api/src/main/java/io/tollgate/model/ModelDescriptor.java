@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param precision      precision an accelerator engine builds it in: {@code fp32} (default), {@code fp16} or
  *                       {@code int8} (since 1.3; the CPU engine ignores it)
  * @param engines        serialized engines shipped for firmware profiles (since 1.3; empty = build on the box)
+ * @param pipeline       the plugin's pre/post-processing code and stage models, or {@code null} for a plain model
+ *                       (since 1.4; issue 13)
  */
 public record ModelDescriptor(
         String name,
@@ -37,7 +39,8 @@ public record ModelDescriptor(
         String licenseFeature,
         Map<String, String> parameters,
         String precision,
-        List<PrebuiltEngine> engines) {
+        List<PrebuiltEngine> engines,
+        PipelineSpec pipeline) {
 
     public ModelDescriptor {
         Objects.requireNonNull(name, "name");
@@ -58,6 +61,20 @@ public record ModelDescriptor(
         engines = engines == null ? List.of() : List.copyOf(engines);
     }
 
+    /** A descriptor without a pipeline (the 1.3 shape). */
+    public ModelDescriptor(String name, String version, String platform, String engine, String file,
+                           List<TensorSpec> inputs, List<TensorSpec> outputs, int maxBatchSize, List<String> labels,
+                           String meter, String licenseFeature, Map<String, String> parameters, String precision,
+                           List<PrebuiltEngine> engines) {
+        this(name, version, platform, engine, file, inputs, outputs, maxBatchSize, labels, meter, licenseFeature,
+                parameters, precision, engines, null);
+    }
+
+    /** Whether the plugin carries pre/post-processing code and stage models (since 1.4). */
+    public boolean isPipeline() {
+        return pipeline != null;
+    }
+
     /** A descriptor without precision or prebuilt engines: {@code fp32}, built on the box (the 1.2 shape). */
     public ModelDescriptor(String name, String version, String platform, String engine, String file,
                            List<TensorSpec> inputs, List<TensorSpec> outputs, int maxBatchSize, List<String> labels,
@@ -69,12 +86,12 @@ public record ModelDescriptor(
     /** The same descriptor naming another engine (e.g. {@code onnx} when the one it names is unavailable). */
     public ModelDescriptor withEngine(String newEngine) {
         return new ModelDescriptor(name, version, platform, newEngine, file, inputs, outputs, maxBatchSize, labels,
-                meter, licenseFeature, parameters, precision, engines);
+                meter, licenseFeature, parameters, precision, engines, pipeline);
     }
 
     /** The same descriptor with inputs and outputs replaced (e.g. filled from the model itself). */
     public ModelDescriptor withSignature(List<TensorSpec> newInputs, List<TensorSpec> newOutputs) {
         return new ModelDescriptor(name, version, platform, engine, file, newInputs, newOutputs, maxBatchSize,
-                labels, meter, licenseFeature, parameters, precision, engines);
+                labels, meter, licenseFeature, parameters, precision, engines, pipeline);
     }
 }

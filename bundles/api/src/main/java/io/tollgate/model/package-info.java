@@ -3,5 +3,5 @@
  * descriptor a model plugin ships. Plain Java only: no engine, transport or storage types.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package io.tollgate.model;
