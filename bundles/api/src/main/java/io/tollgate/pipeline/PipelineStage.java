@@ -1,5 +1,7 @@
 package io.tollgate.pipeline;
 
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.model.Tensor;
 import io.tollgate.model.TensorSpec;
 import java.util.List;
@@ -34,4 +36,52 @@ public interface PipelineStage {
      *                           (the engine's message)
      */
     List<Tensor> run(List<Tensor> inputs, Set<String> requestedOutputs) throws PipelineException;
+
+    /**
+     * A stage over a model an engine loaded: serving's own adapter, and what a plugin's unit test uses around an
+     * engine it loaded itself. The stage does not own the model (closing it is the caller's).
+     * {@code EngineException.Reason.INVALID_INPUT} becomes {@link PipelineException.Reason#INVALID_INPUT}, every other
+     * reason {@link PipelineException.Reason#FAILED}, with the stage's name before the engine's message.
+     */
+    static PipelineStage of(String name, LoadedModel model) {
+        java.util.Objects.requireNonNull(name, "name");
+        java.util.Objects.requireNonNull(model, "model");
+        return new PipelineStage() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public List<TensorSpec> inputs() {
+                return model.inputs();
+            }
+
+            @Override
+            public List<TensorSpec> outputs() {
+                return model.outputs();
+            }
+
+            @Override
+            public String accelerator() {
+                return model.accelerator();
+            }
+
+            @Override
+            public List<Tensor> run(List<Tensor> inputs, Set<String> requestedOutputs) throws PipelineException {
+                try {
+                    return model.run(inputs, requestedOutputs);
+                } catch (EngineException e) {
+                    PipelineException.Reason r = e.reason() == EngineException.Reason.INVALID_INPUT
+                            ? PipelineException.Reason.INVALID_INPUT : PipelineException.Reason.FAILED;
+                    throw new PipelineException(r, "stage " + name + ": " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "stage " + name + " on " + model.accelerator();
+            }
+        };
+    }
 }
