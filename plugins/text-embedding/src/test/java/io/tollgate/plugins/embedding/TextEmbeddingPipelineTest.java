@@ -269,6 +269,88 @@ public class TextEmbeddingPipelineTest {
     }
 
     @Test
+    public void refusesWhatItCannotEmbedNamingTheElement() {
+        byte[] over = new byte[TextInputs.MAX_TEXT_BYTES + 1];
+        java.util.Arrays.fill(over, (byte) 'a');
+        List<byte[]> tooMany = new ArrayList<>(Collections.nCopies(65, "x".getBytes()));
+        assertRefused(EmbeddingFixture.bytesRequest(List.of()), "input 'text' has no element");
+        assertRefused(EmbeddingFixture.bytesRequest(List.of("fine".getBytes(), new byte[] {'f', (byte) 0xC3, '('})),
+                "input 'text' element 1 is not valid UTF-8");
+        assertRefused(EmbeddingFixture.bytesRequest(tooMany), "input 'text' has 65 texts; at most 64");
+        assertRefused(EmbeddingFixture.bytesRequest(List.of("fine".getBytes(), "ok".getBytes(), over)),
+                "input 'text' element 2 has 8193 bytes; at most 8192");
+        assertRefused(request("fine", " \t\n"), "input 'text' element 1 is empty or only whitespace");
+        assertRefused(new PipelineRequest("r", "t", List.of(Tensor.ofFloats("text", new long[] {1}, new float[] {1f})),
+                List.of(), Map.of()), "input 'text' is FP32");
+        assertRefused(new PipelineRequest("r", "t", List.of(Tensor.ofBytes("prompt", new long[] {1},
+                List.of("x".getBytes()))), List.of(), Map.of()), "input 'text' is missing");
+    }
+
+    private static void assertRefused(PipelineRequest r, String message) {
+        for (int pass = 0; pass < 2; pass++) {
+            try {
+                if (pass == 0) {
+                    pipeline.quantity(r);
+                } else {
+                    pipeline.run(r);
+                }
+                throw new AssertionError("accepted; expected: " + message);
+            } catch (PipelineException e) {
+                assertEquals(PipelineException.Reason.INVALID_INPUT, e.reason());
+                assertTrue(e.getMessage(), e.getMessage().startsWith(message));
+            }
+        }
+    }
+
+    @Test
+    public void takesTheLimitsThemselves() throws Exception {
+        byte[] max = new byte[TextInputs.MAX_TEXT_BYTES];
+        java.util.Arrays.fill(max, (byte) 'a');
+        for (int i = 0; i < max.length; i += 8) {
+            max[i] = ' ';
+        }
+        List<byte[]> many = new ArrayList<>(Collections.nCopies(63, "ok".getBytes()));
+        many.add(max);
+        List<Tensor> out = pipeline.run(EmbeddingFixture.bytesRequest(many));
+        assertArrayEquals(new long[] {64, 384}, out.get(0).shape());
+        assertEquals(63 * 3 + 256, pipeline.quantity(EmbeddingFixture.bytesRequest(many)));
+    }
+
+    @Test
+    public void onlyTheAskedOutputIsMadeWhenTheClientNamesOne() throws Exception {
+        PipelineRequest r = new PipelineRequest("r", "t", request("Hello world").inputs(), List.of("embedding"),
+                Map.of());
+        List<Tensor> out = pipeline.run(r);
+        assertEquals(1, out.size());
+        assertEquals("embedding", out.get(0).name());
+    }
+
+    @Test
+    public void aBadMaxSeqLengthOrAMissingStageFailsTheOpen() throws Exception {
+        for (String bad : new String[] {"0", "513", "many"}) {
+            TextEmbeddingPipeline p = new TextEmbeddingPipeline();
+            try {
+                p.open(fixture.context(Map.of("max_seq_length", bad), workFolder));
+                throw new AssertionError("opened with max_seq_length " + bad);
+            } catch (PipelineException e) {
+                assertEquals(PipelineException.Reason.FAILED, e.reason());
+                assertTrue(e.getMessage(), e.getMessage().startsWith("parameter max_seq_length is '" + bad + "'"));
+            } finally {
+                p.close();
+            }
+        }
+        TextEmbeddingPipeline p = new TextEmbeddingPipeline();
+        try {
+            p.open(io.tollgate.pipeline.PipelineContext.of("text-embedding", "1.0.0", Map.of(),
+                    fixture::resource, Map.of(), workFolder));
+            throw new AssertionError("opened without its stage");
+        } catch (PipelineException e) {
+            assertEquals(PipelineException.Reason.FAILED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("no pipeline stage 'encoder'"));
+        }
+    }
+
+    @Test
     public void theNativeLibraryIsUnpackedIntoTheWorkFolderAndDjlsSwitchesAreRestored() throws Exception {
         try (Stream<Path> files = Files.walk(workFolder.resolve("native"))) {
             assertEquals(1, files.filter(p -> p.getFileName().toString().equals("libtokenizers.so")).count());
