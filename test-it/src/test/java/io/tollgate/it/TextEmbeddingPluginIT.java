@@ -73,7 +73,7 @@ public class TextEmbeddingPluginIT {
         Files.copy(built, jar, StandardCopyOption.REPLACE_EXISTING);
         vendor.signOnly(jar);
         Files.write(licenses.resolve("text-embedding.lic"), vendor.issuer().id("lic-text-embedding").plugin(MODEL)
-                .allowCode(true).issue());
+                .meter("tokens").allowCode(true).issue());
         Files.copy(jar, plugins.resolve(jar.getFileName()));
 
         int port = TollgateExam.freePort();
