@@ -298,8 +298,9 @@ final class PipelineModel implements LoadedModel {
     private InferenceException thrown(String method, PipelineRequest request, Throwable e) {
         // the plugin's bug: the stack trace goes to the log once, the client gets the class and the message
         LOG.error("{}: {}.{} threw on request {}", label, className(), method, request.id(), e);
+        // no cause: the endpoint's line for the 500 would print the same stack trace a second time
         return new InferenceException(Reason.ENGINE_FAILURE, label + " failed: " + e.getClass().getName() + ": "
-                + e.getMessage(), e);
+                + e.getMessage());
     }
 
     // ---- LoadedModel -----------------------------------------------------------------------------
