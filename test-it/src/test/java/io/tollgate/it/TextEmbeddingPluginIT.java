@@ -64,6 +64,7 @@ public class TextEmbeddingPluginIT {
 
     @Test
     public void stringsInUnitVectorsOutBilledInTokens() throws Exception {
+        long t0 = System.nanoTime();
         TestVendor vendor = TestVendor.get();
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
         Path licenses = Files.createDirectories(tmp.resolve("licenses"));
@@ -76,11 +77,13 @@ public class TextEmbeddingPluginIT {
                 .meter("tokens").allowCode(true).issue());
         Files.copy(jar, plugins.resolve(jar.getFileName()));
 
+        long t1 = System.nanoTime();
         int port = TollgateExam.freePort();
         Process p = appliance.run(port, data, plugins, null, Map.of(), "--licenses", licenses.toString());
         appliance.awaitReady(p, port, 90_000);
         Http http = new Http(port);
         http.awaitPlugin("tollgate.plugin." + MODEL, "READY", 120_000);
+        long t2 = System.nanoTime();
 
         // the interface clients see
         JsonNode meta = http.get("/v2/models/" + MODEL).json();
@@ -88,7 +91,9 @@ public class TextEmbeddingPluginIT {
         assertEquals(meta.toString(), "BYTES", meta.path("inputs").get(0).path("datatype").asText());
 
         Http.Response r = http.post("/v2/models/" + MODEL + "/infer", body("embed-1", TEXTS));
+        long t3 = System.nanoTime();
         assertEquals(r.body(), 200, r.status());
+        System.out.println("response (first 300 characters): " + r.body().substring(0, Math.min(300, r.body().length())));
         JsonNode out = r.json();
         JsonNode embedding = output(out, "embedding");
         assertEquals("[5,384]", embedding.path("shape").toString());
@@ -143,6 +148,9 @@ public class TextEmbeddingPluginIT {
         assertEquals(record.toString(), "tokens", record.path("meter").asText());
         assertEquals(record.toString(), sum, record.path("quantity").asLong());
         System.out.println("text-embedding over HTTP: token counts " + c + ", billed " + record.path("quantity"));
+        System.out.printf("phases: sign and license %.1f s, start until READY %.1f s, first request of %d texts %.0f ms,"
+                + " rest (400, stop, usage export) %.1f s%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9, TEXTS.length,
+                (t3 - t2) / 1e6, (System.nanoTime() - t3) / 1e9);
     }
 
     private static JsonNode output(JsonNode response, String name) {
