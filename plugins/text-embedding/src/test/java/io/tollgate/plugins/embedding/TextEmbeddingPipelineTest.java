@@ -356,6 +356,31 @@ public class TextEmbeddingPipelineTest {
     }
 
     @Test
+    public void concurrentRequestsGetTheirOwnAnswers() throws Exception {
+        // Serving calls run from several threads at once (Pipeline's contract): the shared tokenizer and stage must
+        // give each request exactly what it gets alone.
+        String[] texts = {"The pump motor overheated.", "Hello world", "Please replace the filter in the air compressor.",
+            "Serial number SN-4471-B is unaffordable!"};
+        float[][] alone = new float[texts.length][];
+        for (int i = 0; i < texts.length; i++) {
+            alone[i] = embed(texts[i])[0];
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Double>> diffs = new ArrayList<>();
+            for (int round = 0; round < 12; round++) {
+                int i = round % texts.length;
+                diffs.add(pool.submit(() -> maxAbsDiff(alone[i], embed(texts[i])[0])));
+            }
+            for (java.util.concurrent.Future<Double> d : diffs) {
+                assertTrue("differs by " + d.get(), d.get() <= 1e-5);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     public void theNativeLibraryIsUnpackedIntoTheWorkFolderAndDjlsSwitchesAreRestored() throws Exception {
         try (Stream<Path> files = Files.walk(workFolder.resolve("native"))) {
             assertEquals(1, files.filter(p -> p.getFileName().toString().equals("libtokenizers.so")).count());
