@@ -89,8 +89,8 @@ public final class VoiceActivityPipeline implements Pipeline {
             rate = (int) header[0];
             frames = header[1];
         } else {
-            rate = in.pcmRate;
-            frames = in.pcm.length;
+            rate = in.pcm.sampleRate();
+            frames = in.pcm.samples().length;
         }
         Audio.checkLength(frames, rate);
         VadSettings.of(request.parameters(), rate);
@@ -107,7 +107,7 @@ public final class VoiceActivityPipeline implements Pipeline {
             throw new PipelineException(PipelineException.Reason.FAILED, "the voice-activity pipeline is not open");
         }
         Input in = input(request);
-        Audio audio = in.wav != null ? Audio.decodeWav(in.wav) : Audio.ofPcm(in.pcm, in.pcmRate);
+        Audio audio = in.wav != null ? Audio.decodeWav(in.wav) : in.pcm;
         VadSettings settings = VadSettings.of(request.parameters(), audio.sampleRate());
         String streamId = streamId(request.parameters());
         boolean end = streamId == null || VadSettings.flag(request.parameters(), "end_of_stream");
@@ -209,8 +209,8 @@ public final class VoiceActivityPipeline implements Pipeline {
         return c;
     }
 
-    /** The request's audio: a WAV file's bytes or PCM samples, exactly one. */
-    private record Input(byte[] wav, float[] pcm, int pcmRate) {
+    /** The request's audio: a WAV file's bytes (decoded in run) or PCM samples (checked), exactly one. */
+    private record Input(byte[] wav, Audio pcm) {
     }
 
     private static Input input(PipelineRequest request) throws PipelineException {
@@ -232,7 +232,7 @@ public final class VoiceActivityPipeline implements Pipeline {
                 throw PipelineException.invalidInput("parameter 'sample_rate' applies to input '" + PCM + "' only; a"
                         + " WAV file states its own rate");
             }
-            return new Input(Audio.wavBytes(t.strings().get(0)), null, 0);
+            return new Input(Audio.wavBytes(t.strings().get(0)), null);
         }
         Tensor t = pcm.get();
         if (t.type() != DataType.FP32 || t.shape().length != 1) {
@@ -247,7 +247,7 @@ public final class VoiceActivityPipeline implements Pipeline {
         FloatBuffer f = t.data().asFloatBuffer();
         float[] samples = new float[f.remaining()];
         f.get(samples);
-        return new Input(null, samples, rate);
+        return new Input(null, Audio.ofPcm(samples, rate));
     }
 
     private static String streamId(Map<String, Object> parameters) throws PipelineException {
