@@ -139,22 +139,11 @@ public class PipelinePluginIT {
     }
 
     private static List<JsonNode> usage(String requestId) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (JsonNode r : appliance.exportAll(data)) {
-            if ("usage".equals(r.path("kind").asText()) && requestId.equals(r.path("request_id").asText())) {
-                out.add(r);
-            }
-        }
-        return out;
+        return appliance.usageOf(data, requestId);
     }
 
     private static JsonNode output(JsonNode response, String name) {
-        for (JsonNode o : response.path("outputs")) {
-            if (name.equals(o.path("name").asText())) {
-                return o;
-            }
-        }
-        return null;
+        return Http.outputNode(response, name);
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.tollgate.it;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
@@ -151,12 +150,11 @@ public class VoiceActivityPluginIT {
     }
 
     private static JsonNode output(JsonNode response, String name) {
-        for (JsonNode o : response.path("outputs")) {
-            if (name.equals(o.path("name").asText())) {
-                return o;
-            }
+        JsonNode o = Http.outputNode(response, name);
+        if (o == null) {
+            throw new AssertionError("no output '" + name + "' in " + response);
         }
-        throw new AssertionError("no output '" + name + "' in " + response);
+        return o;
     }
 
     private static List<double[]> segments(Http.Response r) throws Exception {
@@ -172,13 +170,7 @@ public class VoiceActivityPluginIT {
     }
 
     private static List<JsonNode> usage(String requestId) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (JsonNode r : appliance.exportAll(data)) {
-            if ("usage".equals(r.path("kind").asText()) && requestId.equals(r.path("request_id").asText())) {
-                out.add(r);
-            }
-        }
-        return out;
+        return appliance.usageOf(data, requestId);
     }
 
     @Test
