@@ -81,6 +81,17 @@ public final class VoiceActivityPipeline implements Pipeline {
     /** Checks the input and the parameters (a client's mistake is answered before anything is billed). */
     @Override
     public long quantity(PipelineRequest request) throws PipelineException {
+        try {
+            return checkedQuantity(request);
+        } catch (PipelineException e) {
+            // the endpoint answers 400 with the message and, as for every client mistake, logs no WARN for it
+            LOG.debug("voice-activity request {} of tenant {} refused: {}", request.id(), request.tenant(),
+                    e.getMessage());
+            throw e;
+        }
+    }
+
+    private long checkedQuantity(PipelineRequest request) throws PipelineException {
         Input in = input(request);
         long frames;
         int rate;
