@@ -39,7 +39,7 @@ public class PipelineModelTest {
     /** Echoes its input as output 'echo', adds 'extra'; quantity = element count; 'bad' inputs are the client's fault. */
     public static class Echo implements Pipeline {
         @Override
-        public void open(PipelineContext context) {
+        public void open(PipelineContext context) throws PipelineException {
             opened = context;
             EVENTS.add("open " + context.stages().keySet());
         }
@@ -106,7 +106,14 @@ public class PipelineModelTest {
                 List.of(new io.tollgate.model.TensorSpec("text", io.tollgate.model.DataType.BYTES, new long[] {-1})),
                 List.of(new io.tollgate.model.TensorSpec("echo", io.tollgate.model.DataType.BYTES, new long[] {-1})),
                 0, List.of(), "tokens", "", Map.of("k", "v"), "fp32", List.of(),
-                new io.tollgate.model.PipelineSpec(className, Map.of("a", "models/a.onnx", "b", "models/b.onnx")));
+                new io.tollgate.model.PipelineSpec(className, stages()));
+    }
+
+    private static Map<String, String> stages() {
+        Map<String, String> stages = new java.util.LinkedHashMap<>();
+        stages.put("a", "models/a.onnx");
+        stages.put("b", "models/b.onnx");
+        return stages;
     }
 
     private PipelineModel load(Class<?> type) throws PluginException {
