@@ -64,10 +64,10 @@ record Audio(float[] samples, int sampleRate) {
         try (AudioInputStream in = open(wav)) {
             AudioFormat f = in.getFormat();
             checkFormat(f);
-            long frames = in.getFrameLength();
-            if (frames == AudioSystem.NOT_SPECIFIED) {
-                frames = (wav.length - 44L) / f.getFrameSize();   // a header without a length: at most this
-            }
+            // the samples really there: a header may claim more than the file holds (what run decodes, and bills)
+            long present = in.available() / f.getFrameSize();
+            long declared = in.getFrameLength();
+            long frames = declared == AudioSystem.NOT_SPECIFIED ? present : Math.min(declared, present);
             return new long[] {(long) f.getSampleRate(), frames};
         } catch (IOException e) {
             throw PipelineException.invalidInput("input 'audio': the WAV file cannot be read: " + e.getMessage());

@@ -103,7 +103,9 @@ public class VoiceActivityInputTest {
         byte[] whole = SpeechTrack.wav(TONE, 16000, 1, false);
         refused(wav(Arrays.copyOf(whole, 30), Map.of()), "WAV");
         // a file cut in its data: what is there is served (javax.sound reads the samples present)
-        byte[] cut = Arrays.copyOf(whole, 44 + 8000 * 2);
+        byte[] three = SpeechTrack.wav(new float[3 * 16000], 16000, 1, false);
+        byte[] cut = Arrays.copyOf(three, three.length - 2 * 16000 * 2 - 2);   // 1 s (less a sample) of the 3 s
+        assertEquals("billed for the audio there, not for the header's length", 1, pipeline.quantity(wav(cut, Map.of())));
         assertEquals(0, floats(output(pipeline.run(wav(cut, Map.of())), "offset"))[0], 0f);
     }
 
