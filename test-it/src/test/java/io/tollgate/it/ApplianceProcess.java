@@ -244,6 +244,17 @@ final class ApplianceProcess {
         return id;
     }
 
+    /** The usage records of request {@code requestId} in the journal in {@code data} (none for an unbilled one). */
+    List<JsonNode> usageOf(Path data, String requestId) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode r : exportAll(data)) {
+            if ("usage".equals(r.path("kind").asText()) && requestId.equals(r.path("request_id").asText())) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     /** Every record of the journal in {@code data}, from {@code usage export --format jsonl --all}. */
     List<JsonNode> exportAll(Path data) throws Exception {
         Result r = tool("usage", "export", "--data", data.toString(), "--format", "jsonl", "--all");

@@ -39,6 +39,16 @@ final class Http {
         }
     }
 
+    /** The output named {@code name} of an infer answer (its datatype, shape, data), or null when it has none. */
+    static JsonNode outputNode(JsonNode response, String name) {
+        for (JsonNode o : response.path("outputs")) {
+            if (name.equals(o.path("name").asText())) {
+                return o;
+            }
+        }
+        return null;
+    }
+
     Response get(String path) throws IOException, InterruptedException {
         HttpResponse<String> r = client.send(request(path)
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());

@@ -47,6 +47,7 @@ public class PipelinePluginIT {
     private static Http http;
     private static byte[] model;
     private static FashionMnistData set;
+    private static int port;
 
     @BeforeClass
     public static void start() throws Exception {
@@ -79,7 +80,7 @@ public class PipelinePluginIT {
         vendor.signOnly(PipelinePlugins.write(plugins, "png-other-meter", PNG, model));  // a license for inferences
         Files.write(licenses.resolve("png-other-meter.lic"), vendor.issuer().plugin("png-other-meter")
                 .allowCode(true).issue());
-        int port = TollgateExam.freePort();
+        port = TollgateExam.freePort();
         Process p = appliance.run(port, data, plugins, null, Map.of(), "--licenses", licenses.toString());
         appliance.awaitReady(p, port, 120_000);
         http = new Http(port);
@@ -139,22 +140,11 @@ public class PipelinePluginIT {
     }
 
     private static List<JsonNode> usage(String requestId) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (JsonNode r : appliance.exportAll(data)) {
-            if ("usage".equals(r.path("kind").asText()) && requestId.equals(r.path("request_id").asText())) {
-                out.add(r);
-            }
-        }
-        return out;
+        return appliance.usageOf(data, requestId);
     }
 
     private static JsonNode output(JsonNode response, String name) {
-        for (JsonNode o : response.path("outputs")) {
-            if (name.equals(o.path("name").asText())) {
-                return o;
-            }
-        }
-        return null;
+        return Http.outputNode(response, name);
     }
 
     @Test
@@ -192,6 +182,33 @@ public class PipelinePluginIT {
         assertEquals(one.body(), 200, one.status());
         assertEquals(one.body(), 1, one.json().path("outputs").size());
         assertEquals(names.get(expected[0]), one.json().path("outputs").get(0).path("data").get(0).asText());
+    }
+
+    /** The binary tensor data extension: the PNGs travel as raw bytes (4-byte length, then the bytes). */
+    @Test
+    public void rawPngBytesWithTheBinaryDataExtensionAnswerAsBase64Does() throws Exception {
+        byte[] a = png(0);
+        byte[] b = png(1);
+        String header = "{\"id\":\"png-binary\",\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\","
+                + "\"shape\":[2],\"parameters\":{\"binary_data_size\":" + (8 + a.length + b.length) + "}}],"
+                + "\"outputs\":[{\"name\":\"class\"}]}";
+        byte[] json = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer body = java.nio.ByteBuffer.allocate(json.length + 8 + a.length + b.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        body.put(json).putInt(a.length).put(a).putInt(b.length).put(b);
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                                + "/v2/models/png/infer"))
+                        .header("Content-Type", "application/octet-stream")
+                        .header("Inference-Header-Content-Length", Integer.toString(json.length))
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.array())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(r.body(), 200, r.statusCode());
+        int[] expected = plainClasses(2);
+        JsonNode classes = output(Http.JSON.readTree(r.body()), "class");
+        assertEquals(r.body(), expected[0], classes.path("data").get(0).asInt());
+        assertEquals(r.body(), expected[1], classes.path("data").get(1).asInt());
+        assertEquals(2, usage("png-binary").get(0).path("quantity").asLong());
     }
 
     @Test

@@ -76,6 +76,8 @@ final class LoadAttempt {
     private ModelVersion version;                               // lifecycle thread
     private CompletableFuture<InferenceEngine> engineWait;      // lifecycle thread
     private ScheduledFuture<?> deadline;                        // lifecycle thread
+    /** A capability plugin's stage models (issue 13), read with the descriptor; null for a plain model or once loaded. */
+    private volatile java.util.Map<String, byte[]> stageBytes;
     /** Where placement put this instance (issue 12), or null without a PlacementService; set before the load. */
     private volatile io.tollgate.accelerator.Placement placement;
 
@@ -179,6 +181,10 @@ final class LoadAttempt {
             }
             bytes = encryption.isEmpty() ? file
                     : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
+            if (descriptor.isPipeline()) {
+                // every stage, read once: placement reserves for all of them, then they load from these bytes
+                stageBytes = PipelineModel.readStages(source, descriptor, context.maxModelBytes());
+            }
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> {
                 if (e.awaitsLicense() && current()) {
@@ -239,7 +245,7 @@ final class LoadAttempt {
         }
         try {
             placement = context.placements().place(version, descriptor, engine,
-                    context.engines().find(CPU_ENGINE).orElse(null), bytes.length, context.evictions()).orElse(null);
+                    context.engines().find(CPU_ENGINE).orElse(null), modelBytes(bytes), context.evictions()).orElse(null);
         } catch (io.tollgate.accelerator.PlacementException e) {
             if (e.reason() == io.tollgate.accelerator.PlacementException.Reason.BUDGET_FULL) {
                 defer("model '" + descriptor.name() + "' " + descriptor.version() + " cannot be loaded now: "
@@ -254,6 +260,12 @@ final class LoadAttempt {
             LOG.debug("{}: not loaded, serving is shutting down", source.label());
             context.placements().release(version);
         }
+    }
+
+    /** What placement reserves for: the model file, or the sum of a pipeline's stage models. */
+    private long modelBytes(byte[] bytes) {
+        java.util.Map<String, byte[]> stages = stageBytes;
+        return stages == null ? bytes.length : stages.values().stream().mapToLong(b -> b.length).sum();
     }
 
     // loader thread
@@ -359,9 +371,15 @@ final class LoadAttempt {
         io.tollgate.accelerator.Placement placed = placement;
         PipelineModel model;
         try {
-            model = PipelineModel.load(source, engine, descriptor, new PipelineModel.Target(
-                            placed == null ? "" : placed.acceleratorId(), placed == null ? "" : placed.precision()),
-                    context.maxModelBytes(), PipelineModel.workRoot());
+            java.util.Map<String, byte[]> stages = stageBytes;
+            stageBytes = null;   // the engine holds the models now; a retry reads the plugin again
+            PipelineModel.Target target = new PipelineModel.Target(placed == null ? "" : placed.acceleratorId(),
+                    placed == null ? "" : placed.precision());
+            model = stages == null
+                    ? PipelineModel.load(source, engine, descriptor, target, context.maxModelBytes(),
+                            PipelineModel.workRoot())
+                    : PipelineModel.load(source, engine, descriptor, target, context.maxModelBytes(),
+                            PipelineModel.workRoot(), stages);
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> fail(e.getMessage(), null));
             return;

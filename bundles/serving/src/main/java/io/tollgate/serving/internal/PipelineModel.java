@@ -68,6 +68,29 @@ final class PipelineModel implements LoadedModel {
      */
     static PipelineModel load(PluginSource source, InferenceEngine engine, ModelDescriptor descriptor, Target target,
                               long maxModelBytes, Path workRoot) throws PluginException {
+        return load(source, engine, descriptor, target, maxModelBytes, workRoot,
+                readStages(source, descriptor, maxModelBytes));
+    }
+
+    /**
+     * The bytes of every stage's model file, in the descriptor's order (read once: the loader sizes the placement with
+     * them, then loads them).
+     *
+     * @throws PluginException naming the stage when a file is missing, unreadable or larger than {@code maxModelBytes}
+     */
+    static Map<String, byte[]> readStages(PluginSource source, ModelDescriptor descriptor, long maxModelBytes)
+            throws PluginException {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, String> stage : descriptor.pipeline().stages().entrySet()) {
+            out.put(stage.getKey(), readStage(source, stage.getKey(), stage.getValue(), maxModelBytes));
+        }
+        return out;
+    }
+
+    /** As {@link #load(PluginSource, InferenceEngine, ModelDescriptor, Target, long, Path)}, the stages read already. */
+    static PipelineModel load(PluginSource source, InferenceEngine engine, ModelDescriptor descriptor, Target target,
+                              long maxModelBytes, Path workRoot, Map<String, byte[]> stageBytes)
+            throws PluginException {
         Map<String, LoadedModel> loaded = new LinkedHashMap<>();
         Pipeline pipeline = null;
         boolean ok = false;
@@ -75,7 +98,7 @@ final class PipelineModel implements LoadedModel {
             ModelArtifact.PluginResources resources = path -> readResource(source, path, maxModelBytes);
             for (Map.Entry<String, String> stage : descriptor.pipeline().stages().entrySet()) {
                 loaded.put(stage.getKey(), loadStage(source, engine, descriptor, stage.getKey(), stage.getValue(),
-                        target, maxModelBytes, resources));
+                        stageBytes.get(stage.getKey()), target, resources));
             }
             pipeline = instantiate(source, descriptor.pipeline().className());
             Map<String, PipelineStage> views = new LinkedHashMap<>();
@@ -107,9 +130,8 @@ final class PipelineModel implements LoadedModel {
         }
     }
 
-    private static LoadedModel loadStage(PluginSource source, InferenceEngine engine, ModelDescriptor descriptor,
-                                         String stage, String file, Target target, long maxModelBytes,
-                                         ModelArtifact.PluginResources resources) throws PluginException {
+    private static byte[] readStage(PluginSource source, String stage, String file, long maxModelBytes)
+            throws PluginException {
         String entry = DescriptorReader.entryPath(source.descriptorPath(), file);
         byte[] bytes;
         try {
@@ -125,6 +147,13 @@ final class PipelineModel implements LoadedModel {
             throw new PluginException(source.label() + ": stage " + stage + " model file " + entry + " (field"
                     + " 'pipeline.stages." + stage + "' of " + source.descriptorPath() + ") is missing from the plugin");
         }
+        return bytes;
+    }
+
+    private static LoadedModel loadStage(PluginSource source, InferenceEngine engine, ModelDescriptor descriptor,
+                                         String stage, String file, byte[] bytes, Target target,
+                                         ModelArtifact.PluginResources resources) throws PluginException {
+        String entry = DescriptorReader.entryPath(source.descriptorPath(), file);
         // the stage's own signature comes from its model file; the descriptor's inputs/outputs are the pipeline's
         ModelDescriptor stageDescriptor = new ModelDescriptor(descriptor.name() + "." + stage, descriptor.version(),
                 descriptor.platform(), descriptor.engine(), file, List.of(), List.of(), 0, List.of(),

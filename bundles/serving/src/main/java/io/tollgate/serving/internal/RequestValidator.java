@@ -59,6 +59,11 @@ final class RequestValidator {
         long batch = -1;
         for (TensorSpec spec : model.inputs()) {
             Tensor t = given.get(spec.name());
+            if (t == null && model.isPipeline() && model.inputs().size() > 1) {
+                // A pipeline with several inputs takes alternatives (voice-activity: 'audio' or 'pcm'), as Triton's
+                // optional inputs: the pipeline says which combination it needs (400 from quantity, unbilled).
+                continue;
+            }
             if (t == null) {
                 throw bad("input '" + spec.name() + "' is missing; " + label + " expects inputs "
                         + TensorText.specs(model.inputs()));

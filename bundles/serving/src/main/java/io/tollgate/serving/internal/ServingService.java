@@ -382,7 +382,17 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 // a capability plugin (issue 13): the pipeline says what the request costs, before it is admitted
                 asked = new io.tollgate.pipeline.PipelineRequest(request.id(), request.tenant(), checked.inputs(),
                         request.requestedOutputs(), request.parameters());
-                checked = new RequestValidator.Checked(checked.inputs(), checked.outputs(), pipeline.quantity(asked));
+                long started = System.nanoTime();
+                try {
+                    checked = new RequestValidator.Checked(checked.inputs(), checked.outputs(),
+                            pipeline.quantity(asked));
+                } catch (InferenceException e) {
+                    if (e.reason() == Reason.ENGINE_FAILURE) {
+                        // the pipeline failed (or threw), not the client: a failure of the model, as a failed run
+                        schedulers.statisticsOf(version).failure(System.nanoTime() - started);
+                    }
+                    throw e;
+                }
             }
             grant = licenses.admit(version, checked.quantity(), licenses.now());
             schedulers.of(version).submit(request.id(), checked.inputs(), checked.outputs(),

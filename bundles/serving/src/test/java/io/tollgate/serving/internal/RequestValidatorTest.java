@@ -121,4 +121,28 @@ public class RequestValidatorTest {
         assertEquals("model 'fm' 1.0.0 has no output 'prob'; its outputs are [probs, logits]",
                 refusal(List.of(image(1), mask(1)), List.of("prob")));
     }
+
+    @Test
+    public void aPipelineWithSeveralInputsTakesAnyOfThemAndOneWithOneInputNeedsIt() throws Exception {
+        io.tollgate.model.PipelineSpec spec = new io.tollgate.model.PipelineSpec("io.acme.Vad",
+                Map.of("vad", "vad.onnx"));
+        ModelDescriptor vad = new ModelDescriptor("vad", "1.0.0", "onnx", "onnx", "vad.onnx",
+                List.of(new TensorSpec("audio", DataType.BYTES, new long[] {1}),
+                        new TensorSpec("pcm", DataType.FP32, new long[] {-1})),
+                List.of(new TensorSpec("segments", DataType.FP32, new long[] {-1, 2})), 0, List.of(), "audio_seconds",
+                "", Map.of(), "fp32", List.of(), spec);
+        Tensor pcm = Tensor.ofFloats("pcm", new long[] {4}, new float[4]);
+        RequestValidator.Checked c = RequestValidator.check(new InferenceRequest("vad", null, "r3", List.of(pcm),
+                List.of(), null, null), vad);
+        assertEquals(List.of(pcm), c.inputs());
+        assertEquals("input 'pcm' has datatype FP64 but the model expects FP32", refusal(new InferenceRequest("vad",
+                null, "r4", List.of(Tensor.ofDoubles("pcm", new long[] {1}, new double[1])), List.of(), null, null),
+                vad));
+        ModelDescriptor ocr = new ModelDescriptor("ocr", "1.0.0", "onnx", "onnx", "det.onnx",
+                List.of(new TensorSpec("image", DataType.BYTES, new long[] {-1})),
+                List.of(new TensorSpec("text", DataType.BYTES, new long[] {-1})), 0, List.of(), "images", "",
+                Map.of(), "fp32", List.of(), new io.tollgate.model.PipelineSpec("io.acme.Ocr", Map.of("det", "det.onnx")));
+        assertEquals("input 'image' is missing; model 'ocr' 1.0.0 expects inputs [image:BYTES[-1]]",
+                refusal(new InferenceRequest("ocr", null, "r5", List.of(), List.of(), null, null), ocr));
+    }
 }

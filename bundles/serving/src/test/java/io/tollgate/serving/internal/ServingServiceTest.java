@@ -514,11 +514,39 @@ public class ServingServiceTest {
     }
 
     @Test
+    public void aLicenseOfAnotherMeterIsRefusedEvenWithoutAQuota() throws Exception {
+        start();
+        FakePluginSource p = fm(1, "1.0.0", 1);
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"fake\","
+                + "\"file\":\"model.bin\",\"max_batch_size\":0,\"meter\":\"images\"}");
+        service.pluginStarted(p);   // everything(): an unlimited license in meter 'inference'
+        awaitState("fm", "1.0.0", ModelState.READY);
+        try {
+            service.infer(requestWithId("r", null, 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            org.junit.Assert.fail("served under a license of another meter");
+        } catch (java.util.concurrent.ExecutionException e) {
+            InferenceException cause = (InferenceException) e.getCause();
+            assertEquals(InferenceException.Reason.NOT_LICENSED, cause.reason());
+            assertEquals("model 'fm' 1.0.0 is not licensed on this box: license free-fm counts meter 'inference' but"
+                    + " the model bills meter 'images'; install a license for meter 'images'", cause.getMessage());
+        }
+        assertTrue("nothing metered", journal.events().isEmpty());
+    }
+
+    @Test
     public void billsOneItemWhenTheModelDoesNotBatch() throws Exception {
         start();
         FakePluginSource p = fm(1, "1.0.0", 1);
         p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"1.0.0\",\"platform\":\"fake\","
                 + "\"file\":\"model.bin\",\"max_batch_size\":0,\"meter\":\"frames\"}");
+        // a license counts the meter its model bills (another meter is refused: LicensedServingTest)
+        io.tollgate.serving.testing.InMemoryEntitlements licenses =
+                io.tollgate.serving.testing.InMemoryEntitlements.everything();
+        licenses.add(new io.tollgate.licensing.License("frames-fm", "Test Vendor", "ab".repeat(32), "acme", "", "",
+                "fm", "[0.0.0,999.0.0)", java.time.Instant.now().minusSeconds(3600), java.time.Instant.MAX, "frames",
+                io.tollgate.licensing.License.UNLIMITED, io.tollgate.licensing.License.UNLIMITED, false,
+                java.time.Instant.now()));
+        service.bindEntitlements(licenses);
         service.pluginStarted(p);
         awaitState("fm", "1.0.0", ModelState.READY);
         service.infer(requestWithId("r", null, 5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
