@@ -274,7 +274,8 @@ final class PipelineModel implements LoadedModel {
             q = pipeline.quantity(request);
         } catch (PipelineException e) {
             throw mapped(e);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError | AssertionError e) {
+            // the plugin's bug (a deep recursion and a failed assert included): answered, never left hanging
             throw thrown("quantity", request, e);
         }
         if (q < 0) {
@@ -295,7 +296,8 @@ final class PipelineModel implements LoadedModel {
             outputs = pipeline.run(request);
         } catch (PipelineException e) {
             throw mapped(e);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError | AssertionError e) {
+            // the plugin's bug (a deep recursion and a failed assert included): answered, never left hanging
             throw thrown("run", request, e);
         }
         if (outputs == null) {

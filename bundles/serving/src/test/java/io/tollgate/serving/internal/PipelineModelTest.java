@@ -55,11 +55,19 @@ public class PipelineModelTest {
 
         @Override
         public List<Tensor> run(PipelineRequest request) {
-            if (new String(request.input("text").orElseThrow().strings().get(0), StandardCharsets.UTF_8).equals("bug")) {
+            String first = new String(request.input("text").orElseThrow().strings().get(0), StandardCharsets.UTF_8);
+            if (first.equals("bug")) {
                 throw new IllegalStateException("index 3 out of bounds");
+            }
+            if (first.equals("deep")) {
+                return deep(0);
             }
             return List.of(request.input("text").orElseThrow().rename("echo"),
                     Tensor.ofInts("extra", new long[] {1}, new int[] {1}));
+        }
+
+        private static List<Tensor> deep(int depth) {
+            return depth < 0 ? List.of() : deep(depth + 1);
         }
 
         @Override
@@ -173,6 +181,13 @@ public class PipelineModelTest {
         } catch (InferenceException e) {
             assertEquals(InferenceException.Reason.ENGINE_FAILURE, e.reason());
             assertEquals("pipeline echo failed: java.lang.IllegalStateException: index 3 out of bounds", e.getMessage());
+        }
+        try {
+            m.serve(request("deep", List.of()));
+            fail();
+        } catch (InferenceException e) {
+            assertEquals("a runaway recursion is answered too", InferenceException.Reason.ENGINE_FAILURE, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("pipeline echo failed: java.lang.StackOverflowError"));
         }
         m.close();
     }
