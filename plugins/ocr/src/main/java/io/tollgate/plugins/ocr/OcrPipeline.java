@@ -75,6 +75,7 @@ public class OcrPipeline implements Pipeline {
     private boolean useCls;
     private float clsThreshold;
     private float dropScore;
+    private float spaceGap;
 
     /** Serving's constructor (public, no arguments). */
     public OcrPipeline() {
@@ -95,6 +96,7 @@ public class OcrPipeline implements Pipeline {
                 number(p, "det_unclip_ratio", 1.5f, 0, 10));
         clsThreshold = number(p, "cls_threshold", 0.9f, 0, 1);
         dropScore = number(p, "drop_score", 0.5f, 0, 1);
+        spaceGap = number(p, "rec_space_gap", 0f, 0, 100);
         byte[] dict;
         try {
             dict = context.resource("ppocr_keys_v1.txt");
@@ -334,13 +336,19 @@ public class OcrPipeline implements Pipeline {
 
     /**
      * CTC greedy decoding (PaddleOCR's CTCLabelDecode): the most probable class per time step, repeats merged,
-     * blanks dropped; the score is the mean of the kept steps' probabilities (0 when nothing is kept).
+     * blanks dropped; the score is the mean of the kept steps' probabilities (0 when nothing is kept). With
+     * {@code rec_space_gap} g > 0, a space is also put between two characters whose time steps are at least g times
+     * the line's median step distance apart (the Chinese PP-OCRv4 recognizer often drops word spaces of Latin text; the
+     * distance between characters' time steps still shows them).
      */
     private void decode(float[] probs, int off, int steps, StringBuilder text, float[] score) {
         int classes = characters.length;
+        int space = classes - 1;
         int prev = -1;
         double sum = 0;
         int kept = 0;
+        int[] cls = new int[steps];
+        int[] at = new int[steps];
         for (int t = 0; t < steps; t++) {
             int base = off + t * classes;
             int best = 0;
@@ -352,13 +360,39 @@ public class OcrPipeline implements Pipeline {
                 }
             }
             if (best != 0 && best != prev) {
-                text.append(characters[best]);
+                cls[kept] = best;
+                at[kept] = t;
                 sum += bestP;
                 kept++;
             }
             prev = best;
         }
         score[0] = kept == 0 ? 0f : (float) (sum / kept);
+        boolean[] spaceBefore = new boolean[kept];
+        if (spaceGap > 0 && kept >= 4) {
+            int[] gaps = new int[kept - 1];
+            int g = 0;
+            for (int i = 1; i < kept; i++) {
+                if (cls[i] != space && cls[i - 1] != space) {
+                    gaps[g++] = at[i] - at[i - 1];
+                }
+            }
+            if (g >= 3) {
+                int[] sorted = Arrays.copyOf(gaps, g);
+                Arrays.sort(sorted);
+                double median = g % 2 == 1 ? sorted[g / 2] : (sorted[g / 2 - 1] + sorted[g / 2]) / 2.0;
+                for (int i = 1; i < kept; i++) {
+                    spaceBefore[i] = cls[i] != space && cls[i - 1] != space
+                            && at[i] - at[i - 1] >= spaceGap * median;
+                }
+            }
+        }
+        for (int i = 0; i < kept; i++) {
+            if (spaceBefore[i]) {
+                text.append(' ');
+            }
+            text.append(characters[cls[i]]);
+        }
     }
 
     @Override
