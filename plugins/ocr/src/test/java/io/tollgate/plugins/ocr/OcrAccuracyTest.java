@@ -99,8 +99,8 @@ public class OcrAccuracyTest {
         System.out.printf("OCR character accuracy over 200 generated images: %.4f (%.4f ignoring spaces), exact lines"
                 + " %d/200, %.1f s%n", acc, accNoSpace, m[4], (System.nanoTime() - t0) / 1e9);
         if (Boolean.getBoolean("ocr.compareGap")) {
-            for (String g : new String[] {"1.5", "1.75", "2.0"}) {
-                long[] n = measure(OcrFixture.pipeline(Map.of("rec_space_gap", g)), 200, 13, false);
+            for (String g : new String[] {"1.25", "1.4", "1.5", "1.6"}) {
+                long[] n = measure(OcrFixture.pipeline(Map.of("rec_space_gap", g)), 200, 99, false);
                 System.out.printf("rec_space_gap %s: accuracy %.4f (%.4f ignoring spaces), exact %d/200%n", g,
                         1 - (double) n[0] / n[1], 1 - (double) n[2] / n[3], n[4]);
             }
