@@ -327,9 +327,23 @@ public class SyncBillingIT {
         int port = TollgateExam.freePort();
         int mqttPort = TollgateExam.freePort();
         int billingPort = TollgateExam.freePort();
+        // issue 13: the capability plugins the distribution ships in examples/capabilities/ (here one made by the
+        // test: the demo reads TOLLGATE_DEMO_CAPABILITIES instead) are installed, licensed, by --demo
+        Path capabilities = Files.createDirectories(tmp.resolve("capabilities"));
+        TestVendor vendor = TestVendor.get();
+        vendor.signOnly(PipelinePlugins.write(capabilities, "png-demo", "io.tollgate.it.pipeline.PngClassifier",
+                TestPlugins.exampleEntry("TOLLGATE-INF/model.onnx")));
+        Files.move(capabilities.resolve("png-demo.jar"), capabilities.resolve("png-demo-1.0.0.jar"));
+        Files.write(capabilities.resolve("png-demo.lic"), vendor.issuer().plugin("png-demo").meter("images")
+                .allowCode(true).issue());
         Process demo = appliance.run(port, data, plugins, null, Map.of("TOLLGATE_DEMO_MQTT_PORT",
-                Integer.toString(mqttPort), "TOLLGATE_DEMO_BILLING_PORT", Integer.toString(billingPort)), "--demo");
+                Integer.toString(mqttPort), "TOLLGATE_DEMO_BILLING_PORT", Integer.toString(billingPort),
+                "TOLLGATE_DEMO_CAPABILITIES", capabilities.toString()), "--demo");
         appliance.awaitReady(demo, port, 120_000);
+        appliance.awaitLogLine("", "demo: capability plugin 'png-demo' in " + plugins.resolve("png-demo-1.0.0.jar")
+                + ", licensed by " + vendor.licenses().resolve("capability-png-demo.lic"), 10_000);
+        assertTrue("--demo copied the capability plugin", Files.isRegularFile(plugins.resolve("png-demo-1.0.0.jar")));
+        new Http(port).awaitPlugin("tollgate.plugin.png-demo", "READY", 60_000);
         String device = appliance.tool("device", "id", "--data", data.toString()).out().trim();
         // the demo made a reader token of tenant default for its curl commands
         Http billingHttp = new Http(billingPort, Files.readString(data.resolve("demo-billing/demo-reader.token")).trim());

@@ -37,6 +37,20 @@ public class PriceListTest {
         assertEquals(Optional.empty(), p.unitPrice("fm", "io.x", "page", "remote:plant-b"));
     }
 
+    /** Issue 13: the demo's price list prices the capability plugins in their own meters, each apart. */
+    @Test
+    public void theDemoPriceListPricesTheCapabilityMeters() throws Exception {
+        PriceList p = PriceList.read(Path.of("src/dist/conf/prices.json"));
+        assertEquals(Optional.of(new BigDecimal("0.002")), p.unitPrice("ocr", "tollgate.plugin.ocr", "images", "cpu"));
+        assertEquals(Optional.of(new BigDecimal("0.000002")), p.unitPrice("text-embedding",
+                "tollgate.plugin.text-embedding", "tokens", "cpu"));
+        assertEquals(Optional.of(new BigDecimal("0.0001")), p.unitPrice("voice-activity",
+                "tollgate.plugin.voice-activity", "audio_seconds", "cpu"));
+        assertEquals("a meter the model does not bill has no price", Optional.empty(),
+                p.unitPrice("ocr", "tollgate.plugin.ocr", "inference", "cpu"));
+        assertEquals(Optional.of(new BigDecimal("0.05")), p.unitPrice("fashion-mnist", "x", "inference", "cpu"));
+    }
+
     @Test
     public void anEntryNamesExactlyOneSelector() throws Exception {
         try {

@@ -225,12 +225,30 @@ final class PluginPacker {
                 }
             }
             verdict = PluginCodeRule.check(jar);
-            report.append('\n').append(verdict.passes()
-                    ? "data only: the appliance accepts it (" + PluginCodeRule.DOCS + ")"
-                    : "refused: " + verdict.reason()).append('\n');
             String descriptor = jar.getManifest().getMainAttributes().getValue("Tollgate-Model");
             String path = descriptor == null ? "TOLLGATE-INF/model.json" : descriptor;
             var entry = jar.getEntry(path);
+            Optional<String> pipeline = Optional.empty();
+            if (entry != null) {
+                try (InputStream in = jar.getInputStream(entry)) {
+                    pipeline = pipeline(jar, path, in.readAllBytes());
+                }
+            }
+            if (pipeline.isPresent() && !verdict.code().isEmpty()) {
+                // a capability plugin carries code by design (issue 13): the license decides, not the rule
+                report.append('\n').append("carries code (a capability plugin): the appliance accepts it only when a"
+                        + " trusted vendor signed it and a license with allow_code covers it (docs/licensing.md);"
+                        + " the code: ").append(String.join(", ", verdict.code())).append('\n');
+                verdict = new PluginVerdict(verdict.modelPlugin(), List.of(), verdict.declarations());
+                if (!verdict.passes()) {
+                    report.append("refused: ").append(verdict.reason()).append('\n');
+                }
+            } else {
+                report.append('\n').append(verdict.passes()
+                        ? "data only: the appliance accepts it (" + PluginCodeRule.DOCS + ")"
+                        : "refused: " + verdict.reason()).append('\n');
+            }
+            pipeline.ifPresent(text -> report.append(text));
             if (entry == null && verdict.passes()) {
                 throw new ToolException(file + " has no descriptor (" + path + ")");
             }
@@ -339,6 +357,36 @@ final class PluginPacker {
     }
 
     /** The descriptor must be one JSON object (what it holds, the appliance checks when it loads the plugin). */
+    /**
+     * The descriptor's {@code pipeline} (issue 13) as the report shows it: the class and each stage with its entry and
+     * whether the plugin holds it and the class; empty for a plain model (or a descriptor that does not parse: the
+     * checks below say why).
+     */
+    private static Optional<String> pipeline(JarFile jar, String descriptorPath, byte[] json) {
+        com.fasterxml.jackson.databind.JsonNode p;
+        try {
+            p = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("pipeline");
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        if (p == null || !p.isObject()) {
+            return Optional.empty();
+        }
+        int slash = descriptorPath.lastIndexOf('/');
+        String folder = slash < 0 ? "" : descriptorPath.substring(0, slash + 1);
+        String className = p.path("class").asText("");
+        StringBuilder b = new StringBuilder("pipeline: class ").append(className);
+        b.append(jar.getEntry(className.replace('.', '/') + ".class") != null ? " (in the plugin)"
+                : " (NOT in the plugin: the appliance would fail it)").append('\n');
+        for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> s : p.path("stages").properties()) {
+            String file = s.getValue().asText("");
+            boolean present = PluginPaths.isInside(file) && jar.getEntry(folder + file) != null;
+            b.append("  stage ").append(s.getKey()).append(": ").append(folder).append(file)
+                    .append(present ? "" : " (missing)").append('\n');
+        }
+        return Optional.of(b.toString());
+    }
+
     private static void checkDescriptor(Path file, String path, byte[] json) throws ToolException {
         try (JsonParser p = new JsonFactory().createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {

@@ -45,6 +45,28 @@ public class PluginCommandsTest {
     }
 
     @Test
+    public void inspectShowsACapabilityPluginsPipelineAndWhatItsCodeNeeds() throws Exception {
+        Path jar = tmp.getRoot().toPath().resolve("out/capability.jar");
+        new PluginJar("capability", "1.0.0").model("models/classify.onnx", Files.readAllBytes(MODEL))
+                .descriptorText("{\"name\":\"capability\",\"version\":\"1.0.0\",\"platform\":\"onnx\","
+                        + "\"pipeline\":{\"class\":\"io.acme.cap.Classify\",\"stages\":{\"classify\":"
+                        + "\"models/classify.onnx\",\"post\":\"models/post.onnx\"}},"
+                        + "\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":[-1]}],"
+                        + "\"outputs\":[{\"name\":\"label\",\"datatype\":\"BYTES\",\"shape\":[-1]}]}")
+                .header("Import-Package", "io.tollgate.pipeline")
+                .entry("io/acme/cap/Classify.class", new byte[] {(byte) 0xca, (byte) 0xfe})
+                .writeTo(jar);
+        ToolRun inspected = ToolRun.of("plugin", "inspect", jar.toString());
+        assertEquals(inspected.toString(), 0, inspected.code());
+        assertTrue(inspected.out(), inspected.out().contains("\ncarries code (a capability plugin): the appliance"
+                + " accepts it only when a trusted vendor signed it and a license with allow_code covers it"
+                + " (docs/licensing.md); the code: Import-Package io.tollgate.pipeline, class io/acme/cap/Classify.class\n"));
+        assertTrue(inspected.out(), inspected.out().contains("pipeline: class io.acme.cap.Classify (in the plugin)\n"
+                + "  stage classify: TOLLGATE-INF/models/classify.onnx\n"
+                + "  stage post: TOLLGATE-INF/models/post.onnx (missing)\n"));
+    }
+
+    @Test
     public void packWritesTheSchedulingFieldsAndInspectShowsThem() throws Exception {
         Path jar = tmp.getRoot().toPath().resolve("out/batched.jar");
         ToolRun packed = ToolRun.of("plugin", "pack", "--model", MODEL.toString(), "--name", "batched", "--version",

@@ -127,12 +127,25 @@ final class BatchScheduler {
      */
     void submit(String id, List<Tensor> inputs, Set<String> outputs, long rows, Map<String, Object> parameters,
                 Outcome outcome) throws InferenceException {
+        submit(id, inputs, outputs, rows, parameters, outcome, null);
+    }
+
+    /**
+     * Queues a request to a capability plugin's pipeline (issue 13): as {@link #submit(String, List, Set, long, Map,
+     * Outcome)}, and it runs alone through {@link PipelineModel#serve} with {@code pipelineRequest} (a pipeline
+     * batches its own stages; its version never has {@code dynamic_batching}).
+     *
+     * @param pipelineRequest the request as the pipeline sees it, or null for a plain model
+     */
+    void submit(String id, List<Tensor> inputs, Set<String> outputs, long rows, Map<String, Object> parameters,
+                Outcome outcome, io.tollgate.pipeline.PipelineRequest pipelineRequest) throws InferenceException {
         int level = level(parameters);
         QueuePolicy policy = batching == null ? null
                 : batching.priorityLevels() == 0 ? batching.defaultQueuePolicy() : batching.policy(level + 1);
         long timeoutMicros = timeoutMicros(parameters, policy);
         long now = System.nanoTime();
         Queued q = new Queued(id, inputs, outputs, rows, level, now, outcome);
+        q.pipeline = pipelineRequest;
         synchronized (lock) {
             if (closed) {
                 throw new InferenceException(Reason.MODEL_NOT_READY, label + " stopped serving; retry");
@@ -433,7 +446,12 @@ final class BatchScheduler {
                     inputs = TensorBatching.concat(parts);
                 }
                 long merged = System.nanoTime();
-                List<Tensor> outputs = loaded.run(inputs, head.outputs);
+                List<Tensor> outputs;
+                if (head.pipeline != null && batch.size() == 1 && loaded instanceof PipelineModel pipeline) {
+                    outputs = pipeline.serve(head.pipeline);
+                } else {
+                    outputs = loaded.run(inputs, head.outputs);
+                }
                 long ran = System.nanoTime();
                 answers = batch.size() == 1 ? List.of(outputs) : TensorBatching.split(outputs, rows);
                 long split = System.nanoTime();
@@ -513,6 +531,8 @@ final class BatchScheduler {
         final long enqueued;
         final Outcome outcome;
         ScheduledFuture<?> timeout;   // guarded by the scheduler's lock
+        /** The request as a pipeline sees it, or null for a plain model; set before it is queued. */
+        io.tollgate.pipeline.PipelineRequest pipeline;
 
         Queued(String id, List<Tensor> inputs, Set<String> outputs, long rows, int level, long enqueued,
                Outcome outcome) {
@@ -533,6 +553,9 @@ final class BatchScheduler {
         }
 
         private String key() {
+            if (pipeline != null) {
+                return "pipeline request " + id + "@" + System.identityHashCode(this);   // never merged
+            }
             if (mergeKey == null) {
                 mergeKey = TensorBatching.mergeKey(inputs) + " -> " + outputs;
             }

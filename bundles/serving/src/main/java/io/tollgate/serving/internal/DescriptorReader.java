@@ -38,7 +38,8 @@ final class DescriptorReader {
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",
             "parameters", "dynamic_batching", "instance_group", "version_policy", "default_model_version",
-            "encryption", "precision", "engines");
+            "encryption", "precision", "engines", "pipeline", "model_warmup");
+    private static final Set<String> PIPELINE_FIELDS = Set.of("class", "stages");
     private static final Set<String> ENGINE_FIELDS = Set.of("profile", "file", "precision", "tensorrt");
     private static final Set<String> TENSOR_FIELDS = Set.of("name", "datatype", "shape");
 
@@ -195,10 +196,15 @@ final class DescriptorReader {
             String version = version(root);
             String platform = requiredString(root, "platform");
             String engine = optionalString(root, "engine", platform);
-            String file = relativePath(root, "file", true);
+            io.tollgate.model.PipelineSpec pipeline = pipeline(root);
+            String file = pipeline != null && !root.hasNonNull("file")
+                    ? pipeline.stages().values().iterator().next() : relativePath(root, "file", true);
             int maxBatchSize = maxBatchSize(root);
             List<TensorSpec> inputs = tensors(root, "inputs");
             List<TensorSpec> outputs = tensors(root, "outputs");
+            if (pipeline != null) {
+                checkPipelineInterface(root, maxBatchSize, inputs, outputs);
+            }
             List<String> labels = labels(root);
             String meter = optionalString(root, "meter", "inference");
             String licenseFeature = optionalString(root, "license_feature", "");
@@ -207,7 +213,92 @@ final class DescriptorReader {
             List<io.tollgate.model.PrebuiltEngine> engines = prebuiltEngines(root);
             checkCapability(name, version);
             return new ModelDescriptor(name, version, platform, engine, file, inputs, outputs, maxBatchSize,
-                    labels, meter, licenseFeature, parameters, precision, engines);
+                    labels, meter, licenseFeature, parameters, precision, engines, pipeline);
+        }
+
+        /**
+         * {@code pipeline}: {@code {"class": "io.acme.ocr.OcrPipeline", "stages": {"det": "models/det.onnx"}}}, or
+         * null when absent. Each stage path follows the rule of {@code file} and must exist in the plugin.
+         */
+        private io.tollgate.model.PipelineSpec pipeline(JsonNode root) throws PluginException {
+            JsonNode n = root.get("pipeline");
+            if (n == null || n.isNull()) {
+                return null;
+            }
+            String example = "an object {\"class\": \"io.acme.ocr.OcrPipeline\", \"stages\": {\"det\":"
+                    + " \"models/det.onnx\"}}";
+            if (!n.isObject()) {
+                throw fault("pipeline", n, example);
+            }
+            warnUnknown(n, PIPELINE_FIELDS, "pipeline.");
+            String className = requiredString(n, "class", "pipeline.class");
+            if (!className.matches("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*")) {
+                throw fault("pipeline.class", n.get("class"), "a fully qualified Java class name, e.g."
+                        + " \"io.acme.ocr.OcrPipeline\"");
+            }
+            JsonNode stages = n.get("stages");
+            String stagesExpected = "an object of stage name to model file, e.g. {\"det\": \"models/det.onnx\"}"
+                    + " (at least one stage)";
+            if (stages == null || stages.isNull()) {
+                throw missing("pipeline.stages", stagesExpected);
+            }
+            if (!stages.isObject() || stages.isEmpty()) {
+                throw fault("pipeline.stages", stages, stagesExpected);
+            }
+            Map<String, String> files = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : stages.properties()) {
+                String at = "pipeline.stages." + printable(e.getKey());
+                if (!e.getKey().matches("[A-Za-z0-9_.-]{1,64}")) {
+                    throw new PluginException(source.label() + ": " + path + ": field 'pipeline.stages' has a stage"
+                            + " named '" + printable(e.getKey()) + "'; expected 1-64 characters of A-Z a-z 0-9 _ . -");
+                }
+                JsonNode v = e.getValue();
+                if (v == null || !v.isTextual() || !PluginPaths.isInside(v.textValue())) {
+                    throw fault(at, v, PluginPaths.expected(entryPath(path, "")));
+                }
+                String entry = entryPath(path, v.textValue());
+                if (!exists(entry)) {
+                    throw new PluginException(source.label() + ": model file " + entry + " (field '" + at + "' of "
+                            + path + ") is missing from the plugin");
+                }
+                files.put(e.getKey(), v.textValue());
+            }
+            return new io.tollgate.model.PipelineSpec(className, files);
+        }
+
+        /** A pipeline states its interface and batches its own stages. */
+        private void checkPipelineInterface(JsonNode root, int maxBatchSize, List<TensorSpec> inputs,
+                                            List<TensorSpec> outputs) throws PluginException {
+            if (maxBatchSize > 0) {
+                throw fault("max_batch_size", root.get("max_batch_size"), "0 for a pipeline (a pipeline batches its"
+                        + " own stages; serving does not merge its requests)");
+            }
+            JsonNode batching = root.get("dynamic_batching");
+            if (batching != null && !batching.isNull()) {
+                throw fault("dynamic_batching", batching, "no 'dynamic_batching' for a pipeline (a pipeline batches"
+                        + " its own stages; serving does not merge its requests)");
+            }
+            if (root.hasNonNull("encryption")) {
+                throw fault("encryption", root.get("encryption"), "no 'encryption' for a pipeline (encrypted stage"
+                        + " models are not supported yet)");
+            }
+            if (inputs.isEmpty()) {
+                throw missing("inputs", "the pipeline's inputs as clients send them, e.g. [{\"name\": \"image\","
+                        + " \"datatype\": \"BYTES\", \"shape\": [-1]}] (a pipeline cannot take them from a model)");
+            }
+            if (outputs.isEmpty()) {
+                throw missing("outputs", "the pipeline's outputs as clients get them, e.g. [{\"name\": \"text\","
+                        + " \"datatype\": \"BYTES\", \"shape\": [-1]}] (a pipeline cannot take them from a model)");
+            }
+        }
+
+        private boolean exists(String entry) throws PluginException {
+            try {
+                // only whether it is there: a stage model is read (bounded) when it loads
+                return source.exists(entry);
+            } catch (IOException | RuntimeException e) {
+                throw new PluginException(source.label() + ": " + entry + " cannot be read: " + e, e);
+            }
         }
 
         private String version(JsonNode root) throws PluginException {

@@ -182,6 +182,13 @@ final class LicenseGate implements QuotaUsage {
             throw new InferenceException(Reason.NOT_LICENSED, v.label() + " is not licensed on this box: "
                     + offlineRefusal);
         }
+        if (!l.meter().equals(v.descriptor().meter())) {
+            // Counting another meter than the model bills would mis-bill it (images counted as inferences), with or
+            // without a quota: refuse, saying why.
+            throw new InferenceException(Reason.NOT_LICENSED, v.label() + " is not licensed on this box: license "
+                    + l.id() + " counts meter '" + l.meter() + "' but the model bills meter '" + v.descriptor().meter()
+                    + "'; install a license for meter '" + v.descriptor().meter() + "'");
+        }
         if (!l.hasQuota()) {
             return new Grant(l.id(), null, 0);
         }

@@ -299,6 +299,10 @@ final class LoadAttempt {
 
     // loader thread
     private void loadWith(InferenceEngine engine, ModelDescriptor descriptor, byte[] bytes) {
+        if (descriptor.isPipeline()) {
+            loadPipeline(engine, descriptor);
+            return;
+        }
         String modelPath = DescriptorReader.entryPath(source.descriptorPath(), descriptor.file());
         long started = System.nanoTime();
         LoadedModel model;
@@ -340,6 +344,34 @@ final class LoadAttempt {
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         if (!context.threads().onLifecycle(() -> finish(model, engine, effective, millis))) {
+            closeQuietly(model);
+        }
+    }
+
+    /**
+     * Loader thread: a capability plugin (issue 13): every stage through {@code engine} where placement put the
+     * version, then the plugin's pipeline class, opened. No warm-up runs: zero tensors are no image, text or sound
+     * (a pipeline warms its own stages in {@code open} if it wants to); the descriptor's inputs/outputs are the
+     * pipeline's interface, not reconciled with any stage.
+     */
+    private void loadPipeline(InferenceEngine engine, ModelDescriptor descriptor) {
+        long started = System.nanoTime();
+        io.tollgate.accelerator.Placement placed = placement;
+        PipelineModel model;
+        try {
+            model = PipelineModel.load(source, engine, descriptor, new PipelineModel.Target(
+                            placed == null ? "" : placed.acceleratorId(), placed == null ? "" : placed.precision()),
+                    context.maxModelBytes(), PipelineModel.workRoot());
+        } catch (PluginException e) {
+            context.threads().onLifecycle(() -> fail(e.getMessage(), null));
+            return;
+        }
+        if (cancelled) {
+            closeQuietly(model);
+            return;
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (!context.threads().onLifecycle(() -> finish(model, engine, descriptor, millis))) {
             closeQuietly(model);
         }
     }

@@ -171,8 +171,15 @@ final class ModelConfigs {
                 merged.put("max_batch_size", declaredMaxBatch);
             }
         }
-        return parse(descriptor.name(), merged, descriptor.inputs(), descriptor.outputs(), descriptor.parameters(), descriptor.platform(), descriptor.engine());
+        // a capability plugin (issue 13) shows as Triton shows a python-backend model: its own backend, here
+        // "pipeline" for platform and backend (its stages run on the descriptor's engine, which /config does not show)
+        return parse(descriptor.name(), merged, descriptor.inputs(), descriptor.outputs(), descriptor.parameters(),
+                descriptor.isPipeline() ? PIPELINE_BACKEND : descriptor.platform(),
+                descriptor.isPipeline() ? PIPELINE_BACKEND : descriptor.engine());
     }
+
+    /** The {@code platform} and {@code backend} of a capability plugin's model configuration. */
+    static final String PIPELINE_BACKEND = "pipeline";
 
     /**
      * The longest a request may wait for others to join its batch, in µs (10 s): a batching delay is a latency budget

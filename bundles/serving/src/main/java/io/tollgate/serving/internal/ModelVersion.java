@@ -92,7 +92,7 @@ final class ModelVersion {
             if (d.maxBatchSize() != effective.maxBatchSize()) {
                 descriptor = new ModelDescriptor(d.name(), d.version(), d.platform(), d.engine(), d.file(), d.inputs(),
                         d.outputs(), effective.maxBatchSize(), d.labels(), d.meter(), d.licenseFeature(),
-                        d.parameters());
+                        d.parameters(), d.precision(), d.engines(), d.pipeline());
             }
         }
     }

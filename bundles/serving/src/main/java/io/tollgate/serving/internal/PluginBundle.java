@@ -128,6 +128,20 @@ final class PluginBundle implements PluginSource {
         }
     }
 
+    @Override
+    public boolean exists(String path) throws IOException {
+        return entry(path) != null;
+    }
+
+    @Override
+    public Class<?> loadClass(String className) throws ClassNotFoundException {
+        try {
+            return bundle.loadClass(className);
+        } catch (IllegalStateException e) {
+            throw new ClassNotFoundException(className + " (the bundle was uninstalled)", e);
+        }
+    }
+
     private URL entry(String path) throws IOException {
         try {
             return bundle.getEntry(path);

@@ -42,6 +42,26 @@ public interface PluginSource {
     byte[] read(String path) throws IOException;
 
     /**
+     * Whether the plugin has the entry {@code path}, without reading it (a large stage model is read once, when it
+     * loads).
+     *
+     * @throws IOException when the plugin is gone
+     */
+    default boolean exists(String path) throws IOException {
+        return read(path) != null;
+    }
+
+    /**
+     * Loads a class of the plugin's own code (a capability plugin's {@code pipeline.class}, issue 13) through the
+     * plugin bundle's class loader, so it sees the plugin's private packages and its imports.
+     *
+     * @throws ClassNotFoundException when the plugin has no such class (or carries no code)
+     */
+    default Class<?> loadClass(String className) throws ClassNotFoundException {
+        throw new ClassNotFoundException(className + " (" + label() + " carries no code here)");
+    }
+
+    /**
      * Like {@link #read(String)}, for an entry that may be large (the model file): refuses one that inflates to more
      * than {@code maxBytes} without holding more than that in memory.
      *

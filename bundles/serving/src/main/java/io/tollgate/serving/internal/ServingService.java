@@ -377,9 +377,17 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         LicenseGate.Grant grant = null;
         try {
             checked = RequestValidator.check(request, version.descriptor());
+            io.tollgate.pipeline.PipelineRequest asked = null;
+            if (version.loaded() instanceof PipelineModel pipeline) {
+                // a capability plugin (issue 13): the pipeline says what the request costs, before it is admitted
+                asked = new io.tollgate.pipeline.PipelineRequest(request.id(), request.tenant(), checked.inputs(),
+                        request.requestedOutputs(), request.parameters());
+                checked = new RequestValidator.Checked(checked.inputs(), checked.outputs(), pipeline.quantity(asked));
+            }
             grant = licenses.admit(version, checked.quantity(), licenses.now());
-            schedulers.of(version).submit(request.id(), checked.inputs(), checked.outputs(), checked.quantity(),
-                    request.parameters(), new Answer(request, version, checked.quantity(), grant, result, route));
+            schedulers.of(version).submit(request.id(), checked.inputs(), checked.outputs(),
+                    asked == null ? checked.quantity() : 1, request.parameters(),
+                    new Answer(request, version, checked.quantity(), grant, result, route), asked);
         } catch (InferenceException e) {
             if (route != null && grant != null && checked != null && e.reason() == Reason.OVERLOADED) {
                 // local-first: the queue is full, so the remote serves it under the same license claim
