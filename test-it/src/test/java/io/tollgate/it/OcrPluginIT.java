@@ -135,7 +135,7 @@ public class OcrPluginIT {
 
     @Test
     public void pngsSentAsBinaryBytesAreReadAndBilledOneImageEach() throws Exception {
-        List<byte[]> pngs = List.of(encode(render("SN4821-XK7-0093", "DejaVu Sans Mono", 30), "png"),
+        List<byte[]> pngs = List.of(encode(render("SN 4821-XK7-0093", "DejaVu Sans Mono", 30), "png"),
                 encode(render("Tollgate OCR 2026", "DejaVu Sans", 28), "png"));
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         for (byte[] png : pngs) {   // binary BYTES: each element a 4-byte little-endian length, then its bytes
@@ -157,7 +157,7 @@ public class OcrPluginIT {
         JsonNode answer = Http.JSON.readTree(r.body());
         JsonNode text = output(answer, "text");
         assertEquals(answer.toString(), "BYTES", text.path("datatype").asText());
-        assertEquals(answer.toString(), "SN4821-XK7-0093", text.path("data").get(0).asText());
+        assertEquals(answer.toString(), "SN 4821-XK7-0093", text.path("data").get(0).asText());
         assertEquals(answer.toString(), "Tollgate OCR 2026", text.path("data").get(1).asText());
         assertEquals("[0,1]", output(answer, "image_index").path("data").toString());
         assertEquals("[2,4,2]", output(answer, "box").path("shape").toString());
