@@ -13,7 +13,9 @@ import org.junit.Test;
  * Character accuracy (1 - edit distance / length, summed over the set) of the pipeline on a generated set of 200
  * one-line images: random serial numbers, words and numbers in DejaVu Sans, Serif and Sans Mono (plain and bold),
  * 18-40 px, turned by -3 to +3 degrees, Gaussian noise 0-14 grey levels, varied ink and paper, 8 images a request.
- * The lines of an image are joined with a space in reading order before comparison.
+ * The lines of an image are joined with a space in reading order before comparison. With {@code
+ * -Docr.compareGap=true} (surefire {@code -DargLine=-Docr.compareGap=true}) it measures PaddleOCR's own decoding
+ * ({@code rec_space_gap} 0) and then other gap settings on another generated set (how the default 1.5 was chosen).
  */
 public class OcrAccuracyTest {
     static final String[] WORDS = {"lot", "batch", "exp", "part", "serial", "model", "valve", "pump", "motor",
@@ -105,6 +107,8 @@ public class OcrAccuracyTest {
                         1 - (double) n[0] / n[1], 1 - (double) n[2] / n[3], n[4]);
             }
         }
-        assertTrue("character accuracy " + acc, acc >= 0.0);
+        // measured 2026-12-01: 0.984 (0.9954 ignoring spaces), 168/200 lines exact; floors with a margin
+        assertTrue("character accuracy " + acc, acc >= 0.96);
+        assertTrue("character accuracy ignoring spaces " + accNoSpace, accNoSpace >= 0.985);
     }
 }
