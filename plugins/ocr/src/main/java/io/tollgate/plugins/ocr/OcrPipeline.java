@@ -75,7 +75,7 @@ public class OcrPipeline implements Pipeline {
     private boolean useCls;
     private float clsThreshold;
     private float dropScore;
-    private float spaceGap;
+    private float spaceScore;
 
     /** Serving's constructor (public, no arguments). */
     public OcrPipeline() {
@@ -96,7 +96,7 @@ public class OcrPipeline implements Pipeline {
                 number(p, "det_unclip_ratio", 1.5f, 0, 10));
         clsThreshold = number(p, "cls_threshold", 0.9f, 0, 1);
         dropScore = number(p, "drop_score", 0.5f, 0, 1);
-        spaceGap = number(p, "rec_space_gap", 0f, 0, 100);
+        spaceScore = number(p, "rec_space_score", 0f, 0, 1);
         byte[] dict;
         try {
             dict = context.resource("ppocr_keys_v1.txt");
@@ -337,9 +337,9 @@ public class OcrPipeline implements Pipeline {
     /**
      * CTC greedy decoding (PaddleOCR's CTCLabelDecode): the most probable class per time step, repeats merged,
      * blanks dropped; the score is the mean of the kept steps' probabilities (0 when nothing is kept). With
-     * {@code rec_space_gap} g > 0, a space is also put between two characters whose time steps are at least g times
-     * the line's median step distance apart (the Chinese PP-OCRv4 recognizer often drops word spaces of Latin text; the
-     * distance between characters' time steps still shows them).
+     * {@code rec_space_score} s > 0, a space is also put between two characters when the space class reaches
+     * probability s at a time step between them (the Chinese PP-OCRv4 recognizer rarely makes the space its first
+     * choice in Latin text, but gives it a clearly non-zero probability at word gaps and about 0 elsewhere).
      */
     private void decode(float[] probs, int off, int steps, StringBuilder text, float[] score) {
         int classes = characters.length;
@@ -349,6 +349,7 @@ public class OcrPipeline implements Pipeline {
         int kept = 0;
         int[] cls = new int[steps];
         int[] at = new int[steps];
+        int[] end = new int[steps];
         for (int t = 0; t < steps; t++) {
             int base = off + t * classes;
             int best = 0;
@@ -362,29 +363,26 @@ public class OcrPipeline implements Pipeline {
             if (best != 0 && best != prev) {
                 cls[kept] = best;
                 at[kept] = t;
+                end[kept] = t;
                 sum += bestP;
                 kept++;
+            } else if (best != 0 && kept > 0) {
+                end[kept - 1] = t;
             }
             prev = best;
         }
         score[0] = kept == 0 ? 0f : (float) (sum / kept);
         boolean[] spaceBefore = new boolean[kept];
-        if (spaceGap > 0 && kept >= 4) {
-            int[] gaps = new int[kept - 1];
-            int g = 0;
+        if (spaceScore > 0) {
             for (int i = 1; i < kept; i++) {
-                if (cls[i] != space && cls[i - 1] != space) {
-                    gaps[g++] = at[i] - at[i - 1];
+                if (cls[i] == space || cls[i - 1] == space) {
+                    continue;
                 }
-            }
-            if (g >= 3) {
-                int[] sorted = Arrays.copyOf(gaps, g);
-                Arrays.sort(sorted);
-                double median = g % 2 == 1 ? sorted[g / 2] : (sorted[g / 2 - 1] + sorted[g / 2]) / 2.0;
-                for (int i = 1; i < kept; i++) {
-                    spaceBefore[i] = cls[i] != space && cls[i - 1] != space
-                            && at[i] - at[i - 1] >= spaceGap * median;
+                float p = 0;
+                for (int t = end[i - 1] + 1; t < at[i]; t++) {
+                    p = Math.max(p, probs[off + t * classes + space]);
                 }
+                spaceBefore[i] = p >= spaceScore;
             }
         }
         for (int i = 0; i < kept; i++) {

@@ -15,7 +15,7 @@ import org.junit.Test;
  * 18-40 px, turned by -3 to +3 degrees, Gaussian noise 0-14 grey levels, varied ink and paper, 8 images a request.
  * The lines of an image are joined with a space in reading order before comparison. With {@code
  * -Docr.compareGap=true} (surefire {@code -DargLine=-Docr.compareGap=true}) it measures PaddleOCR's own decoding
- * ({@code rec_space_gap} 0) and then other gap settings on another generated set (how the default 1.5 was chosen).
+ * ({@code rec_space_score} 0) and then other settings of it on another generated set (how the default was chosen).
  */
 public class OcrAccuracyTest {
     static final String[] WORDS = {"lot", "batch", "exp", "part", "serial", "model", "valve", "pump", "motor",
@@ -94,18 +94,19 @@ public class OcrAccuracyTest {
     public void characterAccuracyOver200GeneratedImages() throws Exception {
         long t0 = System.nanoTime();
         OcrPipeline p = Boolean.getBoolean("ocr.compareGap")
-                ? OcrFixture.pipeline(Map.of("rec_space_gap", "0")) : OcrFixture.pipeline();
+                ? OcrFixture.pipeline(Map.of("rec_space_score", "0")) : OcrFixture.pipeline();
         long[] m = measure(p, 200, 13, true);
         double acc = 1 - (double) m[0] / m[1];
         double accNoSpace = 1 - (double) m[2] / m[3];
         System.out.printf("OCR character accuracy over 200 generated images: %.4f (%.4f ignoring spaces), exact lines"
                 + " %d/200, %.1f s%n", acc, accNoSpace, m[4], (System.nanoTime() - t0) / 1e9);
-        if (Boolean.getBoolean("ocr.compareGap")) {
-            for (String g : new String[] {"1.25", "1.4", "1.5", "1.6"}) {
-                long[] n = measure(OcrFixture.pipeline(Map.of("rec_space_gap", g)), 200, 99, false);
-                System.out.printf("rec_space_gap %s: accuracy %.4f (%.4f ignoring spaces), exact %d/200%n", g,
+        if (Boolean.getBoolean("ocr.compareGap")) {   // an experiment: measures, asserts nothing
+            for (String g : new String[] {"0.003", "0.01", "0.03", "0.1"}) {
+                long[] n = measure(OcrFixture.pipeline(Map.of("rec_space_score", g)), 200, 99, false);
+                System.out.printf("rec_space_score %s: accuracy %.4f (%.4f ignoring spaces), exact %d/200%n", g,
                         1 - (double) n[0] / n[1], 1 - (double) n[2] / n[3], n[4]);
             }
+            return;
         }
         // measured 2026-12-01: 0.984 (0.9954 ignoring spaces), 168/200 lines exact; floors with a margin
         assertTrue("character accuracy " + acc, acc >= 0.96);
