@@ -108,8 +108,8 @@ public class OcrAccuracyTest {
             }
             return;
         }
-        // measured 2026-12-01: 0.984 (0.9954 ignoring spaces), 168/200 lines exact; floors with a margin
-        assertTrue("character accuracy " + acc, acc >= 0.96);
+        // measured 2026-12-01: 0.9920 (0.9954 ignoring spaces), 188/200 lines exact; floors with a margin
+        assertTrue("character accuracy " + acc, acc >= 0.975);
         assertTrue("character accuracy ignoring spaces " + accNoSpace, accNoSpace >= 0.985);
     }
 }
