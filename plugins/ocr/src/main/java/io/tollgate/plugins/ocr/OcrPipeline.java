@@ -42,11 +42,14 @@ import java.util.Set;
  * ({@link DbPostProcess}); each box cropped upright (perspective warp); the direction classifier on 48x192 crops turns a
  * crop by 180 degrees when it says '180' with a probability over {@code cls_threshold} (0.9); recognition in batches
  * of 6 crops of height 48 (width by the widest ratio in the batch, at least 320), normalized to (x/255 - 0.5)/0.5;
- * CTC greedy decoding over {@code ppocr_keys_v1.txt} (index 0 blank, then the dictionary, then space).
+ * CTC greedy decoding over {@code ppocr_keys_v1.txt} (index 0 blank, then the dictionary, then space). Source of the
+ * processing: PaddleOCR's {@code tools/infer/predict_det.py}, {@code predict_cls.py}, {@code predict_rec.py},
+ * {@code ppocr/postprocess/db_postprocess.py} and {@code rec_postprocess.py} (PaddleOCR 2.7, Apache-2.0).
  *
  * <p><b>Parameters</b> (descriptor, strings): {@code det_limit_side_len} (960), {@code det_threshold} (0.3),
  * {@code det_box_threshold} (0.6), {@code det_unclip_ratio} (1.5), {@code use_angle_cls} (true), {@code cls_threshold}
- * (0.9), {@code drop_score} (0.5).
+ * (0.9), {@code drop_score} (0.5), {@code rec_space_score} (0: off when absent; the shipped descriptor sets 0.01: see
+ * {@link #decode}).
  *
  * <p><b>Errors</b>: a missing or empty {@code image}, an element that is not PNG/JPEG, is corrupt or truncated, or is
  * too large: {@link PipelineException.Reason#INVALID_INPUT} naming the element ({@code image[i]}).
