@@ -10,7 +10,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
 dist="${TOLLGATE_DIST:-$root/runtime/target/tollgate}"
 threads="${1:-2}"; rounds="${2:-3}"; seconds="${3:-10}"
-intra="${OCR_BENCH_INTRA:-1}"; inter="${OCR_BENCH_INTER:-1}"
+intra="${OCR_BENCH_INTRA:-1}"; inter="${OCR_BENCH_INTER:-1}"; warmup="${OCR_BENCH_WARMUP:-20}"
 [ -x "$dist/bin/tollgate" ] || { echo "no distribution at $dist" >&2; exit 1; }
 plugin="$(ls "$root"/plugins/ocr/target/tollgate-plugin-ocr-*.jar | grep -v sources | head -1)"
 bench="$here/target/ocr-endpoint-bench.jar"
@@ -42,4 +42,4 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/ocr/ready")" = 200 ] || { echo "ocr not ready:"; tail -20 "$work/appliance.log"; exit 1; }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uptime | sed 's/.*load/load/')"
 java -jar "$bench" --plugin "$jar" --url "$url" --threads "$threads" --seconds "$seconds" --rounds "$rounds" \
-    --intra "$intra" --inter "$inter" 2> "$work/bench.err" || { tail -20 "$work/bench.err"; exit 1; }
+    --intra "$intra" --inter "$inter" --appliance-pid "$pid" --warmup "$warmup" 2> "$work/bench.err" || { tail -20 "$work/bench.err"; exit 1; }

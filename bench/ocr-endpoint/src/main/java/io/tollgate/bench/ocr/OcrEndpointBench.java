@@ -46,7 +46,8 @@ import javax.imageio.ImageIO;
  * this JVM: the plugin jar's own {@code OcrPipeline} class and models ({@code --plugin}), stages loaded by the ONNX
  * engine with the same thread settings ({@code --intra}, {@code --inter}), called by the same number of client threads
  * with the same images (one PNG a request, sent as binary BYTES). Rounds alternate which side goes first; the report
- * gives each round's ratio and the median's.
+ * gives each round's ratio and the median's, and (with {@code --appliance-pid}) the CPU time per image of the appliance
+ * process over HTTP and of this JVM in-process, a figure less bent by other work on the machine.
  *
  * <pre>java -jar ocr-endpoint-bench.jar --plugin ocr-1.0.0.jar --url http://127.0.0.1:8000 [--threads 2]
  *     [--seconds 10] [--rounds 3] [--warmup 5] [--intra 1] [--inter 1]</pre>
@@ -96,29 +97,69 @@ public final class OcrEndpointBench {
                 Runtime.getRuntime().availableProcessors(), threads, seconds, rounds, a.get("intra"), a.get("inter"));
         int warm = Integer.parseInt(a.get("warmup"));
         measure(() -> http(client, requests, threads, warm), () -> local(pipeline, pngs, threads, warm));
+        long appliance = Long.parseLong(a.getOrDefault("appliance-pid", "0"));
         List<Double> http = new ArrayList<>();
         List<Double> local = new ArrayList<>();
+        List<Double> httpCpu = new ArrayList<>();
+        List<Double> localCpu = new ArrayList<>();
         for (int r = 1; r <= rounds; r++) {
-            double h;
-            double l;
-            if (r % 2 == 1) {
-                h = http(client, requests, threads, seconds);
-                l = local(pipeline, pngs, threads, seconds);
-            } else {
-                l = local(pipeline, pngs, threads, seconds);
-                h = http(client, requests, threads, seconds);
+            double h = 0;
+            double l = 0;
+            double hc = 0;
+            double lc = 0;
+            for (int side = 0; side < 2; side++) {
+                boolean doHttp = (side == 0) == (r % 2 == 1);
+                if (doHttp) {
+                    long c0 = cpuNanos(appliance);
+                    long n0 = COUNT.get();
+                    h = http(client, requests, threads, seconds);
+                    hc = (cpuNanos(appliance) - c0) / 1e6 / Math.max(1, COUNT.get() - n0);
+                } else {
+                    long c0 = ownCpuNanos();
+                    long n0 = COUNT.get();
+                    l = local(pipeline, pngs, threads, seconds);
+                    lc = (ownCpuNanos() - c0) / 1e6 / Math.max(1, COUNT.get() - n0);
+                }
             }
             http.add(h);
             local.add(l);
-            System.out.printf("round %d (load %s): HTTP %.2f images/s, in-process %.2f images/s, ratio %.3f%n", r,
-                    load(), h, l, h / l);
+            httpCpu.add(hc);
+            localCpu.add(lc);
+            System.out.printf("round %d (load %s): HTTP %.2f images/s, in-process %.2f images/s, ratio %.3f;"
+                    + " CPU ms per image: appliance %.1f, in-process %.1f%n", r, load(), h, l, h / l, hc, lc);
         }
         double mh = median(http);
         double ml = median(local);
         System.out.printf("medians: HTTP %.2f images/s, in-process %.2f images/s; ratio of medians %.3f%n", mh, ml,
                 mh / ml);
+        if (appliance > 0) {
+            System.out.printf("CPU per image (medians): appliance %.1f ms over HTTP, in-process %.1f ms; in-process ÷"
+                    + " appliance %.3f%n", median(httpCpu), median(localCpu), median(localCpu) / median(httpCpu));
+        }
         pipeline.close();
         System.exit(0);
+    }
+
+    static final AtomicLong COUNT = new AtomicLong();
+
+    /** User + system CPU of process {@code pid} (/proc/PID/stat, clock ticks of 10 ms), ns; 0 when unknown. */
+    static long cpuNanos(long pid) {
+        if (pid <= 0) {
+            return 0;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** This JVM's CPU time, ns. */
+    static long ownCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     interface Run {
@@ -272,6 +313,7 @@ public final class OcrEndpointBench {
                     while (System.nanoTime() < end) {
                         call.call(i++);
                         done.incrementAndGet();
+                        COUNT.incrementAndGet();
                     }
                 } catch (Exception e) {
                     errors.add(e);

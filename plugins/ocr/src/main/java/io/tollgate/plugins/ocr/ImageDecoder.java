@@ -9,13 +9,15 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns one element of the {@code image} input into pixels: a PNG or JPEG file, raw or as base64 text (a JSON body
  * carries binary as base64; the Open Inference Protocol's binary-data extension carries raw bytes). The format is
  * told by its magic bytes (PNG: 89 50 4E 47 0D 0A 1A 0A, ISO/IEC 15948; JPEG: FF D8 FF, ITU T.81); anything else is
  * tried as base64 (RFC 4648, standard or URL alphabet, line breaks allowed) of such a file. Decoding is the JDK's
- * {@code javax.imageio}; the dimensions are checked from the header before any pixel is decoded.
+ * {@code javax.imageio}, reading from memory (never ImageIO's temporary-file cache); the dimensions are checked from
+ * the header before any pixel is decoded.
  */
 final class ImageDecoder {
     /** Largest accepted side, pixels. */
@@ -50,7 +52,7 @@ final class ImageDecoder {
             }
             file = decoded;
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(file))) {
             ImageReader reader = reader(format);
             try {
                 reader.setInput(in, true, true);
@@ -75,7 +77,7 @@ final class ImageDecoder {
     static BgrImage decode(byte[] element, int index) throws PipelineException {
         Header header = header(element, index);
         java.awt.image.BufferedImage image;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(header.file()))) {
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(header.file()))) {
             ImageReader reader = reader(header.format());
             try {
                 StringBuilder warnings = new StringBuilder();
