@@ -40,10 +40,33 @@ final class ImageDecoder {
      *                           {@link #MAX_PIXELS} in all
      */
     static Header header(byte[] element, int index) throws PipelineException {
+        return header(element, index, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #header(byte[], int)}, decoding at most the first {@code base64Prefix} characters of base64 text to find
+     * the header (what {@code quantity} needs, kept cheap for a large picture); when the header is not within them, the
+     * whole text is decoded. The returned {@link Header#file()} is then only that prefix.
+     */
+    static Header headerOnly(byte[] element, int index) throws PipelineException {
+        if (format(element) == null && element.length > HEADER_PREFIX) {
+            try {
+                return header(element, index, HEADER_PREFIX);
+            } catch (PipelineException e) {
+                // the header is further in (a large EXIF block) or the prefix is not base64 on its own: decode it all
+            }
+        }
+        return header(element, index, Integer.MAX_VALUE);
+    }
+
+    /** Base64 characters decoded to find a header in {@link #headerOnly} (768 KiB of file). */
+    static final int HEADER_PREFIX = 1 << 20;
+
+    private static Header header(byte[] element, int index, int base64Prefix) throws PipelineException {
         byte[] file = element;
         String format = format(file);
         if (format == null) {
-            byte[] decoded = base64(element);
+            byte[] decoded = base64(element, base64Prefix);
             format = decoded == null ? null : format(decoded);
             if (format == null) {
                 throw PipelineException.invalidInput("image[" + index + "] is not a PNG or JPEG file (" + element.length
@@ -159,10 +182,19 @@ final class ImageDecoder {
 
     /** The bytes {@code text} encodes in base64 (standard or URL-safe, white space ignored), or null if it is not. */
     static byte[] base64(byte[] text) {
-        byte[] compact = new byte[text.length];
+        return base64(text, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #base64(byte[])} over the first {@code limit} base64 characters only (rounded down to a multiple of 4). */
+    private static byte[] base64(byte[] text, int limit) {
+        byte[] compact = new byte[Math.min(text.length, limit)];
         int n = 0;
         boolean url = false;
         for (byte c : text) {
+            if (n == compact.length) {
+                n -= n % 4;
+                break;
+            }
             if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
                 continue;
             }

@@ -177,6 +177,27 @@ public class OcrPipelineTest {
     }
 
     @Test
+    public void aLargeBase64PictureIsCountedFromItsHeaderAndRefusedWhenItsTailIsBroken() throws Exception {
+        BufferedImage noise = new BufferedImage(1200, 900, BufferedImage.TYPE_INT_RGB);
+        java.util.Random r = new java.util.Random(3);
+        for (int y = 0; y < 900; y++) {
+            for (int x = 0; x < 1200; x++) {
+                noise.setRGB(x, y, r.nextInt(0x1000000));
+            }
+        }
+        byte[] b64 = Base64.getMimeEncoder().encode(OcrFixture.png(noise));   // with line breaks, as mail sends it
+        assertTrue("larger than the header prefix: " + b64.length, b64.length > ImageDecoder.HEADER_PREFIX);
+        assertEquals(1, OcrFixture.pipeline().quantity(OcrFixture.request(List.of(b64))));
+        byte[] broken = b64.clone();
+        broken[broken.length - 10] = '!';
+        assertEquals("the header alone is read for the quantity", 1,
+                OcrFixture.pipeline().quantity(OcrFixture.request(List.of(broken))));
+        PipelineException e = OcrFixture.rejection(List.of(broken), false);
+        assertEquals(PipelineException.Reason.INVALID_INPUT, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("image[0] is not a PNG or JPEG file"));
+    }
+
+    @Test
     public void anEmptyOrMissingInputIsRefused() throws Exception {
         PipelineException e = OcrFixture.rejection(List.of(), true);
         assertEquals(PipelineException.Reason.INVALID_INPUT, e.reason());
