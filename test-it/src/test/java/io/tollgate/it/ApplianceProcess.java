@@ -25,9 +25,12 @@ import java.util.stream.Stream;
  */
 final class ApplianceProcess {
     private final Path dist = TollgateExam.dist();
+    /** Every appliance ({@code run}) any instance started in this JVM: {@link #anyApplianceAlive()}. */
+    private static final List<Process> APPLIANCES = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Process> started = new ArrayList<>();
     private final Path log;
     private Path workingDirectory;
+    private boolean classDataSharing;
 
     /** @param log file that collects the output of every process started (appended) */
     ApplianceProcess(Path log) {
@@ -48,6 +51,26 @@ final class ApplianceProcess {
     ApplianceProcess workingDirectory(Path dir) {
         this.workingDirectory = dir;
         return this;
+    }
+
+    /**
+     * Lets the appliances this object starts from now on write and map bin/tollgate's class data sharing archive
+     * ({@code DATA/cds}, the product default). Off otherwise ({@code TOLLGATE_CDS=off}): each test starts on a fresh
+     * data folder, where the archive is never mapped but only made, and making it cost every start ~3-6 s of CPU
+     * (slower start under {@code -XX:ArchiveClassesAtExit}, and the dump at exit; measured 2026-12-01, decision
+     * "ITs run without class data sharing"). A test of the operator's own flow turns it on.
+     */
+    ApplianceProcess classDataSharing(boolean on) {
+        this.classDataSharing = on;
+        return this;
+    }
+
+    /**
+     * True while an appliance started by any {@code ApplianceProcess} of this JVM is alive: only a running appliance
+     * reads a new license late ({@link TestVendor#awaitLicensesRead()}); one that starts reads the folder at once.
+     */
+    static boolean anyApplianceAlive() {
+        return APPLIANCES.stream().anyMatch(Process::isAlive);
     }
 
     /** Copies the distribution's example plugin into {@code pluginsDir}. */
@@ -103,12 +126,17 @@ final class ApplianceProcess {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
+        if (!classDataSharing) {
+            pb.environment().put("TOLLGATE_CDS", "off");
+        }
         pb.environment().putAll(env);
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
         Process p = pb.start();
         started.add(p);
+        APPLIANCES.add(p);
+        APPLIANCES.removeIf(a -> !a.isAlive());
         return p;
     }
 
@@ -217,7 +245,11 @@ final class ApplianceProcess {
         File out = Files.createTempFile("tollgate-tool", ".out").toFile();
         File err = Files.createTempFile("tollgate-tool", ".err").toFile();
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err);
+            if (!classDataSharing) {
+                pb.environment().put("TOLLGATE_CDS", "off");    // a "run" that exits at once would still dump one
+            }
+            Process p = pb.start();
             started.add(p);
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
