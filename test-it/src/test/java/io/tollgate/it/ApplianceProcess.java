@@ -25,6 +25,13 @@ import java.util.stream.Stream;
  */
 final class ApplianceProcess {
     private final Path dist = TollgateExam.dist();
+    /**
+     * {@code TOLLGATE_JAVA_OPTS} of every process this class starts: a 512 MB heap, and the client compiler only
+     * ({@code -XX:TieredStopAtLevel=1}): a test's appliance lives seconds, and C2's compilations of the start path cost
+     * more CPU than they win back (start to ready measured 2026-12-01 on a fresh data folder: 10.5 s of CPU with C2,
+     * 4.8 s without; ready in 20-24 s vs 6-8 s at machine load ~11). A test that sets its own options starts from these.
+     */
+    static final String JAVA_OPTS = "-Xmx512m -XX:TieredStopAtLevel=1";
     /** Every appliance ({@code run}) any instance started in this JVM: {@link #anyApplianceAlive()}. */
     private static final List<Process> APPLIANCES = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Process> started = new ArrayList<>();
@@ -125,7 +132,7 @@ final class ApplianceProcess {
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
+        pb.environment().put("TOLLGATE_JAVA_OPTS", JAVA_OPTS);
         if (!classDataSharing) {
             pb.environment().put("TOLLGATE_CDS", "off");
         }
@@ -246,6 +253,7 @@ final class ApplianceProcess {
         File err = Files.createTempFile("tollgate-tool", ".err").toFile();
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err);
+            pb.environment().put("TOLLGATE_JAVA_OPTS", JAVA_OPTS);
             if (!classDataSharing) {
                 pb.environment().put("TOLLGATE_CDS", "off");    // a "run" that exits at once would still dump one
             }
