@@ -43,7 +43,7 @@ public class TenantLimitsIT {
     @After
     public void tearDown() {
         appliance.killAll();
-        ApplianceProcess.keepLogs(tmp, Path.of("target", "limits-it-logs"));
+        ApplianceProcess.keepLogs(tmp, Path.of("target", "tenant-limits-it-logs"));
         ApplianceProcess.deleteTree(tmp);
     }
 
