@@ -25,9 +25,19 @@ import java.util.stream.Stream;
  */
 final class ApplianceProcess {
     private final Path dist = TollgateExam.dist();
+    /**
+     * {@code TOLLGATE_JAVA_OPTS} of every process this class starts: a 512 MB heap, and the client compiler only
+     * ({@code -XX:TieredStopAtLevel=1}): a test's appliance lives seconds, and C2's compilations of the start path cost
+     * more CPU than they win back (start to ready measured 2026-12-01 on a fresh data folder: 10.5 s of CPU with C2,
+     * 4.8 s without; ready in 20-24 s vs 6-8 s at machine load ~11). A test that sets its own options starts from these.
+     */
+    static final String JAVA_OPTS = "-Xmx512m -XX:TieredStopAtLevel=1";
+    /** Every appliance ({@code run}) any instance started in this JVM: {@link #anyApplianceAlive()}. */
+    private static final List<Process> APPLIANCES = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<Process> started = new ArrayList<>();
     private final Path log;
     private Path workingDirectory;
+    private boolean classDataSharing;
 
     /** @param log file that collects the output of every process started (appended) */
     ApplianceProcess(Path log) {
@@ -48,6 +58,26 @@ final class ApplianceProcess {
     ApplianceProcess workingDirectory(Path dir) {
         this.workingDirectory = dir;
         return this;
+    }
+
+    /**
+     * Lets the appliances this object starts from now on write and map bin/tollgate's class data sharing archive
+     * ({@code DATA/cds}, the product default). Off otherwise ({@code TOLLGATE_CDS=off}): each test starts on a fresh
+     * data folder, where the archive is never mapped but only made, and making it cost every start ~3-6 s of CPU
+     * (slower start under {@code -XX:ArchiveClassesAtExit}, and the dump at exit; measured 2026-12-01, decision
+     * "ITs run without class data sharing"). A test of the operator's own flow turns it on.
+     */
+    ApplianceProcess classDataSharing(boolean on) {
+        this.classDataSharing = on;
+        return this;
+    }
+
+    /**
+     * True while an appliance started by any {@code ApplianceProcess} of this JVM is alive: only a running appliance
+     * reads a new license late ({@link TestVendor#awaitLicensesRead()}); one that starts reads the folder at once.
+     */
+    static boolean anyApplianceAlive() {
+        return APPLIANCES.stream().anyMatch(Process::isAlive);
     }
 
     /** Copies the distribution's example plugin into {@code pluginsDir}. */
@@ -102,13 +132,18 @@ final class ApplianceProcess {
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().put("TOLLGATE_JAVA_OPTS", "-Xmx512m");
+        pb.environment().put("TOLLGATE_JAVA_OPTS", JAVA_OPTS);
+        if (!classDataSharing) {
+            pb.environment().put("TOLLGATE_CDS", "off");
+        }
         pb.environment().putAll(env);
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
         Process p = pb.start();
         started.add(p);
+        APPLIANCES.add(p);
+        APPLIANCES.removeIf(a -> !a.isAlive());
         return p;
     }
 
@@ -217,7 +252,12 @@ final class ApplianceProcess {
         File out = Files.createTempFile("tollgate-tool", ".out").toFile();
         File err = Files.createTempFile("tollgate-tool", ".err").toFile();
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out).redirectError(err);
+            pb.environment().put("TOLLGATE_JAVA_OPTS", JAVA_OPTS);
+            if (!classDataSharing) {
+                pb.environment().put("TOLLGATE_CDS", "off");    // a "run" that exits at once would still dump one
+            }
+            Process p = pb.start();
             started.add(p);
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

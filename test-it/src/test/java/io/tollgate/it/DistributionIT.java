@@ -28,7 +28,8 @@ public class DistributionIT {
     @Before
     public void setUp() throws Exception {
         work = Files.createTempDirectory("tollgate-dist-it");
-        dist = new ApplianceProcess(work.resolve("tollgate.log"));
+        // the operator's own flow: bin/tollgate run as shipped, class data sharing archive included
+        dist = new ApplianceProcess(work.resolve("tollgate.log")).classDataSharing(true);
     }
 
     @After

@@ -72,7 +72,7 @@ public class DynamicBatchingIT {
         int port = TollgateExam.freePort();
         // DEBUG for serving: one line per engine run ("engine run of N requests"), so the test sees the batches
         Process p = appliance.run(port, data, plugins, null, Map.of("TOLLGATE_JAVA_OPTS",
-                "-Xmx512m -Dtollgate.log.level.serving=debug"));
+                ApplianceProcess.JAVA_OPTS + " -Dtollgate.log.level.serving=debug"));
         appliance.awaitReady(p, port, 90_000);
         Http http = new Http(port);
         Http.Response config = http.get("/v2/models/fashion-mnist/config");

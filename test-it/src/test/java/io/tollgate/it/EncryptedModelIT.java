@@ -68,7 +68,7 @@ public class EncryptedModelIT {
     private Process start(Box box, int port) throws Exception {
         appliance.copyConf(box.conf());
         Process p = appliance.run(port, box.data(), box.plugins(), box.conf(),
-                Map.of("TOLLGATE_JAVA_OPTS", "-Xmx512m -Djava.io.tmpdir=" + box.javaTmp()),
+                Map.of("TOLLGATE_JAVA_OPTS", ApplianceProcess.JAVA_OPTS + " -Djava.io.tmpdir=" + box.javaTmp()),
                 "--licenses", box.licenses().toString());
         appliance.awaitReady(p, port, 90_000);
         return p;

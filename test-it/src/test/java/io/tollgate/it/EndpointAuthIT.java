@@ -40,7 +40,7 @@ import org.junit.Test;
  * plain HTTP where TLS was configured, a TLS client without the required certificate.
  */
 public class EndpointAuthIT {
-    private static final String DEBUG_OPTS = "-Xmx512m -Dtollgate.log.level.endpoint=debug";
+    private static final String DEBUG_OPTS = ApplianceProcess.JAVA_OPTS + " -Dtollgate.log.level.endpoint=debug";
 
     private Path tmp;
     private Path log;

@@ -33,7 +33,7 @@ public class RequestIdIT {
             Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
     private static final String CLIENT_ID = "line-7-cam-2";
     /** DEBUG for the two loggers that write one line per request (endpoint RequestRouter, ServingService). */
-    private static final String DEBUG_OPTS = "-Xmx512m -Dtollgate.log.level.endpoint=debug"
+    private static final String DEBUG_OPTS = ApplianceProcess.JAVA_OPTS + " -Dtollgate.log.level.endpoint=debug"
             + " -Dtollgate.log.level.serving=debug";
 
     private Path tmp;

@@ -43,7 +43,7 @@ public class TenantLimitsIT {
     @After
     public void tearDown() {
         appliance.killAll();
-        ApplianceProcess.keepLogs(tmp, Path.of("target", "limits-it-logs"));
+        ApplianceProcess.keepLogs(tmp, Path.of("target", "tenant-limits-it-logs"));
         ApplianceProcess.deleteTree(tmp);
     }
 
@@ -76,7 +76,7 @@ public class TenantLimitsIT {
         Files.writeString(cfg, shipped + "\ntenant.limits=noisy: rate=0.1 burst=3\n");
         int port = TollgateExam.freePort();
         Process p = appliance.run(port, tmp.resolve("data"), tmp.resolve("plugins"), conf,
-                Map.of("TOLLGATE_JAVA_OPTS", "-Xmx512m"));
+                Map.of("TOLLGATE_JAVA_OPTS", ApplianceProcess.JAVA_OPTS));
         appliance.awaitReady(p, port, 90_000);
         String base = "http://127.0.0.1:" + port;
         String infer = base + "/v2/models/fashion-mnist/infer";
