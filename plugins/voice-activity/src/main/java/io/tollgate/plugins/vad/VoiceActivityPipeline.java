@@ -130,9 +130,15 @@ public final class VoiceActivityPipeline implements Pipeline {
         StreamTable.Key key = new StreamTable.Key(request.tenant(), streamId);
         while (true) {
             StreamTable.Stream s = streams.acquire(key, audio.sampleRate());
-            synchronized (s) {
+            if (!s.tryTake()) {
+                // never wait: a waiting request would hold a serving worker, and requests of one stream sent at once
+                // have no defined order anyway
+                throw PipelineException.invalidInput("stream " + streamId + " is busy with another request; send a"
+                        + " stream's chunks one after another");
+            }
+            try {
                 if (s.closed) {
-                    continue;   // ended or forgotten while this request waited for it: take the next one
+                    continue;   // ended or forgotten between acquire and take: take the next one
                 }
                 if (s.rate() != audio.sampleRate()) {
                     throw PipelineException.invalidInput("stream '" + streamId + "' is at " + s.rate() + " Hz; this"
@@ -148,6 +154,8 @@ public final class VoiceActivityPipeline implements Pipeline {
                         streams.touch(s);
                     }
                 }
+            } finally {
+                s.release();
             }
         }
     }
