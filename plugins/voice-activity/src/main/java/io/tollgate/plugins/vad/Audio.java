@@ -56,41 +56,23 @@ record Audio(float[] samples, int sampleRate) {
     }
 
     /**
-     * The format and length of a WAV file, from its header only (cheap: for the billed quantity).
-     *
-     * @return {@code [sampleRate, frames]}
-     */
-    static long[] wavHeader(byte[] wav) throws PipelineException {
-        try (AudioInputStream in = open(wav)) {
-            AudioFormat f = in.getFormat();
-            checkFormat(f);
-            // the samples really there: a header may claim more than the file holds (what run decodes, and bills)
-            long present = in.available() / f.getFrameSize();
-            long declared = in.getFrameLength();
-            long frames = declared == AudioSystem.NOT_SPECIFIED ? present : Math.min(declared, present);
-            return new long[] {(long) f.getSampleRate(), frames};
-        } catch (IOException e) {
-            throw PipelineException.invalidInput("input 'audio': the WAV file cannot be read: " + e.getMessage());
-        }
-    }
-
-    /**
      * Decodes a WAV file with javax.sound.sampled: PCM signed 16-bit or IEEE float 32-bit, 1 or 2 channels (2 are
      * averaged), 16000 or 8000 Hz.
      *
+     * <p>The samples decoded are those the file holds: a header whose data chunk claims more bytes than follow it
+     * (a truncated file, or a lying length such as 4 GB) is served, and billed, for the samples present. The request's
+     * quantity and its run both come from this method, so they agree.
+     *
      * @throws PipelineException INVALID_INPUT for another encoding, rate or channel count (the message says what was
-     *                           sent and what is accepted), an empty or truncated file, or more than
-     *                           {@link #MAX_SECONDS}
+     *                           sent and what is accepted), an empty file, more than {@link #MAX_SECONDS} of samples
+     *                           present, or a sample outside [-1, 1] (a float WAV)
      */
     static Audio decodeWav(byte[] wav) throws PipelineException {
         try (AudioInputStream in = open(wav)) {
             AudioFormat f = in.getFormat();
             checkFormat(f);
             int rate = (int) f.getSampleRate();
-            long declared = in.getFrameLength();
-            if (declared != AudioSystem.NOT_SPECIFIED) {
-                checkLength(declared, rate);
-            }
+            // what is there, never the header's claim: bounded by the request body already in memory
             byte[] data = in.readAllBytes();
             int channels = f.getChannels();
             int bytesPerSample = f.getSampleSizeInBits() / 8;
@@ -102,14 +84,11 @@ record Audio(float[] samples, int sampleRate) {
             for (int i = 0; i < frames; i++) {
                 float sum = 0;
                 for (int c = 0; c < channels; c++) {
-                    sum += floats ? b.getFloat() : b.getShort() / 32768f;
+                    float v = floats ? b.getFloat() : b.getShort() / 32768f;
+                    checkSample(v, i, "audio");   // each channel: two out-of-range channels must not average in
+                    sum += v;
                 }
-                float v = sum / channels;
-                if (!Float.isFinite(v)) {
-                    throw PipelineException.invalidInput("input 'audio': sample " + i + " is " + v
-                            + "; a float WAV must hold finite samples in [-1, 1]");
-                }
-                out[i] = v;
+                out[i] = sum / channels;
             }
             return new Audio(out, rate);
         } catch (IOException e) {
@@ -125,13 +104,21 @@ record Audio(float[] samples, int sampleRate) {
     static Audio ofPcm(float[] samples, int sampleRate) throws PipelineException {
         checkLength(samples.length, sampleRate);
         for (int i = 0; i < samples.length; i++) {
-            float v = samples[i];
-            if (!(v >= -1f && v <= 1f)) {
-                throw PipelineException.invalidInput("input 'pcm': sample " + i + " is " + v
-                        + "; samples must be in [-1, 1] (16-bit PCM divided by 32768)");
-            }
+            checkSample(samples[i], i, "pcm");
         }
         return new Audio(samples, sampleRate);
+    }
+
+    /**
+     * The one range check of every sample, whichever input it came in (a float WAV's or {@code pcm}'s).
+     *
+     * @throws PipelineException INVALID_INPUT when {@code v} is not finite or outside [-1, 1]
+     */
+    static void checkSample(float v, int index, String input) throws PipelineException {
+        if (!(v >= -1f && v <= 1f)) {
+            throw PipelineException.invalidInput("input '" + input + "': sample " + index + " is " + v
+                    + "; samples must be in [-1, 1] (16-bit PCM divided by 32768)");
+        }
     }
 
     /** Seconds of {@code frames} samples at {@code rate}, rounded up: the billed quantity. */

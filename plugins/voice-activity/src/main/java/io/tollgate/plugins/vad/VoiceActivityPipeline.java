@@ -93,17 +93,10 @@ public final class VoiceActivityPipeline implements Pipeline {
 
     private long checkedQuantity(PipelineRequest request) throws PipelineException {
         Input in = input(request);
-        long frames;
-        int rate;
-        if (in.wav != null) {
-            long[] header = Audio.wavHeader(in.wav);
-            rate = (int) header[0];
-            frames = header[1];
-        } else {
-            rate = in.pcm.sampleRate();
-            frames = in.pcm.samples().length;
-        }
-        Audio.checkLength(frames, rate);
+        // the WAV decoded as run decodes it: the same samples (those present), the same checks
+        Audio audio = in.wav != null ? Audio.decodeWav(in.wav) : in.pcm;
+        int rate = audio.sampleRate();
+        long frames = audio.samples().length;   // checked: not empty, at most 600 s, samples in [-1, 1]
         VadSettings.of(request.parameters(), rate);
         if (streamId(request.parameters()) != null) {
             VadSettings.flag(request.parameters(), "end_of_stream");
@@ -258,15 +251,29 @@ public final class VoiceActivityPipeline implements Pipeline {
             throw PipelineException.invalidInput("input '" + PCM + "' must be FP32 [N] (mono samples); it is "
                     + t.type() + " " + Arrays.toString(t.shape()));
         }
-        int rate = (int) VadSettings.integer(request.parameters(), "sample_rate", 16000, 8000, 16000);
-        if (rate != 16000 && rate != 8000) {
-            throw PipelineException.invalidInput("parameter 'sample_rate' is " + VadSettings.quote(rateParam)
-                    + "; Silero VAD takes 16000 or 8000 Hz");
-        }
+        int rate = sampleRate(rateParam);
         FloatBuffer f = t.data().asFloatBuffer();
         float[] samples = new float[f.remaining()];
         f.get(samples);
         return new Input(null, Audio.ofPcm(samples, rate));
+    }
+
+    /** Parameter {@code sample_rate} of input {@code pcm}: 16000 (default) or 8000, as a number or its text. */
+    private static int sampleRate(Object v) throws PipelineException {
+        if (v == null) {
+            return 16000;
+        }
+        double d;
+        try {
+            d = v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().trim());
+        } catch (NumberFormatException e) {
+            d = Double.NaN;
+        }
+        if (d != 16000 && d != 8000) {
+            throw PipelineException.invalidInput("parameter 'sample_rate' is " + VadSettings.quote(v)
+                    + "; sample_rate must be 16000 or 8000 (Hz; the rates Silero VAD v5 takes)");
+        }
+        return (int) d;
     }
 
     private static String streamId(Map<String, Object> parameters) throws PipelineException {
