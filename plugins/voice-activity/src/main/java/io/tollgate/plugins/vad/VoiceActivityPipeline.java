@@ -93,10 +93,19 @@ public final class VoiceActivityPipeline implements Pipeline {
 
     private long checkedQuantity(PipelineRequest request) throws PipelineException {
         Input in = input(request);
-        // the WAV decoded as run decodes it: the same samples (those present), the same checks
-        Audio audio = in.wav != null ? Audio.decodeWav(in.wav) : in.pcm;
-        int rate = audio.sampleRate();
-        long frames = audio.samples().length;   // checked: not empty, at most 600 s, samples in [-1, 1]
+        long frames;
+        int rate;
+        if (in.wav != null) {
+            // the header only (cheap, on the endpoint's thread): the frames present, as run decodes them; a float
+            // WAV's sample values are checked by run (a refused run is not billed)
+            long[] header = Audio.wavHeader(in.wav);
+            rate = (int) header[0];
+            frames = header[1];
+            Audio.checkLength(frames, rate);
+        } else {
+            rate = in.pcm.sampleRate();
+            frames = in.pcm.samples().length;   // checked: not empty, at most 600 s, samples in [-1, 1]
+        }
         VadSettings.of(request.parameters(), rate);
         if (streamId(request.parameters()) != null) {
             VadSettings.flag(request.parameters(), "end_of_stream");

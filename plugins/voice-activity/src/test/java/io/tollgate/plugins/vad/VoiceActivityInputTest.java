@@ -151,21 +151,34 @@ public class VoiceActivityInputTest {
         refused(request("t1", List.of(pcm(loud)), Map.of()), "sample 100 is NaN");
     }
 
+    /** Run refuses it as the client's mistake (quantity reads a WAV's header only; a refused run is not billed). */
+    static void refusedByRun(PipelineRequest r, String... expected) throws Exception {
+        pipeline.quantity(r);
+        try {
+            pipeline.run(r);
+            fail("run accepted " + r.inputs() + " " + r.parameters());
+        } catch (PipelineException e) {
+            assertEquals(e.getMessage(), PipelineException.Reason.INVALID_INPUT, e.reason());
+            for (String s : expected) {
+                assertTrue("'" + s + "' in: " + e.getMessage(), e.getMessage().contains(s));
+            }
+        }
+    }
+
     @Test
     public void floatWavSamplesOutOfRangeAreRefusedAsPcmIs() throws Exception {
         float[] loud = TONE.clone();
         loud[100] = 5.0f;
-        refused(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "input 'audio': sample 100 is 5.0",
-                "samples must be in [-1, 1]");
-        refused(request("t1", List.of(pcm(loud)), Map.of()), "input 'pcm': sample 100 is 5.0",
-                "samples must be in [-1, 1]");
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "input 'audio': sample 100 is 5.0;"
+                + " samples must be in [-1, 1]");
+        refused(request("t1", List.of(pcm(loud)), Map.of()), "input 'pcm': sample 100 is 5.0; samples must be in"
+                + " [-1, 1]");
         loud[100] = -1.5f;
-        refused(wav(SpeechTrack.wav(loud, 16000, 2, true), Map.of()), "sample 100 is -1.5");
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 2, true), Map.of()), "sample 100 is -1.5");
         loud[100] = Float.POSITIVE_INFINITY;
-        refused(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "sample 100 is Infinity");
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "sample 100 is Infinity");
         loud[100] = 1.0f;
-        assertEquals("1.0 itself is in range", 1, pipeline.quantity(wav(SpeechTrack.wav(loud, 16000, 1, true),
-                Map.of())));
+        pipeline.run(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()));   // 1.0 itself is in range
     }
 
     @Test
