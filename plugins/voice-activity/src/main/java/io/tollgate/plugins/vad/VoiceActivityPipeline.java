@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * model's recurrent state, its context samples, the samples short of a whole window and an open segment carry over to
  * the next request with the same id from the same tenant ({@link StreamTable}); {@code end_of_stream} true ends the
  * stream (its open segment ends with the audio) and forgets it. Without {@code stream_id} a request is a whole stream.
+ * A request for a stream that is busy with another request is refused at once (INVALID_INPUT: {@code stream <id> is
+ * busy with another request; ...}); it never waits. Streams are bounded per tenant and in all ({@link StreamTable}).
  *
  * <p>Quantity (meter {@code audio_seconds}): the seconds of this request's audio, rounded up.
  */
