@@ -35,7 +35,8 @@ import org.junit.Test;
  * The voice-activity capability plugin (issue 13; plugins/voice-activity) on the real distribution: the jar the build
  * made, signed by a test vendor and licensed with {@code allow_code} in meter {@code audio_seconds}. A WAV file of
  * speech espeak-ng synthesizes between silences is POSTed as a binary BYTES tensor and as base64 in JSON; a stream in
- * two requests; a 44.1 kHz WAV is refused with 400 and not billed.
+ * two requests; a 44.1 kHz WAV is refused with 400 and not billed; a request for a stream busy with a long request is
+ * refused with 400 at once and not billed.
  */
 public class VoiceActivityPluginIT {
     private static final String INFER = "/v2/models/voice-activity/infer";
@@ -230,5 +231,46 @@ public class VoiceActivityPluginIT {
         Http.Response notWav = postBinary("vad-text", "just some text".getBytes(StandardCharsets.UTF_8));
         assertEquals(notWav.body(), 400, notWav.status());
         assertTrue(notWav.body(), notWav.json().path("error").asText().contains("not a WAV file"));
+    }
+    @Test
+    public void aRequestForABusyStreamIs400AtOnceAndNotBilled() throws Exception {
+        short[] noise = new short[60 * 16000];   // 60 s of low noise: 1875 windows, some seconds on a loaded box
+        java.util.Random random = new java.util.Random(8);
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = (short) (random.nextGaussian() * 100);
+        }
+        byte[] wav = wav(noise, 16000);
+        byte[] header = ("{\"id\":\"vad-long\",\"inputs\":[{\"name\":\"audio\",\"datatype\":\"BYTES\","
+                + "\"shape\":[1],\"parameters\":{\"binary_data_size\":" + (wav.length + 4) + "}}],"
+                + "\"parameters\":{\"stream_id\":\"busy-1\"}}").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer body = ByteBuffer.allocate(header.length + 4 + wav.length).order(ByteOrder.LITTLE_ENDIAN);
+        body.put(header).putInt(wav.length).put(wav);
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> longOne = client.sendAsync(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + INFER)).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/octet-stream")
+                .header("Inference-Header-Content-Length", String.valueOf(header.length))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.array())).build(), HttpResponse.BodyHandlers.ofString());
+        Http.Response busy = null;
+        long busyMs = 0;
+        for (int i = 0; busy == null && !longOne.isDone(); i++) {
+            Thread.sleep(50);
+            long t0 = System.nanoTime();
+            Http.Response r = http.post(INFER, "{\"id\":\"vad-busy-" + i + "\",\"inputs\":[{\"name\":\"pcm\","
+                    + "\"datatype\":\"FP32\",\"shape\":[4],\"data\":[0,0,0,0]}],\"parameters\":{\"stream_id\":\"busy-1\"}}");
+            if (r.status() == 400) {
+                busy = r;
+                busyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertEquals("a refused request is not billed", List.of(), usage("vad-busy-" + i));
+            } else {
+                assertEquals(r.body(), 200, r.status());   // sent before the long request reached the stream
+            }
+        }
+        HttpResponse<String> done = longOne.get(120, TimeUnit.SECONDS);
+        assertEquals(done.body(), 200, done.statusCode());
+        assertTrue("a request reached the stream while the long one ran on it", busy != null);
+        assertEquals("stream busy-1 is busy with another request; send a stream's chunks one after another",
+                busy.json().path("error").asText());
+        assertTrue("answered at once, not after the long request: " + busyMs + " ms", busyMs < 2000);
     }
 }

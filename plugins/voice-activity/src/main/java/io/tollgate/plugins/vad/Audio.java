@@ -56,60 +56,73 @@ record Audio(float[] samples, int sampleRate) {
     }
 
     /**
-     * The format and length of a WAV file, from its header only (cheap: for the billed quantity).
+     * The format and length of a WAV file, from its header only (cheap: the billed quantity is computed on the
+     * endpoint's thread). The length is {@link #presentFrames}: what {@link #decodeWav} decodes.
      *
      * @return {@code [sampleRate, frames]}
      */
     static long[] wavHeader(byte[] wav) throws PipelineException {
-        try (AudioInputStream in = open(wav)) {
+        ByteArrayInputStream bytes = new ByteArrayInputStream(wav);
+        try (AudioInputStream in = open(bytes)) {
             AudioFormat f = in.getFormat();
             checkFormat(f);
-            // the samples really there: a header may claim more than the file holds (what run decodes, and bills)
-            long present = in.available() / f.getFrameSize();
-            long declared = in.getFrameLength();
-            long frames = declared == AudioSystem.NOT_SPECIFIED ? present : Math.min(declared, present);
-            return new long[] {(long) f.getSampleRate(), frames};
+            return new long[] {(long) f.getSampleRate(), presentFrames(in, f, bytes)};
         } catch (IOException e) {
             throw PipelineException.invalidInput("input 'audio': the WAV file cannot be read: " + e.getMessage());
         }
     }
 
     /**
+     * The frames a WAV file holds: its data chunk's length, or the bytes that follow the header when the file holds
+     * fewer (a truncated file, or a header lying about its length, e.g. 4 GB over 1 s of samples). Both the billed
+     * quantity and the run use this one count, so a lying header is served, and billed, for what is there.
+     */
+    private static long presentFrames(AudioInputStream in, AudioFormat f, ByteArrayInputStream file) {
+        // the bytes after the header, counted on the file itself: javax.sound's float-WAV reader reports the header's
+        // claim as available()
+        long present = file.available() / f.getFrameSize();
+        long declared = in.getFrameLength();
+        return declared == AudioSystem.NOT_SPECIFIED ? present : Math.min(declared, present);
+    }
+
+    /**
      * Decodes a WAV file with javax.sound.sampled: PCM signed 16-bit or IEEE float 32-bit, 1 or 2 channels (2 are
      * averaged), 16000 or 8000 Hz.
      *
+     * <p>The samples decoded are those the file holds: a header whose data chunk claims more bytes than follow it
+     * (a truncated file, or a lying length such as 4 GB) is served, and billed, for the samples present
+     * ({@link #presentFrames}, the count {@link #wavHeader} gives the billed quantity).
+     *
      * @throws PipelineException INVALID_INPUT for another encoding, rate or channel count (the message says what was
-     *                           sent and what is accepted), an empty or truncated file, or more than
-     *                           {@link #MAX_SECONDS}
+     *                           sent and what is accepted), an empty file, more than {@link #MAX_SECONDS} of samples
+     *                           present, or a sample outside [-1, 1] (a float WAV)
      */
     static Audio decodeWav(byte[] wav) throws PipelineException {
-        try (AudioInputStream in = open(wav)) {
+        ByteArrayInputStream bytes = new ByteArrayInputStream(wav);
+        try (AudioInputStream in = open(bytes)) {
             AudioFormat f = in.getFormat();
             checkFormat(f);
             int rate = (int) f.getSampleRate();
-            long declared = in.getFrameLength();
-            if (declared != AudioSystem.NOT_SPECIFIED) {
-                checkLength(declared, rate);
-            }
-            byte[] data = in.readAllBytes();
+            long present = presentFrames(in, f, bytes);   // what is there, never only the header's claim
+            checkLength(present, rate);
+            int frames = (int) present;
             int channels = f.getChannels();
-            int bytesPerSample = f.getSampleSizeInBits() / 8;
-            int frames = data.length / (bytesPerSample * channels);
-            checkLength(frames, rate);
+            byte[] data = in.readNBytes(frames * f.getFrameSize());
+            if (data.length != frames * f.getFrameSize()) {
+                throw new IOException("it holds " + data.length + " bytes of samples where " + frames * f.getFrameSize()
+                        + " were available");
+            }
             ByteBuffer b = ByteBuffer.wrap(data).order(f.isBigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
             boolean floats = f.getEncoding().equals(AudioFormat.Encoding.PCM_FLOAT);
             float[] out = new float[frames];
             for (int i = 0; i < frames; i++) {
                 float sum = 0;
                 for (int c = 0; c < channels; c++) {
-                    sum += floats ? b.getFloat() : b.getShort() / 32768f;
+                    float v = floats ? b.getFloat() : b.getShort() / 32768f;
+                    checkSample(v, i, "audio");   // each channel: two out-of-range channels must not average in
+                    sum += v;
                 }
-                float v = sum / channels;
-                if (!Float.isFinite(v)) {
-                    throw PipelineException.invalidInput("input 'audio': sample " + i + " is " + v
-                            + "; a float WAV must hold finite samples in [-1, 1]");
-                }
-                out[i] = v;
+                out[i] = sum / channels;
             }
             return new Audio(out, rate);
         } catch (IOException e) {
@@ -125,13 +138,21 @@ record Audio(float[] samples, int sampleRate) {
     static Audio ofPcm(float[] samples, int sampleRate) throws PipelineException {
         checkLength(samples.length, sampleRate);
         for (int i = 0; i < samples.length; i++) {
-            float v = samples[i];
-            if (!(v >= -1f && v <= 1f)) {
-                throw PipelineException.invalidInput("input 'pcm': sample " + i + " is " + v
-                        + "; samples must be in [-1, 1] (16-bit PCM divided by 32768)");
-            }
+            checkSample(samples[i], i, "pcm");
         }
         return new Audio(samples, sampleRate);
+    }
+
+    /**
+     * The one range check of every sample, whichever input it came in (a float WAV's or {@code pcm}'s).
+     *
+     * @throws PipelineException INVALID_INPUT when {@code v} is not finite or outside [-1, 1]
+     */
+    static void checkSample(float v, int index, String input) throws PipelineException {
+        if (!(v >= -1f && v <= 1f)) {
+            throw PipelineException.invalidInput("input '" + input + "': sample " + index + " is " + v
+                    + "; samples must be in [-1, 1] (16-bit PCM divided by 32768)");
+        }
     }
 
     /** Seconds of {@code frames} samples at {@code rate}, rounded up: the billed quantity. */
@@ -149,9 +170,9 @@ record Audio(float[] samples, int sampleRate) {
         }
     }
 
-    private static AudioInputStream open(byte[] wav) throws PipelineException, IOException {
+    private static AudioInputStream open(ByteArrayInputStream wav) throws PipelineException, IOException {
         try {
-            return AudioSystem.getAudioInputStream(new ByteArrayInputStream(wav));
+            return AudioSystem.getAudioInputStream(wav);
         } catch (UnsupportedAudioFileException e) {
             throw PipelineException.invalidInput("input 'audio' has a RIFF/WAVE header that javax.sound cannot read ("
                     + e.getMessage() + "); send 16-bit PCM or 32-bit float WAV, mono or stereo, 16000 or 8000 Hz");

@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * model's recurrent state, its context samples, the samples short of a whole window and an open segment carry over to
  * the next request with the same id from the same tenant ({@link StreamTable}); {@code end_of_stream} true ends the
  * stream (its open segment ends with the audio) and forgets it. Without {@code stream_id} a request is a whole stream.
+ * A request for a stream that is busy with another request is refused at once (INVALID_INPUT: {@code stream <id> is
+ * busy with another request; ...}); it never waits. Streams are bounded per tenant and in all ({@link StreamTable}).
  *
  * <p>Quantity (meter {@code audio_seconds}): the seconds of this request's audio, rounded up.
  */
@@ -96,14 +98,16 @@ public final class VoiceActivityPipeline implements Pipeline {
         long frames;
         int rate;
         if (in.wav != null) {
+            // the header only (cheap, on the endpoint's thread): the frames present, as run decodes them; a float
+            // WAV's sample values are checked by run (a refused run is not billed)
             long[] header = Audio.wavHeader(in.wav);
             rate = (int) header[0];
             frames = header[1];
+            Audio.checkLength(frames, rate);
         } else {
             rate = in.pcm.sampleRate();
-            frames = in.pcm.samples().length;
+            frames = in.pcm.samples().length;   // checked: not empty, at most 600 s, samples in [-1, 1]
         }
-        Audio.checkLength(frames, rate);
         VadSettings.of(request.parameters(), rate);
         if (streamId(request.parameters()) != null) {
             VadSettings.flag(request.parameters(), "end_of_stream");
@@ -130,9 +134,15 @@ public final class VoiceActivityPipeline implements Pipeline {
         StreamTable.Key key = new StreamTable.Key(request.tenant(), streamId);
         while (true) {
             StreamTable.Stream s = streams.acquire(key, audio.sampleRate());
-            synchronized (s) {
+            if (!s.tryTake()) {
+                // never wait: a waiting request would hold a serving worker, and requests of one stream sent at once
+                // have no defined order anyway
+                throw PipelineException.invalidInput("stream " + streamId + " is busy with another request; send a"
+                        + " stream's chunks one after another");
+            }
+            try {
                 if (s.closed) {
-                    continue;   // ended or forgotten while this request waited for it: take the next one
+                    continue;   // ended or forgotten between acquire and take: take the next one
                 }
                 if (s.rate() != audio.sampleRate()) {
                     throw PipelineException.invalidInput("stream '" + streamId + "' is at " + s.rate() + " Hz; this"
@@ -148,6 +158,8 @@ public final class VoiceActivityPipeline implements Pipeline {
                         streams.touch(s);
                     }
                 }
+            } finally {
+                s.release();
             }
         }
     }
@@ -250,15 +262,29 @@ public final class VoiceActivityPipeline implements Pipeline {
             throw PipelineException.invalidInput("input '" + PCM + "' must be FP32 [N] (mono samples); it is "
                     + t.type() + " " + Arrays.toString(t.shape()));
         }
-        int rate = (int) VadSettings.integer(request.parameters(), "sample_rate", 16000, 8000, 16000);
-        if (rate != 16000 && rate != 8000) {
-            throw PipelineException.invalidInput("parameter 'sample_rate' is " + VadSettings.quote(rateParam)
-                    + "; Silero VAD takes 16000 or 8000 Hz");
-        }
+        int rate = sampleRate(rateParam);
         FloatBuffer f = t.data().asFloatBuffer();
         float[] samples = new float[f.remaining()];
         f.get(samples);
         return new Input(null, Audio.ofPcm(samples, rate));
+    }
+
+    /** Parameter {@code sample_rate} of input {@code pcm}: 16000 (default) or 8000, as a number or its text. */
+    private static int sampleRate(Object v) throws PipelineException {
+        if (v == null) {
+            return 16000;
+        }
+        double d;
+        try {
+            d = v instanceof Number n ? n.doubleValue() : Double.parseDouble(v.toString().trim());
+        } catch (NumberFormatException e) {
+            d = Double.NaN;
+        }
+        if (d != 16000 && d != 8000) {
+            throw PipelineException.invalidInput("parameter 'sample_rate' is " + VadSettings.quote(v)
+                    + "; sample_rate must be 16000 or 8000 (Hz; the rates Silero VAD v5 takes)");
+        }
+        return (int) d;
     }
 
     private static String streamId(Map<String, Object> parameters) throws PipelineException {

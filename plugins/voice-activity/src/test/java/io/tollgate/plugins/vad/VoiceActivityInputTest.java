@@ -12,6 +12,8 @@ import static org.junit.Assert.fail;
 import io.tollgate.model.Tensor;
 import io.tollgate.pipeline.PipelineException;
 import io.tollgate.pipeline.PipelineRequest;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +67,20 @@ public class VoiceActivityInputTest {
                 }
             }
         }
+    }
+
+    static int indexOf(byte[] b, String chunk) {
+        byte[] c = chunk.getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = 12; i + c.length <= b.length; i++) {
+            for (int j = 0; j < c.length; j++) {
+                if (b[i + j] != c[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("no " + chunk + " chunk");
     }
 
     static PipelineRequest wav(byte[] bytes, Map<String, Object> params) {
@@ -135,6 +151,54 @@ public class VoiceActivityInputTest {
         refused(request("t1", List.of(pcm(loud)), Map.of()), "sample 100 is NaN");
     }
 
+    /** Run refuses it as the client's mistake (quantity reads a WAV's header only; a refused run is not billed). */
+    static void refusedByRun(PipelineRequest r, String... expected) throws Exception {
+        pipeline.quantity(r);
+        try {
+            pipeline.run(r);
+            fail("run accepted " + r.inputs() + " " + r.parameters());
+        } catch (PipelineException e) {
+            assertEquals(e.getMessage(), PipelineException.Reason.INVALID_INPUT, e.reason());
+            for (String s : expected) {
+                assertTrue("'" + s + "' in: " + e.getMessage(), e.getMessage().contains(s));
+            }
+        }
+    }
+
+    @Test
+    public void floatWavSamplesOutOfRangeAreRefusedAsPcmIs() throws Exception {
+        float[] loud = TONE.clone();
+        loud[100] = 5.0f;
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "input 'audio': sample 100 is 5.0;"
+                + " samples must be in [-1, 1]");
+        refused(request("t1", List.of(pcm(loud)), Map.of()), "input 'pcm': sample 100 is 5.0; samples must be in"
+                + " [-1, 1]");
+        loud[100] = -1.5f;
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 2, true), Map.of()), "sample 100 is -1.5");
+        loud[100] = Float.POSITIVE_INFINITY;
+        refusedByRun(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()), "sample 100 is Infinity");
+        loud[100] = 1.0f;
+        pipeline.run(wav(SpeechTrack.wav(loud, 16000, 1, true), Map.of()));   // 1.0 itself is in range
+    }
+
+    @Test
+    public void aHeaderClaimingMoreThanTheFileHoldsIsServedForWhatIsThere() throws Exception {
+        for (boolean floats : new boolean[] {false, true}) {
+            byte[] wav = SpeechTrack.wav(TONE, 16000, 1, floats);   // 1 s
+            for (long claim : new long[] {0xFFFFFFF0L, 0x7FFFFFF0L, 3 * 16000 * 4}) {
+                int data = indexOf(wav, "data") + 4;
+                ByteBuffer.wrap(wav, data, 4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) claim);
+                for (byte[] body : List.of(wav, Base64.getEncoder().encode(wav))) {
+                    PipelineRequest r = request("t1", List.of(audio(body)), Map.of(), "segments", "probabilities");
+                    assertEquals("billed for the 1 s there (claim " + claim + ")", 1, pipeline.quantity(r));
+                    List<Tensor> out = pipeline.run(r);
+                    assertEquals("ran the 16000 samples there: 32 windows (claim " + claim + ")", 32,
+                            output(out, "probabilities").elementCount());
+                }
+            }
+        }
+    }
+
     @Test
     public void badParameters() throws Exception {
         byte[] wav = SpeechTrack.wav(TONE, 16000, 1, false);
@@ -149,7 +213,12 @@ public class VoiceActivityInputTest {
         refused(wav(wav, Map.of("end_of_stream", true)), "'end_of_stream' needs a 'stream_id'");
         refused(wav(wav, Map.of("stream_id", "s", "end_of_stream", "maybe")), "true or false");
         refused(wav(wav, Map.of("sample_rate", 16000)), "'sample_rate' applies to input 'pcm' only");
-        refused(request("t1", List.of(pcm(TONE)), Map.of("sample_rate", 22050)), "'sample_rate' is 22050");
+        for (Object rate : List.of(22050, 44100, 12000, 4000, "abc", 16000.5, true)) {
+            refused(request("t1", List.of(pcm(TONE)), Map.of("sample_rate", rate)), "parameter 'sample_rate' is "
+                    + VadSettings.quote(rate) + "; sample_rate must be 16000 or 8000");
+        }
+        assertEquals("16000 samples at 8 kHz", 2, pipeline.quantity(request("t1", List.of(pcm(TONE)),
+                Map.of("sample_rate", "8000"))));
         assertEquals("nothing of a refused request stays", 0, pipeline.openStreams());
     }
 
