@@ -110,13 +110,17 @@ public class OcrLimitsTest {
     @Test
     public void aPageWithMoreLinesThanTheLimitIsRefusedBeforeRecognition() throws Exception {
         byte[] grid = OcrFixture.png(denseGrid());
+        // warm up the detector on a blank picture of the same size (ORT's first run of a shape is slow)
+        OcrFixture.pipeline().run(OcrFixture.request(List.of(OcrFixture.png(new BufferedImage(960, 960,
+                BufferedImage.TYPE_INT_RGB)))));
         long t0 = System.nanoTime();
         PipelineException e = refusedAtRun(OcrFixture.pipeline(), 
                 List.of(OcrFixture.png(new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB)), grid));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.println("dense grid (960x960, 900 numbers): refused in " + ms + " ms: " + e.getMessage());
         assertTrue(e.getMessage(), e.getMessage().contains("image[1] has more than 300 text lines"));
-        assertTrue("refused after detection only, in " + ms + " ms", ms < 10_000);
+        // reading its 900 lines took 39 s on an idle build machine (44 ms a line); detection alone is ~1.5 s
+        assertTrue("refused after detection only, in " + ms + " ms", ms < 20_000);
     }
 
     @Test
