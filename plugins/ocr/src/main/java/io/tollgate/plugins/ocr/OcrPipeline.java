@@ -22,8 +22,9 @@ import java.util.Set;
  * (text detection {@code det}, direction classifier {@code cls}, text recognition {@code rec}), pre- and
  * post-processing as PaddleOCR's {@code tools/infer/predict_system.py} does them.
  *
- * <p><b>Input</b> {@code image}, BYTES {@code [N]} (N >= 1): each element one PNG or JPEG file, raw bytes or base64
- * text of them (see {@link ImageDecoder}), at most 8192 pixels a side and 40 megapixels.
+ * <p><b>Input</b> {@code image}, BYTES {@code [N]} (1 <= N <= {@code max_images}, 16): each element one PNG or JPEG
+ * file, raw bytes or base64 text of them (see {@link ImageDecoder}), at most 8192 pixels a side and 40 megapixels,
+ * and at most {@code max_request_megapixels} (64) million pixels over the request (from the headers).
  *
  * <p><b>Outputs</b>, one row per text line found, L lines over all images, ordered by image, then top to bottom, then
  * left to right:
@@ -49,10 +50,16 @@ import java.util.Set;
  * <p><b>Parameters</b> (descriptor, strings): {@code det_limit_side_len} (960), {@code det_threshold} (0.3),
  * {@code det_box_threshold} (0.6), {@code det_unclip_ratio} (1.5), {@code use_angle_cls} (true), {@code cls_threshold}
  * (0.9), {@code drop_score} (0.5), {@code rec_space_score} (0: off when absent; the shipped descriptor sets 0.01: see
- * {@link #decode}).
+ * {@link #decode}); the bounds of a request: {@code det_max_candidates} (1000), {@code max_images} (16),
+ * {@code max_request_megapixels} (64), {@code max_lines} (300 text lines a picture).
  *
  * <p><b>Errors</b>: a missing or empty {@code image}, an element that is not PNG/JPEG, is corrupt or truncated, or is
- * too large: {@link PipelineException.Reason#INVALID_INPUT} naming the element ({@code image[i]}).
+ * too large; more images or pixels in a request than the limits; a picture with more than {@code max_lines} lines:
+ * {@link PipelineException.Reason#INVALID_INPUT} naming the element ({@code image[i]}) or the limit.
+ *
+ * <p><b>Memory and work</b>: images are decoded, read and dropped one at a time (see {@link #run}), so a request's
+ * memory peaks at one decoded picture; its work is at most {@code max_images} x (detection + {@code max_lines}
+ * recognized lines).
  *
  * <p>Meter {@code images}: the quantity of a request is N, the number of images.
  */
