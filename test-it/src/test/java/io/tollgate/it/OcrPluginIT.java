@@ -35,8 +35,8 @@ import org.junit.Test;
  * a vendor and licensed with {@code allow_code} and meter {@code images}, installed into {@code bin/tollgate run}.
  * PNGs sent as raw binary BYTES (the binary-data extension) and a JPEG sent as base64 in a JSON body are read back,
  * exactly as the same plugin's pipeline reads them in this JVM (text, confidence, boxes), each request billed one
- * {@code images} per picture; a body that is not a picture, 17 pictures, or two 40 MP pictures (the review's small
- * 1-bit PNG claiming 6324x6324) are 400 and unbilled.
+ * {@code images} per picture; a body that is not a picture, 17 pictures, or two 40 MP pictures (the review's 12 KB
+ * 1-bit PNG of 6324x6324) are 400 and unbilled.
  */
 public class OcrPluginIT {
     private static Path tmp;
