@@ -35,7 +35,8 @@ import org.junit.Test;
  * a vendor and licensed with {@code allow_code} and meter {@code images}, installed into {@code bin/tollgate run}.
  * PNGs sent as raw binary BYTES (the binary-data extension) and a JPEG sent as base64 in a JSON body are read back,
  * exactly as the same plugin's pipeline reads them in this JVM (text, confidence, boxes), each request billed one
- * {@code images} per picture; a body that is not a picture is 400 and unbilled.
+ * {@code images} per picture; a body that is not a picture, 17 pictures, or two 40 MP pictures (the review's 12 KB
+ * 1-bit PNG of 6324x6324) are 400 and unbilled.
  */
 public class OcrPluginIT {
     private static Path tmp;
@@ -244,5 +245,26 @@ public class OcrPluginIT {
         assertEquals(bad.body(), 400, bad.status());
         assertTrue(bad.body(), bad.json().path("error").asText().contains("image[0] is not a PNG or JPEG"));
         assertTrue("no usage record for a refused request", usage("ocr-bad").isEmpty());
+    }
+
+    @Test
+    public void tooManyImagesOrPixelsAreRefusedUnbilledBeforeDecoding() throws Exception {
+        // the review's attack: a valid 12 KB 1-bit PNG of 6324x6324 (40 MP, 120 MB decoded) sent many times at once
+        String page = Base64.getEncoder().encodeToString(encode(new BufferedImage(6324, 6324,
+                BufferedImage.TYPE_BYTE_BINARY), "png"));
+        String small = Base64.getEncoder().encodeToString(encode(render("OK", "DejaVu Sans", 20), "png"));
+        StringBuilder seventeen = new StringBuilder();
+        for (int i = 0; i < 17; i++) {
+            seventeen.append(i == 0 ? "" : ",").append('"').append(small).append('"');
+        }
+        Http.Response many = http.post("/v2/models/ocr/infer", "{\"id\":\"ocr-many\",\"inputs\":[{\"name\":"
+                + "\"image\",\"datatype\":\"BYTES\",\"shape\":[17],\"data\":[" + seventeen + "]}]}");
+        assertEquals(many.body(), 400, many.status());
+        assertTrue(many.body(), many.json().path("error").asText().contains("at most 16 images a request"));
+        Http.Response big = http.post("/v2/models/ocr/infer", "{\"id\":\"ocr-big\",\"inputs\":[{\"name\":"
+                + "\"image\",\"datatype\":\"BYTES\",\"shape\":[2],\"data\":[\"" + page + "\",\"" + page + "\"]}]}");
+        assertEquals(big.body(), 400, big.status());
+        assertTrue(big.body(), big.json().path("error").asText().contains("at most 64 megapixels a request"));
+        assertTrue("no usage record for a refused request", usage("ocr-many").isEmpty() && usage("ocr-big").isEmpty());
     }
 }

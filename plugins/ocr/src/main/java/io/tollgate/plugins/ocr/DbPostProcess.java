@@ -15,16 +15,21 @@ import java.util.List;
  */
 final class DbPostProcess {
     private static final int MIN_SIZE = 3;
-    private static final int MAX_CANDIDATES = 1000;
 
     private final float threshold;
     private final float boxThreshold;
     private final float unclipRatio;
+    private final int maxCandidates;
 
-    DbPostProcess(float threshold, float boxThreshold, float unclipRatio) {
+    /**
+     * @param maxCandidates at most this many connected regions of the binarized map are looked at, in scan order
+     *                      (PaddleOCR's {@code max_candidates}, default 1000): the bound on the work per image
+     */
+    DbPostProcess(float threshold, float boxThreshold, float unclipRatio, int maxCandidates) {
         this.threshold = threshold;
         this.boxThreshold = boxThreshold;
         this.unclipRatio = unclipRatio;
+        this.maxCandidates = maxCandidates;
     }
 
     /**
@@ -40,7 +45,7 @@ final class DbPostProcess {
         int[] stack = new int[mw * mh];
         List<double[][]> out = new ArrayList<>();
         int regions = 0;
-        for (int start = 0; start < prob.length && regions < MAX_CANDIDATES; start++) {
+        for (int start = 0; start < prob.length && regions < maxCandidates; start++) {
             if (label[start] != 0 || !(prob[start] > threshold)) {
                 continue;
             }

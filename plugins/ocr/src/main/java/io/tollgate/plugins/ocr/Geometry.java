@@ -11,7 +11,8 @@ final class Geometry {
      * The rotated rectangle of least area holding {@code xy} (points as x0, y0, x1, y1, ...; at least one), by
      * rotating calipers over the convex hull.
      *
-     * @return {cx, cy, w, h, ux, uy}: centre, the side lengths along the unit direction (ux, uy) and across it
+     * @return {cx, cy, w, h, ux, uy}: centre, the side lengths along the unit direction (ux, uy) and across it (never
+     *         null: one point, also repeated, is a rectangle of 0 x 0)
      */
     static double[] minAreaRect(double[] xy) {
         double[] hull = convexHull(xy);
@@ -53,7 +54,8 @@ final class Geometry {
                 rect = new double[] {cu * ux - cv * uy, cu * uy + cv * ux, maxU - minU, maxV - minV, ux, uy};
             }
         }
-        return rect;
+        // every hull edge of length 0: the points are one point repeated (a one-pixel region gives its pixel twice)
+        return rect != null ? rect : new double[] {hull[0], hull[1], 0, 0, 1, 0};
     }
 
     /** The four corners of a rectangle from {@link #minAreaRect}, {@code grow} added on every side. */

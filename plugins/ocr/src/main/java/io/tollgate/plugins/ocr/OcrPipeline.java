@@ -22,8 +22,9 @@ import java.util.Set;
  * (text detection {@code det}, direction classifier {@code cls}, text recognition {@code rec}), pre- and
  * post-processing as PaddleOCR's {@code tools/infer/predict_system.py} does them.
  *
- * <p><b>Input</b> {@code image}, BYTES {@code [N]} (N >= 1): each element one PNG or JPEG file, raw bytes or base64
- * text of them (see {@link ImageDecoder}), at most 8192 pixels a side and 40 megapixels.
+ * <p><b>Input</b> {@code image}, BYTES {@code [N]} (1 <= N <= {@code max_images}, 16): each element one PNG or JPEG
+ * file, raw bytes or base64 text of them (see {@link ImageDecoder}), at most 8192 pixels a side and 40 megapixels,
+ * and at most {@code max_request_megapixels} (64) million pixels over the request (from the headers).
  *
  * <p><b>Outputs</b>, one row per text line found, L lines over all images, ordered by image, then top to bottom, then
  * left to right:
@@ -49,10 +50,16 @@ import java.util.Set;
  * <p><b>Parameters</b> (descriptor, strings): {@code det_limit_side_len} (960), {@code det_threshold} (0.3),
  * {@code det_box_threshold} (0.6), {@code det_unclip_ratio} (1.5), {@code use_angle_cls} (true), {@code cls_threshold}
  * (0.9), {@code drop_score} (0.5), {@code rec_space_score} (0: off when absent; the shipped descriptor sets 0.01: see
- * {@link #decode}).
+ * {@link #decode}); the bounds of a request: {@code det_max_candidates} (1000), {@code max_images} (16),
+ * {@code max_request_megapixels} (64), {@code max_lines} (300 text lines a picture).
  *
  * <p><b>Errors</b>: a missing or empty {@code image}, an element that is not PNG/JPEG, is corrupt or truncated, or is
- * too large: {@link PipelineException.Reason#INVALID_INPUT} naming the element ({@code image[i]}).
+ * too large; more images or pixels in a request than the limits; a picture with more than {@code max_lines} lines:
+ * {@link PipelineException.Reason#INVALID_INPUT} naming the element ({@code image[i]}) or the limit.
+ *
+ * <p><b>Memory and work</b>: images are decoded, read and dropped one at a time (see {@link #run}), so a request's
+ * memory peaks at one decoded picture; its work is at most {@code max_images} x (detection + {@code max_lines}
+ * recognized lines).
  *
  * <p>Meter {@code images}: the quantity of a request is N, the number of images.
  */
@@ -79,6 +86,9 @@ public class OcrPipeline implements Pipeline {
     private float clsThreshold;
     private float dropScore;
     private float spaceScore;
+    private int maxImages;
+    private long maxRequestPixels;
+    private int maxLines;
 
     /** Serving's constructor (public, no arguments). */
     public OcrPipeline() {
@@ -96,7 +106,10 @@ public class OcrPipeline implements Pipeline {
         clsInput = useCls ? imageInput(cls) : null;
         limitSide = (int) number(p, "det_limit_side_len", 960, 32, 8192);
         post = new DbPostProcess(number(p, "det_threshold", 0.3f, 0, 1), number(p, "det_box_threshold", 0.6f, 0, 1),
-                number(p, "det_unclip_ratio", 1.5f, 0, 10));
+                number(p, "det_unclip_ratio", 1.5f, 0, 10), (int) number(p, "det_max_candidates", 1000, 1, 100_000));
+        maxImages = (int) number(p, "max_images", 16, 1, 10_000);
+        maxRequestPixels = (long) number(p, "max_request_megapixels", 64, 1, 100_000) * 1_000_000L;
+        maxLines = (int) number(p, "max_lines", 300, 1, 100_000);
         clsThreshold = number(p, "cls_threshold", 0.9f, 0, 1);
         dropScore = number(p, "drop_score", 0.5f, 0, 1);
         spaceScore = number(p, "rec_space_score", 0f, 0, 1);
@@ -173,14 +186,38 @@ public class OcrPipeline implements Pipeline {
     /**
      * The number of images; checks each element's format and size from its header (no pixel is decoded; of base64
      * text only the first MiB is decoded when the header lies in it), so it stays cheap on the endpoint's thread.
+     *
+     * @throws PipelineException INVALID_INPUT as {@link #checked}: more than {@code max_images} images, more than
+     *                           {@code max_request_megapixels} in all, or an element that is not a readable PNG/JPEG
+     *                           within the size limits
      */
     @Override
     public long quantity(PipelineRequest request) throws PipelineException {
-        List<byte[]> images = images(request);
-        for (int i = 0; i < images.size(); i++) {
-            ImageDecoder.headerOnly(images.get(i), i);
+        return checked(images(request)).size();
+    }
+
+    /**
+     * The request's limits, from the element count and the headers only (nothing decoded): at most {@code max_images}
+     * (16) images and at most {@code max_request_megapixels} (64) million pixels in all (sum of width x height).
+     * Returns {@code images}.
+     */
+    private List<byte[]> checked(List<byte[]> images) throws PipelineException {
+        if (images.size() > maxImages) {
+            throw PipelineException.invalidInput("input '" + INPUT + "' has " + images.size() + " images; this"
+                    + " model takes at most " + maxImages + " images a request: send them in several requests");
         }
-        return images.size();
+        long pixels = 0;
+        for (int i = 0; i < images.size(); i++) {
+            ImageDecoder.Header h = ImageDecoder.headerOnly(images.get(i), i);
+            pixels += (long) h.width() * h.height();
+        }
+        if (pixels > maxRequestPixels) {
+            throw PipelineException.invalidInput("input '" + INPUT + "' has " + String.format(java.util.Locale.ROOT,
+                    "%.1f", pixels / 1e6) + " megapixels in its " + images.size() + " images; this model takes at"
+                    + " most " + maxRequestPixels / 1_000_000 + " megapixels a request: send fewer or smaller pictures"
+                    + " a request");
+        }
+        return images;
     }
 
     private static List<byte[]> images(PipelineRequest request) throws PipelineException {
@@ -199,38 +236,62 @@ public class OcrPipeline implements Pipeline {
     }
 
     /** One recognized line before it becomes output rows. */
-    private record Line(int image, double[][] box, BgrImage crop) {
+    private record Line(int image, double[][] box) {
     }
 
+    /**
+     * Reads the request's images ONE AT A TIME: decode image i, detect its lines, crop them, drop the decoded image,
+     * classify and recognize its crops, keep only the lines' text, score and box; then image i+1. So the memory of a
+     * request peaks at one decoded image (at most 40 MP: 120 MB of BGR plus ImageIO's raster of the same size or
+     * less) and its crops, whatever N; the limits {@link #checked} and {@code max_lines} bound the rest. (Recognition
+     * batches of 6 are formed within an image.)
+     *
+     * @throws PipelineException INVALID_INPUT as {@link #quantity}, for a corrupt pixel stream, and when an image has
+     *                           more than {@code max_lines} (300) text lines (refused after its detection, before any
+     *                           line is recognized)
+     */
     @Override
     public List<Tensor> run(PipelineRequest request) throws PipelineException {
-        List<byte[]> images = images(request);
-        BgrImage[] decoded = new BgrImage[images.size()];
-        for (int i = 0; i < decoded.length; i++) {
-            decoded[i] = ImageDecoder.decode(images.get(i), i);
-        }
+        List<byte[]> images = checked(images(request));
         List<Line> lines = new ArrayList<>();
-        for (int i = 0; i < decoded.length; i++) {
-            for (double[][] box : detect(decoded[i])) {
-                lines.add(new Line(i, box, decoded[i].crop(box)));
+        List<String> textsOf = new ArrayList<>();
+        List<Float> scoresOf = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            BgrImage decoded = ImageDecoder.decode(images.get(i), i);
+            List<double[][]> boxes = detect(decoded);
+            if (boxes.size() > maxLines) {
+                throw PipelineException.invalidInput("image[" + i + "] has more than " + maxLines + " text lines ("
+                        + boxes.size() + " found); this model reads at most " + maxLines + " lines a picture: send"
+                        + " crops of the regions of interest");
+            }
+            BgrImage[] crops = new BgrImage[boxes.size()];
+            for (int k = 0; k < crops.length; k++) {
+                crops[k] = decoded.crop(boxes.get(k));
+            }
+            decoded = null;   // the picture's pixels can go: only its crops are read from here on
+            if (useCls) {
+                classify(crops);
+            }
+            String[] texts = new String[crops.length];
+            float[] scores = new float[crops.length];
+            recognize(crops, texts, scores);
+            for (int k = 0; k < crops.length; k++) {
+                lines.add(new Line(i, boxes.get(k)));
+                textsOf.add(texts[k]);
+                scoresOf.add(scores[k]);
             }
         }
-        BgrImage[] crops = new BgrImage[lines.size()];
-        for (int i = 0; i < crops.length; i++) {
-            crops[i] = lines.get(i).crop();
+        String[] texts = textsOf.toArray(new String[0]);
+        float[] scores = new float[texts.length];
+        for (int k = 0; k < scores.length; k++) {
+            scores[k] = scoresOf.get(k);
         }
-        if (useCls) {
-            classify(crops);
-        }
-        String[] texts = new String[crops.length];
-        float[] scores = new float[crops.length];
-        recognize(crops, texts, scores);
 
         List<byte[]> text = new ArrayList<>();
         List<Float> conf = new ArrayList<>();
         List<double[][]> boxes = new ArrayList<>();
         List<Integer> index = new ArrayList<>();
-        for (int i = 0; i < crops.length; i++) {
+        for (int i = 0; i < texts.length; i++) {
             if (scores[i] >= dropScore) {
                 text.add(texts[i].getBytes(StandardCharsets.UTF_8));
                 conf.add(scores[i]);

@@ -201,6 +201,17 @@ final class OcrFixture {
         return encode(img, "png");
     }
 
+    /** A small PNG whose IHDR claims {@code w x h} pixels (CRC fixed): its header passes, its pixel data is 4x4. */
+    static byte[] claiming(int w, int h) throws IOException {
+        byte[] png = png(new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB)).clone();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png);
+        b.putInt(16, w).putInt(20, h);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        return png;
+    }
+
     /** Levenshtein distance. */
     static int editDistance(String a, String b) {
         int[] prev = new int[b.length() + 1];
