@@ -96,7 +96,7 @@ public final class OnnxSignatureReader {
                 // points those at the data folder and sets ORT_TELEMETRY_DISABLED (docs/operations.md)
                 try {
                     env.setTelemetry(false);
-                } catch (ai.onnxruntime.OrtException e) {
+                } catch (ai.onnxruntime.OrtException | RuntimeException e) {
                     org.slf4j.LoggerFactory.getLogger(OnnxSignatureReader.class).warn("cannot turn ONNX Runtime's"
                             + " telemetry off: {}", e.getMessage());
                 }
