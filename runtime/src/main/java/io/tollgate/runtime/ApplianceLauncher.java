@@ -185,6 +185,34 @@ final class ApplianceLauncher {
                 + "under it are not readable by other users", data, was);
     }
 
+    /**
+     * DATA/tmp, the JVM's temporary folder under bin/tollgate run ({@code -Djava.io.tmpdir}, {@code TMPDIR}), where
+     * ONNX Runtime, jffi and Netty extract their native libraries: emptied at start (what a previous run left, e.g.
+     * after kill -9; only once this process holds the data folder's lock) and made rwx------. A failure to empty it
+     * is a WARN, never fatal.
+     */
+    static void freshTmp(Path tmp) throws IOException {
+        if (Files.isDirectory(tmp)) {
+            try (java.util.stream.Stream<Path> walk = Files.walk(tmp)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    if (!p.equals(tmp)) {
+                        try {
+                            Files.deleteIfExists(p);
+                        } catch (IOException e) {
+                            LOG.warn("cannot empty the temporary folder {}: {}", tmp, e.toString());
+                        }
+                    }
+                }
+            }
+        }
+        Files.createDirectories(tmp);
+        try {
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // nothing to set
+        }
+    }
+
     Framework start() throws Exception {
         if (!Files.isDirectory(system)) {
             throw new CommandException("no bundles folder at " + system + "; run bin/tollgate from a built distribution "
@@ -199,6 +227,7 @@ final class ApplianceLauncher {
             LOG.error(inUse.getMessage());
             throw inUse;
         }
+        freshTmp(data.resolve("tmp"));
         String host = DeviceHost.current();
         String foreignKey = DeviceHost.problem(data, host);
         if (foreignKey != null) {

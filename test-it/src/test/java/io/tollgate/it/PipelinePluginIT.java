@@ -48,6 +48,8 @@ public class PipelinePluginIT {
     private static byte[] model;
     private static FashionMnistData set;
     private static int port;
+    private static Path outsideHome;
+    private static Path outsideTmp;
 
     @BeforeClass
     public static void start() throws Exception {
@@ -81,7 +83,12 @@ public class PipelinePluginIT {
         Files.write(licenses.resolve("png-other-meter.lic"), vendor.issuer().plugin("png-other-meter")
                 .allowCode(true).issue());
         port = TollgateExam.freePort();
-        Process p = appliance.run(port, data, plugins, null, Map.of(), "--licenses", licenses.toString());
+        // HOME and TMPDIR of the appliance's caller: nothing may be written there (only under the data folder)
+        outsideHome = Files.createDirectories(tmp.resolve("outside-home"));
+        outsideTmp = Files.createDirectories(tmp.resolve("outside-tmp"));
+        Process p = appliance.run(port, data, plugins, null, Map.of("HOME", outsideHome.toString(), "TMPDIR",
+                outsideTmp.toString(), "XDG_CACHE_HOME", outsideHome.resolve(".cache").toString()),
+                "--licenses", licenses.toString());
         appliance.awaitReady(p, port, 120_000);
         http = new Http(port);
         http.awaitPlugin("tollgate.plugin.png", "READY", 90_000);
@@ -221,9 +228,39 @@ public class PipelinePluginIT {
         JsonNode config = http.get("/v2/models/png/config").json();
         assertEquals(config.toString(), "pipeline", config.path("backend").asText());
         assertEquals(config.toString(), "pipeline", config.path("platform").asText());
+        assertEquals("metadata and config agree", "pipeline", meta.path("platform").asText());
+        assertTrue("no warm-up runs into a pipeline, none shown: " + config, config.path("model_warmup").isMissingNode());
+        assertEquals(config.toString(), "images", config.path("parameters").path("meter").path("string_value").asText());
+        JsonNode plugin = http.awaitPlugin("tollgate.plugin.png", "READY", 10_000);
+        assertEquals(plugin.toString(), "images", plugin.path("meter").asText());
+        JsonNode stages = plugin.path("stages");
+        assertEquals(plugin.toString(), 1, stages.size());
+        assertEquals(plugin.toString(), "classify", stages.get(0).path("name").asText());
+        assertEquals(plugin.toString(), "cpu", stages.get(0).path("accelerator").asText());
+        assertEquals(plugin.toString(), "onnx", stages.get(0).path("engine").asText());
         JsonNode stats = http.get("/v2/models/png/stats").json();
         long success = stats.path("model_stats").get(0).path("inference_stats").path("success").path("count").asLong();
         assertTrue(stats.toString(), success >= 1);
+    }
+
+    @Test
+    public void nothingIsWrittenOutsideTheDataFolder() throws Exception {
+        // ONNX Runtime's telemetry store and the native libraries ONNX Runtime, jffi and Netty extract land under
+        // the data folder (DATA/home/.cache, DATA/tmp), never in the caller's HOME or TMPDIR
+        assertEquals(200, http.post("/v2/models/png/infer", body("png-where", List.of(png(2)), "")).status());
+        try (Stream<Path> home = Files.walk(outsideHome); Stream<Path> t = Files.walk(outsideTmp)) {
+            List<Path> written = Stream.concat(home, t).filter(f -> !f.equals(outsideHome) && !f.equals(outsideTmp))
+                    .toList();
+            assertTrue("written outside the data folder: " + written, written.isEmpty());
+        }
+        Path dataTmp = data.resolve("tmp");
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dataTmp)));
+        try (Stream<Path> t = Files.list(dataTmp)) {
+            List<String> names = t.map(f -> f.getFileName().toString()).toList();
+            assertTrue("ONNX Runtime's native library was extracted under DATA/tmp: " + names,
+                    names.stream().anyMatch(n -> n.startsWith("onnxruntime-java")));
+        }
     }
 
     @Test
@@ -272,6 +309,43 @@ public class PipelinePluginIT {
         assertEquals(200, http.post("/v2/models/png/infer", body("png-after-throw", List.of(png(4)), "")).status());
         assertEquals("it stays READY", 500,
                 http.post("/v2/models/pipe-throws/infer", body("throws-2", List.of(png(0)), "")).status());
+    }
+
+    @Test
+    public void anErrorFromAPipelineIsAnsweredAtOnceCountedAndReleased() throws Exception {
+        // an Error (not an Exception) thrown by plugin code: answered at once (503 for out of memory, 500 else), one
+        // ERROR line with the stack trace in the appliance's log, counted as a failure, the model's in-flight back to
+        // 0, nothing billed, and the appliance serves on
+        http.awaitPlugin("tollgate.plugin.pipe-throws", "READY", 60_000);
+        long before = failures("pipe-throws");
+        long t0 = System.nanoTime();
+        Http.Response oom = http.post("/v2/models/pipe-throws/infer", body("oom-1", List.of(png(0)),
+                ",\"parameters\":{\"throw\":\"oom\"}"));
+        assertTrue("answered at once", System.nanoTime() - t0 < 10_000_000_000L);
+        assertEquals(oom.body(), 503, oom.status());
+        assertTrue(oom.body(), oom.json().path("error").asText().contains(
+                "out of memory while serving pipeline pipe-throws: retry later"));
+        appliance.awaitLogLine("ERROR", "ThrowingRun.run threw on request oom-1", 10_000);
+        Http.Response stack = http.post("/v2/models/pipe-throws/infer", body("stack-1", List.of(png(0)),
+                ",\"parameters\":{\"throw\":\"stack\"}"));
+        assertEquals(stack.body(), 500, stack.status());
+        assertTrue(stack.body(), stack.json().path("error").asText().contains("java.lang.StackOverflowError: test"));
+        Http.Response error = http.post("/v2/models/pipe-throws/infer", body("error-1", List.of(png(0)),
+                ",\"parameters\":{\"throw\":\"error\"}"));
+        assertEquals(error.body(), 500, error.status());
+        assertTrue(error.body(), error.json().path("error").asText().contains("java.lang.Error: test"));
+        appliance.awaitLogLine("ERROR", "ThrowingRun.run threw on request error-1", 10_000);
+        assertEquals("each counted as a failure", before + 3, failures("pipe-throws"));
+        String metrics = http.get("/metrics").body();
+        assertTrue(metrics, metrics.lines().anyMatch(l -> l.startsWith("tollgate_model_in_flight{")
+                && l.contains("model=\"pipe-throws\"") && l.endsWith(" 0")));
+        assertTrue("a failed request is not billed", usage("oom-1").isEmpty() && usage("error-1").isEmpty());
+        assertEquals(200, http.post("/v2/models/png/infer", body("png-after-error", List.of(png(4)), "")).status());
+    }
+
+    private static long failures(String model) throws Exception {
+        JsonNode stats = http.get("/v2/models/" + model + "/stats").json();
+        return stats.path("model_stats").get(0).path("inference_stats").path("fail").path("count").asLong();
     }
 
     @Test

@@ -6,7 +6,11 @@ import io.tollgate.pipeline.PipelineContext;
 import io.tollgate.pipeline.PipelineRequest;
 import java.util.List;
 
-/** A pipeline with a bug: every run throws an unchecked exception (answered 500, the appliance serves on). */
+/**
+ * A pipeline with a bug: every run throws (answered 5xx, the appliance serves on). By default an unchecked exception;
+ * with request parameter {@code throw}: {@code "oom"} an {@link OutOfMemoryError}, {@code "stack"} a
+ * {@link StackOverflowError}, {@code "error"} a plain {@link Error}.
+ */
 public class ThrowingRun implements Pipeline {
     @Override
     public void open(PipelineContext context) {
@@ -20,6 +24,16 @@ public class ThrowingRun implements Pipeline {
 
     @Override
     public List<Tensor> run(PipelineRequest request) {
+        Object kind = request.parameters().get("throw");
+        if ("oom".equals(kind)) {
+            throw new OutOfMemoryError("test");
+        }
+        if ("stack".equals(kind)) {
+            throw new StackOverflowError("test");
+        }
+        if ("error".equals(kind)) {
+            throw new Error("test");
+        }
         throw new IllegalStateException("the plugin's own bug");
     }
 

@@ -87,6 +87,12 @@ final class AcceleratorRoutes {
         }));
     }
 
+    /** The placement model {@code name} {@code version} holds, if any. */
+    Optional<Placement> placementOf(String name, String version) {
+        PlacementService p = placement;
+        return p == null || name.isEmpty() ? Optional.empty() : p.placement(name, version);
+    }
+
     /** Writes {@code "placement": {...}} for model {@code name} {@code version} when it holds one. */
     void writePlacement(JsonGenerator g, String name, String version) throws IOException {
         PlacementService p = placement;

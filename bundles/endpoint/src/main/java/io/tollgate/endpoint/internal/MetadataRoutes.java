@@ -99,7 +99,9 @@ final class MetadataRoutes {
                 g.writeString(v);
             }
             g.writeEndArray();
-            g.writeStringField("platform", status.descriptor().platform());
+            // a capability plugin is "pipeline" here as in /config (its stages' engine is not its platform)
+            g.writeStringField("platform", status.descriptor().isPipeline() ? "pipeline"
+                    : status.descriptor().platform());
             tensors(g, "inputs", status.descriptor().inputs());
             tensors(g, "outputs", status.descriptor().outputs());
             g.writeEndObject();
@@ -196,11 +198,11 @@ final class MetadataRoutes {
      * ({@link ModelConfigJson}), of {@code version} or else of the version unversioned requests go to.
      */
     HttpReply config(String name, String version) throws RequestException {
-        find(name, version);
+        ModelStatus status = find(name, version);
         ModelConfig config = registry.config(name, version).orElseThrow(() -> RequestException.notFound("model '"
                 + name + "'" + (version == null ? "" : " " + version) + " has no configuration: its plugin was"
                 + " refused (GET /admin/plugins says why)"));
-        return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config));
+        return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config, status.descriptor().meter()));
     }
 
     private volatile AcceleratorRoutes accelerators;
@@ -226,8 +228,18 @@ final class MetadataRoutes {
                 g.writeStringField("model_version", p.modelVersion());
                 g.writeStringField("state", p.state() == null ? "" : p.state().name());
                 g.writeStringField("error", p.error() == null ? "" : p.error());
+                Optional<ModelStatus> model = p.model() == null || p.model().isEmpty() ? Optional.empty()
+                        : registry.model(p.model(), p.modelVersion());
+                if (model.isPresent()) {
+                    // the unit its usage records and its license count: inference, images, tokens, audio_seconds...
+                    g.writeStringField("meter", model.get().descriptor().meter());
+                }
                 if (placements != null && p.state() == io.tollgate.serving.ModelState.READY) {
                     placements.writePlacement(g, p.model(), p.modelVersion());
+                }
+                if (model.isPresent() && model.get().descriptor().isPipeline()
+                        && p.state() == io.tollgate.serving.ModelState.READY) {
+                    stages(g, model.get(), placements);
                 }
                 String configError = configErrors.get(p.model());
                 if (configError != null) {
@@ -237,6 +249,28 @@ final class MetadataRoutes {
             }
             g.writeEndArray();
         }));
+    }
+
+    /**
+     * A capability plugin's {@code "stages": [{name, accelerator, engine}]}, in the descriptor's order. Placement puts
+     * every stage of a version where the version is placed (one reservation for all of them), so each stage shows
+     * the version's accelerator and the engine it was loaded with (the placement's, else the descriptor's).
+     */
+    private static void stages(JsonGenerator g, ModelStatus m, AcceleratorRoutes placements) throws IOException {
+        Optional<io.tollgate.accelerator.Placement> placed = placements == null ? Optional.empty()
+                : placements.placementOf(m.name(), m.version());
+        String accelerator = placed.map(io.tollgate.accelerator.Placement::acceleratorId)
+                .orElse(m.accelerator() == null ? "" : m.accelerator());
+        String engine = placed.map(io.tollgate.accelerator.Placement::engine).orElse(m.descriptor().engine());
+        g.writeArrayFieldStart("stages");
+        for (String stage : m.descriptor().pipeline().stages().keySet()) {
+            g.writeStartObject();
+            g.writeStringField("name", stage);
+            g.writeStringField("accelerator", accelerator);
+            g.writeStringField("engine", engine);
+            g.writeEndObject();
+        }
+        g.writeEndArray();
     }
 
     private ModelStatus find(String name, String version) throws RequestException {

@@ -25,10 +25,23 @@ final class ModelConfigJson {
     }
 
     static byte[] bytes(ModelConfig c) {
-        return JsonBodies.bytes(g -> write(g, c), 1024);
+        return JsonBodies.bytes(g -> write(g, c, null), 1024);
+    }
+
+    /**
+     * The configuration with the model's {@code meter} (the unit its usage records count: {@code inference},
+     * {@code images}, {@code tokens}, {@code audio_seconds}...) as parameter {@code meter} when the descriptor's own
+     * parameters do not name one.
+     */
+    static byte[] bytes(ModelConfig c, String meter) {
+        return JsonBodies.bytes(g -> write(g, c, meter), 1024);
     }
 
     static void write(JsonGenerator g, ModelConfig c) throws IOException {
+        write(g, c, null);
+    }
+
+    static void write(JsonGenerator g, ModelConfig c, String meter) throws IOException {
         g.writeStartObject();
         g.writeStringField("name", c.name());
         g.writeStringField("platform", c.platform());
@@ -52,7 +65,11 @@ final class ModelConfigJson {
         g.writeStringField("default_model_version", c.defaultModelVersion());
         warmups(g, c);
         g.writeObjectFieldStart("parameters");
-        for (Map.Entry<String, String> p : new TreeMap<>(c.parameters()).entrySet()) {
+        Map<String, String> parameters = new TreeMap<>(c.parameters());
+        if (meter != null) {
+            parameters.putIfAbsent("meter", meter);
+        }
+        for (Map.Entry<String, String> p : parameters.entrySet()) {
             g.writeObjectFieldStart(p.getKey());
             g.writeStringField("string_value", p.getValue());
             g.writeEndObject();
@@ -63,9 +80,13 @@ final class ModelConfigJson {
 
     /**
      * Triton's {@code model_warmup}: each sample with every input as the warm-up fills it ({@code dims} without the
-     * batch dimension, each variable dimension 1; {@code zero_data} or {@code random_data}).
+     * batch dimension, each variable dimension 1; {@code zero_data} or {@code random_data}); absent when there
+     * is none.
      */
     private static void warmups(JsonGenerator g, ModelConfig c) throws IOException {
+        if (c.modelWarmup().isEmpty()) {
+            return;   // as Triton: no field when no warm-up runs (a pipeline, or "model_warmup": [] in an override)
+        }
         g.writeArrayFieldStart("model_warmup");
         for (ModelConfig.ModelWarmup w : c.modelWarmup()) {
             g.writeStartObject();

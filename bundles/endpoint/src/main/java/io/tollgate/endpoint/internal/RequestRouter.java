@@ -254,8 +254,9 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
         CompletionStage<HttpReply> reply;
         try {
             reply = dispatch(ex);
-        } catch (Exception | StackOverflowError e) {
-            // every request gets an answer, so the connection resumes reading and drain counts it finished
+        } catch (Throwable e) {
+            // every request gets an answer (an Error from serving included: out of memory, deep recursion), so
+            // the connection resumes reading and drain counts it finished
             reply = CompletableFuture.failedFuture(e);
         }
         reply.whenComplete((r, failure) -> {

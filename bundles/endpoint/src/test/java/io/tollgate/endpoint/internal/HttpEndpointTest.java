@@ -524,7 +524,8 @@ public class HttpEndpointTest {
         assertEquals(2, plugins.size());
         assertEquals(TestServer.JSON.readTree("{\"id\":13,\"symbolic_name\":\"io.tollgate.plugin.broken\","
                 + "\"version\":\"3.0.0\",\"location\":\"file:/deploy/broken.jar\",\"model\":\"broken\","
-                + "\"model_version\":\"3\",\"state\":\"FAILED\",\"error\":\"model.onnx is corrupt\"}"), plugins.get(1));
+                + "\"model_version\":\"3\",\"state\":\"FAILED\",\"error\":\"model.onnx is corrupt\","
+                + "\"meter\":\"inference\"}"), plugins.get(1));   // the model's meter (the unit it bills)
     }
 
     @Test

@@ -71,7 +71,9 @@ public class ModelConfigRoutesTest {
                 + "'allow_timeout_override':true,'max_queue_size':4}}}"), c.get("dynamic_batching"));
         assertEquals(json("[{'name':'classifier_0','kind':'KIND_CPU','count':2}]"), c.get("instance_group"));
         assertEquals("1.0.0", c.get("default_model_version").textValue());
-        assertEquals(json("{'intra_op_threads':{'string_value':'1'}}"), c.get("parameters"));
+        // the model's meter (the unit its usage records count) joins the descriptor's parameters
+        assertEquals(json("{'intra_op_threads':{'string_value':'1'},'meter':{'string_value':'inference'}}"),
+                c.get("parameters"));
         assertEquals("Triton's model_warmup: every input, variable dimensions 1", json("[{'name':'random4',"
                 + "'batch_size':4,'inputs':{'image':{'data_type':'TYPE_FP32','dims':[1,28,28],'random_data':true},"
                 + "'names':{'data_type':'TYPE_STRING','dims':[1],'random_data':true}},'count':3}]"),

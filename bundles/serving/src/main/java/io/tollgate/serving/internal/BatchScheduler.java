@@ -470,10 +470,12 @@ final class BatchScheduler {
                             + e.reason() + "): " + e.getMessage(), e));
                 }
                 return;
-            } catch (RuntimeException | LinkageError e) {
-                LOG.warn("{}: the engine threw while running a batch of {} requests ({} rows)", label, batch.size(),
+            } catch (Throwable e) {
+                // Any throwable (an Error included: OutOfMemoryError, StackOverflowError, a plugin's assert): every
+                // request of the batch is answered, counted as a failure and released; the worker lives on.
+                LOG.error("{}: the engine threw while running a batch of {} requests ({} rows)", label, batch.size(),
                         totalRows, e);
-                failAll(batch, new InferenceException(Reason.ENGINE_FAILURE, label + " failed to run: " + e, e));
+                failAll(batch, thrown(label, e));
                 return;
             }
             statistics.execution((int) totalRows, inputNs, inferNs, outputNs);
@@ -487,7 +489,7 @@ final class BatchScheduler {
                 boolean ok;
                 try {
                     ok = q.outcome.served(answers.get(i), inferNs * rows[i] / Math.max(1, totalRows));
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     LOG.error("{}: answering request {} failed", label, q.id, e);
                     ok = false;
                 }
@@ -516,9 +518,22 @@ final class BatchScheduler {
         statistics.failure(System.nanoTime() - q.enqueued);   // counted before the caller hears of it
         try {
             q.outcome.failed(e);
-        } catch (RuntimeException r) {
+        } catch (Throwable r) {
             LOG.error("{}: failing request {} threw", label, q.id, r);
         }
+    }
+
+    /**
+     * The answer to a request whose run threw {@code e} (already logged with its stack trace): an
+     * {@link OutOfMemoryError} is 503 OVERLOADED "out of memory while serving <model>: retry later" (the box may
+     * serve it once memory is free again), anything else 500 ENGINE_FAILURE naming the throwable. No cause is
+     * attached: the endpoint's line for the answer would print the same stack trace a second time.
+     */
+    static InferenceException thrown(String label, Throwable e) {
+        if (e instanceof OutOfMemoryError) {
+            return new InferenceException(Reason.OVERLOADED, "out of memory while serving " + label + ": retry later");
+        }
+        return new InferenceException(Reason.ENGINE_FAILURE, label + " failed to run: " + e);
     }
 
     /** One request in the queue. Identity equality: the queues remove it by reference. */

@@ -40,7 +40,7 @@ final class LifecycleExecutor {
             lifecycle.execute(() -> {
                 try {
                     task.run();
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     LOG.error("model lifecycle task failed", e);
                 }
             });
@@ -66,7 +66,7 @@ final class LifecycleExecutor {
             return lifecycle.schedule(() -> {
                 try {
                     task.run();
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     LOG.error("model lifecycle timer failed", e);
                 }
             }, delayMs, TimeUnit.MILLISECONDS);

@@ -171,6 +171,10 @@ final class ModelConfigs {
                 merged.put("max_batch_size", declaredMaxBatch);
             }
         }
+        if (descriptor.isPipeline()) {
+            // no warm-up runs into a pipeline (zero tensors are no PNG, no WAV): its configuration shows none
+            merged.putArray("model_warmup");
+        }
         // a capability plugin (issue 13) shows as Triton shows a python-backend model: its own backend, here
         // "pipeline" for platform and backend (its stages run on the descriptor's engine, which /config does not show)
         return parse(descriptor.name(), merged, descriptor.inputs(), descriptor.outputs(), descriptor.parameters(),

@@ -274,8 +274,9 @@ final class PipelineModel implements LoadedModel {
             q = pipeline.quantity(request);
         } catch (PipelineException e) {
             throw mapped(e);
-        } catch (RuntimeException | LinkageError | StackOverflowError | AssertionError e) {
-            // the plugin's bug (a deep recursion and a failed assert included): answered, never left hanging
+        } catch (Throwable e) {
+            // the plugin's bug (a deep recursion, a failed assert, running out of memory included): answered,
+            // never left hanging
             throw thrown("quantity", request, e);
         }
         if (q < 0) {
@@ -296,8 +297,9 @@ final class PipelineModel implements LoadedModel {
             outputs = pipeline.run(request);
         } catch (PipelineException e) {
             throw mapped(e);
-        } catch (RuntimeException | LinkageError | StackOverflowError | AssertionError e) {
-            // the plugin's bug (a deep recursion and a failed assert included): answered, never left hanging
+        } catch (Throwable e) {
+            // the plugin's bug (a deep recursion, a failed assert, running out of memory included): answered,
+            // never left hanging
             throw thrown("run", request, e);
         }
         if (outputs == null) {
@@ -329,6 +331,9 @@ final class PipelineModel implements LoadedModel {
     private InferenceException thrown(String method, PipelineRequest request, Throwable e) {
         // the plugin's bug: the stack trace goes to the log once, the client gets the class and the message
         LOG.error("{}: {}.{} threw on request {}", label, className(), method, request.id(), e);
+        if (e instanceof OutOfMemoryError) {
+            return new InferenceException(Reason.OVERLOADED, "out of memory while serving " + label + ": retry later");
+        }
         // no cause: the endpoint's line for the 500 would print the same stack trace a second time
         return new InferenceException(Reason.ENGINE_FAILURE, label + " failed: " + e.getClass().getName() + ": "
                 + e.getMessage());

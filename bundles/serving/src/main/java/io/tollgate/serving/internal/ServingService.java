@@ -518,6 +518,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             } catch (InferenceException e) {
                 failed(e);
                 return false;
+            } catch (Throwable e) {
+                // an Error the journal did not turn into METERING_UNAVAILABLE (out of memory...): never unmetered,
+                // never unanswered
+                LOG.error("{}: writing the usage record of request {} threw", version.label(), request.id(), e);
+                failed(meteringUnavailable(e.toString()));
+                return false;
             }
             grant.commit();
             repository.release(version, true);

@@ -308,6 +308,28 @@ public class BatchSchedulerTest {
         model.release();
     }
 
+    @Test
+    public void anErrorFromARunAnswersEveryRequestOfTheBatchCountsItAndTheWorkerServesOn() throws Exception {
+        // an Error (not only an Exception) from a run: each request of the batch is answered at once and counted
+        // as a failure; an OutOfMemoryError is 503 "retry later", any other Error 500; then the scheduler serves on
+        BatchScheduler s = scheduler(config(4, batching(List.of(), 20_000, 0, 0, QueuePolicy.DEFAULT), 1));
+        model.errorWith = new OutOfMemoryError("test");
+        Answer a = submit(s, "oom-a", 1, Map.of());
+        Answer b = submit(s, "oom-b", 1, Map.of());
+        InferenceException ea = a.awaitFailure();
+        assertEquals(Reason.OVERLOADED, ea.reason());
+        assertEquals("out of memory while serving model 'm' 1: retry later", ea.getMessage());
+        assertEquals(Reason.OVERLOADED, b.awaitFailure().reason());
+        model.errorWith = new StackOverflowError("deep");
+        InferenceException so = submit(s, "so", 1, Map.of()).awaitFailure();
+        assertEquals(Reason.ENGINE_FAILURE, so.reason());
+        assertTrue(so.getMessage(), so.getMessage().contains("java.lang.StackOverflowError: deep"));
+        assertEquals(3, statistics.snapshot("m", "1").inferenceStats().fail().count());
+        model.errorWith = null;
+        submit(s, "after", 1, Map.of()).await();
+        assertEquals(List.of("after"), order);
+    }
+
     // ---- helpers ----
 
     /** The statistics once {@code served} successes are counted (a success is counted just after its answer). */
@@ -393,6 +415,7 @@ public class BatchSchedulerTest {
         volatile CountDownLatch hold = new CountDownLatch(0);
         volatile long sleepMs;
         volatile EngineException failWith;
+        volatile Error errorWith;
 
         void holdRuns() {
             hold = new CountDownLatch(1);
@@ -441,6 +464,9 @@ public class BatchSchedulerTest {
                 }
                 if (failWith != null) {
                     throw failWith;
+                }
+                if (errorWith != null) {
+                    throw errorWith;
                 }
                 Tensor x = inputs.get(0);
                 rows.add(x.batchSize());

@@ -150,5 +150,11 @@ public class PipelineDescriptorTest {
         assertEquals("pipeline", c.platform());
         assertEquals("pipeline", c.backend());
         assertEquals(0, c.maxBatchSize());
+        assertEquals("no warm-up runs into a pipeline, so its configuration shows none", List.of(), c.modelWarmup());
+        com.fasterxml.jackson.databind.node.ObjectNode override = com.fasterxml.jackson.databind.node.JsonNodeFactory
+                .instance.objectNode();
+        override.putArray("model_warmup").addObject().put("name", "w").put("count", 3);
+        assertEquals("nor with an override asking for one", List.of(),
+                ModelConfigs.effective(d.descriptor(), d.configLayer(), override).modelWarmup());
     }
 }

@@ -161,17 +161,43 @@ public final class TextEmbeddingPipeline implements Pipeline {
         return out;
     }
 
+    /**
+     * The word pieces of each text.
+     *
+     * @throws PipelineException INVALID_INPUT for a text the tokenizer turns into special tokens only
+     *                           ({@code [CLS] [SEP]}: a text of only invisible or control characters such as
+     *                           U+00A0, U+200B, U+3000, NUL, which the tokenizer drops): like a blank text, nothing
+     *                           to embed (and nothing billed); FAILED when the tokenizer itself throws
+     */
     private List<Encoding> tokenize(List<String> texts) throws PipelineException {
         List<Encoding> out = new ArrayList<>(texts.size());
         for (String t : texts) {
+            Encoding e;
             try {
-                out.add(tokenizer.encode(t));
-            } catch (RuntimeException e) {
+                e = tokenizer.encode(t);
+            } catch (RuntimeException ex) {
                 throw new PipelineException(PipelineException.Reason.FAILED, "the tokenizer failed on text "
-                        + out.size() + ": " + e, e);
+                        + out.size() + ": " + ex, ex);
             }
+            if (!hasWordPiece(e)) {
+                throw PipelineException.invalidInput("input '" + TextInputs.INPUT + "' element " + out.size()
+                        + " has no word piece but the special tokens (only invisible or control characters);"
+                        + " there is nothing to embed");
+            }
+            out.add(e);
         }
         return out;
+    }
+
+    /** True when {@code e} holds a token other than the special ones ([CLS], [SEP], padding). */
+    private static boolean hasWordPiece(Encoding e) {
+        long[] special = e.getSpecialTokenMask();
+        for (long s : special) {
+            if (s == 0) {
+                return true;
+            }
+        }
+        return special.length == 0 && e.getIds().length > 0;
     }
 
     /**

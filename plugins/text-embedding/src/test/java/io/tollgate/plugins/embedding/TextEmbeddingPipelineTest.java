@@ -285,6 +285,11 @@ public class TextEmbeddingPipelineTest {
         assertRefused(EmbeddingFixture.bytesRequest(List.of("fine".getBytes(), "ok".getBytes(), over)),
                 "input 'text' element 2 has 8193 bytes; at most 8192");
         assertRefused(request("fine", " \t\n"), "input 'text' element 1 is empty or only whitespace");
+        // only invisible or control characters: the tokenizer yields [CLS] [SEP] alone; refused, not billed
+        for (String invisible : List.of("\u00a0\u200b\u3000", "\u0000", "\u0001\u0002")) {
+            assertRefused(request("fine", invisible), "input 'text' element 1 has no word piece but the special"
+                    + " tokens (only invisible or control characters); there is nothing to embed");
+        }
         assertRefused(new PipelineRequest("r", "t", List.of(Tensor.ofFloats("text", new long[] {1}, new float[] {1f})),
                 List.of(), Map.of()), "input 'text' is FP32");
         assertRefused(new PipelineRequest("r", "t", List.of(Tensor.ofBytes("prompt", new long[] {1},

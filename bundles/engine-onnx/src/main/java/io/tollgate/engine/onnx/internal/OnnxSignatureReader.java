@@ -85,9 +85,24 @@ public final class OnnxSignatureReader {
      *
      * @throws EngineException {@link Reason#UNAVAILABLE} when the native library cannot load on this platform
      */
+    private static volatile boolean telemetryOff;
+
     static OrtEnvironment environment() throws EngineException {
         try {
-            return OrtEnvironment.getEnvironment();
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            if (!telemetryOff) {
+                // telemetry events off (an appliance never phones home). ORT 1.29 still writes a device id and
+                // an event store under $XDG_CACHE_HOME or $HOME/.cache when the environment is made, so bin/tollgate
+                // points those at the data folder and sets ORT_TELEMETRY_DISABLED (docs/operations.md)
+                try {
+                    env.setTelemetry(false);
+                } catch (ai.onnxruntime.OrtException | RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(OnnxSignatureReader.class).warn("cannot turn ONNX Runtime's"
+                            + " telemetry off: {}", e.getMessage());
+                }
+                telemetryOff = true;
+            }
+            return env;
         } catch (RuntimeException | LinkageError e) {
             throw new EngineException(Reason.UNAVAILABLE, "ONNX Runtime's native library could not be loaded on "
                     + System.getProperty("os.name") + "/" + System.getProperty("os.arch") + ": " + e
