@@ -213,6 +213,16 @@ final class ApplianceLauncher {
         }
     }
 
+    /** Makes {@code folder} when missing, rwx------ (a folder the appliance alone uses, e.g. DATA/home). */
+    static void ownerOnlyFolder(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        try {
+            Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        } catch (UnsupportedOperationException notPosix) {
+            // nothing to set
+        }
+    }
+
     Framework start() throws Exception {
         if (!Files.isDirectory(system)) {
             throw new CommandException("no bundles folder at " + system + "; run bin/tollgate from a built distribution "
@@ -228,6 +238,7 @@ final class ApplianceLauncher {
             throw inUse;
         }
         freshTmp(data.resolve("tmp"));
+        ownerOnlyFolder(data.resolve("home"));      // HOME under bin/tollgate run (ONNX Runtime's cache), kept
         String host = DeviceHost.current();
         String foreignKey = DeviceHost.problem(data, host);
         if (foreignKey != null) {
