@@ -182,8 +182,9 @@ final class LoadAttempt {
             bytes = encryption.isEmpty() ? file
                     : ModelDecryption.open(source, descriptor, encryption.get(), file, context.entitlements());
             if (descriptor.isPipeline()) {
-                // every stage, read once: placement reserves for all of them, then they load from these bytes
-                stageBytes = PipelineModel.readStages(source, descriptor, context.maxModelBytes());
+                // every stage, read once (the file's stage is the bytes above): placement reserves for all of
+                // them, then they load from these bytes
+                stageBytes = PipelineModel.readStages(source, descriptor, context.maxModelBytes(), file);
             }
         } catch (PluginException e) {
             context.threads().onLifecycle(() -> {

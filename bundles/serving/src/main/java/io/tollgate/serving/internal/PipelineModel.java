@@ -80,9 +80,20 @@ final class PipelineModel implements LoadedModel {
      */
     static Map<String, byte[]> readStages(PluginSource source, ModelDescriptor descriptor, long maxModelBytes)
             throws PluginException {
+        return readStages(source, descriptor, maxModelBytes, null);
+    }
+
+    /**
+     * As {@link #readStages(PluginSource, ModelDescriptor, long)}, taking {@code fileBytes} (the descriptor's
+     * {@code file}, already read by the loader within the same limit; may be null) for the stage of that file instead
+     * of reading it a second time.
+     */
+    static Map<String, byte[]> readStages(PluginSource source, ModelDescriptor descriptor, long maxModelBytes,
+                                          byte[] fileBytes) throws PluginException {
         Map<String, byte[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, String> stage : descriptor.pipeline().stages().entrySet()) {
-            out.put(stage.getKey(), readStage(source, stage.getKey(), stage.getValue(), maxModelBytes));
+            out.put(stage.getKey(), fileBytes != null && stage.getValue().equals(descriptor.file()) ? fileBytes
+                    : readStage(source, stage.getKey(), stage.getValue(), maxModelBytes));
         }
         return out;
     }
