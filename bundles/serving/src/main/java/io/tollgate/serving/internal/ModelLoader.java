@@ -434,7 +434,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         LoadAttempt attempt = new LoadAttempt(source, loads);
         r.moveTo(r.state().load(attempt), "loading");      // cancels an attempt in progress
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
-            if (!v.retiring() && (v.state() == ModelState.FAILED || v.state() == ModelState.LOADING)) {
+            // a FAILED one stays listed until the new load is (ModelRepository#add) or fails (#failed): no gap
+            if (!v.retiring() && v.state() == ModelState.LOADING) {
                 repository.remove(v);
             }
         }
@@ -464,15 +465,18 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private void refuse(PluginRecord r, PluginSource source, String reason) {
         String error = source.label() + " is refused: " + reason;
         diagnosis.cancel(source.bundleId());
-        for (ModelVersion v : repository.ofBundle(source.bundleId())) {
-            if (!v.retiring() && v.state() == ModelState.FAILED) {
-                repository.remove(v);       // an earlier revision's failure, or this one's reported before
-            }
-        }
+        // an earlier revision's failure, or this one's reported before: the refusal takes its place
+        List<ModelVersion> replaced = repository.ofBundle(source.bundleId()).stream()
+                .filter(v -> !v.retiring() && v.state() == ModelState.FAILED).collect(java.util.stream.Collectors.toList());
         r.moveTo(r.state().unresolvable(error), "the plugin guard refused it");
         if (source.declaredModel() != null) {
             String version = source.declaredModelVersion() == null ? source.version() : source.declaredModelVersion();
-            repository.refused(source.info(), source.declaredModel(), version, error);
+            // issue 11: listed before the version it replaces goes, and still unlicensed when that one was (the
+            // launcher refreshes a plugin whose license ended): 403 with the reason throughout, never a 404 between
+            boolean unlicensed = source.refusedByLicense() || replaced.stream().anyMatch(ModelVersion::unlicensed);
+            repository.refused(source.info(), source.declaredModel(), version, error, unlicensed, replaced);
+        } else {
+            replaced.forEach(repository::remove);
         }
         LOG.debug("{}", error);
         if (source.refusedByLicense()) {
@@ -577,6 +581,12 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
         PluginRecord r = plugins.get(attempt.source().bundleId());
         r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model was refused");
+        for (ModelVersion v : repository.ofBundle(r.bundleId())) {
+            // the failure before this attempt, kept listed while it ran, is superseded by this one
+            if (v != attempt.version() && !v.retiring() && v.state() == ModelState.FAILED) {
+                repository.remove(v);
+            }
+        }
         LOG.warn("{}", message);
         grace.keepServing(r);
         readiness.settled(r.bundleId());

@@ -60,6 +60,7 @@ final class ModelRepository {
     private volatile java.util.function.Consumer<ModelVersion> onClosed = v -> { };
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
+    private volatile Runnable changeListener = () -> { };
     private final long drainTimeoutMs;
     private final ScheduledExecutorService scheduler;
 
@@ -110,6 +111,12 @@ final class ModelRepository {
         versions.add(added);
         described.put(added.name() + "\n" + plugin.bundleId(), added);
         changed();
+        // the plugin's earlier failure (or refusal) goes only now that this load is listed: never a moment without it
+        for (ModelVersion old : ofBundle(plugin.bundleId())) {
+            if (old != added && !old.retiring() && old.state() == ModelState.FAILED) {
+                remove(old);
+            }
+        }
         return added;
     }
 
@@ -119,11 +126,29 @@ final class ModelRepository {
      * blocks no other plugin's version of the same model; {@link #remove} forgets it.
      */
     synchronized ModelVersion refused(PluginInfo plugin, String name, String version, String error) {
+        return refused(plugin, name, version, error, false, List.of());
+    }
+
+    /**
+     * As {@link #refused(PluginInfo, String, String, String)}, taking the place of {@code replaces} (the plugin's
+     * earlier FAILED versions) without a gap: the refusal is listed before they are removed, so a request at any
+     * instant finds the model (issue 11: a reader in between got 404 "not installed"). {@code unlicensed} marks it as
+     * stopped for want of a license (the guard refused it for its license, or it replaces a version that lost its
+     * license): requests keep getting 403 with the reason, as for the version it replaces.
+     */
+    synchronized ModelVersion refused(PluginInfo plugin, String name, String version, String error, boolean unlicensed,
+                                      List<ModelVersion> replaces) {
         ModelVersion refused = new ModelVersion(plugin, new ModelDescriptor(name, version, "", "", "", List.of(),
                 List.of(), 0, List.of(), "", "", Map.of()), false);
+        if (unlicensed) {
+            refused.markUnlicensed();
+        }
         refused.stopServing(ModelState.FAILED, error);
         versions.add(refused);
         changed();
+        for (ModelVersion old : replaces) {
+            remove(old);
+        }
         return refused;
     }
 
@@ -712,6 +737,15 @@ final class ModelRepository {
 
     private void changed() {
         generation.incrementAndGet();
+        changeListener.run();
+    }
+
+    /**
+     * {@code listener} runs on the changing thread after each change of membership or state, before the next one: what
+     * a request routed at that instant would see (tests check that no transition leaves a gap).
+     */
+    void onChange(Runnable listener) {
+        changeListener = listener;
     }
 
     private List<ModelVersion> named(String name) {

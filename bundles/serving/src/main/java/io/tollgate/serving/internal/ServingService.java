@@ -705,6 +705,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         return new InferenceException(Reason.SHUTTING_DOWN, "serving is shutting down; retry when the appliance is back");
     }
 
+    /** The model versions held (tests watch its transitions). */
+    ModelRepository repository() {
+        return repository;
+    }
+
     /** The versions' schedulers (tests set the configurations they schedule by). */
     SchedulerDirectory schedulers() {
         return schedulers;

@@ -24,6 +24,8 @@ class FakePluginSource implements PluginSource {
     final java.util.concurrent.atomic.AtomicInteger resolveAttempts = new java.util.concurrent.atomic.AtomicInteger();
     /** What the plugin guard says of it; empty = it is data only. */
     volatile Optional<String> refusal = Optional.empty();
+    /** True when {@link #refusal} is the licensing decision. */
+    volatile boolean refusedByLicense;
 
     FakePluginSource(long bundleId, String symbolicName, String version) {
         this.bundleId = bundleId;
@@ -106,6 +108,11 @@ class FakePluginSource implements PluginSource {
     @Override
     public Optional<String> refusal() {
         return refusal;
+    }
+
+    @Override
+    public boolean refusedByLicense() {
+        return refusedByLicense;
     }
 
     @Override

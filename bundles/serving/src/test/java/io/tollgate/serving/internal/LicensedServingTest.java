@@ -336,4 +336,61 @@ public class LicensedServingTest {
         assertTrue(after.getMessage(), after.getMessage().contains("revoked: license L-rev"));
         await(() -> engine.models.get(0).closes.get() == 1, "the model closed");
     }
+
+    /**
+     * Issue 11 (LicenseQuotaIT.expiryMidTraffic's rare 404): at every step of the launcher's refresh of a plugin whose
+     * license ended (stopped, INSTALLED and refused by its hook, then started again under a renewal), a request routed
+     * at that instant finds the model: refused as unlicensed (403 with the reason), loading, or serving; never absent
+     * (404 "not installed"). The repository's change listener routes a request after each single change, on the
+     * changing thread, so every state a reader could see is checked, not a sample of them.
+     */
+    @Test
+    public void theLaunchersRefreshOfAnUnlicensedPluginNeverLeavesItsModelAbsent() throws Exception {
+        licenses.add(InMemoryEntitlements.license("L-rev", "fm", Instant.MAX, License.UNLIMITED));
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        await(() -> service.model("fm", null).map(s -> s.state() == ModelState.READY).orElse(false), "fm READY");
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        service.repository().onChange(() -> {
+            try {
+                service.repository().route("fm", null);
+                seen.add("READY");
+            } catch (InferenceException e) {
+                seen.add(e.reason() + ": " + e.getMessage());
+            }
+        });
+        licenses.revoke("L-rev");
+        await(() -> service.model("fm", null).map(s -> s.state() == ModelState.FAILED).orElse(false), "fm FAILED");
+        service.pluginStopped(1);
+        FakePluginSource refused = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        refused.refusal = java.util.Optional.of("revoked: license L-rev was revoked by its vendor");
+        refused.refusedByLicense = true;
+        service.pluginInstalled(refused);
+        await(() -> service.model("fm", null).map(s -> s.error().contains("is refused")).orElse(false),
+                "the refused listing");
+        await(() -> engine.models.get(0).closes.get() == 1, "the model closed");
+        InferenceException after = refusal("fm", 1);
+        assertEquals(after.getMessage(), Reason.NOT_LICENSED, after.reason());
+        assertTrue(after.getMessage(), after.getMessage().contains("revoked: license L-rev"));
+        List<String> untilRefused = List.copyOf(seen);
+        assertFalse("no change before the refusal was seen: " + untilRefused, untilRefused.isEmpty());
+        for (String s : untilRefused) {
+            assertTrue("a reader during the refresh saw: " + s + " (all: " + untilRefused + ")",
+                    s.startsWith(Reason.NOT_LICENSED + ": ") && s.contains("revoked: license L-rev"));
+        }
+
+        // a renewal: the launcher resolves and starts the plugin again; it loads, never absent on the way
+        seen.clear();
+        licenses.add(InMemoryEntitlements.license("L-renewed", "fm", Instant.MAX, License.UNLIMITED));
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        await(() -> service.model("fm", null).map(s -> s.state() == ModelState.READY).orElse(false),
+                "fm READY under the renewal");
+        assertEquals("fm", infer("fm", 1).model());
+        List<String> reloading = List.copyOf(seen);
+        assertFalse(reloading.isEmpty());
+        for (String s : reloading) {
+            assertFalse("a reader during the reload saw: " + s + " (all: " + reloading + ")",
+                    s.startsWith(Reason.MODEL_NOT_FOUND.toString()));
+        }
+        assertEquals("READY", reloading.get(reloading.size() - 1));
+    }
 }
