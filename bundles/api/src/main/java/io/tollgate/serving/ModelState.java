@@ -10,6 +10,9 @@ public enum ModelState {
     DRAINING,
     /** Unloaded; its engine memory is released. */
     UNLOADED,
-    /** The plugin was refused; {@link ModelStatus#error()} says why. */
+    /**
+     * Does not serve: its plugin was refused or its model did not load, its engine or license went away, or an operator
+     * unloaded it; {@link ModelStatus#error()} says which.
+     */
     FAILED
 }

@@ -10,7 +10,7 @@ package io.tollgate.serving;
  * @param model         model name it provides ("" if its descriptor could not be read)
  * @param modelVersion  model version it provides
  * @param state         state of its model
- * @param error         why it was refused ("" when it was not)
+ * @param error         why it does not serve: refused, failed, unloaded... ("" when it serves)
  */
 public record PluginStatus(long bundleId, String symbolicName, String version, String location, String model,
                            String modelVersion, ModelState state, String error) {

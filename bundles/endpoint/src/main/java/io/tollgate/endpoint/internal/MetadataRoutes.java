@@ -199,10 +199,31 @@ final class MetadataRoutes {
      */
     HttpReply config(String name, String version) throws RequestException {
         ModelStatus status = find(name, version);
-        ModelConfig config = registry.config(name, version).orElseThrow(() -> RequestException.notFound("model '"
-                + name + "'" + (version == null ? "" : " " + version) + " has no configuration: its plugin was"
-                + " refused (GET /admin/plugins says why)"));
-        return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config, status.descriptor().meter()));
+        Optional<ModelConfig> config = registry.config(name, version);
+        if (config.isEmpty()) {
+            throw RequestException.notFound(noConfiguration(name, version, status));
+        }
+        return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config.get(), status.descriptor().meter()));
+    }
+
+    /**
+     * Why a model (version) the registry knows has no configuration here, true for the state it is in (issue 11: a
+     * route-only model was said to have a refused plugin). A model served only through its route (no plugin here): its
+     * configuration is the remote's (decisions.md, "A route-only model's /config and /stats"). Else the version's own
+     * error: a plugin the guard refused, one that failed before its descriptor was read.
+     */
+    private String noConfiguration(String name, String version, ModelStatus status) {
+        String which = "model '" + name + "'" + (version == null ? "" : " " + version);
+        Optional<io.tollgate.serving.RouteStatus> route = status.plugin() == null || status.plugin().isEmpty()
+                ? registry.routes().stream().filter(r -> r.model().equals(name)).findFirst() : Optional.empty();
+        if (route.isPresent()) {
+            return which + " is not installed here: it is served through route '" + route.get().route() + "', so its"
+                    + " configuration is the remote server's (GET /v2/models/" + name + " gives the remote's metadata,"
+                    + " GET /v2/models/" + name + "/stats this box's statistics of the requests it routed)";
+        }
+        String error = status.error() == null ? "" : status.error();
+        return which + " has no configuration here" + (error.isEmpty() ? "" : ": " + error)
+                + " (GET /admin/plugins says more)";
     }
 
     private volatile AcceleratorRoutes accelerators;

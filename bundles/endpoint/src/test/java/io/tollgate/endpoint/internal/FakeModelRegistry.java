@@ -23,6 +23,9 @@ final class FakeModelRegistry implements ModelRegistry {
     /** Installed models an operator unloaded, by name: what {@link #unavailable} says. */
     final Map<String, String> unloaded = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** What {@link #routes} returns. */
+    final List<io.tollgate.serving.RouteStatus> routes = new CopyOnWriteArrayList<>();
+
     /** What {@link #statistics} returns, filtered by name and version. */
     final List<io.tollgate.serving.ModelStatistics> statistics = new CopyOnWriteArrayList<>();
 
@@ -85,6 +88,11 @@ final class FakeModelRegistry implements ModelRegistry {
     @Override
     public Map<String, String> configErrors() {
         return Map.copyOf(configErrors);
+    }
+
+    @Override
+    public List<io.tollgate.serving.RouteStatus> routes() {
+        return List.copyOf(routes);
     }
 
     @Override

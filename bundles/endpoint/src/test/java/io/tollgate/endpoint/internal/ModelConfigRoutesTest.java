@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.model.DataType;
+import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.ModelConfig;
@@ -13,6 +14,8 @@ import io.tollgate.serving.ModelConfig.DynamicBatching;
 import io.tollgate.serving.ModelConfig.InstanceGroup;
 import io.tollgate.serving.ModelConfig.QueuePolicy;
 import io.tollgate.serving.ModelConfig.VersionPolicy;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.ModelStatus;
 import io.tollgate.serving.RepositoryControl;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -103,7 +106,30 @@ public class ModelConfigRoutesTest {
         r = server.get("/v2/models/broken/versions/3/config");
         assertEquals(404, r.statusCode());
         assertTrue(r.body(), r.body().contains("GET /admin/plugins"));
+        assertTrue("the version's own error, not a guess: " + r.body(), r.body().contains("model 'broken' 3 has no"
+                + " configuration here: model.onnx is corrupt"));
         assertEquals(405, server.post("/v2/models/classifier/config", "{}").statusCode());
+    }
+
+    /**
+     * Issue 11: a model served here only through its route (no plugin installed) was answered "its plugin was
+     * refused"; nothing was refused. Its configuration is the remote's: 404 saying so, and where to look instead.
+     */
+    @Test
+    public void aRouteOnlyModelsConfigIsTheRemotesNotARefusedPlugin() throws Exception {
+        TensorSpec image = new TensorSpec("image", DataType.FP32, new long[] {-1, 4});
+        ModelDescriptor remote = new ModelDescriptor("fm-remote", "3.0.0", "onnxruntime_onnx", "remote", "",
+                List.of(image), List.of(image), 0, List.of(), "inference", "", Map.of());
+        server.registry.models.add(new ModelStatus(remote, ModelState.READY, true, "", "", "remote:plant-b", "", 0, 0));
+        server.registry.routes.add(new io.tollgate.serving.RouteStatus("fm-remote", "plant-b", "remote",
+                "http://10.0.0.7:8000", "closed", 0, 0));
+        assertEquals(200, server.get("/v2/models/fm-remote").statusCode());
+        HttpResponse<String> r = server.get("/v2/models/fm-remote/config");
+        assertEquals(r.body(), 404, r.statusCode());
+        assertFalse(r.body(), r.body().contains("refused"));
+        assertTrue(r.body(), r.body().contains("model 'fm-remote' is not installed here: it is served through route"
+                + " 'plant-b', so its configuration is the remote server's"));
+        assertFalse("the remote's address is not told to infer callers: " + r.body(), r.body().contains("10.0.0.7"));
     }
 
     @Test

@@ -94,6 +94,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final EngineDirectory engines = new EngineDirectory();
     /** Where model instances run and what is evicted for what (issue 12); inert without a PlacementService. */
     private final Placements placements = new Placements();
+    /** Statistics of the requests of route-only models, by route in force (weak: a replaced route's are dropped). */
+    private final Map<RemoteRoute, VersionStatistics> routedStatistics = new java.util.WeakHashMap<>();
     /** Loads of evicted models that requests wait for, by model name (issue 12). */
     private final java.util.Map<String, CompletableFuture<Void>> reloads = new java.util.concurrent.ConcurrentHashMap<>();
     private final ModelRepository repository;
@@ -608,6 +610,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                                                         ModelVersion version, long quantity, LicenseGate.Grant grant,
                                                         InferenceException local) {
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
+        long sent = System.nanoTime();
+        // a route-only model's /stats are this box's of the requests it routed (issue 11)
+        VersionStatistics routedStats = version == null ? routedStatistics(route) : null;
         // timeout_ms bounds the whole call: a metadata fetch first uses up part of it
         long timeoutMs = route.config().timeoutMs();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -631,6 +636,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
             return response;
         })).whenComplete((response, failure) -> {
+            if (routedStats != null) {
+                routed(routedStats, request, route, failure == null, System.nanoTime() - sent);
+            }
             if (failure == null) {
                 if (grant != null) {
                     grant.commit();
@@ -655,6 +663,28 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
         });
         return result;
+    }
+
+    /** The statistics of a route-only model's requests, per route in force (a changed route starts from zero). */
+    private VersionStatistics routedStatistics(RemoteRoute route) {
+        synchronized (routedStatistics) {
+            return routedStatistics.computeIfAbsent(route, r -> new VersionStatistics());
+        }
+    }
+
+    /**
+     * Counts a routed request of a model that is not here: the time from sending to the remote's answer is its total
+     * and its {@code compute_infer} (the remote ran it), one execution of its batch; a failure counts its time.
+     */
+    private static void routed(VersionStatistics stats, InferenceRequest request, RemoteRoute route, boolean ok,
+                               long nanos) {
+        if (!ok) {
+            stats.failure(nanos);
+            return;
+        }
+        stats.execution((int) Math.min(Integer.MAX_VALUE, RemoteRoute.quantity(request, route.metadata())), 0, nanos,
+                0);
+        stats.success(nanos, 0, 0, nanos, 0);
     }
 
     /**
@@ -794,7 +824,26 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public List<ModelStatistics> statistics(String name, String version) {
-        return schedulers.snapshot(name == null ? repository.all() : repository.candidates(name, version));
+        List<ModelStatistics> here = schedulers.snapshot(name == null ? repository.all()
+                : repository.candidates(name, version));
+        Map<String, RemoteRoute> routed = routes.all();
+        if (routed.isEmpty()) {
+            return here;
+        }
+        // a model served here only through its route (as models() lists it): this box's statistics of what it routed
+        List<ModelStatistics> all = new java.util.ArrayList<>(here);
+        List<ModelVersion> held = repository.all();
+        for (Map.Entry<String, RemoteRoute> r : new java.util.TreeMap<>(routed).entrySet()) {
+            String model = r.getKey();
+            if ((name != null && !name.equals(model)) || held.stream().anyMatch(v -> v.name().equals(model))) {
+                continue;
+            }
+            String remoteVersion = routed(model, r.getValue()).map(ModelStatus::version).orElse("");
+            if (version == null || version.equals(remoteVersion)) {
+                all.add(routedStatistics(r.getValue()).snapshot(model, remoteVersion));
+            }
+        }
+        return all;
     }
 
     @Override

@@ -121,4 +121,46 @@ public class HybridServingTest {
         assertEquals(2, service.routes().get(0).requests());
         assertEquals(1, service.routes().get(0).failures());
     }
+
+    /**
+     * Issue 11: a model served here only through its route has no configuration here (the remote's is not this box's)
+     * but real statistics: this box's of the requests it routed, under the version the remote's metadata names.
+     */
+    @Test
+    public void aRouteOnlyModelsStatisticsAreTheRequestsThisBoxRouted() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (service.model("rm", null).orElseThrow().state() != ModelState.READY) {
+            if (System.nanoTime() > deadline) {
+                fail("the route's metadata was not fetched");
+            }
+            Thread.sleep(20);
+        }
+        assertTrue("no configuration here", service.config("rm", null).isEmpty());
+        service.infer(request("ok-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        service.infer(request("ok-2")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        status.set(500);
+        try {
+            service.infer(request("bad-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            fail("served");
+        } catch (ExecutionException expected) {
+            // counted as a failure below
+        }
+        List<io.tollgate.serving.ModelStatistics> stats = service.statistics("rm", null);
+        assertEquals(stats.toString(), 1, stats.size());
+        io.tollgate.serving.ModelStatistics s = stats.get(0);
+        assertEquals("rm", s.name());
+        assertEquals("3.0.0", s.version());
+        assertEquals(2, s.inferenceCount());
+        assertEquals(2, s.executionCount());
+        assertEquals(2, s.inferenceStats().success().count());
+        assertTrue("the time of the remote calls", s.inferenceStats().success().ns() > 0);
+        assertEquals(2, s.inferenceStats().computeInfer().count());
+        assertEquals(1, s.inferenceStats().fail().count());
+        assertEquals("batches of 3 rows", 3, s.batchStats().get(0).batchSize());
+        assertTrue(s.lastInference() > 0);
+        assertEquals(1, service.statistics("rm", "3.0.0").size());
+        assertTrue(service.statistics("rm", "1.0.0").isEmpty());
+        assertTrue("listed with every model's", service.statistics(null, null).stream()
+                .anyMatch(x -> x.name().equals("rm") && x.inferenceCount() == 2));
+    }
 }
