@@ -97,6 +97,30 @@ public class ModelConfigIT {
         return ApplianceProcess.fashionMnistBody(null, batch, 0.5f);
     }
 
+    /** The {@code /admin/plugins} entry of the fashion-mnist plugin of model version {@code version}. */
+    private static JsonNode pluginOf(Http admin, String version) throws Exception {
+        for (JsonNode p : admin.get("/admin/plugins").json()) {
+            if (p.path("model").asText().equals("fashion-mnist") && p.path("model_version").asText().equals(version)) {
+                return p;
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    /** The versions of fashion-mnist resident on the accelerators ({@code /admin/accelerators}), sorted. */
+    private static List<String> resident(Http admin) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (JsonNode a : admin.get("/admin/accelerators").json()) {
+            for (JsonNode m : a.path("models")) {
+                if (m.path("model").asText().equals("fashion-mnist")) {
+                    out.add(m.path("version").asText());
+                }
+            }
+        }
+        Collections.sort(out);
+        return out;
+    }
+
     private List<String> index(Http admin) throws Exception {
         Http.Response r = admin.post("/v2/repository/index", "");
         assertEquals(r.body(), 200, r.status());
@@ -198,9 +222,19 @@ public class ModelConfigIT {
         assertTrue(r.body(), r.body().contains("not selected by the version policy"));
         assertEquals(503, infer.get("/v2/models/fashion-mnist/versions/1.0.0/ready").status());
         assertEquals("1.2.0", infer.post("/v2/models/fashion-mnist/infer", body(1)).json().get("model_version").asText());
+        // as Triton: the version the policy does not select is unloaded, its ORT session closed and its memory
+        // released; its plugin says why
+        await("1.0.0 unloaded", () -> pluginOf(admin, "1.0.0").path("state").asText().equals("UNLOADED"));
+        assertTrue(pluginOf(admin, "1.0.0").toString(), pluginOf(admin, "1.0.0").path("error").asText()
+                .contains("not selected by the version policy (version_policy latest 1)"));
+        await("1.0.0's session closed", () -> appliance.tail(400).lines().anyMatch(l -> l.contains(
+                "model 'fashion-mnist' 1.0.0 from plugin") && l.endsWith(" closed (UNLOADED)")));
+        assertEquals("only 1.2.0 resident", List.of("1.2.0"), resident(admin));
 
         writeOverride("{'version_policy':{'specific':{'versions':['1.0.0']}}}");
-        await("specific 1.0.0", () -> index(admin).get(1).contains("UNAVAILABLE"));
+        // 1.0.0 loads again, then 1.2.0 unloads (it serves until then)
+        await("specific 1.0.0", () -> index(admin).equals(List.of("fashion-mnist 1.0.0 READY", "fashion-mnist 1.2.0"
+                + " UNAVAILABLE: not selected by the version policy (version_policy specific [1.0.0])")));
         assertEquals("1.0.0", infer.post("/v2/models/fashion-mnist/infer", body(1)).json().get("model_version").asText());
         assertEquals(404, infer.post("/v2/models/fashion-mnist/versions/1.2.0/infer", body(1)).status());
 

@@ -85,6 +85,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
+        repository.onReconfigured(name -> threads.onLifecycle(() -> applyVersionPolicy(name)));
     }
 
     // ---- events (any thread) -------------------------------------------------------------------
@@ -171,6 +172,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                     r.moveTo(r.state().engineLost(v.plugin().label() + ": " + why, name), "its engine went away");
                 }
             }
+            applyVersionPolicies();
         });
     }
 
@@ -191,6 +193,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                     && (r.state() instanceof PluginState.Ready || r.state() instanceof PluginState.Inactive)) {
                 r.moveTo(r.state().licenseLost(v.plugin().label() + ": " + why), "its license no longer entitles it");
             }
+            applyVersionPolicy(v.name());
         });
     }
 
@@ -517,6 +520,58 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             repository.remove(v);
         }
         readiness.settled(bundleId);
+        applyVersionPolicies();
+    }
+
+    // ---- version policy (lifecycle thread) -------------------------------------------------------
+
+    /** {@link #applyVersionPolicy} for every model held: after a version went away, the policy may select another. */
+    private void applyVersionPolicies() {
+        for (String name : repository.all().stream().map(ModelVersion::name).distinct().toList()) {
+            applyVersionPolicy(name);
+        }
+    }
+
+    /**
+     * Issue 11, as Triton applies a version policy: a READY version the policy of model {@code name} does not select
+     * is unloaded (its requests in flight finish, its model closes and its placement is released; it stays listed,
+     * and its plugin reports UNLOADED with the reason), and a version unloaded so that the policy selects again loads
+     * again. Versions are unloaded only once none the policy selects is still loading, so the model serves throughout
+     * (ModelRepository#route serves the old one until then). Not for a model an operator unloaded, nor for retiring
+     * versions (the upgrade grace decides those).
+     */
+    private void applyVersionPolicy(String name) {
+        if (closed || repository.isUnloaded(name)) {
+            return;
+        }
+        ModelRepository.Selection selection = repository.selection(name);
+        List<ModelVersion> held = repository.candidates(name, null);
+        for (ModelVersion v : held) {
+            PluginRecord r = plugins.get(v.plugin().bundleId());
+            if (v.excluded() && selection.selects(v) && r != null && r.state() instanceof PluginState.NotSelected
+                    && r.source().revisionKey().equals(v.plugin().revisionKey())) {
+                LOG.info("{} from {}: selected by the version policy again ({}); loading it", v.label(),
+                        v.plugin().label(), selection.describe());
+                startAttempt(r, r.source());
+            }
+        }
+        if (held.stream().anyMatch(v -> selection.selects(v) && (v.state() == ModelState.LOADING || v.excluded()))) {
+            return;     // the versions it selects are not all READY yet: the others serve on until they are
+        }
+        for (ModelVersion v : held) {
+            if (v.state() != ModelState.READY || v.retiring() || v.excluded() || selection.selects(v)) {
+                continue;
+            }
+            String reason = ModelRepository.NOT_SELECTED + " (" + selection.describe() + ")";
+            LOG.info("{} from {}: {}; requests in flight finish, then it unloads", v.label(), v.plugin().label(),
+                    reason);
+            repository.exclude(v);
+            PluginRecord r = plugins.get(v.plugin().bundleId());
+            if (r != null && r.state() instanceof PluginState.Ready
+                    && r.source().revisionKey().equals(v.plugin().revisionKey())) {
+                r.moveTo(r.state().notSelected(reason), "its version policy does not select its model");
+            }
+        }
     }
 
     private PluginRecord record(PluginSource source) {
@@ -549,6 +604,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 effective.version(), attempt.version().accelerator(), millis);
         readiness.settled(source.bundleId());
         modelReady.run();
+        applyVersionPolicy(effective.name());
     }
 
     @Override
@@ -580,7 +636,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     @Override
     public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
         PluginRecord r = plugins.get(attempt.source().bundleId());
-        r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model was refused");
+        r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model did not load");
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
             // the failure before this attempt, kept listed while it ran, is superseded by this one
             if (v != attempt.version() && !v.retiring() && v.state() == ModelState.FAILED) {
@@ -590,6 +646,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         LOG.warn("{}", message);
         grace.keepServing(r);
         readiness.settled(r.bundleId());
+        applyVersionPolicies();
     }
 
     // ---- ResolveDiagnosis.Owner (lifecycle thread) ---------------------------------------------

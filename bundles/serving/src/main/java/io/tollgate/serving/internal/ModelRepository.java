@@ -61,6 +61,7 @@ final class ModelRepository {
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
     private volatile Runnable changeListener = () -> { };
+    private volatile java.util.function.Consumer<String> reconfigured = name -> { };
     private final long drainTimeoutMs;
     private final ScheduledExecutorService scheduler;
 
@@ -111,9 +112,10 @@ final class ModelRepository {
         versions.add(added);
         described.put(added.name() + "\n" + plugin.bundleId(), added);
         changed();
-        // the plugin's earlier failure (or refusal) goes only now that this load is listed: never a moment without it
+        // the plugin's earlier failure (or refusal), or its version the policy had unloaded, goes only now that this
+        // load is listed: never a moment without it
         for (ModelVersion old : ofBundle(plugin.bundleId())) {
-            if (old != added && !old.retiring() && old.state() == ModelState.FAILED) {
+            if (old != added && !old.retiring() && (old.state() == ModelState.FAILED || old.excluded())) {
                 remove(old);
             }
         }
@@ -184,10 +186,21 @@ final class ModelRepository {
         changed();
         if (mustClose) {
             closeWhenIdle(version);
-        } else if (version.isClosed()) {
+        } else if (version.isClosed() && !version.excluded()) {
             versions.remove(version);
             changed();
         }
+    }
+
+    /**
+     * The model's version policy no longer selects READY {@code version} (issue 11, as Triton unloads it): it takes no
+     * new request, requests in flight finish, then its model closes (engine memory freed, placement's reservation
+     * released). Unlike {@link #drain} it stays listed, UNAVAILABLE "not selected", and counts among the model's
+     * versions for the policy, so that a policy that selects it again has it loaded again (ModelLoader).
+     */
+    void exclude(ModelVersion version) {
+        version.excluded(true);
+        drain(version);
     }
 
     /** The version is refused or broke: FAILED with {@code error}; a loaded model is drained and closed. */
@@ -241,6 +254,7 @@ final class ModelRepository {
 
     /** Forgets a version that never loaded or failed; drains one that is loaded. */
     void remove(ModelVersion version) {
+        version.excluded(false);        // it goes for good: forgotten once closed
         ModelState state = version.state();
         if (state == ModelState.READY || (state == ModelState.FAILED && !version.isClosed())) {
             drain(version);
@@ -294,6 +308,12 @@ final class ModelRepository {
             }
         }
         changed();
+        reconfigured.accept(name);
+    }
+
+    /** {@code listener} is told the model's name after its configuration changed (its version policy may have). */
+    void onReconfigured(java.util.function.Consumer<String> listener) {
+        reconfigured = listener;
     }
 
     /**
@@ -437,8 +457,8 @@ final class ModelRepository {
                         + "'; installed versions: " + versionsOf(named));
             }
             // a version that loads or serves but is not selected; a failed or draining one says why below instead
-            List<ModelVersion> live = candidates.stream().filter(v -> v.state() == ModelState.READY
-                    || v.state() == ModelState.LOADING).collect(Collectors.toList());
+            List<ModelVersion> live = candidates.stream().filter(ModelRepository::installed)
+                    .collect(Collectors.toList());
             if (!live.isEmpty() && live.stream().noneMatch(selection::selects)) {
                 throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' " + version + " is "
                         + NOT_SELECTED + " (" + selection.describe() + "); versions served: " + selection.served()
@@ -457,6 +477,16 @@ final class ModelRepository {
         Optional<ModelVersion> best = serving.stream().max(PREFERENCE);
         if (best.isPresent()) {
             return best.get();
+        }
+        if ((version == null || version.isBlank()) && named.stream().anyMatch(v -> selection.selects(v)
+                && (v.state() == ModelState.LOADING || v.excluded()))) {
+            // the policy changed and the versions it selects are still loading: the version serving until now goes on
+            // until they are READY (then it is unloaded), so a policy change drops no request (issue 11)
+            Optional<ModelVersion> standIn = named.stream().filter(v -> v.state() == ModelState.READY && !v.excluded())
+                    .max(PREFERENCE);
+            if (standIn.isPresent()) {
+                return standIn.get();
+            }
         }
         throw notReady(name, version, candidates);
     }
@@ -489,11 +519,24 @@ final class ModelRepository {
         }
     }
 
+    /** The version policy's selection among the versions of model {@code name} held. */
+    Selection selection(String name) {
+        return selection(named(name));
+    }
+
+    /**
+     * True for a version the version policy chooses among: loading, ready, or unloaded because the policy did not
+     * select it (it loads again when the policy does).
+     */
+    private static boolean installed(ModelVersion v) {
+        ModelState state = v.state();
+        return state == ModelState.READY || state == ModelState.LOADING
+                || (v.excluded() && (state == ModelState.DRAINING || state == ModelState.UNLOADED));
+    }
+
     /** The version policy's selection among {@code named} (the versions of one model). */
     static Selection selection(List<ModelVersion> named) {
-        List<ModelVersion> live = named.stream()
-                .filter(v -> v.state() == ModelState.READY || v.state() == ModelState.LOADING)
-                .collect(Collectors.toList());
+        List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
                 .orElse(null);
         ModelConfig.VersionPolicy policy = config == null ? ModelConfigs.DEFAULT_POLICY : config.versionPolicy();
@@ -562,6 +605,22 @@ final class ModelRepository {
         for (ModelVersion v : sorted) {
             String state;
             String reason = "";
+            if (v.excluded() && installed(v)) {
+                // unloaded (or unloading: no new request goes there) because the version policy does not select it
+                Selection selection = selections.computeIfAbsent(v.name(), n -> selection(named(n)));
+                if (unloaded.contains(v.name())) {
+                    state = "UNAVAILABLE";
+                    reason = LoadAttempt.UNLOADED + " (POST /v2/repository/models/" + v.name() + "/load loads it)";
+                } else if (selection.selects(v)) {
+                    state = "LOADING";
+                    reason = "selected by the version policy again (" + selection.describe() + "); loading";
+                } else {
+                    state = "UNAVAILABLE";
+                    reason = NOT_SELECTED + " (" + selection.describe() + ")";
+                }
+                out.add(new io.tollgate.serving.RepositoryControl.IndexEntry(v.name(), v.version(), state, reason));
+                continue;
+            }
             switch (v.state()) {
                 case READY:
                     Selection selection = selections.computeIfAbsent(v.name(), n -> selection(named(n)));
@@ -634,7 +693,7 @@ final class ModelRepository {
                     .max(PREFERENCE)
                     .map(v -> {
                         ModelStatus st = v.status(false);
-                        return st.state() == ModelState.READY && st.error().isEmpty() ? new ModelStatus(
+                        return (st.state() == ModelState.READY || v.excluded()) && st.error().isEmpty() ? new ModelStatus(
                                 st.descriptor(), st.state(), false, st.plugin(), st.pluginVersion(), st.accelerator(),
                                 e.getMessage(), st.inFlight(), st.served()) : st;
                     });
@@ -728,7 +787,7 @@ final class ModelRepository {
         } catch (RuntimeException e) {
             LOG.warn("{} from {}: closing the model failed: {}", version.label(), version.plugin().label(), e.toString(), e);
         } finally {
-            if (version.state() == ModelState.UNLOADED) {
+            if (version.state() == ModelState.UNLOADED && !version.excluded()) {
                 versions.remove(version);
             }
             changed();
@@ -749,12 +808,12 @@ final class ModelRepository {
     }
 
     private List<ModelVersion> named(String name) {
-        return versions.stream().filter(v -> v.name().equals(name) && v.state() != ModelState.UNLOADED)
+        return versions.stream().filter(v -> v.name().equals(name) && (v.state() != ModelState.UNLOADED || v.excluded()))
                 .collect(Collectors.toList());
     }
 
     private String installedNames() {
-        return versions.stream().filter(v -> v.state() != ModelState.UNLOADED).map(ModelVersion::name)
+        return versions.stream().filter(v -> v.state() != ModelState.UNLOADED || v.excluded()).map(ModelVersion::name)
                 .collect(Collectors.toCollection(TreeSet::new)).toString();
     }
 
@@ -789,6 +848,9 @@ final class ModelRepository {
     }
 
     private static String stateText(ModelVersion v) {
+        if (v.excluded() && installed(v)) {
+            return v.version() + " is unloaded by the version policy (it loads again while the policy selects it)";
+        }
         switch (v.state()) {
             case LOADING:
                 return v.version() + " is loading; retry shortly";

@@ -46,6 +46,11 @@ final class ModelVersion {
     private volatile LicenseGate.Cached licenseCache;
     /** Set when the version stopped serving because its license no longer entitles it (expired, revoked...). */
     private volatile boolean unlicensed;
+    /**
+     * Set when the model's version policy stopped selecting this READY version (issue 11): it drained and closed, and
+     * stays listed (not selected) so that a policy that selects it again loads it again. Cleared when it goes for good.
+     */
+    private volatile boolean excluded;
     /** The descriptor's model configuration fields ({@link ModelConfigs#descriptorLayer}). */
     private final JsonNode configLayer;
     /** The effective configuration; null only for a version listed to say why its plugin was refused. */
@@ -196,6 +201,15 @@ final class ModelVersion {
 
     void markUnlicensed() {
         unlicensed = true;
+    }
+
+    /** True while the version is unloaded because its model's version policy does not select it. */
+    boolean excluded() {
+        return excluded;
+    }
+
+    void excluded(boolean value) {
+        excluded = value;
     }
 
     long served() {

@@ -106,6 +106,14 @@ sealed interface PluginState {
         throw illegal("evicted");
     }
 
+    /**
+     * The model's version policy does not select this plugin's READY model (issue 11): it unloads, and loads again
+     * when the policy selects it. Only from Ready.
+     */
+    default PluginState notSelected(String reason) {
+        throw illegal("notSelected");
+    }
+
     /** The framework cannot resolve the bundle's revision. Only from states that are not {@link #started()}. */
     default PluginState unresolvable(String error) {
         if (started()) {
@@ -233,6 +241,27 @@ sealed interface PluginState {
         @Override
         public PluginState evicted(String reason) {
             return new Evicted(revisionKey, reason);
+        }
+
+        @Override
+        public PluginState notSelected(String reason) {
+            return new NotSelected(revisionKey, reason);
+        }
+    }
+
+    /**
+     * Started; revision {@code revisionKey}'s model is unloaded because its version policy does not select it
+     * ({@code error} says which policy); it loads again when the policy selects it. UNLOADED.
+     */
+    record NotSelected(String revisionKey, String error) implements PluginState {
+        @Override
+        public ModelState reported() {
+            return ModelState.UNLOADED;
+        }
+
+        @Override
+        public boolean started() {
+            return true;
         }
     }
 

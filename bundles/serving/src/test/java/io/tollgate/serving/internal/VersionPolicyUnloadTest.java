@@ -1,0 +1,304 @@
+package io.tollgate.serving.internal;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import io.tollgate.accelerator.EngineAvailability;
+import io.tollgate.engine.onnx.internal.OnnxEngine;
+import io.tollgate.engine.onnx.internal.OnnxSettings;
+import io.tollgate.engine.spi.EngineException;
+import io.tollgate.engine.spi.InferenceEngine;
+import io.tollgate.engine.spi.LoadedModel;
+import io.tollgate.engine.spi.ModelArtifact;
+import io.tollgate.model.Tensor;
+import io.tollgate.model.TensorSpec;
+import io.tollgate.serving.InferenceException;
+import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.InferenceRequest;
+import io.tollgate.serving.InferenceResponse;
+import io.tollgate.serving.ModelState;
+import io.tollgate.serving.PluginStatus;
+import io.tollgate.serving.RepositoryControl.IndexEntry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.After;
+import org.junit.Assume;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * Issue 11: a version its model's version policy stops selecting at run time is unloaded as Triton unloads it: the
+ * requests in flight on it finish, then its ONNX Runtime session closes and its placement is released; a policy that
+ * selects it again loads it again. Real ONNX Runtime (the example fashion-mnist model) behind an engine that counts the
+ * closes of the sessions it hands out and can hold runs in flight.
+ */
+public class VersionPolicyUnloadTest {
+    private static final Path MODEL = Path.of(System.getProperty("basedir", "."))
+            .resolve("../../plugins/fashion-mnist/src/main/model/model.onnx").normalize();
+
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private final EvictionServingTest.TwoSlots slots = new EvictionServingTest.TwoSlots();
+    private CountingOnnx engine;
+    private ServingService service;
+    private Path models;
+
+    /** The real ORT engine; each session it loads is wrapped to count its closes and hold its runs. */
+    static final class CountingOnnx implements InferenceEngine {
+        final OnnxEngine onnx = new OnnxEngine(OnnxSettings.fromProperties(Map.of("intra_op_threads", "1")));
+        final Map<String, List<Session>> loaded = new ConcurrentHashMap<>();
+
+        @Override
+        public String name() {
+            return "onnx";
+        }
+
+        @Override
+        public String accelerator() {
+            return onnx.accelerator();
+        }
+
+        @Override
+        public EngineAvailability availability() {
+            return onnx.availability();
+        }
+
+        @Override
+        public LoadedModel load(ModelArtifact artifact) throws EngineException {
+            Session s = new Session(onnx.load(artifact));
+            loaded.computeIfAbsent(artifact.descriptor().version(), v -> new CopyOnWriteArrayList<>()).add(s);
+            return s;
+        }
+
+        Session session(String version, int index) {
+            return loaded.getOrDefault(version, List.of()).get(index);
+        }
+
+        int sessions(String version) {
+            return loaded.getOrDefault(version, List.of()).size();
+        }
+    }
+
+    static final class Session implements LoadedModel {
+        final LoadedModel ort;
+        final AtomicInteger closes = new AtomicInteger();
+        final AtomicInteger runsAfterClose = new AtomicInteger();
+        volatile CountDownLatch gate;
+        volatile CountDownLatch started = new CountDownLatch(0);
+
+        Session(LoadedModel ort) {
+            this.ort = ort;
+        }
+
+        @Override
+        public List<TensorSpec> inputs() {
+            return ort.inputs();
+        }
+
+        @Override
+        public List<TensorSpec> outputs() {
+            return ort.outputs();
+        }
+
+        @Override
+        public String accelerator() {
+            return ort.accelerator();
+        }
+
+        @Override
+        public List<Tensor> run(List<Tensor> inputs, Set<String> requestedOutputs) throws EngineException {
+            started.countDown();
+            CountDownLatch g = gate;
+            if (g != null) {
+                try {
+                    g.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (closes.get() > 0) {
+                runsAfterClose.incrementAndGet();
+                throw new IllegalStateException("run on a closed ONNX Runtime session");
+            }
+            return ort.run(inputs, requestedOutputs);
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+            ort.close();
+        }
+    }
+
+    @Before
+    public void start() throws Exception {
+        Assume.assumeTrue("no fashion-mnist model at " + MODEL + " (plugins/fashion-mnist trains it)",
+                Files.isRegularFile(MODEL));
+        engine = new CountingOnnx();
+        models = tmp.newFolder("models").toPath();
+        service = new ServingService(new ServingSettings(4, 64, 10_000, 10_000, 2_000, 50), new FakeUsageJournal());
+        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        service.placement(slots);
+        service.watchModelConfigs(models);
+        service.bindEngine(engine);
+        service.trackerOpened(Set.of());
+    }
+
+    @After
+    public void stop() {
+        if (service != null) {
+            service.deactivate();
+        }
+    }
+
+    private static FakePluginSource plugin(long id, String version) throws Exception {
+        FakePluginSource p = new FakePluginSource(id, "io.acme.fm-" + version, version);
+        p.declaredModel = "fm";
+        p.declaredModelVersion = version;
+        p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"" + version + "\",\"platform\":\"onnx\","
+                + "\"engine\":\"onnx\",\"file\":\"model.onnx\",\"max_batch_size\":16}");
+        p.put("TOLLGATE-INF/model.onnx", Files.readAllBytes(MODEL));
+        return p;
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private void policy(String json) throws Exception {
+        Path t = models.resolve("fm.json.tmp");
+        Files.writeString(t, json.replace('\'', '"'), StandardCharsets.UTF_8);
+        Files.move(t, models.resolve("fm.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private List<String> index() {
+        List<String> out = new ArrayList<>();
+        for (IndexEntry e : service.index(false)) {
+            out.add(e.version() + " " + e.state() + (e.reason().isEmpty() ? "" : ": " + e.reason()));
+        }
+        return out;
+    }
+
+    private CompletableFuture<InferenceResponse> send(String version, String id) {
+        return service.infer(new InferenceRequest("fm", version, id, List.of(Tensor.ofFloats("image",
+                new long[] {1, 1, 28, 28}, new float[784])), List.of(), "acme", null)).toCompletableFuture();
+    }
+
+    private PluginStatus plugin(long id) {
+        return service.plugins().stream().filter(p -> p.bundleId() == id).findFirst().orElseThrow();
+    }
+
+    @Test
+    public void aVersionThePolicyStopsSelectingDrainsClosesItsSessionAndLoadsAgainWhenSelected() throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        service.pluginStarted(plugin(2, "2.0.0"));
+        await("both READY: " + index(), () -> index().equals(List.of("1.0.0 READY", "2.0.0 READY")));
+        assertEquals(Set.of("fm:1.0.0", "fm:2.0.0"), slots.resident());
+        Session old = engine.session("1.0.0", 0);
+
+        // two requests on 1.0.0 held in its ORT session while the policy changes
+        old.started = new CountDownLatch(1);
+        old.gate = new CountDownLatch(1);
+        List<CompletableFuture<InferenceResponse>> inFlight = List.of(send("1.0.0", "held-1"), send("1.0.0", "held-2"));
+        assertTrue(old.started.await(20, TimeUnit.SECONDS));
+        await("2 in flight on 1.0.0", () -> service.model("fm", "1.0.0").orElseThrow().inFlight() == 2);
+
+        policy("{'version_policy':{'latest':{'num_versions':1}}}");
+        await("1.0.0 unloading: " + index(), () -> plugin(1).state() == ModelState.UNLOADED);
+        assertEquals(List.of("1.0.0 UNAVAILABLE: not selected by the version policy (version_policy latest 1)",
+                "2.0.0 READY"), index());
+        assertTrue(plugin(1).error(), plugin(1).error().contains("not selected by the version policy"));
+        try {
+            send("1.0.0", "after").get(20, TimeUnit.SECONDS);
+            fail("1.0.0 served after the policy excluded it");
+        } catch (ExecutionException e) {
+            InferenceException ie = (InferenceException) e.getCause();
+            assertEquals(ie.getMessage(), Reason.MODEL_NOT_FOUND, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().contains("not selected by the version policy"));
+        }
+        assertEquals("2.0.0", send(null, "unversioned").get(20, TimeUnit.SECONDS).version());
+        assertEquals("the session waits for its requests in flight", 0, old.closes.get());
+
+        old.gate.countDown();
+        for (CompletableFuture<InferenceResponse> f : inFlight) {
+            InferenceResponse r = f.get(20, TimeUnit.SECONDS);      // no request dropped
+            assertEquals("1.0.0", r.version());
+            assertEquals(10, r.outputs().get(0).shape()[1]);
+        }
+        await("1.0.0's ORT session closed", () -> old.closes.get() == 1);
+        assertEquals(0, old.runsAfterClose.get());
+        await("its placement released: " + slots.resident(), () -> slots.resident().equals(Set.of("fm:2.0.0")));
+        assertTrue(slots.released.toString(), slots.released.contains("fm:1.0.0"));
+        assertEquals("still listed, not forgotten", List.of("1.0.0 UNAVAILABLE: not selected by the version policy"
+                + " (version_policy latest 1)", "2.0.0 READY"), index());
+        assertEquals(1, engine.sessions("1.0.0"));
+
+        // selected again: it loads again (a new session) and serves
+        policy("{'version_policy':{'all':{}}}");
+        await("both READY again: " + index(), () -> index().equals(List.of("1.0.0 READY", "2.0.0 READY")));
+        assertEquals(2, engine.sessions("1.0.0"));
+        InferenceResponse again = send("1.0.0", "again").get(20, TimeUnit.SECONDS);
+        assertEquals("1.0.0", again.version());
+        assertEquals(ModelState.READY, plugin(1).state());
+        assertEquals(Set.of("fm:1.0.0", "fm:2.0.0"), slots.resident());
+        assertEquals(0, engine.session("1.0.0", 1).closes.get());
+        assertEquals("2.0.0 was never unloaded", 1, engine.sessions("2.0.0"));
+    }
+
+    @Test
+    public void aPolicyThatSelectsAVersionStillLoadingKeepsTheOldOneServingUntilItIsReady() throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        await("1.0.0 READY", () -> index().equals(List.of("1.0.0 READY")));
+        policy("{'version_policy':{'latest':{'num_versions':1}}}");
+        await("the policy applied", () -> service.config("fm", null).map(c -> c.versionPolicy().kind()
+                == io.tollgate.serving.ModelConfig.VersionPolicy.Kind.LATEST).orElse(false));
+        // 2.0.0 arrives: until it is READY, 1.0.0 answers unversioned requests; then 1.0.0 unloads
+        List<String> failures = new CopyOnWriteArrayList<>();
+        List<String> servedBy = new CopyOnWriteArrayList<>();
+        Thread client = new Thread(() -> {
+            for (int i = 0; i < 100_000 && !Thread.currentThread().isInterrupted(); i++) {
+                try {
+                    servedBy.add(send(null, "c-" + i).get(20, TimeUnit.SECONDS).version());
+                    if (servedBy.contains("2.0.0") && servedBy.size() > 20 + servedBy.indexOf("2.0.0")) {
+                        return;
+                    }
+                } catch (Exception e) {
+                    failures.add(String.valueOf(e.getCause()));
+                }
+            }
+        });
+        client.start();
+        await("1.0.0 serving the client", () -> servedBy.size() > 5);
+        service.pluginStarted(plugin(2, "2.0.0"));
+        client.join(60_000);
+        assertTrue("no request failed while the policy switched versions: " + failures, failures.isEmpty());
+        assertTrue(servedBy.toString(), servedBy.contains("2.0.0"));
+        await("1.0.0's session closed", () -> engine.session("1.0.0", 0).closes.get() == 1);
+        assertEquals(List.of("1.0.0 UNAVAILABLE: not selected by the version policy (version_policy latest 1)",
+                "2.0.0 READY"), index());
+    }
+}
