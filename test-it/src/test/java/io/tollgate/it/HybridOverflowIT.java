@@ -105,6 +105,17 @@ public class HybridOverflowIT {
         assertEquals("via-a-1", viaA.json().path("id").asText());
         assertEquals("remote:plant-b", viaA.json().path("parameters").path("accelerator").asText());
         int remoteServed = 1;
+        // issue 11: its configuration is the remote's (nothing was refused); its statistics are A's of what it routed
+        Http.Response config = boxA.get("/v2/models/fashion-mnist/config");
+        assertEquals(config.body(), 404, config.status());
+        assertTrue(config.body(), config.body().contains("is not installed here: it is served through route 'plant-b',"
+                + " so its configuration is the remote server's") && !config.body().contains("refused"));
+        Http.Response stats = boxA.get("/v2/models/fashion-mnist/stats");
+        assertEquals(stats.body(), 200, stats.status());
+        JsonNode routed = stats.json().path("model_stats").path(0);
+        assertEquals(stats.body(), "fashion-mnist", routed.path("name").asText());
+        assertEquals(stats.body(), 1, routed.path("inference_count").asInt());
+        assertTrue(stats.body(), routed.path("inference_stats").path("success").path("ns").asLong() > 0);
 
         // (b) the model on A too, one instance, a queue of 1: 16 clients overflow into B with 0 failures
         ApplianceProcess.drop(appliance.dist().resolve("plugins/fashion-mnist-1.0.0.jar"), pluginsA);

@@ -500,7 +500,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             // A version stopped for want of a license stays listed with its reason while the launcher refreshes
             // its plugin (requests keep getting 403 with the reason, never a 404 in between); the next start or the
             // guard's refusal of the refreshed bundle replaces it.
-            if ((v.state() == ModelState.FAILED && !v.unlicensed()) || v.state() == ModelState.LOADING) {
+            if ((v.state() == ModelState.FAILED && !v.unlicensed()) || v.state() == ModelState.LOADING || v.excluded()) {
                 repository.remove(v);
             }
         }
@@ -638,8 +638,9 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         PluginRecord r = plugins.get(attempt.source().bundleId());
         r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model did not load");
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
-            // the failure before this attempt, kept listed while it ran, is superseded by this one
-            if (v != attempt.version() && !v.retiring() && v.state() == ModelState.FAILED) {
+            // the failure before this attempt, kept listed while it ran, is superseded by this one; a version the
+            // version policy had unloaded did not load again: its plugin's error says why, it no longer counts
+            if (v != attempt.version() && !v.retiring() && (v.state() == ModelState.FAILED || v.excluded())) {
                 repository.remove(v);
             }
         }
