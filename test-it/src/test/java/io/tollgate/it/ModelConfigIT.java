@@ -229,7 +229,7 @@ public class ModelConfigIT {
                 .contains("not selected by the version policy (version_policy latest 1)"));
         await("1.0.0's session closed", () -> appliance.tail(400).lines().anyMatch(l -> l.contains(
                 "model 'fashion-mnist' 1.0.0 from plugin") && l.endsWith(" closed (UNLOADED)")));
-        assertEquals("only 1.2.0 resident", List.of("1.2.0"), resident(admin));
+        await("only 1.2.0 resident on the accelerators", () -> resident(admin).equals(List.of("1.2.0")));
 
         writeOverride("{'version_policy':{'specific':{'versions':['1.0.0']}}}");
         // 1.0.0 loads again, then 1.2.0 unloads (it serves until then)
