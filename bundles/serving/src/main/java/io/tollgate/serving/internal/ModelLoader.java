@@ -168,7 +168,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             }
             for (ModelVersion v : lost) {      // after every version failed, so one plugin's state cannot stop that
                 PluginRecord r = plugins.get(v.plugin().bundleId());
-                if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey())) {
+                // a version the policy unloads keeps its plugin's NotSelected: it no longer serves either way
+                if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey()) && !v.excluded()) {
                     r.moveTo(r.state().engineLost(v.plugin().label() + ": " + why, name), "its engine went away");
                 }
             }
