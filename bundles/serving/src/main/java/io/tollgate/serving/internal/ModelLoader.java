@@ -556,7 +556,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 startAttempt(r, r.source());
             }
         }
-        if (held.stream().anyMatch(v -> selection.selects(v) && (v.state() == ModelState.LOADING || v.excluded()))) {
+        if (held.stream().anyMatch(v -> selection.selects(v)
+                && (v.state() == ModelState.LOADING || (v.excluded() && ModelRepository.installed(v))))) {
             return;     // the versions it selects are not all READY yet: the others serve on until they are
         }
         for (ModelVersion v : held) {

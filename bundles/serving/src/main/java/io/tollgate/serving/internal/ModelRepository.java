@@ -479,7 +479,7 @@ final class ModelRepository {
             return best.get();
         }
         if ((version == null || version.isBlank()) && named.stream().anyMatch(v -> selection.selects(v)
-                && (v.state() == ModelState.LOADING || v.excluded()))) {
+                && (v.state() == ModelState.LOADING || (v.excluded() && installed(v))))) {
             // the policy changed and the versions it selects are still loading: the version serving until now goes on
             // until they are READY (then it is unloaded), so a policy change drops no request (issue 11)
             Optional<ModelVersion> standIn = named.stream().filter(v -> v.state() == ModelState.READY && !v.excluded())
@@ -528,7 +528,7 @@ final class ModelRepository {
      * True for a version the version policy chooses among: loading, ready, or unloaded because the policy did not
      * select it (it loads again when the policy does).
      */
-    private static boolean installed(ModelVersion v) {
+    static boolean installed(ModelVersion v) {
         ModelState state = v.state();
         return state == ModelState.READY || state == ModelState.LOADING
                 || (v.excluded() && (state == ModelState.DRAINING || state == ModelState.UNLOADED));
