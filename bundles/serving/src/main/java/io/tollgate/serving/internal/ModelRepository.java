@@ -91,8 +91,10 @@ final class ModelRepository {
             throws PluginException {
         Version v = ModelVersion.parse(declared.version());
         for (ModelVersion other : versions) {
+            // (the same bundle's earlier FAILED version, kept listed until this one is, is replaced below)
             if (other.ownsName() && other.state() != ModelState.UNLOADED && other.name().equals(declared.name())
-                    && !other.plugin().symbolicName().equals(plugin.symbolicName())) {
+                    && !other.plugin().symbolicName().equals(plugin.symbolicName())
+                    && !(other.plugin().bundleId() == plugin.bundleId() && other.state() == ModelState.FAILED)) {
                 throw new PluginException(plugin.label() + ": model '" + declared.name() + "' is already served by"
                         + " plugin " + other.plugin().symbolicName() + "; a model's versions must come from the"
                         + " plugin that owns its name");
