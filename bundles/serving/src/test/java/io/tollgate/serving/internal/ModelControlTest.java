@@ -206,7 +206,7 @@ public class ModelControlTest {
         write(dir.resolve("fm.json"), "{'version_policy':{'specific':{'versions':['1']}}}");
         // 1.0.0 was unloaded by latest 1: it loads again, and only then 2.0.0 unloads (it serves meanwhile)
         await("specific 1: " + index(), () -> index().equals(List.of("fm 1.0.0 READY", "fm 2.0.0 UNAVAILABLE: not"
-                + " selected by the version policy (version_policy specific [1])")));
+                + " selected by the version policy (version_policy specific [1.0.0])")));
         assertEquals(1f, tag(null), 0f);
         assertEquals(Reason.MODEL_NOT_FOUND, refusal(request("2.0.0", 1)).reason());
 

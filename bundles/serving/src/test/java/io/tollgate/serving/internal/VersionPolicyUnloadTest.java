@@ -56,10 +56,48 @@ public class VersionPolicyUnloadTest {
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
-    private final EvictionServingTest.TwoSlots slots = new EvictionServingTest.TwoSlots();
+    private final Reservations slots = new Reservations();
     private CountingOnnx engine;
     private ServingService service;
     private Path models;
+
+    /** A placement service that reserves every instance on the CPU for engine onnx and records what is released. */
+    static final class Reservations implements io.tollgate.accelerator.PlacementService {
+        final Map<String, io.tollgate.accelerator.Placement> resident = new ConcurrentHashMap<>();
+        final List<String> released = new CopyOnWriteArrayList<>();
+
+        @Override
+        public io.tollgate.accelerator.Placement place(io.tollgate.accelerator.PlacementRequest r,
+                                                      io.tollgate.accelerator.EvictionListener listener) {
+            return resident.computeIfAbsent(r.model() + ":" + r.version(), k -> new io.tollgate.accelerator.Placement(
+                    r.model(), r.version(), "cpu", io.tollgate.accelerator.AcceleratorKind.CPU, "onnx", "fp32",
+                    r.estimatedBytes(), ""));
+        }
+
+        @Override
+        public void release(String model, String version) {
+            released.add(model + ":" + version);
+            resident.remove(model + ":" + version);
+        }
+
+        @Override
+        public void touch(String model, String version) {
+        }
+
+        @Override
+        public java.util.Optional<io.tollgate.accelerator.Placement> placement(String model, String version) {
+            return java.util.Optional.ofNullable(resident.get(model + ":" + version));
+        }
+
+        @Override
+        public List<io.tollgate.accelerator.Placement> placements() {
+            return List.copyOf(resident.values());
+        }
+
+        Set<String> resident() {
+            return Set.copyOf(resident.keySet());
+        }
+    }
 
     /** The real ORT engine; each session it loads is wrapped to count its closes and hold its runs. */
     static final class CountingOnnx implements InferenceEngine {
@@ -170,7 +208,7 @@ public class VersionPolicyUnloadTest {
     }
 
     private static FakePluginSource plugin(long id, String version) throws Exception {
-        FakePluginSource p = new FakePluginSource(id, "io.acme.fm-" + version, version);
+        FakePluginSource p = new FakePluginSource(id, "io.acme.fm", version);      // one owner, side by side
         p.declaredModel = "fm";
         p.declaredModelVersion = version;
         p.put("TOLLGATE-INF/model.json", "{\"name\":\"fm\",\"version\":\"" + version + "\",\"platform\":\"onnx\","
