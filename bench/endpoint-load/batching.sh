@@ -25,23 +25,7 @@ for name in fm-off fm-on; do
   jar="$work/$name-1.0.0.jar"
   "$dist/bin/tollgate" plugin pack --model "$work/model/TOLLGATE-INF/model.onnx" \
       --labels "$work/model/TOLLGATE-INF/labels.txt" --name "$name" --version 1.0.0 --max-batch 256 --output "$jar" > /dev/null
-  python3 - "$jar" "$name" "$threads" "$delay" <<'PY'
-import json, sys, zipfile, shutil
-jar, name, instances, delay = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-src = zipfile.ZipFile(jar)
-entries = [(i, src.read(i.filename)) for i in src.infolist()]
-src.close()
-with zipfile.ZipFile(jar + ".tmp", "w", zipfile.ZIP_DEFLATED) as out:
-    for info, data in entries:
-        if info.filename == "TOLLGATE-INF/model.json":
-            d = json.loads(data)
-            d["instance_group"] = [{"count": instances, "kind": "KIND_CPU"}]
-            if name == "fm-on":
-                d["dynamic_batching"] = {"preferred_batch_size": [8, 16, 32], "max_queue_delay_microseconds": delay}
-            data = json.dumps(d, indent=2).encode()
-        out.writestr(info, data)
-shutil.move(jar + ".tmp", jar)
-PY
+  python3 "$here/fm-model-json.py" "$jar" "$name" "$threads" "$delay"
   "$vendor" sign-plugin --key "$work/keys/vendor-private.pem" --vendor Bench "$jar" > /dev/null
   "$vendor" issue --key "$work/keys/vendor-private.pem" --vendor Bench --tenant default --plugin "$name" \
       --versions "[1.0.0,2.0.0)" --out "$work/licenses/$name.lic" > /dev/null

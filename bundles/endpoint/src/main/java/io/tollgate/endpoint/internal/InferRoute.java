@@ -202,7 +202,10 @@ final class InferRoute {
     private HttpReply encode(InferenceResponse response, InferRequestDecoder.Decoded request) {
         List<String> labels = List.of();
         boolean batched = false;
-        boolean classifies = request.outputs().values().stream().anyMatch(o -> o.classification() > 0);
+        boolean classifies = false;
+        for (InferRequestDecoder.OutputRequest o : request.outputs().values()) {
+            classifies |= o.classification() > 0;
+        }
         if (classifies) {
             Optional<ModelStatus> status = registry.model(response.model(), response.version());
             if (status.isPresent()) {

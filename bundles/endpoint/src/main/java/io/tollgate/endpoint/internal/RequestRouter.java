@@ -225,11 +225,17 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     static List<String> segments(String path) {
-        List<String> out = new ArrayList<>();
-        for (String part : path.split("/")) {
-            if (!part.isEmpty()) {
-                out.add(part);
+        // indexOf instead of String.split: no array of parts per request (issue 11, request path)
+        List<String> out = new ArrayList<>(6);
+        int start = 0;
+        int n = path.length();
+        while (start <= n) {
+            int slash = path.indexOf('/', start);
+            int end = slash < 0 ? n : slash;
+            if (end > start) {
+                out.add(path.substring(start, end));
             }
+            start = end + 1;
         }
         return out;
     }

@@ -560,21 +560,10 @@ final class BatchScheduler {
             this.outcome = outcome;
         }
 
-        /** What must be equal for two requests to share a run; built once, compared at every scan of the queue. */
-        private String mergeKey;
-
+        /** Whether this request may share an engine run with {@code other} (never: a pipeline request). */
         boolean mergeable(Queued other) {
-            return key().equals(other.key());
-        }
-
-        private String key() {
-            if (pipeline != null) {
-                return "pipeline request " + id + "@" + System.identityHashCode(this);   // never merged
-            }
-            if (mergeKey == null) {
-                mergeKey = TensorBatching.mergeKey(inputs) + " -> " + outputs;
-            }
-            return mergeKey;
+            return pipeline == null && other.pipeline == null && TensorBatching.mergeable(inputs, other.inputs)
+                    && java.util.Objects.equals(outputs, other.outputs);
         }
     }
 }

@@ -14,32 +14,37 @@ import java.util.List;
  * back are exactly the engine's.
  */
 final class TensorBatching {
-    private static final java.util.concurrent.atomic.AtomicLong UNMERGEABLE = new java.util.concurrent.atomic.AtomicLong();
     private TensorBatching() {
     }
 
     /**
-     * A text equal for two requests' inputs (in model order) exactly when they can run as one batch: same names and
-     * types, same dimensions after the first. A tensor without dimensions makes it unique (no batch dimension).
+     * Whether two requests' inputs (in model order) can run as one batch: same names and types, same dimensions after
+     * the first. A tensor without dimensions (no batch dimension) never merges. Compared field by field, without
+     * building a text per request (issue 11, request path: it ran on the event loop for every request).
      */
-    static String mergeKey(List<Tensor> inputs) {
-        StringBuilder key = new StringBuilder(32 * inputs.size());
-        for (Tensor t : inputs) {
-            long[] shape = t.shape();
-            if (shape.length == 0) {
-                return "scalar#" + UNMERGEABLE.incrementAndGet();
-            }
-            key.append(t.name()).append(':').append(t.type());
-            for (int i = 1; i < shape.length; i++) {
-                key.append(',').append(shape[i]);
-            }
-            key.append(';');
+    static boolean mergeable(List<Tensor> a, List<Tensor> b) {
+        if (a.size() != b.size()) {
+            return false;
         }
-        return key.toString();
+        for (int i = 0; i < a.size(); i++) {
+            Tensor x = a.get(i);
+            Tensor y = b.get(i);
+            long[] xs = x.shape();
+            long[] ys = y.shape();
+            if (xs.length == 0 || xs.length != ys.length || x.type() != y.type() || !x.name().equals(y.name())) {
+                return false;
+            }
+            for (int d = 1; d < xs.length; d++) {
+                if (xs[d] != ys[d]) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**
-     * The inputs of several requests (each in model order, with equal {@link #mergeKey}s) concatenated along
+     * The inputs of several requests (each in model order, {@link #mergeable} with each other) concatenated along
      * the first dimension, in the order given.
      */
     static List<Tensor> concat(List<List<Tensor>> requests) {
