@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param tenant           who is billed: the tenant of the caller's API key, which the endpoint sets (no request field
  *                         can change it); {@code "default"} for a caller without a key (protected mode)
  * @param parameters       protocol request parameters, passed through
+ * @param classification   Triton's classification extension: output name → the number of top classes the caller asked
+ *                         of it ({@code "parameters":{"classification":k}} on a requested output); empty when none.
+ *                         The endpoint applies it to a local answer; a remote route passes it on (since 1.6)
  * @throws IllegalArgumentException when {@code id} is not a valid request id ({@link #checkId}'s message)
  */
 public record InferenceRequest(
@@ -34,7 +37,8 @@ public record InferenceRequest(
         List<Tensor> inputs,
         List<String> requestedOutputs,
         String tenant,
-        Map<String, Object> parameters) {
+        Map<String, Object> parameters,
+        Map<String, Integer> classification) {
 
     /**
      * Longest request id, in characters (an id is ASCII: also its length in bytes of UTF-8).
@@ -58,6 +62,13 @@ public record InferenceRequest(
         requestedOutputs = List.copyOf(requestedOutputs);
         tenant = tenant == null || tenant.isBlank() ? "default" : tenant;
         parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
+        classification = classification == null ? Map.of() : Map.copyOf(classification);
+    }
+
+    /** A request without classification outputs (the form before 1.6). */
+    public InferenceRequest(String model, String version, String id, List<Tensor> inputs,
+                            List<String> requestedOutputs, String tenant, Map<String, Object> parameters) {
+        this(model, version, id, inputs, requestedOutputs, tenant, parameters, Map.of());
     }
 
     /**

@@ -76,4 +76,16 @@ public interface ModelRegistry {
     default Optional<String> unavailable(String name) {
         return Optional.empty();
     }
+
+    /**
+     * For a model that exists here only as a remote route (hybrid overflow) and whose remote metadata this box does
+     * not have: why, as the failure the endpoint answers for {@code GET /v2/models/{m}} instead of empty metadata
+     * ({@link InferenceException.Reason#REMOTE_FAILED} 502 naming the route and what was wrong with the remote's
+     * answer; {@link InferenceException.Reason#REMOTE_UNAVAILABLE} 503 while the first fetch is on its way). Empty for every other model, and once valid metadata is cached.
+     *
+     * @since 1.6
+     */
+    default Optional<InferenceException> metadataFailure(String name) {
+        return Optional.empty();
+    }
 }

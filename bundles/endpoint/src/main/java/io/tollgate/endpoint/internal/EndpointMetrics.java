@@ -383,9 +383,10 @@ final class EndpointMetrics {
 
     /** Label value escaping of the text format: backslash, double quote and line feed. */
     /**
-     * The remote routes (hybrid overflow): {@code tollgate_route_requests_total}, {@code tollgate_route_failures_total}
-     * and {@code tollgate_route_breaker_state} (one series per state, 1 for the current one), labelled by model and
-     * route.
+     * The remote routes (hybrid overflow): {@code tollgate_route_requests_total} and
+     * {@code tollgate_route_failures_total} labelled by model and route, and {@code tollgate_route_breaker_state}
+     * labelled by route only (one series per state, 1 for the current one): the models routed to one route name share
+     * its breaker (decision 2026-12-01 "Hybrid overflow defects").
      */
     static void renderRoutes(StringBuilder out, List<io.tollgate.serving.RouteStatus> routes) {
         if (routes.isEmpty()) {
@@ -405,10 +406,14 @@ final class EndpointMetrics {
         }
         out.append("# HELP tollgate_route_breaker_state The circuit breaker state of a route (1 for the current).\n")
                 .append("# TYPE tollgate_route_breaker_state gauge\n");
+        java.util.Map<String, String> breakers = new java.util.TreeMap<>();
         for (io.tollgate.serving.RouteStatus r : routes) {
+            breakers.putIfAbsent(r.route(), r.breaker());
+        }
+        for (java.util.Map.Entry<String, String> b : breakers.entrySet()) {
             for (String state : List.of("closed", "open", "half_open")) {
-                out.append("tollgate_route_breaker_state{").append(routeLabels(r)).append(",state=\"").append(state)
-                        .append("\"} ").append(state.equals(r.breaker()) ? 1 : 0).append('\n');
+                out.append("tollgate_route_breaker_state{route=\"").append(escape(b.getKey())).append("\",state=\"")
+                        .append(state).append("\"} ").append(state.equals(b.getValue()) ? 1 : 0).append('\n');
             }
         }
     }

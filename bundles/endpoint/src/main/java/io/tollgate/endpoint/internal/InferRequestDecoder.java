@@ -164,8 +164,16 @@ final class InferRequestDecoder {
         }
         List<Tensor> tensors = tensors(inputs, body, binary.slice());
         Object binaryOutput = parameters.get(BINARY_DATA_OUTPUT);
+        Map<String, Integer> classification = new java.util.HashMap<>();
+        for (OutputRequest o : outputs.values()) {
+            if (o.classification() > 0) {
+                classification.put(o.name(), o.classification());
+            }
+        }
+        // the classification goes down too: a remote route passes it on (the remote knows its labels), decision
+        // 2026-12-01 "Hybrid overflow defects"
         InferenceRequest request = new InferenceRequest(model, version, id, tensors, List.copyOf(outputs.keySet()),
-                tenant, parameters);
+                tenant, parameters, classification);
         return new Decoded(request, Map.copyOf(outputs), Boolean.TRUE.equals(binaryOutput));
     }
 

@@ -36,7 +36,10 @@ final class InferResponseEncoder {
         List<Tensor> outputs = new ArrayList<>(response.outputs().size());
         for (Tensor t : response.outputs()) {
             int k = request.classificationFor(t.name());
-            outputs.add(k > 0 ? Classification.topK(t, k, labels, batched) : t);
+            // a route's remote was asked the classification and answered it (its labels): handed on as it came
+            boolean classifiedByRemote = t.type() == DataType.BYTES && response.accelerator() != null
+                    && response.accelerator().startsWith("remote:");
+            outputs.add(k > 0 && !classifiedByRemote ? Classification.topK(t, k, labels, batched) : t);
         }
         // binary outputs are written once, straight into the response body after the JSON (no growing buffer)
         long binaryTotal = 0;

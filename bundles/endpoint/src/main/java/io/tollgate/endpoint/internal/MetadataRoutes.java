@@ -108,6 +108,14 @@ final class MetadataRoutes {
         }));
     }
 
+    /**
+     * For a model that exists here only as a remote route without valid metadata: the route's failure to answer
+     * instead of its metadata ({@link ModelRegistry#metadataFailure}).
+     */
+    Optional<io.tollgate.serving.InferenceException> routeMetadataFailure(String name) {
+        return registry.metadataFailure(name);
+    }
+
     HttpReply modelReady(String name, String version) throws RequestException {
         ModelStatus status = find(name, version);
         // a READY version that does not serve (unloaded, not selected by the version policy) carries the reason

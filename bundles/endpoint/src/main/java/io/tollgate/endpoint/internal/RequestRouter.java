@@ -307,8 +307,15 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return done(metadata.live());
             case HEALTH_READY:
                 return done(metadata.ready());
-            case MODEL_METADATA:
+            case MODEL_METADATA: {
+                // a route-only model whose remote gave no valid metadata: 502 naming the route, never empty fields
+                java.util.Optional<io.tollgate.serving.InferenceException> remote =
+                        metadata.routeMetadataFailure(m.model());
+                if (remote.isPresent()) {
+                    return CompletableFuture.failedFuture(remote.get());
+                }
                 return done(metadata.model(m.model(), m.version()));
+            }
             case MODEL_READY:
                 return done(metadata.modelReady(m.model(), m.version()));
             case MODEL_INFER:

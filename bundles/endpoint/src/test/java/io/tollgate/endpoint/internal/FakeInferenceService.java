@@ -71,6 +71,15 @@ final class FakeInferenceService implements InferenceService {
             }
             throw new InferenceException(reason, "fake failure " + reason + " for model '" + request.model() + "'");
         }
+        if ("remote-classified".equals(request.parameters().get("mode"))) {
+            // a route's remote that was asked the classification: it answers BYTES entries with its own labels
+            List<Tensor> classified = new ArrayList<>();
+            for (java.util.Map.Entry<String, Integer> c : request.classification().entrySet()) {
+                classified.add(Tensor.ofBytes(c.getKey(), new long[] {1, c.getValue()}, java.util.Collections.nCopies(
+                        c.getValue(), "0.500000:3:remote-label".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+            }
+            return new InferenceResponse(request.model(), "7", request.id(), classified, 1234, "remote:plant-b");
+        }
         if ("crash".equals(request.parameters().get("mode"))) {
             throw new IllegalStateException("fake crash inside the serving layer");
         }

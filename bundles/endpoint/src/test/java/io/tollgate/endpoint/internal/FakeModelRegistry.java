@@ -25,6 +25,9 @@ final class FakeModelRegistry implements ModelRegistry {
 
     /** What {@link #routes} returns. */
     final List<io.tollgate.serving.RouteStatus> routes = new CopyOnWriteArrayList<>();
+    /** Route-only models without valid remote metadata, by name: what {@link #metadataFailure} says. */
+    final Map<String, io.tollgate.serving.InferenceException> metadataFailures =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What {@link #statistics} returns, filtered by name and version. */
     final List<io.tollgate.serving.ModelStatistics> statistics = new CopyOnWriteArrayList<>();
@@ -78,6 +81,11 @@ final class FakeModelRegistry implements ModelRegistry {
     @Override
     public Optional<io.tollgate.serving.ModelConfig> config(String name, String version) {
         return Optional.ofNullable(configs.get(name + "/" + (version == null ? "" : version)));
+    }
+
+    @Override
+    public Optional<io.tollgate.serving.InferenceException> metadataFailure(String name) {
+        return Optional.ofNullable(metadataFailures.get(name));
     }
 
     @Override

@@ -1006,4 +1006,59 @@ public class HttpEndpointTest {
             s.service.close();
         }
     }
+
+    /** Issue 11 defect 1: a route's remote answers the classification (its labels); the endpoint hands it on. */
+    @Test
+    public void aClassificationAnsweredByARoutesRemoteIsHandedOnAsItCame() throws Exception {
+        String body = "{\"parameters\":{\"mode\":\"remote-classified\"},\"inputs\":[{\"name\":\"probs\","
+                + "\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[0.1,0.2,0.3,0.4]}],"
+                + "\"outputs\":[{\"name\":\"probs\",\"parameters\":{\"classification\":2}}]}";
+        HttpResponse<String> r = server.post("/v2/models/classifier/infer", body);
+        assertEquals(r.body(), 200, r.statusCode());
+        assertEquals(java.util.Map.of("probs", 2), server.service.last.classification());
+        JsonNode answer = TestServer.json(r);
+        assertEquals("remote:plant-b", answer.path("parameters").path("accelerator").asText());
+        assertEquals(TestServer.JSON.readTree("[\"0.500000:3:remote-label\",\"0.500000:3:remote-label\"]"),
+                answer.path("outputs").path(0).path("data"));
+        assertEquals(TestServer.JSON.readTree("[1,2]"), answer.path("outputs").path(0).path("shape"));
+    }
+
+    /** Issue 11 defect 3: a route-only model whose remote gave garbage metadata is a 502 naming the route. */
+    @Test
+    public void metadataOfARouteOnlyModelWithoutValidRemoteMetadataIs502NamingTheRoute() throws Exception {
+        io.tollgate.model.ModelDescriptor empty = new io.tollgate.model.ModelDescriptor("routed", "", "", "remote",
+                "", List.of(), List.of(), 0, List.of(), "inference", "", java.util.Map.of());
+        String why = "route 'plant-b': http://10.0.0.7:8000 gave invalid metadata for model 'routed': it has no"
+                + " \"inputs\" array";
+        server.registry.models.add(new io.tollgate.serving.ModelStatus(empty, io.tollgate.serving.ModelState.FAILED,
+                true, "", "", "remote:plant-b", why, 0, 0));
+        server.registry.metadataFailures.put("routed", new io.tollgate.serving.RemoteRouteException(
+                io.tollgate.serving.InferenceException.Reason.REMOTE_FAILED, "plant-b", 200, why));
+        try {
+            assertError(server.get("/v2/models/routed"), 502, why);
+            server.registry.metadataFailures.put("routed", new io.tollgate.serving.RemoteRouteException(
+                    io.tollgate.serving.InferenceException.Reason.REMOTE_UNAVAILABLE, "plant-b", 0, "route 'plant-b':"
+                    + " the metadata of model 'routed' is being fetched"));
+            HttpResponse<String> fetching = server.get("/v2/models/routed");
+            assertError(fetching, 503, "is being fetched");
+            assertEquals("1", fetching.headers().firstValue("Retry-After").orElse(""));
+        } finally {
+            server.registry.metadataFailures.clear();
+            server.registry.models.removeIf(m -> m.name().equals("routed"));
+        }
+    }
+
+    /** Issue 11 defect 4: the breaker state is one series per route, whatever number of models share it. */
+    @Test
+    public void theBreakerStateIsOneSeriesPerRoute() {
+        StringBuilder out = new StringBuilder();
+        EndpointMetrics.renderRoutes(out, List.of(
+                new io.tollgate.serving.RouteStatus("fashion-mnist", "plant-b", "local-first", "http://b", "open", 4, 2),
+                new io.tollgate.serving.RouteStatus("fashion-remote", "plant-b", "remote", "http://b", "open", 3, 3)));
+        String text = out.toString();
+        assertTrue(text, text.contains("\ntollgate_route_breaker_state{route=\"plant-b\",state=\"open\"} 1\n"));
+        assertEquals(text, 3, text.split("tollgate_route_breaker_state\\{", -1).length - 1);
+        assertTrue(text, text.contains("tollgate_route_requests_total{model=\"fashion-remote\",route=\"plant-b\"} 3"));
+        assertTrue(text, text.contains("tollgate_route_failures_total{model=\"fashion-mnist\",route=\"plant-b\"} 2"));
+    }
 }

@@ -187,6 +187,8 @@ public class InferCodecTest {
         assertFalse(d.request().parameters().containsKey("n"));
         assertEquals(List.of("y", "z"), d.request().requestedOutputs());
         assertEquals(2, d.classificationFor("y"));
+        assertEquals("the classification goes to serving (a route passes it on)", java.util.Map.of("y", 2),
+                d.request().classification());
         assertTrue(d.binaryFor("z"));
         assertFalse(d.binaryFor("y"));
         InferRequestDecoder.Decoded all = decode("{\"parameters\":{\"binary_data_output\":true},\"inputs\":"

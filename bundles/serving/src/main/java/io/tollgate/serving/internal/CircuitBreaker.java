@@ -11,6 +11,9 @@ import org.slf4j.LoggerFactory;
  * Every transition is logged here, once. A hand-written one of ~80 lines rather than resilience4j: decision
  * 2026-12-01 "Hybrid overflow".
  *
+ * <p>One per route name, shared by every model routed to it ({@link RouteTable}): the remote is down for all of them
+ * (decision 2026-12-01 "Hybrid overflow defects").
+ *
  * <p>Thread-safe (synchronized; a few field writes per remote call).
  */
 final class CircuitBreaker {
@@ -33,6 +36,21 @@ final class CircuitBreaker {
         this.failureThreshold = failureThreshold;
         this.openNanos = openMs * 1_000_000L;
         this.nanoClock = nanoClock;
+    }
+
+    /** The route's name, as the breaker logs it. */
+    String route() {
+        return route;
+    }
+
+    /** Consecutive failures that open the circuit. */
+    int failureThreshold() {
+        return failureThreshold;
+    }
+
+    /** How long an open circuit refuses at once, in ms. */
+    long openMs() {
+        return openNanos / 1_000_000L;
     }
 
     /** True when a call may go to the remote now; a true in HALF_OPEN is the one trial call. */

@@ -56,6 +56,11 @@ final class ModelConfigWatch {
     private final Map<String, String> problems = new ConcurrentHashMap<>();
     /** File name → the bytes last looked at (lifecycle thread). */
     private final Map<String, byte[]> seen = new HashMap<>();
+    /**
+     * Files refused because their route contradicts another model's route of the same name (url or breaker
+     * settings): looked at again when the routes in force change (lifecycle thread).
+     */
+    private final Set<String> routeConflicts = new HashSet<>();
     private ScheduledFuture<?> task;
 
     ModelConfigWatch(Path dir, ModelRepository repository) {
@@ -114,16 +119,23 @@ final class ModelConfigWatch {
     /** Applies what changed in the folder since the last scan. */
     void scan() {
         Set<String> present = new HashSet<>();
+        Map<String, RemoteRoute> routesBefore = routes == null ? Map.of() : routes.all();
         if (Files.isDirectory(dir)) {
+            // in name order: of two files whose routes of one name disagree, the first in force wins at start
+            java.util.List<Path> listed = new java.util.ArrayList<>();
             try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
                 for (Path f : files) {
-                    String file = f.getFileName().toString();
-                    present.add(file);
-                    look(f, file);
+                    listed.add(f);
                 }
             } catch (IOException e) {
                 LOG.warn("cannot list {}: {}; model configuration overrides stay as they are", dir, e.toString());
                 return;
+            }
+            listed.sort(java.util.Comparator.comparing(f -> f.getFileName().toString()));
+            for (Path f : listed) {
+                String file = f.getFileName().toString();
+                present.add(file);
+                look(f, file);
             }
         }
         for (String file : Set.copyOf(seen.keySet())) {
@@ -141,6 +153,27 @@ final class ModelConfigWatch {
                 }
             }
         }
+        routeConflicts.retainAll(present);
+        if (routes != null && !routeConflicts.isEmpty() && !sameRoutes(routesBefore, routes.all())) {
+            // a route of the name they contradicted changed or went: they may fit now
+            for (String file : new java.util.TreeSet<>(routeConflicts)) {   // in name order, as at start
+                routeConflicts.remove(file);
+                seen.remove(file);
+                look(dir.resolve(file), file);
+            }
+        }
+    }
+
+    private static boolean sameRoutes(Map<String, RemoteRoute> a, Map<String, RemoteRoute> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        for (Map.Entry<String, RemoteRoute> e : a.entrySet()) {
+            if (b.get(e.getKey()) != e.getValue()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void look(Path f, String file) {
@@ -213,9 +246,13 @@ final class ModelConfigWatch {
                 routes.set(model, route);
             }
         } catch (ModelConfigs.Fault fault) {
+            if (route != null && ("route.url".equals(fault.field()) || "route.circuit_breaker".equals(fault.field()))) {
+                routeConflicts.add(file);   // RouteTable.set: another model's route of this name disagrees
+            }
             refuse(f, model, fault.field(), fault.getMessage());
             return;
         }
+        routeConflicts.remove(file);
         applied.put(model, doc);
         problems.remove(model);
         LOG.info("{} applied to model '{}': {}", f, DescriptorReader.printable(model),

@@ -73,6 +73,10 @@ final class RemoteRoute {
     static final String HEADER_LENGTH = "Inference-Header-Content-Length";
     /** How long fetched metadata is used before it is fetched again. */
     static final long METADATA_TTL_MS = 60_000;
+    /** The largest metadata answer read (a model's metadata is a few kB; Triton's largest are far below this). */
+    static final long MAX_METADATA_BYTES = 1L << 20;
+    /** The most inputs or outputs a remote's metadata may declare. */
+    static final int MAX_METADATA_TENSORS = 4096;
 
     private final RouteConfig config;
     private final String model;
@@ -85,8 +89,19 @@ final class RemoteRoute {
     private volatile ModelDescriptor metadata;
     private volatile long metadataAt;
     private volatile CompletableFuture<ModelDescriptor> fetching;
+    /** Why the last metadata fetch failed, or null after a valid one (or before any ended). */
+    private volatile RemoteRouteException metadataFailure;
 
     RemoteRoute(RouteConfig config, String model, Executor executor) throws ModelConfigs.Fault {
+        this(config, model, executor, new CircuitBreaker(config.name(), config.failureThreshold(), config.openMs(),
+                System::nanoTime));
+    }
+
+    /**
+     * @param breaker the circuit breaker of the route's name, shared by every model routed to it ({@link RouteTable})
+     */
+    RemoteRoute(RouteConfig config, String model, Executor executor, CircuitBreaker breaker)
+            throws ModelConfigs.Fault {
         this.config = config;
         this.model = model;
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -104,7 +119,12 @@ final class RemoteRoute {
                 task.run();
             }
         };
-        this.breaker = new CircuitBreaker(config.name(), config.failureThreshold(), config.openMs(), System::nanoTime);
+        this.breaker = breaker;
+    }
+
+    /** The local model this route serves. */
+    String model() {
+        return model;
     }
 
     RouteConfig config() {
@@ -133,7 +153,20 @@ final class RemoteRoute {
         return m;
     }
 
-    /** Fetches the metadata in the background unless a fetch is running; the future completes with it. */
+    /**
+     * Why this box has no metadata of the remote model: the last fetch's failure (REMOTE_FAILED naming what was
+     * wrong, a remote 4xx as REMOTE_REJECTED, REMOTE_TIMEOUT), or null when the last fetch was valid or none ended.
+     */
+    RemoteRouteException metadataFailure() {
+        return metadataFailure;
+    }
+
+    /**
+     * Fetches the metadata in the background unless a fetch is running; the future completes with it, or
+     * exceptionally with a {@link RemoteRouteException}. An answer that is not valid metadata (not JSON, no
+     * {@code inputs}/{@code outputs} arrays, a wrong type, an invalid version name, larger than
+     * {@link #MAX_METADATA_BYTES}) is a REMOTE_FAILED naming what was wrong and counts toward the breaker.
+     */
     CompletableFuture<ModelDescriptor> refreshMetadata() {
         CompletableFuture<ModelDescriptor> f = fetching;
         if (f != null && !f.isDone()) {
@@ -141,24 +174,44 @@ final class RemoteRoute {
         }
         HttpRequest.Builder get = request(URI.create(config.url() + "/v2/models/" + encode(config.remoteModel())))
                 .GET();
-        CompletableFuture<ModelDescriptor> next = client.sendAsync(get.build(), limited())
-                .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
-                .thenApply(r -> {
-                    if (r.statusCode() != 200) {
-                        throw new CompletionException(answerFailure(r));
-                    }
-                    ModelDescriptor d = descriptor(r.body());
-                    metadata = d;
-                    metadataAt = System.currentTimeMillis();
-                    return d;
-                });
-        next.whenComplete((d, e) -> {
-            if (e != null) {
-                LOG.debug("route '{}': metadata of '{}' not fetched: {}", config.name(), config.remoteModel(),
-                        e.toString());
-            }
-        });
+        long limit = Math.min(config.maxResponseBytes(), MAX_METADATA_BYTES);
+        CompletableFuture<ModelDescriptor> next = new CompletableFuture<>();
         fetching = next;
+        client.sendAsync(get.build(), info -> new LimitedBody(limit, config.name(), "the remote's metadata of"
+                        + " model '" + config.remoteModel() + "' is larger than " + limit + " bytes and was cut off"))
+                .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
+                .whenComplete((r, e) -> {
+                    RemoteRouteException failure;
+                    // the remote answered, if with too much (LimitedBody's refusal): not a transport failure
+                    boolean answered = e == null || unwrap(e) instanceof RemoteRouteException;
+                    if (e != null) {
+                        failure = transportFailure(e);
+                    } else if (r.statusCode() != 200) {
+                        failure = answerFailure(r);
+                    } else {
+                        try {
+                            ModelDescriptor d = descriptor(r.body());
+                            metadata = d;
+                            metadataAt = System.currentTimeMillis();
+                            metadataFailure = null;
+                            next.complete(d);
+                            return;
+                        } catch (RemoteRouteException x) {
+                            failure = x;
+                        }
+                    }
+                    // an answer that is not metadata (garbage, too large, a 5xx) counts like a failed call; a 4xx
+                    // names a wrong route.model and does not. A fetch nobody answered (refused, timed out) does not
+                    // either: fetches run in the background (a readiness poll starts one) and the inferences
+                    // themselves count those. The metadata fetched before stays in use.
+                    metadataFailure = failure;
+                    if (answered && failure.reason() == Reason.REMOTE_FAILED) {
+                        breaker.failure(failure.getMessage());
+                    }
+                    LOG.debug("route '{}': metadata of '{}' not fetched: {}", config.name(), config.remoteModel(),
+                            failure.getMessage());
+                    next.completeExceptionally(failure);
+                });
         return next;
     }
 
@@ -184,6 +237,10 @@ final class RemoteRoute {
      * @return completes with the answer, or exceptionally with a {@link RemoteRouteException}
      */
     CompletableFuture<InferenceResponse> infer(InferenceRequest request, ModelDescriptor expected, long deadlineNs) {
+        RemoteRouteException badVersion = checkVersion(request.version(), config.name());
+        if (badVersion != null) {
+            return CompletableFuture.failedFuture(badVersion);   // never sent: the route addresses its model only
+        }
         long budgetMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
         if (budgetMs <= 0) {
             RemoteRouteException late = timedOut();
@@ -249,6 +306,22 @@ final class RemoteRoute {
         return result;
     }
 
+    /**
+     * The 400 for a version named in the request path that is not a version name ({@link ModelNames}: {@code ..},
+     * {@code .}, empty, with {@code /} or a control character...), or null for none or a valid one. A route sends
+     * the version as one path segment of {@code /v2/models/<route.model>/versions/<v>/infer}: with this rule it can
+     * never address anything but the route's model.
+     */
+    static RemoteRouteException checkVersion(String version, String route) {
+        if (version == null) {
+            return null;
+        }
+        java.util.Optional<String> problem = ModelNames.problem(version);
+        return problem.isEmpty() ? null : new RemoteRouteException(Reason.BAD_REQUEST, route, 0, "version '"
+                + printable(version) + "' in the request path " + problem.get() + "; a version is " + ModelNames.RULE
+                + " (nothing was sent to route '" + route + "')");
+    }
+
     private HttpRequest.Builder request(URI uri) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofMillis(config.timeoutMs()));
         if (!config.apiKey().isEmpty()) {
@@ -259,17 +332,35 @@ final class RemoteRoute {
 
     // ---- failures ------------------------------------------------------------------------------
 
-    private RemoteRouteException transportFailure(Throwable e) {
+    private static Throwable unwrap(Throwable e) {
         Throwable t = e;
         while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
                 && t.getCause() != null) {
             t = t.getCause();
         }
+        return t;
+    }
+
+    private RemoteRouteException transportFailure(Throwable e) {
+        Throwable t = unwrap(e);
         if (t instanceof RemoteRouteException r) {
             return r;
         }
         if (t instanceof HttpTimeoutException || t instanceof TimeoutException) {
             return timedOut();
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException) {
+                Throwable root = c;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), 0, "route '" + config.name()
+                        + "': TLS with " + config.url() + " failed (" + c.getClass().getSimpleName() + ": "
+                        + redact(printable(String.valueOf(root.getMessage()))) + "); the remote's certificate must"
+                        + " chain to " + (config.caFile() == null ? "the JVM's CAs (or set route.ca_file)"
+                        : "route.ca_file " + config.caFile()) + " and name the host of route.url");
+            }
         }
         String what = t instanceof ConnectException ? "cannot connect to " + config.url()
                 : "the call to " + config.url() + " failed";
@@ -402,9 +493,17 @@ final class RemoteRoute {
                 for (String o : request.requestedOutputs()) {
                     g.writeStartObject();
                     g.writeStringField("name", o);
-                    if (binary) {
+                    Integer k = request.classification().get(o);
+                    if (binary || k != null) {
                         g.writeObjectFieldStart("parameters");
-                        g.writeBooleanField("binary_data", true);
+                        if (k != null) {
+                            // the remote classifies with its labels (Triton's classification extension): decision
+                            // 2026-12-01 "Hybrid overflow defects"
+                            g.writeNumberField("classification", k);
+                        }
+                        if (binary) {
+                            g.writeBooleanField("binary_data", true);
+                        }
                         g.writeEndObject();
                     }
                     g.writeEndObject();
@@ -541,13 +640,28 @@ final class RemoteRoute {
                 throw invalid("output '" + printable(name) + "': " + printable(String.valueOf(e.getMessage())));
             }
         }
-        String version = doc.path("model_version").asText("");
+        JsonNode named = doc.get("model_version");
+        if (named != null && !named.isNull() && !named.isValueNode()) {
+            throw invalid("its model_version is a JSON " + kind(named) + ", not a string");
+        }
+        String version = named == null || named.isNull() ? "" : named.asText("");
         String asked = request.version() == null || request.version().isBlank() ? null : request.version();
-        if (asked != null && !asked.equals(version)) {
+        if (version.isEmpty()) {
+            // a KServe server may leave model_version out: the version asked (in the path sent), else the one the
+            // remote's metadata names, checked when fetched; never a text the remote chose here
+            ModelDescriptor known = metadata;
+            if (asked != null) {
+                version = asked;
+            } else if (known != null) {
+                version = known.version();
+            } else {
+                throw invalid("it names no model_version and the remote's metadata, which would name it, is not"
+                        + " known yet");
+            }
+        } else if (asked != null && !asked.equals(version)) {
             throw invalid("version " + printable(asked) + " was asked but the answer names version '"
                     + printable(version) + "'");
-        }
-        if (asked == null) {
+        } else if (asked == null) {
             java.util.Optional<String> problem = ModelNames.problem(version);
             if (problem.isPresent()) {
                 throw invalid("its model_version '" + printable(version) + "' " + problem.get() + " (a version is "
@@ -569,15 +683,56 @@ final class RemoteRoute {
                 throw invalid("requested output '" + printable(name) + "' is missing");
             }
         }
+        for (Tensor t : answer.outputs()) {
+            Integer k = request.classification().get(t.name());
+            if (k != null) {
+                checkClassified(t, k);
+            }
+        }
         if (expected == null) {
             return;
         }
         for (Tensor t : answer.outputs()) {
+            if (request.classification().containsKey(t.name())) {
+                continue;   // checked above: BYTES "score:index[:label]"
+            }
             for (TensorSpec spec : expected.outputs()) {
                 if (spec.name().equals(t.name()) && spec.type() != t.type()) {
                     throw invalid("output '" + printable(t.name()) + "' is " + t.type() + " but the model declares "
                             + spec.type());
                 }
+            }
+        }
+    }
+
+    private static final java.util.regex.Pattern CLASS_ENTRY = java.util.regex.Pattern.compile(
+            "(nan|-?inf|-nan|[-+]?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?):[0-9]+(:.*)?", java.util.regex.Pattern.DOTALL);
+
+    /**
+     * An output a classification was asked of comes back as Triton answers it: BYTES, at most {@code k} entries per
+     * row (the last dimension), each {@code score:index} or {@code score:index:label} in UTF-8.
+     */
+    private void checkClassified(Tensor t, int k) throws RemoteRouteException {
+        if (t.type() != DataType.BYTES) {
+            throw invalid("output '" + printable(t.name()) + "' was asked as a classification of " + k + " classes"
+                    + " but came back " + t.type() + ", not BYTES \"score:index:label\" entries");
+        }
+        long[] shape = t.shape();
+        if (shape.length == 0 || shape[shape.length - 1] > k) {
+            throw invalid("output '" + printable(t.name()) + "' was asked as a classification of " + k + " classes"
+                    + " but has the shape " + java.util.Arrays.toString(shape));
+        }
+        java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+        for (byte[] e : t.strings()) {
+            String entry;
+            try {
+                entry = utf8.decode(ByteBuffer.wrap(e)).toString();
+            } catch (java.nio.charset.CharacterCodingException x) {
+                throw invalid("output '" + printable(t.name()) + "' has a classification entry that is not UTF-8");
+            }
+            if (!CLASS_ENTRY.matcher(entry).matches()) {
+                throw invalid("output '" + printable(t.name()) + "' has the classification entry '" + printable(entry)
+                        + "'; expected score:index or score:index:label");
             }
         }
     }
@@ -651,39 +806,120 @@ final class RemoteRoute {
         }
     }
 
-    /** The metadata answer as a descriptor of the local model (engine {@code remote}). */
-    private ModelDescriptor descriptor(byte[] body) {
+    /**
+     * The metadata answer as a descriptor of the local model (engine {@code remote}), checked in full: a JSON object
+     * with {@code inputs} and {@code outputs} arrays of tensors (a non-empty name, a known datatype, a shape of whole
+     * numbers from -1), {@code versions} (when present) an array of valid version names, {@code platform} (when
+     * present) a string.
+     *
+     * @throws RemoteRouteException REMOTE_FAILED naming what was wrong
+     */
+    ModelDescriptor descriptor(byte[] body) throws RemoteRouteException {
         JsonNode doc;
         try {
             doc = JSON.readTree(body);
         } catch (IOException e) {
-            throw new CompletionException(invalid("metadata is not JSON"));
+            throw invalidMetadata("it is not JSON");
         }
-        String version = "1";
-        for (JsonNode v : doc.path("versions")) {
-            version = v.asText(version);
+        if (doc == null || !doc.isObject()) {
+            throw invalidMetadata("it is " + (doc == null ? "empty" : "a JSON " + kind(doc)) + ", not an object");
         }
+        String version = "1";   // a remote that lists no versions (KServe may not): as GET /v2/models/{m} shows it
+        JsonNode versions = doc.get("versions");
+        if (versions != null && !versions.isNull()) {
+            if (!versions.isArray()) {
+                throw invalidMetadata("\"versions\" is a JSON " + kind(versions) + ", not an array of names");
+            }
+            for (JsonNode v : versions) {
+                java.util.Optional<String> problem = v.isTextual() ? ModelNames.problem(v.textValue())
+                        : java.util.Optional.of("is a JSON " + kind(v) + ", not a string");
+                if (problem.isPresent()) {
+                    throw invalidMetadata("a version in \"versions\" " + problem.get() + " (a version is "
+                            + ModelNames.RULE + ")");
+                }
+                version = v.textValue();
+            }
+        }
+        JsonNode platform = doc.get("platform");
+        if (platform != null && !platform.isNull() && !platform.isTextual()) {
+            throw invalidMetadata("\"platform\" is a JSON " + kind(platform) + ", not a string");
+        }
+        List<TensorSpec> inputs = specs(doc, "inputs");
+        List<TensorSpec> outputs = specs(doc, "outputs");
+        boolean batched = !inputs.isEmpty() && inputs.get(0).shape().length > 0 && inputs.get(0).shape()[0] == -1;
         try {
-            List<TensorSpec> inputs = specs(doc.path("inputs"));
-            List<TensorSpec> outputs = specs(doc.path("outputs"));
-            boolean batched = !inputs.isEmpty() && inputs.get(0).shape().length > 0 && inputs.get(0).shape()[0] == -1;
-            return new ModelDescriptor(model, version, doc.path("platform").asText(""), "remote", "", inputs,
-                    outputs, batched ? Integer.MAX_VALUE : 0, List.of(), "inference", "", Map.of());
+            return new ModelDescriptor(model, version, platform == null || platform.isNull() ? ""
+                    : printable(platform.textValue()), "remote", "", inputs, outputs, batched ? Integer.MAX_VALUE : 0,
+                    List.of(), "inference", "", Map.of());
         } catch (IllegalArgumentException e) {
-            throw new CompletionException(invalid("metadata: " + printable(String.valueOf(e.getMessage()))));
+            throw invalidMetadata(printable(String.valueOf(e.getMessage())));
         }
     }
 
-    private static List<TensorSpec> specs(JsonNode array) {
+    private List<TensorSpec> specs(JsonNode doc, String field) throws RemoteRouteException {
+        JsonNode array = doc.get(field);
+        if (array == null || array.isNull()) {
+            throw invalidMetadata("it has no \"" + field + "\" array");
+        }
+        if (!array.isArray()) {
+            throw invalidMetadata("\"" + field + "\" is a JSON " + kind(array) + ", not an array");
+        }
+        if (array.size() > MAX_METADATA_TENSORS) {
+            throw invalidMetadata("\"" + field + "\" declares " + array.size() + " tensors, more than "
+                    + MAX_METADATA_TENSORS);
+        }
         List<TensorSpec> out = new ArrayList<>();
-        for (JsonNode t : array) {
-            long[] shape = new long[t.path("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = t.path("shape").get(i).asLong();
+        for (int i = 0; i < array.size(); i++) {
+            JsonNode t = array.get(i);
+            String at = field + "[" + i + "]";
+            if (!t.isObject()) {
+                throw invalidMetadata(at + " is a JSON " + kind(t) + ", not a tensor object");
             }
-            out.add(new TensorSpec(t.path("name").asText(), DataType.parse(t.path("datatype").asText()), shape));
+            JsonNode name = t.get("name");
+            if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
+                throw invalidMetadata(at + " has no \"name\" string");
+            }
+            // tensor names may hold '/' (TensorFlow's "dense/BiasAdd:0"), not control characters
+            if (name.textValue().length() > 1024 || !name.textValue().chars().allMatch(c -> c >= 0x20 && c != 0x7f)) {
+                throw invalidMetadata(at + "'s name is longer than 1024 characters or holds control characters");
+            }
+            JsonNode type = t.get("datatype");
+            DataType dataType;
+            try {
+                dataType = DataType.parse(type == null || !type.isTextual() ? null : type.textValue());
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw invalidMetadata(at + " ('" + printable(name.textValue()) + "') has no known \"datatype\" ("
+                        + (type == null ? "none" : printable(type.toString())) + ")");
+            }
+            JsonNode shape = t.get("shape");
+            if (shape == null || !shape.isArray()) {
+                throw invalidMetadata(at + " ('" + printable(name.textValue()) + "') has no \"shape\" array");
+            }
+            long[] dims = new long[shape.size()];
+            for (int d = 0; d < dims.length; d++) {
+                JsonNode n = shape.get(d);
+                if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < -1) {
+                    throw invalidMetadata(at + " ('" + printable(name.textValue()) + "') has the dimension "
+                            + printable(n.toString()) + "; a dimension is a whole number, -1 for any");
+                }
+                dims[d] = n.longValue();
+            }
+            try {
+                out.add(new TensorSpec(name.textValue(), dataType, dims));
+            } catch (IllegalArgumentException e) {
+                throw invalidMetadata(at + ": " + printable(String.valueOf(e.getMessage())));
+            }
         }
         return out;
+    }
+
+    private static String kind(JsonNode n) {
+        return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private RemoteRouteException invalidMetadata(String what) {
+        return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), 200, "route '" + config.name() + "': "
+                + config.url() + " gave invalid metadata for model '" + config.remoteModel() + "': " + what);
     }
 
     /**
@@ -715,11 +951,19 @@ final class RemoteRoute {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final long limit;
         private final String route;
+        private final String tooLarge;
         private Flow.Subscription subscription;
 
         LimitedBody(long limit, String route) {
+            this(limit, route, "the remote's answer is larger than " + limit + " bytes (route.max_response_bytes) and"
+                    + " was cut off");
+        }
+
+        /** @param tooLarge what the refusal says after {@code route '<name>': } when the answer is over the limit */
+        LimitedBody(long limit, String route, String tooLarge) {
             this.limit = limit;
             this.route = route;
+            this.tooLarge = tooLarge;
         }
 
         @Override
@@ -742,8 +986,7 @@ final class RemoteRoute {
                 if (out.size() + (long) b.remaining() > limit) {
                     subscription.cancel();
                     result.completeExceptionally(new RemoteRouteException(Reason.REMOTE_FAILED, route, 0, "route '"
-                            + route + "': the remote's answer is larger than " + limit + " bytes (route."
-                            + "max_response_bytes) and was cut off"));
+                            + route + "': " + tooLarge));
                     return;
                 }
                 byte[] chunk = new byte[b.remaining()];

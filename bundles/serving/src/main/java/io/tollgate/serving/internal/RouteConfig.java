@@ -21,9 +21,11 @@ import java.util.TreeSet;
  *           "api_key_file": "keys/plant-b.key", "ca_file": "plant-b-ca.pem", "timeout_ms": 5000,
  *           "model": "fashion-mnist", "circuit_breaker": {"failure_threshold": 5, "open_ms": 30000}}
  * </pre>
- * Secrets are file references (never inline): the key file must be a regular file readable by its owner only (mode
- * 0600 or 0400). Relative paths are resolved against the configuration folder ({@code conf/}, the parent of
- * {@code conf/models}).
+ * Secrets are file references (never inline): the key file is a path (relative to the configuration folder,
+ * {@code conf/}, the parent of {@code conf/models}) that stays inside it (no absolute path elsewhere, no {@code ..} out
+ * of it, no symbolic link on the way or at the end, not a hard link), a regular file readable by its owner only (mode 0600
+ * or 0400), as {@code conf/}'s other secrets. Other relative paths ({@code ca_file}) are resolved against
+ * {@code conf/} too.
  *
  * @param mode             where requests go
  * @param name             the route's name: in usage records ({@code remote:<name>}), errors and {@code /metrics}
@@ -197,10 +199,54 @@ record RouteConfig(Mode mode, String name, String url, String apiKey, Path caFil
         return s;
     }
 
-    /** The API key in {@code file}: owner-only permissions, one line of printable ASCII. */
+    /** The modes a key file may have: 0600 or 0400. */
+    private static final Set<PosixFilePermission> OWNER_ONLY = java.util.EnumSet.of(PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE);
+
+    /**
+     * {@code file} resolved in {@code confDir}, refused unless it stays inside it: no absolute path elsewhere, no
+     * {@code ..} out of it, no symbolic link among the folders below {@code confDir} nor at the end (a link could
+     * point anywhere: the device's signing key, /etc/shadow), and the real path still inside {@code confDir}'s.
+     */
+    static Path confined(Path confDir, String file, String field) throws ModelConfigs.Fault {
+        String expected = "; name a file under the configuration folder " + confDir + ", e.g. \"keys/plant-b.key\"";
+        Path asked;
+        try {
+            asked = Path.of(file);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ModelConfigs.Fault(field, "field '" + field + "' is not a file name (" + e.getReason() + ")"
+                    + expected);
+        }
+        Path root = confDir.toAbsolutePath().normalize();
+        Path f = root.resolve(asked).normalize();
+        if (!f.startsWith(root) || f.equals(root)) {
+            throw new ModelConfigs.Fault(field, "field '" + field + "' is " + (asked.isAbsolute()
+                    ? "the absolute path " + file + ", which is outside the configuration folder"
+                    : file + ", which leads out of the configuration folder") + expected);
+        }
+        Path at = root;
+        for (Path part : root.relativize(f)) {
+            at = at.resolve(part);
+            if (Files.isSymbolicLink(at)) {
+                throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", but " + at + " is a"
+                        + " symbolic link, which is not followed" + expected);
+            }
+        }
+        try {
+            if (Files.exists(f, LinkOption.NOFOLLOW_LINKS) && !f.toRealPath().startsWith(root.toRealPath())) {
+                throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which is not inside the"
+                        + " configuration folder " + root.toRealPath() + expected);
+            }
+        } catch (IOException e) {
+            throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which cannot be read: " + e);
+        }
+        return f;
+    }
+
+    /** The API key in {@code file}: inside {@code confDir}, owner-only permissions, one line of printable ASCII. */
     private static String readKey(Path confDir, String file) throws ModelConfigs.Fault {
-        Path f = confDir.resolve(file).normalize();
         String field = "route.api_key_file";
+        Path f = confined(confDir, file, field);
         try {
             if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                 throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which is not a regular"
@@ -208,14 +254,18 @@ record RouteConfig(Mode mode, String name, String url, String apiKey, Path caFil
             }
             try {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS);
-                for (PosixFilePermission p : perms) {
-                    if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-                        throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which others can"
-                                + " read or write (" + java.nio.file.attribute.PosixFilePermissions.toString(perms)
-                                + "); run chmod 600 on it");
-                    }
+                if (!OWNER_ONLY.containsAll(perms)) {
+                    throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", whose mode is "
+                            + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "; a key file must be"
+                            + " readable by its owner only: run chmod 600 on it");
                 }
-            } catch (UnsupportedOperationException e) {
+                Object links = Files.getAttribute(f, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+                if (links instanceof Integer n && n > 1) {
+                    throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which is a hard link"
+                            + " (" + n + " names for one file); copy the key into a file of its own under the"
+                            + " configuration folder");
+                }
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
                 // not a POSIX file system: nothing to check
             }
             if (Files.size(f) > MAX_KEY_BYTES) {

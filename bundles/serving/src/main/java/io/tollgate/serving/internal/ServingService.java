@@ -17,6 +17,7 @@ import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.Tensor;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.InferenceException.Reason;
+import io.tollgate.serving.RemoteRouteException;
 import io.tollgate.serving.InferenceRequest;
 import io.tollgate.serving.InferenceResponse;
 import io.tollgate.serving.InferenceService;
@@ -352,6 +353,13 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             return result;
         }
         RemoteRoute route = routes.of(request.model());
+        RemoteRouteException badVersion = route == null ? null
+                : RemoteRoute.checkVersion(request.version(), route.config().name());
+        if (badVersion != null) {
+            // before anything is claimed or sent: a route addresses the route's model only
+            result.completeExceptionally(badVersion);
+            return result;
+        }
         if (route != null && route.config().mode() == RouteConfig.Mode.REMOTE) {
             return overflow(route, request, null, null);   // licensed here whenever its plugin is installed here
         }
@@ -784,11 +792,26 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         if (remote == null) {
             remote = new ModelDescriptor(name, "", "", "remote", "", List.of(), List.of(), 0, List.of(), "inference",
                     "", Map.of());
-            return Optional.of(new ModelStatus(remote, ModelState.LOADING, true, "", "", route.accelerator(),
-                    "the metadata of " + route.config() + " was not fetched yet", 0, 0));
+            RemoteRouteException failed = route.metadataFailure();
+            return Optional.of(new ModelStatus(remote, failed != null ? ModelState.FAILED : ModelState.LOADING, true,
+                    "", "", route.accelerator(), failed != null ? failed.getMessage()
+                    : "the metadata of " + route.config() + " was not fetched yet", 0, 0));
         }
         return Optional.of(new ModelStatus(remote, open ? ModelState.FAILED : ModelState.READY, true, "", "",
                 route.accelerator(), open ? route.config() + ": circuit breaker open" : "", 0, 0));
+    }
+
+    @Override
+    public Optional<InferenceException> metadataFailure(String name) {
+        RemoteRoute route = routes.of(name);
+        if (route == null || repository.status(name, null).isPresent() || route.metadata() != null) {
+            return Optional.empty();
+        }
+        RemoteRouteException failed = route.metadataFailure();
+        return Optional.of(failed != null ? failed : new RemoteRouteException(Reason.REMOTE_UNAVAILABLE,
+                route.config().name(), 0, "route '" + route.config().name() + "': the metadata of model '"
+                + route.config().remoteModel() + "' is being fetched from " + route.config().url() + "; retry in a"
+                + " moment"));
     }
 
     @Override

@@ -34,6 +34,7 @@ import org.junit.Test;
 public class HybridServingTest {
     private HttpServer server;
     private final AtomicInteger status = new AtomicInteger(200);
+    private final AtomicInteger posts = new AtomicInteger();
     private final FakeUsageJournal journal = new FakeUsageJournal();
     private ServingService service;
     private Path conf;
@@ -43,6 +44,18 @@ public class HybridServingTest {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", ex -> {
             ex.getRequestBody().readAllBytes();
+            if (ex.getRequestMethod().equals("POST")) {
+                posts.incrementAndGet();
+            }
+            if (ex.getRequestURI().getPath().equals("/v2/models/garbage")) {
+                // a remote whose metadata is not metadata (no inputs, outputs a string)
+                byte[] b = "{\"name\":\"garbage\",\"inputs\":[],\"outputs\":\"probs\"}"
+                        .getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, b.length);
+                ex.getResponseBody().write(b);
+                ex.close();
+                return;
+            }
             String body = ex.getRequestMethod().equals("GET")
                     ? "{\"name\":\"fm\",\"versions\":[\"3.0.0\"],\"platform\":\"onnxruntime_onnx\",\"inputs\":[{\"name\":"
                     + "\"image\",\"datatype\":\"FP32\",\"shape\":[-1,2]}],\"outputs\":[{\"name\":\"probs\",\"datatype\":"
@@ -162,5 +175,65 @@ public class HybridServingTest {
         assertTrue(service.statistics("rm", "1.0.0").isEmpty());
         assertTrue("listed with every model's", service.statistics(null, null).stream()
                 .anyMatch(x -> x.name().equals("rm") && x.inferenceCount() == 2));
+    }
+
+    private ModelStatus awaitState(String model, ModelState state) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        ModelStatus listed;
+        while ((listed = service.model(model, null).orElseThrow()).state() != state) {
+            if (System.nanoTime() > deadline) {
+                fail(model + " did not turn " + state + ": " + listed);
+            }
+            Thread.sleep(20);
+        }
+        return listed;
+    }
+
+    /** Defect 2: a version in the path that is not a version name is 400 before anything is sent or claimed. */
+    @Test
+    public void aRoutedRequestWithAVersionThatIsNotANameIs400AndNeverSent() throws Exception {
+        awaitState("rm", ModelState.READY);
+        for (String version : List.of("..", ".", "a/b", "../../v2/repository/models/x/unload")) {
+            try {
+                service.infer(new InferenceRequest("rm", version, "v-1", List.of(Tensor.ofFloats("image",
+                        new long[] {3, 2}, new float[6])), List.of(), "acme", Map.of()))
+                        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+                fail("served " + version);
+            } catch (ExecutionException x) {
+                InferenceException ie = (InferenceException) x.getCause();
+                assertEquals(version, Reason.BAD_REQUEST, ie.reason());
+                assertTrue(ie.getMessage(), ie.getMessage().contains("'" + version + "'"));
+            }
+        }
+        assertEquals("nothing went to the remote", 0, posts.get());
+        assertEquals(0, journal.events().size());
+        assertEquals(0, service.routes().get(0).requests());
+    }
+
+    /** Defect 3: a route-only model whose remote gives garbage metadata says why (502), never empty metadata. */
+    @Test
+    public void garbageMetadataOfARouteOnlyModelIsAFailureNamingTheRouteAndWhatWasWrong() throws Exception {
+        Files.writeString(conf.resolve("models").resolve("bad.json"), "{\"route\":{\"mode\":\"remote\",\"name\":"
+                + "\"plant-c\",\"url\":\"http://127.0.0.1:" + server.getAddress().getPort() + "\",\"model\":"
+                + "\"garbage\",\"binary_data\":false}}");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (service.metadataFailure("bad").isEmpty()
+                || service.metadataFailure("bad").get().reason() != Reason.REMOTE_FAILED) {
+            if (System.nanoTime() > deadline) {
+                fail("no metadata failure: " + service.metadataFailure("bad") + " " + service.model("bad", null));
+            }
+            Thread.sleep(20);
+        }
+        InferenceException failure = service.metadataFailure("bad").get();
+        assertTrue(failure.getMessage(), failure.getMessage().startsWith("route 'plant-c': ")
+                && failure.getMessage().contains("invalid metadata for model 'garbage'")
+                && failure.getMessage().contains("\"outputs\" is a JSON string"));
+        ModelStatus listed = service.model("bad", null).orElseThrow();
+        assertEquals(ModelState.FAILED, listed.state());
+        assertEquals(failure.getMessage(), listed.error());
+
+        awaitState("rm", ModelState.READY);
+        assertTrue("valid metadata: no failure", service.metadataFailure("rm").isEmpty());
+        assertTrue("not a route", service.metadataFailure("nothing-here").isEmpty());
     }
 }

@@ -231,4 +231,166 @@ public class RemoteRouteTest {
         assertEquals(Reason.REMOTE_FAILED, e.reason());
         assertTrue(e.getMessage(), e.getMessage().contains("cannot connect") || e.getMessage().contains("failed"));
     }
+
+    // ---- issue 11 "Hybrid overflow" defects ------------------------------------------------------------------
+
+    private static final String METADATA = "{\"name\":\"fm\",\"versions\":[\"4\"],\"platform\":\"onnxruntime_onnx\","
+            + "\"inputs\":[{\"name\":\"image\",\"datatype\":\"FP32\",\"shape\":[-1,2]}],\"outputs\":[{\"name\":"
+            + "\"probs\",\"datatype\":\"FP32\",\"shape\":[-1,2]}]}";
+
+    private static InferenceRequest request(String version, Map<String, Integer> classification) {
+        return new InferenceRequest("fm", version, "req-1", List.of(Tensor.ofFloats("image", new long[] {2, 2},
+                new float[] {0.1f, 0.2f, 0.3f, 0.4f})), classification.isEmpty() ? List.of()
+                : List.copyOf(classification.keySet()), "acme", Map.of(), classification);
+    }
+
+    private static RemoteRouteException failure(RemoteRoute route, InferenceRequest request) throws Exception {
+        try {
+            InferenceResponse r = route.infer(request).get(10, TimeUnit.SECONDS);
+            fail("served: " + r);
+            return null;
+        } catch (ExecutionException e) {
+            return (RemoteRouteException) e.getCause();
+        }
+    }
+
+    private static RemoteRouteException metadataFailure(RemoteRoute route) throws Exception {
+        try {
+            route.refreshMetadata().get(10, TimeUnit.SECONDS);
+            fail("metadata accepted");
+            return null;
+        } catch (ExecutionException e) {
+            return (RemoteRouteException) e.getCause();
+        }
+    }
+
+    /** Defect 1: the classification goes to the remote, which answers it with its labels; that answer is kept. */
+    @Test
+    public void aClassificationIsAskedOfTheRemoteAndItsLabelledAnswerKept() throws Exception {
+        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":"
+                + "\"probs\",\"datatype\":\"BYTES\",\"shape\":[2,1],\"data\":[\"0.900000:1:Trouser\","
+                + "\"0.700000:0:T-shirt/top\"]}]}"));
+        RemoteRoute route = route("");
+        InferenceResponse r = route.infer(request(null, Map.of("probs", 1)), null,
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(5)).get(10, TimeUnit.SECONDS);
+        int headerLength = Integer.parseInt(seen.get().getRequestHeaders().getFirst("Inference-Header-Content-Length"));
+        JsonNode sent = JSON.readTree(new String(seenBody.get(), 0, headerLength, StandardCharsets.UTF_8));
+        assertEquals(sent.toString(), 1,
+                sent.path("outputs").path(0).path("parameters").path("classification").asInt());
+        assertEquals("probs", sent.path("outputs").path(0).path("name").asText());
+        assertEquals(io.tollgate.model.DataType.BYTES, r.outputs().get(0).type());
+        assertEquals("0.900000:1:Trouser", new String(r.outputs().get(0).strings().get(0), StandardCharsets.UTF_8));
+
+        // what the remote gives back must be a classification: numbers, or entries that are not "score:index" are 502
+        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":"
+                + "\"probs\",\"datatype\":\"FP32\",\"shape\":[2,2],\"data\":[1,2,3,4]}]}"));
+        RemoteRouteException e = failure(route, request(null, Map.of("probs", 1)));
+        assertEquals(Reason.REMOTE_FAILED, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("classification") && e.getMessage().contains("FP32"));
+        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":"
+                + "\"probs\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"hello\"]}]}"));
+        e = failure(route, request(null, Map.of("probs", 1)));
+        assertTrue(e.getMessage(), e.getMessage().contains("'hello'") && e.getMessage().contains("score:index"));
+    }
+
+    /** Defect 2: a version that is not a version name never reaches the remote's URL: 400, no call. */
+    @Test
+    public void aVersionThatIsNotANameIs400AndNothingIsSent() throws Exception {
+        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[]}"));
+        RemoteRoute route = route("");
+        for (String version : List.of("..", ".", "", "a/b", "../../admin", " 1", "1\n")) {
+            RemoteRouteException e = failure(route, request(version, Map.of()));
+            assertEquals(version, Reason.BAD_REQUEST, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("in the request path")
+                    && e.getMessage().contains("nothing was sent to route 'plant-b'"));
+        }
+        assertEquals("no call reached the remote", null, seen.get());
+        assertEquals(0, route.status().requests());
+        assertEquals("closed", route.status().breaker());
+        InferenceResponse r = route.infer(request("1", Map.of())).get(10, TimeUnit.SECONDS);
+        assertEquals("/v2/models/fm/versions/1/infer", seen.get().getRequestURI().getRawPath());
+        assertEquals("1", r.version());
+    }
+
+    /** Defect 3: metadata that is not metadata is a REMOTE_FAILED naming what was wrong, counted by the breaker. */
+    @Test
+    public void garbageMetadataIsRefusedNamingWhatWasWrongAndCountsTowardTheBreaker() throws Exception {
+        String[][] cases = {
+            {"<html>hello</html>", "not JSON"},
+            {"[1,2]", "not an object"},
+            {"{\"name\":\"fm\",\"outputs\":[]}", "no \"inputs\" array"},
+            {"{\"name\":\"fm\",\"inputs\":[]}", "no \"outputs\" array"},
+            {"{\"inputs\":\"image\",\"outputs\":[]}", "\"inputs\" is a JSON string"},
+            {"{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP99\",\"shape\":[1]}],\"outputs\":[]}", "datatype"},
+            {"{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":\"1\"}],\"outputs\":[]}", "shape"},
+            {"{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-5]}],\"outputs\":[]}", "-5"},
+            {"{\"inputs\":[{\"datatype\":\"FP32\",\"shape\":[1]}],\"outputs\":[]}", "no \"name\""},
+            {"{\"versions\":[\"../x\"],\"inputs\":[],\"outputs\":[]}", "contains '/'"},
+            {"{\"versions\":\"1\",\"inputs\":[],\"outputs\":[]}", "\"versions\" is a JSON string"},
+            {"{\"platform\":7,\"inputs\":[],\"outputs\":[]}", "\"platform\""},
+            {"{\"inputs\":[],\"outputs\":[],\"pad\":\"" + "x".repeat((int) RemoteRoute.MAX_METADATA_BYTES) + "\"}",
+                "larger than " + RemoteRoute.MAX_METADATA_BYTES},
+        };
+        for (String[] c : cases) {
+            handler.set(ex -> send(ex, 200, c[0]));
+            RemoteRoute route = route("");
+            RemoteRouteException e = metadataFailure(route);
+            assertEquals(c[1], Reason.REMOTE_FAILED, e.reason());
+            assertTrue(e.getMessage() + " should say " + c[1], e.getMessage().startsWith("route 'plant-b': ")
+                    && e.getMessage().contains(c[1]));
+            assertEquals(e, route.metadataFailure());
+            assertEquals(null, route.metadata());
+        }
+        // two garbage answers in a row (failure_threshold 2) open the circuit
+        handler.set(ex -> send(ex, 200, "{}"));
+        RemoteRoute route = route("");
+        metadataFailure(route);
+        assertEquals("closed", route.status().breaker());
+        metadataFailure(route);
+        assertEquals("open", route.status().breaker());
+
+        // valid metadata is cached as before, and clears the failure
+        handler.set(ex -> send(ex, 200, METADATA));
+        RemoteRoute good = route("");
+        handler.set(ex -> send(ex, 200, "{}"));
+        metadataFailure(good);
+        handler.set(ex -> send(ex, 200, METADATA));
+        io.tollgate.model.ModelDescriptor d = good.refreshMetadata().get(10, TimeUnit.SECONDS);
+        assertEquals("4", d.version());
+        assertEquals("image", d.inputs().get(0).name());
+        assertEquals(null, good.metadataFailure());
+        assertEquals(d, good.metadata());
+    }
+
+    /** Defect 7: a KServe remote may leave model_version out; a different version or a bad name is still refused. */
+    @Test
+    public void anAnswerWithoutAVersionTakesTheOneAskedOrTheMetadatasOneAndADifferentOneIsRefused() throws Exception {
+        String noVersion = "{\"model_name\":\"fm\",\"outputs\":[{\"name\":\"probs\",\"datatype\":\"FP32\","
+                + "\"shape\":[2],\"data\":[1,2]}]}";
+        handler.set(ex -> send(ex, 200, noVersion));
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        RemoteRouteException e = failure(route, request(null, Map.of()));
+        assertTrue("no metadata known yet: nothing names the version: " + e.getMessage(),
+                e.getMessage().contains("names no model_version"));
+
+        handler.set(ex -> send(ex, 200, "GET".equals(ex.getRequestMethod()) ? METADATA : noVersion));
+        route.refreshMetadata().get(10, TimeUnit.SECONDS);
+        assertEquals("the metadata's version", "4", route.infer(request(null, Map.of())).get(10, TimeUnit.SECONDS)
+                .version());
+        assertEquals("the version asked", "2", route.infer(request("2", Map.of())).get(10, TimeUnit.SECONDS)
+                .version());
+        handler.set(ex -> send(ex, 200, noVersion.replace("\"outputs\"", "\"model_version\":null,\"outputs\"")));
+        assertEquals("null is left out too", "4", route.infer(request(null, Map.of())).get(10, TimeUnit.SECONDS)
+                .version());
+
+        handler.set(ex -> send(ex, 200, noVersion.replace("\"outputs\"", "\"model_version\":\"3\",\"outputs\"")));
+        e = failure(route, request("2", Map.of()));
+        assertTrue(e.getMessage(), e.getMessage().contains("version 2 was asked") && e.getMessage().contains("'3'"));
+        handler.set(ex -> send(ex, 200, noVersion.replace("\"outputs\"", "\"model_version\":\"../evil\",\"outputs\"")));
+        e = failure(route, request(null, Map.of()));
+        assertTrue(e.getMessage(), e.getMessage().contains("model_version '../evil'"));
+        handler.set(ex -> send(ex, 200, noVersion.replace("\"outputs\"", "\"model_version\":{\"a\":1},\"outputs\"")));
+        e = failure(route, request(null, Map.of()));
+        assertTrue(e.getMessage(), e.getMessage().contains("model_version is a JSON object"));
+    }
 }

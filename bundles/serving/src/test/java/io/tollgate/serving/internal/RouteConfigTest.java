@@ -161,4 +161,103 @@ public class RouteConfigTest {
         assertNull("the file removed: served here only", routes.of("fm"));
         lifecycle.shutdownNow();
     }
+
+    /** Defect 5: the key file stays inside conf/: no absolute path, no way out, no link on the way, no hard link. */
+    @Test
+    public void theKeyFileIsConfinedToTheConfigurationFolder() throws Exception {
+        Path outside = Files.createTempDirectory("route-config-outside");
+        try {
+            Path secret = outside.resolve("device.key");
+            Files.writeString(secret, "tg_not_for_routes");
+            Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+            String route = "{'mode':'remote','name':'b','url':'http://b:1','api_key_file':'%s'}";
+
+            refused(String.format(route, secret), "route.api_key_file", "absolute path", "outside the configuration"
+                    + " folder");
+            String up = conf.relativize(secret).toString();   // ../route-config-outside.../device.key
+            refused(String.format(route, up), "route.api_key_file", "leads out of the configuration folder");
+            refused(String.format(route, "keys/../../" + outside.getFileName() + "/device.key"), "route.api_key_file",
+                    "leads out");
+            refused(String.format(route, "."), "route.api_key_file", "leads out");
+
+            Files.createSymbolicLink(conf.resolve("keys"), outside);   // conf/keys -> a folder outside
+            refused(String.format(route, "keys/device.key"), "route.api_key_file", "symbolic link");
+            Files.delete(conf.resolve("keys"));
+
+            Path keys = Files.createDirectories(conf.resolve("keys"));
+            Files.createLink(keys.resolve("hard.key"), secret);   // a second name for a file outside
+            refused(String.format(route, "keys/hard.key"), "route.api_key_file", "hard link");
+
+            Path own = keys.resolve("plant-b.key");
+            Files.writeString(own, "tg_plant_b");
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rwx------"));
+            refused(String.format(route, "keys/plant-b.key"), "route.api_key_file", "chmod 600");
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rw-------"));
+            assertEquals("a documented keys folder under conf/ is fine", "tg_plant_b",
+                    parse(String.format(route, "keys/plant-b.key")).apiKey());
+            assertEquals("tg_plant_b", parse(String.format(route, "keys/./plant-b.key")).apiKey());
+        } finally {
+            try (var files = Files.walk(outside)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /**
+     * Defect 4: one breaker per route name, shared by the models routed to it; a file that gives the name another
+     * url or other breaker settings is refused naming the field and the model in force, and applied once that goes.
+     */
+    @Test
+    public void modelsRoutedToOneNameShareItsBreakerAndMayNotDisagreeOnIt() throws Exception {
+        Path models = Files.createDirectories(conf.resolve("models"));
+        java.util.concurrent.ScheduledExecutorService lifecycle =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            ModelRepository repository = new ModelRepository(1000, lifecycle);
+            RouteTable routes = new RouteTable(Runnable::run);
+            ModelConfigWatch watch = new ModelConfigWatch(models, repository, routes);
+            String route = "{'route':{'mode':'remote','name':'plant-b','url':'%s','timeout_ms':%d,"
+                    + "'circuit_breaker':{'failure_threshold':%d,'open_ms':30000}}}";
+            Files.writeString(models.resolve("a.json"), String.format(route, "http://127.0.0.1:9", 1000, 2)
+                    .replace('\'', '"'));
+            Files.writeString(models.resolve("b.json"), String.format(route, "http://127.0.0.1:9", 2000, 2)
+                    .replace('\'', '"'));
+            watch.scan();
+            assertEquals(watch.problems().toString(), 0, watch.problems().size());
+            CircuitBreaker shared = routes.of("a").breaker();
+            assertTrue("one breaker for the route name", shared == routes.of("b").breaker());
+            shared.failure("connection refused");
+            shared.failure("connection refused");
+            assertEquals("the remote is down for both", "open", routes.of("b").status().breaker());
+
+            Files.writeString(models.resolve("c.json"), String.format(route, "http://127.0.0.1:9", 1000, 7)
+                    .replace('\'', '"'));
+            Files.writeString(models.resolve("d.json"), String.format(route, "http://127.0.0.1:10", 1000, 2)
+                    .replace('\'', '"'));
+            watch.scan();
+            String c = watch.problems().get("c");
+            assertTrue(c, c.contains("field 'route.circuit_breaker'") && c.contains("failure_threshold 7")
+                    && c.contains("model 'a'") && c.contains("one route name is one remote server"));
+            String d = watch.problems().get("d");
+            assertTrue(d, d.contains("field 'route.url'") && d.contains("http://127.0.0.1:10"));
+            assertNull(routes.of("c"));
+            assertNull(routes.of("d"));
+
+            // a changed timeout keeps the shared breaker (same remote); the conflicting files wait for a and b to go
+            Files.writeString(models.resolve("b.json"), String.format(route, "http://127.0.0.1:9", 3000, 2)
+                    .replace('\'', '"'));
+            watch.scan();
+            assertTrue(shared == routes.of("b").breaker());
+            Files.delete(models.resolve("a.json"));
+            Files.delete(models.resolve("b.json"));
+            watch.scan();
+            assertNull(routes.of("a"));
+            assertEquals("c comes first by name and is applied now", 7, routes.of("c").config().failureThreshold());
+            assertTrue("and d still disagrees with c", watch.problems().get("d").contains("model 'c'"));
+            assertEquals("a new remote for the name: a new, closed breaker", "closed",
+                    routes.of("c").status().breaker());
+        } finally {
+            lifecycle.shutdownNow();
+        }
+    }
 }
