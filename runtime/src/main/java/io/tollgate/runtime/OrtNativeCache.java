@@ -103,9 +103,10 @@ final class OrtNativeCache {
                 entries.add(e);
             }
             String key = key(entries);
-            ownerOnlyFolder(root);
+            Path owned = root.toAbsolutePath().getParent();      // the data folder
+            ownerOnlyFolder(root, owned);
             Path folder = root.resolve(PREFIX + key);
-            ownerOnlyFolder(folder);
+            ownerOnlyFolder(folder, owned);
             deleteParts(folder);
             int extracted = 0;
             for (ZipEntry e : entries) {
@@ -153,18 +154,20 @@ final class OrtNativeCache {
     }
 
     /**
-     * The folder, made when missing, rwx------ and the process owner's: a library in it is loaded as code, so a
-     * folder someone else could write is refused (an IOException naming it).
+     * The folder, made when missing, rwx------ and owned as the data folder is (the appliance's user, who made it
+     * rwx------ at start): a library in it is loaded as code, so a folder someone else owns is refused (an IOException
+     * naming it). The owner is compared with the data folder's, not with {@code user.name}, which a container's user
+     * without a password entry does not have.
      */
-    private static void ownerOnlyFolder(Path folder) throws IOException {
+    private static void ownerOnlyFolder(Path folder, Path data) throws IOException {
         if (Files.isSymbolicLink(folder)) {
             throw new IOException(folder + " is a symbolic link; remove it (the appliance makes the folder itself)");
         }
         Files.createDirectories(folder);
-        String me = System.getProperty("user.name");
         String owner = Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS).getName();
-        if (me != null && !me.equals(owner)) {
-            throw new IOException(folder + " belongs to " + owner + ", not to " + me + " who runs the appliance");
+        String dataOwner = Files.getOwner(data).getName();
+        if (!dataOwner.equals(owner)) {
+            throw new IOException(folder + " belongs to " + owner + ", not to " + dataOwner + " who owns " + data);
         }
         try {
             if (!Files.getPosixFilePermissions(folder, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {

@@ -141,6 +141,23 @@ public class OrtNativeCacheTest {
     }
 
     @Test
+    public void aFolderSomeoneElseOwnsIsNotUsed() throws Exception {
+        Path folder = OrtNativeCache.prepare(List.of(jar), data).orElseThrow();
+        System.clearProperty(OrtNativeCache.PROPERTY);
+        java.nio.file.attribute.UserPrincipal nobody;
+        try {
+            nobody = folder.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+            Files.setOwner(folder, nobody);
+        } catch (java.io.IOException notRoot) {
+            org.junit.Assume.assumeNoException("changing a folder's owner needs root", notRoot);
+            return;
+        }
+
+        assertEquals(Optional.empty(), OrtNativeCache.prepare(List.of(jar), data));
+        assertEquals("ORT extracts to its temporary folder as before", null, System.getProperty(OrtNativeCache.PROPERTY));
+    }
+
+    @Test
     public void ortLoadsFromTheFolderAndExtractsNothingToItsTemporaryFolder() throws Exception {
         Path folder = OrtNativeCache.prepare(List.of(jar), data).orElseThrow();
         Path ortTmp = tmp.newFolder("ort-tmp").toPath();
