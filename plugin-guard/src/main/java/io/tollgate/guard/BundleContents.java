@@ -32,12 +32,32 @@ public record BundleContents(Map<String, String> headers, List<String> entries) 
      * @throws IllegalStateException when the bundle was uninstalled
      */
     public static BundleContents of(Bundle bundle) {
+        return of(bundle, headersOf(bundle));
+    }
+
+    /**
+     * The bundle's raw manifest headers (cheap: no entry is listed), for deciding whether its entries need reading.
+     *
+     * @throws IllegalStateException when the bundle was uninstalled
+     * @since 1.5
+     */
+    public static Map<String, String> headersOf(Bundle bundle) {
         Map<String, String> headers = new LinkedHashMap<>();
         Dictionary<String, String> raw = bundle.getHeaders("");
         for (Enumeration<String> keys = raw.keys(); keys.hasMoreElements(); ) {
             String key = keys.nextElement();
             headers.put(key, raw.get(key));
         }
+        return headers;
+    }
+
+    /**
+     * The bundle's entries with {@code headers} (from {@link #headersOf}): listing every entry of a large bundle
+     * costs (Felix filters the whole entry list per folder), so callers that need the headers alone skip it.
+     *
+     * @since 1.5
+     */
+    public static BundleContents of(Bundle bundle, Map<String, String> headers) {
         List<String> entries = new ArrayList<>();
         Deque<String> folders = new ArrayDeque<>(List.of("/"));
         // The walk stops past the rule's limit: a plugin that big is refused anyway, and a walk without end

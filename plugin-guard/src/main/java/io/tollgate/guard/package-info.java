@@ -6,5 +6,5 @@
  * reports the refusal) and the offline {@code plugin inspect} use the same classes.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.4.0")
+@org.osgi.annotation.versioning.Version("1.5.0")
 package io.tollgate.guard;

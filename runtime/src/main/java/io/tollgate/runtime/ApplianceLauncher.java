@@ -213,6 +213,23 @@ final class ApplianceLauncher {
         }
     }
 
+    /**
+     * Runs the static initialisers of Chronicle's core (its JVM probe and native bindings, ~0.2 s) that the usage
+     * journal's activation would otherwise run on the start thread; the classes are on the launcher's class path and
+     * the bundles get them from the system bundle, so it is the same set-up. A failure is the journal's to report.
+     */
+    static void preloadChronicle() {
+        ClassLoader loader = ApplianceLauncher.class.getClassLoader();
+        for (String name : List.of("net.openhft.chronicle.core.Jvm", "net.openhft.chronicle.core.time.SystemTimeProvider")) {
+            try {
+                Class.forName(name, true, loader);
+            } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+                LOG.debug("Chronicle preload: {} not initialised: {}", name, e.toString());
+                return;
+            }
+        }
+    }
+
     /** Makes {@code folder} when missing, rwx------ (a folder the appliance alone uses, e.g. DATA/home). */
     static void ownerOnlyFolder(Path folder) throws IOException {
         Files.createDirectories(folder);
@@ -239,6 +256,26 @@ final class ApplianceLauncher {
         }
         freshTmp(data.resolve("tmp"));
         ownerOnlyFolder(data.resolve("home"));      // HOME under bin/tollgate run (ONNX Runtime's cache), kept
+        List<Path> systemJars = listJars(system);
+        // On the second core while this thread initialises the framework (issue 11, start to ready): ONNX Runtime's
+        // natives kept in DATA/native (extracted on the first start only; waited for before any bundle starts, so
+        // the engine finds them), then Chronicle's static set-up, which the usage journal would do on this thread.
+        java.util.concurrent.CompletableFuture<java.util.Optional<Path>> ortNatives =
+                new java.util.concurrent.CompletableFuture<>();
+        Thread preload = new Thread(() -> {
+            try {
+                ortNatives.complete(OrtNativeCache.prepare(systemJars, data));
+            } catch (Throwable t) {
+                // never a start that waits for nothing: ORT extracts to DATA/tmp as it did before the cache
+                LOG.warn("cannot keep ONNX Runtime's native libraries in {}: {}", data.resolve(OrtNativeCache.FOLDER),
+                        t.toString());
+                ortNatives.complete(java.util.Optional.empty());
+                return;
+            }
+            preloadChronicle();
+        }, "tollgate-start-preload");
+        preload.setDaemon(true);
+        preload.start();
         String host = DeviceHost.current();
         String foreignKey = DeviceHost.problem(data, host);
         if (foreignKey != null) {
@@ -281,7 +318,7 @@ final class ApplianceLauncher {
         BundleContext ctx = framework.getBundleContext();
 
         List<Bundle> installed = new ArrayList<>();
-        for (Path jar : listJars(system)) {
+        for (Path jar : systemJars) {
             installed.add(ctx.installBundle("reference:" + jar.toUri()));
         }
         // Order matters, so that nothing activates twice and readiness means "plugins loaded":
@@ -296,6 +333,7 @@ final class ApplianceLauncher {
                 () -> System.nanoTime() / 1_000_000);
         gate.installPresent();
         gate.watch();
+        ortNatives.join();
         for (Bundle b : installed) {
             if (b.getState() != Bundle.ACTIVE && b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 start(framework, b);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bin/tollgate run's first start runs the profile step in a JVM of its own: that short-lived JVM gets
+# -XX:TieredStopAtLevel=1 (C1 only, issue 11 start to ready), with TOLLGATE_JAVA_OPTS after it; the appliance's own
+# JVM never gets it (C2 makes its steady state). A stand-in java records each command line (no JVM needed).
+# Usage: runtime/src/test/sh/profile-step-flags-test.sh   (exit 0 = pass)
+set -euo pipefail
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+t="$(mktemp -d)"; trap 'rm -rf "$t"' EXIT
+home="$t/tollgate"; mkdir -p "$home/bin" "$home/lib" "$home/system" "$home/profiles" "$home/conf" "$t/jdk/bin"
+cp "$src/src/dist/bin/tollgate" "$home/bin/"; cp "$src/../firmware-profiles/profiles/"*.profile "$home/profiles/"
+touch "$home/system/bcprov-1.jar" "$home/lib/a.jar"
+# the profile step's command line goes to step.args (it prints x86-cpu's option, as the real step would); run's to run.args
+cat > "$t/jdk/bin/java" <<STANDIN
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = jvm-options ] && { printf '%s\n' "\$@" > "$t/step.args"; echo -XX:MaxRAMPercentage=25; exit 0; }; done
+printf '%s\n' "\$@" > "$t/run.args"
+STANDIN
+chmod +x "$t/jdk/bin/java"
+export JAVA_HOME="$t/jdk"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+TOLLGATE_JAVA_OPTS="-Xmx300m -XX:TieredStopAtLevel=4" "$home/bin/tollgate" run --profile x86-cpu
+[[ -s "$t/step.args" ]] || fail "no profile step ran"
+[[ -s "$t/run.args" ]] || fail "run did not start the appliance"
+grep -qx -- '-XX:TieredStopAtLevel=1' "$t/step.args" || fail "the profile step lacks -XX:TieredStopAtLevel=1: $(cat "$t/step.args")"
+step_c1="$(grep -nx -- '-XX:TieredStopAtLevel=1' "$t/step.args" | cut -d: -f1)"
+step_owner="$(grep -nx -- '-XX:TieredStopAtLevel=4' "$t/step.args" | cut -d: -f1)"
+[[ -n "$step_owner" && "$step_owner" -gt "$step_c1" ]] || fail "TOLLGATE_JAVA_OPTS do not come after it: $(cat "$t/step.args")"
+grep -qx -- '-XX:TieredStopAtLevel=1' "$t/run.args" && fail "the appliance's JVM got -XX:TieredStopAtLevel=1: $(cat "$t/run.args")"
+grep -qx -- 'io.tollgate.runtime.Main' "$t/run.args" || fail "not the appliance: $(cat "$t/run.args")"
+grep -qx -- '-XX:MaxRAMPercentage=25' "$t/run.args" || fail "the profile's option is missing: $(cat "$t/run.args")"
+echo "ok"
