@@ -8,6 +8,7 @@
 # first 10 s with the last 10 s (req/s and CPU ms/request). RAMP_KEEP=DIR keeps the appliance's log (and whatever
 # TOLLGATE_JAVA_OPTS wrote as @WORK@/*.log or *.jfr) in DIR. RAMP_DATA=DIR: the data folder (default: a new one, so a
 # first start that writes the class data sharing archive at its stop; a kept one is a warm start from the second run).
+# RAMP_FIRST_REQUESTS=N: before the curve, N requests one at a time (see below).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dist="${1:-$here/../../runtime/target/tollgate}"; secs="${2:-40}"; conns="${3:-16}"; kind="${4:-json}"
@@ -52,6 +53,27 @@ echo "ready after $(python3 -c "print(round($t1-$t0,2))") s wall, $(python3 -c "
 url="http://127.0.0.1:$port/v2/models/fashion-mnist/infer"
 snap() { [ -z "${RAMP_SNAP:-}" ] || "$RAMP_SNAP" "$jpid" "$1"; }   # RAMP_SNAP=CMD: run as CMD PID LABEL at READY, 10 s, end
 snap ready
+if [ -n "${RAMP_FIRST_REQUESTS:-}" ]; then
+  # RAMP_FIRST_REQUESTS=N: first N requests one after another on one connection (python), in blocks of 250: the
+  # appliance's CPU ms per request of each block (a figure of how warm the path is, less load-bound than req/s)
+  python3 - "$port" "$work/body.json" "$RAMP_FIRST_REQUESTS" "$jpid" "$tck" "${HEADER_LEN:-}" <<'PY'
+import http.client, sys
+port, body, n, pid, tck, hl = int(sys.argv[1]), open(sys.argv[2], "rb").read(), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+h = {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": hl} if hl else {"Content-Type": "application/json"}
+def cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+c = http.client.HTTPConnection("127.0.0.1", port)
+out, c0, total0 = [], cpu(), cpu()
+for i in range(1, n + 1):
+    c.request("POST", "/v2/models/fashion-mnist/infer", body, h)
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+    if i % 250 == 0:
+        c1 = cpu(); out.append(round((c1 - c0) * 1000 / tck / 250, 3)); c0 = c1
+print("first %d requests: appliance CPU %.2f s; ms/request per 250: %s" % (n, (cpu() - total0) / tck, " ".join(map(str, out))))
+PY
+fi
 : > "$work/curve"
 for i in $(seq 1 "$secs"); do
   c0=$(cpu)

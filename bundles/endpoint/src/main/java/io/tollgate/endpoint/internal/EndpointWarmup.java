@@ -72,7 +72,7 @@ final class EndpointWarmup {
 
     /**
      * Runs up to {@link #MAX_REQUESTS} requests, or fewer when {@code budgetMillis} is spent; stops at the first answer
-     * that is not 200 (the path is not the one clients take then, so more of it would warm nothing useful).
+     * that is not 200 (the path is not the one clients take then, so more of it would warm nothing useful). Once.
      */
     Result run(long budgetMillis) {
         long start = System.nanoTime();
@@ -93,6 +93,8 @@ final class EndpointWarmup {
             problem = e.toString();
         } finally {
             channel.finishAndReleaseAll();
+            router.licenses().close();      // threads it would start only for admin routes: none ran, none stay
+            router.repository().close();
         }
         return new Result(done, problem == null ? 0 : 1, System.nanoTime() - start, problem);
     }

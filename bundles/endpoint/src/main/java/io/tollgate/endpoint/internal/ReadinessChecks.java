@@ -83,7 +83,7 @@ final class ReadinessChecks {
             }
         }
         if (warm != null) {
-            out.add(0, new State("endpoint", true, false, warm));
+            out.add(new State("endpoint", true, false, warm));   // last: the checks of the parts keep their places
         }
         return out;
     }
