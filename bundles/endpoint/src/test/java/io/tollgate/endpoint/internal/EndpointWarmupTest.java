@@ -38,7 +38,8 @@ public class EndpointWarmupTest {
                 "test");
         EndpointWarmup.Result r = warmup.run(0);
         assertNull(r.problem());
-        assertEquals(0, r.requests());
+        assertEquals("one JSON and one binary request whatever the budget", EndpointWarmup.MIN_REQUESTS, r.requests());
+        assertEquals("two 200s", 2, r.requests() - r.failed());
     }
 
     @Test
