@@ -143,8 +143,9 @@ public final class HttpEndpoint {
     }
 
     /**
-     * Starts the warm-up ({@link EndpointWarmup}) on its own thread, holding readiness until it ends: it runs while
-     * serving loads the models, so it delays ready only when it outlasts them (by {@code warmup.ms} at most).
+     * Starts the warm-up ({@link EndpointWarmup}) on its own thread, holding readiness until it ends or {@code
+     * warmup.ms} has passed, whichever comes first: it runs while serving loads the models, so it delays ready only
+     * when it outlasts them, and by {@code warmup.ms} at most.
      */
     private Thread warmUp(EndpointConfig config, ModelRegistry registry) {
         long budget = config.warmup_ms();
@@ -153,6 +154,10 @@ public final class HttpEndpoint {
         }
         metrics.readiness().warming("the endpoint is warming up its request path (at most warmup.ms=" + budget
                 + " ms)");
+        // ready is held for warmup.ms at most: on a loaded box the first two requests (class loading) take longer,
+        // and they finish in the background then
+        java.util.concurrent.CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS)
+                .execute(() -> metrics.readiness().warming(null));
         Thread t = new Thread(() -> {
             try {
                 new EndpointWarmup(ConnectionLimits.of(config), registry, ServerVersion.of(HttpEndpoint.class))
