@@ -86,7 +86,8 @@ final class EndpointWarmup {
         try {
             // the first two (one JSON, one binary) whatever the time: they load and initialise the path's classes,
             // which the first client would otherwise wait for
-            while (done < MAX_REQUESTS && (done < MIN_REQUESTS || System.nanoTime() < deadline) && problem == null) {
+            while (done < MAX_REQUESTS && (done < MIN_REQUESTS || System.nanoTime() < deadline) && problem == null
+                    && !Thread.currentThread().isInterrupted()) {   // the endpoint stopping interrupts it
                 if (!channel.isActive()) {
                     channel.finishAndReleaseAll();
                     channel = channel();
