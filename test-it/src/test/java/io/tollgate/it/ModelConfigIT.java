@@ -162,6 +162,14 @@ public class ModelConfigIT {
         JsonNode stats = infer.get("/v2/models/fashion-mnist/stats").json().get("model_stats").get(0);
         assertEquals("warm-up runs are not inferences", 0, stats.get("inference_count").intValue());
         assertEquals(0, stats.get("execution_count").intValue());
+        // the endpoint's warm-up (warmup.ms, issue 11) ran its synthetic requests through the HTTP pipeline before
+        // ready, and none of them shows: no model of its own, no inference counted, nothing served
+        String log = Files.readString(tmp.resolve("appliance.log"));
+        assertTrue(log, log.matches("(?s).*endpoint warm-up: [1-9][0-9]* synthetic infer requests .*"));
+        String metrics = admin.get("/metrics").body();
+        assertFalse(metrics, metrics.contains("tollgate-warmup"));
+        assertFalse(metrics, metrics.contains("tollgate_inference_requests_total{"));
+        assertFalse(metrics, metrics.contains("check=\"endpoint\""));
         assertEquals(200, infer.post("/v2/models/fashion-mnist/infer", body(3)).status());
 
         writeOverride("{'max_batch_size':2,'dynamic_batching':{'max_queue_delay_microseconds':100},"

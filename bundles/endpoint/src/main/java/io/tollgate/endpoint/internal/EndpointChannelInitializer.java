@@ -77,6 +77,15 @@ final class EndpointChannelInitializer extends ChannelInitializer<SocketChannel>
             p.addLast("over-limit", new OverLimit(open, fromClient > limits.maxConnectionsPerClient() ? client : null));
             return;
         }
+        requestHandlers(p, limits, metrics, router);
+    }
+
+    /**
+     * The handlers from the read deadlines to the router, the same with and without TLS; also the pipeline of the
+     * endpoint's warm-up ({@link EndpointWarmup}), so that it runs exactly what a connection runs.
+     */
+    static void requestHandlers(ChannelPipeline p, ConnectionLimits limits, EndpointMetrics metrics,
+                                RequestRouter router) {
         ReadDeadlines deadlines = new ReadDeadlines(limits, metrics, router.requestIds());
         p.addLast("read-deadlines", deadlines.bytes());
         p.addLast("http", new HttpServerCodec(limits.maxLineBytes(), limits.maxHeaderBytes(), 65536));

@@ -101,4 +101,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "each 'TENANT: rate=R burst=B concurrent=C' (unset ones are the defaults above), e.g. "
             + "'line7: rate=5 burst=10; line8: concurrent=2'")
     String tenant_limits() default "";
+
+    @AttributeDefinition(description = "At activation, the endpoint runs synthetic infer requests (JSON and binary "
+            + "tensors) through its own HTTP pipeline, one of each and then more for at most this many milliseconds before /v2/health/ready may "
+            + "say ready, so the JIT has compiled the request path before the first clients come; the requests never "
+            + "reach serving (not metered, not counted); 0 = off")
+    long warmup_ms() default 250;
 }

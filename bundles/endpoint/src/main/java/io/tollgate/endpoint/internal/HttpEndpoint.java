@@ -67,7 +67,7 @@ public final class HttpEndpoint {
             "drain_timeout_ms", "keys_file", "keys_poll_ms", "tls_cert_file", "tls_key_file", "tls_client_auth",
             "tls_client_ca_file", "max_connections", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms",
             "max_line_bytes", "max_header_bytes", "compression_min_bytes", "max_inflight_body_bytes", "max_connections_per_client",
-            "tenant_rate_per_second", "tenant_rate_burst", "tenant_max_concurrent", "tenant_limits");
+            "tenant_rate_per_second", "tenant_rate_burst", "tenant_max_concurrent", "tenant_limits", "warmup_ms");
 
     private final EndpointMetrics metrics = new EndpointMetrics();
     private final KeyFileWatcher keys;
@@ -81,6 +81,8 @@ public final class HttpEndpoint {
     private final int port;
     private final ExecutorService decodeThreads;
     private final BodyBudget bodies;
+    /** The warm-up's thread, or null when {@code warmup.ms} is 0. */
+    private final Thread warmup;
 
     @Activate
     public HttpEndpoint(@Reference(name = "inference") InferenceService service,
@@ -132,11 +134,43 @@ public final class HttpEndpoint {
                     + " configuration", e);
         }
         this.port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        this.warmup = warmUp(config, registry);
         LOG.info("HTTP endpoint listening on {}:{} ({}, max.body.bytes={}, max.inflight.body.bytes={}, "
                         + "max.connections={}, io.threads={})", config.host(), port,
                 tls == null ? "plain HTTP" : "HTTPS, client certificates " + config.tls_client_auth().trim(),
                 config.max_body_bytes(), bodies.max(), config.max_connections(),
                 config.io_threads() == 0 ? "default" : config.io_threads());
+    }
+
+    /**
+     * Starts the warm-up ({@link EndpointWarmup}) on its own thread, holding readiness until it ends or {@code
+     * warmup.ms} has passed, whichever comes first: it runs while serving loads the models, so it delays ready only
+     * when it outlasts them, and by {@code warmup.ms} at most.
+     */
+    private Thread warmUp(EndpointConfig config, ModelRegistry registry) {
+        long budget = config.warmup_ms();
+        if (budget <= 0) {
+            return null;
+        }
+        metrics.readiness().warming("the endpoint is warming up its request path (at most warmup.ms=" + budget
+                + " ms)");
+        // ready is held for warmup.ms at most: on a loaded box the first two requests (class loading) take longer,
+        // and they finish in the background then
+        java.util.concurrent.CompletableFuture.delayedExecutor(budget, TimeUnit.MILLISECONDS)
+                .execute(() -> metrics.readiness().warming(null));
+        Thread t = new Thread(() -> {
+            try {
+                new EndpointWarmup(ConnectionLimits.of(config), registry, ServerVersion.of(HttpEndpoint.class))
+                        .runAndLog(budget);
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("endpoint warm-up failed: {}; the endpoint serves all the same", e.toString());
+            } finally {
+                metrics.readiness().warming(null);
+            }
+        }, "tollgate-endpoint-warmup");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** {@code max.inflight.body.bytes}, or a quarter of the JVM's largest heap when it is 0 (the default). */
@@ -210,6 +244,9 @@ public final class HttpEndpoint {
         if (c.compression_min_bytes() < 0) {
             problems.append("compression.min.bytes must be 0 (never) or more, not ").append(c.compression_min_bytes())
                     .append("; ");
+        }
+        if (c.warmup_ms() < 0 || c.warmup_ms() > 10_000) {
+            problems.append("warmup.ms must be 0 (off) to 10000, not ").append(c.warmup_ms()).append("; ");
         }
         if (c.drain_timeout_ms() < 0) {
             problems.append("drain.timeout.ms must be 0 or more, not ").append(c.drain_timeout_ms()).append("; ");
@@ -330,6 +367,14 @@ public final class HttpEndpoint {
     @Deactivate
     public void deactivate() {
         router.startDraining();
+        if (warmup != null) {
+            warmup.interrupt();
+            try {
+                warmup.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         router.licenses().close();
         router.repository().close();
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);

@@ -29,11 +29,21 @@ final class ReadinessChecks {
 
     private final List<ReadinessCheck> checks = new CopyOnWriteArrayList<>();
     private volatile ModelRegistry registry;
+    /** While the endpoint's warm-up runs, why it is not ready yet; null otherwise ({@link #warming}). */
+    private volatile String warming;
     /** The last state logged per check name, so that each change is logged once (not each probe). */
     private final java.util.Map<String, String> logged = new java.util.concurrent.ConcurrentHashMap<>();
 
     void registry(ModelRegistry value) {
         this.registry = value;
+    }
+
+    /**
+     * Holds readiness while the endpoint's warm-up runs ({@code reason}), or releases it ({@code null}). Shown as check
+     * {@code endpoint} only while held: it lasts a fraction of a second at activation and is never logged.
+     */
+    void warming(String reason) {
+        this.warming = reason;
     }
 
     void add(ReadinessCheck check) {
@@ -59,6 +69,7 @@ final class ReadinessChecks {
         }
         parts.sort(Comparator.comparing(State::name));
         out.addAll(parts);
+        String warm = warming;
         for (State s : out) {
             String now = s.ready() ? "" : s.reason();
             String before = logged.put(s.name(), now);
@@ -70,6 +81,9 @@ final class ReadinessChecks {
                             s.reason());
                 }
             }
+        }
+        if (warm != null) {
+            out.add(new State("endpoint", true, false, warm));   // last: the checks of the parts keep their places
         }
         return out;
     }

@@ -30,6 +30,8 @@ final class TestConfig implements EndpointConfig {
     int tenantRateBurst = 0;
     int tenantMaxConcurrent = 0;
     String tenantLimits = "";
+    /** Off unless a test turns it on: the endpoint's warm-up has its own tests (EndpointWarmupTest). */
+    long warmupMs = 0;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -159,5 +161,10 @@ final class TestConfig implements EndpointConfig {
     @Override
     public String tenant_limits() {
         return tenantLimits;
+    }
+
+    @Override
+    public long warmup_ms() {
+        return warmupMs;
     }
 }
