@@ -130,7 +130,12 @@ final class LoadAttempt {
                 + " or raise load.timeout.ms in conf/io.tollgate.serving.cfg for a model that is slow to load)", null);
     }
 
-    /** Stops the attempt: whatever it finishes later is discarded; a version still LOADING is forgotten. */
+    /**
+     * Stops the attempt: whatever it finishes later is discarded and its placement is released. A version still
+     * LOADING stays listed (issue 11: a reader never finds the model absent): the plugin's next attempt takes its
+     * place when it lists its own version or fails ({@link ModelRepository#add}, ModelLoader), and a plugin that
+     * stopped forgets it when its upgrade grace passes ({@link UpgradeGrace}).
+     */
     void cancel() {
         if (done || cancelled) {
             return;
@@ -141,7 +146,6 @@ final class LoadAttempt {
             engineWait.cancel(false);
         }
         if (version != null && version.state() == ModelState.LOADING) {
-            context.repository().remove(version);
             context.placements().release(version);
         }
     }

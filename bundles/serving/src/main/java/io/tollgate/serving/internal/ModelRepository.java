@@ -94,7 +94,8 @@ final class ModelRepository {
             // (the same bundle's earlier FAILED version, kept listed until this one is, is replaced below)
             if (other.ownsName() && other.state() != ModelState.UNLOADED && other.name().equals(declared.name())
                     && !other.plugin().symbolicName().equals(plugin.symbolicName())
-                    && !(other.plugin().bundleId() == plugin.bundleId() && other.state() == ModelState.FAILED)) {
+                    && !(other.plugin().bundleId() == plugin.bundleId() && !other.retiring()
+                    && (other.state() == ModelState.FAILED || other.state() == ModelState.LOADING))) {
                 throw new PluginException(plugin.label() + ": model '" + declared.name() + "' is already served by"
                         + " plugin " + other.plugin().symbolicName() + "; a model's versions must come from the"
                         + " plugin that owns its name");
@@ -114,10 +115,11 @@ final class ModelRepository {
         versions.add(added);
         described.put(added.name() + "\n" + plugin.bundleId(), added);
         changed();
-        // the plugin's earlier failure (or refusal), or its version the policy had unloaded, goes only now that this
-        // load is listed: never a moment without it
+        // the plugin's earlier failure (or refusal), its version the policy had unloaded, or the version of a load it
+        // cancelled (restarted while loading) goes only now that this load is listed: never a moment without it
         for (ModelVersion old : ofBundle(plugin.bundleId())) {
-            if (old != added && !old.retiring() && (old.state() == ModelState.FAILED || old.excluded())) {
+            if (old != added && !old.retiring() && (old.state() == ModelState.FAILED || old.excluded()
+                    || old.state() == ModelState.LOADING)) {
                 remove(old);
             }
         }
