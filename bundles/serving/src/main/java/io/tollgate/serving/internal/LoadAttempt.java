@@ -54,6 +54,15 @@ final class LoadAttempt {
 
         /** Called just before {@link #failed}: the model's key may come with another license, so retry on a change. */
         void awaitsLicense(LoadAttempt attempt);
+
+        /**
+         * The version was listed: why the model's version policy does not select it (then it is not loaded, and
+         * {@link #notSelected} follows), or empty to load it.
+         */
+        Optional<String> unselected(LoadAttempt attempt);
+
+        /** The version is not loaded: the version policy does not select it ({@code reason}); the attempt is done. */
+        void notSelected(LoadAttempt attempt, String reason);
     }
 
     /** What every attempt works with. */
@@ -219,6 +228,15 @@ final class LoadAttempt {
             version = context.repository().add(source.info(), descriptor, configLayer);
         } catch (PluginException e) {
             fail(e.getMessage(), null);
+            return;
+        }
+        Optional<String> unselected = context.owner().unselected(this);
+        if (unselected.isPresent()) {
+            // as Triton, a version the policy does not select is never loaded (issue 11)
+            done = true;
+            LifecycleExecutor.cancel(deadline);
+            context.repository().notSelected(version);
+            context.owner().notSelected(this, unselected.get());
             return;
         }
         String engineName = descriptor.engine();

@@ -621,6 +621,37 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     }
 
     @Override
+    public Optional<String> unselected(LoadAttempt attempt) {
+        ModelVersion v = attempt.version();
+        if (closed || repository.isUnloaded(v.name())) {
+            return Optional.empty();
+        }
+        // the versions other plugins of the model are loading count before they list them (at start-up every plugin
+        // starts at once): with latest N, a version that N newer ones outrank is not loaded at all
+        Set<org.osgi.framework.Version> declared = new java.util.HashSet<>();
+        for (PluginRecord o : plugins.values()) {
+            PluginStatus st = o.status(false);
+            if (o.bundleId() != attempt.source().bundleId() && o.state() instanceof PluginState.Loading
+                    && st.model().equals(v.name()) && !st.modelVersion().isEmpty()) {
+                declared.add(ModelVersion.parse(st.modelVersion()));
+            }
+        }
+        ModelRepository.Selection selection = repository.selection(v.name(), declared);
+        return selection.selects(v) ? Optional.empty()
+                : Optional.of(ModelRepository.NOT_SELECTED + " (" + selection.describe() + ")");
+    }
+
+    @Override
+    public void notSelected(LoadAttempt attempt, String reason) {
+        PluginRecord r = plugins.get(attempt.source().bundleId());
+        r.moveTo(r.state().notSelected(reason), "its version policy does not select its model");
+        LOG.info("{}: {} {}; not loading it (it loads when the policy selects it)", attempt.source().label(),
+                attempt.version().label(), reason);
+        readiness.settled(r.bundleId());
+        applyVersionPolicy(attempt.version().name());
+    }
+
+    @Override
     public void awaitsLicense(LoadAttempt attempt) {
         awaitingModelKey.add(attempt.source().bundleId());
     }

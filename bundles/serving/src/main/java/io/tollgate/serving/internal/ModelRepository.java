@@ -528,6 +528,22 @@ final class ModelRepository {
         return selection(named(name));
     }
 
+    /** As {@link #selection(String)}, counting {@code alsoInstalled} too. */
+    Selection selection(String name, java.util.Set<Version> alsoInstalled) {
+        return selection(named(name), alsoInstalled);
+    }
+
+    /**
+     * LOADING {@code version} is not loaded because its model's version policy does not select it (issue 11, as
+     * Triton never loads it): listed UNAVAILABLE "not selected", it counts among the model's versions for the policy
+     * and loads when the policy selects it (ModelLoader).
+     */
+    void notSelected(ModelVersion version) {
+        version.excluded(true);
+        version.stopServing(ModelState.UNLOADED, "");
+        changed();
+    }
+
     /**
      * True for a version the version policy chooses among: loading, ready, or unloaded because the policy did not
      * select it (it loads again when the policy does).
@@ -540,13 +556,18 @@ final class ModelRepository {
 
     /** The version policy's selection among {@code named} (the versions of one model). */
     static Selection selection(List<ModelVersion> named) {
+        return selection(named, java.util.Set.of());
+    }
+
+    /** As {@link #selection(List)}, counting {@code alsoInstalled} (versions plugins declare but have not listed yet). */
+    static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled) {
         List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
                 .orElse(null);
         ModelConfig.VersionPolicy policy = config == null ? ModelConfigs.DEFAULT_POLICY : config.versionPolicy();
         String defaultVersion = config == null ? "" : config.defaultModelVersion();
-        List<Version> versions = live.stream().map(ModelVersion::parsedVersion).distinct().sorted(Comparator.reverseOrder())
-                .collect(Collectors.toList());
+        List<Version> versions = java.util.stream.Stream.concat(live.stream().map(ModelVersion::parsedVersion),
+                alsoInstalled.stream()).distinct().sorted(Comparator.reverseOrder()).collect(Collectors.toList());
         java.util.Set<Version> selected = new java.util.HashSet<>();
         switch (policy.kind()) {
             case ALL:

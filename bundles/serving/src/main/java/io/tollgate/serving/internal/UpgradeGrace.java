@@ -119,12 +119,17 @@ final class UpgradeGrace {
         if (listed != null && (r == null || !r.state().started())) {
             // still stopped: what it left listed (a load it cancelled, a failure) goes; a new load replaced it else
             java.util.Set<ModelVersion> held = new java.util.HashSet<>(repository.all());
+            boolean removed = false;
             for (ModelVersion v : listed) {
                 if (held.contains(v) && (v.state() == ModelState.LOADING || v.state() == ModelState.FAILED)) {
                     LOG.info("{} from {}: forgotten, its plugin stayed stopped for the upgrade grace ({} ms)",
                             v.label(), v.plugin().label(), graceMs);
                     repository.remove(v);
+                    removed = true;
                 }
+            }
+            if (removed) {
+                drained.run();      // a version it was loading no longer counts for the version policy
             }
         }
         if (r != null) {

@@ -109,6 +109,62 @@ public class GaplessReloadTest {
         }
     }
 
+    /**
+     * Issue 11 follow-up: at start-up with {@code latest 1}, the version the policy does not select is never loaded
+     * (as Triton): listed UNAVAILABLE with the policy's reason, its plugin UNLOADED, and start-up is ready without it.
+     * A policy that selects it later loads it. The older plugin starts first and is slow to read, so the newer one is
+     * still loading (not listed) when the older one is: its declared version counts.
+     */
+    @Test
+    public void atStartAVersionThePolicyDoesNotSelectIsNeverLoaded() throws Exception {
+        Path models = Files.createTempDirectory("tollgate-gapless-models");
+        try {
+            Files.writeString(models.resolve("fm.json"), "{\"version_policy\":{\"latest\":{\"num_versions\":1}}}");
+            service = new ServingService(new ServingSettings(4, 64, 5_000, 10_000, 2_000, 50), new FakeUsageJournal());
+            service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+            service.watchModelConfigs(models);
+            service.bindEngine(engine);
+            service.trackerOpened(Set.of(1L, 2L));
+            FakePluginSource older = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+            FakePluginSource slow = new FakePluginSource(1, "io.acme.fm", "1.0.0") {
+                @Override
+                public java.util.Optional<String> refusal() {
+                    try {
+                        Thread.sleep(300);      // read on a loader thread: the newer plugin starts meanwhile
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return super.refusal();
+                }
+            };
+            slow.declaredModel = "fm";
+            slow.declaredModelVersion = "1.0.0";
+            slow.entries.putAll(older.entries);
+            service.pluginStarted(slow);
+            service.pluginStarted(FakePluginSource.plugin(2, "fm", "2.0.0", FakeEngine.model(2)));
+            await("ready with 2.0.0 READY: " + index(), () -> service.ready()
+                    && index().equals(List.of("1.0.0 UNAVAILABLE", "2.0.0 READY")));
+            assertEquals("only 2.0.0 was loaded", 1, engine.loads.get());
+            assertTrue(service.index(false).get(0).reason(), service.index(false).get(0).reason().contains(
+                    "not selected by the version policy (version_policy latest 1)"));
+            io.tollgate.serving.PluginStatus p1 = service.plugins().stream().filter(p -> p.bundleId() == 1)
+                    .findFirst().orElseThrow();
+            assertEquals(ModelState.UNLOADED, p1.state());
+
+            // a policy that selects it loads it
+            Files.writeString(models.resolve("fm.json.tmp"), "{\"version_policy\":{\"all\":{}}}");
+            Files.move(models.resolve("fm.json.tmp"), models.resolve("fm.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            await("1.0.0 loaded once selected", () -> index().equals(List.of("1.0.0 READY", "2.0.0 READY")));
+            assertEquals(2, engine.loads.get());
+            assertEquals("1.0.0", service.repository().route("fm", "1.0.0").version());
+        } finally {
+            try (java.util.stream.Stream<Path> files = Files.walk(models)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     private List<String> index() {
         List<String> out = new ArrayList<>();
         for (io.tollgate.serving.RepositoryControl.IndexEntry e : service.index(false)) {
