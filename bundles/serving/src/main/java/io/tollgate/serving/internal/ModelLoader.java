@@ -636,7 +636,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 declared.add(ModelVersion.parse(st.modelVersion()));
             }
         }
-        ModelRepository.Selection selection = repository.selection(v.name(), declared);
+        // (a plugin's retiring version does not count: this revision replaces it, a downgrade included)
+        ModelRepository.Selection selection = repository.selection(v.name(), declared, attempt.source().bundleId());
         return selection.selects(v) ? Optional.empty()
                 : Optional.of(ModelRepository.NOT_SELECTED + " (" + selection.describe() + ")");
     }

@@ -528,9 +528,13 @@ final class ModelRepository {
         return selection(named(name));
     }
 
-    /** As {@link #selection(String)}, counting {@code alsoInstalled} too. */
-    Selection selection(String name, java.util.Set<Version> alsoInstalled) {
-        return selection(named(name), alsoInstalled);
+    /**
+     * As {@link #selection(String)}, counting {@code alsoInstalled} too, and not the retiring versions of plugin
+     * {@code replacing} (the revision being loaded replaces them once READY).
+     */
+    Selection selection(String name, java.util.Set<Version> alsoInstalled, long replacing) {
+        return selection(named(name).stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
+                .collect(Collectors.toList()), alsoInstalled);
     }
 
     /**

@@ -165,6 +165,32 @@ public class GaplessReloadTest {
         }
     }
 
+    /**
+     * A plugin updated to a lower version under {@code latest 1}: its retiring version does not outrank the revision
+     * that replaces it, so the new one loads at once and replaces it (not only once the upgrade grace passed).
+     */
+    @Test
+    public void aDowngradedPluginsNewRevisionLoadsUnderLatestOne() throws Exception {
+        Path models = Files.createTempDirectory("tollgate-gapless-models");
+        try {
+            open(60_000);
+            service.watchModelConfigs(models);
+            Files.writeString(models.resolve("fm.json"), "{\"version_policy\":{\"latest\":{\"num_versions\":1}}}");
+            service.pluginStarted(FakePluginSource.plugin(1, "fm", "2.0.0", FakeEngine.model(2)));
+            await("2.0.0 READY", () -> ready("fm"));
+            FakePluginSource older = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+            service.pluginStopped(1);
+            service.pluginInstalled(older);
+            service.pluginStarted(older);
+            await("1.0.0 replaced 2.0.0 within the grace: " + index(), () -> index().equals(List.of("1.0.0 READY")));
+            assertEquals(2, engine.loads.get());
+        } finally {
+            try (java.util.stream.Stream<Path> files = Files.walk(models)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     private List<String> index() {
         List<String> out = new ArrayList<>();
         for (io.tollgate.serving.RepositoryControl.IndexEntry e : service.index(false)) {
