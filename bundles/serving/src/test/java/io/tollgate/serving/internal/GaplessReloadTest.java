@@ -174,10 +174,11 @@ public class GaplessReloadTest {
         Path models = Files.createTempDirectory("tollgate-gapless-models");
         try {
             open(60_000);
-            service.watchModelConfigs(models);
             Files.writeString(models.resolve("fm.json"), "{\"version_policy\":{\"latest\":{\"num_versions\":1}}}");
+            service.watchModelConfigs(models);      // in force from the start
             service.pluginStarted(FakePluginSource.plugin(1, "fm", "2.0.0", FakeEngine.model(2)));
             await("2.0.0 READY", () -> ready("fm"));
+            assertEquals("latest 1", "LATEST", service.config("fm", null).orElseThrow().versionPolicy().kind().name());
             FakePluginSource older = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
             service.pluginStopped(1);
             service.pluginInstalled(older);
