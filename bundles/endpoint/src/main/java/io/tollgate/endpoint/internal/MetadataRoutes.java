@@ -86,8 +86,10 @@ final class MetadataRoutes {
 
     HttpReply model(String name, String version) throws RequestException {
         ModelStatus status = find(name, version);
+        // as Triton: the versions that are available (loaded); not one loading, failed, unloading, or unloaded by
+        // the version policy (issue 11), which the repository index lists with its state and reason
         List<String> versions = registry.models().stream()
-                .filter(m -> m.name().equals(name))
+                .filter(m -> m.name().equals(name) && m.state() == ModelState.READY)
                 .map(ModelStatus::version)
                 .distinct()
                 .toList();
@@ -210,6 +212,15 @@ final class MetadataRoutes {
         Optional<ModelConfig> config = registry.config(name, version);
         if (config.isEmpty()) {
             throw RequestException.notFound(noConfiguration(name, version, status));
+        }
+        if (version != null && status.state() != ModelState.READY) {
+            // as Triton answers a version that is not available (UNAVAILABLE "... is not at ready state": 503), with
+            // why: loading, failed, unloading, or unloaded by the version policy (issue 11)
+            String why = status.error() == null || status.error().isEmpty() ? "it is " + status.state()
+                    : status.error();
+            return HttpReply.json(HttpResponseStatus.SERVICE_UNAVAILABLE, JsonBodies.error("model '" + name
+                    + "' version " + version + " is not at ready state: " + why + " (POST /v2/repository/index"
+                    + " lists its versions' states)", null));
         }
         return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config.get(), status.descriptor().meter()));
     }

@@ -96,6 +96,36 @@ public class ModelConfigRoutesTest {
         assertEquals("KIND_AUTO", c.get("instance_group").get(0).get("kind").textValue());
     }
 
+    /**
+     * Issue 11 follow-up: a version the version policy unloaded is not available. As Triton, model metadata lists only
+     * the available versions, and its /config answers as for any version that is not ready (503 "not at ready state",
+     * here with the reason); its statistics stay (Triton keeps those of every known version).
+     */
+    @Test
+    public void aVersionThePolicyUnloadedIsNotInMetadataAndItsConfigIsNotReady() throws Exception {
+        TensorSpec image = new TensorSpec("image", DataType.FP32, new long[] {-1, 4});
+        String why = "model 'fm' 1.0.0 is not selected by the version policy (version_policy latest 1)";
+        server.registry.models.add(new ModelStatus(FakeModelRegistry.descriptor("fm", "1.0.0", 8, List.of(image),
+                List.of(image), List.of()), ModelState.UNLOADED, false, "io.acme.fm", "1.0.0", "", why, 0, 0));
+        server.registry.models.add(FakeModelRegistry.status(FakeModelRegistry.descriptor("fm", "2.0.0", 8,
+                List.of(image), List.of(image), List.of()), ModelState.READY, true));
+        server.registry.configs.put("fm/1.0.0", classifier());
+        server.registry.configs.put("fm/2.0.0", classifier());
+        server.registry.configs.put("fm/", classifier());
+
+        assertEquals("[\"2.0.0\"]", TestServer.json(server.get("/v2/models/fm")).get("versions").toString());
+        HttpResponse<String> r = server.get("/v2/models/fm/versions/1.0.0/config");
+        assertEquals(r.body(), 503, r.statusCode());
+        assertTrue(r.body(), r.body().contains("model 'fm' version 1.0.0 is not at ready state: " + why));
+        assertEquals(200, server.get("/v2/models/fm/versions/2.0.0/config").statusCode());
+        assertEquals(200, server.get("/v2/models/fm/config").statusCode());
+        // a loading version is not ready either
+        server.registry.configs.put("echo/2", classifier());
+        r = server.get("/v2/models/echo/versions/2/config");
+        assertEquals(r.body(), 503, r.statusCode());
+        assertTrue(r.body(), r.body().contains("it is LOADING"));
+    }
+
     @Test
     public void unknownModelOrVersionIs404() throws Exception {
         HttpResponse<String> r = server.get("/v2/models/nope/config");

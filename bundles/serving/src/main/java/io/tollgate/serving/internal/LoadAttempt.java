@@ -54,6 +54,15 @@ final class LoadAttempt {
 
         /** Called just before {@link #failed}: the model's key may come with another license, so retry on a change. */
         void awaitsLicense(LoadAttempt attempt);
+
+        /**
+         * The version was listed: why the model's version policy does not select it (then it is not loaded, and
+         * {@link #notSelected} follows), or empty to load it.
+         */
+        Optional<String> unselected(LoadAttempt attempt);
+
+        /** The version is not loaded: the version policy does not select it ({@code reason}); the attempt is done. */
+        void notSelected(LoadAttempt attempt, String reason);
     }
 
     /** What every attempt works with. */
@@ -130,7 +139,12 @@ final class LoadAttempt {
                 + " or raise load.timeout.ms in conf/io.tollgate.serving.cfg for a model that is slow to load)", null);
     }
 
-    /** Stops the attempt: whatever it finishes later is discarded; a version still LOADING is forgotten. */
+    /**
+     * Stops the attempt: whatever it finishes later is discarded and its placement is released. A version still
+     * LOADING stays listed (issue 11: a reader never finds the model absent): the plugin's next attempt takes its
+     * place when it lists its own version or fails ({@link ModelRepository#add}, ModelLoader), and a plugin that
+     * stopped forgets it when its upgrade grace passes ({@link UpgradeGrace}).
+     */
     void cancel() {
         if (done || cancelled) {
             return;
@@ -141,7 +155,6 @@ final class LoadAttempt {
             engineWait.cancel(false);
         }
         if (version != null && version.state() == ModelState.LOADING) {
-            context.repository().remove(version);
             context.placements().release(version);
         }
     }
@@ -215,6 +228,15 @@ final class LoadAttempt {
             version = context.repository().add(source.info(), descriptor, configLayer);
         } catch (PluginException e) {
             fail(e.getMessage(), null);
+            return;
+        }
+        Optional<String> unselected = context.owner().unselected(this);
+        if (unselected.isPresent()) {
+            // as Triton, a version the policy does not select is never loaded (issue 11)
+            done = true;
+            LifecycleExecutor.cancel(deadline);
+            context.repository().notSelected(version);
+            context.owner().notSelected(this, unselected.get());
             return;
         }
         String engineName = descriptor.engine();

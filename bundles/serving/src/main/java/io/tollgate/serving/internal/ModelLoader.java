@@ -82,7 +82,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         this.placements = placements;
         this.loads = new LoadAttempt.Context(repository, engines, threads, settings.engineWaitMs(),
                 settings.maxModelBytes(), settings.loadTimeoutMs(), this, entitlements, placements, this::evicted);
-        this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get);
+        this.grace = new UpgradeGrace(repository, threads, settings.upgradeGraceMs(), plugins::get,
+                this::applyVersionPolicies);   // a retiring version that drained no longer holds the policy back
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
         repository.onReconfigured(name -> threads.onLifecycle(() -> applyVersionPolicy(name)));
@@ -426,6 +427,12 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         if (state instanceof PluginState.Inactive && repository.resume(source.bundleId(), source.revisionKey())) {
             grace.cancel(source.bundleId());
             r.moveTo(state.resume(source.revisionKey()), "restarted unchanged");
+            for (ModelVersion v : repository.ofBundle(source.bundleId())) {
+                // what a later revision left listed (a cancelled load, a failure) goes: the resumed version serves
+                if (!v.retiring() && (v.state() == ModelState.LOADING || v.state() == ModelState.FAILED)) {
+                    repository.remove(v);
+                }
+            }
             LOG.info("{}: restarted unchanged; its model serves on", source.label());
             readiness.settled(source.bundleId());
             return;
@@ -436,13 +443,9 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private void startAttempt(PluginRecord r, PluginSource source) {
         awaitingModelKey.remove(r.bundleId());
         LoadAttempt attempt = new LoadAttempt(source, loads);
-        r.moveTo(r.state().load(attempt), "loading");      // cancels an attempt in progress
-        for (ModelVersion v : repository.ofBundle(r.bundleId())) {
-            // a FAILED one stays listed until the new load is (ModelRepository#add) or fails (#failed): no gap
-            if (!v.retiring() && v.state() == ModelState.LOADING) {
-                repository.remove(v);
-            }
-        }
+        // cancels an attempt in progress; its LOADING version, like a FAILED one, stays listed until the new load is
+        // (ModelRepository#add) or fails (#failed): a reader never finds the model absent (issue 11)
+        r.moveTo(r.state().load(attempt), "loading");
         LOG.info("{}: loading its model", source.label());
         attempt.start();
     }
@@ -471,7 +474,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         diagnosis.cancel(source.bundleId());
         // an earlier revision's failure, or this one's reported before: the refusal takes its place
         List<ModelVersion> replaced = repository.ofBundle(source.bundleId()).stream()
-                .filter(v -> !v.retiring() && v.state() == ModelState.FAILED).collect(java.util.stream.Collectors.toList());
+                .filter(v -> !v.retiring() && (v.state() == ModelState.FAILED || v.state() == ModelState.LOADING))
+                .collect(java.util.stream.Collectors.toList());
         r.moveTo(r.state().unresolvable(error), "the plugin guard refused it");
         if (source.declaredModel() != null) {
             String version = source.declaredModelVersion() == null ? source.version() : source.declaredModelVersion();
@@ -497,15 +501,22 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             return;
         }
         r.moveTo(r.state().stop(), "its bundle stopped");       // cancels a load in progress
+        List<ModelVersion> leftOver = new ArrayList<>();
         for (ModelVersion v : repository.ofBundle(bundleId)) {
             // A version stopped for want of a license stays listed with its reason while the launcher refreshes
             // its plugin (requests keep getting 403 with the reason, never a 404 in between); the next start or the
-            // guard's refusal of the refreshed bundle replaces it.
-            if ((v.state() == ModelState.FAILED && !v.unlicensed()) || v.state() == ModelState.LOADING || v.excluded()) {
+            // guard's refusal of the refreshed bundle replaces it. A version still loading, or failed, stays listed
+            // through the upgrade grace (issue 11: a plugin restarted meanwhile never leaves its model absent); the
+            // next load replaces it, else it goes when the grace passes. A version the policy unloaded goes now (the
+            // versions the policy selects keep the model listed).
+            if (v.excluded()) {
                 repository.remove(v);
+            } else if (!v.retiring() && (v.state() == ModelState.LOADING
+                    || (v.state() == ModelState.FAILED && !v.unlicensed()))) {
+                leftOver.add(v);
             }
         }
-        grace.stopped(r);
+        grace.stopped(r, leftOver);
         readiness.settled(bundleId);
     }
 
@@ -610,6 +621,38 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     }
 
     @Override
+    public Optional<String> unselected(LoadAttempt attempt) {
+        ModelVersion v = attempt.version();
+        if (closed || repository.isUnloaded(v.name())) {
+            return Optional.empty();
+        }
+        // the versions other plugins of the model are loading count before they list them (at start-up every plugin
+        // starts at once): with latest N, a version that N newer ones outrank is not loaded at all
+        Set<org.osgi.framework.Version> declared = new java.util.HashSet<>();
+        for (PluginRecord o : plugins.values()) {
+            PluginStatus st = o.status(false);
+            if (o.bundleId() != attempt.source().bundleId() && o.state() instanceof PluginState.Loading
+                    && st.model().equals(v.name()) && !st.modelVersion().isEmpty()) {
+                declared.add(ModelVersion.parse(st.modelVersion()));
+            }
+        }
+        // (a plugin's retiring version does not count: this revision replaces it, a downgrade included)
+        ModelRepository.Selection selection = repository.selection(v.name(), declared, attempt.source().bundleId());
+        return selection.selects(v) ? Optional.empty()
+                : Optional.of(ModelRepository.NOT_SELECTED + " (" + selection.describe() + ")");
+    }
+
+    @Override
+    public void notSelected(LoadAttempt attempt, String reason) {
+        PluginRecord r = plugins.get(attempt.source().bundleId());
+        r.moveTo(r.state().notSelected(reason), "its version policy does not select its model");
+        LOG.info("{}: {} {}; not loading it (it loads when the policy selects it)", attempt.source().label(),
+                attempt.version().label(), reason);
+        readiness.settled(r.bundleId());
+        applyVersionPolicy(attempt.version().name());
+    }
+
+    @Override
     public void awaitsLicense(LoadAttempt attempt) {
         awaitingModelKey.add(attempt.source().bundleId());
     }
@@ -639,12 +682,26 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
         PluginRecord r = plugins.get(attempt.source().bundleId());
         r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model did not load");
+        List<ModelVersion> superseded = new ArrayList<>();
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
-            // the failure before this attempt, kept listed while it ran, is superseded by this one; a version the
-            // version policy had unloaded did not load again: its plugin's error says why, it no longer counts
-            if (v != attempt.version() && !v.retiring() && (v.state() == ModelState.FAILED || v.excluded())) {
-                repository.remove(v);
+            // the failure before this attempt, or a cancelled load's version, kept listed while it ran, is superseded
+            // by this one; a version the version policy had unloaded did not load again: its plugin's error says
+            // why, it no longer counts
+            if (v != attempt.version() && !v.retiring() && (v.state() == ModelState.FAILED || v.excluded()
+                    || v.state() == ModelState.LOADING)) {
+                superseded.add(v);
             }
+        }
+        PluginStatus status = r.status(false);
+        if (attempt.version() == null && !status.model().isEmpty()
+                && superseded.stream().anyMatch(v -> !v.excluded() && v.name().equals(status.model()))) {
+            // this attempt failed before it listed a version (its plugin could not be read, the model is unloaded...):
+            // its failure takes the place of the one listed, never a moment without the model (issue 11)
+            String version = status.modelVersion().isEmpty() ? attempt.source().version() : status.modelVersion();
+            repository.refused(attempt.source().info(), status.model(), version, message,
+                    superseded.stream().anyMatch(ModelVersion::unlicensed), superseded);
+        } else {
+            superseded.forEach(repository::remove);
         }
         LOG.warn("{}", message);
         grace.keepServing(r);

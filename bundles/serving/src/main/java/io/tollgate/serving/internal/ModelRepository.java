@@ -94,7 +94,8 @@ final class ModelRepository {
             // (the same bundle's earlier FAILED version, kept listed until this one is, is replaced below)
             if (other.ownsName() && other.state() != ModelState.UNLOADED && other.name().equals(declared.name())
                     && !other.plugin().symbolicName().equals(plugin.symbolicName())
-                    && !(other.plugin().bundleId() == plugin.bundleId() && other.state() == ModelState.FAILED)) {
+                    && !(other.plugin().bundleId() == plugin.bundleId() && !other.retiring()
+                    && (other.state() == ModelState.FAILED || other.state() == ModelState.LOADING))) {
                 throw new PluginException(plugin.label() + ": model '" + declared.name() + "' is already served by"
                         + " plugin " + other.plugin().symbolicName() + "; a model's versions must come from the"
                         + " plugin that owns its name");
@@ -114,10 +115,11 @@ final class ModelRepository {
         versions.add(added);
         described.put(added.name() + "\n" + plugin.bundleId(), added);
         changed();
-        // the plugin's earlier failure (or refusal), or its version the policy had unloaded, goes only now that this
-        // load is listed: never a moment without it
+        // the plugin's earlier failure (or refusal), its version the policy had unloaded, or the version of a load it
+        // cancelled (restarted while loading) goes only now that this load is listed: never a moment without it
         for (ModelVersion old : ofBundle(plugin.bundleId())) {
-            if (old != added && !old.retiring() && (old.state() == ModelState.FAILED || old.excluded())) {
+            if (old != added && !old.retiring() && (old.state() == ModelState.FAILED || old.excluded()
+                    || old.state() == ModelState.LOADING)) {
                 remove(old);
             }
         }
@@ -527,6 +529,26 @@ final class ModelRepository {
     }
 
     /**
+     * As {@link #selection(String)}, counting {@code alsoInstalled} too, and not the retiring versions of plugin
+     * {@code replacing} (the revision being loaded replaces them once READY).
+     */
+    Selection selection(String name, java.util.Set<Version> alsoInstalled, long replacing) {
+        return selection(named(name).stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
+                .collect(Collectors.toList()), alsoInstalled);
+    }
+
+    /**
+     * LOADING {@code version} is not loaded because its model's version policy does not select it (issue 11, as
+     * Triton never loads it): listed UNAVAILABLE "not selected", it counts among the model's versions for the policy
+     * and loads when the policy selects it (ModelLoader).
+     */
+    void notSelected(ModelVersion version) {
+        version.excluded(true);
+        version.stopServing(ModelState.UNLOADED, "");
+        changed();
+    }
+
+    /**
      * True for a version the version policy chooses among: loading, ready, or unloaded because the policy did not
      * select it (it loads again when the policy does).
      */
@@ -538,13 +560,18 @@ final class ModelRepository {
 
     /** The version policy's selection among {@code named} (the versions of one model). */
     static Selection selection(List<ModelVersion> named) {
+        return selection(named, java.util.Set.of());
+    }
+
+    /** As {@link #selection(List)}, counting {@code alsoInstalled} (versions plugins declare but have not listed yet). */
+    static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled) {
         List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
                 .orElse(null);
         ModelConfig.VersionPolicy policy = config == null ? ModelConfigs.DEFAULT_POLICY : config.versionPolicy();
         String defaultVersion = config == null ? "" : config.defaultModelVersion();
-        List<Version> versions = live.stream().map(ModelVersion::parsedVersion).distinct().sorted(Comparator.reverseOrder())
-                .collect(Collectors.toList());
+        List<Version> versions = java.util.stream.Stream.concat(live.stream().map(ModelVersion::parsedVersion),
+                alsoInstalled.stream()).distinct().sorted(Comparator.reverseOrder()).collect(Collectors.toList());
         java.util.Set<Version> selected = new java.util.HashSet<>();
         switch (policy.kind()) {
             case ALL:

@@ -180,6 +180,12 @@ sealed interface PluginState {
     /** Started; {@code attempt} reads, registers and loads its model. LOADING. */
     record Loading(LoadAttempt attempt) implements PluginState {
         @Override
+        public PluginState notSelected(String reason) {
+            // issue 11: the version policy does not select its version; it is not loaded
+            return new NotSelected(attempt.source().revisionKey(), reason);
+        }
+
+        @Override
         public ModelState reported() {
             return ModelState.LOADING;
         }
