@@ -114,7 +114,12 @@ final class ApplianceLauncher {
      * @throws CommandException (exit 1) when the framework stopped although nobody asked the appliance to stop
      */
     void startAndAwait() throws Exception {
-        Framework framework = start();
+        Framework framework;
+        // whatever blocks the start (a step that never returns would skip the --start-timeout checks): exit 13
+        try (StartWatchdog w = StartWatchdog.arm(Thread.currentThread(), startTimeoutMs + StartWatchdog.GRACE_MS,
+                startTimeoutMs, StartWatchdog::exitJvm)) {
+            framework = start();
+        }
         AtomicBoolean stopRequested = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopRequested.set(true);
