@@ -329,7 +329,7 @@ public class HttpEndpointTest {
     @Test
     public void expectContinueAboveTheLimitGets413BeforeTheBody() throws Exception {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
             out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Expect: 100-continue\r\nContent-Length: " + (MAX_BODY * 4) + "\r\n\r\n")
@@ -343,7 +343,7 @@ public class HttpEndpointTest {
         }
         // within the limit the client gets 100 Continue, then the answer
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);
             byte[] body = infer("INT8", "[2]", "[1,2]").getBytes(StandardCharsets.UTF_8);
             OutputStream out = s.getOutputStream();
             out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
@@ -360,7 +360,7 @@ public class HttpEndpointTest {
     @Test
     public void chunkedBodiesGrowingPastTheLimitGet413() throws Exception {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
             out.write("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
@@ -384,7 +384,7 @@ public class HttpEndpointTest {
     @Test
     public void keepsConnectionsAliveAndAnswersPipelinedRequestsInOrder() throws Exception {
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);   // a liveness bound: a loaded build machine can take seconds
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
             for (int i = 0; i < 5; i++) {
@@ -427,7 +427,7 @@ public class HttpEndpointTest {
         }
         // HTTP/1.0 without keep-alive: one answer, then the server closes
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(30_000);
             s.getOutputStream().write("GET /v2/health/live HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
             assertEquals(200, r.status());

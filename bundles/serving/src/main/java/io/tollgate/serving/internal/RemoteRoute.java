@@ -1006,13 +1006,34 @@ final class RemoteRoute {
         }
     }
 
+    /** The largest {@code route.ca_file} read, in bytes (Debian's whole CA bundle is about 220 KB). */
+    static final int MAX_CA_BYTES = 1 << 20;
+
     /**
-     * An SSL context that trusts the PEM certificates in {@code caFile} only.
+     * An SSL context that trusts the PEM certificates in {@code caFile} only. The file must be a regular file (a
+     * symbolic link to one is followed) of at most {@link #MAX_CA_BYTES} bytes: a FIFO would block the thread that
+     * reads the model configurations for ever, a device such as {@code /dev/zero} would never end.
      *
-     * @throws ModelConfigs.Fault naming {@code route.ca_file} when the file is missing, unreadable or holds none
+     * @throws ModelConfigs.Fault naming {@code route.ca_file} when the file is missing, not a regular file, too large,
+     *                            unreadable or holds no PEM certificate
      */
     static SSLContext trustOf(Path caFile) throws ModelConfigs.Fault {
-        try (InputStream in = Files.newInputStream(caFile)) {
+        if (!Files.isRegularFile(caFile)) {
+            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which is not"
+                    + " a regular file (" + (Files.exists(caFile) ? "a FIFO, device or folder" : "missing") + ")");
+        }
+        byte[] pem;
+        try (InputStream file = Files.newInputStream(caFile)) {
+            pem = file.readNBytes(MAX_CA_BYTES + 1);
+        } catch (IOException e) {
+            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which cannot"
+                    + " be read: " + e.getMessage());
+        }
+        if (pem.length > MAX_CA_BYTES) {
+            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which is larger"
+                    + " than " + MAX_CA_BYTES + " bytes; it must hold only the PEM certificates the remote chains to");
+        }
+        try (InputStream in = new java.io.ByteArrayInputStream(pem)) {
             Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
             if (certs.isEmpty()) {
                 throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which"

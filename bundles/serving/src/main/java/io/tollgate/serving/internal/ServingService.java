@@ -430,6 +430,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     /** How long a request for an evicted model waits for it to load again before it is answered 503 + Retry-After. */
     static final long RELOAD_WAIT_MS = 30_000;
 
+    /** Tests only: runs on the requesting thread right after a reload of an evicted model was asked. */
+    volatile Runnable reloadAsked;
+
     /**
      * A request for a model placement evicted (issue 12): loads it again (one load, whichever request comes first) and
      * runs the request once it is READY; if that takes longer than {@link #RELOAD_WAIT_MS} (or the load
@@ -438,21 +441,32 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      */
     private CompletionStage<InferenceResponse> afterReload(InferenceRequest request, String why) {
         String name = request.model();
-        CompletableFuture<Void> ready = reloads.computeIfAbsent(name, n -> {
-            CompletableFuture<Void> f = new CompletableFuture<>();
-            loader.reloadEvicted(n).thenAccept(started -> {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> waiting = reloads.putIfAbsent(name, mine);
+        CompletableFuture<Void> ready = waiting != null ? waiting : mine;
+        if (waiting == null) {
+            // The wait is in the map before the reload is asked: a load that ends at once (READY, deferred, nothing
+            // to load) settles it. Asked inside computeIfAbsent, the lifecycle thread could finish first, find no
+            // wait and the request waited RELOAD_WAIT_MS for a model that was READY (a lost wake-up).
+            lifecycle.schedule(() -> {
+                if (mine.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
+                        + why + " and did not load again within " + RELOAD_WAIT_MS + " ms; retry later"))) {
+                    reloads.remove(name, mine);
+                }
+            }, RELOAD_WAIT_MS, TimeUnit.MILLISECONDS);
+            loader.reloadEvicted(name).thenAccept(started -> {
                 if (started == 0) {
                     reloadsProgressed();    // nothing to load (e.g. it became READY meanwhile): settle it now
                 }
             });
-            lifecycle.schedule(() -> {
-                if (f.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
-                        + why + " and did not load again within " + RELOAD_WAIT_MS + " ms; retry later"))) {
-                    reloads.remove(name, f);
-                }
-            }, RELOAD_WAIT_MS, TimeUnit.MILLISECONDS);
-            return f;
-        });
+            Runnable hook = reloadAsked;
+            if (hook != null) {
+                hook.run();
+            }
+            if (repository.evictedReason(name).isEmpty()) {
+                reloadsProgressed();        // READY already (another thread's load): nothing will wake this wait
+            }
+        }
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
         ready.whenComplete((ok, err) -> {
             if (err != null) {

@@ -182,6 +182,25 @@ public class EvictionServingTest {
     }
 
     @Test
+    public void aReloadThatIsReadyBeforeItsRequestWaitsStillServesIt() throws Exception {
+        startThree();
+        infer("b", 2);
+        // the lifecycle thread loads a and announces READY before the requesting thread goes on to wait for it
+        service.reloadAsked = () -> {
+            try {
+                await("a READY before the request waits", () -> service.plugins().stream()
+                        .anyMatch(p -> p.bundleId() == 1 && p.state() == ModelState.READY));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        long t0 = System.nanoTime();
+        infer("a", 1);                        // before the fix: no wake-up, answered 503 after RELOAD_WAIT_MS
+        assertTrue("served at once", System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+        assertEquals("READY", index().get("a").state());
+    }
+
+    @Test
     public void anEvictedModelAnOperatorUnloadedIsNotLoadedAgain() throws Exception {
         startThree();
         service.unload("a");

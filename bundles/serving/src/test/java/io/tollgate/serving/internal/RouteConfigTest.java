@@ -118,6 +118,25 @@ public class RouteConfigTest {
         refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'junk.pem'}", "route.ca_file", "junk.pem");
     }
 
+    @Test(timeout = 20_000)
+    public void theCaFileMustBeARegularFileOfBoundedSize() throws Exception {
+        // before: a FIFO blocked the model-configuration thread for ever, /dev/zero was read until memory ran out
+        Path fifo = conf.resolve("ca.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'ca.fifo'}", "route.ca_file",
+                "ca.fifo", "not a regular file");
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'/dev/zero'}", "route.ca_file",
+                "/dev/zero", "not a regular file");
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'.'}", "route.ca_file",
+                "not a regular file");
+        byte[] big = new byte[RemoteRoute.MAX_CA_BYTES + 1];
+        java.util.Arrays.fill(big, (byte) 'A');
+        Files.write(conf.resolve("big.pem"), big);
+        refused("{'mode':'remote','name':'b','url':'https://b:1','ca_file':'big.pem'}", "route.ca_file",
+                "big.pem", "larger than " + RemoteRoute.MAX_CA_BYTES + " bytes");
+    }
+
     @Test
     public void theKeyFileMustBeTheOwnersOnly() throws Exception {
         String route = "{'mode':'remote','name':'b','url':'http://b:1','api_key_file':'b.key'}";

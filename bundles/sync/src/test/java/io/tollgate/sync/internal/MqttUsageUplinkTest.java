@@ -249,7 +249,7 @@ public class MqttUsageUplinkTest {
             Thread.sleep(20);
         }
         long last = device.settledLastSeq();
-        await("everything acked", 20_000, () -> device.cursor() == last);
+        await("everything acked", 60_000, () -> device.cursor() == last);
         SyncStatus s = uplink.syncStatus();
         double perRecord = (double) s.bytesSent() / s.recordsSent();
         System.out.printf("encoding 2: %d records (seals included) in %d batches, %d payload bytes = %.1f B/record%n",
