@@ -87,7 +87,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ServingSettings settings;
     private final UsageJournal journal;
     private final ThreadPoolExecutor workers;
-    private final ScheduledThreadPoolExecutor lifecycle;
+    final ScheduledThreadPoolExecutor lifecycle;   // package-private: tests occupy it
     private final ThreadPoolExecutor loaders;
     /** Batch delays and queue timeouts of every version's scheduler: tiny tasks that only hand work to the workers. */
     private final ScheduledThreadPoolExecutor batchTimer;
@@ -967,7 +967,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 LOG.warn("model '{}' loads, but {} cannot be updated ({}): it would be unloaded again after a restart",
                         DescriptorReader.printable(name), unloaded().file(), e.toString());
             }
-            List<Long> plugins = loader.load(name).join();
+            List<Long> plugins = taken(loader.load(name), name, "load");
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.loadTimeoutMs());
             while (System.nanoTime() - deadline < 0
                     && loader.pluginsOf(name).stream().anyMatch(p -> p.state() == ModelState.LOADING)) {
@@ -1000,10 +1000,75 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 LOG.warn("model '{}' is unloaded, but {} cannot be written ({}): it would load again after a restart",
                         DescriptorReader.printable(name), unloaded().file(), e.toString());
             }
-            loader.unload(name).join();
+            taken(loader.unload(name), name, "unload");
             LOG.info("model '{}' is unloaded: new requests are refused, requests in flight finish, then its engine"
                     + " memory is freed; its plugin stays installed", DescriptorReader.printable(name));
         }
+    }
+
+    /** How long a load or unload waits for the model lifecycle thread to take it before it is answered 503. */
+    static final long CONTROL_WAIT_MS = 20_000;
+
+    /** {@link #CONTROL_WAIT_MS}; tests shorten it. */
+    volatile long controlWaitMs = CONTROL_WAIT_MS;
+
+    /**
+     * The value of {@code step}, a load or unload handed to the model lifecycle thread, waited for at most
+     * {@link #controlWaitMs}: a lifecycle thread that is stuck (a blocked file read, a slow engine close) answers
+     * the operator 503 + Retry-After naming where it is busy, never a request that hangs. The step stays queued and
+     * takes effect once the thread is free.
+     */
+    private <T> T taken(CompletableFuture<T> step, String name, String action) throws InferenceException {
+        try {
+            return step.get(controlWaitMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            String busy = lifecycleFrames();
+            LOG.warn("model '{}': the {} waited {} ms for the model lifecycle thread, which is busy {}; it stays"
+                    + " queued and takes effect once the thread is free", DescriptorReader.printable(name), action,
+                    controlWaitMs, busy);
+            throw new InferenceException(Reason.OVERLOADED, "model '" + name + "': the " + action + " was not taken"
+                    + " within " + controlWaitMs + " ms: the model lifecycle thread is busy (" + busy + "); the "
+                    + action + " stays queued and takes effect once it is free; GET /v2/repository/index shows the"
+                    + " state", 5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException(Reason.SHUTTING_DOWN, "model '" + name + "': the " + action + " was"
+                    + " interrupted (the appliance is stopping)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new InferenceException(Reason.MODEL_NOT_READY, "model '" + name + "': the " + action + " failed: "
+                    + e.getCause());
+        }
+    }
+
+    /**
+     * Where the model lifecycle thread is: its top frame (what it waits in) and its first frames outside the JDK
+     * (whose work it is), e.g. {@code in FileInputStream.open0 at ...RemoteRoute.trustOf(RemoteRoute.java:1030)}.
+     */
+    private static String lifecycleFrames() {
+        for (java.util.Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+            if (t.getKey().getName().startsWith("tollgate-model-lifecycle-") && t.getValue().length > 0) {
+                StackTraceElement[] frames = t.getValue();
+                StringBuilder b = new StringBuilder("in ").append(frame(frames[0]));
+                String sep = " at ";
+                int shown = 0;
+                for (StackTraceElement f : frames) {
+                    String c = f.getClassName();
+                    if (shown < 2 && !c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("sun.")) {
+                        b.append(sep).append(frame(f));
+                        sep = " < ";
+                        shown++;
+                    }
+                }
+                return b.toString();
+            }
+        }
+        return "no lifecycle thread";
+    }
+
+    private static String frame(StackTraceElement f) {
+        String c = f.getClassName();
+        return c.substring(c.lastIndexOf('.') + 1) + "." + f.getMethodName() + "(" + f.getFileName() + ":"
+                + f.getLineNumber() + ")";
     }
 
     private UnloadedModels unloaded() {

@@ -254,6 +254,47 @@ public class ModelControlTest {
         assertEquals(2, engine.models.size());
     }
 
+    @Test(timeout = 60_000)
+    public void aLoadOrUnloadWhileTheLifecycleThreadIsStuckIsAnswered503AndTakesEffectOnceItIsFree() throws Exception {
+        Path state = tmp.newFolder("repository").toPath();
+        start(null, state);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        service.controlWaitMs = 500;
+        CountDownLatch stuck = new CountDownLatch(1);
+        service.lifecycle.execute(() -> {       // stands in for a blocked file read or a slow engine close
+            try {
+                stuck.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long t0 = System.nanoTime();
+        try {
+            service.unload("fm");               // before: waited for ever, holding the repository control lock
+            fail("an unload the lifecycle thread cannot take is answered");
+        } catch (InferenceException e) {
+            assertEquals(e.getMessage(), Reason.OVERLOADED, e.reason());
+            assertEquals(5, e.retryAfterSeconds());
+            assertTrue(e.getMessage(), e.getMessage().contains("model 'fm': the unload was not taken within 500 ms"));
+            assertTrue(e.getMessage(), e.getMessage().contains("stays queued"));
+            assertTrue("names where the thread is busy: " + e.getMessage(), e.getMessage().contains("at ModelControlTest."));
+        }
+        assertTrue("answered after the bounded wait", System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+        try {
+            service.load("fm");                 // the control lock is free again: a second call is answered too
+            fail("a load the lifecycle thread cannot take is answered");
+        } catch (InferenceException e) {
+            assertEquals(Reason.OVERLOADED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("the load was not taken"));
+        }
+        stuck.countDown();
+        // the queued unload, then the queued load, run once the thread is free: fm serves again
+        await("fm READY again after the queued unload and load: " + index(), () -> index().equals(
+                List.of("fm 1.0.0 READY")) && engine.models.size() == 2);
+        assertEquals(1f, tag(null), 0f);
+    }
+
     @Test
     public void anUnloadSurvivesARestart() throws Exception {
         Path state = tmp.newFolder("repository").toPath();
