@@ -19,11 +19,15 @@ import java.util.Map;
 /** The one Jackson factory of the endpoint, and small pieces of JSON reading and writing shared by the routes. */
 final class JsonBodies {
     /**
-     * Streaming factory: accepts NaN/Infinity number tokens (numpy writes them), and lets strings be as long as
-     * the body limit allows (the body limit, not Jackson's default, bounds a BYTES element).
+     * Streaming factory: accepts NaN/Infinity number tokens (numpy writes them), lets strings be as long as
+     * the body limit allows (the body limit, not Jackson's default, bounds a BYTES element), and refuses a key given
+     * twice in one object (a 400 "Duplicate field 'priority'"): Jackson would keep the last silently, so two
+     * {@code "priority"} parameters ran at whichever came last. The check is per object, by name, so it costs
+     * nothing per tensor element (decision 2026-12-02 "Versions, priority levels and duplicate JSON keys").
      */
     static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             // Tensors are mostly numbers: the JDK's parser takes its slow big-integer path on every
             // 17-digit literal (numpy's output). FastDoubleParser is correctly rounded, and several times faster.
             .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)

@@ -176,6 +176,22 @@ public class InferCodecTest {
     }
 
     @Test
+    public void aKeyTwiceInOneObjectIsA400NotTheLastOne() {
+        String in = "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]";
+        // a duplicated priority was silently the last: the request ran at a priority its sender may not have meant
+        String m = badRequest("{\"parameters\":{\"priority\":1,\"priority\":2}," + in + "}");
+        assertTrue(m, m.contains("Duplicate field 'priority'") && m.contains("line 1"));
+        m = badRequest("{\"parameters\":{\"priority\":1}," + in + ",\"parameters\":{\"priority\":2}}");
+        assertTrue(m, m.contains("Duplicate field 'parameters'"));
+        m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1],"
+                + "\"shape\":[2]}]}");
+        assertTrue(m, m.contains("Duplicate field 'shape'"));
+        m = badRequest("{" + in + ",\"outputs\":[{\"name\":\"y\",\"parameters\":{\"binary_data\":true,"
+                + "\"binary_data\":false}}]}");
+        assertTrue(m, m.contains("Duplicate field 'binary_data'"));
+    }
+
+    @Test
     public void readsRequestMembers() throws Exception {
         InferRequestDecoder.Decoded d = decode("{\"id\":\"42\",\"parameters\":{\"priority\":3,\"tag\":\"a\",\"n\":null},"
                 + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"

@@ -3,6 +3,8 @@ package io.tollgate.serving.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import io.tollgate.accelerator.AcceleratorKind;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -21,6 +24,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +54,8 @@ final class ModelConfigWatch {
     private final ModelRepository repository;
     /** The models' remote routes ({@code "route"} of a file), or null where nothing routes (tests). */
     private final RouteTable routes;
+    /** The kinds of this box's accelerators, for {@link ModelConfigs#checkKinds} (any thread). */
+    private final Supplier<Set<AcceleratorKind>> accelerators;
     /** Model name → the override in force. */
     private final Map<String, JsonNode> applied = new ConcurrentHashMap<>();
     /** Model name → why its file was refused (the override before it, if any, stays in force). */
@@ -69,9 +75,19 @@ final class ModelConfigWatch {
 
     /** As above; a file's {@code "route"} object ({@link RouteConfig}) is put in force in {@code routes}. */
     ModelConfigWatch(Path dir, ModelRepository repository, RouteTable routes) {
+        this(dir, repository, routes, () -> EnumSet.of(AcceleratorKind.CPU));
+    }
+
+    /**
+     * As above; an {@code instance_group} kind the box cannot honour ({@code accelerators}: the kinds of its
+     * accelerators, the CPU at least) is refused.
+     */
+    ModelConfigWatch(Path dir, ModelRepository repository, RouteTable routes,
+                     Supplier<Set<AcceleratorKind>> accelerators) {
         this.dir = dir;
         this.repository = repository;
         this.routes = routes;
+        this.accelerators = accelerators;
     }
 
     Path dir() {
@@ -217,6 +233,12 @@ final class ModelConfigWatch {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+            String duplicate = duplicateField(e);
+            if (duplicate != null) {
+                // Jackson would keep the last of the two silently: which one the owner meant is theirs to say
+                refuse(f, model, duplicate, "field '" + duplicate + "' appears twice" + where + "; keep one");
+                return;
+            }
             // Never quote the file's content (Jackson's message does): the reason goes to /admin/plugins and the log.
             refuse(f, model, null, "not valid JSON" + where + "; check the quotes, commas and braces there");
             return;
@@ -241,6 +263,7 @@ final class ModelConfigWatch {
                 ((com.fasterxml.jackson.databind.node.ObjectNode) doc).remove("route");
             }
             ModelConfigs.checkOverride(doc, model);
+            ModelConfigs.checkKinds(doc, accelerators.get());
             repository.checkOverride(model, doc);
             if (routes != null) {
                 routes.set(model, route);
@@ -258,6 +281,31 @@ final class ModelConfigWatch {
         LOG.info("{} applied to model '{}': {}", f, DescriptorReader.printable(model),
                 DescriptorReader.printable(doc.toString()));
         repository.reconfigure(model);
+    }
+
+    /**
+     * The JSON path ({@code dynamic_batching.priority_queue_policy.1}) of the key {@code e} found twice in one object
+     * ({@link JsonParser.Feature#STRICT_DUPLICATE_DETECTION}), made printable; null when {@code e} is another fault.
+     */
+    static String duplicateField(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        if (m == null || !m.startsWith("Duplicate field '") || !(e.getProcessor() instanceof JsonParser)) {
+            return null;
+        }
+        java.util.Deque<JsonStreamContext> chain = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = ((JsonParser) e.getProcessor()).getParsingContext(); c != null && !c.inRoot();
+                c = c.getParent()) {
+            chain.addFirst(c);
+        }
+        StringBuilder path = new StringBuilder();
+        for (JsonStreamContext c : chain) {
+            if (c.inArray()) {
+                path.append('[').append(Math.max(0, c.getCurrentIndex())).append(']');
+            } else {
+                path.append(path.length() == 0 ? "" : ".").append(c.getCurrentName() == null ? "" : c.getCurrentName());
+            }
+        }
+        return DescriptorReader.printable(path.toString());
     }
 
     /** The folder a route's relative file names are resolved against: {@code conf/}, the parent of this one. */

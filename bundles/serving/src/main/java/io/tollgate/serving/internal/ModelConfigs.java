@@ -3,7 +3,9 @@ package io.tollgate.serving.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tollgate.accelerator.AcceleratorKind;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.ModelNames;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.ModelConfig.DynamicBatching;
@@ -182,6 +184,34 @@ final class ModelConfigs {
                 descriptor.isPipeline() ? PIPELINE_BACKEND : descriptor.engine());
     }
 
+    /**
+     * Checks that this box can honour every {@code instance_group[i].kind} the override names: {@code KIND_GPU} needs a
+     * GPU among {@code box} (the kinds of the box's accelerators; Triton refuses it too when it sees no GPU),
+     * {@code KIND_CPU} and {@code KIND_AUTO} (a GPU where there is one, else the CPU) are always honoured. An override
+     * is this box's owner speaking about this box; a plugin's descriptor travels to boxes of every kind and is not
+     * checked here (decision 2026-12-02 "Instance kinds a box cannot honour").
+     *
+     * @param override the override document (its other fields are checked elsewhere)
+     * @param box      the kinds of this box's accelerators ({@code CPU} at least)
+     * @throws Fault naming {@code instance_group[i].kind}
+     */
+    static void checkKinds(JsonNode override, Set<AcceleratorKind> box) throws Fault {
+        JsonNode groups = override == null ? null : override.get("instance_group");
+        if (groups == null || !groups.isArray()) {
+            return;
+        }
+        for (int i = 0; i < groups.size(); i++) {
+            JsonNode k = groups.get(i).get("kind");
+            if (k != null && k.isTextual() && InstanceGroup.Kind.KIND_GPU.name().equals(k.textValue())
+                    && !box.contains(AcceleratorKind.GPU)) {
+                String field = "instance_group[" + i + "].kind";
+                throw new Fault(field, "field '" + field + "' is 'KIND_GPU' but this box has no GPU (its accelerators:"
+                        + " " + box.stream().map(AcceleratorKind::key).sorted().toList() + "; Triton refuses it too);"
+                        + " use KIND_CPU, or KIND_AUTO for a GPU where the box has one");
+            }
+        }
+    }
+
     /** The {@code platform} and {@code backend} of a capability plugin's model configuration. */
     static final String PIPELINE_BACKEND = "pipeline";
 
@@ -275,6 +305,14 @@ final class ModelConfigs {
                 Iterator<Map.Entry<String, JsonNode>> it = pq.fields();
                 while (it.hasNext()) {
                     Map.Entry<String, JsonNode> e = it.next();
+                    if (!canonicalLevel(e.getKey())) {
+                        String field = "dynamic_batching.priority_queue_policy."
+                                + DescriptorReader.printable(e.getKey());
+                        throw new Fault(field, "field '" + field + "' names priority level '"
+                                + DescriptorReader.printable(e.getKey()) + "'; expected a level 1..priority_levels"
+                                + " written as a plain decimal number (no sign, leading zero, blank or other digits:"
+                                + " '01' and '1' would be two policies for one level)");
+                    }
                     if (e.getValue().isObject()) {
                         unknown(e.getValue(), QUEUE_FIELDS, "dynamic_batching.priority_queue_policy." + e.getKey()
                                 + ".");
@@ -322,7 +360,7 @@ final class ModelConfigs {
                                      String platform, String engine) throws Fault {
         int maxBatch = wholeNumber(doc.get("max_batch_size"), "max_batch_size", 0, Integer.MAX_VALUE, 0L).intValue();
         VersionPolicy policy = versionPolicy(doc.get("version_policy"));
-        String defaultVersion = text(doc.get("default_model_version"), "default_model_version");
+        String defaultVersion = versionName(doc.get("default_model_version"), "default_model_version", "");
         DynamicBatching batching = batching(doc.get("dynamic_batching"), maxBatch);
         List<InstanceGroup> groups = instanceGroups(doc.get("instance_group"), name);
         List<ModelWarmup> warmups = warmups(doc.get("model_warmup"), maxBatch, inputs);
@@ -376,11 +414,8 @@ final class ModelConfigs {
                 }
                 List<String> versions = new ArrayList<>();
                 for (int i = 0; i < vs.size(); i++) {
-                    JsonNode v = vs.get(i);
-                    if (!(v.isTextual() && !v.textValue().isBlank()) && !v.isIntegralNumber()) {
-                        throw fault("version_policy.specific.versions[" + i + "]", v, "a version such as \"1.0.0\"");
-                    }
-                    versions.add(normalVersion(v.asText().trim()));
+                    String v = versionName(vs.get(i), "version_policy.specific.versions[" + i + "]", null);
+                    versions.add(normalVersion(v));
                 }
                 return new VersionPolicy(VersionPolicy.Kind.SPECIFIC, 0, versions);
         }
@@ -443,21 +478,28 @@ final class ModelConfigs {
             Iterator<Map.Entry<String, JsonNode>> it = pq.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                String field = "dynamic_batching.priority_queue_policy." + e.getKey();
-                int level;
-                try {
-                    level = Integer.parseInt(e.getKey());
-                } catch (NumberFormatException x) {
-                    level = -1;
-                }
+                String field = "dynamic_batching.priority_queue_policy." + DescriptorReader.printable(e.getKey());
+                int level = canonicalLevel(e.getKey()) ? Integer.parseInt(e.getKey()) : -1;
                 if (level < 1 || level > levels) {
-                    throw new Fault(field, "field '" + field + "' names priority level '" + e.getKey()
-                            + "'; expected a level 1.." + levels + " (priority_levels)");
+                    throw new Fault(field, "field '" + field + "' names priority level '"
+                            + DescriptorReader.printable(e.getKey()) + "'; expected a level 1.." + levels
+                            + " (priority_levels) written as a plain decimal number");
                 }
-                perLevel.put(level, queuePolicy(e.getValue(), field));
+                if (perLevel.put(level, queuePolicy(e.getValue(), field)) != null) {
+                    // unreachable while keys are canonical (JSON keys are unique): kept so two can never both count
+                    throw new Fault(field, "field '" + field + "' is a second policy for priority level " + level);
+                }
             }
         }
         return new DynamicBatching(preferred, delay, levels, defaultLevel, defaultPolicy, perLevel);
+    }
+
+    /**
+     * True when {@code key} is a priority level as Triton's JSON writes one: ASCII digits, no sign, no leading zero, at
+     * most 9 digits ({@link Integer#parseInt} alone took {@code "01"}, {@code "+1"} and non-ASCII digits).
+     */
+    static boolean canonicalLevel(String key) {
+        return key.matches("[1-9][0-9]{0,8}");
     }
 
     private static QueuePolicy queuePolicy(JsonNode n, String field) throws Fault {
@@ -618,6 +660,34 @@ final class ModelConfigs {
             throw fault(field, n, expected);
         }
         return v;
+    }
+
+    /**
+     * A version name ({@link ModelNames}' rule, as a version in a request path: never empty, {@code .}, {@code ..},
+     * with {@code /}, a backslash, a quote or an unprintable character, nor blank at either end), or a whole number
+     * (Triton's integer versions); {@code absent} when missing or null (null: required).
+     */
+    private static String versionName(JsonNode n, String field, String absent) throws Fault {
+        String expected = "a version name such as \"1.0.0\" (" + ModelNames.RULE + ")"
+                + (absent == null ? "" : "; to set none, remove the field or make it null");
+        if (n == null || n.isNull()) {
+            if (absent == null) {
+                throw fault(field, n, expected);
+            }
+            return absent;
+        }
+        if (n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0) {
+            return n.asText();
+        }
+        if (!n.isTextual()) {
+            throw fault(field, n, expected);
+        }
+        java.util.Optional<String> problem = ModelNames.problem(n.textValue());
+        if (problem.isPresent()) {
+            throw new Fault(field, "field '" + field + "' is " + describe(n) + ", which " + problem.get()
+                    + "; expected " + expected);
+        }
+        return n.textValue();
     }
 
     private static int intOr(JsonNode n, int fallback) {

@@ -112,6 +112,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private volatile boolean shuttingDown;
     private volatile PluginFileReport files;
     private volatile ModelConfigWatch configWatch;
+    /** The kinds of this box's accelerators ({@link #accelerators}); the CPU alone until told. */
+    private volatile Set<io.tollgate.accelerator.AcceleratorKind> acceleratorKinds =
+            Set.of(io.tollgate.accelerator.AcceleratorKind.CPU);
     /** Models an operator unloaded; guarded by {@link #control}, which also serializes load and unload. */
     private UnloadedModels unloadedModels;
     private final Object control = new Object();
@@ -119,10 +122,14 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     @Activate
     public ServingService(@Reference(name = "journal") UsageJournal journal,
                           @Reference(name = "placement") io.tollgate.accelerator.PlacementService placement,
+                          @Reference(name = "accelerators") io.tollgate.accelerator.AcceleratorInventory accelerators,
                           ServingConfig config, Map<String, Object> properties) {
         this(ServingSettings.from(checked(config, properties)), journal);
         // Static and mandatory: a model loaded before placement bound would hold no reservation (issue 12).
         placement(placement);
+        // Static and mandatory too (the component that places is the one that has the inventory): the overrides are
+        // read below, and an instance_group kind the box cannot honour is refused by what it has.
+        accelerators(accelerators);
         if (!config.repository_state_dir().isBlank()) {
             keepUnloadedModelsIn(java.nio.file.Path.of(config.repository_state_dir().trim()));
         }
@@ -159,7 +166,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
      * call before plugins are reported, so that models load with their overrides.
      */
     void watchModelConfigs(java.nio.file.Path dir) {
-        ModelConfigWatch watch = new ModelConfigWatch(dir, repository, routes);
+        ModelConfigWatch watch = new ModelConfigWatch(dir, repository, routes, () -> acceleratorKinds);
         configWatch = watch;
         CompletableFuture<Void> started = new CompletableFuture<>();
         lifecycle.execute(() -> {
@@ -170,6 +177,19 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
         });
         started.join();
+    }
+
+    /**
+     * The kinds of this box's accelerators ({@code inventory}; null: the CPU alone), which an override's
+     * {@code instance_group} kinds are checked against; call before {@link #watchModelConfigs}.
+     */
+    void accelerators(io.tollgate.accelerator.AcceleratorInventory inventory) {
+        java.util.EnumSet<io.tollgate.accelerator.AcceleratorKind> kinds =
+                java.util.EnumSet.of(io.tollgate.accelerator.AcceleratorKind.CPU);
+        if (inventory != null) {
+            inventory.accelerators().forEach(a -> kinds.add(a.kind()));
+        }
+        acceleratorKinds = java.util.Collections.unmodifiableSet(kinds);
     }
 
     /** Places model instances with {@code service} (issue 12); call before plugins are reported. */

@@ -269,4 +269,71 @@ public class ModelConfigsTest {
         refusedDescriptor("{'instance_group':[{'count':-1}]}", "instance_group[0].count");
         refusedDescriptor("{'version_policy':{'sometimes':{}}}", "version_policy.sometimes");
     }
+    // ---- red-team review 2026-12-02: values that were accepted although wrong ---------------------
+
+    @Test
+    public void defaultModelVersionMustBeAVersionName() throws Exception {
+        for (String bad : new String[] {"../../x", "", "a/b", "a\\b", "..", ".", " 1.0.0", "1.0.0\u0001",
+                "1.0.0\u202e"}) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+            o.put("default_model_version", bad);
+            refusedOverride(o.toString().replace('"', '\''), "default_model_version", "version name");
+        }
+        refusedDescriptor("{'default_model_version':'../x'}", "default_model_version");
+        refusedOverride("{'default_model_version':{'v':1}}", "default_model_version");
+        assertEquals("a version as Triton names it", "2", effective("{}", "{'default_model_version':2}")
+                .defaultModelVersion());
+        assertEquals("null removes it", "", effective("{'default_model_version':'1.0.0'}",
+                "{'default_model_version':null}").defaultModelVersion());
+    }
+
+    @Test
+    public void specificVersionsMustBeVersionNames() {
+        refusedOverride("{'version_policy':{'specific':{'versions':['1.0.0','../x']}}}",
+                "version_policy.specific.versions[1]", "version name");
+        refusedOverride("{'version_policy':{'specific':{'versions':['a/b']}}}", "version_policy.specific.versions[0]");
+    }
+
+    @Test
+    public void priorityQueuePolicyKeysAreCanonicalLevelsInRange() throws Exception {
+        // the base layer has priority_levels 2
+        for (String key : new String[] {"01", "+1", "\u0661", "1.0", " 1", "0", "3", "-1", "00", "1e0"}) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+            o.putObject("dynamic_batching").putObject("priority_queue_policy").putObject(key).put("max_queue_size", 1);
+            refusedOverride(o.toString(), "dynamic_batching.priority_queue_policy." + key, "priority level");
+        }
+        // "1" and "01" were two policies for level 1 (which won depended on the map)
+        refusedOverride("{'dynamic_batching':{'priority_queue_policy':{'1':{'max_queue_size':1},"
+                + "'01':{'max_queue_size':2}}}}", "dynamic_batching.priority_queue_policy.01");
+        try {
+            ModelConfigs.checkOverride(json("{'dynamic_batching':{'priority_queue_policy':{'01':{}}}}"),
+                    "fashion-mnist");
+            fail("a key that is no canonical level is refused before any version is held");
+        } catch (ModelConfigs.Fault f) {
+            assertEquals("dynamic_batching.priority_queue_policy.01", f.field());
+        }
+        ModelConfig c = effective("{'max_batch_size':64,'dynamic_batching':{'priority_levels':2,"
+                + "'default_priority_level':1}}", "{'dynamic_batching':{'priority_queue_policy':{'2':"
+                + "{'max_queue_size':5}}}}");
+        assertEquals(5, c.dynamicBatching().priorityQueuePolicy().get(2).maxQueueSize());
+    }
+
+    @Test
+    public void anInstanceKindThisBoxCannotHonourIsRefused() throws Exception {
+        java.util.Set<io.tollgate.accelerator.AcceleratorKind> cpuOnly =
+                java.util.EnumSet.of(io.tollgate.accelerator.AcceleratorKind.CPU);
+        try {
+            ModelConfigs.checkKinds(json("{'instance_group':[{'count':1,'kind':'KIND_CPU'},"
+                    + "{'count':1,'kind':'KIND_GPU'}]}"), cpuOnly);
+            fail("KIND_GPU on a box without a GPU");
+        } catch (ModelConfigs.Fault f) {
+            assertEquals("instance_group[1].kind", f.field());
+            assertTrue(f.getMessage(), f.getMessage().contains("no GPU"));
+        }
+        ModelConfigs.checkKinds(json("{'instance_group':[{'count':1,'kind':'KIND_AUTO'},{'count':1}]}"), cpuOnly);
+        ModelConfigs.checkKinds(json("{'instance_group':[{'count':1,'kind':'KIND_GPU'}]}"), java.util.EnumSet.of(
+                io.tollgate.accelerator.AcceleratorKind.CPU, io.tollgate.accelerator.AcceleratorKind.GPU));
+        ModelConfigs.checkKinds(json("{'max_batch_size':4}"), cpuOnly);
+        ModelConfigs.checkKinds(json("{'instance_group':null}"), cpuOnly);
+    }
 }

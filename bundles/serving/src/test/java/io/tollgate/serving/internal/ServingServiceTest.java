@@ -443,7 +443,7 @@ public class ServingServiceTest {
                 (proxy, method, args) -> method.getName().equals("annotationType") ? ServingConfig.class
                         : method.getDefaultValue());
         try {
-            new ServingService(journal, null, defaults, java.util.Map.of("max.queue.per.modle", 4));
+            new ServingService(journal, null, null, defaults, java.util.Map.of("max.queue.per.modle", 4));
             fail("a misspelt key must stop serving, not leave the default queue in place");
         } catch (IllegalArgumentException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("configuration io.tollgate.serving has an unknown key "
