@@ -160,8 +160,9 @@ public class HttpEndpointTest {
     public void modelMetadata() throws Exception {
         HttpResponse<String> r = server.get("/v2/models/echo");
         assertEquals(200, r.statusCode());
-        // as Triton, only the available (READY) versions: echo 2 is still loading (issue 11)
-        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"versions\":[\"1\"],\"platform\":\"onnx\","
+        // as Triton, only the available (READY) versions: echo 2 is still loading (issue 11); an ONNX plugin's
+        // platform as Triton names it and as /config shows it (the descriptor's "onnx" is the plugin format's word)
+        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"versions\":[\"1\"],\"platform\":\"onnxruntime_onnx\","
                 + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],"
                 + "\"outputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}]}"), TestServer.json(r));
         JsonNode classifier = TestServer.json(server.get("/v2/models/classifier/versions/1.0.0"));
