@@ -81,7 +81,7 @@ public class TensorRtFallbackIT {
             }
         }
         JsonNode meta = Http.JSON.readTree(http.get("/v2/models/garments-trt").body());
-        assertEquals("onnx", meta.path("platform").asText());
+        assertEquals("as Triton names it, as /config shows it", "onnxruntime_onnx", meta.path("platform").asText());
 
         // placement was offered tensorrt (unavailable, by its own report) and onnx; it chose onnx on the cpu
         JsonNode trtPlugin = null;

@@ -66,6 +66,8 @@ public class InferenceException extends Exception {
         /**
          * The remote server refused the request with a 4xx (a client mistake it saw, e.g. a bad tensor): answered
          * with the same status, the remote's message prefixed by the route's name ({@link RemoteRouteException}).
+         * A 429 (the remote is rate-limiting this box) is answered 429 with {@code Retry-After}: the remote's, in
+         * seconds from 1 to 60 ({@link #retryAfterSeconds()}, since 1.7).
          *
          * @since 1.4
          */
@@ -84,7 +86,7 @@ public class InferenceException extends Exception {
     }
 
     /**
-     * @param retryAfterSeconds for a transient refusal ({@code OVERLOADED}): seconds the caller should wait before
+     * @param retryAfterSeconds for a transient refusal ({@code OVERLOADED}, a remote's 429): seconds the caller should wait before
      *                          retrying (HTTP {@code Retry-After}); 0 = not known
      * @since 1.5
      */

@@ -2,7 +2,8 @@ package io.tollgate.serving;
 
 /**
  * A failure of a model's remote route (hybrid overflow): which route, and for {@link Reason#REMOTE_REJECTED} the 4xx
- * status the remote answered, which the endpoint answers too.
+ * status the remote answered, which the endpoint answers too (a 429 with {@link #retryAfterSeconds()} as its
+ * {@code Retry-After}).
  *
  * @since 1.4
  */
@@ -19,7 +20,25 @@ public class RemoteRouteException extends InferenceException {
      * @param message      for the caller; names the route
      */
     public RemoteRouteException(Reason reason, String route, int remoteStatus, String message) {
-        super(reason, message);
+        this(reason, route, remoteStatus, 0L, message);
+    }
+
+    /**
+     * A failure the caller may retry after a while: a remote that answered 429 Too Many Requests
+     * ({@link Reason#REMOTE_REJECTED}, {@code remoteStatus} 429) with its {@code Retry-After}, which the endpoint
+     * answers too.
+     *
+     * @param reason            one of the {@code REMOTE_*} reasons
+     * @param route             the route's name ({@code route.name} in {@code conf/models/{m}.json})
+     * @param remoteStatus      the HTTP status the remote answered, or 0 when it gave none
+     * @param retryAfterSeconds seconds the caller should wait before retrying (HTTP {@code Retry-After}); 0 = not
+     *                          known
+     * @param message           for the caller; names the route
+     * @since 1.7
+     */
+    public RemoteRouteException(Reason reason, String route, int remoteStatus, long retryAfterSeconds,
+                                String message) {
+        super(reason, message, retryAfterSeconds);
         this.route = route;
         this.remoteStatus = remoteStatus;
     }

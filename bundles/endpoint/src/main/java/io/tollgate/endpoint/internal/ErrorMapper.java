@@ -33,13 +33,16 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code REMOTE_FAILED} (a route's remote: 5xx, connection failure, redirect, invalid answer)</td>
  * <td>502</td></tr>
  * <tr><td>{@code REMOTE_TIMEOUT}</td><td>504</td></tr>
- * <tr><td>{@code REMOTE_REJECTED} (a route's remote answered a 4xx)</td><td>the same 4xx</td></tr>
+ * <tr><td>{@code REMOTE_REJECTED} (a route's remote answered a 4xx)</td><td>the same 4xx; a 429 with Retry-After:
+ * the remote's seconds, 1..60</td></tr>
  * <tr><td>{@code RATE_LIMITED} (a tenant over its admission limit)</td><td>429 + Retry-After: seconds until it
  * would be admitted</td></tr>
  * </table>
  */
 final class ErrorMapper {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+    /** The longest Retry-After a route's remote 429 is answered with (the serving layer bounds it the same). */
+    static final long MAX_REMOTE_RETRY_AFTER_S = 60;
 
     private ErrorMapper() {
     }
@@ -151,6 +154,11 @@ final class ErrorMapper {
                     int remote = t instanceof io.tollgate.serving.RemoteRouteException r ? r.remoteStatus() : 0;
                     status = remote >= 400 && remote < 500 ? HttpResponseStatus.valueOf(remote)
                             : HttpResponseStatus.BAD_GATEWAY;
+                    if (remote == 429) {
+                        // the remote is rate-limiting this box: when to retry, as it said (RemoteRoute bounds it)
+                        headers = Map.of("Retry-After", Long.toString(Math.max(1, Math.min(MAX_REMOTE_RETRY_AFTER_S,
+                                ie.retryAfterSeconds()))));
+                    }
                     break;
                 default:
                     throw new IllegalStateException("unmapped inference failure reason " + ie.reason());

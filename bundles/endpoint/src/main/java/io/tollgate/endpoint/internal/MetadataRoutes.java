@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.RepositoryControl;
@@ -101,13 +102,24 @@ final class MetadataRoutes {
                 g.writeString(v);
             }
             g.writeEndArray();
-            // a capability plugin is "pipeline" here as in /config (its stages' engine is not its platform)
-            g.writeStringField("platform", status.descriptor().isPipeline() ? "pipeline"
-                    : status.descriptor().platform());
+            g.writeStringField("platform", platform(status.descriptor()));
             tensors(g, "inputs", status.descriptor().inputs());
             tensors(g, "outputs", status.descriptor().outputs());
             g.writeEndObject();
         }));
+    }
+
+    /**
+     * The metadata's {@code platform} as Triton names it and as {@code /config} shows it (the serving layer's
+     * {@code ModelConfigs.platform}): an ONNX plugin (descriptor platform or engine {@code onnx}, the plugin format's
+     * word) is {@code onnxruntime_onnx}; a capability plugin is {@code pipeline} (its stages' engine is not its
+     * platform); any other (a TensorRT plan's {@code tensorrt_plan}, a remote's own) as the descriptor says.
+     */
+    static String platform(ModelDescriptor d) {
+        if (d.isPipeline()) {
+            return "pipeline";
+        }
+        return "onnx".equals(d.platform()) || "onnx".equals(d.engine()) ? "onnxruntime_onnx" : d.platform();
     }
 
     /**

@@ -66,7 +66,12 @@ final class FakeInferenceService implements InferenceService {
         if (fail != null) {
             InferenceException.Reason reason = InferenceException.Reason.valueOf(fail.toString());
             if (reason.name().startsWith("REMOTE_")) {   // a route's failure: REMOTE_REJECTED carries the remote's 409
-                throw new io.tollgate.serving.RemoteRouteException(reason, "plant-b", 409, "fake failure " + reason
+                // "remote_status"/"retry_after": another status the remote answered, with its Retry-After seconds
+                Object status = request.parameters().get("remote_status");
+                Object retry = request.parameters().get("retry_after");
+                throw new io.tollgate.serving.RemoteRouteException(reason, "plant-b",
+                        status instanceof Number n ? n.intValue() : 409,
+                        retry instanceof Number n ? n.longValue() : 0, "fake failure " + reason
                         + " for model '" + request.model() + "'");
             }
             throw new InferenceException(reason, "fake failure " + reason + " for model '" + request.model() + "'");

@@ -160,8 +160,9 @@ public class HttpEndpointTest {
     public void modelMetadata() throws Exception {
         HttpResponse<String> r = server.get("/v2/models/echo");
         assertEquals(200, r.statusCode());
-        // as Triton, only the available (READY) versions: echo 2 is still loading (issue 11)
-        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"versions\":[\"1\"],\"platform\":\"onnx\","
+        // as Triton, only the available (READY) versions: echo 2 is still loading (issue 11); an ONNX plugin's
+        // platform as Triton names it and as /config shows it (the descriptor's "onnx" is the plugin format's word)
+        assertEquals(TestServer.JSON.readTree("{\"name\":\"echo\",\"versions\":[\"1\"],\"platform\":\"onnxruntime_onnx\","
                 + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}],"
                 + "\"outputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,4]}]}"), TestServer.json(r));
         JsonNode classifier = TestServer.json(server.get("/v2/models/classifier/versions/1.0.0"));
@@ -498,6 +499,29 @@ public class HttpEndpointTest {
         String crash = "{\"id\":\"crash-7\",\"parameters\":{\"mode\":\"crash\"},\"inputs\":[{\"name\":\"x\","
                 + "\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
         assertError(server.post("/v2/models/echo/infer", crash), 500, "request id crash-7");
+    }
+
+    /**
+     * Red-team review 2026-12-02: a route's remote that answered 429 is answered 429 with its Retry-After (the
+     * serving layer's seconds, bounded to 1..60 here too); another remote 4xx has none.
+     */
+    @Test
+    public void aRemote429IsAnswered429WithTheRemotesRetryAfter() throws Exception {
+        long[][] cases = {{7, 7}, {0, 1}, {600, 60}};
+        for (long[] c : cases) {
+            String body = "{\"id\":\"f1\",\"parameters\":{\"fail\":\"REMOTE_REJECTED\",\"remote_status\":429,"
+                    + "\"retry_after\":" + c[0] + "},\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+                    + "\"shape\":[1],\"data\":[1]}]}";
+            HttpResponse<String> r = server.post("/v2/models/echo/infer", body);
+            assertError(r, 429, "fake failure REMOTE_REJECTED");
+            assertEquals("Retry-After for " + c[0], Long.toString(c[1]),
+                    r.headers().firstValue("retry-after").orElse(null));
+        }
+        String other = "{\"id\":\"f1\",\"parameters\":{\"fail\":\"REMOTE_REJECTED\",\"remote_status\":404,"
+                + "\"retry_after\":5},\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}";
+        HttpResponse<String> r = server.post("/v2/models/echo/infer", other);
+        assertError(r, 404, "fake failure REMOTE_REJECTED");
+        assertEquals(null, r.headers().firstValue("retry-after").orElse(null));
     }
 
     @Test

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * {@code timeout_ms}.
  *
  * <p>Status mapping (the {@link RemoteRouteException} reasons): a remote 4xx is {@code REMOTE_REJECTED} with the
- * same status and the remote's message prefixed by the route's name, except 401/403/407 (the remote refused this
+ * same status and the remote's message prefixed by the route's name (a 429 with the remote's {@code Retry-After},
+ * bounded to 1..60 s), except 401/403/407 (the remote refused this
  * box's key: the owner's mistake, not the caller's), which like a 5xx, 3xx, connection failure or invalid answer are
  * {@code REMOTE_FAILED} (502); no answer within the timeout is {@code REMOTE_TIMEOUT} (504); an open circuit is
  * {@code REMOTE_UNAVAILABLE} (503). Every failure but a 4xx counts toward the breaker.
@@ -86,6 +87,8 @@ final class RemoteRoute {
     private final Executor executor;
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    /** {@link System#nanoTime()} of the last log of a remote's 429, 0 before any. */
+    private final java.util.concurrent.atomic.AtomicLong lastRateLimitLog = new java.util.concurrent.atomic.AtomicLong();
     private volatile ModelDescriptor metadata;
     private volatile long metadataAt;
     private volatile CompletableFuture<ModelDescriptor> fetching;
@@ -241,6 +244,11 @@ final class RemoteRoute {
         if (badVersion != null) {
             return CompletableFuture.failedFuture(badVersion);   // never sent: the route addresses its model only
         }
+        try {
+            forwarded(request, config.name());   // a client's mistake: a 400 before any call or breaker count
+        } catch (RemoteRouteException badParameter) {
+            return CompletableFuture.failedFuture(badParameter);
+        }
         long budgetMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
         if (budgetMs <= 0) {
             RemoteRouteException late = timedOut();
@@ -390,11 +398,42 @@ final class RemoteRoute {
                     + " refused this appliance's key (" + status + ": " + remote + "); the box owner must check"
                     + " route.api_key_file");
         }
+        if (status == 429) {
+            // the remote is rate-limiting this box (its key or its load): not the caller's mistake nor a failure of
+            // the remote; the caller retries when the remote says
+            long retry = retryAfterSeconds(r.headers().firstValue("Retry-After").orElse(null));
+            RemoteRouteException limited = new RemoteRouteException(Reason.REMOTE_REJECTED, config.name(), status,
+                    retry, prefix + config.url() + " is rate-limiting this appliance (429 Too Many Requests: "
+                    + remote + "); retry after " + retry + " s");
+            long now = System.nanoTime();
+            long last = lastRateLimitLog.get();
+            // once per 10 s at most: a remote that limits this box answers every request of a burst so
+            if ((last == 0 || now - last > TimeUnit.SECONDS.toNanos(10)) && lastRateLimitLog.compareAndSet(last, now)) {
+                LOG.warn("{} (answered 429 to the caller; not a breaker failure; logged once per 10 s)",
+                        limited.getMessage());
+            }
+            return limited;
+        }
         if (status >= 400 && status < 500) {
             return new RemoteRouteException(Reason.REMOTE_REJECTED, config.name(), status, prefix + remote);
         }
         return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
                 + " answered " + status + ": " + remote);
+    }
+
+    /** The longest {@code Retry-After} a remote's 429 is passed on with, in seconds. */
+    static final long MAX_RETRY_AFTER_S = 60;
+
+    /**
+     * A remote's {@code Retry-After} in its seconds form, bounded to 1..{@link #MAX_RETRY_AFTER_S}: a remote never
+     * makes callers of this box wait longer (nor retry at once); 1 when absent or not whole seconds (the HTTP-date
+     * form too: this box does not trust a remote's clock).
+     */
+    static long retryAfterSeconds(String header) {
+        if (header == null || !header.trim().matches("[0-9]{1,18}")) {
+            return header != null && header.trim().matches("[0-9]+") ? MAX_RETRY_AFTER_S : 1;
+        }
+        return Math.max(1, Math.min(MAX_RETRY_AFTER_S, Long.parseLong(header.trim())));
     }
 
     private static final java.util.regex.Pattern BEARER = java.util.regex.Pattern.compile(
@@ -445,6 +484,44 @@ final class RemoteRoute {
 
     // ---- encoding ------------------------------------------------------------------------------
 
+    /**
+     * The request parameters a remote is sent: Triton's {@code priority} and {@code timeout} (µs), the only ones it
+     * must know to queue the request as the caller asked. Every other key stays here: a client's own keys must not
+     * reach a third-party server, and this box's keys (the tenant, {@code binary_data_output}, which the route sets
+     * itself) are none of the remote's business.
+     */
+    static final List<String> FORWARDED_PARAMETERS = List.of("priority", "timeout");
+
+    /**
+     * {@link #FORWARDED_PARAMETERS} the request carries, in that order, each a whole number of 0 or more as Triton
+     * reads them.
+     *
+     * @throws RemoteRouteException BAD_REQUEST naming the parameter when one is another value (nothing is sent)
+     */
+    static Map<String, Long> forwarded(InferenceRequest request, String route) throws RemoteRouteException {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (String key : FORWARDED_PARAMETERS) {
+            Object value = request.parameters().get(key);
+            if (value == null) {
+                continue;
+            }
+            long n = -1;
+            if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+                n = ((Number) value).longValue();
+            } else if (value instanceof java.math.BigInteger b && b.bitLength() < 64) {
+                n = b.longValue();
+            }
+            if (n < 0) {
+                throw new RemoteRouteException(Reason.BAD_REQUEST, route, 0, "parameters." + key + " is "
+                        + printable(String.valueOf(value)) + "; it must be a whole number, 0 or more"
+                        + ("timeout".equals(key) ? " (microseconds)" : "") + " (nothing was sent to route '" + route
+                        + "')");
+            }
+            out.put(key, n);
+        }
+        return out;
+    }
+
     /** {body, header length as ASCII digits (null for JSON only)}. */
     byte[][] encodeRequest(InferenceRequest request) throws RemoteRouteException {
         boolean binary = config.binaryData();
@@ -455,11 +532,8 @@ final class RemoteRoute {
             g.writeStartObject();
             g.writeStringField("id", request.id());
             g.writeObjectFieldStart("parameters");
-            for (Map.Entry<String, Object> p : request.parameters().entrySet()) {
-                if (!"binary_data_output".equals(p.getKey())) {
-                    g.writeFieldName(p.getKey());
-                    JSON.writeValue(g, p.getValue());
-                }
+            for (Map.Entry<String, Long> p : forwarded(request, config.name()).entrySet()) {
+                g.writeNumberField(p.getKey(), p.getValue());
             }
             if (binary) {
                 g.writeBooleanField("binary_data_output", true);
@@ -672,15 +746,55 @@ final class RemoteRoute {
     }
 
     /**
-     * Refuses an answer this box could not hand on: a requested output missing, an output of another datatype than
-     * {@code expected} declares (so a numeric output a classification was asked of comes back numeric), or data that
-     * does not fill its shape (checked as the tensors are built).
+     * Refuses an answer this box could not hand on (so never meters): the same output name twice; an output that was
+     * not requested when the request named its outputs (with none named, Triton returns them all); a requested
+     * output missing; an output {@code expected} does not declare; when {@code expected} batches
+     * ({@code max_batch_size > 0}), an output whose first dimension is not the request's batch (the first dimension
+     * of its first input); an output of another datatype than {@code expected} declares (so a numeric output a
+     * classification was asked of comes back numeric); or data that does not fill its shape (checked as the tensors
+     * are built).
      */
     void validate(InferenceResponse answer, InferenceRequest request, ModelDescriptor expected)
             throws RemoteRouteException {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Tensor t : answer.outputs()) {
+            if (!names.add(t.name())) {
+                throw invalid("output '" + printable(t.name()) + "' comes twice");
+            }
+        }
         for (String name : request.requestedOutputs()) {
-            if (answer.outputs().stream().noneMatch(t -> t.name().equals(name))) {
+            if (!names.contains(name)) {
                 throw invalid("requested output '" + printable(name) + "' is missing");
+            }
+        }
+        for (Tensor t : answer.outputs()) {
+            if (!request.requestedOutputs().isEmpty() && !request.requestedOutputs().contains(t.name())) {
+                throw invalid("output '" + printable(t.name()) + "' was not requested (requested: "
+                        + printable(String.join(", ", request.requestedOutputs())) + ")");
+            }
+        }
+        if (expected != null) {
+            long batch = expected.maxBatchSize() > 0 && !request.inputs().isEmpty()
+                    ? request.inputs().get(0).batchSize() : -1;
+            for (Tensor t : answer.outputs()) {
+                if (expected.outputs().stream().noneMatch(spec -> spec.name().equals(t.name()))) {
+                    throw invalid("output '" + printable(t.name()) + "' is one the model does not declare (it"
+                            + " declares " + printable(expected.outputs().stream().map(TensorSpec::name)
+                            .collect(java.util.stream.Collectors.joining(", "))) + ")");
+                }
+                if (batch < 0) {
+                    continue;
+                }
+                long[] shape = t.shape();
+                if (shape.length == 0) {
+                    throw invalid("output '" + printable(t.name()) + "' has no batch dimension (shape []) but the"
+                            + " model batches and the request is a batch of " + batch);
+                }
+                if (shape[0] != batch) {
+                    throw invalid("output '" + printable(t.name()) + "' has the first dimension " + shape[0]
+                            + " (shape " + java.util.Arrays.toString(shape) + ") but the request is a batch of "
+                            + batch + " (the model batches: every output's first dimension is the batch)");
+                }
             }
         }
         for (Tensor t : answer.outputs()) {

@@ -35,6 +35,9 @@ public class HybridServingTest {
     private HttpServer server;
     private final AtomicInteger status = new AtomicInteger(200);
     private final AtomicInteger posts = new AtomicInteger();
+    /** The remote's 200 answer to an inference when set, else the valid one. */
+    private final java.util.concurrent.atomic.AtomicReference<String> answer =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final FakeUsageJournal journal = new FakeUsageJournal();
     private ServingService service;
     private Path conf;
@@ -60,6 +63,7 @@ public class HybridServingTest {
                     ? "{\"name\":\"fm\",\"versions\":[\"3.0.0\"],\"platform\":\"onnxruntime_onnx\",\"inputs\":[{\"name\":"
                     + "\"image\",\"datatype\":\"FP32\",\"shape\":[-1,2]}],\"outputs\":[{\"name\":\"probs\",\"datatype\":"
                     + "\"FP32\",\"shape\":[-1,1]}]}"
+                    : status.get() == 200 && answer.get() != null ? answer.get()
                     : status.get() == 200 ? "{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":"
                     + "\"probs\",\"datatype\":\"FP32\",\"shape\":[3,1],\"data\":[0.5,0.25,1]}]}"
                     : "{\"error\":\"model crashed\"}";
@@ -235,5 +239,40 @@ public class HybridServingTest {
         awaitState("rm", ModelState.READY);
         assertTrue("valid metadata: no failure", service.metadataFailure("rm").isEmpty());
         assertTrue("not a route", service.metadataFailure("nothing-here").isEmpty());
+    }
+
+    /**
+     * Red-team review 2026-12-02: a 200 answer for another batch than the request's, or with an output the model
+     * does not declare, is a 502 naming the route and what was wrong; it is never metered nor handed on.
+     */
+    @Test
+    public void aWrongAnswerOfTheRemoteIs502AndNeverMetered() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (service.model("rm", null).orElseThrow().state() != ModelState.READY) {
+            if (System.nanoTime() > deadline) {
+                fail("the route's metadata was not fetched");
+            }
+            Thread.sleep(20);
+        }
+        String[][] wrong = {
+                {"{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
+                        + "\"FP32\",\"shape\":[1,1],\"data\":[0.5]}]}", "batch of 3"},
+                {"{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
+                        + "\"FP32\",\"shape\":[3,1],\"data\":[0.5,0.25,1]},{\"name\":\"other\",\"datatype\":"
+                        + "\"FP32\",\"shape\":[3,1],\"data\":[1,2,3]}]}", "output 'other'"}};
+        for (String[] w : wrong) {
+            answer.set(w[0]);
+            try {
+                service.infer(request("wrong")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                fail("served " + w[0]);
+            } catch (ExecutionException x) {
+                InferenceException ie = (InferenceException) x.getCause();
+                assertEquals(Reason.REMOTE_FAILED, ie.reason());
+                assertTrue(ie.getMessage(), ie.getMessage().contains("route 'plant-b'")
+                        && ie.getMessage().contains(w[1]));
+            }
+        }
+        assertEquals("a wrong answer is never metered", 0, journal.events().size());
+        assertEquals(2, service.routes().get(0).failures());
     }
 }

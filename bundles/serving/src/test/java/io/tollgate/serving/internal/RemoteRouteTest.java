@@ -401,4 +401,196 @@ public class RemoteRouteTest {
         e = failure(route, request(null, Map.of()));
         assertTrue(e.getMessage(), e.getMessage().contains("model_version is a JSON object"));
     }
+
+    // ---- red-team review of hybrid overflow (2026-12-02) -----------------------------------------------------
+
+    /** A model that batches (max_batch_size 8) with two outputs, as this box knows it. */
+    private static io.tollgate.model.ModelDescriptor batching() {
+        return new io.tollgate.model.ModelDescriptor("fm", "1", "onnxruntime_onnx", "remote", "",
+                List.of(new io.tollgate.model.TensorSpec("image", io.tollgate.model.DataType.FP32, new long[] {-1, 2})),
+                List.of(new io.tollgate.model.TensorSpec("probs", io.tollgate.model.DataType.FP32, new long[] {-1, 2}),
+                        new io.tollgate.model.TensorSpec("logits", io.tollgate.model.DataType.FP32,
+                                new long[] {-1, 2})),
+                8, List.of(), "inference", "", Map.of());
+    }
+
+    private static String answer(String outputs) {
+        return "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[" + outputs + "]}";
+    }
+
+    private static String output(String name, String shape, String data) {
+        return "{\"name\":\"" + name + "\",\"datatype\":\"FP32\",\"shape\":" + shape + ",\"data\":" + data + "}";
+    }
+
+    private static InferenceRequest batchOf2(List<String> outputs) {
+        return new InferenceRequest("fm", null, "req-1", List.of(Tensor.ofFloats("image", new long[] {2, 2},
+                new float[] {0.1f, 0.2f, 0.3f, 0.4f})), outputs, "acme", Map.of());
+    }
+
+    private InferenceResponse served(RemoteRoute route, InferenceRequest request,
+                                     io.tollgate.model.ModelDescriptor expected) throws Exception {
+        return route.infer(request, expected, System.nanoTime() + TimeUnit.SECONDS.toNanos(10))
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    private RemoteRouteException refused(RemoteRoute route, InferenceRequest request,
+                                         io.tollgate.model.ModelDescriptor expected) throws Exception {
+        try {
+            InferenceResponse r = served(route, request, expected);
+            fail("served: " + r);
+            return null;
+        } catch (ExecutionException e) {
+            return (RemoteRouteException) e.getCause();
+        }
+    }
+
+    /**
+     * Review 1a: when the model batches, every output's first dimension is the request's batch (the first dimension
+     * of its inputs); an answer for another batch is 502, counted by the breaker. Triton's valid answers still pass:
+     * all the model's outputs when none was requested, a batch of 1, an answer when this box knows no descriptor.
+     */
+    @Test
+    public void anOutputForAnotherBatchThanTheRequestsIs502AndCountsTowardTheBreaker() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        String good = answer(output("probs", "[2,2]", "[1,2,3,4]") + "," + output("logits", "[2,2]", "[5,6,7,8]"));
+        handler.set(ex -> send(ex, 200, good));
+        InferenceResponse r = served(route, batchOf2(List.of()), batching());
+        assertEquals("Triton returns every output when none is requested", 2, r.outputs().size());
+
+        for (String[] bad : new String[][] {
+                {output("probs", "[3,2]", "[1,2,3,4,5,6]"), "first dimension 3"},
+                {output("probs", "[1,4]", "[1,2,3,4]"), "first dimension 1"},
+                {output("probs", "[]", "[1]"), "no batch dimension"}}) {
+            handler.set(ex -> send(ex, 200, answer(bad[0])));
+            RemoteRouteException e = refused(route, batchOf2(List.of()), batching());
+            assertEquals(Reason.REMOTE_FAILED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("route 'plant-b': ")
+                    && e.getMessage().contains("output 'probs'") && e.getMessage().contains(bad[1])
+                    && e.getMessage().contains("batch of 2"));
+        }
+        assertEquals(3, route.status().failures());
+
+        // a model without a batch dimension (max_batch_size 0): the shapes are the model's, not checked against it
+        io.tollgate.model.ModelDescriptor flat = new io.tollgate.model.ModelDescriptor("fm", "1", "", "remote", "",
+                batching().inputs(), batching().outputs(), 0, List.of(), "inference", "", Map.of());
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[4]", "[1,2,3,4]"))));
+        assertEquals(1, served(route, batchOf2(List.of()), flat).outputs().size());
+        assertEquals("no descriptor known: nothing to check the batch against", 1,
+                served(route, batchOf2(List.of()), null).outputs().size());
+    }
+
+    /**
+     * Review 1b: an output the model does not declare, one that was not requested (when the request named outputs),
+     * or the same output twice is 502 naming the route and the output.
+     */
+    @Test
+    public void anUndeclaredUnrequestedOrDuplicateOutputIs502() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        String probs = output("probs", "[2,2]", "[1,2,3,4]");
+        String logits = output("logits", "[2,2]", "[5,6,7,8]");
+
+        handler.set(ex -> send(ex, 200, answer(probs + "," + output("secret", "[2,2]", "[9,9,9,9]"))));
+        RemoteRouteException e = refused(route, batchOf2(List.of()), batching());
+        assertEquals(Reason.REMOTE_FAILED, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("route 'plant-b'")
+                && e.getMessage().contains("output 'secret'") && e.getMessage().contains("does not declare"));
+
+        handler.set(ex -> send(ex, 200, answer(probs + "," + logits)));
+        e = refused(route, batchOf2(List.of("probs")), batching());
+        assertEquals(Reason.REMOTE_FAILED, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("output 'logits'")
+                && e.getMessage().contains("was not requested"));
+        e = refused(route, batchOf2(List.of("probs")), null);
+        assertTrue("not requested, even without a descriptor: " + e.getMessage(),
+                e.getMessage().contains("output 'logits'") && e.getMessage().contains("was not requested"));
+
+        handler.set(ex -> send(ex, 200, answer(probs + "," + probs)));
+        for (io.tollgate.model.ModelDescriptor expected : java.util.Arrays.asList(batching(), null)) {
+            e = refused(route, batchOf2(List.of()), expected);
+            assertEquals(Reason.REMOTE_FAILED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("output 'probs'") && e.getMessage().contains("twice"));
+        }
+        assertEquals("each refusal counts toward the breaker", 5, route.status().failures());
+
+        handler.set(ex -> send(ex, 200, answer(probs)));
+        assertEquals("what was requested, and only that", 1,
+                served(route, batchOf2(List.of("probs")), batching()).outputs().size());
+    }
+
+    /**
+     * Review 2: only Triton's priority and timeout (whole numbers, 0 or more) go to the remote, with the
+     * binary_data_output this box sets; a client's other keys never reach a third-party server.
+     */
+    @Test
+    public void onlyPriorityAndTimeoutAreForwardedToTheRemote() throws Exception {
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[2,2]", "[1,2,3,4]"))));
+        Map<String, Object> parameters = new java.util.HashMap<>();
+        parameters.put("priority", 2);
+        parameters.put("timeout", 5000L);
+        parameters.put("binary_data_output", false);
+        parameters.put("api_key", "tg_client_secret");
+        parameters.put("tenant", "someone-else");
+        parameters.put("sequence_id", 7);
+        parameters.put("x-anything", Map.of("a", 1));
+        InferenceRequest request = new InferenceRequest("fm", null, "req-1", List.of(Tensor.ofFloats("image",
+                new long[] {2, 2}, new float[4])), List.of(), "acme", parameters);
+        route("").infer(request).get(10, TimeUnit.SECONDS);
+        int headerLength = Integer.parseInt(seen.get().getRequestHeaders().getFirst("Inference-Header-Content-Length"));
+        JsonNode sent = JSON.readTree(new String(seenBody.get(), 0, headerLength, StandardCharsets.UTF_8));
+        assertEquals(JSON.readTree("{\"priority\":2,\"timeout\":5000,\"binary_data_output\":true}"),
+                sent.get("parameters"));
+        assertTrue(new String(seenBody.get(), StandardCharsets.UTF_8), !new String(seenBody.get(),
+                StandardCharsets.UTF_8).contains("tg_client_secret"));
+
+        route(",'binary_data':false").infer(request).get(10, TimeUnit.SECONDS);
+        assertEquals("JSON form: no binary_data_output", JSON.readTree("{\"priority\":2,\"timeout\":5000}"),
+                JSON.readTree(seenBody.get()).get("parameters"));
+        route(",'binary_data':false").infer(new InferenceRequest("fm", null, "req-1", List.of(Tensor.ofFloats(
+                "image", new long[] {2, 2}, new float[4])), List.of(), "acme", Map.of("x", "y")))
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("{}", JSON.readTree(seenBody.get()).get("parameters").toString());
+
+        // a priority or timeout that is not a whole number, 0 or more, is the client's 400: nothing is sent
+        seen.set(null);
+        for (Object bad : new Object[] {"high", -1, 1.5, Map.of()}) {
+            RemoteRoute route = route("");
+            RemoteRouteException e = failure(route, new InferenceRequest("fm", null, "req-1", List.of(
+                    Tensor.ofFloats("image", new long[] {2, 2}, new float[4])), List.of(), "acme",
+                    Map.of("priority", bad)));
+            assertEquals(Reason.BAD_REQUEST, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("parameters.priority")
+                    && e.getMessage().contains("route 'plant-b'"));
+            assertEquals("closed", route.status().breaker());
+            assertEquals(0, route.status().failures());
+        }
+        assertEquals("never sent", null, seen.get());
+    }
+
+    /**
+     * Review 3: a remote 429 is answered 429 naming the route, with the remote's Retry-After (seconds, bounded to
+     * 1..60, 1 when absent or not seconds), and does not count toward the breaker.
+     */
+    @Test
+    public void aRemote429IsRateLimitedWithItsRetryAfterBoundedAndNotABreakerFailure() throws Exception {
+        RemoteRoute route = route("");
+        String[][] cases = {{"7", "7"}, {"0", "1"}, {"3600", "60"}, {null, "1"}, {"soon", "1"},
+                {"Wed, 21 Oct 2026 07:28:00 GMT", "1"}, {" 12 ", "12"}, {"99999999999999999999", "60"}};
+        for (String[] c : cases) {
+            handler.set(ex -> {
+                if (c[0] != null) {
+                    ex.getResponseHeaders().add("Retry-After", c[0]);
+                }
+                send(ex, 429, "{\"error\":\"too many requests\"}");
+            });
+            RemoteRouteException e = failure(route);
+            assertEquals(Reason.REMOTE_REJECTED, e.reason());
+            assertEquals(429, e.remoteStatus());
+            assertEquals("Retry-After " + c[0], Long.parseLong(c[1]), e.retryAfterSeconds());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("route 'plant-b': ")
+                    && e.getMessage().contains("429") && e.getMessage().contains("too many requests")
+                    && e.getMessage().contains("retry after " + c[1] + " s"));
+        }
+        assertEquals("closed", route.status().breaker());
+        assertEquals(0, route.status().failures());
+    }
 }
