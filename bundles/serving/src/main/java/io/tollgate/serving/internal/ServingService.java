@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads it owns: {@code tollgate-infer-N} (worker_threads) run the models;
  * {@code tollgate-model-lifecycle} (one) does plugin bookkeeping, timers and model closes;
  * {@code tollgate-model-loader-N} (two) read plugin files and load models; {@code tollgate-batch-timer-1} ends batch
- * delays and queue timeouts of every version's {@link BatchScheduler} (which hands batches to the workers). {@link #infer}
+ * delays and queue timeouts of every version's {@link BatchScheduler} (which hands batches to the workers) and the wait
+ * of a request for an evicted model (kept off the lifecycle thread, which may be the one that is stuck). {@link #infer}
  * does the cheap routing and validation on the caller's thread and never blocks it.
  *
  * <p>Metering: every request the engine ran successfully gets its usage record appended to the
@@ -450,6 +451,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     /** How long a request for an evicted model waits for it to load again before it is answered 503 + Retry-After. */
     static final long RELOAD_WAIT_MS = 30_000;
 
+    /** {@link #RELOAD_WAIT_MS}; tests shorten it. */
+    volatile long reloadWaitMs = RELOAD_WAIT_MS;
+
     /** Tests only: runs on the requesting thread right after a reload of an evicted model was asked. */
     volatile Runnable reloadAsked;
 
@@ -468,12 +472,15 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             // The wait is in the map before the reload is asked: a load that ends at once (READY, deferred, nothing
             // to load) settles it. Asked inside computeIfAbsent, the lifecycle thread could finish first, find no
             // wait and the request waited RELOAD_WAIT_MS for a model that was READY (a lost wake-up).
-            lifecycle.schedule(() -> {
+            // The bound is kept by the batch timer, not by the lifecycle thread: that thread does the reload, and when
+            // it is stuck (a blocked file read, a slow engine close) a timeout queued behind it never fired.
+            long waitMs = reloadWaitMs;
+            batchTimer.schedule(() -> {
                 if (mine.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
-                        + why + " and did not load again within " + RELOAD_WAIT_MS + " ms; retry later"))) {
+                        + why + " and did not load again within " + waitMs + " ms; retry later"))) {
                     reloads.remove(name, mine);
                 }
-            }, RELOAD_WAIT_MS, TimeUnit.MILLISECONDS);
+            }, waitMs, TimeUnit.MILLISECONDS);
             loader.reloadEvicted(name).thenAccept(started -> {
                 if (started == 0) {
                     reloadsProgressed();    // nothing to load (e.g. it became READY meanwhile): settle it now

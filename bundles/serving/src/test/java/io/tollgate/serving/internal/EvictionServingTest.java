@@ -200,6 +200,38 @@ public class EvictionServingTest {
         assertEquals("READY", index().get("a").state());
     }
 
+    @Test(timeout = 60_000)
+    public void aRequestForAnEvictedModelIsAnsweredWithinItsBoundWhileTheLifecycleThreadIsStuck() throws Exception {
+        startThree();
+        service.reloadWaitMs = 500;
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        service.lifecycle.execute(() -> {       // stands in for a blocked file read or a slow engine close
+            try {
+                stuck.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        InferenceRequest r = new InferenceRequest("a", null, "req-a", List.of(Tensor.ofFloats("image",
+                new long[] {1, 4}, new float[4])), List.of(), null, null);
+        long t0 = System.nanoTime();
+        try {
+            // before: the wait's timeout was a task of the stuck lifecycle thread itself, so it never fired
+            service.infer(r).toCompletableFuture().get(20, TimeUnit.SECONDS);
+            fail("a model that cannot load again is answered");
+        } catch (ExecutionException e) {
+            InferenceException ie = (InferenceException) e.getCause();
+            assertEquals(ie.getMessage(), InferenceException.Reason.OVERLOADED, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().contains("did not load again within 500 ms"));
+        } catch (java.util.concurrent.TimeoutException e) {
+            fail("the request for the evicted model hung while the lifecycle thread was stuck");
+        } finally {
+            stuck.countDown();
+        }
+        assertTrue("answered after its bound", System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
+        infer("a", 1);                          // the thread is free again: the next request loads it and is served
+    }
+
     @Test
     public void anEvictedModelAnOperatorUnloadedIsNotLoadedAgain() throws Exception {
         startThree();
