@@ -118,7 +118,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             Set.of(io.tollgate.accelerator.AcceleratorKind.CPU);
     /** Models an operator unloaded; guarded by {@link #control}, which also serializes load and unload. */
     private UnloadedModels unloadedModels;
-    private final Object control = new Object();
+    private final java.util.concurrent.locks.ReentrantLock control = new java.util.concurrent.locks.ReentrantLock(true);
+    /** What holds {@link #control} ("the unload of model 'm'"), for the message of a call that waited for it. */
+    private volatile String controlHeldBy = "";
 
     @Activate
     public ServingService(@Reference(name = "journal") UsageJournal journal,
@@ -149,8 +151,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     void keepUnloadedModelsIn(java.nio.file.Path dir) {
         try {
             UnloadedModels kept = new UnloadedModels(dir);
-            synchronized (control) {
+            control.lock();
+            try {
                 unloadedModels = kept;
+            } finally {
+                control.unlock();
             }
             repository.markUnloaded(kept.names());
             if (!kept.names().isEmpty()) {
@@ -986,7 +991,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
 
     @Override
     public void load(String name) throws InferenceException {
-        synchronized (control) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(controlWaitMs);
+        locked(name, "load", deadline);
+        try {
             known(name);
             try {
                 unloaded().remove(name);
@@ -994,9 +1001,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 LOG.warn("model '{}' loads, but {} cannot be updated ({}): it would be unloaded again after a restart",
                         DescriptorReader.printable(name), unloaded().file(), e.toString());
             }
-            List<Long> plugins = taken(loader.load(name), name, "load");
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.loadTimeoutMs());
-            while (System.nanoTime() - deadline < 0
+            List<Long> plugins = taken(loader.load(name), name, "load", deadline);
+            long loaded = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.loadTimeoutMs());
+            while (System.nanoTime() - loaded < 0
                     && loader.pluginsOf(name).stream().anyMatch(p -> p.state() == ModelState.LOADING)) {
                 try {
                     Thread.sleep(50);
@@ -1014,12 +1021,17 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 throw new InferenceException(Reason.MODEL_NOT_READY, "model '" + name + "' did not become ready: "
                         + (errors.isEmpty() ? e.getMessage() : errors) + "; GET /admin/plugins says more");
             }
+        } finally {
+            controlHeldBy = "";
+            control.unlock();
         }
     }
 
     @Override
     public void unload(String name) throws InferenceException {
-        synchronized (control) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(controlWaitMs);
+        locked(name, "unload", deadline);
+        try {
             known(name);
             try {
                 unloaded().add(name);
@@ -1027,27 +1039,58 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 LOG.warn("model '{}' is unloaded, but {} cannot be written ({}): it would load again after a restart",
                         DescriptorReader.printable(name), unloaded().file(), e.toString());
             }
-            taken(loader.unload(name), name, "unload");
+            taken(loader.unload(name), name, "unload", deadline);
             LOG.info("model '{}' is unloaded: new requests are refused, requests in flight finish, then its engine"
                     + " memory is freed; its plugin stays installed", DescriptorReader.printable(name));
+        } finally {
+            controlHeldBy = "";
+            control.unlock();
         }
     }
 
-    /** How long a load or unload waits for the model lifecycle thread to take it before it is answered 503. */
+    /**
+     * How long a load or unload waits, for the one before it to finish and then for the model lifecycle thread to take
+     * it, before it is answered 503.
+     */
     static final long CONTROL_WAIT_MS = 20_000;
 
     /** {@link #CONTROL_WAIT_MS}; tests shorten it. */
     volatile long controlWaitMs = CONTROL_WAIT_MS;
 
     /**
-     * The value of {@code step}, a load or unload handed to the model lifecycle thread, waited for at most
-     * {@link #controlWaitMs}: a lifecycle thread that is stuck (a blocked file read, a slow engine close) answers
-     * the operator 503 + Retry-After naming where it is busy, never a request that hangs. The step stays queued and
-     * takes effect once the thread is free.
+     * Takes {@link #control} (loads and unloads run one at a time) by {@code deadline} ({@link System#nanoTime()}),
+     * else 503 + Retry-After naming the call that holds it: a call queued behind one that waits for a stuck lifecycle
+     * thread is bounded by the same {@link #controlWaitMs}, not by the sum of the calls before it.
      */
-    private <T> T taken(CompletableFuture<T> step, String name, String action) throws InferenceException {
+    private void locked(String name, String action, long deadline) throws InferenceException {
         try {
-            return step.get(controlWaitMs, TimeUnit.MILLISECONDS);
+            if (!control.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                String holder = controlHeldBy;
+                LOG.warn("model '{}': the {} waited {} ms for {} to finish; answered 503", DescriptorReader.printable(
+                        name), action, controlWaitMs, holder.isEmpty() ? "another load or unload" : holder);
+                throw new InferenceException(Reason.OVERLOADED, "model '" + name + "': the " + action + " was not"
+                        + " taken within " + controlWaitMs + " ms: " + (holder.isEmpty() ? "another load or unload"
+                        : holder) + " is still in progress (the model lifecycle thread is busy " + lifecycleFrames()
+                        + "); nothing was changed; retry later; GET /v2/repository/index shows the state", 5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InferenceException(Reason.SHUTTING_DOWN, "model '" + name + "': the " + action + " was"
+                    + " interrupted (the appliance is stopping)");
+        }
+        controlHeldBy = "the " + action + " of model '" + DescriptorReader.printable(name) + "'";
+    }
+
+    /**
+     * The value of {@code step}, a load or unload handed to the model lifecycle thread, waited for until
+     * {@code deadline} ({@link System#nanoTime()}, {@link #controlWaitMs} after the call came): a lifecycle thread
+     * that is stuck (a blocked file read, a slow engine close) answers the operator 503 + Retry-After naming where it
+     * is busy, never a request that hangs. The step stays queued and takes effect once the thread is free.
+     */
+    private <T> T taken(CompletableFuture<T> step, String name, String action, long deadline)
+            throws InferenceException {
+        try {
+            return step.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             String busy = lifecycleFrames();
             LOG.warn("model '{}': the {} waited {} ms for the model lifecycle thread, which is busy {}; it stays"

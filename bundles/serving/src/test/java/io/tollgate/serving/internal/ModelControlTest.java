@@ -295,6 +295,58 @@ public class ModelControlTest {
         assertEquals(1f, tag(null), 0f);
     }
 
+    @Test(timeout = 60_000)
+    public void aSecondLoadOrUnloadQueuedBehindAStuckOneIsAnsweredWithinTheSameBound() throws Exception {
+        Path state = tmp.newFolder("repository").toPath();
+        start(null, state);
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        service.controlWaitMs = 1_000;
+        CountDownLatch stuck = new CountDownLatch(1);
+        service.lifecycle.execute(() -> {       // stands in for a blocked file read or a slow engine close
+            try {
+                stuck.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
+                try {
+                    service.unload("fm");
+                } catch (InferenceException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            Thread.sleep(200);                  // the first holds the control lock, waiting for the stuck thread
+            long t0 = System.nanoTime();
+            try {
+                service.load("fm");             // before: waited for the first's whole bound, then its own
+                fail("a load queued behind a stuck unload is answered");
+            } catch (InferenceException e) {
+                long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertEquals(e.getMessage(), Reason.OVERLOADED, e.reason());
+                assertEquals(5, e.retryAfterSeconds());
+                assertTrue("the second caller waits at most the same bound, waited " + waitedMs + " ms",
+                        waitedMs < 1_500);
+                assertTrue(e.getMessage(), e.getMessage().contains("model 'fm': the load was not taken within"
+                        + " 1000 ms"));
+                // the first still holds the lock ("the unload of model 'fm' is still in progress") or has just been
+                // answered, leaving this one the rest of its bound to wait for the stuck thread itself
+                assertTrue(e.getMessage(), e.getMessage().contains("the unload of model 'fm' is still in progress")
+                        || e.getMessage().contains("the model lifecycle thread is busy"));
+            }
+            try {
+                first.get(10, TimeUnit.SECONDS);
+                fail("the first is answered 503 too");
+            } catch (ExecutionException e) {
+                assertEquals(Reason.OVERLOADED, ((InferenceException) e.getCause()).reason());
+            }
+        } finally {
+            stuck.countDown();
+        }
+    }
+
     @Test
     public void anUnloadSurvivesARestart() throws Exception {
         Path state = tmp.newFolder("repository").toPath();
