@@ -118,7 +118,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             Set.of(io.tollgate.accelerator.AcceleratorKind.CPU);
     /** Models an operator unloaded; guarded by {@link #control}, which also serializes load and unload. */
     private UnloadedModels unloadedModels;
-    private final java.util.concurrent.locks.ReentrantLock control = new java.util.concurrent.locks.ReentrantLock(true);
+    private final java.util.concurrent.locks.ReentrantLock control =
+            new java.util.concurrent.locks.ReentrantLock(true);     // fair: loads and unloads in the order they came
     /** What holds {@link #control} ("the unload of model 'm'"), for the message of a call that waited for it. */
     private volatile String controlHeldBy = "";
 
