@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,11 +24,19 @@ import org.slf4j.LoggerFactory;
 final class RepositoryRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(RepositoryRoutes.class);
     private volatile RepositoryControl control;
-    private final ExecutorService work = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tollgate-endpoint-repository");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Loads and unloads in progress at most: more are answered 503 at once rather than queued here. */
+    static final int MAX_CALLS = 4;
+    /**
+     * One thread per call in progress, up to {@link #MAX_CALLS}, none queued: the serving layer orders the calls and
+     * bounds each one's wait from when it came; a queue here (one thread did every call) made a call wait for all the
+     * calls before it, each up to that bound, before its own began.
+     */
+    private final ExecutorService work = new java.util.concurrent.ThreadPoolExecutor(0, MAX_CALLS, 30,
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "tollgate-endpoint-repository");
+                t.setDaemon(true);
+                return t;
+            });
 
     void control(RepositoryControl c) {
         control = c;
@@ -85,8 +92,15 @@ final class RepositoryRoutes {
                 }
             });
         } catch (RejectedExecutionException e) {
-            reply.completeExceptionally(new RequestException(RequestException.Kind.SHUTTING_DOWN,
-                    "the endpoint is shutting down; retry after the restart"));
+            if (work.isShutdown()) {
+                reply.completeExceptionally(new RequestException(RequestException.Kind.SHUTTING_DOWN,
+                        "the endpoint is shutting down; retry after the restart"));
+            } else {
+                LOG.warn("a repository load or unload is answered 503: {} are in progress already", MAX_CALLS);
+                reply.completeExceptionally(new InferenceException(InferenceException.Reason.OVERLOADED, MAX_CALLS
+                        + " repository loads or unloads are in progress already; retry after they finish"
+                        + " (POST /v2/repository/index shows the state)", 5));
+            }
         }
         return reply;
     }

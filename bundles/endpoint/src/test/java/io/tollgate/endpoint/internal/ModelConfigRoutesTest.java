@@ -172,8 +172,8 @@ public class ModelConfigRoutesTest {
     }
 
     /** Records calls; refuses "ghost". */
-    private static final class FakeControl implements RepositoryControl {
-        final List<String> calls = new ArrayList<>();
+    private static class FakeControl implements RepositoryControl {
+        final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public List<IndexEntry> index(boolean readyOnly) {
@@ -233,6 +233,61 @@ public class ModelConfigRoutesTest {
         assertEquals(1, TestServer.json(server.post("/v2/repository/index", "{\"ready\":true}")).size());
         server.endpoint.unbindRepository(control);
         assertEquals(503, server.post("/v2/repository/models/echo/load", "").statusCode());
+    }
+
+    @Test(timeout = 60_000)
+    public void aLoadIsAnsweredWhileAnotherIsStillInTheServingLayer() throws Exception {
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger inSlow = new java.util.concurrent.atomic.AtomicInteger();
+        FakeControl control = new FakeControl() {
+            @Override
+            public void load(String name) throws InferenceException {
+                if (name.equals("slow")) {
+                    inSlow.incrementAndGet();
+                    try {
+                        stuck.await();      // the serving layer bounds its own wait; this stands in for it
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                super.load(name);
+            }
+        };
+        server.endpoint.bindRepository(control);
+        try {
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> slow = server.client.sendAsync(
+                    java.net.http.HttpRequest.newBuilder(server.uri("/v2/repository/models/slow/load"))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            long t0 = System.nanoTime();
+            while (inSlow.get() < 1 && System.nanoTime() - t0 < 10_000_000_000L) {
+                Thread.sleep(5);
+            }
+            // before: one endpoint thread ran every call, so this one queued behind "slow" for as long as it took
+            HttpResponse<String> r = server.post("/v2/repository/models/echo/unload", "");
+            assertEquals(r.body(), 200, r.statusCode());
+            assertFalse(slow.isDone());
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> more = new ArrayList<>();
+            for (int i = 1; i < RepositoryRoutes.MAX_CALLS; i++) {
+                more.add(server.client.sendAsync(java.net.http.HttpRequest.newBuilder(
+                        server.uri("/v2/repository/models/slow/load")).POST(java.net.http.HttpRequest.BodyPublishers
+                        .noBody()).build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            while (inSlow.get() < RepositoryRoutes.MAX_CALLS && System.nanoTime() - t0 < 10_000_000_000L) {
+                Thread.sleep(5);
+            }
+            r = server.post("/v2/repository/models/echo/load", "");     // one more than MAX_CALLS: 503 at once
+            assertEquals(r.body(), 503, r.statusCode());
+            assertEquals("5", r.headers().firstValue("Retry-After").orElse(""));
+            assertTrue(r.body(), r.body().contains("4 repository loads or unloads are in progress already"));
+            stuck.countDown();
+            assertEquals(200, slow.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            for (java.util.concurrent.CompletableFuture<HttpResponse<String>> f : more) {
+                assertEquals(200, f.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            }
+        } finally {
+            stuck.countDown();
+        }
     }
 
     private static JsonNode json(String text) throws Exception {
