@@ -746,8 +746,9 @@ final class RemoteRoute {
     }
 
     /**
-     * Refuses an answer this box could not hand on (so never meters): the same output name twice; an output that was
-     * not requested when the request named its outputs (with none named, Triton returns them all); a requested
+     * Refuses an answer this box could not hand on (so never meters): no output at all; the same output name twice; an
+     * output that was not requested when the request named its outputs (with none named, Triton returns them all); a
+     * requested
      * output missing; an output {@code expected} does not declare; when {@code expected} batches
      * ({@code max_batch_size > 0}), an output whose first dimension is not the request's batch (the first dimension
      * of its first input); an output of another datatype than {@code expected} declares (so a numeric output a
@@ -756,6 +757,10 @@ final class RemoteRoute {
      */
     void validate(InferenceResponse answer, InferenceRequest request, ModelDescriptor expected)
             throws RemoteRouteException {
+        if (answer.outputs().isEmpty()) {
+            // with none requested Triton answers every output, with some those: none at all answers nothing
+            throw invalid("it holds no output (an inference answer has at least one)");
+        }
         java.util.Set<String> names = new java.util.HashSet<>();
         for (Tensor t : answer.outputs()) {
             if (!names.add(t.name())) {

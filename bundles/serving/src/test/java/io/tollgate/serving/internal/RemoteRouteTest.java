@@ -304,7 +304,8 @@ public class RemoteRouteTest {
     /** Defect 2: a version that is not a version name never reaches the remote's URL: 400, no call. */
     @Test
     public void aVersionThatIsNotANameIs400AndNothingIsSent() throws Exception {
-        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[]}"));
+        handler.set(ex -> send(ex, 200, "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":"
+                + "\"probs\",\"datatype\":\"FP32\",\"shape\":[2,1],\"data\":[1,2]}]}"));
         RemoteRoute route = route("");
         for (String version : List.of("..", ".", "", "a/b", "../../admin", " 1", "1\n")) {
             RemoteRouteException e = failure(route, request(version, Map.of()));
@@ -592,5 +593,22 @@ public class RemoteRouteTest {
         }
         assertEquals("closed", route.status().breaker());
         assertEquals(0, route.status().failures());
+    }
+
+    /**
+     * An answer without any output is no inference answer (Triton answers every output when none is requested): 502,
+     * counted by the breaker, never metered, with or without a descriptor known here.
+     */
+    @Test
+    public void anAnswerWithoutOutputsIs502() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        handler.set(ex -> send(ex, 200, answer("")));
+        for (io.tollgate.model.ModelDescriptor expected : java.util.Arrays.asList(batching(), null)) {
+            RemoteRouteException e = refused(route, batchOf2(List.of()), expected);
+            assertEquals(Reason.REMOTE_FAILED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("route 'plant-b': ")
+                    && e.getMessage().contains("no output"));
+        }
+        assertEquals(2, route.status().failures());
     }
 }
