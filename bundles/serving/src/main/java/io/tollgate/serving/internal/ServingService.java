@@ -1066,13 +1066,14 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private void locked(String name, String action, long deadline) throws InferenceException {
         try {
             if (!control.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                String holder = controlHeldBy;
-                LOG.warn("model '{}': the {} waited {} ms for {} to finish; answered 503", DescriptorReader.printable(
-                        name), action, controlWaitMs, holder.isEmpty() ? "another load or unload" : holder);
+                String holder = controlHeldBy.isEmpty() ? "another load or unload" : controlHeldBy;
+                // where the lifecycle thread is goes to the log only: the holder may be waiting elsewhere (a slow load)
+                LOG.warn("model '{}': the {} waited {} ms for {} to finish and is answered 503 (the model lifecycle"
+                        + " thread is {})", DescriptorReader.printable(name), action, controlWaitMs, holder,
+                        lifecycleFrames());
                 throw new InferenceException(Reason.OVERLOADED, "model '" + name + "': the " + action + " was not"
-                        + " taken within " + controlWaitMs + " ms: " + (holder.isEmpty() ? "another load or unload"
-                        : holder) + " is still in progress (the model lifecycle thread is busy " + lifecycleFrames()
-                        + "); nothing was changed; retry later; GET /v2/repository/index shows the state", 5);
+                        + " taken within " + controlWaitMs + " ms: " + holder + " is still in progress; nothing was"
+                        + " changed; retry later; GET /v2/repository/index shows the state", 5);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
