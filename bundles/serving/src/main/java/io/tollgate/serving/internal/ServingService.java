@@ -1073,7 +1073,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                         lifecycleFrames());
                 throw new InferenceException(Reason.OVERLOADED, "model '" + name + "': the " + action + " was not"
                         + " taken within " + controlWaitMs + " ms: " + holder + " is still in progress; nothing was"
-                        + " changed; retry later; GET /v2/repository/index shows the state", 5);
+                        + " changed; retry later; POST /v2/repository/index shows the state", 5);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1100,7 +1100,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                     controlWaitMs, busy);
             throw new InferenceException(Reason.OVERLOADED, "model '" + name + "': the " + action + " was not taken"
                     + " within " + controlWaitMs + " ms: the model lifecycle thread is busy (" + busy + "); the "
-                    + action + " stays queued and takes effect once it is free; GET /v2/repository/index shows the"
+                    + action + " stays queued and takes effect once it is free; POST /v2/repository/index shows the"
                     + " state", 5);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -278,6 +278,8 @@ public class ModelControlTest {
             assertEquals(5, e.retryAfterSeconds());
             assertTrue(e.getMessage(), e.getMessage().contains("model 'fm': the unload was not taken within 500 ms"));
             assertTrue(e.getMessage(), e.getMessage().contains("stays queued"));
+            // the index is Triton's POST (a GET is 405): the message must name what works
+            assertTrue(e.getMessage(), e.getMessage().contains("POST /v2/repository/index shows the state"));
             assertTrue("names where the thread is busy: " + e.getMessage(), e.getMessage().contains("at ModelControlTest."));
         }
         assertTrue("answered after the bounded wait", System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));
