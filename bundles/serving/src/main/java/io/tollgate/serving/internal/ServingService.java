@@ -482,9 +482,11 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             // it is stuck (a blocked file read, a slow engine close) a timeout queued behind it never fired.
             long waitMs = reloadWaitMs;
             batchTimer.schedule(() -> {
-                if (mine.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
-                        + why + " and did not load again within " + waitMs + " ms; retry later"))) {
-                    reloads.remove(name, mine);
+                // out of the map before it fails, as reloadsProgressed does: completing runs the waiters' callbacks
+                // at once, and a request that came in between joined a wait that had already failed (503 at once)
+                if (reloads.remove(name, mine)) {
+                    mine.completeExceptionally(new InferenceException(Reason.OVERLOADED, "model '" + name + "' was "
+                            + why + " and did not load again within " + waitMs + " ms; retry later"));
                 }
             }, waitMs, TimeUnit.MILLISECONDS);
             loader.reloadEvicted(name).thenAccept(started -> {
