@@ -71,6 +71,8 @@ import org.slf4j.LoggerFactory;
 final class RemoteRoute {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteRoute.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The engine named by a descriptor made from a remote's metadata (its max_batch_size is inferred, not declared). */
+    static final String REMOTE_ENGINE = "remote";
     static final String HEADER_LENGTH = "Inference-Header-Content-Length";
     /** How long fetched metadata is used before it is fetched again. */
     static final long METADATA_TTL_MS = 60_000;
@@ -749,8 +751,8 @@ final class RemoteRoute {
      * Refuses an answer this box could not hand on (so never meters): no output at all; the same output name twice; an
      * output that was not requested when the request named its outputs (with none named, Triton returns them all); a
      * requested
-     * output missing; an output {@code expected} does not declare; when {@code expected} batches
-     * ({@code max_batch_size > 0}), an output whose first dimension is not the request's batch (the first dimension
+     * output missing; an output {@code expected} does not declare; when {@code expected} is a local descriptor that
+     * batches ({@code max_batch_size > 0}; a remote's metadata does not say), an output whose first dimension is not the request's batch (the first dimension
      * of its first input); an output of another datatype than {@code expected} declares (so a numeric output a
      * classification was asked of comes back numeric); or data that does not fill its shape (checked as the tensors
      * are built).
@@ -779,8 +781,11 @@ final class RemoteRoute {
             }
         }
         if (expected != null) {
-            long batch = expected.maxBatchSize() > 0 && !request.inputs().isEmpty()
-                    ? request.inputs().get(0).batchSize() : -1;
+            // Only a declared max_batch_size is checked: a remote's metadata cannot say whether its model batches (a
+            // -1 first dimension is also a model without batching whose first axis is dynamic, a detector's boxes
+            // [-1,6]), and a right answer refused would open the breaker (decision 2026-12-02, hybrid review).
+            boolean declared = expected.maxBatchSize() > 0 && !REMOTE_ENGINE.equals(expected.engine());
+            long batch = declared && !request.inputs().isEmpty() ? request.inputs().get(0).batchSize() : -1;
             for (Tensor t : answer.outputs()) {
                 if (expected.outputs().stream().noneMatch(spec -> spec.name().equals(t.name()))) {
                     throw invalid("output '" + printable(t.name()) + "' is one the model does not declare (it"
@@ -968,7 +973,8 @@ final class RemoteRoute {
         boolean batched = !inputs.isEmpty() && inputs.get(0).shape().length > 0 && inputs.get(0).shape()[0] == -1;
         try {
             return new ModelDescriptor(model, version, platform == null || platform.isNull() ? ""
-                    : printable(platform.textValue()), "remote", "", inputs, outputs, batched ? Integer.MAX_VALUE : 0,
+                    : printable(platform.textValue()), REMOTE_ENGINE, "", inputs, outputs,
+                    batched ? Integer.MAX_VALUE : 0,
                     List.of(), "inference", "", Map.of());
         } catch (IllegalArgumentException e) {
             throw invalidMetadata(printable(String.valueOf(e.getMessage())));

@@ -246,6 +246,25 @@ public class HybridServingTest {
      * does not declare, is a 502 naming the route and what was wrong; it is never metered nor handed on.
      */
     @Test
+    public void aRouteOnlyModelsAnswerIsNotRefusedForABatchItsMetadataCannotShow() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (service.model("rm", null).orElseThrow().state() != ModelState.READY) {
+            if (System.nanoTime() > deadline) {
+                fail("the route's metadata was not fetched");
+            }
+            Thread.sleep(20);
+        }
+        // metadata [-1,2] -> [-1,1] is also a model without batching whose first axis is dynamic (a detector: 3
+        // images in, 1 box out): the remote's answer is right, and refusing it would open the breaker
+        answer.set("{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":\"probs\","
+                + "\"datatype\":\"FP32\",\"shape\":[1,1],\"data\":[0.5]}]}");
+        InferenceResponse r = service.infer(request("boxes")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(1, r.outputs().get(0).shape()[0]);
+        assertEquals("served and metered", 1, journal.events().size());
+        assertEquals(0, service.routes().get(0).failures());
+    }
+
+    @Test
     public void aWrongAnswerOfTheRemoteIs502AndNeverMetered() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (service.model("rm", null).orElseThrow().state() != ModelState.READY) {
@@ -256,7 +275,7 @@ public class HybridServingTest {
         }
         String[][] wrong = {
                 {"{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
-                        + "\"FP32\",\"shape\":[1,1],\"data\":[0.5]}]}", "batch of 3"},
+                        + "\"INT32\",\"shape\":[3,1],\"data\":[1,2,3]}]}", "declares FP32"},
                 {"{\"model_name\":\"fm\",\"model_version\":\"3.0.0\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
                         + "\"FP32\",\"shape\":[3,1],\"data\":[0.5,0.25,1]},{\"name\":\"other\",\"datatype\":"
                         + "\"FP32\",\"shape\":[3,1],\"data\":[1,2,3]}]}", "output 'other'"}};

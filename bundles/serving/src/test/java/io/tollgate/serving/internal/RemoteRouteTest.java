@@ -406,8 +406,9 @@ public class RemoteRouteTest {
     // ---- red-team review of hybrid overflow (2026-12-02) -----------------------------------------------------
 
     /** A model that batches (max_batch_size 8) with two outputs, as this box knows it. */
+    /** A local plugin's descriptor (a declared max_batch_size 8) of the model the route serves. */
     private static io.tollgate.model.ModelDescriptor batching() {
-        return new io.tollgate.model.ModelDescriptor("fm", "1", "onnxruntime_onnx", "remote", "",
+        return new io.tollgate.model.ModelDescriptor("fm", "1", "onnxruntime_onnx", "onnxruntime", "",
                 List.of(new io.tollgate.model.TensorSpec("image", io.tollgate.model.DataType.FP32, new long[] {-1, 2})),
                 List.of(new io.tollgate.model.TensorSpec("probs", io.tollgate.model.DataType.FP32, new long[] {-1, 2}),
                         new io.tollgate.model.TensorSpec("logits", io.tollgate.model.DataType.FP32,
@@ -478,6 +479,14 @@ public class RemoteRouteTest {
         assertEquals(1, served(route, batchOf2(List.of()), flat).outputs().size());
         assertEquals("no descriptor known: nothing to check the batch against", 1,
                 served(route, batchOf2(List.of()), null).outputs().size());
+        // the remote's metadata ([-1,2]) cannot say whether its model batches or has a dynamic first axis: a right
+        // answer of a model without batching (3 rows out for 2 in) is not refused
+        io.tollgate.model.ModelDescriptor fromMetadata = new io.tollgate.model.ModelDescriptor("fm", "1", "",
+                RemoteRoute.REMOTE_ENGINE, "", batching().inputs(), batching().outputs(), Integer.MAX_VALUE, List.of(),
+                "inference", "", Map.of());
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[3,2]", "[1,2,3,4,5,6]"))));
+        assertEquals(3, served(route, batchOf2(List.of()), fromMetadata).outputs().get(0).shape()[0]);
+        assertEquals(3, route.status().failures());
     }
 
     /**
