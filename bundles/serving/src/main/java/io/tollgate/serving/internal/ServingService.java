@@ -677,8 +677,22 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 ? CompletableFuture.completedFuture(route.metadata())
                 : route.refreshMetadata().copy().completeOnTimeout(null, timeoutMs, TimeUnit.MILLISECONDS)
                         .handle((d, e) -> d);
-        metadata.thenCompose(remoteModel -> route.infer(request,
-                version != null ? version.descriptor() : route.metadata(), deadline).thenApply(response -> {
+        metadata.thenCompose(remoteModel -> {
+            if (version == null && route.metadata() == null) {
+                // a route-only model whose remote never described it: its answer could be neither checked nor
+                // counted (a batch of 8 billed as 1), so it is not sent
+                RemoteRouteException why = route.metadataFailure();
+                return CompletableFuture.<InferenceResponse>failedFuture(why != null
+                        ? new RemoteRouteException(why.reason(), route.config().name(), why.remoteStatus(), why.retryAfterSeconds(), why.getMessage()
+                                + "; the request was not sent: without the model's metadata its answer can be"
+                                + " neither checked nor metered")
+                        : new RemoteRouteException(Reason.REMOTE_TIMEOUT, route.config().name(), 0, "route '"
+                                + route.config().name() + "': the metadata of model '" + route.config().remoteModel()
+                                + "' did not arrive within " + timeoutMs + " ms (route.timeout_ms); the request was"
+                                + " not sent: without it the answer can be neither checked nor metered"));
+            }
+            return route.infer(request, version != null ? version.descriptor() : route.metadata(), deadline);
+        }).thenApply(response -> {
             ModelDescriptor model = version != null ? version.descriptor() : null;
             long items = quantity >= 0 ? quantity : RemoteRoute.quantity(request, route.metadata());
             PluginInfo plugin = version != null ? version.plugin() : null;
@@ -692,7 +706,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                 throw new java.util.concurrent.CompletionException(e);
             }
             return response;
-        })).whenComplete((response, failure) -> {
+        }).whenComplete((response, failure) -> {
             if (routedStats != null) {
                 routed(routedStats, request, route, failure == null, System.nanoTime() - sent);
             }
@@ -714,7 +728,7 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                     && ie.reason() != Reason.REMOTE_REJECTED && ie.reason() != Reason.METERING_UNAVAILABLE) {
                 // local-first stays local: the queue-full refusal as before, saying why the remote did not take it
                 result.completeExceptionally(new InferenceException(Reason.OVERLOADED, local.getMessage()
-                        + "; overflow: " + ie.getMessage()));
+                        + "; overflow: " + ie.getMessage(), local.retryAfterSeconds()));
             } else {
                 result.completeExceptionally(t);
             }

@@ -236,15 +236,27 @@ public class HybridServingTest {
         assertEquals(ModelState.FAILED, listed.state());
         assertEquals(failure.getMessage(), listed.error());
 
+        // its requests are not sent: without metadata the answer could be neither checked nor counted (billed 1)
+        int postsBefore = posts.get();
+        try {
+            service.infer(new InferenceRequest("bad", null, "r-bad", List.of(Tensor.ofFloats("image",
+                    new long[] {8, 2}, new float[16])), List.of(), "acme", Map.of())).toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+            fail("a route-only model without metadata served a request");
+        } catch (ExecutionException e) {
+            InferenceException ie = (InferenceException) e.getCause();
+            assertEquals(ie.getMessage(), Reason.REMOTE_FAILED, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().startsWith("route 'plant-c': ")
+                    && ie.getMessage().contains("the request was not sent"));
+        }
+        assertEquals("nothing sent", postsBefore, posts.get());
+        assertEquals("nothing metered", 0, journal.events().size());
+
         awaitState("rm", ModelState.READY);
         assertTrue("valid metadata: no failure", service.metadataFailure("rm").isEmpty());
         assertTrue("not a route", service.metadataFailure("nothing-here").isEmpty());
     }
 
-    /**
-     * Red-team review 2026-12-02: a 200 answer for another batch than the request's, or with an output the model
-     * does not declare, is a 502 naming the route and what was wrong; it is never metered nor handed on.
-     */
     @Test
     public void aRouteOnlyModelsAnswerIsNotRefusedForABatchItsMetadataCannotShow() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -264,6 +276,10 @@ public class HybridServingTest {
         assertEquals(0, service.routes().get(0).failures());
     }
 
+    /**
+     * Red-team review 2026-12-02: a 200 answer for another batch than the request's, or with an output the model
+     * does not declare, is a 502 naming the route and what was wrong; it is never metered nor handed on.
+     */
     @Test
     public void aWrongAnswerOfTheRemoteIs502AndNeverMetered() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
