@@ -96,7 +96,7 @@ final class EndpointTls {
         List<X509Certificate> out = new ArrayList<>();
         byte[] pem;
         try {
-            pem = Files.readAllBytes(file);
+            pem = io.tollgate.config.ConfigFile.read(file, io.tollgate.config.ConfigFile.MAX_PEM_BYTES);
         } catch (IOException e) {
             throw invalid(key + " " + file + " cannot be read (" + e + ")");
         }
@@ -118,7 +118,7 @@ final class EndpointTls {
     private static PrivateKey privateKey(Path file, X509Certificate cert) {
         String pem;
         try {
-            pem = Files.readString(file, StandardCharsets.US_ASCII);
+            pem = io.tollgate.config.ConfigFile.readString(file, io.tollgate.config.ConfigFile.MAX_PEM_BYTES);
         } catch (IOException e) {
             throw invalid("tls.key.file " + file + " cannot be read (" + e + ")");
         }

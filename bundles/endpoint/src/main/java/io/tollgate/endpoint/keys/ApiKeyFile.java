@@ -60,6 +60,8 @@ public final class ApiKeyFile {
     public static final String FILE_NAME = "api-keys.json";
     /** The value of {@code "format"}. */
     public static final String FORMAT = "tollgate-api-keys/1";
+    /** The largest key file read, in bytes (an entry is about 300 bytes: some 50,000 keys). */
+    static final int MAX_FILE_BYTES = 16 << 20;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final JsonFactory JSON = JsonFactory.builder().build();
     private static final Set<String> FIELDS = Set.of("id", "tenant", "role", "models", "name", "created", "revoked",
@@ -96,7 +98,7 @@ public final class ApiKeyFile {
     public List<ApiKey> read() throws IOException {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = io.tollgate.config.ConfigFile.read(file, MAX_FILE_BYTES);
         } catch (NoSuchFileException e) {
             return List.of();
         }
@@ -326,7 +328,8 @@ public final class ApiKeyFile {
     /** The first certificate of a PEM file. */
     static X509Certificate certificate(Path pem) throws IOException {
         Collection<? extends Certificate> certs;
-        try (InputStream in = Files.newInputStream(pem)) {
+        try (InputStream in = new java.io.ByteArrayInputStream(io.tollgate.config.ConfigFile.read(pem,
+                io.tollgate.config.ConfigFile.MAX_PEM_BYTES))) {
             certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
         } catch (GeneralSecurityException e) {
             throw new IOException(pem + " holds no readable PEM certificate: " + e.getMessage(), e);

@@ -168,7 +168,7 @@ public class EndpointTlsTest {
         assertTrue(r.body(), r.body().contains("revoked at"));
     }
 
-    @Test
+    @Test(timeout = 60_000)
     public void tlsConfigurationMistakesFailActivationWithTheFix() throws Exception {
         Path sec1 = tmp.getRoot().toPath().resolve("server.sec1.key");
         ca.openssl("ec", "-in", ca.serverKey.toString(), "-out", sec1.toString());
@@ -181,6 +181,12 @@ public class EndpointTlsTest {
         assertRefused(c -> c.tlsCertFile = ca.serverKey.toString(), "tls.cert.file " + ca.serverKey
                 + " holds no PEM certificate");
         assertRefused(c -> c.tlsCertFile = "/no/such/cert.pem", "tls.cert.file /no/such/cert.pem cannot be read");
+        // a FIFO blocked activation for ever (until something wrote to it), /dev/zero never ended
+        Path fifo = tmp.getRoot().toPath().resolve("cert.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        assertRefused(c -> c.tlsCertFile = fifo.toString(), "is not a regular file");
+        assertRefused(c -> c.tlsKeyFile = fifo.toString(), "is not a regular file");
+        assertRefused(c -> c.tlsCertFile = "/dev/zero", "/dev/zero is not a regular file");
         assertRefused(c -> c.tlsClientAuth = "require", "tls.client.auth=require needs tls.client.ca.file");
         assertRefused(c -> c.tlsClientCaFile = ca.caCert.toString(), "tls.client.ca.file is set but tls.client.auth "
                 + "is none");

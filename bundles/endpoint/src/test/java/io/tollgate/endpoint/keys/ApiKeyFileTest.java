@@ -138,6 +138,20 @@ public class ApiKeyFileTest {
         assertTrue(e.getMessage(), e.getMessage().contains(part));
     }
 
+    /** A key file that is a FIFO blocked every reader (each request's key check, keys list) until a writer came. */
+    @Test(timeout = 20_000)
+    public void aKeyFileThatIsNoRegularFileIsRefusedAtOnce() throws Exception {
+        java.nio.file.Files.createDirectories(conf);
+        Path f = conf.resolve(ApiKeyFile.FILE_NAME);
+        org.junit.Assert.assertEquals(0, new ProcessBuilder("mkfifo", f.toString()).inheritIO().start().waitFor());
+        try {
+            file.read();
+            org.junit.Assert.fail("read a FIFO");
+        } catch (java.io.IOException e) {
+            org.junit.Assert.assertTrue(e.getMessage(), e.getMessage().contains(f + " is not a regular file"));
+        }
+    }
+
     @Test
     public void readingIsStrictAndSaysWhereTheFileIsWrong() throws Exception {
         NewApiKey k = file.add("acme", ApiKeyRole.INFER, List.of(), "");

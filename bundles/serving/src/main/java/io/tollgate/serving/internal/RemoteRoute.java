@@ -1132,7 +1132,7 @@ final class RemoteRoute {
     }
 
     /** The largest {@code route.ca_file} read, in bytes (Debian's whole CA bundle is about 220 KB). */
-    static final int MAX_CA_BYTES = 1 << 20;
+    static final int MAX_CA_BYTES = io.tollgate.config.ConfigFile.MAX_PEM_BYTES;
 
     /**
      * An SSL context that trusts the PEM certificates in {@code caFile} only. The file must be a regular file (a
@@ -1143,20 +1143,13 @@ final class RemoteRoute {
      *                            unreadable or holds no PEM certificate
      */
     static SSLContext trustOf(Path caFile) throws ModelConfigs.Fault {
-        if (!Files.isRegularFile(caFile)) {
-            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which is not"
-                    + " a regular file (" + (Files.exists(caFile) ? "a FIFO, device or folder" : "missing") + ")");
-        }
         byte[] pem;
-        try (InputStream file = Files.newInputStream(caFile)) {
-            pem = file.readNBytes(MAX_CA_BYTES + 1);
+        try {
+            pem = io.tollgate.config.ConfigFile.read(caFile, MAX_CA_BYTES);
         } catch (IOException e) {
             throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which cannot"
-                    + " be read: " + e.getMessage());
-        }
-        if (pem.length > MAX_CA_BYTES) {
-            throw new ModelConfigs.Fault("route.ca_file", "field 'route.ca_file' names " + caFile + ", which is larger"
-                    + " than " + MAX_CA_BYTES + " bytes; it must hold only the PEM certificates the remote chains to");
+                    + " be used: " + (e instanceof java.nio.file.NoSuchFileException ? "it is missing"
+                    : e.getMessage()));
         }
         try (InputStream in = new java.io.ByteArrayInputStream(pem)) {
             Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);

@@ -272,7 +272,8 @@ record RouteConfig(Mode mode, String name, String url, String apiKey, Path caFil
                 throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which is larger than "
                         + MAX_KEY_BYTES + " bytes; it must hold only the API key");
             }
-            String key = new String(Files.readAllBytes(f), StandardCharsets.US_ASCII).trim();
+            String key = new String(io.tollgate.config.ConfigFile.read(f, MAX_KEY_BYTES), StandardCharsets.US_ASCII)
+                    .trim();
             if (key.isEmpty() || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
                 throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which must hold one API"
                         + " key: printable ASCII without spaces (the file is not quoted here)");

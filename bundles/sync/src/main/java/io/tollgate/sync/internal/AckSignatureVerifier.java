@@ -20,7 +20,7 @@ final class AckSignatureVerifier {
 
     /** Loads an SPKI PEM ("-----BEGIN PUBLIC KEY-----") holding an Ed25519 key. */
     static AckSignatureVerifier fromPemFile(Path file) throws IOException {
-        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        String pem = io.tollgate.config.ConfigFile.readString(file, io.tollgate.config.ConfigFile.MAX_PEM_BYTES);
         int begin = pem.indexOf("-----BEGIN PUBLIC KEY-----");
         int end = pem.indexOf("-----END PUBLIC KEY-----");
         if (begin < 0 || end < begin) {

@@ -54,7 +54,7 @@ final class MqttPasswordFile {
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = io.tollgate.config.ConfigFile.readString(file, 64 * 1024);
         int nl = text.indexOf('\n');
         String line = nl < 0 ? text : text.substring(0, nl);
         if (line.endsWith("\r")) {

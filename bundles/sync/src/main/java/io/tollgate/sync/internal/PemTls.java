@@ -72,7 +72,8 @@ final class PemTls {
 
     private static List<Certificate> certificates(Path file, String key) throws IOException, GeneralSecurityException {
         Collection<? extends Certificate> certs;
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new java.io.ByteArrayInputStream(io.tollgate.config.ConfigFile.read(file,
+                io.tollgate.config.ConfigFile.MAX_PEM_BYTES))) {
             certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
         }
         if (certs.isEmpty()) {
@@ -82,7 +83,7 @@ final class PemTls {
     }
 
     private static PrivateKey privateKey(Path file, String algorithm) throws IOException, GeneralSecurityException {
-        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        String pem = io.tollgate.config.ConfigFile.readString(file, io.tollgate.config.ConfigFile.MAX_PEM_BYTES);
         String begin = "-----BEGIN PRIVATE KEY-----";
         int b = pem.indexOf(begin);
         int e = pem.indexOf("-----END PRIVATE KEY-----");
