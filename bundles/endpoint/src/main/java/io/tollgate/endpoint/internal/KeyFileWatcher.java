@@ -139,8 +139,8 @@ final class KeyFileWatcher implements AutoCloseable {
     }
 
     private void checkPermissions() throws IOException {
-        if (!POSIX) {
-            return;
+        if (!POSIX || !Files.isRegularFile(file.path())) {
+            return; // a FIFO or device (a link to /dev/zero is rw-rw-rw-): the read refuses it for what it is
         }
         Set<PosixFilePermission> p = Files.getPosixFilePermissions(file.path());
         if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
