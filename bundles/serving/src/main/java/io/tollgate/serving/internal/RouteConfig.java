@@ -250,7 +250,9 @@ record RouteConfig(Mode mode, String name, String url, String apiKey, Path caFil
         try {
             if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                 throw new ModelConfigs.Fault(field, "field '" + field + "' names " + f + ", which is not a regular"
-                        + " file (missing, or a symbolic link)");
+                        + " file: " + (Files.isSymbolicLink(f) ? "a symbolic link, which is not followed"
+                        : Files.isDirectory(f) ? "a folder"
+                        : Files.exists(f) ? "a FIFO, socket or device" : "it does not exist"));
             }
             try {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS);

@@ -137,6 +137,19 @@ public class RouteConfigTest {
                 "big.pem", "larger than " + RemoteRoute.MAX_CA_BYTES + " bytes");
     }
 
+    @Test(timeout = 20_000)
+    public void aKeyFileThatIsNotARegularFileIsRefusedForWhatItIs() throws Exception {
+        // before: a FIFO (or a folder) was refused as "not a regular file (missing, or a symbolic link)": neither
+        Path fifo = conf.resolve("b.key");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        String route = "{'mode':'remote','name':'b','url':'http://b:1','api_key_file':'b.key'}";
+        refused(route, "route.api_key_file", "b.key", "FIFO, socket or device");
+        Files.delete(fifo);
+        refused(route, "route.api_key_file", "b.key", "does not exist");
+        Files.createDirectory(fifo);
+        refused(route, "route.api_key_file", "b.key", "a folder");
+    }
+
     @Test
     public void theKeyFileMustBeTheOwnersOnly() throws Exception {
         String route = "{'mode':'remote','name':'b','url':'http://b:1','api_key_file':'b.key'}";
