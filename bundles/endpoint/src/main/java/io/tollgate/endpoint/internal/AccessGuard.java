@@ -107,8 +107,8 @@ final class AccessGuard {
         if (set.protectedMode() && !local) {
             refused(line, remote, null, "protected mode");
             throw RequestException.forbidden("this appliance has no API key yet, so it serves only clients on the box "
-                    + "itself (protected mode); on the appliance run '" + ADD_KEY + "' and send the key it prints as "
-                    + "'Authorization: Bearer <key>'");
+                    + "itself over loopback (localhost, 127.0.0.0/8, ::1: protected mode); on the appliance run '"
+                    + ADD_KEY + "' and send the key it prints as 'Authorization: Bearer <key>'");
         }
         ApiKey key = credential(set, line, remote, authorization, certSha256);
         if (key == null) {

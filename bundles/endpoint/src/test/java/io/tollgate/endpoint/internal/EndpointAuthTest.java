@@ -278,7 +278,8 @@ public class EndpointAuthTest {
         String base = "http://" + address.get().getHostAddress() + ":" + server.port();
         HttpResponse<String> r = send(URI.create(base + "/v2/models/echo/infer"), "POST", INFER_BODY);
         assertError(r, 403, "this appliance has no API key yet, so it serves only clients on the box itself "
-                + "(protected mode); on the appliance run 'bin/tollgate keys add --tenant TENANT --role infer'");
+                + "over loopback (localhost, 127.0.0.0/8, ::1: protected mode); on the appliance run 'bin/tollgate"
+                + " keys add --tenant TENANT --role infer'");
         assertEquals(0, server.service.calls.get());
         assertError(send(URI.create(base + "/metrics"), "GET", null), 403, "protected mode");
         assertError(send(URI.create(base + "/admin/plugins"), "GET", null), 403, "protected mode");
