@@ -71,7 +71,11 @@ import org.slf4j.LoggerFactory;
 final class RemoteRoute {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteRoute.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The engine named by a descriptor made from a remote's metadata (its max_batch_size is inferred, not declared). */
+    /**
+     * The engine named by a descriptor made from a remote's metadata. Its max_batch_size is inferred from the metadata
+     * ({@link Integer#MAX_VALUE} when the first input's first dimension is -1, else 0) unless the descriptor is
+     * {@link #batchDeclared(ModelDescriptor)}: then it is the remote's configured {@code max_batch_size}.
+     */
     static final String REMOTE_ENGINE = "remote";
     static final String HEADER_LENGTH = "Inference-Header-Content-Length";
     /** How long fetched metadata is used before it is fetched again. */
@@ -92,6 +96,12 @@ final class RemoteRoute {
     /** {@link System#nanoTime()} of the last log of a remote's 429, 0 before any. */
     private final java.util.concurrent.atomic.AtomicLong lastRateLimitLog = new java.util.concurrent.atomic.AtomicLong();
     private volatile ModelDescriptor metadata;
+    /**
+     * The descriptor (this very object, compared by identity) whose max_batch_size the remote's
+     * {@code GET /v2/models/{m}/config} declared, or null when the current metadata's is inferred. Identity, not a
+     * value: a declared 8 and an inferred value are both just ints in the public record.
+     */
+    private volatile ModelDescriptor batchDeclared;
     private volatile long metadataAt;
     private volatile CompletableFuture<ModelDescriptor> fetching;
     /** Why the last metadata fetch failed, or null after a valid one (or before any ended). */
@@ -167,10 +177,25 @@ final class RemoteRoute {
     }
 
     /**
+     * Whether {@code d} is this route's metadata with a max_batch_size the remote's model configuration declared
+     * ({@code 0}: no batch dimension; {@code N > 0}: the first dimension of every input and output is the batch),
+     * rather than one inferred from the metadata's shapes.
+     */
+    boolean batchDeclared(ModelDescriptor d) {
+        return d != null && d == batchDeclared;
+    }
+
+    /**
      * Fetches the metadata in the background unless a fetch is running; the future completes with it, or
      * exceptionally with a {@link RemoteRouteException}. An answer that is not valid metadata (not JSON, no
      * {@code inputs}/{@code outputs} arrays, a wrong type, an invalid version name, larger than
      * {@link #MAX_METADATA_BYTES}) is a REMOTE_FAILED naming what was wrong and counts toward the breaker.
+     *
+     * <p>The remote's model configuration ({@code GET /v2/models/{m}/config}, which Triton and Tollgate serve) is
+     * fetched alongside, best effort ({@link #declaredMaxBatchSize}): when it declares {@code max_batch_size}, the
+     * descriptor carries that value and is {@link #batchDeclared(ModelDescriptor)}; when it is missing (a plain KServe
+     * server's 404), unusable or not answered within half of {@code timeout_ms}, the descriptor's is inferred as
+     * before. It is never a metadata failure and never counts toward the breaker.
      */
     CompletableFuture<ModelDescriptor> refreshMetadata() {
         CompletableFuture<ModelDescriptor> f = fetching;
@@ -182,6 +207,7 @@ final class RemoteRoute {
         long limit = Math.min(config.maxResponseBytes(), MAX_METADATA_BYTES);
         CompletableFuture<ModelDescriptor> next = new CompletableFuture<>();
         fetching = next;
+        CompletableFuture<Integer> declared = declaredMaxBatchSize(limit);
         client.sendAsync(get.build(), info -> new LimitedBody(limit, config.name(), "the remote's metadata of"
                         + " model '" + config.remoteModel() + "' is larger than " + limit + " bytes and was cut off"))
                 .orTimeout(config.timeoutMs(), TimeUnit.MILLISECONDS)
@@ -195,11 +221,9 @@ final class RemoteRoute {
                         failure = answerFailure(r);
                     } else {
                         try {
-                            ModelDescriptor d = descriptor(r.body());
-                            metadata = d;
-                            metadataAt = System.currentTimeMillis();
-                            metadataFailure = null;
-                            next.complete(d);
+                            ModelDescriptor inferred = descriptor(r.body());
+                            // completes within half of timeout_ms at most, never exceptionally
+                            declared.thenAccept(n -> publish(inferred, n, next));
                             return;
                         } catch (RemoteRouteException x) {
                             failure = x;
@@ -218,6 +242,106 @@ final class RemoteRoute {
                     next.completeExceptionally(failure);
                 });
         return next;
+    }
+
+    /**
+     * Makes {@code inferred} (or it with the declared max_batch_size) the metadata in use and completes {@code next}.
+     * A descriptor equal to the one in use keeps the one in use: requests in flight hold it, and its declared mark
+     * stays theirs.
+     */
+    private void publish(ModelDescriptor inferred, Integer declaredMaxBatch, CompletableFuture<ModelDescriptor> next) {
+        ModelDescriptor d = declaredMaxBatch == null ? inferred : withMaxBatchSize(inferred, declaredMaxBatch);
+        ModelDescriptor before = metadata;
+        boolean wasDeclared = batchDeclared(before);
+        if (before != null && before.equals(d) && wasDeclared == (declaredMaxBatch != null)) {
+            d = before;
+        } else {
+            batchDeclared = declaredMaxBatch == null ? null : d;
+            metadata = d;
+            if (wasDeclared != (declaredMaxBatch != null) && before != null) {
+                LOG.info("route '{}': the max_batch_size of model '{}' is now {}", config.name(),
+                        config.remoteModel(), declaredMaxBatch == null ? "inferred from its metadata (its"
+                                + " configuration is not available)" : declaredMaxBatch + ", as its configuration"
+                                + " declares");
+            }
+        }
+        metadataAt = System.currentTimeMillis();
+        metadataFailure = null;
+        next.complete(d);
+    }
+
+    private static ModelDescriptor withMaxBatchSize(ModelDescriptor d, int maxBatchSize) {
+        return new ModelDescriptor(d.name(), d.version(), d.platform(), d.engine(), d.file(), d.inputs(), d.outputs(),
+                maxBatchSize, d.labels(), d.meter(), d.licenseFeature(), d.parameters());
+    }
+
+    /**
+     * The remote model's {@code max_batch_size} as its model configuration declares it ({@code GET
+     * /v2/models/{m}/config}, Triton's JSON form of {@code config.pbtxt}: an object with {@code "max_batch_size"} a
+     * whole number from 0 to {@link Integer#MAX_VALUE}), fetched with the metadata's rules (this route's key, no
+     * redirect, at most {@code limit} bytes) within half of {@code timeout_ms}, so a remote that never answers it
+     * still leaves a first request half its budget.
+     *
+     * @return completes (never exceptionally) with the declared value, or null when the remote has no configuration
+     *         (a 404: plain KServe), answers anything else than a usable one, or not in time (logged at debug)
+     */
+    private CompletableFuture<Integer> declaredMaxBatchSize(long limit) {
+        long bound = Math.max(1, config.timeoutMs() / 2);
+        HttpRequest get = request(URI.create(config.url() + "/v2/models/" + encode(config.remoteModel())
+                + "/config")).timeout(Duration.ofMillis(bound)).GET().build();
+        return client.sendAsync(get, info -> new LimitedBody(limit, config.name(), "the remote's configuration of"
+                        + " model '" + config.remoteModel() + "' is larger than " + limit + " bytes and was cut off"))
+                .orTimeout(bound, TimeUnit.MILLISECONDS)
+                .handle((r, e) -> {
+                    String unusable;
+                    if (e != null) {
+                        Throwable t = unwrap(e);
+                        unusable = t instanceof HttpTimeoutException || t instanceof TimeoutException
+                                ? "not answered within " + bound + " ms (half of route.timeout_ms)"
+                                : t instanceof RemoteRouteException x ? x.getMessage()
+                                : t.getClass().getSimpleName() + ": "
+                                        + redact(printable(String.valueOf(t.getMessage())));
+                    } else if (r.statusCode() != 200) {
+                        unusable = "answered " + r.statusCode();
+                    } else {
+                        try {
+                            return maxBatchSizeOf(r.body());
+                        } catch (IllegalArgumentException x) {
+                            unusable = x.getMessage();
+                        }
+                    }
+                    LOG.debug("route '{}': the configuration of '{}' is not used ({}); its max_batch_size is"
+                            + " inferred from its metadata", config.name(), config.remoteModel(), unusable);
+                    return null;
+                });
+    }
+
+    /**
+     * The {@code max_batch_size} of a model configuration in Triton's JSON form.
+     *
+     * @throws IllegalArgumentException saying what is wrong when {@code body} is not a JSON object with
+     *                                  {@code "max_batch_size"} a whole number from 0 to {@link Integer#MAX_VALUE}
+     */
+    static int maxBatchSizeOf(byte[] body) {
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("it is not JSON");
+        }
+        if (doc == null || !doc.isObject()) {
+            throw new IllegalArgumentException("it is " + (doc == null ? "empty" : "a JSON " + kind(doc))
+                    + ", not an object");
+        }
+        JsonNode n = doc.get("max_batch_size");
+        if (n == null || n.isNull()) {
+            throw new IllegalArgumentException("it has no \"max_batch_size\"");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+            throw new IllegalArgumentException("\"max_batch_size\" is " + printable(n.toString())
+                    + ", not a whole number from 0 to " + Integer.MAX_VALUE);
+        }
+        return n.intValue();
     }
 
     /**
@@ -751,9 +875,11 @@ final class RemoteRoute {
      * Refuses an answer this box could not hand on (so never meters): no output at all; the same output name twice; an
      * output that was not requested when the request named its outputs (with none named, Triton returns them all); a
      * requested
-     * output missing; an output {@code expected} does not declare; when {@code expected} is a local descriptor that
-     * batches ({@code max_batch_size > 0}; a remote's metadata does not say), an output whose first dimension is not the request's batch (the first dimension
-     * of its first input); an output of another datatype than {@code expected} declares (so a numeric output a
+     * output missing; an output {@code expected} does not declare; when {@code expected} declares that the model
+     * batches ({@code max_batch_size > 0} in a local descriptor, or in the remote's configuration:
+     * {@link #batchDeclared(ModelDescriptor)}; a remote's metadata alone does not say), an output whose first
+     * dimension is not the request's batch (the first dimension of its first input); an output of another datatype
+     * than {@code expected} declares (so a numeric output a
      * classification was asked of comes back numeric); or data that does not fill its shape (checked as the tensors
      * are built).
      */
@@ -781,10 +907,12 @@ final class RemoteRoute {
             }
         }
         if (expected != null) {
-            // Only a declared max_batch_size is checked: a remote's metadata cannot say whether its model batches (a
-            // -1 first dimension is also a model without batching whose first axis is dynamic, a detector's boxes
-            // [-1,6]), and a right answer refused would open the breaker (decision 2026-12-02, hybrid review).
-            boolean declared = expected.maxBatchSize() > 0 && !REMOTE_ENGINE.equals(expected.engine());
+            // Only a declared max_batch_size is checked: a remote's metadata alone cannot say whether its model
+            // batches (a -1 first dimension is also a model without batching whose first axis is dynamic, a
+            // detector's boxes [-1,6]), and a right answer refused would open the breaker (decision 2026-12-02,
+            // hybrid review). The remote's configuration (/config) declares it (decision 2026-12-02, route /config).
+            boolean declared = expected.maxBatchSize() > 0
+                    && (!REMOTE_ENGINE.equals(expected.engine()) || batchDeclared(expected));
             long batch = declared && !request.inputs().isEmpty() ? request.inputs().get(0).batchSize() : -1;
             for (Tensor t : answer.outputs()) {
                 if (expected.outputs().stream().noneMatch(spec -> spec.name().equals(t.name()))) {
@@ -1049,7 +1177,9 @@ final class RemoteRoute {
 
     /**
      * The billed quantity of a request served by the remote when the model is not here: the first input's first
-     * dimension when the remote's metadata says the model batches ({@code -1} there), else 1.
+     * dimension when the model batches, else 1. Whether it batches is the remote's configured
+     * {@code max_batch_size} (above 0) when its {@code /config} declared one, else inferred from its metadata
+     * ({@code -1} as the first input's first dimension).
      */
     static long quantity(InferenceRequest request, ModelDescriptor remote) {
         if (remote == null || remote.maxBatchSize() == 0 || request.inputs().isEmpty()) {

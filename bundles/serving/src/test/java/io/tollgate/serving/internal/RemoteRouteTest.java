@@ -620,4 +620,69 @@ public class RemoteRouteTest {
         }
         assertEquals(2, route.status().failures());
     }
+
+    /**
+     * The remote's model configuration is fetched with the metadata under the metadata's rules (this route's key, no
+     * redirect followed); its max_batch_size marks the descriptor as declared, kept across a refresh that finds the
+     * same, dropped when the configuration goes away.
+     */
+    @Test
+    public void theRemotesConfigDeclaresTheMaxBatchSizeUnderTheMetadatasRules() throws Exception {
+        AtomicReference<String> configAuth = new AtomicReference<>();
+        AtomicReference<String> config = new AtomicReference<>("{\"name\":\"fm\",\"max_batch_size\":4}");
+        java.util.concurrent.atomic.AtomicInteger redirected = new java.util.concurrent.atomic.AtomicInteger();
+        handler.set(ex -> {
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/v2/models/fm/config")) {
+                configAuth.set(ex.getRequestHeaders().getFirst("Authorization"));
+                if (config.get() == null) {
+                    ex.getResponseHeaders().add("Location", "/elsewhere");
+                    send(ex, 307, "");
+                } else {
+                    send(ex, 200, config.get());
+                }
+            } else if (path.equals("/elsewhere")) {
+                redirected.incrementAndGet();
+                send(ex, 200, "{\"max_batch_size\":16}");
+            } else {
+                send(ex, 200, METADATA);
+            }
+        });
+        RemoteRoute route = route("");
+        io.tollgate.model.ModelDescriptor d = route.refreshMetadata().get(10, TimeUnit.SECONDS);
+        assertEquals("Bearer tg_box_a_key", configAuth.get());
+        assertEquals(4, d.maxBatchSize());
+        assertTrue(route.batchDeclared(d));
+        assertEquals(RemoteRoute.REMOTE_ENGINE, d.engine());
+        assertTrue("an equal descriptor is not the declared one", !route.batchDeclared(
+                new io.tollgate.model.ModelDescriptor(d.name(), d.version(), d.platform(), d.engine(), d.file(),
+                        d.inputs(), d.outputs(), d.maxBatchSize(), d.labels(), d.meter(), d.licenseFeature(),
+                        d.parameters())));
+        assertTrue("the same answer again keeps the descriptor in use",
+                route.refreshMetadata().get(10, TimeUnit.SECONDS) == d);
+
+        config.set(null);
+        io.tollgate.model.ModelDescriptor inferred = route.refreshMetadata().get(10, TimeUnit.SECONDS);
+        assertEquals("a redirect is not followed", 0, redirected.get());
+        assertEquals("inferred from the -1", Integer.MAX_VALUE, inferred.maxBatchSize());
+        assertTrue(!route.batchDeclared(inferred));
+        assertTrue("the descriptor in use before is no longer declared", !route.batchDeclared(d));
+        assertEquals(null, route.metadataFailure());
+        assertEquals("closed", route.status().breaker());
+    }
+
+    @Test
+    public void aConfigsMaxBatchSizeIsAWholeNumberFromZero() {
+        assertEquals(8, RemoteRoute.maxBatchSizeOf("{\"max_batch_size\":8}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(0, RemoteRoute.maxBatchSizeOf("{\"max_batch_size\":0}".getBytes(StandardCharsets.UTF_8)));
+        for (String bad : new String[] {"", "x", "[8]", "{}", "{\"max_batch_size\":null}", "{\"max_batch_size\":-1}",
+                "{\"max_batch_size\":\"8\"}", "{\"max_batch_size\":1.5}", "{\"max_batch_size\":2147483648}"}) {
+            try {
+                RemoteRoute.maxBatchSizeOf(bad.getBytes(StandardCharsets.UTF_8));
+                fail("accepted " + bad);
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage(), !e.getMessage().isEmpty());
+            }
+        }
+    }
 }
