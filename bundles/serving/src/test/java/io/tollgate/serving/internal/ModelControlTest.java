@@ -254,6 +254,19 @@ public class ModelControlTest {
         assertEquals(2, engine.models.size());
     }
 
+    /** Occupies the model lifecycle thread until the latch is counted down (a blocked file read, a slow close). */
+    private CountDownLatch occupyLifecycle() {
+        CountDownLatch stuck = new CountDownLatch(1);
+        service.lifecycle.execute(() -> {
+            try {
+                stuck.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return stuck;
+    }
+
     @Test(timeout = 60_000)
     public void aLoadOrUnloadWhileTheLifecycleThreadIsStuckIsAnswered503AndTakesEffectOnceItIsFree() throws Exception {
         Path state = tmp.newFolder("repository").toPath();
@@ -261,14 +274,7 @@ public class ModelControlTest {
         service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
         awaitReady("1.0.0");
         service.controlWaitMs = 500;
-        CountDownLatch stuck = new CountDownLatch(1);
-        service.lifecycle.execute(() -> {       // stands in for a blocked file read or a slow engine close
-            try {
-                stuck.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch stuck = occupyLifecycle();
         long t0 = System.nanoTime();
         try {
             service.unload("fm");               // before: waited for ever, holding the repository control lock
@@ -304,14 +310,7 @@ public class ModelControlTest {
         service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
         awaitReady("1.0.0");
         service.controlWaitMs = 1_000;
-        CountDownLatch stuck = new CountDownLatch(1);
-        service.lifecycle.execute(() -> {       // stands in for a blocked file read or a slow engine close
-            try {
-                stuck.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        CountDownLatch stuck = occupyLifecycle();
         try {
             CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
                 try {
