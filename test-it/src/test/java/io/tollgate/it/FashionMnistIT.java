@@ -53,7 +53,8 @@ public class FashionMnistIT {
     @Test
     public void healthAndMetadataFollowTheProtocol() throws Exception {
         assertEquals(200, http.get("/v2/health/live").status());
-        assertEquals(200, http.get("/v2/health/ready").status());
+        // ready once the endpoint's warm-up (warmup.ms after it opened) is over; the model may be ready before
+        http.await("/v2/health/ready", 200, 20_000);
         JsonNode server = http.get("/v2").json();
         assertEquals("tollgate", server.get("name").asText());
         JsonNode model = http.get("/v2/models/fashion-mnist").json();
