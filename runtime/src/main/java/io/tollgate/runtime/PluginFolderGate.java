@@ -114,7 +114,7 @@ final class PluginFolderGate implements PluginFileReport {
             Tracked t = new Tracked(file);
             tracked.put(file, t);
             if (observe(t, now)) {
-                judge(t);
+                take(t);
             }
         }
         atStart = false;
@@ -129,18 +129,54 @@ final class PluginFolderGate implements PluginFileReport {
             t.setDaemon(true);
             return t;
         });
-        poller.scheduleWithFixedDelay(() -> {
-            try {
-                Bundle framework = context.getBundle(0);
-                if (framework == null || framework.getState() != Bundle.ACTIVE) {
-                    close();        // the framework is stopping: its bundles stay as they are
-                    return;
-                }
-                poll();
-            } catch (RuntimeException | IOException e) {
-                LOG.warn("reading the plugins folder {} failed: {}", folder, e.toString());
+        poller.scheduleWithFixedDelay(this::tick, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** What one tick of the watch did. */
+    enum Tick {
+        /** The folder was read (and acted on). */
+        POLLED,
+        /** The framework has stopped or is stopping: the watch ended, without a word (its bundles stay as they are). */
+        CLOSED,
+        /** Reading or acting on the folder failed while the framework runs: logged, the next tick tries again. */
+        FAILED
+    }
+
+    /**
+     * One tick of the watch ({@link #watch()}'s thread; tests call it directly). The framework stopping is no failure:
+     * the system bundle's context then throws {@link IllegalStateException} (Felix: "Invalid BundleContext"), and a
+     * poll cut short by the stop is not logged either; any other failure is, and the watch goes on.
+     */
+    Tick tick() {
+        if (!frameworkActive()) {
+            close();
+            return Tick.CLOSED;
+        }
+        try {
+            poll();
+            return Tick.POLLED;
+        } catch (RuntimeException | IOException e) {
+            if (!frameworkActive()) {
+                close();
+                return Tick.CLOSED;
             }
-        }, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
+            LOG.warn("reading the plugins folder {} failed: {}", folder, e.toString());
+            return Tick.FAILED;
+        }
+    }
+
+    private boolean frameworkActive() {
+        try {
+            Bundle framework = context.getBundle(0);
+            return framework != null && framework.getState() == Bundle.ACTIVE;
+        } catch (IllegalStateException e) {
+            return false;       // the system bundle's context is no longer valid: the framework has stopped
+        }
+    }
+
+    /** True while {@link #watch()}'s thread polls (for tests). */
+    synchronized boolean watching() {
+        return poller != null && !poller.isShutdown();
     }
 
     /** Stops watching (the framework is stopping: its bundles stay as they are). */
@@ -191,7 +227,7 @@ final class PluginFolderGate implements PluginFileReport {
         for (Path file : present) {
             Tracked t = tracked.computeIfAbsent(file, Tracked::new);
             if (observe(t, now)) {
-                judge(t);
+                take(t);
             }
             publish();
         }
@@ -226,6 +262,26 @@ final class PluginFolderGate implements PluginFileReport {
             }
         }
         return !t.judged() && (atStart || now - t.changedAt >= STABLE_MS);
+    }
+
+    /**
+     * {@link #judge}s the file; when reading or copying it fails (the private copy folder is unusable, the disk is full,
+     * an I/O error), the file stays unjudged, so that every poll tries it again, and is reported (and logged once per
+     * distinct reason) instead of being left in the folder, silently never installed.
+     */
+    private void take(Tracked t) {
+        try {
+            judge(t);
+        } catch (IOException | RuntimeException e) {
+            t.judgedSize = -1;
+            String line = "plugins folder: " + name(t) + " is not installed yet: taking it failed (" + e
+                    + "); it is tried again every " + POLL_MS + " ms"
+                    + (t.bundle == null ? "" : ", and until then the version installed from it before serves on");
+            if (t.problem == null || !line.equals(t.problem.reason())) {
+                LOG.warn("{}", line);
+            }
+            t.problem = new PluginFile(name(t), location(t.file), "", "", false, line);
+        }
     }
 
     /** Checks a copy of the file and installs or updates from it; a refusal is kept and logged once. */

@@ -87,6 +87,70 @@ public class PluginFolderGateTest {
         gate.poll();
     }
 
+    /**
+     * The framework stopping ends the watch without a word: the system bundle's context is invalid then (Felix throws
+     * "Invalid BundleContext"), which main logged as a WARN "reading the plugins folder failed" after every stop.
+     */
+    @Test
+    public void aTickAfterTheFrameworkStoppedEndsTheWatchQuietly() throws Exception {
+        gate.installPresent();
+        gate.watch();
+        assertEquals(PluginFolderGate.Tick.POLLED, gate.tick());
+        assertTrue(gate.watching());
+        framework.stop();
+        framework.waitForStop(10_000);
+        assertEquals(PluginFolderGate.Tick.CLOSED, gate.tick());
+        assertFalse("the watch ended with the framework", gate.watching());
+    }
+
+    /**
+     * A jar that cannot be taken because the gate's private copy folder is unusable (here: a file) is reported with the
+     * reason and tried again on every poll, then installed once the folder is usable; main marked it judged before the
+     * copy, so it stayed in the folder, never installed and never reported, after one WARN.
+     */
+    @Test
+    public void aJarThatCannotBeCopiedIsReportedAndTakenOnceTheCopyFolderIsBack() throws Exception {
+        gate.installPresent();
+        gate.watch();
+        Path copies = tmp.getRoot().toPath().resolve("copies");
+        deleteTree(copies);
+        Files.writeString(copies, "not a folder");
+        Path jar = plugins.resolve("fm.jar");
+        write(jar, plugin("1.0.0"), 10_000);
+        pollAfter(1_000);
+        now.addAndGet(PluginFolderGate.STABLE_MS + 1_000);
+        assertEquals("a file's failure is the file's, not the watch's", PluginFolderGate.Tick.POLLED, gate.tick());
+        assertTrue(gate.watching());
+        assertNull(installed(jar));
+        PluginFile problem = reported("fm.jar");
+        assertNotNull("reported, not silently left in the folder", problem);
+        assertFalse(problem.copying());
+        assertTrue(problem.reason(), problem.reason().startsWith("plugins folder: fm.jar is not installed yet: taking "
+                + "it failed ("));
+        assertTrue(problem.reason(), problem.reason().endsWith("it is tried again every 1000 ms"));
+        now.addAndGet(1_000);
+        assertEquals(PluginFolderGate.Tick.POLLED, gate.tick());
+        assertNull("still failing", installed(jar));
+        // the folder is usable again: the next poll takes the unchanged jar, and the report clears
+        Files.delete(copies);
+        Files.createDirectories(copies);
+        now.addAndGet(1_000);
+        assertEquals(PluginFolderGate.Tick.POLLED, gate.tick());
+        assertNotNull("installed once the copy folder is back", installed(jar));
+        assertNull(reported("fm.jar"));
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     public void aSlowInPlaceOverwriteNeverUnloadsTheServingVersionAndUpgradesOnceComplete() throws Exception {
         Path jar = plugins.resolve("fm.jar");
