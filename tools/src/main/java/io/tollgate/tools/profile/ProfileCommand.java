@@ -176,9 +176,27 @@ public final class ProfileCommand {
     /** {@code profile jvm-options}: for {@code bin/tollgate run}, before it starts the appliance's JVM. */
     @Command(name = "jvm-options", hidden = true, description = "The chosen profile's JVM options, one per line.")
     public static final class JvmOptions extends ProfileOptions {
+        /**
+         * Where the options go instead of stdout: {@code bin/tollgate} reads them from a file, because the JVM itself
+         * writes to stdout when TOLLGATE_JAVA_OPTS ask it to ({@code -Xlog:gc}, {@code -XX:+PrintCompilation}), and
+         * those lines must never become options of the appliance's JVM.
+         */
+        @Option(names = "--out", paramLabel = "FILE", description = "Write the options to FILE (one per line, "
+                + "replaced) instead of stdout.")
+        Path outFile;
+
         @Override
         public Integer call() throws Exception {
-            chosen(NO_PROFILE_EXIT).profile().jvmOptions().forEach(out()::println);
+            List<String> options = chosen(NO_PROFILE_EXIT).profile().jvmOptions();
+            if (outFile == null) {
+                options.forEach(out()::println);
+                return ExitCodes.OK;
+            }
+            try {
+                java.nio.file.Files.write(outFile, options, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                throw new ToolException(ExitCodes.IO_ERROR, "cannot write the JVM options to " + outFile + ": " + e);
+            }
             return ExitCodes.OK;
         }
     }

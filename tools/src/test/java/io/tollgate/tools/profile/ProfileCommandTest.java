@@ -90,6 +90,22 @@ public class ProfileCommandTest {
         assertTrue(r.err(), r.err().contains("firmware profile 'nope' (--profile) is not in "));
     }
 
+    /** bin/tollgate reads the options from --out's file, never from stdout, where the JVM may log (-Xlog:gc). */
+    @Test
+    public void jvmOptionsGoToTheOutFileWhenOneIsNamed() throws Exception {
+        java.nio.file.Path file = tmp.getRoot().toPath().resolve("options");
+        Files.writeString(file, "-Xmx1g\nleft from before\n");
+        ToolRun r = profile("jvm-options", "jetson-agx-orin-jp6", "--conf", tmp.getRoot().toString(), "--out",
+                file.toString());
+        assertEquals(r.toString(), 0, r.code());
+        assertEquals("nothing on stdout", "", r.out());
+        assertEquals("replaced", "-Xms512m\n-Xmx4g\n", Files.readString(file));
+        r = profile("jvm-options", "x86-cpu", "--conf", tmp.getRoot().toString(), "--out",
+                tmp.getRoot().toPath().resolve("no-such-folder/options").toString());
+        assertEquals(r.toString(), 3, r.code());
+        assertTrue(r.err(), r.err().contains("cannot write the JVM options to "));
+    }
+
     @Test
     public void listShowsEveryProfileAndWhichMatch() {
         ToolRun r = profile("list", "x86-nvidia", "--conf", tmp.getRoot().toString());
