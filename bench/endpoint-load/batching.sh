@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Dynamic batching on ÷ off through the endpoint: fashion-mnist, batch-1 requests, C connections, alternating rounds
 # against one appliance serving the same model twice, as fm-off (no batching) and fm-on (dynamic batching).
-#   bench/endpoint-load/batching.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=32] [DELAY_US=2000] [json|binary]
+#   [TOLLGATE_DIST=DIR] [WARMUP=60] bench/endpoint-load/batching.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=32] [DELAY_US=2000] [json|binary]
 # Needs the distribution (runtime/target/tollgate: mvn -B -o -pl test-it -am verify -Dit.test=DynamicBatchingIT ...
-# builds it) and wrk (apt-get install wrk).
+# builds it) and wrk (apt-get install wrk). WARMUP: seconds of unmeasured load on each model first (steady state).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dist="$here/../../runtime/target/tollgate"
+dist="${TOLLGATE_DIST:-$here/../../runtime/target/tollgate}"; warmup="${WARMUP:-60}"
 rounds="${1:-3}"; seconds="${2:-10}"; conns="${3:-32}"; delay="${4:-2000}"; encoding="${5:-json}"
 threads="$(nproc)"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -65,7 +65,7 @@ load() {  # model seconds -> "req/s non200=N"
 }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; fashion-mnist batch 1, $encoding; wrk 1 thread, $conns connections;"\
      "fm-on: dynamic_batching preferred [8,16,32], max_queue_delay_microseconds $delay; both: instance_group count $threads"
-load fm-off 5 > /dev/null; load fm-on 5 > /dev/null   # warm-up
+load fm-off "$warmup" > /dev/null; load fm-on "$warmup" > /dev/null   # warm-up, not measured
 on=(); off=()
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) = 1 ]; then a=$(load fm-off "$seconds"); b=$(load fm-on "$seconds"); else b=$(load fm-on "$seconds"); a=$(load fm-off "$seconds"); fi

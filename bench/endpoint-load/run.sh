@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Endpoint throughput vs in-process ONNX Runtime on the same model, measured side by side.
-#   bench/endpoint-load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS] [BATCH] [json|binary]
+#   [TOLLGATE_DIST=DIR] [WARMUP=60] bench/endpoint-load/run.sh [ROUNDS] [SECONDS] [CONNECTIONS] [BATCH] [json|binary]
+# WARMUP: seconds of unmeasured load first, so that the rounds measure the steady state (on 2 cores the request path
+# reaches C2 18-47 s after ready; the first seconds are measured apart, by first-seconds.sh).
 # Needs a built distribution (mvn -q -DskipTests install) and wrk (apt-get install wrk).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-dist="$here/../../runtime/target/tollgate"
+dist="${TOLLGATE_DIST:-$here/../../runtime/target/tollgate}"; warmup="${WARMUP:-60}"
 rounds="${1:-3}"; seconds="${2:-10}"; conns="${3:-8}"; batch="${4:-1}"; encoding="${5:-json}"
 threads="$(nproc)"   # the appliance's default: one serving worker per core, 1 intra-op thread
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -41,9 +43,9 @@ PY
 fi
 ort_jar="$(ls "$dist"/system/tollgate-onnxruntime-*.jar)"
 plugin="$(ls "$work"/plugins/*.jar | head -1)"
-echo "machine: $(nproc) cores; model fashion-mnist, batch $batch, $encoding requests; endpoint: $conns connections (wrk, 1 thread); in-process: $threads threads"
+echo "machine: $(nproc) cores; model fashion-mnist, batch $batch, $encoding requests; endpoint: $conns connections (wrk, 1 thread); in-process: $threads threads; ${warmup} s warm-up"
 # Warm-up (JIT of the appliance's request path), not measured.
-BODY_FILE="$work/body.json" HEADER_LEN="$header_len" wrk -t1 -c"$conns" -d5s -s "$here/post.lua" \
+BODY_FILE="$work/body.json" HEADER_LEN="$header_len" wrk -t1 -c"$conns" -d"${warmup}s" -s "$here/post.lua" \
   "http://127.0.0.1:$port/v2/models/fashion-mnist/infer" > /dev/null
 endpoint=(); inproc=()
 for r in $(seq 1 "$rounds"); do
