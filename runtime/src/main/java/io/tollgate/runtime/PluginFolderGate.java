@@ -56,6 +56,8 @@ import org.slf4j.LoggerFactory;
 final class PluginFolderGate implements PluginFileReport {
     private static final Logger LOG = LoggerFactory.getLogger(PluginFolderGate.class);
     static final long POLL_MS = 1_000;
+    /** The longest wait before another attempt to take a file whose copy failed (the wait doubles from POLL_MS). */
+    static final long MAX_RETRY_MS = 60_000;
     /** How long a file must stay unchanged (size and modification time) before it is taken. */
     static final long STABLE_MS = 2_000;
     private static final long REFRESH_TIMEOUT_MS = 30_000;
@@ -83,6 +85,9 @@ final class PluginFolderGate implements PluginFileReport {
         long judgedModified = -1;
         Bundle bundle;
         PluginFile problem;
+        /** Failed attempts to take the content now in the file (reset when it changes or is taken), and when to try next. */
+        int failures;
+        long retryAt;
 
         Tracked(Path file) {
             this.file = file;
@@ -252,6 +257,8 @@ final class PluginFolderGate implements PluginFileReport {
             t.size = size;
             t.modified = modified;
             t.changedAt = now;
+            t.failures = 0;
+            t.retryAt = 0;
             if (!first || !atStart) {
                 if (!t.judged()) {
                     t.problem = new PluginFile(name(t), location(t.file), "", "", true, "being written (" + size
@@ -261,7 +268,7 @@ final class PluginFolderGate implements PluginFileReport {
                 return false;
             }
         }
-        return !t.judged() && (atStart || now - t.changedAt >= STABLE_MS);
+        return !t.judged() && now >= t.retryAt && (atStart || now - t.changedAt >= STABLE_MS);
     }
 
     /**
@@ -272,16 +279,30 @@ final class PluginFolderGate implements PluginFileReport {
     private void take(Tracked t) {
         try {
             judge(t);
+            t.failures = 0;
+            t.retryAt = 0;
         } catch (IOException | RuntimeException e) {
             t.judgedSize = -1;
+            // each attempt may copy the whole jar (onto a full disk, up to what is free): the wait doubles, to a minute
+            long wait = Math.min(MAX_RETRY_MS, POLL_MS << Math.min(t.failures, 6));
+            t.failures++;
+            t.retryAt = clock.getAsLong() + wait;
             String line = "plugins folder: " + name(t) + " is not installed yet: taking it failed (" + e
-                    + "); it is tried again every " + POLL_MS + " ms"
+                    + "); it is tried again in " + wait / 1000 + " s (each failure doubles the wait, up to "
+                    + MAX_RETRY_MS / 1000 + " s; a change of the file at once)"
                     + (t.bundle == null ? "" : ", and until then the version installed from it before serves on");
-            if (t.problem == null || !line.equals(t.problem.reason())) {
+            if (t.problem == null || !sameReason(t.problem.reason(), line)) {
                 LOG.warn("{}", line);
             }
             t.problem = new PluginFile(name(t), location(t.file), "", "", false, line);
         }
+    }
+
+    /** The same failure, whatever the wait it names (logged once, not at every retry). */
+    private static boolean sameReason(String before, String now) {
+        int a = before.indexOf("; it is tried again in ");
+        int b = now.indexOf("; it is tried again in ");
+        return a > 0 && b > 0 && before.substring(0, a).equals(now.substring(0, b));
     }
 
     /** Checks a copy of the file and installs or updates from it; a refusal is kept and logged once. */

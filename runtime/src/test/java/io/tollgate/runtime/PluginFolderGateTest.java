@@ -110,8 +110,7 @@ public class PluginFolderGateTest {
      */
     @Test
     public void aJarThatCannotBeCopiedIsReportedAndTakenOnceTheCopyFolderIsBack() throws Exception {
-        gate.installPresent();
-        gate.watch();
+        gate.installPresent();     // (no watch thread: this test's ticks are the only ones, on its clock)
         Path copies = tmp.getRoot().toPath().resolve("copies");
         deleteTree(copies);
         Files.writeString(copies, "not a folder");
@@ -120,20 +119,30 @@ public class PluginFolderGateTest {
         pollAfter(1_000);
         now.addAndGet(PluginFolderGate.STABLE_MS + 1_000);
         assertEquals("a file's failure is the file's, not the watch's", PluginFolderGate.Tick.POLLED, gate.tick());
-        assertTrue(gate.watching());
         assertNull(installed(jar));
         PluginFile problem = reported("fm.jar");
         assertNotNull("reported, not silently left in the folder", problem);
         assertFalse(problem.copying());
         assertTrue(problem.reason(), problem.reason().startsWith("plugins folder: fm.jar is not installed yet: taking "
                 + "it failed ("));
-        assertTrue(problem.reason(), problem.reason().endsWith("it is tried again every 1000 ms"));
+        assertTrue(problem.reason(), problem.reason().contains("); it is tried again in 1 s (each failure doubles the "
+                + "wait, up to 60 s; a change of the file at once)"));
         now.addAndGet(1_000);
         assertEquals(PluginFolderGate.Tick.POLLED, gate.tick());
         assertNull("still failing", installed(jar));
+        assertTrue(reported("fm.jar").reason(), reported("fm.jar").reason().contains("tried again in 2 s"));
+        now.addAndGet(1_000);
+        gate.tick();
+        assertTrue("no attempt before the wait is over", reported("fm.jar").reason().contains("tried again in 2 s"));
+        now.addAndGet(1_000);
+        gate.tick();
+        assertTrue(reported("fm.jar").reason(), reported("fm.jar").reason().contains("tried again in 4 s"));
         // the folder is usable again: the next poll takes the unchanged jar, and the report clears
         Files.delete(copies);
         Files.createDirectories(copies);
+        now.addAndGet(3_000);
+        gate.tick();
+        assertNull("not before its wait is over", installed(jar));
         now.addAndGet(1_000);
         assertEquals(PluginFolderGate.Tick.POLLED, gate.tick());
         assertNotNull("installed once the copy folder is back", installed(jar));
