@@ -691,6 +691,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                                 + "' did not arrive within " + timeoutMs + " ms (route.timeout_ms); the request was"
                                 + " not sent: without it the answer can be neither checked nor metered"));
             }
+            if (version == null) {
+                InferenceException over = overDeclaredBatch(request, route);
+                if (over != null) {
+                    return CompletableFuture.<InferenceResponse>failedFuture(over);
+                }
+            }
             return route.infer(request, version != null ? version.descriptor() : route.metadata(), deadline);
         }).thenApply(response -> {
             ModelDescriptor model = version != null ? version.descriptor() : null;
@@ -734,6 +740,29 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             }
         });
         return result;
+    }
+
+    /**
+     * A request to a route-only model whose batch is larger than the {@code max_batch_size} the remote's model
+     * configuration declares ({@link RemoteRoute#batchDeclared}): refused here (400, not metered, not sent, no failure
+     * of the route), as the local model's would be and as the remote would; null when it fits or nothing is declared
+     * (a batch inferred from the metadata alone is not checked).
+     */
+    static InferenceException overDeclaredBatch(InferenceRequest request, RemoteRoute route) {
+        ModelDescriptor d = route.metadata();
+        if (!route.batchDeclared(d) || d.maxBatchSize() <= 0) {
+            return null;
+        }
+        for (io.tollgate.model.Tensor t : request.inputs()) {
+            long[] shape = t.shape();
+            if (shape.length > 0 && shape[0] > d.maxBatchSize()) {
+                return new InferenceException(Reason.BAD_REQUEST, "input '" + t.name() + "' has a batch of " + shape[0]
+                        + " but model '" + request.model() + "' takes at most " + d.maxBatchSize() + " per request"
+                        + " (the max_batch_size of " + route.config() + "'s model configuration); split the request;"
+                        + " it was not sent");
+            }
+        }
+        return null;
     }
 
     /** The statistics of a route-only model's requests, per route in force (a changed route starts from zero). */

@@ -50,6 +50,7 @@ public class RemoteConfigBatchTest {
     private final AtomicReference<String> configBody = new AtomicReference<>();
     private final AtomicInteger configDelayMs = new AtomicInteger();
     private final AtomicInteger configGets = new AtomicInteger();
+    private final AtomicInteger inferPosts = new AtomicInteger();
     private final AtomicReference<String> answer = new AtomicReference<>(THREE_ROWS);
     private FakeUsageJournal journal;
     private ServingService service;
@@ -80,6 +81,7 @@ public class RemoteConfigBatchTest {
             } else if (path.equals("/v2/models/fm")) {
                 body = METADATA;
             } else if (path.equals("/v2/models/fm/infer")) {
+                inferPosts.incrementAndGet();
                 body = answer.get();
             } else {
                 status = 404;
@@ -165,6 +167,39 @@ public class RemoteConfigBatchTest {
         assertEquals(2, r.outputs().get(0).shape()[0]);
         assertEquals(1, journal.events().size());
         assertEquals("billed by the request's batch", 2, journal.events().get(0).quantity());
+    }
+
+    /**
+     * The remote's config declares max_batch_size 1: a 2-row request is refused here, 400 naming the limit, without
+     * sending it (the remote would refuse it too), metering it or counting it against the route's circuit breaker.
+     */
+    @Test
+    public void aBatchOverTheDeclaredMaxBatchSizeIsRefusedBeforeItIsSent() throws Exception {
+        configBody.set("{\"name\":\"fm\",\"max_batch_size\":1}");
+        start();
+        awaitReady();
+        // (the /config is fetched with the metadata: READY carries its max_batch_size, as in the test above)
+        try {
+            infer("too-large");
+            fail("a batch of 2 was sent to a model declaring max_batch_size 1");
+        } catch (ExecutionException x) {
+            InferenceException ie = (InferenceException) x.getCause();
+            assertEquals(Reason.BAD_REQUEST, ie.reason());
+            assertTrue(ie.getMessage(), ie.getMessage().startsWith("input 'image' has a batch of 2 but model 'rm' takes"
+                    + " at most 1 per request (the max_batch_size of route 'plant-b'"));
+            assertTrue(ie.getMessage(), ie.getMessage().endsWith("; split the request; it was not sent"));
+        }
+        assertEquals("not sent", 0, inferPosts.get());
+        assertEquals("not metered", 0, journal.events().size());
+        assertEquals("a client's mistake is no failure of the route", 0, service.routes().get(0).failures());
+        answer.set("{\"model_name\":\"fm\",\"model_version\":\"3\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
+                + "\"FP32\",\"shape\":[1,1],\"data\":[0.5]}]}");
+        InferenceResponse one = service.infer(new InferenceRequest("rm", null, "one-row", List.of(Tensor.ofFloats(
+                "image", new long[] {1, 2}, new float[2])), List.of(), "acme", Map.of()))
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals("a batch that fits is sent", 1, inferPosts.get());
+        assertEquals(1, journal.events().size());
+        assertTrue(one.outputs().size() > 0);
     }
 
     /** The remote's config declares max_batch_size 0: the first axis is not a batch; never checked, billed 1. */
