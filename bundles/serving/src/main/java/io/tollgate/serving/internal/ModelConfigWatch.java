@@ -197,11 +197,12 @@ final class ModelConfigWatch {
         try {
             if (!Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 // A symbolic link could point anywhere (the review linked /etc/shadow): never follow or read one.
-                byte[] marker = "not a regular file".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                String kind = kind(f);
+                byte[] marker = ("not a regular file: " + kind).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 if (Arrays.equals(seen.put(file, marker), marker)) {
-                    return;
+                    return;     // refused already as this kind (a link replaced by a folder is refused again)
                 }
-                refuse(f, model(file), null, "is a symbolic link or not a regular file; write the override as a"
+                refuse(f, model(file), null, "is " + kind + ", not a regular file; write the override as a"
                         + " regular file in " + dir + " (links are not followed)");
                 return;
             }
@@ -326,5 +327,17 @@ final class ModelConfigWatch {
 
     private static String model(String file) {
         return file.endsWith(SUFFIX) ? file.substring(0, file.length() - SUFFIX.length()) : file;
+    }
+
+    /** What {@code f} is instead of a regular file, without following a link: for the refusal. */
+    static String kind(Path f) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(f,
+                    java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return a.isSymbolicLink() ? "a symbolic link" : a.isDirectory() ? "a folder"
+                    : a.isOther() ? "a FIFO, socket or device" : "not a file";
+        } catch (java.io.IOException e) {
+            return "gone or unreadable (" + e.getClass().getSimpleName() + ")";
+        }
     }
 }

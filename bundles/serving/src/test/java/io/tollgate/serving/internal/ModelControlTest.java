@@ -163,11 +163,17 @@ public class ModelControlTest {
         Files.writeString(secret, "secrettokenXYZ\n");
         Files.delete(dir.resolve("fm.json"));
         Files.createSymbolicLink(dir.resolve("fm.json"), secret);
-        await("link refused", () -> service.configErrors().getOrDefault("fm", "").contains("symbolic link"));
+        await("link refused", () -> service.configErrors().getOrDefault("fm", "").contains("is a symbolic link, not a"
+                + " regular file"));
         assertFalse(service.configErrors().get("fm"), service.configErrors().get("fm").contains("secrettokenXYZ"));
         assertEquals(2, config().maxBatchSize());
         Files.delete(dir.resolve("fm.json"));
         Files.delete(secret);
+        // the refusal says what the file is instead (main said "a symbolic link or not a regular file" for all)
+        Files.createDirectory(dir.resolve("fm.json"));
+        await("folder refused", () -> service.configErrors().getOrDefault("fm", "").contains("is a folder, not a regular"
+                + " file"));
+        Files.delete(dir.resolve("fm.json"));
         write(dir.resolve("fm.json"), "{'max_batch_size': 4, 'x': secrettokenXYZ}");
         await("malformed refused", () -> service.configErrors().getOrDefault("fm", "").contains("not valid JSON"));
         assertFalse(service.configErrors().get("fm"), service.configErrors().get("fm").contains("secrettokenXYZ"));
