@@ -210,9 +210,20 @@ final class ApplianceProcess {
     int stop(Process p, long timeoutSeconds) throws InterruptedException {
         p.destroy();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            // a thread dump (SIGQUIT: the JVM prints it to its stdout, the log) says where the stop hangs
+            for (ProcessHandle h : java.util.stream.Stream.concat(java.util.stream.Stream.of(p.toHandle()),
+                    p.descendants()).toList()) {
+                try {
+                    new ProcessBuilder("kill", "-QUIT", Long.toString(h.pid())).start().waitFor(5, TimeUnit.SECONDS);
+                } catch (IOException e) {
+                    // no kill(1): no dump, the log still says the rest
+                }
+            }
+            Thread.sleep(2_000);
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            throw new AssertionError("the appliance did not exit within " + timeoutSeconds + " s of SIGTERM; log:\n"
-                    + tail(60));
+            throw new AssertionError("the appliance did not exit within " + timeoutSeconds + " s of SIGTERM (thread "
+                    + "dump in " + log + "); log:\n" + tail(60));
         }
         return p.exitValue();
     }
