@@ -88,6 +88,8 @@ final class PluginFolderGate implements PluginFileReport {
         /** Failed attempts to take the content now in the file (reset when it changes or is taken), and when to try next. */
         int failures;
         long retryAt;
+        /** The last failure to take it ({@code toString} of the exception), logged once; null after a success. */
+        String failure;
 
         Tracked(Path file) {
             this.file = file;
@@ -281,6 +283,7 @@ final class PluginFolderGate implements PluginFileReport {
             judge(t);
             t.failures = 0;
             t.retryAt = 0;
+            t.failure = null;
         } catch (IOException | RuntimeException e) {
             t.judgedSize = -1;
             // each attempt may copy the whole jar (onto a full disk, up to what is free): the wait doubles, to a minute
@@ -291,18 +294,12 @@ final class PluginFolderGate implements PluginFileReport {
                     + "); it is tried again in " + wait / 1000 + " s (each failure doubles the wait, up to "
                     + MAX_RETRY_MS / 1000 + " s; a change of the file at once)"
                     + (t.bundle == null ? "" : ", and until then the version installed from it before serves on");
-            if (t.problem == null || !sameReason(t.problem.reason(), line)) {
-                LOG.warn("{}", line);
+            if (!e.toString().equals(t.failure)) {
+                LOG.warn("{}", line);       // once per reason, not at every retry
             }
+            t.failure = e.toString();
             t.problem = new PluginFile(name(t), location(t.file), "", "", false, line);
         }
-    }
-
-    /** The same failure, whatever the wait it names (logged once, not at every retry). */
-    private static boolean sameReason(String before, String now) {
-        int a = before.indexOf("; it is tried again in ");
-        int b = now.indexOf("; it is tried again in ");
-        return a > 0 && b > 0 && before.substring(0, a).equals(now.substring(0, b));
     }
 
     /** Checks a copy of the file and installs or updates from it; a refusal is kept and logged once. */
