@@ -5,6 +5,7 @@ import io.tollgate.metering.MeteringException;
 import io.tollgate.metering.MeteringException.Reason;
 import io.tollgate.metering.internal.RecordFormat.SealReason;
 import java.io.File;
+import java.io.IOException;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -70,6 +71,10 @@ final class ChainWriter {
     /** The mapped chunk the last record went into and the offset after it, for the pretoucher. */
     private BytesStore<?, ?> tailStore;
     private long tailEnd;
+    /** Backs the pages the next records go to before they are written through the mapping (never a SIGBUS). */
+    private final JournalBacking backing = new JournalBacking();
+    /** Bytes a record may take beyond its own: a new index array (8 bytes per entry) and Chronicle's headers. */
+    private final long writeSlack;
     /** Seq of the newest seal record (0 before the first): the chain's last record is a seal when it is the head. */
     private long lastSealRecordSeq;
     /**
@@ -86,6 +91,10 @@ final class ChainWriter {
     private Runnable sealRequested = () -> { };
     /** Wakes the disk thread to delete a file a forced roll closed; set once, before any thread appends. */
     private Runnable retentionWanted = () -> { };
+    /** Wakes the pretoucher when less than half its reach is backed ahead; set once, before any thread appends. */
+    private Runnable backingWanted = () -> { };
+    /** The pretoucher was woken for backing and has not run {@link #backAhead} since. */
+    private boolean backingRequested;
 
     /** Continues the chain that {@link JournalRecovery} found in {@code queue}'s files. */
     ChainWriter(SingleChronicleQueue queue, ExcerptAppender appender, JournalOptions options,
@@ -102,6 +111,7 @@ final class ChainWriter {
         this.budget = new DiskBudget(options.diskBudgetBytes());
         this.seals = new SealSchedule(options.sealEveryRecords(), TimeUnit.MILLISECONDS.toNanos(options.sealEveryMs()),
                 recovered.headSeq(), System.nanoTime());
+        this.writeSlack = 8L * queue.indexCount() + JournalBacking.PAGE;
     }
 
     void onSealRequested(Runnable wake) {
@@ -110,6 +120,10 @@ final class ChainWriter {
 
     void onRetentionWanted(Runnable wake) {
         this.retentionWanted = wake;
+    }
+
+    void onBackingWanted(Runnable wake) {
+        this.backingWanted = wake;
     }
 
     // ---- appending --------------------------------------------------------------------------------------
@@ -210,6 +224,10 @@ final class ChainWriter {
 
     /** Completes the record in {@code b} (seq, times, prev hash), hashes it and appends it. Caller holds the lock. */
     private long writeLocked(RecordBuffer b) throws MeteringException {
+        JournalFileIndex.Cycle before = files.active();
+        if (before != null && queue.cycle() == before.cycle) {
+            backAheadLocked(before, b.length() + writeSlack);
+        }
         long seq = headSeq + 1;
         Instant now = options.clock().instant();
         b.patchHeader(seq, now.getEpochSecond() * 1_000_000_000L + now.getNano(), System.nanoTime(), headHash);
@@ -247,6 +265,19 @@ final class ChainWriter {
         files.written(seq, end);
         tailEnd = end;
         lastWrittenFile = files.active().file;
+        if (before == null || before.cycle != cycle) {
+            // a new file: its head and the pages ahead of this record, now rather than at the next record
+            try {
+                backing.ensure(files.active().file, end, end + writeSlack + SYNC_BACKING_BYTES);
+            } catch (IOException e) {
+                LOG.warn("Could not reserve disk space in the new usage journal file {} ({}); the next record tries "
+                        + "again and is refused if there is still no room", files.active().file, e.toString());
+            }
+        }
+        if (!backingRequested && backing.backedUpTo(files.active().file) - end < JournalPretoucher.AHEAD_BYTES / 2) {
+            backingRequested = true;   // once, until the pretoucher's next turn
+            backingWanted.run();
+        }
         headSeq = seq;
         byte[] h = headHash;
         headHash = nextHash;
@@ -261,6 +292,61 @@ final class ChainWriter {
         }
         return seq;
     }
+
+    /**
+     * Backs at least {@code bytes} past the last record of {@code active} (the file the next record goes to), and a
+     * little more when it has to, so that the pretoucher does it off the request path; caller holds the lock.
+     *
+     * @throws MeteringException {@link Reason#DISK_FULL} when the file system has no room for them: the record is not
+     *                           written (through the mapping that would be a SIGBUS)
+     */
+    private void backAheadLocked(JournalFileIndex.Cycle active, long bytes) throws MeteringException {
+        long tail = tailEnd > 0 ? tailEnd : active.extent;
+        if (backing.backedUpTo(active.file) >= tail + bytes) {
+            return;
+        }
+        try {
+            backing.ensure(active.file, tail, tail + bytes + SYNC_BACKING_BYTES);
+        } catch (IOException e) {
+            disk.poll();
+            throw new MeteringException(Reason.DISK_FULL, "no disk space for the next usage record in "
+                    + active.file + " (" + e.getMessage() + "); free space on that file system (the usage journal "
+                    + "resumes by itself)", e);
+        }
+    }
+
+    /** Backed beyond what a record needs when a record finds too little backed (the pretoucher fell behind). */
+    private static final long SYNC_BACKING_BYTES = 64 * 1024;
+
+    /**
+     * Backs up to {@value #BACKING_STEP_BYTES} more bytes towards {@value JournalPretoucher#AHEAD_BYTES} past the last
+     * record (the pretoucher's turn, off the request path; a step at a time, so that the lock is held for tens of
+     * microseconds, not the time of a whole mebibyte). Returns true when more is wanted: call again.
+     *
+     * @throws IOException when the file system has no room for them (appends then try themselves, and are refused)
+     */
+    boolean backAhead() throws IOException {
+        lock.lock();
+        try {
+            JournalFileIndex.Cycle active = files.active();
+            backingRequested = false;
+            if (closed || active == null || tailEnd == 0) {
+                return false;
+            }
+            long want = tailEnd + JournalPretoucher.AHEAD_BYTES;
+            long backed = backing.backedUpTo(active.file);
+            if (backed >= want) {
+                return false;
+            }
+            backing.ensure(active.file, tailEnd, Math.min(want, Math.max(backed, tailEnd) + BACKING_STEP_BYTES));
+            return backing.backedUpTo(active.file) < want;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What {@link #backAhead} backs under the lock at a time. */
+    static final long BACKING_STEP_BYTES = 64 * 1024;
 
     /** After a failed write, takes seq and hash from what actually is the journal's last record. */
     private void resyncFromTailLocked(Throwable cause) {
@@ -341,7 +427,8 @@ final class ChainWriter {
 
     /**
      * Reserves the mapped chunk the last record went into for {@code owner}, so that it cannot be unmapped while the
-     * pretoucher touches it, and puts the offset after the last record into {@code end[0]}. Null when closed,
+     * pretoucher touches it, puts the offset after the last record into {@code end[0]} and the end of the pages the
+     * file system backs into {@code end[1]} (nothing past it may be touched: {@link JournalBacking}). Null when closed,
      * before the first record, or when the chunk was released meanwhile (cycle rolled: the next call takes the new
      * one).
      */
@@ -349,10 +436,12 @@ final class ChainWriter {
         lock.lock();
         try {
             BytesStore<?, ?> store = tailStore;
-            if (closed || store == null) {
+            JournalFileIndex.Cycle active = files.active();
+            if (closed || store == null || active == null) {
                 return null;
             }
             end[0] = tailEnd;
+            end[1] = backing.backedUpTo(active.file);
             try {
                 return store.tryReserve(owner) ? store : null;
             } catch (IllegalStateException | IllegalArgumentException e) {
@@ -527,6 +616,18 @@ final class ChainWriter {
             }
             closed = true;
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the file the backing keeps open; after the last write (the shutdown seal). */
+    void closeBacking() {
+        lock.lock();
+        try {
+            backing.close();
+        } catch (IOException e) {
+            LOG.warn("Closing {} failed: {}", lastWrittenFile, e.toString());
         } finally {
             lock.unlock();
         }

@@ -1,5 +1,6 @@
 package io.tollgate.metering.internal;
 
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import net.openhft.chronicle.bytes.BytesStore;
@@ -61,36 +62,46 @@ final class JournalPretoucher {
 
     private void pretouchLoop() {
         ReferenceOwner owner = ReferenceOwner.temporary("tollgate-usage-pretoucher");
-        long[] end = new long[1];
+        long[] end = new long[2];
         long lastWarned = 0;
         while (!thread.stopping()) {
             try {
-                BytesStore<?, ?> store = roomToTouch.getAsBoolean() ? chain.reserveTail(owner, end) : null;
+                BytesStore<?, ?> store = null;
+                if (roomToTouch.getAsBoolean()) {
+                    // the file system backs the pages first (touching a hole of a full disk would be a SIGBUS)
+                    while (chain.backAhead() && !thread.stopping()) {
+                        Thread.onSpinWait();   // the chain lock is free between steps: appends go first
+                    }
+                    store = chain.reserveTail(owner, end);
+                }
                 if (store != null) {
                     try {
-                        touchedPages += touchAhead(store, end[0]);
+                        touchedPages += touchAhead(store, end[0], end[1]);
                     } finally {
                         store.release(owner);
                     }
                 }
-            } catch (RuntimeException | InternalError e) {
-                // InternalError: a page the file system could not back (SIGBUS on a full disk), raised by the JVM
-                // at the next safepoint of this thread, so caught around the whole turn; the thread lives on.
+            } catch (IOException | RuntimeException | InternalError e) {
+                // IOException: no room to back the next pages (appends then refuse, saying so). InternalError would
+                // be a SIGBUS on a page the file system could not back, which the backing is there to prevent.
                 if (System.nanoTime() - lastWarned > TimeUnit.MINUTES.toNanos(1)) {
                     lastWarned = System.nanoTime();
-                    LOG.warn("Pretouching the usage journal's next pages failed (appends may be slower, "
-                            + "nothing is lost)", e);
+                    LOG.warn("Reserving or pretouching the usage journal's next pages failed (appends may be slower, "
+                            + "or refused while the disk is full; nothing is lost): {}", e.toString());
                 }
             }
             thread.park(INTERVAL_NANOS);
         }
     }
 
-    /** Touches the page holding {@code end} and the pages after it, inside {@code store}; returns how many. */
-    static int touchAhead(BytesStore<?, ?> store, long end) {
+    /**
+     * Touches the page holding {@code end} and the pages after it, inside {@code store} and below {@code backed} (the
+     * pages the file system backs, {@link JournalBacking}); returns how many.
+     */
+    static int touchAhead(BytesStore<?, ?> store, long end, long backed) {
         int touched = 0;
         long first = end & -PAGE;
-        for (long page = first; page < end + AHEAD_BYTES; page += PAGE) {
+        for (long page = first; page < Math.min(end + AHEAD_BYTES, backed); page += PAGE) {
             if (!store.inside(page, 8)) {
                 if (page > end) {
                     break;

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  */
 final class JournalThread {
     private static final Logger LOG = LoggerFactory.getLogger(JournalThread.class);
-    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
+    private static final long STOP_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(10);
 
     private final Thread thread;
     private volatile boolean stopping;
@@ -70,7 +70,11 @@ final class JournalThread {
         LockSupport.parkNanos(this, nanos);
     }
 
-    /** Asks the loop to return and waits up to 30 s for it (it finishes what it is doing). */
+    /**
+     * Asks the loop to return and waits up to 10 s for it (it finishes what it is doing); a loop still running then is
+     * left behind (a daemon thread) with one ERROR line saying where it is, so that a stop stays bounded (three journal
+     * threads stop one after the other, well within the appliance's 60 s stop).
+     */
     void stop() {
         stopping = true;
         LockSupport.unpark(thread);
@@ -78,6 +82,13 @@ final class JournalThread {
             thread.join(STOP_TIMEOUT_MS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            StringBuilder at = new StringBuilder();
+            for (StackTraceElement e : thread.getStackTrace()) {
+                at.append("\n\tat ").append(e);
+            }
+            LOG.error("{} did not stop within {} ms; going on without it{}", thread.getName(), STOP_TIMEOUT_MS, at);
         }
     }
 }

@@ -69,6 +69,17 @@ final class OpenJournal {
             throw e;
         }
         this.queue = q;
+        Path metadata = dir.resolve("metadata.cq4t");
+        try {
+            // its holes too (Chronicle adds keys to it later, through its mapping): before anything else writes it
+            if (Files.exists(metadata)) {
+                JournalBacking.backWholeFile(metadata);
+            }
+        } catch (IOException e) {
+            queue.close();
+            lockFile.release();
+            throw new IOException("cannot reserve disk space for " + metadata + ": " + e.getMessage(), e);
+        }
         // An existing queue keeps the roll cycle it was created with, whatever the configuration says.
         RollCycle rollCycle = queue.rollCycle();
         if (rollCycle.lengthInMillis() != options.rollCycle().lengthInMillis()
@@ -85,8 +96,7 @@ final class OpenJournal {
             this.appender = queue.createAppender();
             // One appender shared by all serving threads, only ever used under the chain lock.
             appender.singleThreadedCheckDisabled(true);
-            Path meta = dir.resolve("metadata.cq4t");
-            long metadataBytes = Files.exists(meta) ? Files.size(meta) : 0;
+            long metadataBytes = Files.exists(metadata) ? Files.size(metadata) : 0;
             JournalRecovery.Result recovered = JournalRecovery.recover(queue, dir, deviceId, metadataBytes);
             this.chain = new ChainWriter(queue, appender, options, recovered, rollTime, disk);
             this.fsync = new JournalFsync(chain::lastWrittenFile);
@@ -96,6 +106,7 @@ final class OpenJournal {
             this.reader = new SeqRangeReader(chain, queue);
             chain.onSealRequested(sealer::wake);
             chain.onRetentionWanted(retentionWanted);
+            chain.onBackingWanted(pretoucher::wake);
             this.totalsFile = LicenseTotals.checkpointFile(dir);
             chain.totals().open(totalsFile, key, recovered.files().firstSeq(), recovered.headSeq(), reader::read);
 
@@ -195,6 +206,7 @@ final class OpenJournal {
         } catch (MeteringException | RuntimeException e) {
             LOG.error("Writing the shutdown seal failed; the next start will record an unclean shutdown", e);
         } finally {
+            chain.closeBacking();
             appender.close();
             queue.close();
             lockFile.release();
