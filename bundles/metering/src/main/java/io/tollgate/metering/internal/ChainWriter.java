@@ -158,11 +158,6 @@ final class ChainWriter {
                         + "acknowledged up to seq {} and it holds {} of the {} byte budget", active.file, releasedSeq,
                         active.extent, budget.budgetBytes());
             }
-            if (active == null || queue.cycle() != active.cycle) {
-                // a new file: its index area is written now, so look at the disk now rather than at the last poll
-                disk.poll();
-                disk.check();
-            }
             seq = writeLocked(b);
             totals.addLocked(event);
             sealDue = seals.recordWritten(seq, headHash);
@@ -194,9 +189,13 @@ final class ChainWriter {
      * later one got there first. Seals bypass the disk budget: they are few, and the shutdown seal must always be
      * written.
      */
-    void appendSeal(long sealedSeq, RecordBuffer b) throws MeteringException {
+    void appendSeal(long sealedSeq, RecordBuffer b, boolean shutdown) throws MeteringException {
         lock.lock();
         try {
+            if (closed && !shutdown) {
+                // a sealer left running after its stop timed out: nothing is written after the shutdown seal
+                throw new MeteringException(Reason.CLOSED, "the usage journal is closed");
+            }
             if (seals.alreadySealed(sealedSeq)) {
                 return;
             }
@@ -227,6 +226,11 @@ final class ChainWriter {
         JournalFileIndex.Cycle before = files.active();
         if (before != null && queue.cycle() == before.cycle) {
             backAheadLocked(before, b.length() + writeSlack);
+        } else {
+            // Chronicle starts a new file with this record (header, index arrays, the record) before JournalBacking
+            // can see it: look at the disk now rather than at the last poll
+            disk.poll();
+            disk.check();
         }
         long seq = headSeq + 1;
         Instant now = options.clock().instant();

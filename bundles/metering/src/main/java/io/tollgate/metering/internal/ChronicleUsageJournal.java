@@ -237,6 +237,12 @@ public final class ChronicleUsageJournal implements UsageJournal, ReadinessCheck
         return r == null ? Optional.empty() : Optional.of("usage records cannot be written: " + r);
     }
 
+    /** SIGBUS faults on mapped pages the journal's threads caught (for tests: must stay 0). */
+    long mappedFaults() {
+        OpenJournal o = open;
+        return o == null ? 0 : o.mappedFaults();
+    }
+
     /** Pages the pretoucher touched so far (for tests). */
     long pretouchedPages() {
         OpenJournal o = open;

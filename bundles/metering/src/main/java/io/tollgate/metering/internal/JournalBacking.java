@@ -21,28 +21,28 @@ import java.nio.file.StandardOpenOption;
  * allocates it, or fails with {@code ENOSPC}. A page holding any other byte is allocated already and is left alone.
  * Writing back what was read is only safe while nobody writes the page meanwhile: every write to a journal data file
  * (Chronicle's appender) runs under the chain lock, and so does every call here; the pretoucher's compare-and-swap of 0
- * with 0 stores what is already there. Pages are backed ahead of the last record ({@link #ensure}); the first time a
- * file is seen, also its first {@value #HEAD_BYTES} bytes, where Chronicle keeps the header and the index-to-index
- * array whose later entries land on pages never written before (a 1-second test journal showed holes at 4-32 KiB and
- * 36-64 KiB of a new cycle file). {@link #backWholeFile} does the same for {@code metadata.cq4t} while nothing else
- * uses it (before the appender exists).
+ * with 0 stores what is already there. The first time a file is seen (a new hourly file, or the last one at start),
+ * all of it up to the tail is read and its zero pages are backed too: Chronicle's header and its index-to-index and
+ * index arrays are reserved as holes and filled entry by entry later (a new cycle file showed holes at 4-32 KiB and
+ * 36-64 KiB). {@link #backWholeFile} does the same for {@code metadata.cq4t} while nothing else uses it (before the
+ * appender exists).
  *
- * <p>What stays open: Chronicle's own writes when it creates the next cycle file (its header, before this class sees
- * the file) rely on the free-space poll made just before them, under the chain lock.
+ * <p>What stays open: the write that starts a new cycle file (Chronicle's header and index arrays, and that record,
+ * before this class can see the file) relies on the free-space poll made just before it, under the chain lock.
+ * Copy-on-write file systems and ZFS with compression (which stores zero blocks as holes) do not reserve space for
+ * written zeros: there the reserve ({@code disk.reserve.bytes}) is the only protection.
  *
  * <p>Threads: not thread-safe; every call under the chain lock ({@link ChainWriter}).
  */
 final class JournalBacking implements AutoCloseable {
     static final int PAGE = 4096;
-    /** The start of a file that is backed when the file is first seen: header, index-to-index and first index array. */
-    static final long HEAD_BYTES = 1 << 20;
     private static final int STEP = 64 * 1024;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(STEP);
 
     private final ByteBuffer read = ByteBuffer.allocateDirect(STEP);
     private File file;
     private FileChannel channel;
-    /** Pages of {@link #file} below this offset are backed (from the tail page on; see the class comment). */
+    /** Pages of {@link #file} below this offset are backed. */
     private long backedUpTo;
 
     /**
@@ -53,28 +53,41 @@ final class JournalBacking implements AutoCloseable {
     }
 
     /**
-     * Backs the pages of {@code f} from the one holding {@code tail} up to {@code upTo} (bytes, file offsets), and its
-     * first {@value #HEAD_BYTES} bytes (at most up to {@code tail}) when {@code f} is a file not seen before.
+     * Backs the pages of {@code f} up to {@code upTo} (bytes, file offsets; {@code tail} is the offset after its last
+     * record). The first time {@code f} is seen, every page up to there is read and the ones that read as zeros are
+     * written back (the header's and index arrays' holes below the tail, in a file a run before this one wrote or whose
+     * zeros a power cut lost, and whatever a run that crashed left after it); later calls write zeros past what was
+     * backed before, where nothing has been written (the appender stays below it).
      *
      * @throws IOException when the file system has no room for them ({@code No space left on device}) or the file
-     *                     cannot be opened or written; the pages backed before the failure stay backed
+     *                     cannot be opened or written; what was backed before stays so, and a file seen for the first
+     *                     time is read again at the next call
      */
     void ensure(File f, long tail, long upTo) throws IOException {
         long to = (upTo + PAGE - 1) & -PAGE;
-        if (f != file && !f.equals(file)) {
-            close();
-            channel = FileChannel.open(f.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
-            file = f;
-            backedUpTo = 0;
-            backZeroPages(channel, read, 0, Math.min(tail, HEAD_BYTES), true);
-            // the first time, the pages after the tail are read too: a run that crashed may have left bytes there
-            backZeroPages(channel, read, tail & -PAGE, to, true);
-            backedUpTo = Math.max(to, (tail + PAGE - 1) & -PAGE);
-        } else if (to > backedUpTo) {
-            // past what was backed before nothing has been written (the appender stays below it): plain zeros
-            backZeroPages(channel, read, backedUpTo, to, false);
-            backedUpTo = to;
+        long written = (tail + PAGE - 1) & -PAGE;
+        if (f == file || f.equals(file)) {
+            if (to > backedUpTo) {
+                if (backedUpTo < written) {   // never expected (appends stay below what is backed): read first
+                    backZeroPages(channel, read, backedUpTo, written, true);
+                    backedUpTo = written;
+                }
+                backZeroPages(channel, read, backedUpTo, to, false);
+                backedUpTo = to;
+            }
+            return;
         }
+        close();
+        FileChannel c = FileChannel.open(f.toPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            backZeroPages(c, read, 0, Math.max(to, written), true);
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        channel = c;
+        file = f;
+        backedUpTo = Math.max(to, written);
     }
 
     /** Backs every page of {@code f} that reads as zeros; only while nothing else writes {@code f}. */

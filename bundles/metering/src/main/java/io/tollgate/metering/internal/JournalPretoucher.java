@@ -36,6 +36,8 @@ final class JournalPretoucher {
     private final JournalThread thread;
     /** Pages touched so far (written by the pretoucher thread only; for tests). */
     private volatile long touchedPages;
+    /** Turns that ended in an {@link InternalError}, i.e. a SIGBUS on a mapped page (for tests: must stay 0). */
+    private volatile long mappedFaults;
 
     JournalPretoucher(ChainWriter chain, BooleanSupplier roomToTouch) {
         this.chain = chain;
@@ -60,6 +62,10 @@ final class JournalPretoucher {
         return touchedPages;
     }
 
+    long mappedFaults() {
+        return mappedFaults;
+    }
+
     private void pretouchLoop() {
         ReferenceOwner owner = ReferenceOwner.temporary("tollgate-usage-pretoucher");
         long[] end = new long[2];
@@ -82,6 +88,9 @@ final class JournalPretoucher {
                     }
                 }
             } catch (IOException | RuntimeException | InternalError e) {
+                if (e instanceof InternalError) {
+                    mappedFaults++;
+                }
                 // IOException: no room to back the next pages (appends then refuse, saying so). InternalError would
                 // be a SIGBUS on a page the file system could not back, which the backing is there to prevent.
                 if (System.nanoTime() - lastWarned > TimeUnit.MINUTES.toNanos(1)) {

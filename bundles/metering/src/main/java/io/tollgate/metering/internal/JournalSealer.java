@@ -27,6 +27,8 @@ final class JournalSealer {
     private final JournalFsync fsync;
     private final Runnable afterFsync;
     private final JournalThread thread;
+    /** Seals that ended in an {@link InternalError}, i.e. a SIGBUS on a mapped page (for tests: must stay 0). */
+    private volatile long mappedFaults;
 
     /** @param afterFsync called on the sealer thread after each fsync (the pretoucher re-touches the written page) */
     JournalSealer(DeviceKey key, ChainWriter chain, JournalOptions options, JournalFsync fsync, Runnable afterFsync) {
@@ -53,6 +55,10 @@ final class JournalSealer {
         thread.stop();
     }
 
+    long mappedFaults() {
+        return mappedFaults;
+    }
+
     /** Seals the current head now, on the calling thread (START and SHUTDOWN). */
     void sealNow(SealReason reason) throws MeteringException {
         write(chain.headSeal(reason), new RecordBuffer(512));
@@ -76,6 +82,9 @@ final class JournalSealer {
                     }
                 }
             } catch (Throwable e) { // keep sealing whatever happened: an unsealed journal is a billing risk
+                if (e instanceof InternalError) {
+                    mappedFaults++;
+                }
                 LOG.error("Writing a usage seal failed; retrying in {} ms", options.sealEveryMs(), e);
                 thread.park(interval);
             }
@@ -93,6 +102,6 @@ final class JournalSealer {
         byte[] signature = key.sign(statement);
         RecordFormat.beginRecord(b, RecordFormat.KIND_SEAL, deviceId);
         RecordFormat.sealBody(b, statement, signature);
-        chain.appendSeal(target.seq(), b);
+        chain.appendSeal(target.seq(), b, target.reason() == SealReason.SHUTDOWN);
     }
 }

@@ -88,6 +88,7 @@ final class OpenJournal {
                     + "journals only)", dir, rollCycle, options.rollCycle());
         }
         boolean started = false;
+        ChainWriter writer = null;
         try {
             if (queue.lastCycle() >= 0) {
                 // never write to a cycle older than the newest on disk (a forced roll may have run ahead of time)
@@ -98,7 +99,8 @@ final class OpenJournal {
             appender.singleThreadedCheckDisabled(true);
             long metadataBytes = Files.exists(metadata) ? Files.size(metadata) : 0;
             JournalRecovery.Result recovered = JournalRecovery.recover(queue, dir, deviceId, metadataBytes);
-            this.chain = new ChainWriter(queue, appender, options, recovered, rollTime, disk);
+            writer = new ChainWriter(queue, appender, options, recovered, rollTime, disk);
+            this.chain = writer;
             this.fsync = new JournalFsync(chain::lastWrittenFile);
             this.pretoucher = new JournalPretoucher(chain, () -> disk.refusal() == null);
             this.sealer = new JournalSealer(key, chain, options, fsync, pretoucher::wake);
@@ -126,6 +128,9 @@ final class OpenJournal {
             throw new IOException("cannot start the usage journal in " + dir + ": " + e.getMessage(), e);
         } finally {
             if (!started) {
+                if (writer != null) {
+                    writer.closeBacking();
+                }
                 queue.close();
                 lockFile.release();
             }
@@ -225,6 +230,11 @@ final class OpenJournal {
     /** Why the next usage record would be refused, or null; volatile reads only. */
     String refusal() {
         return chain.refusal();
+    }
+
+    /** SIGBUS faults on mapped pages the pretoucher and sealer caught (for tests: must stay 0). */
+    long mappedFaults() {
+        return pretoucher.mappedFaults() + sealer.mappedFaults();
     }
 
     /** Pages the pretoucher touched so far (for tests). */

@@ -260,6 +260,7 @@ public class DiskFullTest {
                     fail("round " + round + ": an append did not return within 10 s\n" + threadDump());
                 }
             }
+            assertEquals("SIGBUS faults the journal's threads caught", 0, j.mappedFaults());
             Thread closer = new Thread(j::close, "closer");
             long t0 = System.nanoTime();
             closer.start();
@@ -280,6 +281,55 @@ public class DiskFullTest {
                 }
             }
         }
+    }
+
+    /**
+     * The disk fills between two free-space polls (here: the poll is told there is room, so only the write itself can
+     * find out): the journal writes on into the pages it backed ahead, then refuses with the file system's own error,
+     * and resumes once there is room. Before the backing, the next write through the mapping was a SIGBUS.
+     */
+    @Test
+    public void aDiskTheFreeSpacePollDidNotSeeFillIsRefusedByTheWriteItself() throws Exception {
+        Path mnt = tmp.newFolder("tmpfs").toPath();
+        int rc = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString());
+        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
+                + "the real full-disk case is not tested here", rc == 0);
+        mounted = mnt;
+        Path dir = mnt.resolve("usage");
+        Path filler = mnt.resolve("filler");
+        try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
+                Fixtures.options(dir).withDiskReserve(RESERVE), JournalRetention.DELETE_FILE, () -> 1L << 30)) {
+            for (int i = 0; i < 100; i++) {
+                j.append(Fixtures.event("acme", i));
+            }
+            fill(filler);
+            MeteringException refused = null;
+            int writtenAfterFull = 0;
+            for (int i = 0; i < 100_000 && refused == null; i++) {
+                try {
+                    j.append(Fixtures.event("acme", i));
+                    writtenAfterFull++;
+                } catch (MeteringException e) {
+                    refused = e;
+                }
+            }
+            assertTrue("never refused", refused != null);
+            assertEquals(refused.getMessage(), MeteringException.Reason.DISK_FULL, refused.reason());
+            assertTrue(refused.getMessage(), refused.getMessage().startsWith("no disk space for the next usage record in "
+                    + dir) && refused.getMessage().contains("(No space left on device); free space on that file system"));
+            System.out.println("DiskFullTest: " + writtenAfterFull + " records written into the backed pages after the "
+                    + "disk filled, then: " + refused.getMessage());
+            assertEquals(0, j.mappedFaults());
+
+            Files.delete(filler);
+            long took = awaitAccepting(j, 5_000);
+            System.out.println("DiskFullTest: accepting again " + took + " ms after the filler was deleted");
+            for (int i = 0; i < 3000; i++) {
+                j.append(Fixtures.event("acme", i));
+            }
+            assertEquals(0, j.mappedFaults());
+        }
+        assertTrue(UsageVerifier.verify(dir, Fixtures.KEY.publicKey()).ok());
     }
 
     private static String threadDump() {
