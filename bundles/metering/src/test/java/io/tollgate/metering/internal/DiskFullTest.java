@@ -8,7 +8,6 @@ import static org.junit.Assert.fail;
 import io.tollgate.metering.JournalStatus;
 import io.tollgate.metering.MeteringException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,10 +22,9 @@ import java.util.List;
 import java.util.stream.Stream;
 import net.openhft.chronicle.core.time.SetTimeProvider;
 import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
-import org.junit.After;
-import org.junit.Assume;
 import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.RuleChain;
 import org.junit.rules.TemporaryFolder;
 
 /**
@@ -36,24 +34,12 @@ import org.junit.rules.TemporaryFolder;
 public class DiskFullTest {
     private static final long RESERVE = 2L << 20;
 
-    @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
+    public Tmpfs tmpfs = new Tmpfs();
+    /** The tmpfs is unmounted before the folder it is mounted on is deleted. */
+    @Rule
+    public RuleChain rules = RuleChain.outerRule(tmp).around(tmpfs);
 
-    private Path mounted;
-
-    @After
-    public void unmount() throws Exception {
-        if (mounted != null && run("umount", mounted.toString()) != 0) {
-            // still busy: Chronicle unmaps closed files lazily; detach now, the kernel frees it once unused
-            run("umount", "-l", mounted.toString());
-        }
-    }
-
-    private static int run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
-    }
 
     /** Waits up to {@code millis} for the journal to take a record; returns how long it took. */
     private static long awaitAccepting(ChronicleUsageJournal j, long millis) throws Exception {
@@ -150,10 +136,7 @@ public class DiskFullTest {
     @Test
     public void aRealFullTmpfsRefusesAndResumes() throws Exception {
         Path mnt = tmp.newFolder("tmpfs").toPath();
-        int rc = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString());
-        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
-                + "the real full-disk case is not tested here", rc == 0);
-        mounted = mnt;
+        tmpfs.mount(mnt, "8m");
         Path dir = mnt.resolve("usage");
         Path filler = mnt.resolve("filler");
         try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
@@ -161,7 +144,7 @@ public class DiskFullTest {
             for (int i = 0; i < 100; i++) {
                 j.append(Fixtures.event("acme", i));
             }
-            fill(filler);
+            Tmpfs.fill(filler);
             MeteringException e = awaitRefusal(j, 5_000);
             assertEquals(e.getMessage(), MeteringException.Reason.DISK_FULL, e.reason());
             assertTrue(e.getMessage(), e.getMessage().startsWith("disk full on " + dir + " ("));
@@ -209,10 +192,7 @@ public class DiskFullTest {
     @Test
     public void aDiskFilledAndFreedWhileAppendingNeverCrashesOrHangs() throws Exception {
         Path mnt = tmp.newFolder("tmpfs").toPath();
-        int rc = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString());
-        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
-                + "the real full-disk case is not tested here", rc == 0);
-        mounted = mnt;
+        tmpfs.mount(mnt, "8m");
         Path filler = mnt.resolve("filler");
         java.util.Random random = new java.util.Random(11);
         for (int round = 0; round < 3; round++) {
@@ -246,12 +226,12 @@ public class DiskFullTest {
             }
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
             while (System.nanoTime() < end) {
-                fill(filler);
+                Tmpfs.fill(filler);
                 Thread.sleep(random.nextInt(200));
                 Files.delete(filler);
                 Thread.sleep(random.nextInt(200));
             }
-            fill(filler);   // and stop with the disk full
+            Tmpfs.fill(filler);   // and stop with the disk full
             Thread.sleep(random.nextInt(300));
             stop.set(true);
             for (Thread a : appenders) {
@@ -291,10 +271,7 @@ public class DiskFullTest {
     @Test
     public void aDiskTheFreeSpacePollDidNotSeeFillIsRefusedByTheWriteItself() throws Exception {
         Path mnt = tmp.newFolder("tmpfs").toPath();
-        int rc = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString());
-        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
-                + "the real full-disk case is not tested here", rc == 0);
-        mounted = mnt;
+        tmpfs.mount(mnt, "8m");
         Path dir = mnt.resolve("usage");
         Path filler = mnt.resolve("filler");
         try (ChronicleUsageJournal j = new ChronicleUsageJournal(Fixtures.KEY,
@@ -302,7 +279,7 @@ public class DiskFullTest {
             for (int i = 0; i < 100; i++) {
                 j.append(Fixtures.event("acme", i));
             }
-            fill(filler);
+            Tmpfs.fill(filler);
             MeteringException refused = null;
             int writtenAfterFull = 0;
             for (int i = 0; i < 100_000 && refused == null; i++) {
@@ -345,25 +322,6 @@ public class DiskFullTest {
 
     private static boolean threadAlive(String name) {
         return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name) && t.isAlive());
-    }
-
-    private static void fill(Path filler) throws IOException {
-        byte[] block = new byte[64 * 1024];
-        try (OutputStream out = Files.newOutputStream(filler)) {
-            while (true) {
-                out.write(block);
-            }
-        } catch (IOException full) {
-            // no space left: what we want
-        }
-        byte[] small = new byte[512];
-        while (true) {   // the last partial blocks, so that not even a page is left
-            try (OutputStream out = Files.newOutputStream(filler, java.nio.file.StandardOpenOption.APPEND)) {
-                out.write(small);
-            } catch (IOException full) {
-                return;
-            }
-        }
     }
 
     /**

@@ -7,15 +7,13 @@ import static org.junit.Assert.fail;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import org.junit.After;
 import org.junit.Assume;
 import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.RuleChain;
 import org.junit.rules.TemporaryFolder;
 
 /**
@@ -25,23 +23,12 @@ import org.junit.rules.TemporaryFolder;
 public class JournalBackingTest {
     private static final int KIB = 1024;
 
-    @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
+    public Tmpfs tmpfs = new Tmpfs();
+    /** The tmpfs is unmounted before the folder it is mounted on is deleted. */
+    @Rule
+    public RuleChain rules = RuleChain.outerRule(tmp).around(tmpfs);
 
-    private Path mounted;
-
-    @After
-    public void unmount() throws Exception {
-        if (mounted != null && run("umount", mounted.toString()) != 0) {
-            run("umount", "-l", mounted.toString());
-        }
-    }
-
-    private static int run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
-    }
 
     /** Bytes the file system has given {@code f} ({@code stat %b} blocks of 512 bytes). */
     private static long allocated(Path f) throws Exception {
@@ -112,23 +99,13 @@ public class JournalBackingTest {
     @Test
     public void aFullFileSystemIsAnIoExceptionAndNothingChanges() throws Exception {
         Path mnt = tmp.newFolder("tmpfs").toPath();
-        int rc = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt.toString());
-        Assume.assumeTrue("cannot mount a tmpfs (needs root or CAP_SYS_ADMIN; mount exit " + rc + "): "
-                + "the full file system case is not tested here", rc == 0);
-        mounted = mnt;
+        tmpfs.mount(mnt, "1m");
         Path f = mnt.resolve("20261202-15F.cq4");
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
             raf.setLength(8L * KIB * KIB);
             raf.write(7);
         }
-        try (OutputStream out = Files.newOutputStream(mnt.resolve("filler"))) {
-            byte[] block = new byte[4 * KIB];
-            while (true) {
-                out.write(block);
-            }
-        } catch (IOException full) {
-            // the file system is full
-        }
+        Tmpfs.fill(mnt.resolve("filler"));
         JournalBacking b = new JournalBacking();
         try {
             for (int attempt = 0; attempt < 2; attempt++) {   // a retry on the same file reads it again
