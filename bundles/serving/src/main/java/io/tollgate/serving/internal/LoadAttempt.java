@@ -42,6 +42,12 @@ final class LoadAttempt {
         /** The version is READY; the attempt is done. */
         void loaded(LoadAttempt attempt, ModelDescriptor effective, long millis);
 
+        /**
+         * The plugin is being refused with {@code message}: its state (what {@code /admin/plugins} shows) changes now,
+         * before the attempt's version is marked FAILED; {@link #failed} follows.
+         */
+        void failing(LoadAttempt attempt, String message, String awaitingEngine);
+
         /** The plugin was refused with {@code message}; {@code awaitingEngine} (or null) retries it when it comes. */
         void failed(LoadAttempt attempt, String message, String awaitingEngine);
 
@@ -460,6 +466,8 @@ final class LoadAttempt {
         }
         done = true;
         LifecycleExecutor.cancel(deadline);
+        // the plugin says why before its version shows FAILED: a reader never sees a failed model with a silent plugin
+        context.owner().failing(this, message, awaitingEngine);
         if (version != null) {
             context.repository().fail(version, message);
             context.placements().release(version);

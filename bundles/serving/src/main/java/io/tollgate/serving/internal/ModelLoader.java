@@ -679,9 +679,14 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     }
 
     @Override
-    public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
+    public void failing(LoadAttempt attempt, String message, String awaitingEngine) {
         PluginRecord r = plugins.get(attempt.source().bundleId());
         r.moveTo(r.state().loadFailed(attempt, message, awaitingEngine), "its model did not load");
+    }
+
+    @Override
+    public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
+        PluginRecord r = plugins.get(attempt.source().bundleId());
         List<ModelVersion> superseded = new ArrayList<>();
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
             // the failure before this attempt, or a cancelled load's version, kept listed while it ran, is superseded

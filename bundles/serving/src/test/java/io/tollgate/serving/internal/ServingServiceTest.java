@@ -300,8 +300,8 @@ public class ServingServiceTest {
                 + " named 'tensorrt' appeared within 200 ms (engines present: [fake]); install the engine bundle, or"
                 + " fix field 'engine' of TOLLGATE-INF/model.json";
         assertEquals(expected, s.error());
-        // the lifecycle thread marks the model FAILED, then its plugin (a moment later: CI saw it still empty)
-        await("the plugin's error", () -> expected.equals(plugin(1).error()));
+        // the plugin's error is set before its model is FAILED (it used to follow a moment later: CI saw it empty)
+        assertEquals(expected, plugin(1).error());
         InferenceException e = refusal(request("fm", null, 1));
         assertEquals(Reason.MODEL_NOT_READY, e.reason());
         assertEquals("model 'fm' has no ready version: 1.0.0 failed: " + expected, e.getMessage());
@@ -311,6 +311,26 @@ public class ServingServiceTest {
         awaitState("fm", "1.0.0", ModelState.READY);
         assertEquals(1, tensorrt.loads.get());
         assertEquals(1, service.models().size());
+    }
+
+    /**
+     * Checked at every change of the repository, on the changing thread (what a reader of {@code /v2/repository/index}
+     * and {@code /admin/plugins} could see at that instant): once a version is FAILED, its plugin already says why.
+     */
+    @Test
+    public void aFailedModelsPluginAlreadyGivesTheReasonWhenTheModelShowsFailed() throws Exception {
+        start();
+        List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        service.repository().onChange(() -> service.model("fm", null)
+                .filter(m -> m.state() == ModelState.FAILED)
+                .ifPresent(m -> seen.add(m.error() + " | plugin: " + service.plugins().stream()
+                        .filter(p -> p.bundleId() == 1).map(PluginStatus::error).findFirst().orElse("(none)"))));
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertFalse("a FAILED version was seen", seen.isEmpty());
+        for (String pair : List.copyOf(seen)) {
+            assertEquals(s.error() + " | plugin: " + s.error(), pair);
+        }
     }
 
     @Test
