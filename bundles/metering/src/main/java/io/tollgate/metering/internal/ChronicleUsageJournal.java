@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * class opens and closes the journal (the opened state is an {@link OpenJournal}) and answers the {@link UsageJournal}
  * and {@link ReadinessCheck} calls; each job is a class of its own: {@link JournalLockFile} (one writer per
  * directory), {@link JournalRecovery} (continuing the chain found on disk), {@link ChainWriter} (the chain head and
- * its lock), {@link JournalSealer} and {@link SealSchedule} (seals), {@link JournalFsync}, {@link JournalPretoucher},
- * {@link JournalRetention} (deleting released files), {@link DiskBudget}, {@link DiskSpaceGuard} (a full disk),
+ * its lock), {@link JournalSealer} and {@link SealSchedule} (seals), {@link JournalFsync}, {@link JournalPretoucher}
+ * and {@link JournalBacking} (pages the file system has allocated before anything writes them through the mapping: a
+ * full disk is an IOException there, never a SIGBUS), {@link JournalRetention} (deleting released files),
+ * {@link DiskBudget}, {@link DiskSpaceGuard} (a full disk),
  * {@link JournalRollTime} (rolling early), {@link JournalFileIndex} and {@link SeqRangeReader}.
  *
  * <p>Threads: any number of serving threads call {@link #append}; the record body is encoded before the chain lock
