@@ -69,6 +69,10 @@ public class ApiServerTest {
         reg.put("id", w.deviceId());
         reg.put("public_key_pem", w.publicPem());
         reg.putArray("tenants").add("beta").add("acme");
+        // a second object after the first was dropped silently: which of the two did the caller mean?
+        HttpResponse<String> twice = post("/v1/devices", reg + "{\"id\":\"tg-0000000000000000\"}");
+        assertEquals(twice.body(), 400, twice.statusCode());
+        assertTrue(twice.body(), twice.body().contains("the body is not JSON"));
         HttpResponse<String> r = post("/v1/devices", reg.toString());
         assertEquals(r.body(), 201, r.statusCode());
         JsonNode created = JSON.readTree(r.body());

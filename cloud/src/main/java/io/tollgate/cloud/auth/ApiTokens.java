@@ -1,6 +1,7 @@
 package io.tollgate.cloud.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -34,7 +35,7 @@ public final class ApiTokens {
     public static final String PREFIX = "tgb_";
     /** A tenant name, as the ledger's (docs/billing.md). */
     public static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private ApiTokens() {

@@ -1,6 +1,7 @@
 package io.tollgate.cloud.billing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.cloud.ledger.Ledger.PriceRow;
 import java.io.IOException;
@@ -48,7 +49,7 @@ public final class PriceList {
     public static PriceList read(Path file) throws IOException {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(file.toFile());
         } catch (IOException e) {
             throw new IOException("price list " + file + " is not readable JSON: " + e.getMessage(), e);
         }

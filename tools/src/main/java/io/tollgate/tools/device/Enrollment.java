@@ -1,6 +1,7 @@
 package io.tollgate.tools.device;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -44,7 +45,7 @@ final class Enrollment {
     static final String CLOUD_KEY = "cloud.pub.pem";
     static final String PASSWORD_FILE = "secrets/mqtt-password";
     private static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** What {@code device enroll} was given. */

@@ -149,10 +149,7 @@ final class InferRequestDecoder {
                         break;
                 }
             }
-            if (p.nextToken() != null) {
-                throw RequestException.badRequest("unexpected content after the infer request's JSON object"
-                        + location(p.currentTokenLocation()));
-            }
+            requireEnd(p, "the infer request");
         } catch (JsonProcessingException e) {
             throw malformed(e);
         } catch (IOException e) {
@@ -182,6 +179,20 @@ final class InferRequestDecoder {
             return InferenceRequest.checkId(id);
         } catch (IllegalArgumentException e) {
             throw RequestException.badRequest(e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses content after the object the parser has just closed ({@code p} stands on its END_OBJECT): Jackson stops
+     * at the end of the first value, so a second object, or text after it, would otherwise be dropped silently.
+     *
+     * @param what the request, for the message ("the infer request")
+     * @throws RequestException 400 "unexpected content after the infer request's JSON object at line L, column C"
+     */
+    static void requireEnd(JsonParser p, String what) throws IOException, RequestException {
+        if (p.nextToken() != null) {
+            throw RequestException.badRequest("unexpected content after " + what + "'s JSON object"
+                    + location(p.currentTokenLocation()));
         }
     }
 

@@ -175,6 +175,7 @@ final class MetadataRoutes {
                         p.skipChildren();
                     }
                 }
+                InferRequestDecoder.requireEnd(p, "the repository index request");
             } catch (JsonProcessingException e) {
                 throw InferRequestDecoder.malformed(e);
             } catch (IOException e) {

@@ -152,6 +152,7 @@ final class RepositoryRoutes {
                     p.skipChildren();
                 }
             }
+            InferRequestDecoder.requireEnd(p, "the " + action + " request");
         } catch (JsonProcessingException e) {
             throw InferRequestDecoder.malformed(e);
         } catch (IOException e) {

@@ -536,6 +536,17 @@ public class HttpEndpointTest {
         assertEquals(2, ready.size());
         assertEquals("echo", ready.get(0).get("name").asText());
         assertEquals("classifier", ready.get(1).get("name").asText());
+        // content after the body's object was dropped silently (the infer route refused it already)
+        assertError(server.post("/v2/repository/index", "{\"ready\":true} garbage"), 400, "at line 1, column 16");
+        assertError(server.post("/v2/repository/index", "{\"ready\":true} 7"), 400,
+                "unexpected content after the repository index request's JSON object at line 1, column 16");
+        assertError(server.post("/v2/repository/index", "{\"ready\":true}{\"ready\":false}"), 400,
+                "unexpected content after the repository index request's JSON object");
+        assertEquals(200, server.post("/v2/repository/index", "{\"ready\":true}\n").statusCode());
+        assertError(server.post("/v2/repository/models/echo/load", "{} {\"parameters\":{\"config\":\"{}\"}}"), 400,
+                "unexpected content after the load request's JSON object");
+        assertError(server.post("/v2/repository/models/echo/unload", "{} 1"), 400,
+                "unexpected content after the unload request's JSON object");
         // without the serving layer's RepositoryControl (not bound here): 503 saying so, never 501 or a hang
         assertError(server.post("/v2/repository/models/echo/load", "{}"), 503, "cannot load model 'echo'");
         assertError(server.post("/v2/repository/models/echo/unload", ""), 503, "repository control is not available");

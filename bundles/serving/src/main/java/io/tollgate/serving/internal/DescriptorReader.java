@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.model.DataType;
 import io.tollgate.model.ModelDescriptor;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
 final class DescriptorReader {
     private static final Logger LOG = LoggerFactory.getLogger(DescriptorReader.class);
 
-    private static final ObjectMapper JSON = new ObjectMapper()
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> FIELDS = Set.of("name", "version", "platform", "engine", "file",
             "max_batch_size", "inputs", "outputs", "labels", "labels_file", "meter", "license_feature",

@@ -2,6 +2,7 @@ package io.tollgate.serving.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.model.DataType;
 import io.tollgate.model.ModelDescriptor;
@@ -70,7 +71,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RemoteRoute {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteRoute.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /**
      * The engine named by a descriptor made from a remote's metadata. Its max_batch_size is inferred from the metadata
      * ({@link Integer#MAX_VALUE} when the first input's first dimension is -1, else 0) unless the descriptor is

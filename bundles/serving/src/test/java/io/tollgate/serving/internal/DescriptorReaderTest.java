@@ -124,6 +124,13 @@ public class DescriptorReaderTest {
     }
 
     @Test
+    public void refusesContentAfterTheObject() {
+        String m = refusal("{\"name\":\"m\"}\n{\"name\":\"n\"}");
+        assertTrue(m, m.startsWith("plugin io.acme.x 1.0.0: TOLLGATE-INF/model.json is not valid JSON at line 2,"));
+        assertTrue(m, m.contains("Trailing token"));
+    }
+
+    @Test
     public void refusesANonObject() {
         assertEquals("plugin io.acme.x 1.0.0: TOLLGATE-INF/model.json must hold a JSON object such as"
                 + " {\"name\":\"fashion-mnist\",\"version\":\"1.0.0\",\"platform\":\"onnx\",\"file\":\"model.onnx\"}"

@@ -79,6 +79,27 @@ public class ModelConfigWatchTest {
         why = watch.problems().get("fm");
         assertTrue(why, why.contains("field 'dynamic_batching.priority_queue_policy.1'") && why.contains("twice"));
     }
+    /**
+     * Content after the document is not JSON the owner meant: Jackson's tree reader stopped at the first value and the
+     * rest (a second object that repeats a key, a note) was dropped silently.
+     */
+    @Test
+    public void contentAfterTheDocumentIsRefused() throws Exception {
+        ModelConfigWatch watch = watch(EnumSet.of(AcceleratorKind.CPU));
+        for (String text : java.util.List.of("{\"max_batch_size\": 8}{\"max_batch_size\": 16}",
+                "{\"max_batch_size\": 4} this is not JSON", "{\"max_batch_size\": 4}\n]")) {
+            Files.writeString(models.resolve("fm.json"), text);
+            watch.scan();
+            assertNull(text + ": not applied", watch.override("fm"));
+            String why = watch.problems().get("fm");
+            assertNotNull(text + ": " + watch.problems(), why);
+            assertTrue(why, why.contains("not valid JSON at line") && !why.contains("max_batch_size"));
+        }
+        Files.writeString(models.resolve("fm.json"), "{\"max_batch_size\": 4}\n \t\n");
+        watch.scan();
+        assertNotNull("white space after the document is fine: " + watch.problems(), watch.override("fm"));
+    }
+
     private static io.tollgate.accelerator.AcceleratorInventory inventory(io.tollgate.accelerator.Accelerator... all) {
         return new io.tollgate.accelerator.AcceleratorInventory() {
             @Override

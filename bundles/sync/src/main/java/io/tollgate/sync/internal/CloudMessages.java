@@ -93,6 +93,9 @@ final class CloudMessages {
             if (t != JsonToken.END_OBJECT) {
                 throw new IllegalArgumentException(what + " is not a complete JSON object");
             }
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException(what + " has content after its JSON object");
+            }
         } catch (IOException e) {
             throw new IllegalArgumentException(what + " is not valid JSON: " + e.getMessage());
         }

@@ -33,7 +33,9 @@ public class CloudMessagesTest {
     public void refusesBrokenAcksWithAReason() {
         for (String bad : new String[] {"[]", "{\"device\":\"d\"}", "{\"device\":\"d\",\"acked_seq\":\"5\"}",
                 "{\"device\":\"d\",\"acked_seq\":-1}", "{\"acked_seq\":5}", "{\"device\":\"d\",\"acked_seq\":5",
-                "{\"device\":\"d\",\"acked_seq\":99999999999999999999999}"}) {
+                "{\"device\":\"d\",\"acked_seq\":99999999999999999999999}",
+                "{\"device\":\"d\",\"acked_seq\":5}{\"device\":\"d\",\"acked_seq\":9}",
+                "{\"device\":\"d\",\"acked_seq\":5} x"}) {
             try {
                 CloudMessages.parseAck(utf8(bad));
                 fail("accepted " + bad);
