@@ -59,6 +59,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             (m, e) -> { };
     /** Plugins whose encrypted model waits for a license carrying its key (lifecycle thread). */
     private final Set<Long> awaitingModelKey = new java.util.HashSet<>();
+    /** Models whose specific version policy names no installed version, with the policy: warned once (lifecycle). */
+    private final Set<String> policyWarned = new java.util.HashSet<>();
     private final Placements placements;
 
     ModelLoader(ModelRepository repository, EngineDirectory engines, ScheduledExecutorService lifecycle,
@@ -557,6 +559,12 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             return;
         }
         ModelRepository.Selection selection = repository.selection(name);
+        if (selection.noneNamedInstalled() && policyWarned.add(name + "\n" + selection.describe())) {
+            LOG.warn("model '{}': {} (conf/models/{}.json or its plugin's descriptor)", name, selection.describe(),
+                    name);
+        } else if (!selection.noneNamedInstalled()) {
+            policyWarned.removeIf(k -> k.startsWith(name + "\n"));
+        }
         List<ModelVersion> held = repository.candidates(name, null);
         for (ModelVersion v : held) {
             PluginRecord r = plugins.get(v.plugin().bundleId());

@@ -502,7 +502,8 @@ final class ModelRepository {
      * Which versions of a model serve: its version policy (from the configuration of its newest version, so an
      * override in {@code conf/models/} decides for all) applied to the versions that are loading or ready.
      */
-    record Selection(ModelConfig.VersionPolicy policy, java.util.Set<Version> selected, String defaultVersion) {
+    record Selection(ModelConfig.VersionPolicy policy, java.util.Set<Version> selected, String defaultVersion,
+                     boolean noneNamedInstalled) {
         boolean selects(ModelVersion v) {
             return selected.contains(v.parsedVersion());
         }
@@ -518,7 +519,8 @@ final class ModelRepository {
                 case ALL:
                     return "version_policy all";
                 default:
-                    return "version_policy specific " + policy.versions();
+                    return "version_policy specific " + policy.versions() + (noneNamedInstalled
+                            ? ", none of them installed: the newest installed version serves" : "");
             }
         }
     }
@@ -585,7 +587,15 @@ final class ModelRepository {
                     selected.add(ModelVersion.parse(v));
                 }
         }
-        return new Selection(policy, selected, defaultVersion);
+        boolean noneNamedInstalled = !versions.isEmpty() && versions.stream().noneMatch(selected::contains);
+        if (noneNamedInstalled) {
+            // a specific policy naming only versions not installed (a typo, or written before the plugin is dropped
+            // in) would serve nothing: the newest installed version serves until one it names is installed (Triton
+            // keeps the model it has when a reload selects no available version)
+            selected.clear();
+            selected.add(versions.get(0));
+        }
+        return new Selection(policy, selected, defaultVersion, noneNamedInstalled);
     }
 
     // ---- explicit model control (RepositoryControl) ----------------------------------------------

@@ -321,10 +321,18 @@ public class ServingServiceTest {
     public void aFailedModelsPluginAlreadyGivesTheReasonWhenTheModelShowsFailed() throws Exception {
         start();
         List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-        service.repository().onChange(() -> service.model("fm", null)
-                .filter(m -> m.state() == ModelState.FAILED)
-                .ifPresent(m -> seen.add(m.error() + " | plugin: " + service.plugins().stream()
-                        .filter(p -> p.bundleId() == 1).map(PluginStatus::error).findFirst().orElse("(none)"))));
+        service.repository().onChange(() -> {
+            try {
+                for (ModelStatus m : service.models()) {
+                    if (m.name().equals("fm") && m.state() == ModelState.FAILED) {
+                        seen.add(m.error() + " | plugin: " + service.plugins().stream().filter(p -> p.bundleId() == 1)
+                                .map(PluginStatus::error).findFirst().orElse("(none)"));
+                    }
+                }
+            } catch (RuntimeException e) {
+                seen.add("the check failed: " + e);
+            }
+        });
         service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
         ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
         assertFalse("a FAILED version was seen", seen.isEmpty());

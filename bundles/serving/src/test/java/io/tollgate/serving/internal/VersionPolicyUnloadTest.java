@@ -192,12 +192,19 @@ public class VersionPolicyUnloadTest {
                 Files.isRegularFile(MODEL));
         engine = new CountingOnnx();
         models = tmp.newFolder("models").toPath();
-        service = new ServingService(new ServingSettings(4, 64, 10_000, 10_000, 2_000, 50), new FakeUsageJournal());
-        service.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
-        service.placement(slots);
-        service.watchModelConfigs(models);
-        service.bindEngine(engine);
-        service.trackerOpened(Set.of());
+        service = serving();
+    }
+
+    /** Serving with the overrides in {@link #models} as they are now (applied before any plugin is reported). */
+    private ServingService serving() {
+        ServingService s = new ServingService(new ServingSettings(4, 64, 10_000, 10_000, 2_000, 50),
+                new FakeUsageJournal());
+        s.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        s.placement(slots);
+        s.watchModelConfigs(models);
+        s.bindEngine(engine);
+        s.trackerOpened(Set.of());
+        return s;
     }
 
     @After
@@ -338,5 +345,45 @@ public class VersionPolicyUnloadTest {
         await("1.0.0's session closed", () -> engine.session("1.0.0", 0).closes.get() == 1);
         assertEquals(List.of("1.0.0 UNAVAILABLE: not selected by the version policy (version_policy latest 1)",
                 "2.0.0 READY"), index());
+    }
+
+    /**
+     * A policy naming only versions that are not installed (a typo, or written before the new plugin is dropped in)
+     * selects nothing that can serve: as Triton keeps the model it has when a reload selects no available version, the
+     * versions serving keep serving; once a version it names is READY, the others unload as usual.
+     */
+    @Test
+    public void aPolicySelectingNoInstalledVersionKeepsTheServingOnesUntilASelectedOneIsReady() throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        await("1.0.0 READY", () -> index().equals(List.of("1.0.0 READY")));
+        policy("{'version_policy':{'specific':{'versions':['9.9.9']}}}");
+        await("the policy applied", () -> service.config("fm", null).map(c -> c.versionPolicy().kind()
+                == io.tollgate.serving.ModelConfig.VersionPolicy.Kind.SPECIFIC).orElse(false));
+        for (int i = 0; i < 20; i++) {    // the policy is applied on the lifecycle thread: give it every chance
+            assertEquals("1.0.0", send(null, "kept-" + i).get(20, TimeUnit.SECONDS).version());
+            Thread.sleep(25);
+        }
+        assertEquals(List.of("1.0.0 READY"), index());
+        assertEquals(0, engine.session("1.0.0", 0).closes.get());
+
+        policy("{'version_policy':{'specific':{'versions':['2.0.0']}}}");
+        service.pluginStarted(plugin(2, "2.0.0"));
+        await("2.0.0 READY, 1.0.0 unloaded: " + index(), () -> index().equals(List.of(
+                "1.0.0 UNAVAILABLE: not selected by the version policy (version_policy specific [2.0.0])",
+                "2.0.0 READY")));
+        assertEquals("2.0.0", send(null, "after").get(20, TimeUnit.SECONDS).version());
+    }
+
+    /** The same policy present when the plugin starts (a restart after the typo): its version loads and serves. */
+    @Test
+    public void aPolicySelectingNoInstalledVersionAtStartLoadsTheNewestInstalled() throws Exception {
+        service.deactivate();
+        policy("{'version_policy':{'specific':{'versions':['9.9.9']}}}");
+        service = serving();
+        service.pluginStarted(plugin(1, "1.0.0"));
+        await("1.0.0 READY: " + index(), () -> index().equals(List.of("1.0.0 READY")));
+        assertEquals("1.0.0", send(null, "served").get(20, TimeUnit.SECONDS).version());
+        assertEquals(io.tollgate.serving.ModelConfig.VersionPolicy.Kind.SPECIFIC,
+                service.config("fm", null).orElseThrow().versionPolicy().kind());
     }
 }
