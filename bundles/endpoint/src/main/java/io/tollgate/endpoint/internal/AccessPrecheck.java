@@ -31,7 +31,7 @@ final class AccessPrecheck extends ChannelInboundHandlerAdapter {
             super(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER, head.headers().copy(),
                     EmptyHttpHeaders.INSTANCE);
             this.refusal = refusal;
-            boolean body = HttpUtil.isTransferEncodingChunked(head) || HttpUtil.getContentLength(head, 0L) > 0
+            boolean body = HttpUtil.isTransferEncodingChunked(head) || BodyLimitAggregator.declaredLength(head) > 0
                     || HttpUtil.is100ContinueExpected(head);
             headers().remove(HttpHeaderNames.EXPECT);   // no "100 Continue" for a body nobody will read
             headers().remove(HttpHeaderNames.TRANSFER_ENCODING);

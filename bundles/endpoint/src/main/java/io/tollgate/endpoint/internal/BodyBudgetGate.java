@@ -53,7 +53,7 @@ final class BodyBudgetGate extends ChannelInboundHandlerAdapter {
             return;
         }
         if (msg instanceof HttpRequest head) {
-            long declared = HttpUtil.getContentLength(head, -1L);
+            long declared = BodyLimitAggregator.declaredLength(head);
             // a body over max.body.bytes is the aggregator's 413, whatever the budget holds
             prepaid = declared >= 0 && declared <= maxBodyBytes && !HttpUtil.isTransferEncodingChunked(head);
             if (prepaid) {

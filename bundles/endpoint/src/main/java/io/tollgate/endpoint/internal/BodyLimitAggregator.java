@@ -32,6 +32,23 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
         this.requestIds = requestIds;
     }
 
+    /**
+     * The body length a request's headers declare, in bytes: -1 when there is no Content-Length, or when its head did
+     * not decode (a Content-Length that is not a number is such a failure: the router answers it 400 and closes).
+     * Netty's {@code HttpUtil.getContentLength} throws NumberFormatException on such a value; a handler that called
+     * it closed the connection without an answer.
+     */
+    static long declaredLength(HttpMessage m) {
+        if (!m.decoderResult().isSuccess()) {
+            return -1;
+        }
+        try {
+            return HttpUtil.getContentLength(m, -1L);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
         Object response = super.newContinueResponse(start, maxContentLength, pipeline);
@@ -53,7 +70,7 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
     }
 
     private FullHttpResponse tooLarge(HttpMessage request) {
-        long declared = HttpUtil.getContentLength(request, -1L);
+        long declared = declaredLength(request);
         String message = "the request body " + (declared >= 0 ? "(" + declared + " bytes) " : "")
                 + "is larger than max.body.bytes = " + maxBodyBytes + "; send a smaller request, or raise "
                 + "max.body.bytes in the io.tollgate.endpoint configuration";

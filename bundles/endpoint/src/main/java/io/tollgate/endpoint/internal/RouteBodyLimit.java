@@ -65,7 +65,7 @@ final class RouteBodyLimit extends ChannelInboundHandlerAdapter {
             limit = head.decoderResult().isSuccess() ? limitOf(head) : -1;
             seen = 0;
             line = head.method() + " " + head.uri();
-            long declared = HttpUtil.getContentLength(head, -1L);
+            long declared = BodyLimitAggregator.declaredLength(head);
             if (limit >= 0 && declared > limit) {
                 refuse(ctx, msg, declared);
                 return;
