@@ -110,6 +110,11 @@ final class InferRequestDecoder {
         Map<String, OutputRequest> outputs = new LinkedHashMap<>();
         try (JsonParser p = JsonBodies.FACTORY.createParser(body, 0, jsonLength)) {
             JsonToken first = p.nextToken();
+            if (first == null && jsonLength == 0 && binary.hasRemaining()) {
+                throw RequestException.badRequest("Inference-Header-Content-Length is 0 but the body has "
+                        + binary.remaining() + " bytes: the body must start with the infer request's JSON, and the "
+                        + "header must give its length in bytes");
+            }
             if (first == null) {
                 throw RequestException.badRequest("the infer request body is empty; send a JSON object such as "
                         + "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,2],\"data\":[1,2]}]}");
@@ -180,6 +185,12 @@ final class InferRequestDecoder {
         } catch (IllegalArgumentException e) {
             throw RequestException.badRequest(e.getMessage());
         }
+    }
+
+    /** A parameter's value for a message: a string is named as one ("the string \"3\""), so it is not read as 3. */
+    private static String shown(Object value) {
+        return value instanceof String t ? "the string \"" + (t.length() > 40 ? t.substring(0, 40) + "…" : t) + "\""
+                : String.valueOf(value);
     }
 
     /**
@@ -321,7 +332,7 @@ final class InferRequestDecoder {
         if (size != null) {
             if (!(size instanceof Long) || (Long) size < 0) {
                 throw RequestException.badRequest(d.label() + ": binary_data_size must be a non-negative integer, "
-                        + "not " + size);
+                        + "not " + shown(size));
             }
             d.binarySize = (Long) size;
         }
@@ -392,7 +403,7 @@ final class InferRequestDecoder {
                 if (!(classification instanceof Long) || (Long) classification < 1
                         || (Long) classification > Integer.MAX_VALUE) {
                     throw RequestException.badRequest("output '" + name + "': classification must be a positive "
-                            + "integer (the number of top classes to return), not " + classification);
+                            + "integer (the number of top classes to return), not " + shown(classification));
                 }
                 k = (int) (long) (Long) classification;
             }

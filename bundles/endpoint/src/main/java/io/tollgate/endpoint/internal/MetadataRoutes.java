@@ -9,6 +9,7 @@ import io.tollgate.model.ModelDescriptor;
 import io.tollgate.model.TensorSpec;
 import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.RepositoryControl;
+import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.ModelRegistry;
 import io.tollgate.serving.ModelState;
 import io.tollgate.serving.ModelStatus;
@@ -220,7 +221,7 @@ final class MetadataRoutes {
      * {@code GET /v2/models/{m}[/versions/{v}]/config}: the effective configuration in Triton's shape
      * ({@link ModelConfigJson}), of {@code version} or else of the version unversioned requests go to.
      */
-    HttpReply config(String name, String version) throws RequestException {
+    HttpReply config(String name, String version) throws RequestException, InferenceException {
         ModelStatus status = find(name, version);
         Optional<ModelConfig> config = registry.config(name, version);
         if (config.isEmpty()) {
@@ -231,9 +232,10 @@ final class MetadataRoutes {
             // why: loading, failed, unloading, or unloaded by the version policy (issue 11)
             String why = status.error() == null || status.error().isEmpty() ? "it is " + status.state()
                     : status.error();
-            return HttpReply.json(HttpResponseStatus.SERVICE_UNAVAILABLE, JsonBodies.error("model '" + name
-                    + "' version " + version + " is not at ready state: " + why + " (POST /v2/repository/index"
-                    + " lists its versions' states)", null));
+            // (503 through the error mapper, so the body carries the request id as every other error does)
+            throw new InferenceException(InferenceException.Reason.MODEL_NOT_READY, "model '" + name + "' version "
+                    + version + " is not at ready state: " + why + " (POST /v2/repository/index lists its versions'"
+                    + " states)");
         }
         return HttpReply.json(HttpResponseStatus.OK, ModelConfigJson.bytes(config.get(), status.descriptor().meter()));
     }

@@ -321,7 +321,11 @@ final class RequestRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             case MODEL_INFER:
                 return infer.infer(ex, m.model(), m.version());
             case MODEL_CONFIG:
-                return done(metadata.config(m.model(), m.version()));
+                try {
+                    return done(metadata.config(m.model(), m.version()));
+                } catch (io.tollgate.serving.InferenceException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
 
             case MODEL_STATS: {
                 AccessGuard.Caller caller = ex.caller;

@@ -51,6 +51,34 @@ public class InferCodecTest {
         return null;
     }
 
+    /** A parameter given as a string is named as one: "not 3" read as if 3 were refused. */
+    @Test
+    public void messagesNameAStringParameterAsAString() {
+        String m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],"
+                + "\"parameters\":{\"binary_data_size\":\"4\"}}]}");
+        assertTrue(m, m.endsWith("binary_data_size must be a non-negative integer, not the string \"4\""));
+        m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":\"3\"}}]}");
+        assertTrue(m, m.endsWith("classification must be a positive integer (the number of top classes to return), "
+                + "not the string \"3\""));
+        m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
+                + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":0}}]}");
+        assertTrue(m, m.endsWith("to return), not 0"));
+    }
+
+    /** Inference-Header-Content-Length 0 with a body: the body is not empty, the header is wrong. */
+    @Test
+    public void aZeroJsonLengthWithABodyNamesTheHeader() {
+        byte[] body = input("FP32", "[1]", "[1]").getBytes(StandardCharsets.UTF_8);
+        RequestException e = org.junit.Assert.assertThrows(RequestException.class,
+                () -> decoder.decode("m", null, body, 0, GENERATED_ID, id -> { }, "default"));
+        assertEquals("Inference-Header-Content-Length is 0 but the body has " + body.length + " bytes: the body must"
+                + " start with the infer request's JSON, and the header must give its length in bytes", e.getMessage());
+        e = org.junit.Assert.assertThrows(RequestException.class,
+                () -> decoder.decode("m", null, new byte[0], 0, GENERATED_ID, id -> { }, "default"));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("the infer request body is empty"));
+    }
+
     /** Encodes {@code t} as the only output of a response and returns the output's JSON. */
     private JsonNode encoded(Tensor t) throws Exception {
         InferRequestDecoder.Decoded d = decode(input("INT8", "[1]", "[1]"));

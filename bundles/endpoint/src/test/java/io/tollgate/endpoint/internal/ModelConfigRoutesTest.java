@@ -117,6 +117,9 @@ public class ModelConfigRoutesTest {
         HttpResponse<String> r = server.get("/v2/models/fm/versions/1.0.0/config");
         assertEquals(r.body(), 503, r.statusCode());
         assertTrue(r.body(), r.body().contains("model 'fm' version 1.0.0 is not at ready state: " + why));
+        // like every other error, it names the request (it said "id":null)
+        assertTrue(r.body(), TestServer.json(r).path("id").isTextual()
+                && !TestServer.json(r).path("id").asText().isEmpty());
         assertEquals(200, server.get("/v2/models/fm/versions/2.0.0/config").statusCode());
         assertEquals(200, server.get("/v2/models/fm/config").statusCode());
         // a loading version is not ready either
