@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tollgate.engine.spi.InferenceEngine;
 import io.tollgate.engine.spi.LoadedModel;
 import io.tollgate.model.ModelDescriptor;
+import io.tollgate.model.ModelNames;
 import io.tollgate.serving.InferenceException;
 import io.tollgate.serving.ModelConfig;
 import io.tollgate.serving.InferenceException.Reason;
@@ -861,9 +862,17 @@ final class ModelRepository {
                 .map(ModelVersion::version).distinct().collect(Collectors.toList()).toString();
     }
 
+    /**
+     * True when {@code requested} names {@code v}: the same text, or the same version number ("01.00.000" is 1.0.0, as
+     * Triton reads "01" as version 1). A requested text that is not a version name ({@link ModelNames}: a space, tab
+     * or line break at either end, which OSGi's parser trims) names no version: "1.0.0%20" was served as 1.0.0.
+     */
     private static boolean sameVersion(ModelVersion v, String requested) {
         if (v.version().equals(requested)) {
             return true;
+        }
+        if (ModelNames.problem(requested).isPresent()) {
+            return false;
         }
         try {
             return v.parsedVersion().equals(Version.parseVersion(requested));

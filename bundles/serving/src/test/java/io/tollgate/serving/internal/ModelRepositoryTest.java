@@ -116,6 +116,19 @@ public class ModelRepositoryTest {
         assertEquals("model 'fm' has no version '3.0.0'; installed versions: [1.0.0, 1.1.0]", e.getMessage());
     }
 
+    /** OSGi's version parser trims white space: "1.0.0 " (a %20 in the path), a tab or a line break named 1.0.0. */
+    @Test
+    public void aRequestedVersionWithSpaceAtAnEndOrAControlCharacterNamesNoVersion() throws Exception {
+        ModelVersion v1 = ready(1, "fm", "1.0.0");
+        for (String bad : new String[] {"1.0.0 ", " 1.0.0", "\t1.0.0", "1.0.0\n", "1.0.0\r"}) {
+            InferenceException e = refusal("fm", bad);
+            assertEquals(InferenceException.Reason.MODEL_NOT_FOUND, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("model 'fm' has no version '"));
+        }
+        assertSame("the same number written otherwise, as Triton reads '01' as 1", v1,
+                repository.route("fm", "01.00.000"));
+    }
+
     @Test
     public void reportsWhyAModelIsNotReady() throws Exception {
         loading(1, "fm", "1.0.0");
