@@ -241,6 +241,12 @@ final class ModelConfigWatch {
                 refuse(f, model, duplicate, "field '" + duplicate + "' appears twice" + where + "; keep one");
                 return;
             }
+            if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+                // valid JSON, but deeper (or longer) than the parser reads: say which limit, not "check the quotes"
+                refuse(f, model, null, "too deeply nested or too long to read (" + e.getOriginalMessage()
+                        + "); a model configuration is a few levels deep");
+                return;
+            }
             // Never quote the file's content (Jackson's message does): the reason goes to /admin/plugins and the log.
             refuse(f, model, null, "not valid JSON" + where + "; check the quotes, commas and braces there");
             return;

@@ -95,6 +95,10 @@ public class ModelConfigWatchTest {
             assertNotNull(text + ": " + watch.problems(), why);
             assertTrue(why, why.contains("not valid JSON at line") && !why.contains("max_batch_size"));
         }
+        Files.writeString(models.resolve("fm.json"), "{\"x\":" + "[".repeat(3000) + "]".repeat(3000) + "}");
+        watch.scan();
+        String deep = watch.problems().get("fm");
+        assertTrue(deep, deep.contains("too deeply nested or too long to read (Document nesting depth (1001) exceeds"));
         Files.writeString(models.resolve("fm.json"), "{\"max_batch_size\": 4}\n \t\n");
         watch.scan();
         assertNotNull("white space after the document is fine: " + watch.problems(), watch.override("fm"));
