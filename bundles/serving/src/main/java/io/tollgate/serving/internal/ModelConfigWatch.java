@@ -49,7 +49,8 @@ final class ModelConfigWatch {
     /** An override is a few hundred bytes; a larger file is a mistake, not a configuration. */
     static final long MAX_FILE_BYTES = 1L << 20;
     private static final String SUFFIX = ".json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Path dir;
     private final ModelRepository repository;
