@@ -161,20 +161,17 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         threads.onLifecycle(() -> {
             String why = "engine " + name + " went away; the model loads again when an engine named '" + name
                     + "' is registered";
-            List<ModelVersion> lost = new ArrayList<>();
-            for (ModelVersion v : repository.all()) {
-                if (v.engine() == engine && (v.state() == ModelState.READY || v.state() == ModelState.DRAINING)) {
-                    LOG.warn("{} from {}: {}", v.label(), v.plugin().label(), why);
-                    repository.fail(v, why);
-                    lost.add(v);
-                }
-            }
-            for (ModelVersion v : lost) {      // after every version failed, so one plugin's state cannot stop that
+            List<ModelVersion> lost = repository.all().stream().filter(v -> v.engine() == engine
+                    && (v.state() == ModelState.READY || v.state() == ModelState.DRAINING)).toList();
+            for (ModelVersion v : lost) {
+                LOG.warn("{} from {}: {}", v.label(), v.plugin().label(), why);
                 PluginRecord r = plugins.get(v.plugin().bundleId());
-                // a version the policy unloads keeps its plugin's NotSelected: it no longer serves either way
+                // the plugin says why before its version shows FAILED; a version the policy unloads keeps its
+                // plugin's NotSelected: it no longer serves either way
                 if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey()) && !v.excluded()) {
                     r.moveTo(r.state().engineLost(v.plugin().label() + ": " + why, name), "its engine went away");
                 }
+                repository.fail(v, why);
             }
             applyVersionPolicies();
         });
@@ -191,12 +188,13 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             }
             LOG.warn("{} from {}: {}; new requests are refused with this reason, requests in flight finish, then the "
                     + "model unloads", v.label(), v.plugin().label(), why);
-            repository.failUnlicensed(v, why);
             PluginRecord r = plugins.get(v.plugin().bundleId());
             if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey())
                     && (r.state() instanceof PluginState.Ready || r.state() instanceof PluginState.Inactive)) {
+                // the plugin says why before its version shows FAILED
                 r.moveTo(r.state().licenseLost(v.plugin().label() + ": " + why), "its license no longer entitles it");
             }
+            repository.failUnlicensed(v, why);
             applyVersionPolicy(v.name());
         });
     }
@@ -518,6 +516,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 leftOver.add(v);
             }
         }
+        repository.unpark(bundleId);
         grace.stopped(r, leftOver);
         readiness.settled(bundleId);
     }
@@ -533,6 +532,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         for (ModelVersion v : repository.ofBundle(bundleId)) {
             repository.remove(v);
         }
+        repository.unpark(bundleId);
         readiness.settled(bundleId);
         applyVersionPolicies();
     }
@@ -559,10 +559,10 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             return;
         }
         ModelRepository.Selection selection = repository.selection(name);
-        if (selection.noneNamedInstalled() && policyWarned.add(name + "\n" + selection.describe())) {
+        if (selection.fallsBack() && policyWarned.add(name + "\n" + selection.describe())) {
             LOG.warn("model '{}': {} (conf/models/{}.json or its plugin's descriptor)", name, selection.describe(),
                     name);
-        } else if (!selection.noneNamedInstalled()) {
+        } else if (!selection.fallsBack()) {
             policyWarned.removeIf(k -> k.startsWith(name + "\n"));
         }
         List<ModelVersion> held = repository.candidates(name, null);
@@ -673,7 +673,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         }
         r.moveTo(loading.deferred(attempt, PlacementNotes.NO_ROOM), "placement has no room for its model yet");
         String model = r.status(false).model();
-        repository.deferred(model, PlacementNotes.NO_ROOM);
+        repository.deferred(attempt.version(), model, PlacementNotes.NO_ROOM);
         LOG.warn("{}: {}", attempt.source().label(), message);
         readiness.settled(r.bundleId());
         deferred.accept(model, new io.tollgate.serving.InferenceException(

@@ -57,6 +57,12 @@ final class ModelRepository {
     private final java.util.Set<String> unloaded = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Models placement evicted (issue 12), with the reason; cleared when a version of the model is READY again. */
     private final java.util.Map<String, String> evicted = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Versions placement evicted or had no room for (issue 12), by plugin bundle id: no longer listed once closed, yet
+     * their plugins still hold them and the next request loads them again, so a version policy counts them
+     * ({@link #selection}); forgotten when the version is READY again or its plugin stops.
+     */
+    private final java.util.Map<Long, ModelVersion> parked = new java.util.concurrent.ConcurrentHashMap<>();
     /** Told about each version whose model closed or that failed (placement releases its reservation). */
     private volatile java.util.function.Consumer<ModelVersion> onClosed = v -> { };
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
@@ -172,6 +178,7 @@ final class ModelRepository {
         }
         configure(version);     // with the inputs and outputs the loaded model declares
         evicted.remove(version.name());
+        parked.remove(version.plugin().bundleId());
         changed();
         for (ModelVersion old : versions) {
             if (old != version && old.state() == ModelState.READY && old.retiring()
@@ -230,16 +237,27 @@ final class ModelRepository {
      */
     void evict(ModelVersion version, String reason) {
         evicted.put(version.name(), reason);
+        parked.put(version.plugin().bundleId(), version);
         drain(version);
     }
 
     /**
-     * Placement had no room to load model {@code name} (issue 12, {@code min.residency.ms}): as if evicted with
-     * {@code reason}; the next request loads it again.
+     * Placement had no room to load {@code version} (null: it was not listed yet) of model {@code name} (issue 12,
+     * {@code min.residency.ms}): as if evicted with {@code reason}; the next request loads it again.
      */
-    void deferred(String name, String reason) {
+    void deferred(ModelVersion version, String name, String reason) {
         evicted.put(name, reason);
+        if (version != null) {
+            parked.put(version.plugin().bundleId(), version);
+        }
         changed();
+    }
+
+    /** Plugin {@code bundleId} stopped or went away: a version of it placement evicted no longer counts. */
+    void unpark(long bundleId) {
+        if (parked.remove(bundleId) != null) {
+            changed();
+        }
     }
 
     /** Why model {@code name} is not loaded, when placement evicted it and it has not loaded again yet. */
@@ -426,7 +444,7 @@ final class ModelRepository {
                             + " requests queued; retry later");
                 default:
                     if (attempt >= MAX_REROUTES) {
-                        throw notReady(name, version, List.of(target));
+                        throw notReady(name, version, List.of(target), List.of(target));
                     }
             }
         }
@@ -454,7 +472,7 @@ final class ModelRepository {
                     + installedNames());
         }
         List<ModelVersion> candidates = named;
-        Selection selection = selection(named);
+        Selection selection = selection(named, parkedOf(name));
         if (version != null && !version.isBlank()) {
             candidates = named.stream().filter(v -> sameVersion(v, version)).collect(Collectors.toList());
             if (candidates.isEmpty()) {
@@ -493,7 +511,9 @@ final class ModelRepository {
                 return standIn.get();
             }
         }
-        throw notReady(name, version, candidates);
+        // when the versions the policy selects all lost their license, the client is told that, not the others' states
+        List<ModelVersion> chosen = candidates.stream().filter(selection::selects).collect(Collectors.toList());
+        throw notReady(name, version, candidates, chosen.isEmpty() ? candidates : chosen);
     }
 
     /** The reason the repository index gives for a version its policy does not select. */
@@ -504,7 +524,12 @@ final class ModelRepository {
      * override in {@code conf/models/} decides for all) applied to the versions that are loading or ready.
      */
     record Selection(ModelConfig.VersionPolicy policy, java.util.Set<Version> selected, String defaultVersion,
-                     boolean noneNamedInstalled) {
+                     String fallback) {
+        /** True when a specific policy's versions cannot serve and others serve instead ({@link #fallback}: how). */
+        boolean fallsBack() {
+            return !fallback.isEmpty();
+        }
+
         boolean selects(ModelVersion v) {
             return selected.contains(v.parsedVersion());
         }
@@ -520,15 +545,14 @@ final class ModelRepository {
                 case ALL:
                     return "version_policy all";
                 default:
-                    return "version_policy specific " + policy.versions() + (noneNamedInstalled
-                            ? ", none of them installed: the newest installed version serves" : "");
+                    return "version_policy specific " + policy.versions() + (fallback.isEmpty() ? "" : ", " + fallback);
             }
         }
     }
 
     /** The version policy's selection among the versions of model {@code name} held. */
     Selection selection(String name) {
-        return selection(named(name));
+        return selection(named(name), parkedOf(name));
     }
 
     /**
@@ -536,8 +560,16 @@ final class ModelRepository {
      * {@code replacing} (the revision being loaded replaces them once READY).
      */
     Selection selection(String name, java.util.Set<Version> alsoInstalled, long replacing) {
+        java.util.Set<Version> also = new java.util.HashSet<>(alsoInstalled);
+        also.addAll(parkedOf(name));
         return selection(named(name).stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
-                .collect(Collectors.toList()), alsoInstalled);
+                .collect(Collectors.toList()), also);
+    }
+
+    /** The versions of model {@code name} placement evicted or had no room for whose plugins still hold them. */
+    private java.util.Set<Version> parkedOf(String name) {
+        return parked.values().stream().filter(v -> v.name().equals(name)).map(ModelVersion::parsedVersion)
+                .collect(Collectors.toSet());
     }
 
     /**
@@ -566,7 +598,16 @@ final class ModelRepository {
         return selection(named, java.util.Set.of());
     }
 
-    /** As {@link #selection(List)}, counting {@code alsoInstalled} (versions plugins declare but have not listed yet). */
+    /**
+     * As {@link #selection(List)}, counting {@code alsoInstalled}: versions plugins hold but that are not listed (being
+     * described, or evicted by placement). A {@code specific} policy none of whose versions can serve or is about to:
+     * <ul>
+     * <li>when none of them is held at all (a typo, or written before the plugin is dropped in), the newest version
+     * held serves instead (Triton keeps the model it has when a reload selects no available version);</li>
+     * <li>when one is held but failed (a broken model, a license that no longer entitles it), the versions READY now
+     * serve on until one it names is READY, and no other version is loaded for it: the owner named that version.</li>
+     * </ul>
+     */
     static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled) {
         List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
@@ -588,15 +629,23 @@ final class ModelRepository {
                     selected.add(ModelVersion.parse(v));
                 }
         }
-        boolean noneNamedInstalled = !versions.isEmpty() && versions.stream().noneMatch(selected::contains);
-        if (noneNamedInstalled) {
-            // a specific policy naming only versions not installed (a typo, or written before the plugin is dropped
-            // in) would serve nothing: the newest installed version serves until one it names is installed (Triton
-            // keeps the model it has when a reload selects no available version)
-            selected.clear();
-            selected.add(versions.get(0));
+        String fallback = "";
+        if (policy.kind() == ModelConfig.VersionPolicy.Kind.SPECIFIC
+                && versions.stream().noneMatch(selected::contains)) {
+            boolean held = named.stream().anyMatch(v -> v.state() == ModelState.FAILED
+                    && selected.contains(v.parsedVersion()));
+            List<Version> serving = live.stream().filter(v -> v.state() == ModelState.READY && !v.excluded())
+                    .map(ModelVersion::parsedVersion).sorted().collect(Collectors.toList());
+            if (!held && !versions.isEmpty()) {
+                selected.clear();
+                selected.add(versions.get(0));
+                fallback = "none of them installed: the newest installed version serves";
+            } else if (held && !serving.isEmpty()) {
+                selected.addAll(serving);
+                fallback = "none of them can serve: " + serving + " serves on until one is READY";
+            }
         }
-        return new Selection(policy, selected, defaultVersion, noneNamedInstalled);
+        return new Selection(policy, selected, defaultVersion, fallback);
     }
 
     // ---- explicit model control (RepositoryControl) ----------------------------------------------
@@ -647,7 +696,7 @@ final class ModelRepository {
             String reason = "";
             if (v.excluded() && installed(v)) {
                 // unloaded (or unloading: no new request goes there) because the version policy does not select it
-                Selection selection = selections.computeIfAbsent(v.name(), n -> selection(named(n)));
+                Selection selection = selections.computeIfAbsent(v.name(), this::selection);
                 if (unloaded.contains(v.name())) {
                     state = "UNAVAILABLE";
                     reason = LoadAttempt.UNLOADED + " (POST /v2/repository/models/" + v.name() + "/load loads it)";
@@ -663,7 +712,7 @@ final class ModelRepository {
             }
             switch (v.state()) {
                 case READY:
-                    Selection selection = selections.computeIfAbsent(v.name(), n -> selection(named(n)));
+                    Selection selection = selections.computeIfAbsent(v.name(), this::selection);
                     if (unloaded.contains(v.name())) {
                         state = "UNLOADING";
                         reason = "unloaded by an operator; requests in flight are finishing";
@@ -881,14 +930,16 @@ final class ModelRepository {
         }
     }
 
-    private static InferenceException notReady(String name, String version, List<ModelVersion> candidates) {
+    private static InferenceException notReady(String name, String version, List<ModelVersion> candidates,
+                                               List<ModelVersion> selected) {
         String states = candidates.stream().sorted(PREFERENCE.reversed()).map(ModelRepository::stateText)
                 .collect(Collectors.joining("; "));
         String which = version == null || version.isBlank() ? "model '" + name + "' has no ready version"
                 : "model '" + name + "' " + version + " is not ready";
-        if (!candidates.isEmpty() && candidates.stream().allMatch(v -> v.unlicensed() && v.state() == ModelState.FAILED)) {
-            // every version stopped for want of a license: the client is told why, as a request to a READY one is
-            ModelVersion best = candidates.stream().max(PREFERENCE).orElseThrow();
+        if (!selected.isEmpty() && selected.stream().allMatch(v -> v.unlicensed() && v.state() == ModelState.FAILED)) {
+            // every version it would serve stopped for want of a license: the client is told why, as a request to a
+            // READY one is
+            ModelVersion best = selected.stream().max(PREFERENCE).orElseThrow();
             return new InferenceException(Reason.NOT_LICENSED, best.label() + " is not licensed on this box: "
                     + best.error());
         }

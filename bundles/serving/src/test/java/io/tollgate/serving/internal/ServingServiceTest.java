@@ -315,11 +315,55 @@ public class ServingServiceTest {
 
     /**
      * Checked at every change of the repository, on the changing thread (what a reader of {@code /v2/repository/index}
-     * and {@code /admin/plugins} could see at that instant): once a version is FAILED, its plugin already says why.
+     * and {@code /admin/plugins} could see at that instant): once a version is FAILED, its plugin already says why,
+     * whatever failed it: its model did not load, its engine went away, its license was revoked.
      */
     @Test
     public void aFailedModelsPluginAlreadyGivesTheReasonWhenTheModelShowsFailed() throws Exception {
         start();
+        List<String> seen = pluginReasonsAtEachFailure();
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertFalse("a FAILED version was seen", seen.isEmpty());
+        for (String pair : List.copyOf(seen)) {
+            assertEquals(s.error() + " | plugin: " + s.error(), pair);
+        }
+    }
+
+    @Test
+    public void aPluginGivesTheReasonWhenItsEngineGoesAwayBeforeItsModelShowsFailed() throws Exception {
+        start();
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        List<String> seen = pluginReasonsAtEachFailure();
+        service.unbindEngine(engine);
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertFalse("a FAILED version was seen", seen.isEmpty());
+        for (String pair : List.copyOf(seen)) {
+            assertEquals(s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error(), pair);
+        }
+    }
+
+    @Test
+    public void aPluginGivesTheReasonWhenItsLicenseIsRevokedBeforeItsModelShowsFailed() throws Exception {
+        start();
+        io.tollgate.serving.testing.InMemoryEntitlements licenses =
+                io.tollgate.serving.testing.InMemoryEntitlements.everything();
+        service.bindEntitlements(licenses);
+        service.pluginStarted(fm(1, "1.0.0", 1));
+        awaitState("fm", "1.0.0", ModelState.READY);
+        List<String> seen = pluginReasonsAtEachFailure();
+        licenses.revoke("fm", "1.0.0");
+        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
+        assertTrue(s.error(), s.error().contains("revoked"));
+        assertFalse("a FAILED version was seen", seen.isEmpty());
+        for (String pair : List.copyOf(seen)) {
+            assertEquals(s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error(), pair);
+        }
+    }
+
+    /** From now on, at each repository change: "model error | plugin: plugin 1's error" for each FAILED fm version. */
+    private List<String> pluginReasonsAtEachFailure() {
         List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
         service.repository().onChange(() -> {
             try {
@@ -333,12 +377,7 @@ public class ServingServiceTest {
                 seen.add("the check failed: " + e);
             }
         });
-        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
-        ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
-        assertFalse("a FAILED version was seen", seen.isEmpty());
-        for (String pair : List.copyOf(seen)) {
-            assertEquals(s.error() + " | plugin: " + s.error(), pair);
-        }
+        return seen;
     }
 
     @Test

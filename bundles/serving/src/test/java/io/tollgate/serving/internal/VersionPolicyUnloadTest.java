@@ -58,17 +58,27 @@ public class VersionPolicyUnloadTest {
 
     private final Reservations slots = new Reservations();
     private CountingOnnx engine;
+    private final io.tollgate.serving.testing.InMemoryEntitlements licenses =
+            io.tollgate.serving.testing.InMemoryEntitlements.everything();
     private ServingService service;
     private Path models;
 
     /** A placement service that reserves every instance on the CPU for engine onnx and records what is released. */
     static final class Reservations implements io.tollgate.accelerator.PlacementService {
         final Map<String, io.tollgate.accelerator.Placement> resident = new ConcurrentHashMap<>();
+        final Map<String, io.tollgate.accelerator.EvictionListener> listeners = new ConcurrentHashMap<>();
         final List<String> released = new CopyOnWriteArrayList<>();
+
+        /** Evicts instance {@code key} ("model:version") as placement does to make room: released, listener told. */
+        void evict(String key, String reason) {
+            io.tollgate.accelerator.Placement p = resident.remove(key);
+            listeners.get(key).evicted(p, reason);
+        }
 
         @Override
         public io.tollgate.accelerator.Placement place(io.tollgate.accelerator.PlacementRequest r,
                                                       io.tollgate.accelerator.EvictionListener listener) {
+            listeners.put(r.model() + ":" + r.version(), listener);
             return resident.computeIfAbsent(r.model() + ":" + r.version(), k -> new io.tollgate.accelerator.Placement(
                     r.model(), r.version(), "cpu", io.tollgate.accelerator.AcceleratorKind.CPU, "onnx", "fp32",
                     r.estimatedBytes(), ""));
@@ -199,7 +209,7 @@ public class VersionPolicyUnloadTest {
     private ServingService serving() {
         ServingService s = new ServingService(new ServingSettings(4, 64, 10_000, 10_000, 2_000, 50),
                 new FakeUsageJournal());
-        s.bindEntitlements(io.tollgate.serving.testing.InMemoryEntitlements.everything());
+        s.bindEntitlements(licenses);
         s.placement(slots);
         s.watchModelConfigs(models);
         s.bindEngine(engine);
@@ -385,5 +395,101 @@ public class VersionPolicyUnloadTest {
         assertEquals("1.0.0", send(null, "served").get(20, TimeUnit.SECONDS).version());
         assertEquals(io.tollgate.serving.ModelConfig.VersionPolicy.Kind.SPECIFIC,
                 service.config("fm", null).orElseThrow().versionPolicy().kind());
+    }
+
+    /** 1.0.0 and 2.0.0 READY, then {@code policy} (which selects 2.0.0 only): 1.0.0 unloads and its session closes. */
+    private void onlyTwoServes(String policy) throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        service.pluginStarted(plugin(2, "2.0.0"));
+        await("both READY: " + index(), () -> index().equals(List.of("1.0.0 READY", "2.0.0 READY")));
+        policy(policy);
+        await("1.0.0 unloaded: " + index(), () -> engine.session("1.0.0", 0).closes.get() == 1);
+        assertTrue(index().toString(), index().get(0).startsWith("1.0.0 UNAVAILABLE: not selected"));
+    }
+
+    /** {@code what} holds for 2 s: the lifecycle thread applied whatever it would have applied. */
+    private void holds(String what, BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (System.nanoTime() < end) {
+            assertTrue(what + ": " + index() + ", resident " + slots.resident(), condition.getAsBoolean());
+            Thread.sleep(10);
+        }
+    }
+
+    private InferenceException refused(String version, String id) throws Exception {
+        try {
+            InferenceResponse r = send(version, id).get(20, TimeUnit.SECONDS);
+            throw new AssertionError("served by " + r.version() + ": " + index());
+        } catch (ExecutionException e) {
+            return (InferenceException) e.getCause();
+        }
+    }
+
+    /**
+     * The version a specific policy names lost its license: it is not "absent", so the version the policy unloaded is
+     * not loaded in its place (it would serve and bill what the owner pinned away); requests get 403 with the reason.
+     */
+    @Test
+    public void aNamedVersionThatLostItsLicenseDoesNotLoadTheOneThePolicyUnloaded() throws Exception {
+        onlyTwoServes("{'version_policy':{'specific':{'versions':['2.0.0']}}}");
+        licenses.revoke("fm", "2.0.0");
+        await("2.0.0 FAILED: " + index(), () -> index().get(1).startsWith("2.0.0 UNAVAILABLE"));
+        holds("1.0.0 stays unloaded", () -> engine.sessions("1.0.0") == 1 && !slots.resident().contains("fm:1.0.0"));
+        InferenceException e = refused(null, "after-revocation");
+        assertEquals(e.getMessage(), Reason.NOT_LICENSED, e.reason());
+        assertTrue(e.getMessage(), e.getMessage().contains("revoked"));
+        assertEquals(1, engine.sessions("1.0.0"));
+    }
+
+    /**
+     * The version a policy selects was evicted by placement to make room: it loads again on the next request; the
+     * version the policy unloaded is not loaded in its place (specific, and latest 1: an evicted version still counts).
+     */
+    @Test
+    public void aSelectedVersionEvictedByPlacementDoesNotLoadTheOneThePolicyUnloaded() throws Exception {
+        for (String policy : List.of("{'version_policy':{'specific':{'versions':['2.0.0']}}}",
+                "{'version_policy':{'latest':{'num_versions':1}}}")) {
+            service.deactivate();
+            service = null;
+            Files.deleteIfExists(models.resolve("fm.json"));
+            engine = new CountingOnnx();
+            service = serving();
+            onlyTwoServes(policy);
+            int twos = engine.sessions("2.0.0");
+            slots.evict("fm:2.0.0", "evicted (memory budget)");
+            await(policy + ": 2.0.0's session closed", () -> engine.session("2.0.0", twos - 1).closes.get() == 1);
+            // the owner edits the override meanwhile: the policy is applied again, with 2.0.0 not resident
+            policy(policy.replace("{'version_policy'", "{'max_batch_size':8,'version_policy'"));
+            await(policy + ": the edit applied", () -> service.config("fm", null).map(c -> c.maxBatchSize() == 8)
+                    .orElse(false));
+            holds(policy + ": 1.0.0 stays unloaded", () -> engine.sessions("1.0.0") == 1
+                    && !slots.resident().contains("fm:1.0.0")
+                    && index().get(0).startsWith("1.0.0 UNAVAILABLE: not selected"));
+            assertEquals(policy, "2.0.0", send(null, "after-eviction").get(20, TimeUnit.SECONDS).version());
+            assertEquals(policy, twos + 1, engine.sessions("2.0.0"));
+            assertEquals(policy, 1, engine.sessions("1.0.0"));
+        }
+    }
+
+    /**
+     * A specific policy names a version that then arrives broken: the version serving keeps serving (Triton keeps the
+     * model it has when the new one fails to load), listed READY; the failure is listed with its reason.
+     */
+    @Test
+    public void aNamedVersionThatFailsToLoadKeepsTheServingOneServing() throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        await("1.0.0 READY", () -> index().equals(List.of("1.0.0 READY")));
+        policy("{'version_policy':{'specific':{'versions':['2.0.0']}}}");
+        await("the policy applied", () -> service.config("fm", null).map(c -> c.versionPolicy().kind()
+                == io.tollgate.serving.ModelConfig.VersionPolicy.Kind.SPECIFIC).orElse(false));
+        FakePluginSource broken = plugin(2, "2.0.0");
+        broken.put("TOLLGATE-INF/model.onnx", "not an ONNX model".getBytes(StandardCharsets.UTF_8));
+        service.pluginStarted(broken);
+        await("2.0.0 FAILED: " + index(), () -> index().size() == 2 && index().get(1).startsWith("2.0.0 UNAVAILABLE"));
+        holds("1.0.0 serves on", () -> engine.session("1.0.0", 0).closes.get() == 0);
+        assertEquals(index().toString(), "1.0.0 READY", index().get(0));
+        for (int i = 0; i < 5; i++) {
+            assertEquals("1.0.0", send(null, "kept-" + i).get(20, TimeUnit.SECONDS).version());
+        }
     }
 }

@@ -24,6 +24,7 @@ public final class InMemoryEntitlements implements Entitlements {
     private final Map<String, License> licenses = new ConcurrentHashMap<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Refusal> revoked = new ConcurrentHashMap<>();
+    private final java.util.Set<String> revokedVersions = ConcurrentHashMap.newKeySet();
     private volatile boolean entitleAll;
 
     /** Entitles every plugin, with a free license ({@code free-<plugin>}: no quota, no expiry). */
@@ -56,6 +57,12 @@ public final class InMemoryEntitlements implements Entitlements {
         changed();
     }
 
+    /** Revokes what entitles version {@code version} of {@code plugin} only (a license for a version range). */
+    public void revoke(String plugin, String version) {
+        revokedVersions.add(plugin + "@" + version);
+        changed();
+    }
+
     private void changed() {
         for (Runnable r : listeners) {
             r.run();
@@ -65,6 +72,10 @@ public final class InMemoryEntitlements implements Entitlements {
     @Override
     public Entitlement check(String plugin, String version, long nowMillis) {
         Instant now = Instant.ofEpochMilli(nowMillis);
+        if (revokedVersions.contains(plugin + "@" + version)) {
+            return Entitlement.refused(plugin, version, Refusal.REVOKED, Refusal.REVOKED.words() + ": the license for "
+                    + plugin + " " + version + " was revoked by its vendor");
+        }
         List<License> named = new ArrayList<>();
         for (License l : licenses.values()) {
             if (l.plugin().equals(plugin)) {
