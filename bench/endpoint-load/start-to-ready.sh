@@ -4,7 +4,8 @@
 # Prints the wall seconds and the CPU seconds (user+sys) the appliance's processes had used when /v2/health/ready said 200.
 # The poller is one python3 process asking every 20 ms over a new connection: it costs the 2-core box next to nothing.
 # POLL=curl polls as this script did before 2026-12-02 (a curl process every 50 ms): on a 2-core box those processes
-# took ~0.8-1 s off the appliance's start (bench/RESULTS.md, "Start to ready, measured without the poller's cost").
+# added ~0.6 s to a warm start and ~1.5 s to a first start (medians; bench/RESULTS.md, "Start to ready, measured
+# without the poller's cost").
 set -u
 dist="$1"; data="$2"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -29,8 +30,8 @@ while True:
         r = c.getresponse(); r.read(); c.close()
         if r.status == 200:
             sys.exit(0)
-    except OSError:
-        pass
+    except (OSError, http.client.HTTPException):
+        pass        # not listening yet, or a connection closed mid-answer while it starts
     try:
         os.kill(pid, 0)
     except OSError:

@@ -51,6 +51,11 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
 
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        if (!start.decoderResult().isSuccess()) {
+            // a head that did not decode (a Content-Length that is not a number...) gets no 100 Continue: the router
+            // answers it 400 and closes (Netty's own check reads the length and would throw, or invite the body)
+            return null;
+        }
         Object response = super.newContinueResponse(start, maxContentLength, pipeline);
         if (response instanceof HttpResponse r
                 && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {

@@ -189,8 +189,9 @@ final class InferRequestDecoder {
 
     /** A parameter's value for a message: a string is named as one ("the string \"3\""), so it is not read as 3. */
     private static String shown(Object value) {
-        return value instanceof String t ? "the string \"" + (t.length() > 40 ? t.substring(0, 40) + "…" : t) + "\""
-                : String.valueOf(value);
+        // cut after 40 characters (code points: never between the two halves of a surrogate pair)
+        return value instanceof String t ? "the string \"" + (t.codePointCount(0, t.length()) > 40
+                ? t.substring(0, t.offsetByCodePoints(0, 40)) + "…" : t) + "\"" : String.valueOf(value);
     }
 
     /**

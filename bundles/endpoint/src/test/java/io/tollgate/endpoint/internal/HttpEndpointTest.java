@@ -367,19 +367,21 @@ public class HttpEndpointTest {
         for (String path : List.of("POST /v2/models/echo/infer", "GET /v2/health/ready", "POST /v2/repository/index")) {
             for (String value : List.of("abc", "1e3", "0x10", "99999999999999999999", "9223372036854775808", "-5",
                     "+5")) {
+              for (String expect : List.of("", "Expect: 100-continue\r\n")) {   // the aggregator reads it to answer 100
                 try (Socket s = new Socket("127.0.0.1", server.port())) {
                     s.setSoTimeout(30_000);
                     OutputStream out = s.getOutputStream();
-                    out.write((path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + value + "\r\n\r\n")
+                    out.write((path + " HTTP/1.1\r\nHost: x\r\n" + expect + "Content-Length: " + value + "\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                     TestServer.RawResponse r = TestServer.readResponse(s.getInputStream());
-                    String what = path + " with Content-Length: " + value;
+                    String what = path + " with " + expect.replace("\r\n", ", ") + "Content-Length: " + value;
                     assertNotNull(what + ": no answer", r);
                     assertEquals(what + ": " + r.body(), 400, r.status());
                     assertEquals(what, "close", r.header("connection"));
                     assertTrue(what + ": " + r.body(), r.body().contains("malformed HTTP request"));
                 }
+              }
             }
         }
     }

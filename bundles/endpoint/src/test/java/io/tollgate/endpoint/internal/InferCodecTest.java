@@ -64,6 +64,16 @@ public class InferCodecTest {
         m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}],"
                 + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":0}}]}");
         assertTrue(m, m.endsWith("to return), not 0"));
+        // a long string is cut after 40 characters, never inside one (an emoji is two UTF-16 units)
+        String emoji = "\uD83D\uDE00";
+        m = badRequest("{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],"
+                + "\"parameters\":{\"binary_data_size\":\"" + "a".repeat(39) + emoji + "tail\"}}]}");
+        assertTrue(m, m.endsWith("not the string \"" + "a".repeat(39) + emoji + "…\""));
+        for (int i = 0; i < m.length(); i++) {
+            assertTrue("a lone surrogate at " + i + ": " + m, !Character.isSurrogate(m.charAt(i))
+                    || Character.isSurrogatePair(m.charAt(i), i + 1 < m.length() ? m.charAt(i + 1) : ' ')
+                    || i > 0 && Character.isSurrogatePair(m.charAt(i - 1), m.charAt(i)));
+        }
     }
 
     /** Inference-Header-Content-Length 0 with a body: the body is not empty, the header is wrong. */
