@@ -62,4 +62,30 @@ public class PriceListTest {
                     + " \"accelerator\""));
         }
     }
+
+    /**
+     * Guards that a price list is one JSON document: a second object or text after it is "not readable JSON", never
+     * the first object's prices used while the rest is ignored.
+     */
+    @Test
+    public void aPriceListWithContentAfterItsJsonIsRefused() throws Exception {
+        String doc = "{'currency':'EUR','prices':[{'model':'fm','meter':'inference','unit_price':'0.25'}]}";
+        assertEquals("the document alone is read", Optional.of(new BigDecimal("0.25")),
+                read(doc).unitPrice("fm", "io.x", "inference"));
+        String[][] cases = {
+            {doc + "{'currency':'USD','prices':[]}", "Trailing token (of type START_OBJECT) found after value"},
+            {doc + " x", "Unrecognized token 'x'"},
+        };
+        for (String[] c : cases) {
+            Path f = tmp.newFile().toPath();
+            Files.writeString(f, c[0].replace('\'', '"'));
+            try {
+                PriceList p = PriceList.read(f);
+                fail("read " + c[0] + " as " + p.rows());
+            } catch (IOException e) {
+                assertTrue(e.getMessage(), e.getMessage().startsWith("price list " + f + " is not readable JSON: "
+                        + c[1]));
+            }
+        }
+    }
 }

@@ -237,4 +237,26 @@ public class EnrollCommandTest {
                 + "http://127.0.0.1:" + closed + "/v1/devices"));
         assertEquals(r.err(), 1, r.err().lines().count());
     }
+
+    /**
+     * Guards that the enrollment answer is one JSON document: a second object or text after it is an answer "that is
+     * not JSON" (exit 1, one line) and nothing is written, never the first object's cloud key pinned.
+     */
+    @Test
+    public void anAnswerWithContentAfterItsJsonIsAFailureAndWritesNothing() throws Exception {
+        String doc = registered("tg-3", false);
+        for (String after : new String[] {registered("tg-4", true), " x"}) {
+            answer = doc + after;
+            ToolRun r = enroll("--token", "t", "--mqtt", "tcp://127.0.0.1:1883");
+            assertEquals(r.toString(), 1, r.code());
+            assertEquals(r.toString(), "tollgate device enroll: the billing service at " + billing() + "/v1/devices"
+                    + " answered 201 with a body that is not JSON", r.err().strip());
+            assertFalse(Files.exists(conf.resolve("cloud.pub.pem")));
+            assertFalse(Files.exists(conf.resolve("io.tollgate.sync.cfg")));
+        }
+        answer = doc;
+        ToolRun r = enroll("--token", "t", "--mqtt", "tcp://127.0.0.1:1883");
+        assertEquals("the document alone is accepted: " + r, 0, r.code());
+        assertEquals(CLOUD_PEM, Files.readString(conf.resolve("cloud.pub.pem")));
+    }
 }

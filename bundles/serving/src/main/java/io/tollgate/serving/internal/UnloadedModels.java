@@ -31,7 +31,15 @@ final class UnloadedModels {
     UnloadedModels(Path dir) throws IOException {
         this.file = dir == null ? null : dir.resolve("unloaded.json");
         if (file != null && Files.exists(file)) {
-            JsonNode root = JSON.readTree(file.toFile());
+            JsonNode root;
+            try {
+                root = JSON.readTree(file.toFile());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+                throw new IOException(file + " is not valid JSON" + (at == null ? "" : " at line " + at.getLineNr()
+                        + ", column " + at.getColumnNr()) + " (" + e.getOriginalMessage() + "); fix or delete it"
+                        + " (deleting it loads every installed model)", e);
+            }
             JsonNode list = root == null ? null : root.get("unloaded");
             if (list == null || !list.isArray()) {
                 throw new IOException(file + " must hold {\"unloaded\": [model names]}; fix or delete it (deleting it"

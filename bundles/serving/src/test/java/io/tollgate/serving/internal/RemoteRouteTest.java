@@ -685,4 +685,94 @@ public class RemoteRouteTest {
             }
         }
     }
+
+    // ---- content after the JSON document (decision: JSON readers refuse content after the document) --------------
+
+    /** The remote's answer carrying the JSON header {@code json} then the 16 bytes of {@code probs} [2,2] FP32. */
+    private static void sendBinary(HttpExchange ex, String json) throws IOException {
+        byte[] header = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        data.asFloatBuffer().put(new float[] {1f, 2f, 3f, 4f});
+        ex.getResponseHeaders().add("Inference-Header-Content-Length", Integer.toString(header.length));
+        ex.sendResponseHeaders(200, header.length + 16);
+        ex.getResponseBody().write(header);
+        ex.getResponseBody().write(data.array());
+    }
+
+    /**
+     * Guards that an inference answer is one JSON document: a second object or text after it (in the JSON form, or
+     * inside the binary form's declared JSON header) is an invalid answer (REMOTE_FAILED, 502) counted by the
+     * breaker, never the first object served.
+     */
+    @Test
+    public void anInferenceAnswerWithContentAfterItsJsonIsRefused() throws Exception {
+        String breaker = ",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}";
+        String refusal = "route 'plant-b': http://127.0.0.1:" + server.getAddress().getPort()
+                + " gave an invalid inference answer: not JSON";
+
+        RemoteRoute json = route(",'binary_data':false" + breaker);
+        String doc = "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":\"p\",\"datatype\":"
+                + "\"INT64\",\"shape\":[2],\"data\":[7,-8]}]}";
+        handler.set(ex -> send(ex, 200, doc));
+        InferenceResponse r = json.infer(request()).get(10, TimeUnit.SECONDS);
+        assertEquals("the document alone is served", -8L, r.outputs().get(0).data().getLong(8));
+        for (String after : new String[] {doc.replace("[7,-8]", "[1,2]"), " x"}) {
+            handler.set(ex -> send(ex, 200, doc + after));
+            RemoteRouteException e = failure(json);
+            assertEquals(after, Reason.REMOTE_FAILED, e.reason());
+            assertEquals(after, refusal, e.getMessage());
+        }
+        assertEquals(2, json.status().failures());
+
+        RemoteRoute binary = route(breaker);
+        String header = "{\"model_name\":\"fm\",\"model_version\":\"1\",\"outputs\":[{\"name\":\"probs\",\"datatype\":"
+                + "\"FP32\",\"shape\":[2,2],\"parameters\":{\"binary_data_size\":16}}]}";
+        handler.set(ex -> sendBinary(ex, header));
+        r = binary.infer(request()).get(10, TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {1f, 2f, 3f, 4f}, r.outputs().get(0).toFloats(), 0f);
+        for (String after : new String[] {"{\"model_name\":\"other\"}", " x"}) {
+            handler.set(ex -> sendBinary(ex, header + after));
+            RemoteRouteException e = failure(binary);
+            assertEquals(after, Reason.REMOTE_FAILED, e.reason());
+            assertEquals(after, refusal, e.getMessage());
+        }
+        assertEquals(2, binary.status().failures());
+    }
+
+    /**
+     * Guards that the remote's metadata and its model configuration are one JSON document each: content after it is
+     * invalid metadata (REMOTE_FAILED, "it is not JSON") and an unusable configuration, never the first object used.
+     */
+    @Test
+    public void metadataAndAConfigWithContentAfterTheirJsonAreRefused() throws Exception {
+        AtomicReference<String> metadata = new AtomicReference<>(METADATA);
+        handler.set(ex -> {
+            if (ex.getRequestURI().getPath().endsWith("/config")) {
+                send(ex, 404, "{\"error\":\"no configuration\"}");
+            } else {
+                send(ex, 200, metadata.get());
+            }
+        });
+        io.tollgate.model.ModelDescriptor d = route("").refreshMetadata().get(10, TimeUnit.SECONDS);
+        assertEquals("the document alone is metadata", "4", d.version());
+        for (String after : new String[] {METADATA.replace("\"4\"", "\"5\""), " x"}) {
+            metadata.set(METADATA + after);
+            RemoteRoute route = route("");
+            RemoteRouteException e = metadataFailure(route);
+            assertEquals(after, Reason.REMOTE_FAILED, e.reason());
+            assertEquals(after, "route 'plant-b': http://127.0.0.1:" + server.getAddress().getPort()
+                    + " gave invalid metadata for model 'fm': it is not JSON", e.getMessage());
+            assertEquals(null, route.metadata());
+        }
+
+        assertEquals(8, RemoteRoute.maxBatchSizeOf("{\"max_batch_size\":8}".getBytes(StandardCharsets.UTF_8)));
+        for (String after : new String[] {"{\"max_batch_size\":16}", " x"}) {
+            try {
+                RemoteRoute.maxBatchSizeOf(("{\"max_batch_size\":8}" + after).getBytes(StandardCharsets.UTF_8));
+                fail("accepted a configuration followed by " + after);
+            } catch (IllegalArgumentException e) {
+                assertEquals("it is not JSON", e.getMessage());
+            }
+        }
+    }
 }
