@@ -44,7 +44,58 @@ final class ErrorMapper {
     /** The longest Retry-After a route's remote 429 is answered with (the serving layer bounds it the same). */
     static final long MAX_REMOTE_RETRY_AFTER_S = 60;
 
+    /** The refusals that come with load, whose WARN lines are limited (one per reason per 10 s). */
+    private static volatile LoadRefusals loadRefusals = new LoadRefusals(10_000_000_000L);
+
     private ErrorMapper() {
+    }
+
+    /** Tests only: counts the refusals from now on in {@code next}; returns the one in use before. */
+    static LoadRefusals loadRefusals(LoadRefusals next) {
+        LoadRefusals previous = loadRefusals;
+        loadRefusals = next;
+        return previous;
+    }
+
+    /**
+     * Limits the WARN lines of the 503s a busy or starting box gives every client at once (queue full, queue timeout,
+     * model not ready yet, a route's breaker open): at a few thousand requests a second, one line each would rotate
+     * the log's history away within a minute and cost the CPU the box is short of. The first refusal of a reason is
+     * logged, then at most one per interval, saying how many were not.
+     */
+    static final class LoadRefusals {
+        private final long intervalNanos;
+        private final java.util.Map<InferenceException.Reason, long[]> windows =
+                new java.util.EnumMap<>(InferenceException.Reason.class);
+
+        LoadRefusals(long intervalNanos) {
+            this.intervalNanos = intervalNanos;
+        }
+
+        /**
+         * @return 0 when {@code reason} is not limited (log it as usual); n ≥ 1 to log this one, n - 1 not logged
+         * since the last line; -1 to not log it
+         */
+        synchronized long notLogged(InferenceException.Reason reason) {
+            switch (reason) {
+                case OVERLOADED:
+                case TIMEOUT:
+                case MODEL_NOT_READY:
+                case REMOTE_UNAVAILABLE:
+                    break;
+                default:
+                    return 0;
+            }
+            long now = System.nanoTime();
+            long[] w = windows.get(reason);     // {time of the last line, refusals not logged since}
+            if (w == null || now - w[0] >= intervalNanos) {
+                long skipped = w == null ? 0 : w[1];
+                windows.put(reason, new long[] {now, 0});
+                return skipped + 1;
+            }
+            w[1]++;
+            return -1;
+        }
     }
 
     /**
@@ -173,8 +224,16 @@ final class ErrorMapper {
         boolean countedElsewhere = t instanceof RequestException busy && busy.kind() == RequestException.Kind.BUSY;
         if (status.code() >= 500 && !countedElsewhere) {   // BUSY: its caller logs once per interval
             boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
+            long notLogged = t instanceof InferenceException ie && plain ? loadRefusals.notLogged(ie.reason()) : 0;
             // the request line and the message may quote the client: LogText keeps them on this one line
-            if (plain) {
+            if (notLogged > 0) {
+                LOG.warn("{} (request {}) answered {}: {} (such refusals are logged once per 10 s{}; "
+                        + "tollgate_http_responses_total counts them)", LogText.of(what), LogText.of(requestId),
+                        status.code(), LogText.of(message), notLogged == 1 ? ""
+                                : ": " + (notLogged - 1) + " more since the last line");
+            } else if (notLogged < 0) {
+                return new HttpReply(status, HttpReply.JSON, JsonBodies.error(message, requestId), headers);
+            } else if (plain) {
                 LOG.warn("{} (request {}) answered {}: {}", LogText.of(what), LogText.of(requestId), status.code(),
                         LogText.of(message));
             } else {

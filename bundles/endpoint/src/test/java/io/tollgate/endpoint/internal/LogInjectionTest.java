@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A client cannot forge log lines: the path, model names, versions and error messages quoting the body reach the
- * log through {@link LogText}, on the one line of their request. Reads what slf4j-simple writes to System.err,
+ * log through {@link LogText}, on the one line of their request. Nor can a flood of refusals flood the log. Reads what slf4j-simple writes to System.err,
  * with the per-request DEBUG line switched on.
  */
 public class LogInjectionTest {
@@ -103,6 +103,40 @@ public class LogInjectionTest {
         assertTrue(log, log.contains("answered 400 in"));
         assertTrue(log, log.contains(": request id has ' ' (U+0020) at character 2"));
         assertTrue(log, log.contains(": \"id\" must be a string"));
+    }
+
+    /**
+     * 503s that come with load (queue full, queue timeout, not ready, a route's breaker open) are logged once per
+     * 10 s per reason, saying how many were not; a 500 is logged every time (each is a fault to look at).
+     */
+    @Test
+    public void refusalsThatComeWithLoadAreLoggedOncePerIntervalAndFaultsEachTime() throws Exception {
+        ErrorMapper.LoadRefusals before = ErrorMapper.loadRefusals(new ErrorMapper.LoadRefusals(
+                java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1500)));
+        try {
+            String json = "{\"parameters\":{\"fail\":\"%s\"},\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+                    + "\"shape\":[1],\"data\":[1]}]}";
+            for (int i = 0; i < 40; i++) {
+                assertEquals(503, server.post("/v2/models/echo/infer", String.format(json, "OVERLOADED")).statusCode());
+                assertEquals(503, server.post("/v2/models/echo/infer", String.format(json, "TIMEOUT")).statusCode());
+            }
+            for (int i = 0; i < 3; i++) {
+                assertEquals(500, server.post("/v2/models/echo/infer", String.format(json, "ENGINE_FAILURE"))
+                        .statusCode());
+            }
+            Thread.sleep(1600);     // the interval passes: the next refusal is logged with the count of the others
+            assertEquals(503, server.post("/v2/models/echo/infer", String.format(json, "OVERLOADED")).statusCode());
+            String log = awaitLines(3, "WARN");
+            List<String> warned = log.lines().filter(l -> l.contains("WARN") && l.contains("answered 503")).toList();
+            assertEquals(log, 3, warned.size());      // the first of each reason, then OVERLOADED after the interval
+            assertTrue(log, warned.get(0).endsWith("(such refusals are logged once per 10 s; "
+                    + "tollgate_http_responses_total counts them)"));
+            assertTrue(log, warned.get(2).contains("fake failure OVERLOADED") && warned.get(2).contains(
+                    ": 39 more since the last line; tollgate_http_responses_total counts them)"));
+            assertEquals(log, 3, log.lines().filter(l -> l.contains("WARN") && l.contains("answered 500")).count());
+        } finally {
+            ErrorMapper.loadRefusals(before);
+        }
     }
 
     private static void assertNoForgedLine(String log) {
