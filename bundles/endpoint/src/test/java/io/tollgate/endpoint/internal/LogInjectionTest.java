@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A client cannot forge log lines: the path, model names, versions and error messages quoting the body reach the
- * log through {@link LogText}, on the one line of their request. Nor can a flood of refusals flood the log. Reads what slf4j-simple writes to System.err,
- * with the per-request DEBUG line switched on.
+ * log through {@link LogText}, on the one line of their request. Nor can a flood of refusals flood the log. Reads
+ * what slf4j-simple writes to System.err, with the per-request DEBUG line switched on.
  */
 public class LogInjectionTest {
     /** What an attacker wants the log to show on a line of its own. */
