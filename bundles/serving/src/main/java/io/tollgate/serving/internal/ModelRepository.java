@@ -562,8 +562,16 @@ final class ModelRepository {
     Selection selection(String name, java.util.Set<Version> alsoInstalled, long replacing) {
         java.util.Set<Version> also = new java.util.HashSet<>(alsoInstalled);
         also.addAll(parkedOf(name));
-        return selection(named(name).stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
-                .collect(Collectors.toList()), also);
+        List<ModelVersion> named = named(name);
+        List<ModelVersion> kept = named.stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
+                .collect(Collectors.toList());
+        // a revision replacing a version that serves stands in as that one did (a refresh keeps the model serving)
+        boolean replacesServing = named.stream().anyMatch(v -> v.retiring() && v.plugin().bundleId() == replacing
+                && v.state() == ModelState.READY && !v.excluded());
+        java.util.Set<Version> standingIn = !replacesServing ? java.util.Set.of() : kept.stream()
+                .filter(v -> v.plugin().bundleId() == replacing && v.state() == ModelState.LOADING)
+                .map(ModelVersion::parsedVersion).collect(Collectors.toSet());
+        return selection(kept, also, standingIn);
     }
 
     /** The versions of model {@code name} placement evicted or had no room for whose plugins still hold them. */
@@ -609,6 +617,12 @@ final class ModelRepository {
      * </ul>
      */
     static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled) {
+        return selection(named, alsoInstalled, java.util.Set.of());
+    }
+
+    /** As above; {@code standingIn}: versions that serve for the stand-in rule besides the READY ones. */
+    private static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled,
+                                       java.util.Set<Version> standingIn) {
         List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
                 .orElse(null);
@@ -634,8 +648,9 @@ final class ModelRepository {
                 && versions.stream().noneMatch(selected::contains)) {
             boolean held = named.stream().anyMatch(v -> v.state() == ModelState.FAILED
                     && selected.contains(v.parsedVersion()));
-            List<Version> serving = live.stream().filter(v -> v.state() == ModelState.READY && !v.excluded())
-                    .map(ModelVersion::parsedVersion).sorted().collect(Collectors.toList());
+            List<Version> serving = java.util.stream.Stream.concat(live.stream()
+                    .filter(v -> v.state() == ModelState.READY && !v.excluded()).map(ModelVersion::parsedVersion),
+                    standingIn.stream()).distinct().sorted().collect(Collectors.toList());
             if (!held && !versions.isEmpty()) {
                 selected.clear();
                 selected.add(versions.get(0));

@@ -491,5 +491,12 @@ public class VersionPolicyUnloadTest {
         for (int i = 0; i < 5; i++) {
             assertEquals("1.0.0", send(null, "kept-" + i).get(20, TimeUnit.SECONDS).version());
         }
+        // the plugin standing in is refreshed (a license renewal, the launcher's refresh): its new revision stands in
+        service.pluginStopped(1);
+        service.pluginStarted(plugin(1, "1.0.0"));
+        await("the new revision READY: " + index(), () -> engine.sessions("1.0.0") == 2
+                && index().get(0).equals("1.0.0 READY") && engine.session("1.0.0", 0).closes.get() == 1);
+        assertEquals(ModelState.READY, plugin(1).state());
+        assertEquals("1.0.0", send(null, "after-refresh").get(20, TimeUnit.SECONDS).version());
     }
 }
