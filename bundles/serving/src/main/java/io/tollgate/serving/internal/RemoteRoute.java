@@ -841,6 +841,15 @@ final class RemoteRoute {
                 throw invalid("output '" + printable(name) + "': " + printable(String.valueOf(e.getMessage())));
             }
         }
+        JsonNode answeredName = doc.get("model_name");
+        if (answeredName != null && !answeredName.isNull()
+                && !(answeredName.isTextual() && answeredName.textValue().equals(config.remoteModel()))) {
+            // another model's answer (a remote serving something else under the name, a proxy's mix-up): never
+            // handed on or billed as this one's; a server that leaves the name out is taken at its path
+            throw invalid("model '" + printable(config.remoteModel()) + "' was asked but the answer names "
+                    + (answeredName.isTextual() ? "model '" + printable(answeredName.textValue()) + "'"
+                    : "a JSON " + kind(answeredName) + " as its model_name"));
+        }
         JsonNode named = doc.get("model_version");
         if (named != null && !named.isNull() && !named.isValueNode()) {
             throw invalid("its model_version is a JSON " + kind(named) + ", not a string");
@@ -881,8 +890,9 @@ final class RemoteRoute {
      * {@link #batchDeclared(ModelDescriptor)}; a remote's metadata alone does not say), an output whose first
      * dimension is not the request's batch (the first dimension of its first input); an output of another datatype
      * than {@code expected} declares (so a numeric output a
-     * classification was asked of comes back numeric); or data that does not fill its shape (checked as the tensors
-     * are built).
+     * classification was asked of comes back numeric), or of another rank, or with a fixed dimension of another size
+     * than it declares; data that does not fill its shape (checked as the tensors are built). An answer naming
+     * another {@code model_name} than the one asked is refused as it is decoded.
      */
     void validate(InferenceResponse answer, InferenceRequest request, ModelDescriptor expected)
             throws RemoteRouteException {
@@ -953,6 +963,13 @@ final class RemoteRoute {
                 if (spec.name().equals(t.name()) && spec.type() != t.type()) {
                     throw invalid("output '" + printable(t.name()) + "' is " + t.type() + " but the model declares "
                             + spec.type());
+                }
+                if (spec.name().equals(t.name()) && !spec.accepts(t.shape())) {
+                    // a client that read this box's metadata trusts the shape: another rank or a fixed dimension of
+                    // another size is another model's answer (-1 dimensions take any size)
+                    throw invalid("output '" + printable(t.name()) + "' has the shape "
+                            + java.util.Arrays.toString(t.shape()) + " but the model declares "
+                            + java.util.Arrays.toString(spec.shape()) + " (-1: any size)");
                 }
             }
         }

@@ -472,10 +472,10 @@ public class RemoteRouteTest {
         }
         assertEquals(3, route.status().failures());
 
-        // a model without a batch dimension (max_batch_size 0): the shapes are the model's, not checked against it
+        // a model without a batch dimension (max_batch_size 0): its first axis (-1) is not checked against the batch
         io.tollgate.model.ModelDescriptor flat = new io.tollgate.model.ModelDescriptor("fm", "1", "", "remote", "",
                 batching().inputs(), batching().outputs(), 0, List.of(), "inference", "", Map.of());
-        handler.set(ex -> send(ex, 200, answer(output("probs", "[4]", "[1,2,3,4]"))));
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[3,2]", "[1,2,3,4,5,6]"))));
         assertEquals(1, served(route, batchOf2(List.of()), flat).outputs().size());
         assertEquals("no descriptor known: nothing to check the batch against", 1,
                 served(route, batchOf2(List.of()), null).outputs().size());
@@ -487,6 +487,51 @@ public class RemoteRouteTest {
         handler.set(ex -> send(ex, 200, answer(output("probs", "[3,2]", "[1,2,3,4,5,6]"))));
         assertEquals(3, served(route, batchOf2(List.of()), fromMetadata).outputs().get(0).shape()[0]);
         assertEquals(3, route.status().failures());
+    }
+
+    /**
+     * Probe 2026-12-03: an output whose rank or fixed dimensions contradict the shape the model declares (a client that
+     * read this box's metadata trusts it) is 502, never handed on or metered; -1 dimensions take any size.
+     */
+    @Test
+    public void anOutputOfAnotherShapeThanTheModelDeclaresIs502() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        io.tollgate.model.ModelDescriptor flat = new io.tollgate.model.ModelDescriptor("fm", "1", "", "remote", "",
+                batching().inputs(), batching().outputs(), 0, List.of(), "inference", "", Map.of());
+        for (io.tollgate.model.ModelDescriptor expected : List.of(batching(), flat)) {
+            for (String[] bad : new String[][] {
+                    {output("probs", "[2,5]", "[1,2,3,4,5,6,7,8,9,10]"), "[2, 5]"},
+                    {output("probs", "[2,2,1]", "[1,2,3,4]"), "[2, 2, 1]"},
+                    {output("probs", "[2]", "[1,2]"), "[2]"}}) {
+                handler.set(ex -> send(ex, 200, answer(bad[0])));
+                RemoteRouteException e = refused(route, batchOf2(List.of()), expected);
+                assertEquals(e.getMessage(), Reason.REMOTE_FAILED, e.reason());
+                assertTrue(e.getMessage(), e.getMessage().startsWith("route 'plant-b': ") && e.getMessage().contains(
+                        "output 'probs' has the shape " + bad[1] + " but the model declares [-1, 2] (-1: any size)"));
+            }
+        }
+        assertEquals(6, route.status().failures());
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[2,2]", "[1,2,3,4]"))));
+        assertEquals(1, served(route, batchOf2(List.of()), batching()).outputs().size());
+    }
+
+    /** Probe 2026-12-03: an answer naming another model than the one asked is 502, never handed on or metered. */
+    @Test
+    public void anAnswerNamingAnotherModelIs502() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':10,'open_ms':60000}");
+        String probs = output("probs", "[2,2]", "[1,2,3,4]");
+        for (String[] bad : new String[][] {
+                {"\"other\"", "the answer names model 'other'"},
+                {"\"FM\"", "the answer names model 'FM'"},
+                {"7", "the answer names a JSON number as its model_name"}}) {
+            handler.set(ex -> send(ex, 200, answer(probs).replace("\"model_name\":\"fm\"", "\"model_name\":" + bad[0])));
+            RemoteRouteException e = refused(route, batchOf2(List.of()), batching());
+            assertEquals(e.getMessage(), Reason.REMOTE_FAILED, e.reason());
+            assertTrue(e.getMessage(), e.getMessage().contains("model 'fm' was asked but " + bad[1]));
+        }
+        handler.set(ex -> send(ex, 200, answer(probs).replace("\"model_name\":\"fm\",", "")));
+        assertEquals("a server that leaves the name out is taken at its path", 1,
+                served(route, batchOf2(List.of()), batching()).outputs().size());
     }
 
     /**
