@@ -89,6 +89,8 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         this.diagnosis = new ResolveDiagnosis(threads, settings.resolveSettleMs(), this);
         this.loadTimeoutMs = settings.loadTimeoutMs();
         repository.onReconfigured(name -> threads.onLifecycle(() -> applyVersionPolicy(name)));
+        repository.loadingUnlisted(name -> plugins.values().stream()
+                .anyMatch(r -> r.state() instanceof PluginState.Loading && name.equals(r.model())));
     }
 
     // ---- events (any thread) -------------------------------------------------------------------
@@ -250,7 +252,6 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         if (!threads.onLifecycle(() -> {
             List<Long> ids = new ArrayList<>();
             try {
-                repository.loadAgain(name);
                 for (PluginRecord r : plugins.values()) {
                     if (!r.status(false).model().equals(name) || !r.state().started()) {
                         continue;
@@ -259,9 +260,12 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                     boolean live = repository.ofBundle(r.bundleId()).stream().anyMatch(v -> !v.retiring()
                             && (v.state() == ModelState.READY || v.state() == ModelState.LOADING));
                     if (!live && !(r.state() instanceof PluginState.Loading)) {
-                        startAttempt(r, r.source());
+                        startAttempt(r, r.source());    // it reads the plugin on a loader thread, then lists it
                     }
                 }
+                // lifted once its plugins are loading: a request in between is told it is loading, never that the
+                // model is not installed
+                repository.loadAgain(name);
             } finally {
                 started.complete(ids);
             }

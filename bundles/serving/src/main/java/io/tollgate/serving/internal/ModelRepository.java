@@ -68,6 +68,8 @@ final class ModelRepository {
     /** Bumped after every change of membership or state, so a routing that overlapped a change can tell. */
     private final AtomicLong generation = new AtomicLong();
     private volatile Runnable changeListener = () -> { };
+    /** True for a model one of whose plugins is loading but has not listed its version yet (ModelLoader). */
+    private volatile java.util.function.Predicate<String> loadingUnlisted = name -> false;
     private volatile java.util.function.Consumer<String> reconfigured = name -> { };
     private final long drainTimeoutMs;
     private final ScheduledExecutorService scheduler;
@@ -468,6 +470,10 @@ final class ModelRepository {
         }
         List<ModelVersion> named = named(name);
         if (named.isEmpty()) {
+            if (loadingUnlisted.test(name)) {
+                // a plugin of it is being read (at start, after a load or a restart): not "not installed"
+                throw new InferenceException(Reason.MODEL_NOT_READY, "model '" + name + "' is loading; retry shortly");
+            }
             throw new InferenceException(Reason.MODEL_NOT_FOUND, "model '" + name + "' is not installed; installed: "
                     + installedNames());
         }
@@ -909,6 +915,11 @@ final class ModelRepository {
      */
     void onChange(Runnable listener) {
         changeListener = listener;
+    }
+
+    /** How to tell a model whose plugin is loading but has not listed its version yet (any thread). */
+    void loadingUnlisted(java.util.function.Predicate<String> test) {
+        loadingUnlisted = test;
     }
 
     private List<ModelVersion> named(String name) {

@@ -71,6 +71,11 @@ final class PluginRecord {
         LOG.debug("{}: {} -> {} ({})", source.label(), previous.name(), next.name(), cause);
     }
 
+    /** The model it holds (from its capability or descriptor), or "" when not known yet; any thread. */
+    String model() {
+        return model;
+    }
+
     /** Stops a load in progress without a transition: serving is shutting down. */
     void cancelLoad() {
         if (state instanceof PluginState.Loading loading) {

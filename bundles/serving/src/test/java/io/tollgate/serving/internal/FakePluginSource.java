@@ -26,6 +26,8 @@ class FakePluginSource implements PluginSource {
     volatile Optional<String> refusal = Optional.empty();
     /** True when {@link #refusal} is the licensing decision. */
     volatile boolean refusedByLicense;
+    /** When set, a read of the plugin's files waits for it (a plugin that is slow to read). */
+    volatile java.util.concurrent.CountDownLatch readGate;
 
     FakePluginSource(long bundleId, String symbolicName, String version) {
         this.bundleId = bundleId;
@@ -101,6 +103,14 @@ class FakePluginSource implements PluginSource {
 
     @Override
     public byte[] read(String path) throws IOException {
+        java.util.concurrent.CountDownLatch gate = readGate;
+        if (gate != null) {
+            try {
+                gate.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         byte[] b = entries.get(path);
         return b == null ? null : b.clone();
     }

@@ -260,6 +260,40 @@ public class ModelControlTest {
         assertEquals(2, engine.models.size());
     }
 
+    /**
+     * Probe 2026-12-03: between a load and the moment its plugin lists the version again, requests got 404 "not
+     * installed; installed: []" (a client or a local-first route takes that as permanent); they get 503 "loading".
+     */
+    @Test
+    public void whileALoadReadsThePluginRequestsAreToldItIsLoadingNotThatItIsNotInstalled() throws Exception {
+        start(null, tmp.newFolder("repository").toPath());
+        FakePluginSource p = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
+        service.pluginStarted(p);
+        awaitReady("1.0.0");
+        service.unload("fm");
+        await("engine memory freed", () -> engine.models.get(0).closes.get() == 1);
+        p.readGate = new CountDownLatch(1);
+        CompletableFuture<Void> loading = CompletableFuture.runAsync(() -> {
+            try {
+                service.load("fm");      // returns once the model serves
+            } catch (InferenceException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        try {
+            await("its plugin loading", () -> service.plugins().get(0).state() == ModelState.LOADING);
+            for (int i = 0; i < 20; i++) {
+                InferenceException e = refusal(request(null, 1));
+                assertEquals(e.getMessage(), Reason.MODEL_NOT_READY, e.reason());
+                assertTrue(e.getMessage(), e.getMessage().contains("loading") && e.getMessage().contains("retry"));
+            }
+        } finally {
+            p.readGate.countDown();
+        }
+        loading.get(20, TimeUnit.SECONDS);
+        assertEquals(1f, tag(null), 0f);
+    }
+
     /** Occupies the model lifecycle thread until the latch is counted down (a blocked file read, a slow close). */
     private CountDownLatch occupyLifecycle() {
         CountDownLatch stuck = new CountDownLatch(1);
