@@ -270,8 +270,56 @@ public class HybridOverflowIT {
         assertEquals("B metered what A sent it under A's key's tenant", remoteServed, onBForA);
     }
 
+    /**
+     * Probe 2026-12-03: a route that leads back to its own box (here: the model routed to the box's own port, with a
+     * key of its own) recursed 125 times until the per-client connection limit stopped it, then locked local clients
+     * out for a minute. Now the request comes back once, is refused 508 there (its Via names the box), and the caller
+     * gets 508 naming the loop at once; nothing is billed, the breaker stays closed, and the box serves on.
+     */
+    @Test
+    public void aRouteLeadingBackToItsOwnBoxIsRefused508AfterOneHop() throws Exception {
+        Path conf = appliance.copyConf(tmp.resolve("c/conf"));
+        String self = key(conf, "self");
+        String opsKey = key(conf, "ops", "metrics");
+        Path keyFile = conf.resolve("self.key");
+        Files.writeString(keyFile, self + "\n", StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        int port = TollgateExam.freePort();
+        write(conf, "fashion-mnist", "{'route':{'mode':'remote','name':'self','url':'http://127.0.0.1:" + port + "',"
+                + "'api_key_file':'self.key','timeout_ms':5000,'circuit_breaker':{'failure_threshold':2,"
+                + "'open_ms':60000}}}");
+        Path plugins = tmp.resolve("c/plugins");
+        appliance.copyExamplePlugin(plugins);
+        Path data = tmp.resolve("c/data");
+        Process c = appliance.run(port, data, plugins, conf);
+        appliance.awaitReady(c, port, 90_000);
+        Http box = new Http(port, self);
+        Http ops = new Http(port, opsKey);
+        for (int i = 0; i < 5; i++) {
+            Http.Response r = box.post("/v2/models/fashion-mnist/infer",
+                    ApplianceProcess.fashionMnistBody("loop-" + i, 1, 0.25f));
+            assertEquals(r.body(), 508, r.status());
+            assertTrue(r.body(), r.body().contains("route 'self': route loop: request loop-" + i + " for model"
+                    + " 'fashion-mnist' came back to this box (Via: 1.1 tollgate-"));
+        }
+        String metrics = ops.get("/metrics").body();
+        assertTrue("one hop per request: " + metrics, metrics.contains(
+                "tollgate_route_requests_total{model=\"fashion-mnist\",route=\"self\"} 5"));
+        assertTrue(metrics, metrics.contains("tollgate_route_breaker_state{route=\"self\",state=\"closed\"} 1"));
+        assertEquals("the box serves its other routes", 200, box.get("/v2/health/ready").status());
+        int exit = appliance.stop(c, 60);
+        assertTrue("exit code after SIGTERM is 0 or 143, not " + exit, exit == 0 || exit == 143);
+        for (JsonNode r : appliance.exportAll(data)) {
+            assertFalse("a request refused as a loop was billed: " + r, "usage".equals(r.path("kind").asText()));
+        }
+    }
+
     private String key(Path conf, String tenant) throws Exception {
-        ApplianceProcess.Result r = appliance.tool("keys", "add", "--tenant", tenant, "--role", "infer", "--conf",
+        return key(conf, tenant, "infer");
+    }
+
+    private String key(Path conf, String tenant, String role) throws Exception {
+        ApplianceProcess.Result r = appliance.tool("keys", "add", "--tenant", tenant, "--role", role, "--conf",
                 conf.toString());
         assertEquals(r.err(), 0, r.exit());
         return r.out().trim();

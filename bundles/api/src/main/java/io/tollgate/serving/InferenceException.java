@@ -75,7 +75,14 @@ public class InferenceException extends Exception {
         /** The engine failed while running the model (HTTP 500). */
         ENGINE_FAILURE,
         /** The appliance is shutting down (HTTP 503). */
-        SHUTTING_DOWN
+        SHUTTING_DOWN,
+        /**
+         * The request came back to a box it already passed through by the boxes' routes (a route loop: a box routing
+         * to itself, two boxes overflowing into each other), or passed through too many: HTTP 508 (RFC 5842).
+         *
+         * @since 1.8
+         */
+        LOOP_DETECTED
     }
 
     private final Reason reason;

@@ -28,6 +28,11 @@ import java.util.Objects;
  * @param classification   Triton's classification extension: output name → the number of top classes the caller asked
  *                         of it ({@code "parameters":{"classification":k}} on a requested output); empty when none.
  *                         The endpoint applies it to a local answer; a remote route passes it on (since 1.6)
+ * @param via              the boxes the request passed through by their routes (hybrid overflow), oldest first: the
+ *                         entries of its HTTP {@code Via} header (RFC 9110 §7.6.3) as the endpoint received them, e.g.
+ *                         {@code 1.1 tollgate-5f0c2a9e1b7d4c3a}; a route sends them on with this box's own, and a box
+ *                         refuses a request that names it already ({@link InferenceException.Reason#LOOP_DETECTED});
+ *                         empty for a request from a client (since 1.8)
  * @throws IllegalArgumentException when {@code id} is not a valid request id ({@link #checkId}'s message)
  */
 public record InferenceRequest(
@@ -38,7 +43,8 @@ public record InferenceRequest(
         List<String> requestedOutputs,
         String tenant,
         Map<String, Object> parameters,
-        Map<String, Integer> classification) {
+        Map<String, Integer> classification,
+        List<String> via) {
 
     /**
      * Longest request id, in characters (an id is ASCII: also its length in bytes of UTF-8).
@@ -63,6 +69,28 @@ public record InferenceRequest(
         tenant = tenant == null || tenant.isBlank() ? "default" : tenant;
         parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
         classification = classification == null ? Map.of() : Map.copyOf(classification);
+        via = via == null ? List.of() : List.copyOf(via);
+    }
+
+    /**
+     * A request that passed through no other box (the form before 1.8).
+     *
+     * @since 1.6
+     */
+    public InferenceRequest(String model, String version, String id, List<Tensor> inputs,
+                            List<String> requestedOutputs, String tenant, Map<String, Object> parameters,
+                            Map<String, Integer> classification) {
+        this(model, version, id, inputs, requestedOutputs, tenant, parameters, classification, List.of());
+    }
+
+    /**
+     * This request with {@code via} as the boxes it passed through.
+     *
+     * @since 1.8
+     */
+    public InferenceRequest withVia(List<String> via) {
+        return new InferenceRequest(model, version, id, inputs, requestedOutputs, tenant, parameters, classification,
+                via);
     }
 
     /** A request without classification outputs (the form before 1.6). */

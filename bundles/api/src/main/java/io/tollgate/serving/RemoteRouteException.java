@@ -13,7 +13,8 @@ public class RemoteRouteException extends InferenceException {
     private final int remoteStatus;
 
     /**
-     * @param reason       one of the {@code REMOTE_*} reasons
+     * @param reason       one of the {@code REMOTE_*} reasons, or {@link Reason#LOOP_DETECTED} when the remote
+     *                     answered 508 (the request came back to a box it passed through; since 1.8)
      * @param route        the route's name ({@code route.name} in {@code conf/models/{m}.json})
      * @param remoteStatus the HTTP status the remote answered (400..499 for {@link Reason#REMOTE_REJECTED}), or 0
      *                     when it gave none (timeout, connection refused, circuit open)

@@ -3,5 +3,5 @@
  * models and plugins, and their states.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.7.0")
+@org.osgi.annotation.versioning.Version("1.8.0")
 package io.tollgate.serving;

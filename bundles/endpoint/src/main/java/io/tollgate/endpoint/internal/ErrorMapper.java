@@ -35,12 +35,16 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code REMOTE_TIMEOUT}</td><td>504</td></tr>
  * <tr><td>{@code REMOTE_REJECTED} (a route's remote answered a 4xx)</td><td>the same 4xx; a 429 with Retry-After:
  * the remote's seconds, 1..60</td></tr>
+ * <tr><td>{@code LOOP_DETECTED} (a request that came back to this box by the boxes' routes, or passed through too
+ * many)</td><td>508</td></tr>
  * <tr><td>{@code RATE_LIMITED} (a tenant over its admission limit)</td><td>429 + Retry-After: seconds until it
  * would be admitted</td></tr>
  * </table>
  */
 final class ErrorMapper {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+    /** RFC 5842's 508: a request that came back by the boxes' routes (Netty names no constant for it). */
+    static final HttpResponseStatus LOOP_DETECTED = new HttpResponseStatus(508, "Loop Detected");
     /** The longest Retry-After a route's remote 429 is answered with (the serving layer bounds it the same). */
     static final long MAX_REMOTE_RETRY_AFTER_S = 60;
 
@@ -199,6 +203,9 @@ final class ErrorMapper {
                     break;
                 case REMOTE_TIMEOUT:
                     status = HttpResponseStatus.GATEWAY_TIMEOUT;
+                    break;
+                case LOOP_DETECTED:
+                    status = LOOP_DETECTED;
                     break;
                 case REMOTE_REJECTED:
                     // the remote's own 4xx (a client mistake it saw), its message prefixed by the route's name

@@ -152,7 +152,11 @@ final class InferRoute {
         }
         CompletionStage<InferenceResponse> running;
         try {
-            running = service.infer(decoded.request());
+            List<String> via = via(ex);     // the boxes it passed through by their routes (serving's RouteHops)
+            running = service.infer(via.isEmpty() ? decoded.request() : decoded.request().withVia(via));
+        } catch (RequestException e) {
+            record(model, EndpointMetrics.Outcome.of(e), start);
+            return CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             running = CompletableFuture.failedFuture(e); // a broken service must not break the event loop
         }
@@ -161,6 +165,42 @@ final class InferRoute {
                 .thenApplyAsync(response -> encode(response, request), ex.eventLoop)
                 .whenComplete((reply, failure) -> record(model,
                         failure == null ? EndpointMetrics.Outcome.OK : EndpointMetrics.Outcome.of(failure), start));
+    }
+
+    /** Entries of a request's Via header a route sends on: at most this many, each at most {@link #VIA_ENTRY}. */
+    static final int VIA_ENTRIES = 32;
+    static final int VIA_ENTRY = 256;
+
+    /**
+     * The entries of the request's {@code Via} headers (RFC 9110 §7.6.3: comma-separated, in order), or empty.
+     *
+     * @throws RequestException 400 when there are more than {@link #VIA_ENTRIES}, one is longer than
+     *                          {@link #VIA_ENTRY} characters, or one has a character outside printable ASCII (a route
+     *                          sends them on to another server)
+     */
+    static List<String> via(Exchange ex) throws RequestException {
+        List<String> headers = ex.request.headers().getAll("Via");
+        if (headers.isEmpty()) {
+            return List.of();
+        }
+        List<String> entries = new java.util.ArrayList<>();
+        for (String h : headers) {
+            for (String e : h.split(",")) {
+                String entry = e.trim();
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                if (entry.length() > VIA_ENTRY || !entry.chars().allMatch(c -> c >= 0x20 && c < 0x7f)
+                        || entries.size() == VIA_ENTRIES) {
+                    throw RequestException.badRequest("the Via header has " + (entries.size() == VIA_ENTRIES
+                            ? "more than " + VIA_ENTRIES + " entries" : "an entry longer than " + VIA_ENTRY
+                            + " characters or with a character outside printable ASCII") + "; each entry is"
+                            + " 'protocol received-by', e.g. '1.1 proxy-a' (RFC 9110, 7.6.3)");
+                }
+                entries.add(entry);
+            }
+        }
+        return entries;
     }
 
     private static int jsonLength(Exchange ex, int bodyLength) throws RequestException {

@@ -262,6 +262,46 @@ public class HttpEndpointTest {
         assertEquals("echo", server.service.last.model());
     }
 
+    /**
+     * Route loops (probe 2026-12-03): the request's Via entries reach the serving layer, which a route sends on; a Via
+     * a route could not send on is 400; a loop the serving layer detects is 508 Loop Detected.
+     */
+    @Test
+    public void viaEntriesReachServingABadViaIs400AndALoopIs508() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        java.util.function.Function<String, HttpRequest> post = via -> HttpRequest.newBuilder(server.uri(
+                "/v2/models/echo/infer")).timeout(Duration.ofSeconds(10)).header("Via", via)
+                .POST(HttpRequest.BodyPublishers.ofString(infer("INT32", "[1]", "[7]"))).build();
+        HttpResponse<String> r = client.send(post.apply("1.1 proxy-a,  1.1 tollgate-0123456789abcdef"),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(r.body(), 200, r.statusCode());
+        assertEquals(List.of("1.1 proxy-a", "1.1 tollgate-0123456789abcdef"), server.service.last.via());
+        assertEquals(200, server.post("/v2/models/echo/infer", infer("INT32", "[1]", "[7]")).statusCode());
+        assertEquals("a client's request", List.of(), server.service.last.via());
+
+        String many = String.join(",", java.util.Collections.nCopies(33, "1.1 p"));
+        assertError(client.send(post.apply(many), HttpResponse.BodyHandlers.ofString()), 400,
+                "the Via header has more than 32 entries");
+        assertError(client.send(post.apply("1.1 " + "p".repeat(300)), HttpResponse.BodyHandlers.ofString()), 400,
+                "an entry longer than 256 characters or with a character outside printable ASCII");
+        try (Socket s = new Socket("127.0.0.1", server.port())) {      // a byte the JDK's client would not send
+            s.setSoTimeout(30_000);
+            byte[] body = infer("INT32", "[1]", "[7]").getBytes(StandardCharsets.US_ASCII);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nVia: 1.1 caf\u00e9\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+            TestServer.RawResponse raw = TestServer.readResponse(s.getInputStream());
+            assertEquals(raw.body(), 400, raw.status());
+            assertTrue(raw.body(), raw.body().contains("outside printable ASCII"));
+        }
+
+        assertError(server.post("/v2/models/echo/infer", "{\"parameters\":{\"fail\":\"LOOP_DETECTED\"},"
+                + "\"inputs\":[{\"name\":\"x\",\"datatype\":\"INT32\",\"shape\":[1],\"data\":[7]}]}"), 508,
+                "fake failure LOOP_DETECTED for model 'echo'");
+    }
+
     @Test
     public void refusesBadTensorsWith400() throws Exception {
         StringBuilder data = new StringBuilder("[");

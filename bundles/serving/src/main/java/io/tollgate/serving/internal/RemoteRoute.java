@@ -403,6 +403,9 @@ final class RemoteRoute {
         HttpRequest.Builder post = request(URI.create(config.url() + path))
                 .timeout(Duration.ofMillis(budgetMs))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body[0]));
+        if (!request.via().isEmpty()) {
+            post.header("Via", String.join(", ", request.via()));    // RouteHops: the boxes it passed through
+        }
         if (body[1] != null) {
             post.header(HEADER_LENGTH, new String(body[1], StandardCharsets.US_ASCII))
                     .header("Content-Type", "application/octet-stream");
@@ -430,8 +433,8 @@ final class RemoteRoute {
                     } else {
                         failure = answerFailure(r);
                     }
-                    if (failure.reason() == Reason.REMOTE_REJECTED) {
-                        breaker.success();   // the remote works; the request was wrong
+                    if (failure.reason() == Reason.REMOTE_REJECTED || failure.reason() == Reason.LOOP_DETECTED) {
+                        breaker.success();   // the remote works; the request was wrong, or the routes loop
                     } else {
                         failures.increment();
                         breaker.failure(failure.getMessage());
@@ -543,6 +546,10 @@ final class RemoteRoute {
         }
         if (status >= 400 && status < 500) {
             return new RemoteRouteException(Reason.REMOTE_REJECTED, config.name(), status, prefix + remote);
+        }
+        if (status == 508) {
+            // the request came back to a box it passed through (RouteHops): the remote works, the routes loop
+            return new RemoteRouteException(Reason.LOOP_DETECTED, config.name(), status, prefix + remote);
         }
         return new RemoteRouteException(Reason.REMOTE_FAILED, config.name(), status, prefix + config.url()
                 + " answered " + status + ": " + remote);

@@ -105,6 +105,8 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
     private final ThreadPoolExecutor remoteThreads;
     /** The models' remote routes, from {@code conf/models/{m}.json} ({@link ModelConfigWatch}). */
     private final RouteTable routes;
+    /** This box's Via pseudonym and the route-loop check (hybrid overflow). */
+    private final RouteHops hops = new RouteHops();
     private final ModelLoader loader;
     private final LicenseGate licenses;
     private final OfflineChecks offline;
@@ -377,6 +379,12 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
         CompletableFuture<InferenceResponse> result = new CompletableFuture<>();
         if (shuttingDown) {
             result.completeExceptionally(shuttingDown());
+            return result;
+        }
+        Optional<InferenceException> loop = hops.refusal(request);
+        if (loop.isPresent()) {
+            // before anything is claimed, run or sent: a request that came back by the boxes' routes
+            result.completeExceptionally(loop.get());
             return result;
         }
         RemoteRoute route = routes.of(request.model());
@@ -697,7 +705,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
                     return CompletableFuture.<InferenceResponse>failedFuture(over);
                 }
             }
-            return route.infer(request, version != null ? version.descriptor() : route.metadata(), deadline);
+            // sent on with this box in its Via: a route leading back here is refused there (508), not followed
+            return route.infer(hops.forwarded(request), version != null ? version.descriptor() : route.metadata(),
+                    deadline);
         }).thenApply(response -> {
             ModelDescriptor model = version != null ? version.descriptor() : null;
             long items = quantity >= 0 ? quantity : RemoteRoute.quantity(request, route.metadata());

@@ -515,6 +515,34 @@ public class RemoteRouteTest {
         assertEquals(1, served(route, batchOf2(List.of()), batching()).outputs().size());
     }
 
+    /**
+     * Probe 2026-12-03 (route loops): the boxes a request passed through go to the remote in its Via header; a remote's
+     * 508 (the request came back to a box) is answered 508 with its message and is not a breaker failure.
+     */
+    @Test
+    public void theViaEntriesGoToTheRemoteAndItsLoopRefusalIs508() throws Exception {
+        RemoteRoute route = route(",'circuit_breaker':{'failure_threshold':1,'open_ms':60000}");
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[2,2]", "[1,2,3,4]"))));
+        served(route, batchOf2(List.of()).withVia(List.of("1.1 proxy-a", "1.1 tollgate-0123456789abcdef")),
+                batching());
+        assertEquals("1.1 proxy-a, 1.1 tollgate-0123456789abcdef", seen.get().getRequestHeaders().getFirst("Via"));
+        served(route, batchOf2(List.of()), batching());
+        assertEquals("a client's own request carries none", null, seen.get().getRequestHeaders().getFirst("Via"));
+
+        handler.set(ex -> send(ex, 508, "{\"error\":\"route loop: request req-1 for model 'fm' came back to this"
+                + " box\"}"));
+        for (int i = 0; i < 3; i++) {
+            RemoteRouteException e = refused(route, batchOf2(List.of()), batching());
+            assertEquals(e.getMessage(), Reason.LOOP_DETECTED, e.reason());
+            assertEquals(508, e.remoteStatus());
+            assertEquals("route 'plant-b': route loop: request req-1 for model 'fm' came back to this box",
+                    e.getMessage());
+        }
+        assertEquals("the remote works: its breaker stays closed", 0, route.status().failures());
+        handler.set(ex -> send(ex, 200, answer(output("probs", "[2,2]", "[1,2,3,4]"))));
+        served(route, batchOf2(List.of()), batching());
+    }
+
     /** Probe 2026-12-03: an answer naming another model than the one asked is 502, never handed on or metered. */
     @Test
     public void anAnswerNamingAnotherModelIs502() throws Exception {
