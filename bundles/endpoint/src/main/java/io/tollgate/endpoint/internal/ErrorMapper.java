@@ -63,14 +63,16 @@ final class ErrorMapper {
 
     /**
      * Limits the WARN lines of the 503s a busy or starting box gives every client at once (queue full, queue timeout,
-     * model not ready yet, a route's breaker open): at a few thousand requests a second, one line each would rotate
-     * the log's history away within a minute and cost the CPU the box is short of. The first refusal of a reason is
-     * logged, then at most one per interval, saying how many were not.
+     * model not ready yet, a route's breaker open; and 508 route loops, which any client can provoke): at a few
+     * thousand requests a second, one line each would rotate the log's history away within a minute and cost the CPU
+     * the box is short of. The first refusal of a reason on a request line (method and path: one model's failure is
+     * never hidden behind another's) is logged, then at most one per interval, saying how many were not.
      */
     static final class LoadRefusals {
+        /** Request lines remembered at most; past it the counts start again (503s name models that exist). */
+        private static final int MAX_KEYS = 4096;
         private final long intervalNanos;
-        private final java.util.Map<InferenceException.Reason, long[]> windows =
-                new java.util.EnumMap<>(InferenceException.Reason.class);
+        private final java.util.Map<String, long[]> windows = new java.util.HashMap<>();
 
         LoadRefusals(long intervalNanos) {
             this.intervalNanos = intervalNanos;
@@ -80,21 +82,26 @@ final class ErrorMapper {
          * @return 0 when {@code reason} is not limited (log it as usual); n ≥ 1 to log this one, n - 1 not logged
          * since the last line; -1 to not log it
          */
-        synchronized long notLogged(InferenceException.Reason reason) {
+        synchronized long notLogged(InferenceException.Reason reason, String what) {
             switch (reason) {
                 case OVERLOADED:
                 case TIMEOUT:
                 case MODEL_NOT_READY:
                 case REMOTE_UNAVAILABLE:
+                case LOOP_DETECTED:
                     break;
                 default:
                     return 0;
             }
             long now = System.nanoTime();
-            long[] w = windows.get(reason);     // {time of the last line, refusals not logged since}
+            String key = reason + " " + what;
+            long[] w = windows.get(key);     // {time of the last line, refusals not logged since}
             if (w == null || now - w[0] >= intervalNanos) {
                 long skipped = w == null ? 0 : w[1];
-                windows.put(reason, new long[] {now, 0});
+                if (w == null && windows.size() >= MAX_KEYS) {
+                    windows.clear();
+                }
+                windows.put(key, new long[] {now, 0});
                 return skipped + 1;
             }
             w[1]++;
@@ -231,7 +238,7 @@ final class ErrorMapper {
         boolean countedElsewhere = t instanceof RequestException busy && busy.kind() == RequestException.Kind.BUSY;
         if (status.code() >= 500 && !countedElsewhere) {   // BUSY: its caller logs once per interval
             boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
-            long notLogged = t instanceof InferenceException ie && plain ? loadRefusals.notLogged(ie.reason()) : 0;
+            long notLogged = t instanceof InferenceException ie && plain ? loadRefusals.notLogged(ie.reason(), what) : 0;
             // the request line and the message may quote the client: LogText keeps them on this one line
             if (notLogged > 0) {
                 LOG.warn("{} (request {}) answered {}: {} (such refusals are logged once per 10 s{}; "

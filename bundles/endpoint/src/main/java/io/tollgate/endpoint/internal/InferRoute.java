@@ -154,9 +154,6 @@ final class InferRoute {
         try {
             List<String> via = via(ex);     // the boxes it passed through by their routes (serving's RouteHops)
             running = service.infer(via.isEmpty() ? decoded.request() : decoded.request().withVia(via));
-        } catch (RequestException e) {
-            record(model, EndpointMetrics.Outcome.of(e), start);
-            return CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             running = CompletableFuture.failedFuture(e); // a broken service must not break the event loop
         }
@@ -170,15 +167,17 @@ final class InferRoute {
     /** Entries of a request's Via header a route sends on: at most this many, each at most {@link #VIA_ENTRY}. */
     static final int VIA_ENTRIES = 32;
     static final int VIA_ENTRY = 256;
+    /** How a Tollgate's entry names it (serving's RouteHops): those are kept whatever else is dropped. */
+    private static final String TOLLGATE = "tollgate-";
 
     /**
-     * The entries of the request's {@code Via} headers (RFC 9110 §7.6.3: comma-separated, in order), or empty.
-     *
-     * @throws RequestException 400 when there are more than {@link #VIA_ENTRIES}, one is longer than
-     *                          {@link #VIA_ENTRY} characters, or one has a character outside printable ASCII (a route
-     *                          sends them on to another server)
+     * The entries of the request's {@code Via} headers (RFC 9110 §7.6.3: comma-separated, in order) a route can send
+     * on, or empty. A request is never refused for its Via (a proxy in front of the box may write what it likes):
+     * entries longer than {@link #VIA_ENTRY} characters or with a character outside printable ASCII are dropped, and
+     * past {@link #VIA_ENTRIES} only the Tollgate boxes' entries are kept (at most 9: serving refuses 8 or more), which
+     * is all the loop check reads.
      */
-    static List<String> via(Exchange ex) throws RequestException {
+    static List<String> via(Exchange ex) {
         List<String> headers = ex.request.headers().getAll("Via");
         if (headers.isEmpty()) {
             return List.of();
@@ -187,18 +186,15 @@ final class InferRoute {
         for (String h : headers) {
             for (String e : h.split(",")) {
                 String entry = e.trim();
-                if (entry.isEmpty()) {
-                    continue;
+                if (!entry.isEmpty() && entry.length() <= VIA_ENTRY
+                        && entry.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                    entries.add(entry);
                 }
-                if (entry.length() > VIA_ENTRY || !entry.chars().allMatch(c -> c >= 0x20 && c < 0x7f)
-                        || entries.size() == VIA_ENTRIES) {
-                    throw RequestException.badRequest("the Via header has " + (entries.size() == VIA_ENTRIES
-                            ? "more than " + VIA_ENTRIES + " entries" : "an entry longer than " + VIA_ENTRY
-                            + " characters or with a character outside printable ASCII") + "; each entry is"
-                            + " 'protocol received-by', e.g. '1.1 proxy-a' (RFC 9110, 7.6.3)");
-                }
-                entries.add(entry);
             }
+        }
+        if (entries.size() > VIA_ENTRIES) {
+            entries = entries.stream().filter(e -> e.split("[ \t]+").length >= 2
+                    && e.split("[ \t]+")[1].startsWith(TOLLGATE)).limit(9).toList();
         }
         return entries;
     }

@@ -124,14 +124,17 @@ public class LogInjectionTest {
                 assertEquals(500, server.post("/v2/models/echo/infer", String.format(json, "ENGINE_FAILURE"))
                         .statusCode());
             }
+            // another model's refusal is its own line (one model's failure never hides behind another's)
+            assertEquals(503, server.post("/v2/models/other/infer", String.format(json, "OVERLOADED")).statusCode());
             Thread.sleep(1600);     // the interval passes: the next refusal is logged with the count of the others
             assertEquals(503, server.post("/v2/models/echo/infer", String.format(json, "OVERLOADED")).statusCode());
-            String log = awaitLines(3, "WARN");
+            String log = awaitLines(4, "WARN");
             List<String> warned = log.lines().filter(l -> l.contains("WARN") && l.contains("answered 503")).toList();
-            assertEquals(log, 3, warned.size());      // the first of each reason, then OVERLOADED after the interval
+            assertEquals(log, 4, warned.size());      // the first of each reason and model, then OVERLOADED again
             assertTrue(log, warned.get(0).endsWith("(such refusals are logged once per 10 s; "
                     + "tollgate_http_responses_total counts them)"));
-            assertTrue(log, warned.get(2).contains("fake failure OVERLOADED") && warned.get(2).contains(
+            assertTrue(log, warned.get(2).contains("POST /v2/models/other/infer"));
+            assertTrue(log, warned.get(3).contains("fake failure OVERLOADED") && warned.get(3).contains(
                     ": 39 more since the last line; tollgate_http_responses_total counts them)"));
             assertEquals(log, 3, log.lines().filter(l -> l.contains("WARN") && l.contains("answered 500")).count());
         } finally {

@@ -169,8 +169,10 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 LOG.warn("{} from {}: {}", v.label(), v.plugin().label(), why);
                 PluginRecord r = plugins.get(v.plugin().bundleId());
                 // the plugin says why before its version shows FAILED; a version the policy unloads keeps its
-                // plugin's NotSelected: it no longer serves either way
-                if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey()) && !v.excluded()) {
+                // plugin's NotSelected, an evicted or unloaded one its Evicted or Failed: it no longer serves either
+                // way (only a serving plugin's state has an engine to lose)
+                if (r != null && r.source().revisionKey().equals(v.plugin().revisionKey()) && !v.excluded()
+                        && (r.state() instanceof PluginState.Ready || r.state() instanceof PluginState.Inactive)) {
                     r.moveTo(r.state().engineLost(v.plugin().label() + ": " + why, name), "its engine went away");
                 }
                 repository.fail(v, why);
@@ -476,6 +478,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     private void refuse(PluginRecord r, PluginSource source, String reason) {
         String error = source.label() + " is refused: " + reason;
         diagnosis.cancel(source.bundleId());
+        repository.unpark(source.bundleId());       // an evicted version of it no longer reloads on demand
         // an earlier revision's failure, or this one's reported before: the refusal takes its place
         List<ModelVersion> replaced = repository.ofBundle(source.bundleId()).stream()
                 .filter(v -> !v.retiring() && (v.state() == ModelState.FAILED || v.state() == ModelState.LOADING))
@@ -699,6 +702,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
     @Override
     public void failed(LoadAttempt attempt, String message, String awaitingEngine) {
         PluginRecord r = plugins.get(attempt.source().bundleId());
+        repository.unpark(r.bundleId());    // an evicted version whose reload failed is FAILED now, not parked
         List<ModelVersion> superseded = new ArrayList<>();
         for (ModelVersion v : repository.ofBundle(r.bundleId())) {
             // the failure before this attempt, or a cancelled load's version, kept listed while it ran, is superseded

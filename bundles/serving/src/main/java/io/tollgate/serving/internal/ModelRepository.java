@@ -568,16 +568,8 @@ final class ModelRepository {
     Selection selection(String name, java.util.Set<Version> alsoInstalled, long replacing) {
         java.util.Set<Version> also = new java.util.HashSet<>(alsoInstalled);
         also.addAll(parkedOf(name));
-        List<ModelVersion> named = named(name);
-        List<ModelVersion> kept = named.stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
-                .collect(Collectors.toList());
-        // a revision replacing a version that serves stands in as that one did (a refresh keeps the model serving)
-        boolean replacesServing = named.stream().anyMatch(v -> v.retiring() && v.plugin().bundleId() == replacing
-                && v.state() == ModelState.READY && !v.excluded());
-        java.util.Set<Version> standingIn = !replacesServing ? java.util.Set.of() : kept.stream()
-                .filter(v -> v.plugin().bundleId() == replacing && v.state() == ModelState.LOADING)
-                .map(ModelVersion::parsedVersion).collect(Collectors.toSet());
-        return selection(kept, also, standingIn);
+        return selection(named(name).stream().filter(v -> !(v.retiring() && v.plugin().bundleId() == replacing))
+                .collect(Collectors.toList()), also);
     }
 
     /** The versions of model {@code name} placement evicted or had no room for whose plugins still hold them. */
@@ -614,21 +606,15 @@ final class ModelRepository {
 
     /**
      * As {@link #selection(List)}, counting {@code alsoInstalled}: versions plugins hold but that are not listed (being
-     * described, or evicted by placement). A {@code specific} policy none of whose versions can serve or is about to:
-     * <ul>
-     * <li>when none of them is held at all (a typo, or written before the plugin is dropped in), the newest version
-     * held serves instead (Triton keeps the model it has when a reload selects no available version);</li>
-     * <li>when one is held but failed (a broken model, a license that no longer entitles it), the versions READY now
-     * serve on until one it names is READY, and no other version is loaded for it: the owner named that version.</li>
-     * </ul>
+     * described, or evicted by placement: an evicted version counts, so evicting it never loads another). A
+     * {@code specific} policy none of whose versions is installed (a typo, written before the plugin is dropped in, or
+     * a version that failed to load) selects the newest version held instead (Triton keeps the model it has when a
+     * reload selects no available version); not when one of them is held but its license no longer entitles it: the
+     * owner pinned that version, and nothing else loads and bills in its place (requests get 403 with the reason).
+     * The outcome depends on the versions held and their states only, never on what served before (a restart gives
+     * the same).
      */
     static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled) {
-        return selection(named, alsoInstalled, java.util.Set.of());
-    }
-
-    /** As above; {@code standingIn}: versions that serve for the stand-in rule besides the READY ones. */
-    private static Selection selection(List<ModelVersion> named, java.util.Set<Version> alsoInstalled,
-                                       java.util.Set<Version> standingIn) {
         List<ModelVersion> live = named.stream().filter(ModelRepository::installed).collect(Collectors.toList());
         ModelConfig config = live.stream().filter(v -> v.config() != null).max(PREFERENCE).map(ModelVersion::config)
                 .orElse(null);
@@ -652,18 +638,19 @@ final class ModelRepository {
         String fallback = "";
         if (policy.kind() == ModelConfig.VersionPolicy.Kind.SPECIFIC
                 && versions.stream().noneMatch(selected::contains)) {
-            boolean held = named.stream().anyMatch(v -> v.state() == ModelState.FAILED
+            // a named version its license no longer entitles is the owner's choice, not absent: nothing else loads
+            // in its place (it would serve and bill what the owner pinned away); one that failed to load (a broken
+            // model, a missing engine) is absent like one not installed, so the outcome is the same after a restart
+            boolean unlicensed = named.stream().anyMatch(v -> v.state() == ModelState.FAILED && v.unlicensed()
                     && selected.contains(v.parsedVersion()));
-            List<Version> serving = java.util.stream.Stream.concat(live.stream()
-                    .filter(v -> v.state() == ModelState.READY && !v.excluded()).map(ModelVersion::parsedVersion),
-                    standingIn.stream()).distinct().sorted().collect(Collectors.toList());
-            if (!held && !versions.isEmpty()) {
+            if (!unlicensed && !versions.isEmpty()) {
+                List<String> failed = named.stream().filter(v -> v.state() == ModelState.FAILED
+                        && selected.contains(v.parsedVersion())).map(ModelVersion::version).sorted()
+                        .collect(Collectors.toList());
                 selected.clear();
                 selected.add(versions.get(0));
-                fallback = "none of them installed: the newest installed version serves";
-            } else if (held && !serving.isEmpty()) {
-                selected.addAll(serving);
-                fallback = "none of them can serve: " + serving + " serves on until one is READY";
+                fallback = (failed.isEmpty() ? "none of them installed" : "none of them installed but " + failed
+                        + ", which failed") + ": the newest installed version serves";
             }
         }
         return new Selection(policy, selected, defaultVersion, fallback);

@@ -849,10 +849,12 @@ final class RemoteRoute {
             }
         }
         JsonNode answeredName = doc.get("model_name");
-        if (answeredName != null && !answeredName.isNull()
-                && !(answeredName.isTextual() && answeredName.textValue().equals(config.remoteModel()))) {
+        if (answeredName != null && !answeredName.isNull() && !(answeredName.isTextual()
+                && (answeredName.textValue().equals(config.remoteModel())
+                || answeredName.textValue().startsWith(config.remoteModel() + "__isvc-")))) {
             // another model's answer (a remote serving something else under the name, a proxy's mix-up): never
-            // handed on or billed as this one's; a server that leaves the name out is taken at its path
+            // handed on or billed as this one's; a server that leaves the name out is taken at its path, and KServe
+            // ModelMesh's own form of the name (<name>__isvc-<id>) is the name
             throw invalid("model '" + printable(config.remoteModel()) + "' was asked but the answer names "
                     + (answeredName.isTextual() ? "model '" + printable(answeredName.textValue()) + "'"
                     : "a JSON " + kind(answeredName) + " as its model_name"));

@@ -741,7 +741,9 @@ public final class ServingService implements InferenceService, ModelRegistry, Pl
             Throwable t = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
             if (local != null && local.reason() == Reason.OVERLOADED && t instanceof InferenceException ie
-                    && ie.reason() != Reason.REMOTE_REJECTED && ie.reason() != Reason.METERING_UNAVAILABLE) {
+                    && ie.reason() != Reason.REMOTE_REJECTED && ie.reason() != Reason.METERING_UNAVAILABLE
+                    && ie.reason() != Reason.LOOP_DETECTED) {
+                // (a route loop is answered 508 as it is: the box it came from relays it, its breaker untouched)
                 // local-first stays local: the queue-full refusal as before, saying why the remote did not take it
                 result.completeExceptionally(new InferenceException(Reason.OVERLOADED, local.getMessage()
                         + "; overflow: " + ie.getMessage(), local.retryAfterSeconds()));

@@ -310,4 +310,72 @@ public class HybridServingTest {
         assertEquals("a wrong answer is never metered", 0, journal.events().size());
         assertEquals(2, service.routes().get(0).failures());
     }
+
+    /**
+     * Review 2026-12-03: two boxes whose local-first routes overflow into each other while both are full: the request
+     * comes back to the first, which refuses it 508; the second relays that 508 (not its own queue-full 503, which
+     * the first would count as a failure of a working remote), and nothing is metered.
+     */
+    @Test
+    public void aQueueFullOverflowThatComesBackAsALoopIsAnswered508NotOverloaded() throws Exception {
+        Path models = conf.resolve("models");
+        Files.writeString(models.resolve("fm.json"), "{\"dynamic_batching\":{\"default_queue_policy\":"
+                + "{\"max_queue_size\":1}},\"route\":{\"mode\":\"local-first\",\"name\":\"plant-b\",\"url\":"
+                + "\"http://127.0.0.1:" + server.getAddress().getPort() + "\",\"binary_data\":false}}");
+        FakeEngine engine = new FakeEngine("fake");
+        service.bindEngine(engine);
+        service.trackerOpened(java.util.Set.of());
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (service.model("fm", null).map(m -> m.state() != ModelState.READY).orElse(true)
+                || service.config("fm", null).map(c -> c.dynamicBatching() == null).orElse(true)) {
+            if (System.nanoTime() > deadline) {
+                fail("fm not READY with its queue of 1: " + service.models());
+            }
+            Thread.sleep(20);
+        }
+        FakeModel m = engine.models.get(0);
+        m.runGate = new java.util.concurrent.CountDownLatch(1);
+        status.set(508);     // the remote: the request came back to a box it passed through
+        List<java.util.concurrent.CompletableFuture<InferenceResponse>> sent = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                sent.add(service.infer(new InferenceRequest("fm", null, "q-" + i, List.of(Tensor.ofFloats("image",
+                        new long[] {1, 4}, new float[4])), List.of(), "acme", Map.of())).toCompletableFuture());
+            }
+            int loops = 0;
+            for (java.util.concurrent.CompletableFuture<InferenceResponse> f : sent) {
+                if (f.isDone() && f.isCompletedExceptionally()) {
+                    try {
+                        f.get();
+                    } catch (ExecutionException x) {
+                        InferenceException ie = (InferenceException) x.getCause();
+                        assertEquals(ie.getMessage(), Reason.LOOP_DETECTED, ie.reason());
+                        assertTrue(ie.getMessage(), ie.getMessage().startsWith("route 'plant-b': "));
+                        loops++;
+                    }
+                }
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (loops == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                loops = (int) sent.stream().filter(f -> f.isCompletedExceptionally()).count();
+            }
+            assertTrue("some requests overflowed and came back as loops", loops > 0);
+        } finally {
+            m.runGate.countDown();
+        }
+        for (java.util.concurrent.CompletableFuture<InferenceResponse> f : sent) {
+            try {
+                assertEquals("served here", "fake-cpu", f.get(10, TimeUnit.SECONDS).accelerator());
+            } catch (ExecutionException x) {
+                assertEquals(x.getCause().getMessage(), Reason.LOOP_DETECTED,
+                        ((InferenceException) x.getCause()).reason());
+            }
+        }
+        assertEquals("the remote works: no breaker failure", 0, service.routes().stream()
+                .filter(r -> r.model().equals("fm")).findFirst().orElseThrow().failures());
+        assertTrue("only what was served here is metered", journal.events().stream()
+                .allMatch(e -> !e.accelerator().startsWith("remote:")));
+    }
 }

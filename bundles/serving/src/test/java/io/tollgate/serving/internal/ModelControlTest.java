@@ -261,6 +261,36 @@ public class ModelControlTest {
     }
 
     /**
+     * Review 2026-12-03: an engine that goes away while a model of it is draining after an unload (its plugin FAILED
+     * "unloaded by an operator") fails every model of it: the draining one's plugin has no engine to lose, and that
+     * stopped the removal halfway (IllegalStateException on the lifecycle thread), leaving later models READY on the
+     * gone engine.
+     */
+    @Test
+    public void anEngineGoingAwayWhileAnUnloadedModelDrainsFailsEveryModelOfIt() throws Exception {
+        start(null, tmp.newFolder("repository").toPath());
+        service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1)));
+        awaitReady("1.0.0");
+        service.pluginStarted(FakePluginSource.plugin(2, "gm", "1.0.0", FakeEngine.model(2)));
+        await("gm READY", () -> service.model("gm", null).map(m -> m.state() == ModelState.READY).orElse(false));
+        FakeModel fm = engine.models.get(0);
+        fm.runGate = new CountDownLatch(1);
+        CompletableFuture<InferenceResponse> held = service.infer(request(null, 1)).toCompletableFuture();
+        await("a request in flight on fm", () -> service.models().get(0).inFlight() == 1);
+        try {
+            service.unload("fm");
+            assertEquals(ModelState.FAILED, service.plugins().get(0).state());
+            service.unbindEngine(engine);
+            await("gm FAILED: " + service.models(), () -> service.model("gm", null)
+                    .map(m -> m.state() == ModelState.FAILED).orElse(false));
+            assertTrue(service.model("gm", null).orElseThrow().error().contains("engine fake went away"));
+        } finally {
+            fm.runGate.countDown();
+        }
+        held.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
      * Probe 2026-12-03: between a load and the moment its plugin lists the version again, requests got 404 "not
      * installed; installed: []" (a client or a local-first route takes that as permanent); they get 503 "loading".
      */

@@ -560,6 +560,11 @@ public class RemoteRouteTest {
         handler.set(ex -> send(ex, 200, answer(probs).replace("\"model_name\":\"fm\",", "")));
         assertEquals("a server that leaves the name out is taken at its path", 1,
                 served(route, batchOf2(List.of()), batching()).outputs().size());
+        handler.set(ex -> send(ex, 200, answer(probs).replace("\"fm\"", "\"fm__isvc-6b2eb0b8bf\"")));
+        assertEquals("KServe ModelMesh names it <name>__isvc-<id>", 1,
+                served(route, batchOf2(List.of()), batching()).outputs().size());
+        handler.set(ex -> send(ex, 200, answer(probs).replace("\"fm\"", "\"fmx__isvc-6b2eb0b8bf\"")));
+        assertTrue(refused(route, batchOf2(List.of()), batching()).getMessage().contains("names model 'fmx__isvc-"));
     }
 
     /**

@@ -113,6 +113,8 @@ public class VersionPolicyUnloadTest {
     static final class CountingOnnx implements InferenceEngine {
         final OnnxEngine onnx = new OnnxEngine(OnnxSettings.fromProperties(Map.of("intra_op_threads", "1")));
         final Map<String, List<Session>> loaded = new ConcurrentHashMap<>();
+        /** A version whose loads fail (a model that no longer loads), or null. */
+        volatile String failing;
 
         @Override
         public String name() {
@@ -131,6 +133,9 @@ public class VersionPolicyUnloadTest {
 
         @Override
         public LoadedModel load(ModelArtifact artifact) throws EngineException {
+            if (artifact.descriptor().version().equals(failing)) {
+                throw new EngineException(EngineException.Reason.UNAVAILABLE, "the test fails loads of " + failing);
+            }
             Session s = new Session(onnx.load(artifact));
             loaded.computeIfAbsent(artifact.descriptor().version(), v -> new CopyOnWriteArrayList<>()).add(s);
             return s;
@@ -472,11 +477,12 @@ public class VersionPolicyUnloadTest {
     }
 
     /**
-     * A specific policy names a version that then arrives broken: the version serving keeps serving (Triton keeps the
-     * model it has when the new one fails to load), listed READY; the failure is listed with its reason.
+     * A specific policy names a version that then arrives broken: it counts as absent, like one not installed, so the
+     * newest installed version serves (listed READY, one WARN), after a refresh of its plugin and after a restart
+     * alike (the outcome depends on what is installed, never on what served before).
      */
     @Test
-    public void aNamedVersionThatFailsToLoadKeepsTheServingOneServing() throws Exception {
+    public void aNamedVersionThatFailsToLoadIsAbsentAndTheNewestInstalledServesAlsoAfterARestart() throws Exception {
         service.pluginStarted(plugin(1, "1.0.0"));
         await("1.0.0 READY", () -> index().equals(List.of("1.0.0 READY")));
         policy("{'version_policy':{'specific':{'versions':['2.0.0']}}}");
@@ -491,12 +497,42 @@ public class VersionPolicyUnloadTest {
         for (int i = 0; i < 5; i++) {
             assertEquals("1.0.0", send(null, "kept-" + i).get(20, TimeUnit.SECONDS).version());
         }
-        // the plugin standing in is refreshed (a license renewal, the launcher's refresh): its new revision stands in
+        // its plugin is refreshed (a license renewal, the launcher's refresh): its new revision serves
         service.pluginStopped(1);
         service.pluginStarted(plugin(1, "1.0.0"));
         await("the new revision READY: " + index(), () -> engine.sessions("1.0.0") == 2
                 && index().get(0).equals("1.0.0 READY") && engine.session("1.0.0", 0).closes.get() == 1);
         assertEquals(ModelState.READY, plugin(1).state());
         assertEquals("1.0.0", send(null, "after-refresh").get(20, TimeUnit.SECONDS).version());
+        // a restart with the same files: the same outcome
+        service.deactivate();
+        engine = new CountingOnnx();
+        service = serving();
+        service.pluginStarted(plugin(1, "1.0.0"));
+        service.pluginStarted(broken);
+        await("after a restart, 1.0.0 READY: " + index(), () -> index().size() == 2
+                && index().get(0).equals("1.0.0 READY") && index().get(1).startsWith("2.0.0 UNAVAILABLE"));
+        assertEquals("1.0.0", send(null, "after-restart").get(20, TimeUnit.SECONDS).version());
+    }
+
+    /**
+     * Review 2026-12-03: a version evicted by placement counts for {@code latest 1} until its reload fails; then it is
+     * FAILED like any version that did not load, and the newest that can serve loads (not: the model offline).
+     */
+    @Test
+    public void anEvictedVersionWhoseReloadFailsNoLongerHoldsTheOlderOneBack() throws Exception {
+        onlyTwoServes("{'version_policy':{'latest':{'num_versions':1}}}");
+        slots.evict("fm:2.0.0", "evicted (memory budget)");
+        await("2.0.0's session closed", () -> engine.session("2.0.0", 0).closes.get() == 1);
+        engine.failing = "2.0.0";
+        try {
+            send(null, "reloads-2").get(20, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            // the request that found it evicted waits for its reload, which fails: refused (503), never served
+            assertTrue(String.valueOf(e.getCause()), e.getCause() instanceof InferenceException);
+        }
+        await("1.0.0 loads and serves: " + index(), () -> engine.sessions("1.0.0") == 2
+                && index().get(0).equals("1.0.0 READY"));
+        assertEquals("1.0.0", send(null, "after").get(20, TimeUnit.SECONDS).version());
     }
 }
