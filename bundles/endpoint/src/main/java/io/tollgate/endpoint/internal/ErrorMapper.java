@@ -238,7 +238,8 @@ final class ErrorMapper {
         boolean countedElsewhere = t instanceof RequestException busy && busy.kind() == RequestException.Kind.BUSY;
         if (status.code() >= 500 && !countedElsewhere) {   // BUSY: its caller logs once per interval
             boolean plain = t instanceof RequestException || t instanceof InferenceException && t.getCause() == null;
-            long notLogged = t instanceof InferenceException ie && plain ? loadRefusals.notLogged(ie.reason(), what) : 0;
+            long notLogged = t instanceof InferenceException ie && plain ? loadRefusals.notLogged(ie.reason(), what)
+                    : 0;
             // the request line and the message may quote the client: LogText keeps them on this one line
             if (notLogged > 0) {
                 LOG.warn("{} (request {}) answered {}: {} (such refusals are logged once per 10 s{}; "
