@@ -66,10 +66,12 @@ final class ErrorMapper {
      * model not ready yet, a route's breaker open; and 508 route loops, which any client can provoke): at a few
      * thousand requests a second, one line each would rotate the log's history away within a minute and cost the CPU
      * the box is short of. The first refusal of a reason on a request line (method and path: one model's failure is
-     * never hidden behind another's) is logged, then at most one per interval, saying how many were not.
+     * never hidden behind another's) is logged, then at most one per interval, saying how many were not. A 508 is
+     * counted per reason alone (a client chooses the path it is refused on), as are request lines past
+     * {@link #MAX_KEYS}.
      */
     static final class LoadRefusals {
-        /** Request lines remembered at most; past it the counts start again (503s name models that exist). */
+        /** Request lines counted apart at most; past it a new one counts with its reason alone. */
         private static final int MAX_KEYS = 4096;
         private final long intervalNanos;
         private final java.util.Map<String, long[]> windows = new java.util.HashMap<>();
@@ -95,12 +97,13 @@ final class ErrorMapper {
             }
             long now = System.nanoTime();
             String key = reason + " " + what;
+            if (reason == InferenceException.Reason.LOOP_DETECTED
+                    || (windows.size() >= MAX_KEYS && !windows.containsKey(key))) {
+                key = reason.name();
+            }
             long[] w = windows.get(key);     // {time of the last line, refusals not logged since}
             if (w == null || now - w[0] >= intervalNanos) {
                 long skipped = w == null ? 0 : w[1];
-                if (w == null && windows.size() >= MAX_KEYS) {
-                    windows.clear();
-                }
                 windows.put(key, new long[] {now, 0});
                 return skipped + 1;
             }

@@ -126,9 +126,15 @@ public class LogInjectionTest {
             }
             // another model's refusal is its own line (one model's failure never hides behind another's)
             assertEquals(503, server.post("/v2/models/other/infer", String.format(json, "OVERLOADED")).statusCode());
+            // 508s, which a client can provoke on any path: one line for all paths
+            for (int i = 0; i < 10; i++) {
+                assertEquals(508, server.post("/v2/models/m" + i + "/infer", String.format(json, "LOOP_DETECTED"))
+                        .statusCode());
+            }
             Thread.sleep(1600);     // the interval passes: the next refusal is logged with the count of the others
             assertEquals(503, server.post("/v2/models/echo/infer", String.format(json, "OVERLOADED")).statusCode());
-            String log = awaitLines(4, "WARN");
+            String log = awaitLines(5, "WARN");
+            assertEquals(log, 1, log.lines().filter(l -> l.contains("WARN") && l.contains("answered 508")).count());
             List<String> warned = log.lines().filter(l -> l.contains("WARN") && l.contains("answered 503")).toList();
             assertEquals(log, 4, warned.size());      // the first of each reason and model, then OVERLOADED again
             assertTrue(log, warned.get(0).endsWith("(such refusals are logged once per 10 s; "

@@ -176,6 +176,7 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                     r.moveTo(r.state().engineLost(v.plugin().label() + ": " + why, name), "its engine went away");
                 }
                 repository.fail(v, why);
+                repository.unpark(v);       // an evicted one draining: FAILED now, like a READY one
             }
             applyVersionPolicies();
         });
@@ -486,9 +487,10 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
         r.moveTo(r.state().unresolvable(error), "the plugin guard refused it");
         if (source.declaredModel() != null) {
             String version = source.declaredModelVersion() == null ? source.version() : source.declaredModelVersion();
-            // issue 11: listed before the version it replaces goes, and still unlicensed when that one was (the
-            // launcher refreshes a plugin whose license ended): 403 with the reason throughout, never a 404 between
-            boolean unlicensed = source.refusedByLicense() || replaced.stream().anyMatch(ModelVersion::unlicensed);
+            // issue 11: listed before the version it replaces goes (the launcher refreshes a plugin whose license
+            // ended: 403 with the reason throughout, never a 404 between); unlicensed only when this refusal is the
+            // license's, never carried over from the one it replaces (a guard or read refusal is not a license one)
+            boolean unlicensed = source.refusedByLicense();
             repository.refused(source.info(), source.declaredModel(), version, error, unlicensed, replaced);
         } else {
             replaced.forEach(repository::remove);
@@ -582,7 +584,22 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 startAttempt(r, r.source());
             }
         }
-        if (held.stream().anyMatch(v -> selection.selects(v)
+        // a version it selects that placement evicted loads again when none it selects serves (else on demand): the
+        // evicted-model path reloads on a request only while no version of the model is READY
+        boolean selectedServes = held.stream().anyMatch(v -> selection.selects(v) && v.state() == ModelState.READY
+                && !v.excluded());
+        boolean awaitingParked = false;
+        for (PluginRecord r : plugins.values()) {
+            Optional<ModelVersion> p = r.state() instanceof PluginState.Evicted && name.equals(r.model())
+                    ? repository.parked(r.bundleId()) : Optional.empty();
+            if (p.isPresent() && selection.selects(p.get()) && !selectedServes) {
+                LOG.info("{} from {}: evicted, and selected by the version policy ({}) with none it selects serving;"
+                        + " loading it again", p.get().label(), r.source().label(), selection.describe());
+                startAttempt(r, r.source());
+                awaitingParked = true;
+            }
+        }
+        if (awaitingParked || held.stream().anyMatch(v -> selection.selects(v)
                 && (v.state() == ModelState.LOADING || (v.excluded() && ModelRepository.installed(v))))) {
             return;     // the versions it selects are not all READY yet: the others serve on until they are
         }
@@ -719,8 +736,9 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
             // this attempt failed before it listed a version (its plugin could not be read, the model is unloaded...):
             // its failure takes the place of the one listed, never a moment without the model (issue 11)
             String version = status.modelVersion().isEmpty() ? attempt.source().version() : status.modelVersion();
+            // unlicensed only when this failure is the license's (its model key: awaitsLicense comes just before)
             repository.refused(attempt.source().info(), status.model(), version, message,
-                    superseded.stream().anyMatch(ModelVersion::unlicensed), superseded);
+                    awaitingModelKey.contains(r.bundleId()), superseded);
         } else {
             superseded.forEach(repository::remove);
         }

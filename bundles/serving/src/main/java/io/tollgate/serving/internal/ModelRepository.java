@@ -256,6 +256,18 @@ final class ModelRepository {
     }
 
     /** Plugin {@code bundleId} stopped or went away: a version of it placement evicted no longer counts. */
+    /** The version of plugin {@code bundleId} placement evicted or had no room for, while it counts (any thread). */
+    Optional<ModelVersion> parked(long bundleId) {
+        return Optional.ofNullable(parked.get(bundleId));
+    }
+
+    /** {@code version} failed while parked (its engine went away as it drained): it no longer counts. */
+    void unpark(ModelVersion version) {
+        if (parked.remove(version.plugin().bundleId(), version)) {
+            changed();
+        }
+    }
+
     void unpark(long bundleId) {
         if (parked.remove(bundleId) != null) {
             changed();
@@ -507,8 +519,10 @@ final class ModelRepository {
         if (best.isPresent()) {
             return best.get();
         }
-        if ((version == null || version.isBlank()) && named.stream().anyMatch(v -> selection.selects(v)
-                && (v.state() == ModelState.LOADING || (v.excluded() && installed(v))))) {
+        if ((version == null || version.isBlank()) && (named.stream().anyMatch(v -> selection.selects(v)
+                && (v.state() == ModelState.LOADING || (v.excluded() && installed(v))))
+                || parkedOf(name).stream().anyMatch(selection.selected()::contains))) {
+            // (or a version it selects was evicted and loads again: ModelLoader#applyVersionPolicy)
             // the policy changed and the versions it selects are still loading: the version serving until now goes on
             // until they are READY (then it is unloaded), so a policy change drops no request (issue 11)
             Optional<ModelVersion> standIn = named.stream().filter(v -> v.state() == ModelState.READY && !v.excluded())

@@ -328,6 +328,7 @@ public class LicensedServingTest {
         assertTrue(during.getMessage(), during.getMessage().contains("revoked: license L-rev"));
         FakePluginSource refused = FakePluginSource.plugin(1, "fm", "1.0.0", FakeEngine.model(1));
         refused.refusal = java.util.Optional.of("revoked: license L-rev was revoked by its vendor");
+        refused.refusedByLicense = true;        // as the plugin guard says of a licensing refusal
         service.pluginInstalled(refused);
         await(() -> service.model("fm", null).map(s -> s.error().contains("is refused")).orElse(false),
                 "the refused listing");

@@ -447,6 +447,27 @@ public class VersionPolicyUnloadTest {
     }
 
     /**
+     * Review 2026-12-03: the named version that lost its license is replaced by a revision that cannot even be read (a
+     * corrupt descriptor): that failure is not a license refusal, so it does not inherit "unlicensed" and block the
+     * fallback; the newest installed version serves, as after a restart with the same files.
+     */
+    @Test
+    public void aFailureThatReplacesALicenseRefusalIsNotALicenseRefusal() throws Exception {
+        onlyTwoServes("{'version_policy':{'specific':{'versions':['2.0.0']}}}");
+        licenses.revoke("fm", "2.0.0");
+        await("2.0.0 FAILED: " + index(), () -> index().get(1).startsWith("2.0.0 UNAVAILABLE"));
+        assertEquals(Reason.NOT_LICENSED, refused(null, "unlicensed").reason());
+        service.pluginStopped(2);
+        FakePluginSource corrupt = plugin(2, "2.0.0");
+        corrupt.put("TOLLGATE-INF/model.json", "{not json");
+        service.pluginStarted(corrupt);
+        await("1.0.0 serves: " + index(), () -> index().get(0).equals("1.0.0 READY"));
+        assertEquals("1.0.0", send(null, "after").get(20, TimeUnit.SECONDS).version());
+        assertTrue(index().toString(), index().get(1).startsWith("2.0.0 UNAVAILABLE")
+                && index().get(1).contains("JSON"));
+    }
+
+    /**
      * The version a policy selects was evicted by placement to make room: it loads again on the next request; the
      * version the policy unloaded is not loaded in its place (specific, and latest 1: an evicted version still counts).
      */
@@ -534,5 +555,36 @@ public class VersionPolicyUnloadTest {
         await("1.0.0 loads and serves: " + index(), () -> engine.sessions("1.0.0") == 2
                 && index().get(0).equals("1.0.0 READY"));
         assertEquals("1.0.0", send(null, "after").get(20, TimeUnit.SECONDS).version());
+    }
+
+    /**
+     * Review 2026-12-03: an evicted version the policy selects again while another version serves (so no request finds
+     * the model evicted) loads again by itself; the version serving meanwhile serves until it is READY (before: the
+     * serving one was unloaded for the evicted one, which nothing reloaded, and the model stayed offline).
+     */
+    @Test
+    public void anEvictedVersionThePolicySelectsAgainLoadsAgainWhileTheOtherServes() throws Exception {
+        service.pluginStarted(plugin(1, "1.0.0"));
+        service.pluginStarted(plugin(2, "2.0.0"));
+        policy("{'version_policy':{'latest':{'num_versions':1}}}");
+        await("2.0.0 READY, 1.0.0 not selected (latest 1): " + index(), () -> index().size() == 2
+                && index().get(0).startsWith("1.0.0 UNAVAILABLE: not selected")
+                && index().get(1).equals("2.0.0 READY"));
+        slots.evict("fm:2.0.0", "evicted (memory budget)");
+        await("2.0.0's session closed", () -> engine.session("2.0.0", 0).closes.get() == 1);
+        policy("{'version_policy':{'specific':{'versions':['1.0.0']}}}");
+        await("1.0.0 READY: " + index(), () -> index().get(0).equals("1.0.0 READY"));
+        assertEquals("1.0.0", send(null, "pinned").get(20, TimeUnit.SECONDS).version());
+        int twos = engine.sessions("2.0.0");
+        policy("{'version_policy':{'latest':{'num_versions':1}}}");     // back: the evicted 2.0.0 is the newest
+        List<String> servedBy = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!servedBy.contains("2.0.0")) {
+            assertTrue("2.0.0 never served again: " + index() + " " + servedBy, System.nanoTime() < deadline);
+            servedBy.add(send(null, "c-" + servedBy.size()).get(20, TimeUnit.SECONDS).version());   // none fails
+            Thread.sleep(10);
+        }
+        assertEquals(twos + 1, engine.sessions("2.0.0"));
+        await("1.0.0 unloaded again: " + index(), () -> index().get(0).startsWith("1.0.0 UNAVAILABLE: not selected"));
     }
 }
