@@ -584,10 +584,12 @@ final class ModelLoader implements LoadAttempt.Owner, ResolveDiagnosis.Owner {
                 startAttempt(r, r.source());
             }
         }
-        // a version it selects that placement evicted loads again when none it selects serves (else on demand): the
-        // evicted-model path reloads on a request only while no version of the model is READY
+        // a version it selects that placement evicted loads again when none it selects serves and no request would
+        // reload it (the evicted-model path reloads on a request only while the model is marked evicted: another
+        // version READY since clears that); while it is marked, it waits for a request, so that an unrelated policy
+        // pass never takes back at once the memory placement freed
         boolean selectedServes = held.stream().anyMatch(v -> selection.selects(v) && v.state() == ModelState.READY
-                && !v.excluded());
+                && !v.excluded()) || repository.evictedReason(name).isPresent();
         boolean awaitingParked = false;
         for (PluginRecord r : plugins.values()) {
             Optional<ModelVersion> p = r.state() instanceof PluginState.Evicted && name.equals(r.model())

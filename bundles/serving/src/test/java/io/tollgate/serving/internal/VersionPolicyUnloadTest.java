@@ -488,8 +488,8 @@ public class VersionPolicyUnloadTest {
             policy(policy.replace("{'version_policy'", "{'max_batch_size':8,'version_policy'"));
             await(policy + ": the edit applied", () -> service.config("fm", null).map(c -> c.maxBatchSize() == 8)
                     .orElse(false));
-            holds(policy + ": 1.0.0 stays unloaded", () -> engine.sessions("1.0.0") == 1
-                    && !slots.resident().contains("fm:1.0.0")
+            holds(policy + ": 1.0.0 stays unloaded, 2.0.0 waits for a request", () -> engine.sessions("1.0.0") == 1
+                    && !slots.resident().contains("fm:1.0.0") && engine.sessions("2.0.0") == twos
                     && index().get(0).startsWith("1.0.0 UNAVAILABLE: not selected"));
             assertEquals(policy, "2.0.0", send(null, "after-eviction").get(20, TimeUnit.SECONDS).version());
             assertEquals(policy, twos + 1, engine.sessions("2.0.0"));
