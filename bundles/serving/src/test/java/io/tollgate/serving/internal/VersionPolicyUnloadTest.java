@@ -323,7 +323,8 @@ public class VersionPolicyUnloadTest {
         assertEquals(2, engine.sessions("1.0.0"));
         InferenceResponse again = send("1.0.0", "again").get(20, TimeUnit.SECONDS);
         assertEquals("1.0.0", again.version());
-        assertEquals(ModelState.READY, plugin(1).state());
+        // its plugin's state follows on the lifecycle thread just after the version is READY (and serving)
+        await("its plugin READY", () -> plugin(1).state() == ModelState.READY);
         assertEquals(Set.of("fm:1.0.0", "fm:2.0.0"), slots.resident());
         assertEquals(0, engine.session("1.0.0", 1).closes.get());
         assertEquals("2.0.0 was never unloaded", 1, engine.sessions("2.0.0"));
@@ -523,7 +524,7 @@ public class VersionPolicyUnloadTest {
         service.pluginStarted(plugin(1, "1.0.0"));
         await("the new revision READY: " + index(), () -> engine.sessions("1.0.0") == 2
                 && index().get(0).equals("1.0.0 READY") && engine.session("1.0.0", 0).closes.get() == 1);
-        assertEquals(ModelState.READY, plugin(1).state());
+        await("its plugin READY", () -> plugin(1).state() == ModelState.READY);
         assertEquals("1.0.0", send(null, "after-refresh").get(20, TimeUnit.SECONDS).version());
         // a restart with the same files: the same outcome
         service.deactivate();
