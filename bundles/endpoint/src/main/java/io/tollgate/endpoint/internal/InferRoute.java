@@ -168,7 +168,7 @@ final class InferRoute {
     static final int VIA_ENTRIES = 32;
     static final int VIA_ENTRY = 256;
     /** How a Tollgate's entry names it (serving's RouteHops): those are kept whatever else is dropped. */
-    private static final String TOLLGATE = "tollgate-";
+    private static final java.util.regex.Pattern TOLLGATE = java.util.regex.Pattern.compile("tollgate-[0-9a-f]{16}");
 
     /**
      * The entries of the request's {@code Via} headers (RFC 9110 §7.6.3: comma-separated, in order) a route can send
@@ -194,7 +194,7 @@ final class InferRoute {
         }
         if (entries.size() > VIA_ENTRIES) {
             entries = entries.stream().filter(e -> e.split("[ \t]+").length >= 2
-                    && e.split("[ \t]+")[1].startsWith(TOLLGATE)).limit(9).toList();
+                    && TOLLGATE.matcher(e.split("[ \t]+")[1]).matches()).limit(9).toList();
         }
         return entries;
     }

@@ -248,6 +248,13 @@ final class ModelConfigWatch {
                         + "); a model configuration is a few levels deep");
                 return;
             }
+            long end = endOfFirstValue(bytes);
+            if (at != null && end >= 0 && at.getByteOffset() >= end) {
+                // a whole object, then more (a second object, a note): say so, not "check the quotes"
+                refuse(f, model, null, "content after the JSON object" + where + "; a model configuration is one JSON"
+                        + " object: remove what follows its closing '}'");
+                return;
+            }
             // Never quote the file's content (Jackson's message does): the reason goes to /admin/plugins and the log.
             refuse(f, model, null, "not valid JSON" + where + "; check the quotes, commas and braces there");
             return;
@@ -296,6 +303,20 @@ final class ModelConfigWatch {
      * The JSON path ({@code dynamic_batching.priority_queue_policy.1}) of the key {@code e} found twice in one object
      * ({@link JsonParser.Feature#STRICT_DUPLICATE_DETECTION}), made printable; null when {@code e} is another fault.
      */
+    /** The byte offset just after the first complete JSON value of {@code bytes}, or -1 when it is not one. */
+    private static long endOfFirstValue(byte[] bytes) {
+        try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory()
+                .createParser(bytes)) {
+            if (p.nextToken() == null) {
+                return -1;
+            }
+            p.skipChildren();
+            return p.currentLocation().getByteOffset();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     static String duplicateField(JsonProcessingException e) {
         String m = e.getOriginalMessage();
         if (m == null || !m.startsWith("Duplicate field '") || !(e.getProcessor() instanceof JsonParser)) {

@@ -20,6 +20,8 @@ import java.util.Optional;
 final class RouteHops {
     /** How a Tollgate's pseudonym starts; other entries (an HTTP proxy's) are passed on and not counted. */
     static final String PREFIX = "tollgate-";
+    /** A Tollgate's pseudonym, whole: a proxy that merely names itself tollgate-something is not counted. */
+    static final java.util.regex.Pattern PSEUDONYM = java.util.regex.Pattern.compile("tollgate-[0-9a-f]{16}");
     /** Tollgate boxes a request may pass through by routes before it is refused. */
     static final int MAX_BOXES = 8;
     /** Longest list of entries quoted in a refusal. */
@@ -49,13 +51,14 @@ final class RouteHops {
                         + " (Via: " + quoted(request.via()) + "): a route of this model, here or on a box it names,"
                         + " leads back here; check \"route\" in conf/models/" + request.model() + ".json on each"));
             }
-            if (by.startsWith(PREFIX)) {
+            if (PSEUDONYM.matcher(by).matches()) {
                 boxes++;
             }
         }
         if (boxes >= MAX_BOXES) {
             return Optional.of(new InferenceException(Reason.LOOP_DETECTED, "request " + request.id() + " for model '"
-                    + DescriptorReader.printable(request.model()) + "' passed through " + boxes + " Tollgate boxes by"
+                    + DescriptorReader.printable(request.model()) + "' passed through " + (boxes > MAX_BOXES
+                    ? "more than " + MAX_BOXES : boxes) + " Tollgate boxes by"
                     + " their routes (Via: " + quoted(request.via()) + "); at most " + MAX_BOXES + " are followed"));
         }
         return Optional.empty();

@@ -93,8 +93,14 @@ public class ModelConfigWatchTest {
             assertNull(text + ": not applied", watch.override("fm"));
             String why = watch.problems().get("fm");
             assertNotNull(text + ": " + watch.problems(), why);
-            assertTrue(why, why.contains("not valid JSON at line") && !why.contains("max_batch_size"));
+            assertTrue(why, why.contains("content after the JSON object at line ") && why.contains("a model"
+                    + " configuration is one JSON object: remove what follows its closing '}'")
+                    && !why.contains("max_batch_size"));
         }
+        Files.writeString(models.resolve("fm.json"), "{\"max_batch_size\": 4,}");
+        watch.scan();
+        assertTrue("a fault inside the object is still one: " + watch.problems(), watch.problems().get("fm")
+                .contains("not valid JSON at line 1, column "));
         Files.writeString(models.resolve("fm.json"), "{\"x\":" + "[".repeat(3000) + "]".repeat(3000) + "}");
         watch.scan();
         String deep = watch.problems().get("fm");

@@ -55,5 +55,11 @@ public class RouteHopsTest {
         assertEquals(Reason.LOOP_DETECTED, far.reason());
         assertTrue(far.getMessage(), far.getMessage().contains("passed through 8 Tollgate boxes")
                 && far.getMessage().contains("at most 8 are followed"));
+        via.add("1.1 tollgate-fffffffffffffff0");
+        assertTrue(here.refusal(request(via)).orElseThrow().getMessage().contains("passed through more than 8"));
+        // a proxy that merely names itself tollgate-something is another intermediary (probe 2026-12-03)
+        assertTrue(here.refusal(request(java.util.Collections.nCopies(12, "1.1 tollgate-x"))).isEmpty());
+        assertTrue(here.refusal(request(java.util.Collections.nCopies(12, "1.1 tollgate-0123456789ABCDEF")))
+                .isEmpty());
     }
 }
