@@ -193,10 +193,15 @@ final class InferRoute {
             }
         }
         if (entries.size() > VIA_ENTRIES) {
-            entries = entries.stream().filter(e -> e.split("[ \t]+").length >= 2
-                    && TOLLGATE.matcher(e.split("[ \t]+")[1]).matches()).limit(9).toList();
+            entries = entries.stream().filter(e -> TOLLGATE.matcher(receivedBy(e)).matches()).limit(9).toList();
         }
         return entries;
+    }
+
+    /** The received-by part of a Via entry ({@code [protocol-name/]protocol-version received-by [comment]}). */
+    private static String receivedBy(String entry) {
+        String[] parts = entry.split("[ \t]+");
+        return parts.length >= 2 ? parts[1] : "";
     }
 
     private static int jsonLength(Exchange ex, int bodyLength) throws RequestException {

@@ -305,8 +305,7 @@ final class ModelConfigWatch {
      */
     /** The byte offset just after the first complete JSON value of {@code bytes}, or -1 when it is not one. */
     private static long endOfFirstValue(byte[] bytes) {
-        try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory()
-                .createParser(bytes)) {
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(bytes)) {
             if (p.nextToken() == null) {
                 return -1;
             }

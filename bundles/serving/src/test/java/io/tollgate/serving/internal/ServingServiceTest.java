@@ -324,11 +324,7 @@ public class ServingServiceTest {
         List<String> seen = pluginReasonsAtEachFailure();
         service.pluginStarted(FakePluginSource.plugin(1, "fm", "1.0.0", "corrupt bytes"));
         ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
-        // the check runs on the changing thread just after the state changed: it may not have run yet
-        await("the check saw the FAILED version", () -> !seen.isEmpty());
-        for (String pair : List.copyOf(seen)) {
-            assertEquals(s.error() + " | plugin: " + s.error(), pair);
-        }
+        assertEverySeenPair(seen, s.error() + " | plugin: " + s.error());
     }
 
     @Test
@@ -339,11 +335,7 @@ public class ServingServiceTest {
         List<String> seen = pluginReasonsAtEachFailure();
         service.unbindEngine(engine);
         ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
-        // the check runs on the changing thread just after the state changed: it may not have run yet
-        await("the check saw the FAILED version", () -> !seen.isEmpty());
-        for (String pair : List.copyOf(seen)) {
-            assertEquals(s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error(), pair);
-        }
+        assertEverySeenPair(seen, s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error());
     }
 
     @Test
@@ -358,10 +350,15 @@ public class ServingServiceTest {
         licenses.revoke("fm", "1.0.0");
         ModelStatus s = awaitState("fm", "1.0.0", ModelState.FAILED);
         assertTrue(s.error(), s.error().contains("revoked"));
+        assertEverySeenPair(seen, s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error());
+    }
+
+    /** At least one pair was seen, and every one is {@code expected}. */
+    private static void assertEverySeenPair(List<String> seen, String expected) throws Exception {
         // the check runs on the changing thread just after the state changed: it may not have run yet
         await("the check saw the FAILED version", () -> !seen.isEmpty());
         for (String pair : List.copyOf(seen)) {
-            assertEquals(s.error() + " | plugin: plugin io.acme.fm 1.0.0: " + s.error(), pair);
+            assertEquals(expected, pair);
         }
     }
 
